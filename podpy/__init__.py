@@ -1,0 +1,3 @@
+"""podpy: a daemonless, Podman/Docker-compatible container engine."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from podpy.cli.entry import main
+
+main()

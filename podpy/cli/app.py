@@ -1,0 +1,110 @@
+"""The root command: global options, command groups, and the error → exit-code mapping."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from podpy.cli import common
+
+SETTINGS = {"help_option_names": ["--help"], "max_content_width": 100}
+
+
+def new_app(help_text: str, **kw: object) -> typer.Typer:
+    return typer.Typer(
+        help=help_text,
+        add_completion=False,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings=SETTINGS,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+app = new_app("Manage containers and images, without a daemon.")
+
+
+@app.callback()
+def global_options(
+    root: Optional[Path] = typer.Option(None, "--root", help="Path to the persistent store (images, containers)"),
+    runroot: Optional[Path] = typer.Option(None, "--runroot", help="Path to the runtime state directory"),
+    storage_driver: Optional[str] = typer.Option(
+        None, "--storage-driver", help="Storage driver: overlay or vfs (auto-detected)"
+    ),
+    log_level: str = typer.Option("warn", "--log-level", help="Log level: debug, info, warn, error"),
+    runtime: Optional[str] = typer.Option(None, "--runtime", help="OCI runtime: builtin (default), runc, crun or a path"),
+    version: bool = typer.Option(False, "--version", "-v", help="Print the version and exit"),
+) -> None:
+    """podpy: a daemonless, Podman/Docker-compatible container engine."""
+    from podpy.config import LOG_LEVELS, Options
+    from podpy.errors import InvalidArgument
+
+    if version:
+        from podpy import __version__
+
+        common.out(f"podpy version {__version__}")
+        raise typer.Exit(0)
+    if log_level.lower() not in LOG_LEVELS:
+        raise InvalidArgument(f"log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    common.set_options(
+        Options.from_env(
+            root=root, runroot=runroot, storage_driver=storage_driver, log_level=log_level.lower(), runtime=runtime
+        )
+    )
+
+
+def _register() -> None:
+    from podpy.cli import images, system
+
+    images.register(app)
+    system.register(app)
+
+
+def _help_command(ctx: typer.Context, command: Optional[list[str]] = typer.Argument(None)) -> None:
+    """Show help for podpy or one of its commands."""
+    root = ctx.find_root().command
+    cmd, path = root, ["podpy"]
+    for name in command or []:
+        sub = getattr(cmd, "get_command", lambda c, n: None)(ctx, name)
+        if sub is None:
+            from podpy.errors import InvalidArgument
+
+            raise InvalidArgument(f"unrecognized command `{' '.join(path)} {name}`")
+        cmd, path = sub, [*path, name]
+    with typer.Context(cmd, info_name=" ".join(path)) as sub_ctx:  # type: ignore[arg-type]
+        common.out(cmd.get_help(sub_ctx))
+
+
+def build():  # type: ignore[no-untyped-def]
+    """The click command tree (also what docgen reads for man pages and completions)."""
+    _register()
+    app.command("help", context_settings=SETTINGS)(_help_command)
+    return typer.main.get_command(app)
+
+
+def run(args: list[str]) -> int:
+    from typer import _click as click
+
+    from podpy.errors import PodpyError
+
+    try:
+        cmd = build()
+        rv = cmd.main(args=args, prog_name="podpy", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        common.err(f"Error: {e.format_message()}")
+        return 125
+    except PodpyError as e:
+        common.err(f"Error: {e}")
+        return e.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    return rv if isinstance(rv, int) else 0

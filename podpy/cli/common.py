@@ -1,0 +1,60 @@
+"""What every command handler shares: the engine for this invocation, errors, output."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from podpy.config import Options
+
+if TYPE_CHECKING:
+    from podpy.engine import Engine
+
+_options: Options | None = None
+_engine: Engine | None = None
+
+
+def set_options(opts: Options) -> None:
+    global _options, _engine
+    _options, _engine = opts, None
+
+
+def engine() -> Engine:
+    """The engine for this invocation, built on first use from the global options."""
+    global _engine
+    if _engine is None:
+        from podpy.engine import Engine
+
+        _engine = Engine(_options or Options.from_env())
+    return _engine
+
+
+def out(text: str) -> None:
+    if text:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def warn(text: str) -> None:
+    err(f"WARNING: {text}")
+
+
+def render(rows: list[dict[str, Any]], fmt: str | None, default: str, headers: dict[str, str] | None = None) -> None:
+    from podpy.cli import format as fmtmod
+
+    out(fmtmod.render(rows, fmt, default, headers=headers))
+
+
+def render_one(obj: Any, fmt: str | None) -> None:
+    """inspect-style output: a JSON array by default, a template executed per object otherwise."""
+    from podpy.cli import format as fmtmod
+
+    items = obj if isinstance(obj, list) else [obj]
+    if not fmt or fmt == "json":
+        out(fmtmod.render_json(items))
+        return
+    tmpl = fmtmod.compile_template(fmt)
+    out("".join(tmpl.execute(i) + "\n" for i in items))

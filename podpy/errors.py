@@ -1,0 +1,84 @@
+"""Typed engine errors. The CLI maps each to one `Error: ...` line and its exit code."""
+
+from __future__ import annotations
+
+
+class PodpyError(Exception):
+    """Base of every error podpy reports to the user (exit 125 like podman)."""
+
+    exit_code = 125
+
+
+class InvalidArgument(PodpyError):
+    pass
+
+
+class InvalidReference(PodpyError):
+    def __init__(self, ref: str, why: str = "invalid reference format") -> None:
+        super().__init__(f"{why}: {ref!r}")
+        self.ref = ref
+
+
+class NoSuchImage(PodpyError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"{ref}: image not known")
+        self.ref = ref
+
+
+class ImageInUse(PodpyError):
+    def __init__(self, image_id: str, container_id: str) -> None:
+        super().__init__(
+            f"image used by {container_id[:12]}: image is in use by a container: "
+            f"consider listing external containers and force-removing image"
+        )
+        self.image_id = image_id
+        self.container_id = container_id
+
+
+class NoSuchContainer(PodpyError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no container with name or ID {ref!r} found: no such container")
+        self.ref = ref
+
+
+class NoSuchObject(PodpyError):
+    """inspect of a name that is neither an image nor a container (nor volume/network)."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no such object: {ref!r}")
+
+
+class NameInUse(PodpyError):
+    pass
+
+
+class ContainerState(PodpyError):
+    """Operation not valid in the container's current state."""
+
+
+class CorruptContent(PodpyError):
+    """A blob's digest does not match what was promised."""
+
+
+class UnsafeArchive(PodpyError):
+    """A tar entry tried to escape its target directory."""
+
+
+class StorageError(PodpyError):
+    pass
+
+
+class FormatError(PodpyError):
+    """Bad --format template or unknown field/function."""
+
+
+class RegistryError(PodpyError):
+    pass
+
+
+class CannotInvoke(PodpyError):
+    exit_code = 126
+
+
+class CommandNotFound(PodpyError):
+    exit_code = 127
