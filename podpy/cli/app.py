@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -30,13 +29,13 @@ app = new_app("Manage containers and images, without a daemon.")
 
 @app.callback()
 def global_options(
-    root: Optional[Path] = typer.Option(None, "--root", help="Path to the persistent store (images, containers)"),
-    runroot: Optional[Path] = typer.Option(None, "--runroot", help="Path to the runtime state directory"),
-    storage_driver: Optional[str] = typer.Option(
+    root: Path | None = typer.Option(None, "--root", help="Path to the persistent store (images, containers)"),
+    runroot: Path | None = typer.Option(None, "--runroot", help="Path to the runtime state directory"),
+    storage_driver: str | None = typer.Option(
         None, "--storage-driver", help="Storage driver: overlay or vfs (auto-detected)"
     ),
     log_level: str = typer.Option("warn", "--log-level", help="Log level: debug, info, warn, error"),
-    runtime: Optional[str] = typer.Option(None, "--runtime", help="OCI runtime: builtin (default), runc, crun or a path"),
+    runtime: str | None = typer.Option(None, "--runtime", help="OCI runtime: builtin (default), runc, crun or a path"),
     version: bool = typer.Option(False, "--version", "-v", help="Print the version and exit"),
 ) -> None:
     """podpy: a daemonless, Podman/Docker-compatible container engine."""
@@ -64,7 +63,7 @@ def _register() -> None:
     system.register(app)
 
 
-def _help_command(ctx: typer.Context, command: Optional[list[str]] = typer.Argument(None)) -> None:
+def _help_command(ctx: typer.Context, command: list[str] | None = typer.Argument(None)) -> None:
     """Show help for podpy or one of its commands."""
     root = ctx.find_root().command
     cmd, path = root, ["podpy"]
@@ -87,24 +86,32 @@ def build():  # type: ignore[no-untyped-def]
 
 
 def run(args: list[str]) -> int:
-    from typer import _click as click
+    from typer.exceptions import Abort, Exit, TyperException
 
     from podpy.errors import PodpyError
 
     try:
         cmd = build()
         rv = cmd.main(args=args, prog_name="podpy", standalone_mode=False)
-    except click.exceptions.Exit as e:
+    except Exit as e:
         return e.exit_code
-    except click.ClickException as e:
+    except TyperException as e:
         common.err(f"Error: {e.format_message()}")
         return 125
     except PodpyError as e:
         common.err(f"Error: {e}")
         return e.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (Abort, KeyboardInterrupt):
         return 130
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    except OSError as e:  # e.g. permission denied on the store: one line, not a traceback
+        common.err(f"Error: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""))
+        return 125
+    except Exception as e:  # a bug: still one line; the traceback only at --log-level debug
+        if common.log_level() == "debug":
+            raise
+        common.err(f"Error: internal error: {type(e).__name__}: {e}")
+        return 125
     return rv if isinstance(rv, int) else 0

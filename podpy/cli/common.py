@@ -19,6 +19,10 @@ def set_options(opts: Options) -> None:
     _options, _engine = opts, None
 
 
+def log_level() -> str:
+    return _options.log_level if _options else "warn"
+
+
 def engine() -> Engine:
     """The engine for this invocation, built on first use from the global options."""
     global _engine

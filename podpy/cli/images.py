@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 
@@ -16,13 +15,13 @@ IMAGE_FILTERS = ("reference", "dangling", "label", "before", "since")
 
 
 def images(
-    repository: Optional[str] = typer.Argument(None, help="Only images of this repository"),
+    repository: str | None = typer.Argument(None, help="Only images of this repository"),
     all_: bool = typer.Option(False, "--all", "-a", help="Show all images (default hides intermediate images)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show image IDs"),
     digests: bool = typer.Option(False, "--digests", help="Show digests"),
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output"),
-    filter_: Optional[list[str]] = typer.Option(None, "--filter", "-f", help="Filter output (reference, dangling, label, before, since)"),
-    format_: Optional[str] = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    filter_: list[str] | None = typer.Option(None, "--filter", "-f", help="Filter output (reference, dangling, label, before, since)"),
+    format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
 ) -> None:
     """List images in local storage."""
     from podpy.cli import humanize
@@ -56,7 +55,7 @@ def tag(
 
 def untag(
     image: str = typer.Argument(..., help="Image"),
-    names: Optional[list[str]] = typer.Argument(None, help="Names to remove (default: all)"),
+    names: list[str] | None = typer.Argument(None, help="Names to remove (default: all)"),
 ) -> None:
     """Remove names from a local image."""
     engine().images.untag(image, names or [])
@@ -69,7 +68,6 @@ def rmi(
 ) -> None:
     """Remove one or more images from local storage."""
     from podpy.errors import PodpyError
-
     from podpy.image import reference
 
     eng = engine()
@@ -96,7 +94,7 @@ def rmi(
 
 def image_inspect(
     names: list[str] = typer.Argument(..., metavar="IMAGE...", help="Images to inspect"),
-    format_: Optional[str] = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
+    format_: str | None = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
 ) -> None:
     """Display the configuration of one or more images (JSON)."""
     from podpy.engine.image_views import inspect
@@ -111,7 +109,7 @@ def image_inspect(
 
 def inspect_any(
     names: list[str] = typer.Argument(..., metavar="NAME...", help="Containers or images"),
-    format_: Optional[str] = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
+    format_: str | None = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
     type_: str = typer.Option("all", "--type", "-t", help="Object type: container, image or all"),
     size: bool = typer.Option(False, "--size", "-s", help="Display total file size (containers)"),
 ) -> None:
@@ -126,7 +124,7 @@ def history(
     human: bool = typer.Option(True, "--human", "-H", help="Human-readable sizes and dates"),
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show IDs"),
-    format_: Optional[str] = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
 ) -> None:
     """Show the history of an image."""
     from podpy.cli import humanize
@@ -151,9 +149,9 @@ def history(
 
 def import_(
     source: str = typer.Argument(..., help="Tarball file, URL or - for stdin"),
-    reference_: Optional[str] = typer.Argument(None, metavar="[REFERENCE]", help="Name for the new image"),
-    change: Optional[list[str]] = typer.Option(None, "--change", "-c", help="Apply a Dockerfile instruction (CMD, ENV, ...)"),
-    message: Optional[str] = typer.Option(None, "--message", "-m", help="Commit message for the imported image"),
+    reference_: str | None = typer.Argument(None, metavar="[REFERENCE]", help="Name for the new image"),
+    change: list[str] | None = typer.Option(None, "--change", "-c", help="Apply a Dockerfile instruction (CMD, ENV, ...)"),
+    message: str | None = typer.Option(None, "--message", "-m", help="Commit message for the imported image"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress output"),
 ) -> None:
     """Import a tarball to create a filesystem image."""
@@ -164,7 +162,7 @@ def import_(
 
 
 def load(
-    input_: Optional[str] = typer.Option(None, "--input", "-i", help="Read from a tar archive file instead of stdin"),
+    input_: str | None = typer.Option(None, "--input", "-i", help="Read from a tar archive file instead of stdin"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the progress output"),
 ) -> None:
     """Load images from a docker-archive or oci-archive (file or stdin)."""
@@ -180,7 +178,7 @@ def load(
 
 def save(
     images_: list[str] = typer.Argument(..., metavar="IMAGE...", help="Images to save"),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout"),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout"),
     format_: str = typer.Option("docker-archive", "--format", help="docker-archive or oci-archive"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the output"),
 ) -> None:

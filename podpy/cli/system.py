@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
 
 
-def info(format_: Optional[str] = typer.Option(None, "--format", "-f", help="json or a Go template")) -> None:
+def info(format_: str | None = typer.Option(None, "--format", "-f", help="json or a Go template")) -> None:
     """Display podpy system information."""
     from podpy.engine.system import info as get_info
 
@@ -34,7 +32,7 @@ def _yaml_like(data: dict, indent: int = 0) -> str:
     return "\n".join(lines)
 
 
-def version(format_: Optional[str] = typer.Option(None, "--format", "-f", help="json or a Go template")) -> None:
+def version(format_: str | None = typer.Option(None, "--format", "-f", help="json or a Go template")) -> None:
     """Display the podpy version information."""
     from podpy.engine.system import version as get_version
 
@@ -50,7 +48,7 @@ def version(format_: Optional[str] = typer.Option(None, "--format", "-f", help="
 
 def df(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show detailed information on space usage"),
-    format_: Optional[str] = typer.Option(None, "--format", help="table, json or a Go template"),
+    format_: str | None = typer.Option(None, "--format", help="table, json or a Go template"),
 ) -> None:
     """Show podpy disk usage."""
     from podpy.cli import humanize

@@ -6,8 +6,9 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO
 
 from podpy.engine.images import NewLayer
 from podpy.errors import InvalidArgument, PodpyError
@@ -75,8 +76,10 @@ def import_image(
 
     names = [str(reference.parse(name))] if name else []  # validate before reading anything
     config = new_config(changes, message or f"imported from {source}")
-    with open_source(source) as raw, open_decompressed(raw) as tar:
-        digest, size = engine.content.ingest(tar)  # stored uncompressed: the digest is the diff ID
+    with open_source(source) as raw:
+        tar, _ = open_decompressed(raw)
+        with tar:
+            digest, size = engine.content.ingest(tar)  # stored uncompressed: the digest is the diff ID
     config["rootfs"]["diff_ids"] = [digest]
     layer = NewLayer(digest, mf.OCI_LAYER, size, digest)
     raw_cfg = json.dumps(config, separators=(",", ":")).encode()

@@ -1,0 +1,116 @@
+"""ContainerSpec: everything needed to run one container, as a frozen value.
+
+The CLI builds it from flags merged with the image config; specgen turns it into an OCI config.json.
+Mapping fields (annotations, labels, sysctls, resources) are plain dicts: the spec is frozen but not
+hashable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from podpy.errors import InvalidArgument
+
+NETWORK_MODES = ("none", "host", "private")
+USERNS_MODES = ("", "host", "keep-id")
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One OCI mount entry (bind, tmpfs, volume already resolved to a bind, ...)."""
+
+    destination: str
+    type: str = "bind"
+    source: str = ""
+    options: tuple[str, ...] = ()
+
+    def to_oci(self) -> dict[str, Any]:
+        return {
+            "destination": self.destination,
+            "type": self.type,
+            "source": self.source or self.type,
+            "options": list(self.options),
+        }
+
+
+@dataclass(frozen=True)
+class Rlimit:
+    """`--ulimit name=soft:hard`; name without the RLIMIT_ prefix, lower case ok."""
+
+    name: str
+    soft: int
+    hard: int
+
+    def to_oci(self) -> dict[str, Any]:
+        name = self.name.upper()
+        return {"type": name if name.startswith("RLIMIT_") else f"RLIMIT_{name}", "soft": self.soft, "hard": self.hard}
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Image config merged with run flags. `args` is final (entrypoint + cmd)."""
+
+    args: tuple[str, ...]
+    env: tuple[str, ...] = ()  # "KEY=VALUE", image env first then -e (later wins)
+    cwd: str = "/"
+    user: str = ""  # -u: name|uid|uid:gid|name:group ("" = the image user or root)
+    hostname: str = ""  # "" = the short container ID (or the host's with --network host)
+    domainname: str = ""
+    terminal: bool = False
+    privileged: bool = False
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    no_new_privileges: bool = False
+    read_only: bool = False
+    read_only_tmpfs: bool = True  # with read_only: tmpfs on /tmp, /var/tmp, /run (podman's default)
+    network: str = "private"  # none | host | private | ns:<path of a prepared netns>
+    mounts: tuple[Mount, ...] = ()
+    annotations: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    rlimits: tuple[Rlimit, ...] = ()
+    sysctls: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)  # OCI linux.resources, passed through
+    shm_size: int = 64 * 1024 * 1024
+    init: bool = False  # run `init_path` as pid 1 in front of args (--init)
+    userns: str = ""  # "" (rootless: own uid as root + subuids) | host | keep-id
+    umask: int | None = None
+    oom_score_adj: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.args:
+            raise InvalidArgument("no command specified")
+        net = self.network
+        if net not in NETWORK_MODES and not net.startswith("ns:"):
+            raise InvalidArgument(f"unsupported network mode {net!r}")
+        if self.userns not in USERNS_MODES:
+            raise InvalidArgument(f"unsupported user namespace mode {self.userns!r}")
+
+
+def merge_command(
+    image_entrypoint: list[str] | None,
+    image_cmd: list[str] | None,
+    entrypoint: list[str] | None = None,
+    command: list[str] | None = None,
+) -> tuple[str, ...]:
+    """Docker's rule: --entrypoint replaces the image's and drops its Cmd; args replace Cmd."""
+    ep = list(image_entrypoint or []) if entrypoint is None else list(entrypoint)
+    if command:
+        cmd = list(command)
+    elif entrypoint is not None:
+        cmd = []
+    else:
+        cmd = list(image_cmd or [])
+    return tuple(ep + cmd)
+
+
+def merge_env(*layers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Later layers win, order of first appearance is kept. `-e NAME` (no '=') is resolved by the CLI."""
+    merged: dict[str, str] = {}
+    for layer in layers:
+        for item in layer:
+            key, _, value = item.partition("=")
+            if not key:
+                raise InvalidArgument(f"invalid environment variable {item!r}")
+            merged[key] = value
+    return tuple(f"{k}={v}" for k, v in merged.items())

@@ -1,0 +1,84 @@
+"""Shared fixtures: a busybox rootfs tar, and a podpy runner with a private store per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.busybox import make_rootfs_tar
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not Path("/bin/busybox").exists():
+        pytest.skip("busybox-static is not installed")
+    return make_rootfs_tar(tmp_path_factory.mktemp("busybox") / "busybox.tar")
+
+
+@dataclass
+class Podpy:
+    """Runs `python -m podpy --root R --runroot RR ...` against a store private to one test."""
+
+    root: Path
+    runroot: Path
+    extra: list[str] = field(default_factory=list)
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "podpy", "--root", str(self.root), "--runroot", str(self.runroot),
+                *self.extra, *args]  # fmt: skip
+
+    def __call__(self, *args: str, input: bytes | str | None = None, check: bool = True,
+                 timeout: float = 120) -> subprocess.CompletedProcess[str]:  # fmt: skip
+        data = input.encode() if isinstance(input, str) else input
+        proc = subprocess.run(self.argv(*args), input=data, capture_output=True, timeout=timeout, cwd=REPO)
+        res = subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(errors="replace"),
+                                          proc.stderr.decode(errors="replace"))  # fmt: skip
+        if check and res.returncode != 0:
+            raise AssertionError(f"podpy {' '.join(args)} exited {res.returncode}:\n{res.stdout}\n{res.stderr}")
+        return res
+
+    def raw(self, *args: str, **kw) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]
+        """Bytes in and out (archives on stdin/stdout)."""
+        return subprocess.run(self.argv(*args), capture_output=True, cwd=REPO, **kw)
+
+
+def _cleanup_store(p: Podpy) -> None:
+    """Unmount anything left under the store (a failed test must not leak mounts)."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    for mp in reversed(points):
+        if mp.startswith((str(p.root), str(p.runroot))):
+            subprocess.run(["umount", "-l", mp], capture_output=True)
+    shutil.rmtree(p.root, ignore_errors=True)
+    shutil.rmtree(p.runroot, ignore_errors=True)
+
+
+@pytest.fixture
+def podpy(tmp_path: Path):  # type: ignore[no-untyped-def]
+    p = Podpy(tmp_path / "root", tmp_path / "run")
+    if os.geteuid() != 0:
+        p.extra = ["--storage-driver", "vfs"]
+    yield p
+    _cleanup_store(p)
+
+
+@pytest.fixture
+def podpy_vfs(tmp_path: Path):  # type: ignore[no-untyped-def]
+    p = Podpy(tmp_path / "root-vfs", tmp_path / "run-vfs", ["--storage-driver", "vfs"])
+    yield p
+    _cleanup_store(p)
+
+
+@pytest.fixture
+def busybox_image(podpy: Podpy, busybox_tar: Path) -> str:
+    """Image ID of a busybox image named busybox:latest in the test's store."""
+    res = podpy("import", "--change", 'CMD ["/bin/sh"]', str(busybox_tar), "busybox:latest")
+    return res.stdout.strip().splitlines()[-1]
