@@ -1,0 +1,171 @@
+"""`--format` for every podpy command: json, table, or a Go template.
+
+    render(rows, opts.format, "table {{.ID}}\\t{{.Names}}", headers={"ID": "CONTAINER ID"})
+
+Only the standard library is imported here: this runs on the hot path of
+`podpy ps` / `podpy images`. The template language lives in `gotemplate/`.
+The whole output is built before anything is printed, so a bad template or a
+failing row prints nothing but the error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .gotemplate import Template, parse
+from .gotemplate.funcs import jsonable
+from .gotemplate.gofmt import sprint_value
+from .gotemplate.nodes import TextNode, first_field
+
+__all__ = ["Template", "compile_template", "render", "render_json", "render_table", "header_for"]
+
+# Docker's tabwriter settings (minwidth 10, padding 3): `TAG       IMAGE ID`.
+MIN_WIDTH = 10
+PADDING = 3
+
+# Field names whose Docker header is not simply the upper-cased words.
+HEADER_NAMES = {
+    "CreatedSince": "CREATED",
+    "RunningFor": "CREATED",
+    "CreatedAt": "CREATED AT",
+}
+_WORD = r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+"  # compiled on first use
+
+
+def compile_template(fmt: str, *, shell_escapes: bool = True) -> Template:
+    """Parse a template once (raises FormatError); `Template.execute(data) -> str`.
+
+    With shell_escapes (the default, as Docker), a typed `\\t`/`\\n` in literal
+    text means tab/newline.
+    """
+    return parse(fmt, shell_escapes=shell_escapes)
+
+
+def render_json(obj: Any) -> str:
+    """Pretty JSON with 4-space indent, like `podman ... --format json`; ends with a newline."""
+    import json  # ~8 ms to import: only for json output
+
+    return json.dumps(jsonable(obj), indent=4, ensure_ascii=False, default=str) + "\n"
+
+
+def render(
+    rows: list[dict[str, Any]],
+    fmt: str | None,
+    default: str,
+    *,
+    quiet_field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """Output for a list command. `default` is the command's `table ...` template.
+
+    quiet_field (set when -q is given) wins over any format: one value per line.
+    Returns the full text, each line ending in a newline ("" for no rows unless a table).
+    """
+    if quiet_field is not None:
+        return "".join(f"{_plain(_get(row, quiet_field))}\n" for row in rows)
+    fmt = (fmt or "").strip()
+    if not fmt or fmt == "table":
+        fmt = default
+    if fmt == "json":
+        return render_json(rows)
+    if fmt.startswith("table"):
+        return render_table(rows, fmt[len("table") :].strip(" "), headers=headers)
+    tmpl = compile_template(fmt)
+    return "".join(tmpl.execute(row) + "\n" for row in rows)
+
+
+def render_table(
+    rows: Iterable[Any],
+    body: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    min_width: int = MIN_WIDTH,
+    padding: int = PADDING,
+) -> str:
+    """Header line plus one line per row; `\\t` separates aligned columns."""
+    tmpl = compile_template(body)
+    lines = ["\t".join(table_headers(tmpl, headers))]
+    for row in rows:
+        lines.extend(tmpl.execute(row).split("\n"))
+    return "".join(line + "\n" for line in align([line.split("\t") for line in lines], min_width, padding))
+
+
+def table_headers(tmpl: Template, overrides: Mapping[str, str] | None = None) -> list[str]:
+    """One header per tab-separated column of the template's top level."""
+    columns: list[list[Any]] = [[]]
+    for node in tmpl.nodes:
+        if isinstance(node, TextNode) and "\t" in node.text:
+            parts = node.text.split("\t")
+            columns[-1].append(TextNode(parts[0]))
+            columns.extend([TextNode(p)] for p in parts[1:])
+        else:
+            columns[-1].append(node)
+    return [_column_header(col, overrides) for col in columns]
+
+
+def _column_header(nodes: list[Any], overrides: Mapping[str, str] | None) -> str:
+    names = first_field(nodes)
+    if names:
+        return header_for(names, overrides)
+    if all(isinstance(n, TextNode) for n in nodes):
+        return "".join(n.text for n in nodes).strip().upper()
+    return ""
+
+
+def header_for(names: list[str] | str, overrides: Mapping[str, str] | None = None) -> str:
+    """Docker-style header for a field: `CreatedSince` → `CREATED`, `LocalVolumes` → `LOCAL VOLUMES`.
+
+    overrides may be keyed by the last field name or the dotted path (`State.Status`).
+    """
+    if isinstance(names, str):
+        names = names.split(".")
+    last = names[-1]
+    for key in (".".join(names), last):
+        if overrides and key in overrides:
+            return overrides[key]
+    if last in HEADER_NAMES:
+        return HEADER_NAMES[last]
+    words = re.findall(_WORD, last)
+    return " ".join(words).upper() if words else last.upper()
+
+
+def align(lines: list[list[str]], min_width: int = MIN_WIDTH, padding: int = PADDING) -> list[str]:
+    """Go's text/tabwriter: a column block is a run of consecutive lines that have a cell
+    in that column followed by a tab; the last cell of a line is never padded."""
+    out: list[str] = [""] * len(lines)
+    widths: list[int] = []
+
+    def emit(first: int, stop: int) -> None:
+        for i in range(first, stop):
+            cells, n = lines[i], len(widths)
+            out[i] = "".join(c.ljust(widths[j]) if j < n else c for j, c in enumerate(cells)).rstrip()
+
+    def block(first: int, stop: int) -> None:
+        col, this = len(widths), first
+        while this < stop:
+            if col >= len(lines[this]) - 1:
+                this += 1
+                continue
+            emit(first, this)
+            first, width = this, min_width
+            while this < stop and col < len(lines[this]) - 1:
+                width = max(width, len(lines[this][col]) + padding)
+                this += 1
+            widths.append(width)
+            block(first, this)
+            widths.pop()
+            first = this
+        emit(first, stop)
+
+    block(0, len(lines))
+    return out
+
+
+def _get(row: Any, field: str) -> Any:
+    return row.get(field) if isinstance(row, Mapping) else getattr(row, field, None)
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else sprint_value(value)
