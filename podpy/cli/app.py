@@ -27,6 +27,14 @@ def new_app(help_text: str, **kw: object) -> typer.Typer:
 app = new_app("Manage containers and images, without a daemon.")
 
 
+def _print_version(value):  # type: ignore[no-untyped-def]  # typer reads a callback's annotations unresolved
+    if value:
+        from podpy import __version__
+
+        common.out(f"podpy version {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def global_options(
     root: Path | None = typer.Option(None, "--root", help="Path to the persistent store (images, containers)"),
@@ -36,19 +44,20 @@ def global_options(
     ),
     log_level: str = typer.Option("warn", "--log-level", help="Log level: debug, info, warn, error"),
     runtime: str | None = typer.Option(None, "--runtime", help="OCI runtime: builtin (default), runc, crun or a path"),
-    version: bool = typer.Option(False, "--version", "-v", help="Print the version and exit"),
+    version: bool = typer.Option(
+        False, "--version", "-v", help="Print the version and exit", is_eager=True, callback=_print_version
+    ),
 ) -> None:
     """podpy: a daemonless, Podman/Docker-compatible container engine."""
     from podpy.config import LOG_LEVELS, Options
     from podpy.errors import InvalidArgument
 
-    if version:
-        from podpy import __version__
+    from podpy.config import STORAGE_DRIVERS
 
-        common.out(f"podpy version {__version__}")
-        raise typer.Exit(0)
     if log_level.lower() not in LOG_LEVELS:
         raise InvalidArgument(f"log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    if storage_driver is not None and storage_driver not in STORAGE_DRIVERS:
+        raise InvalidArgument(f"unknown storage driver {storage_driver!r} (choose {' or '.join(STORAGE_DRIVERS)})")
     common.set_options(
         Options.from_env(
             root=root, runroot=runroot, storage_driver=storage_driver, log_level=log_level.lower(), runtime=runtime
@@ -57,9 +66,11 @@ def global_options(
 
 
 def _register() -> None:
-    from podpy.cli import images, system
+    from podpy.cli import containers, images, registry, system
 
+    containers.register(app)
     images.register(app)
+    registry.register(app)
     system.register(app)
 
 

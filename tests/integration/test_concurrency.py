@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 
 from tests.conftest import REPO
@@ -13,15 +14,15 @@ def test_concurrent_tag_untag_remove(podpy, busybox_image, busybox_tar):
     script = []
     for i in range(24):
         script.append(" && ".join([
-            " ".join(podpy.argv("tag", "busybox", f"w{i}:a", f"w{i}:b")),
-            " ".join(podpy.argv("rmi", f"w{i}:a")),
-            " ".join(podpy.argv("untag", "busybox", f"w{i}:b")),
-            " ".join(podpy.argv("tag", "busybox", f"w{i}:c")),
+            shlex.join(podpy.argv("tag", "busybox", f"w{i}:a", f"w{i}:b")),
+            shlex.join(podpy.argv("rmi", f"w{i}:a")),
+            shlex.join(podpy.argv("untag", "busybox", f"w{i}:b")),
+            shlex.join(podpy.argv("tag", "busybox", f"w{i}:c")),
         ]))  # fmt: skip
     for i in range(4):
         script.append(" && ".join([
-            " ".join(podpy.argv("import", "-c", f"ENV N={i}", str(busybox_tar), f"imp{i}:x")),
-            " ".join(podpy.argv("rmi", f"imp{i}:x")),
+            shlex.join(podpy.argv("import", "-c", f"ENV N={i}", str(busybox_tar), f"imp{i}:x")),
+            shlex.join(podpy.argv("rmi", f"imp{i}:x")),
         ]))  # fmt: skip
     procs = [subprocess.Popen(["sh", "-c", s], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
              for s in script]  # fmt: skip

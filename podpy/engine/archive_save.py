@@ -1,0 +1,155 @@
+"""`save`: images to a docker-archive or oci-archive, streamed to stdout or a file.
+
+A file is written under a temp name and renamed into place, so an interrupted save leaves no
+half archive under the real name. Pure layout rules live in podpy/image/archive_{docker,oci}.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from podpy.errors import InvalidArgument, PodpyError
+from podpy.image import archive_docker as dk
+from podpy.image import archive_oci as oci
+from podpy.image import manifest as mf
+from podpy.image import reference
+from podpy.image.archive_tar import ArchiveWriter
+
+if TYPE_CHECKING:
+    from podpy.engine.core import Engine
+    from podpy.image.content import ContentStore
+    from podpy.image.store import ImageRecord, LayerRef
+
+FORMATS = {"docker-archive": "docker", "docker": "docker", "oci-archive": "oci", "oci": "oci"}
+CHUNK = 1 << 20
+
+
+def save_archive(engine: Engine, refs: list[str], fmt: str, output: str | None) -> None:
+    """Write the images `refs` name as one archive to `output` (None: stdout)."""
+    kind = FORMATS.get(fmt)
+    if kind is None:
+        raise InvalidArgument(f"unsupported save format {fmt!r} (use docker-archive or oci-archive)")
+    plan = _resolve(engine, refs)  # before writing anything: an unknown image leaves no file
+    with _destination(output) as dst, ArchiveWriter(dst) as w:
+        if kind == "docker":
+            _write_docker(engine.content, plan, w)
+        else:
+            _write_oci(engine.content, plan, w)
+
+
+def _resolve(engine: Engine, refs: list[str]) -> list[tuple[ImageRecord, list[str]]]:
+    """Each image once (in the order first named) with the names the user gave for it."""
+    images = engine.index.load()
+    plan: dict[str, tuple[ImageRecord, list[str]]] = {}
+    for ref in refs:
+        img = engine.index.lookup(images, ref)
+        names = plan.setdefault(img.hex, (img, []))[1]
+        name = _name_in(ref, img)
+        if name and name not in names:
+            names.append(name)
+    return list(plan.values())
+
+
+def _name_in(ref: str, img: ImageRecord) -> str | None:
+    """The image's name `ref` refers to; None when `ref` is an ID or a digest reference."""
+    for candidate in (ref, "localhost/" + ref):
+        try:
+            full = str(reference.parse(candidate))
+        except PodpyError:
+            continue
+        if full in img.names:
+            return full
+    return None
+
+
+@contextmanager
+def _destination(output: str | None) -> Iterator[BinaryIO]:
+    if output is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    path = Path(output)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise InvalidArgument(f"cannot write {output}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)  # an interrupted save leaves no half archive under the real name
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_docker(content: ContentStore, plan: list[tuple[ImageRecord, list[str]]], w: ArchiveWriter) -> None:
+    entries, tops = [], []
+    for img, names in plan:
+        diff_ids = [x.diff_id for x in img.layers]
+        tags = [reference.familiar(n) for n in names]
+        entries.append(dk.DockerEntry(dk.config_path(img.id), [dk.layer_path(d) for d in diff_ids], tags))
+        tops.append(diff_ids[-1] if diff_ids else None)
+    w.add_bytes(dk.MANIFEST, dk.encode_manifest(entries))
+    repos = dk.encode_repositories(entries, tops)
+    if repos is not None:
+        w.add_bytes(dk.REPOSITORIES, repos)
+    for img, _ in plan:
+        w.add_bytes(dk.config_path(img.id), content.read(img.id))  # the exact bytes: same image ID
+        parent: str | None = None
+        for layer in img.layers:
+            if dk.layer_path(layer.diff_id) not in w.written:  # a shared layer goes in once
+                _write_docker_layer(content, w, layer, parent, img.created)
+            parent = layer.diff_id
+
+
+def _write_docker_layer(content: ContentStore, w: ArchiveWriter, layer: LayerRef, parent: str | None,
+                        created: str) -> None:  # fmt: skip
+    d = dk.layer_dir(layer.diff_id)
+    w.add_bytes(f"{d}/VERSION", dk.LAYER_VERSION)
+    w.add_bytes(f"{d}/json", dk.layer_json(layer.diff_id, parent, created))
+    from podpy.storage.compress import NONE, detect, open_decompressed
+
+    with content.open(layer.digest) as f:
+        kind = detect(f.read(6))
+        f.seek(0)
+        if kind == NONE:
+            w.add_stream(dk.layer_path(layer.diff_id), f, os.fstat(f.fileno()).st_size)
+            return
+        size = _count(open_decompressed(f)[0])  # a tar header needs the size before the data
+        f.seek(0)
+        w.add_stream(dk.layer_path(layer.diff_id), open_decompressed(f)[0], size)
+
+
+def _count(stream: BinaryIO) -> int:
+    n = 0
+    while chunk := stream.read(CHUNK):
+        n += len(chunk)
+    return n
+
+
+def _write_oci(content: ContentStore, plan: list[tuple[ImageRecord, list[str]]], w: ArchiveWriter) -> None:
+    descs = []
+    for img, names in plan:
+        size = content.size(img.manifest)
+        for name in names or [None]:  # one index entry per name; an unnamed image gets one bare entry
+            ann = oci.name_annotations(name)
+            descs.append(mf.Descriptor(img.manifest_media_type, img.manifest, size, ann))
+    w.add_bytes(oci.LAYOUT_FILE, oci.encode_layout())
+    w.add_bytes(oci.INDEX_FILE, oci.encode_index(descs))
+    for img, _ in plan:
+        for digest in [img.manifest, img.id, *(x.digest for x in img.layers)]:
+            path = oci.blob_path(digest)
+            if path not in w.written:
+                with content.open(digest) as f:
+                    w.add_stream(path, f, os.fstat(f.fileno()).st_size)
+
+

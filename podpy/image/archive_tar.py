@@ -1,0 +1,123 @@
+"""Tar plumbing shared by docker-archive and oci-archive: a random-access reader and a streaming writer."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import tarfile
+from typing import Any, BinaryIO
+
+from podpy.errors import PodpyError
+
+MAX_DOC = 64 << 20  # manifests, configs, index.json: small JSON; refuse absurd sizes
+MAX_LINKS = 16
+
+
+def normalize(name: str) -> str:
+    """Archive member names as Docker writes them or as `./name` or `/name`: one canonical form."""
+    return posixpath.normpath("/" + name).lstrip("/")
+
+
+def json_object(raw: bytes, what: str) -> dict[str, Any]:
+    """Parse a metadata file that must be a JSON object; one clear error naming `what` otherwise."""
+    try:
+        doc = json.loads(raw)
+    except ValueError as e:
+        raise PodpyError(f"{what} is not valid JSON: {e}") from None
+    if not isinstance(doc, dict):
+        raise PodpyError(f"{what} is not a JSON object")
+    return doc
+
+
+class ArchiveReader:
+    """Members of a seekable, uncompressed tar by canonical name; links inside it are followed."""
+
+    def __init__(self, fileobj: BinaryIO) -> None:
+        try:
+            self.tar = tarfile.open(fileobj=fileobj, mode="r:")
+            members = self.tar.getmembers()
+        except (tarfile.TarError, EOFError) as e:
+            raise PodpyError(f"the input is not a tar archive: {e}") from None
+        self.members = {normalize(m.name): m for m in members}  # the last entry wins, as on extraction
+
+    def has(self, path: str) -> bool:
+        try:
+            self.resolve(path)
+        except PodpyError:
+            return False
+        return True
+
+    def resolve(self, path: str) -> tarfile.TarInfo:
+        """The regular file `path` names, following symlinks and hard links (Docker links repeated layers)."""
+        name = normalize(path)
+        for _ in range(MAX_LINKS):
+            m = self.members.get(name)
+            if m is None:
+                raise PodpyError(f"the archive has no {path!r}")
+            if m.isfile():
+                return m
+            if m.issym():
+                name = normalize(posixpath.join(posixpath.dirname(name), m.linkname))
+            elif m.islnk():
+                name = normalize(m.linkname)
+            else:
+                raise PodpyError(f"{path!r} in the archive is not a regular file")
+        raise PodpyError(f"{path!r} in the archive: too many levels of links")
+
+    def open(self, path: str) -> BinaryIO:
+        f = self.tar.extractfile(self.resolve(path))
+        assert f is not None  # resolve() returned a regular file
+        return f  # type: ignore[return-value]
+
+    def size(self, path: str) -> int:
+        return self.resolve(path).size
+
+    def read(self, path: str) -> bytes:
+        m = self.resolve(path)
+        if m.size > MAX_DOC:
+            raise PodpyError(f"{path!r} in the archive is too large ({m.size} bytes) for a metadata file")
+        with self.open(path) as f:
+            return f.read()
+
+
+class ArchiveWriter:
+    """A tar written front to back (stdout works): parent directories first, fixed owner and mtime."""
+
+    def __init__(self, dst: BinaryIO) -> None:
+        self.tar = tarfile.open(fileobj=dst, mode="w|", format=tarfile.PAX_FORMAT)
+        self.written: set[str] = set()
+
+    def __enter__(self) -> ArchiveWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.tar.close()
+
+    def add_bytes(self, path: str, data: bytes) -> None:
+        import io
+
+        self.add_stream(path, io.BytesIO(data), len(data))
+
+    def add_stream(self, path: str, src: BinaryIO, size: int) -> None:
+        """Copy exactly `size` bytes of `src` (tarfile raises if the stream is shorter)."""
+        self._dirs(path)
+        self.tar.addfile(self._info(path, tarfile.REGTYPE, size), src)
+        self.written.add(path)
+
+    def _dirs(self, path: str) -> None:
+        parts = path.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if d not in self.written:
+                self.tar.addfile(self._info(d, tarfile.DIRTYPE, 0))
+                self.written.add(d)
+
+    @staticmethod
+    def _info(path: str, kind: bytes, size: int) -> tarfile.TarInfo:
+        ti = tarfile.TarInfo(path)
+        ti.type = kind
+        ti.size = size
+        ti.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
+        ti.mtime = 0  # fixed: saving the same image twice gives the same bytes
+        ti.uid = ti.gid = 0
+        return ti
