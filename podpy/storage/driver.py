@@ -1,0 +1,129 @@
+"""The storage driver interface, driver detection and construction.
+
+A driver turns a chain of layers plus a container's own writable layer into a root filesystem:
+    containers/<cid>/rw/{upper,work}   overlay (plus rw/l/<n> short links for long chains)
+    containers/<cid>/rw/rootfs         vfs: a full copy of the top layer's snapshot
+"""
+
+from __future__ import annotations
+
+import platform
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from podpy.errors import StorageError
+from podpy.state.layout import Layout
+from podpy.storage import _mount
+from podpy.storage.diffwalk import Entry, changes_of, write_tar
+from podpy.storage.fsutil import force_rmtree
+from podpy.storage.layers import LayerStore, LockedTmpDir
+
+
+class Driver(ABC):
+    name: str = ""
+
+    def __init__(self, layers: LayerStore) -> None:
+        self.layers = layers
+        self.rootless = layers.rootless
+
+    def rw_dir(self, cid: str) -> Path:
+        return self.layers.layout.container_dir(cid) / "rw"
+
+    @abstractmethod
+    def create_rw(self, cid: str, top_chain: str | None) -> None:
+        """Make the container's writable layer on top of `top_chain` (None: an empty image)."""
+
+    @abstractmethod
+    def mount_options(self, cid: str, top_chain: str | None) -> tuple[str, str]:
+        """(fstype, data) for a runtime that mounts the rootfs itself (e.g. in a user namespace).
+
+        overlay: ("overlay", "lowerdir=...,upperdir=...,workdir=..."). The paths are absolute,
+        unless that string would not fit in a page: then they are relative to `rw_dir(cid)`,
+        where the caller must chdir before mount(2). vfs: ("bind", <source directory>).
+        """
+
+    @abstractmethod
+    def _entries(self, cid: str, top_chain: str | None) -> Iterable[Entry]:
+        """The container's changes in tar order."""
+
+    @abstractmethod
+    def _mount(self, cid: str, top_chain: str | None, target: str) -> None: ...
+
+    def mount(self, cid: str, top_chain: str | None, target: Path) -> None:
+        """Mount the container's rootfs at `target` (needs CAP_SYS_ADMIN in the mount namespace)."""
+        target = target.absolute()
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            self._mount(cid, top_chain, str(target))
+        except OSError as e:
+            raise StorageError(f"mounting the rootfs of {cid[:12]}: {e.strerror or e}") from None
+
+    def unmount(self, target: Path) -> None:
+        """Detach whatever is mounted at `target` (all stacked mounts); nothing mounted is fine."""
+        for _ in range(16):
+            try:
+                if not _mount.umount(str(target.absolute())):
+                    return
+            except OSError as e:
+                raise StorageError(str(e)) from None
+
+    def remove_rw(self, cid: str) -> None:
+        force_rmtree(self.rw_dir(cid))
+
+    def changes(self, cid: str, top_chain: str | None) -> list[tuple[str, str]]:
+        """Like `docker diff`: ("A"|"C"|"D", "/path") sorted by path."""
+        return changes_of(self._entries(cid, top_chain))
+
+    def rw_tar(self, cid: str, top_chain: str | None, out: BinaryIO) -> None:
+        """Write the container's changes to `out` as an uncompressed OCI layer tar (for commit)."""
+        write_tar(self._entries(cid, top_chain), out)
+
+
+def make_driver(layers: LayerStore) -> Driver:
+    if layers.driver == "overlay":
+        from podpy.storage.overlay import OverlayDriver
+
+        return OverlayDriver(layers)
+    from podpy.storage.vfs import VfsDriver
+
+    return VfsDriver(layers)
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    try:
+        nums = [int(x) for x in platform.release().split("-")[0].split(".")[:2]]
+    except ValueError:
+        return False
+    return (nums[0], nums[1]) >= (major, minor)
+
+
+def detect_driver(layout: Layout, rootless: bool) -> str:
+    """ "overlay" when overlayfs works for this store, else "vfs" (the caller records the choice)."""
+    if rootless:
+        return "overlay" if _kernel_at_least(5, 11) else "vfs"  # overlay in user namespaces
+    return "overlay" if _probe_overlay(layout.layers) else "vfs"
+
+
+def _probe_overlay(layers: Path) -> bool:
+    """Mount a tiny overlay under the store (the filesystem that will hold upper dirs) and undo it."""
+    probe = LockedTmpDir(layers, "probe-")  # locked .tmp-* dir: gc_tmp leaves it alone while we run
+    try:
+        for d in ("lower", "upper", "work", "merged"):
+            (probe.path / d).mkdir()
+        (probe.path / "lower" / "f").write_bytes(b"x")
+        merged = str(probe.path / "merged")
+        p = probe.path
+        try:
+            _mount.mount(
+                "overlay", merged, "overlay", 0, f"lowerdir={p}/lower,upperdir={p}/upper,workdir={p}/work"
+            )
+        except OSError:
+            return False
+        try:
+            return (p / "merged" / "f").read_bytes() == b"x"
+        finally:
+            _mount.umount(merged)
+    finally:
+        probe.close()

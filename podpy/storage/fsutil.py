@@ -1,0 +1,99 @@
+"""Small filesystem helpers shared by the layer store and the drivers."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+from podpy.errors import StorageError
+
+OPAQUE_XATTRS = ("trusted.overlay.opaque", "user.overlay.opaque")
+# overlayfs keeps its own bookkeeping in these namespaces; never copy them from or into a layer tar
+OVERLAY_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
+
+
+def opaque_xattr(rootless: bool) -> str:
+    """Inside a user namespace overlayfs only honours user.* xattrs (mounted with `userxattr`)."""
+    return OPAQUE_XATTRS[1] if rootless else OPAQUE_XATTRS[0]
+
+
+def is_whiteout(st: os.stat_result) -> bool:
+    """An overlay whiteout: a character device 0/0."""
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
+def is_opaque(path: Path | str) -> bool:
+    for name in OPAQUE_XATTRS:
+        try:
+            if os.getxattr(path, name, follow_symlinks=False) == b"y":
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def is_overlay_xattr(name: str) -> bool:
+    return name.startswith(OVERLAY_XATTR_PREFIXES)
+
+
+def lstat_or_none(path: Path | str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def force_rmtree(path: Path) -> None:
+    """rmtree that also works on read-only directories (rootless) and tolerates vanished entries."""
+
+    def onerror(func, p, exc_info):  # type: ignore[no-untyped-def]
+        if not isinstance(exc_info[1], FileNotFoundError):
+            raise exc_info[1]
+
+    if not os.path.lexists(path):
+        return
+    _make_traversable(path)
+    shutil.rmtree(path, onerror=onerror)
+
+
+def _make_traversable(path: Path) -> None:
+    """Give the owner rwx on directories that lack it, so rmtree can list and empty them."""
+    if os.geteuid() == 0:
+        return  # root bypasses permission bits
+    st = os.lstat(path)
+    if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o700 != 0o700:
+        os.chmod(path, st.st_mode | 0o700)
+    for dirpath, dirnames, _ in os.walk(path):
+        for d in dirnames:
+            p = os.path.join(dirpath, d)
+            try:
+                st = os.lstat(p)
+                if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o700 != 0o700:
+                    os.chmod(p, st.st_mode | 0o700)
+            except OSError:
+                continue
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """Copy a snapshot: hard links, xattrs, devices, ownership, times (GNU cp, reflinks when possible)."""
+    proc = subprocess.run(
+        ["cp", "-a", "--reflink=auto", "--", str(src), str(dst)],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise StorageError(f"copying {src} to {dst}: {proc.stderr.strip()}")
+
+
+def proc_fd_path(fd: int, name: str | None = None) -> str:
+    """A path naming what `fd` (possibly O_PATH) refers to, for calls that take no dir_fd (xattrs)."""
+    base = f"/proc/self/fd/{fd}"
+    return f"{base}/{name}" if name else base
+
+
+def ignore_enoent(e: OSError) -> bool:
+    return e.errno in (errno.ENOENT, errno.ENOTDIR)

@@ -1,0 +1,89 @@
+"""overlay driver: each layer's diff is a lowerdir; the container gets rw/{upper,work}."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from podpy.storage import _mount
+from podpy.storage.diffwalk import Entry, LowerView, overlay_entries
+from podpy.storage.driver import Driver
+
+# mount(2) copies at most one page of options
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _esc(path: str) -> str:
+    """overlayfs splits lowerdir on ':' and options on ','; a backslash escapes both."""
+    return path.replace("\\", "\\\\").replace(":", "\\:").replace(",", "\\,")
+
+
+class OverlayDriver(Driver):
+    name = "overlay"
+
+    def _lowers(self, cid: str, top_chain: str | None) -> list[Path]:
+        if top_chain is None:  # overlayfs needs a lowerdir: an empty one for `FROM scratch`
+            return [self.rw_dir(cid) / "empty"]
+        return [self.layers.diff_path(r.chain_id) for r in self.layers.lineage(top_chain)]
+
+    def create_rw(self, cid: str, top_chain: str | None) -> None:
+        rw = self.rw_dir(cid)
+        for d in ("upper", "work"):
+            (rw / d).mkdir(parents=True, exist_ok=True)
+        if top_chain is None:
+            (rw / "empty").mkdir(exist_ok=True)
+        else:  # the merged root takes its owner and mode from the upper dir: give it the image's
+            st = os.stat(self.layers.diff_path(top_chain))
+            if os.geteuid() == 0:
+                os.chown(rw / "upper", st.st_uid, st.st_gid)
+            os.chmod(rw / "upper", stat.S_IMODE(st.st_mode))
+        self.mount_options(cid, top_chain)  # makes the short links now if the chain needs them
+
+    def _data(self, lowers: list[str], upper: str, work: str) -> str:
+        data = f"lowerdir={':'.join(_esc(x) for x in lowers)},upperdir={_esc(upper)},workdir={_esc(work)}"
+        if self.rootless:
+            return data + ",userxattr"  # which also turns redirects and metacopy off
+        # a renamed directory or a metadata-only copy-up would leave data in the lower layers,
+        # and rw_tar (commit) reads the upper dir alone: whatever the kernel's defaults, turn both off
+        return data + ",redirect_dir=off,metacopy=off"
+
+    def mount_options(self, cid: str, top_chain: str | None) -> tuple[str, str]:
+        rw = self.rw_dir(cid)
+        lowers = self._lowers(cid, top_chain)
+        data = self._data([str(x) for x in lowers], str(rw / "upper"), str(rw / "work"))
+        if len(data) < PAGE:
+            return "overlay", data
+        self._short_links(rw, lowers)
+        return "overlay", self._data([f"l/{i}" for i in range(len(lowers))], "upper", "work")
+
+    @staticmethod
+    def _short_links(rw: Path, lowers: list[Path]) -> None:
+        """rw/l/<n> -> the n-th lowerdir, so a long chain fits in a page as relative paths."""
+        links = rw / "l"
+        links.mkdir(exist_ok=True)
+        for i, lower in enumerate(lowers):
+            link = links / str(i)
+            if not link.is_symlink() or os.readlink(link) != str(lower):
+                tmp = links / f".{i}.tmp"
+                tmp.unlink(missing_ok=True)
+                tmp.symlink_to(lower)
+                os.replace(tmp, link)
+
+    def _mount(self, cid: str, top_chain: str | None, target: str) -> None:
+        _, data = self.mount_options(cid, top_chain)
+        if "upperdir=/" in data:
+            _mount.mount("overlay", target, "overlay", 0, data)
+            return
+        old = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:  # relative paths: resolved against our cwd by mount(2)
+            os.chdir(self.rw_dir(cid))
+            _mount.mount("overlay", target, "overlay", 0, data)
+        finally:
+            os.fchdir(old)
+            os.close(old)
+
+    def _entries(self, cid: str, top_chain: str | None) -> Iterable[Entry]:
+        lower = LowerView([] if top_chain is None else self._lowers(cid, top_chain))
+        return overlay_entries(self.rw_dir(cid) / "upper", lower)

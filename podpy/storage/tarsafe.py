@@ -1,0 +1,401 @@
+"""Safe, streaming, one-pass extraction of a layer tar (Python 3.11.2 has no tarfile filters).
+
+What is refused or neutralised, per case:
+- names with `..` climbing above the root: UnsafeArchive. Absolute names: the leading `/` is dropped.
+- symlinks are stored as they are (their target may be anything); *writing through* one is
+  resolved inside the target as if it were `/` (SafeRoot), so `link/file` with `link -> /etc`
+  writes `<target>/etc/file`. Loops and chains longer than 40 links: UnsafeArchive.
+- hard links: the link target is resolved the same way (never outside), must exist in the
+  target and must not be a directory, else UnsafeArchive.
+- a non-directory met as a parent component (`file/x`): UnsafeArchive.
+- whiteouts naming "", "." or "..": UnsafeArchive. aufs metadata (`.wh..wh.*` other than the
+  opaque marker) is skipped. xattrs in the overlay namespaces are dropped (a layer must not forge
+  overlayfs metadata); xattrs the filesystem or our privileges refuse are ignored (as Docker does).
+- character/block devices only when `allow_devices`, else skipped (listed in stats.skipped).
+  FIFOs are always created: that needs no privilege.
+- ownership: lchown to the archive's numeric ids; failures are ignored when rootless.
+Same-layer rule (OCI): a whiteout only hides what lower layers hold; entries of this layer
+written before it stay.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import hashlib
+import os
+import shutil
+import stat
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote
+
+from podpy.errors import CorruptContent, StorageError, UnsafeArchive
+from podpy.storage.compress import CHUNK, as_corrupt
+from podpy.storage.fsutil import force_rmtree, is_overlay_xattr, is_whiteout, opaque_xattr, proc_fd_path
+from podpy.storage.saferoot import ResolvedDir, SafeRoot, clean_parts
+
+WH_PREFIX = ".wh."
+WH_META_PREFIX = ".wh..wh."
+WH_OPAQUE = ".wh..wh..opq"
+# tarfile's stream re-slices its buffer on every header read: a big buffer costs more than it saves
+_TAR_BUFSIZE = 64 * 1024
+_IGNORED_XATTR_ERRNOS = (errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EINVAL)
+
+
+@dataclass
+class ExtractStats:
+    diff_id: str  # "sha256:<hex>" of the uncompressed tar stream
+    tar_size: int  # bytes of the uncompressed tar
+    content_size: int  # sum of the sizes of the regular files written
+    entries: int
+    skipped: list[str] = field(default_factory=list)  # entries deliberately not created
+
+
+class _HashingReader:
+    """Hashes the uncompressed stream as tarfile reads it, so the diff ID needs no second pass."""
+
+    def __init__(self, src: BinaryIO) -> None:
+        self.src = src
+        self.h = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            data = self.src.read(n)
+        except Exception as e:
+            mapped = as_corrupt(e)
+            if mapped is e:
+                raise
+            raise mapped from e
+        self.h.update(data)
+        self.size += len(data)
+        return data
+
+    def drain(self) -> None:
+        """tarfile stops at the end-of-archive blocks; the diff ID covers the padding after them too."""
+        while self.read(CHUNK):
+            pass
+
+
+def extract_layer(
+    fileobj: BinaryIO, target: Path, *, whiteouts: str, allow_devices: bool, rootless: bool
+) -> ExtractStats:
+    """Extract an uncompressed layer tar read from `fileobj` into the existing directory `target`.
+
+    whiteouts="overlay": `.wh.NAME` becomes a 0/0 char device, the opaque marker an xattr.
+    whiteouts="vfs": `target` holds the parent's full tree; whiteouts delete from it.
+    """
+    if whiteouts not in ("overlay", "vfs"):
+        raise StorageError(f"unknown whiteout mode {whiteouts!r}")
+    reader = _HashingReader(fileobj)
+    with SafeRoot(target) as root:
+        ex = _Extractor(root, whiteouts, allow_devices, rootless)
+        try:
+            tf = tarfile.open(fileobj=reader, mode="r|", bufsize=_TAR_BUFSIZE)  # type: ignore[call-overload]
+            while (m := tf.next()) is not None:
+                ex.entry(m, tf)
+                tf.members.clear()  # stream mode keeps every header otherwise
+            tf.close()
+        except tarfile.TarError as e:
+            raise CorruptContent(f"corrupt layer tar: {e}") from None
+        ex.finish()
+    reader.drain()
+    return ExtractStats(
+        f"sha256:{reader.h.hexdigest()}", reader.size, ex.content_size, ex.entries, ex.skipped
+    )
+
+
+def _lstat_at(dfd: int, name: str) -> os.stat_result | None:
+    try:
+        return os.lstat(name, dir_fd=dfd)
+    except FileNotFoundError:
+        return None
+
+
+def _ns(mtime: float) -> tuple[int, int]:
+    t = int(mtime * 1_000_000_000)
+    return (t, t)
+
+
+class _Extractor:
+    def __init__(self, root: SafeRoot, mode: str, allow_devices: bool, rootless: bool) -> None:
+        self.root = root
+        self.mode = mode
+        self.allow_devices = allow_devices
+        self.rootless = rootless
+        self.written: set[tuple[str, ...]] = set()  # real paths this layer wrote
+        self.ancestors: set[tuple[str, ...]] = set()  # and their parents
+        self.dirs: dict[tuple[str, ...], tarfile.TarInfo] = {}  # mode/mtime applied at the end
+        self.unlocked: dict[tuple[str, ...], int] = {}  # read-only lower dirs opened up (rootless)
+        self.entries = 0
+        self.content_size = 0
+        self.skipped: list[str] = []
+
+    def entry(self, m: tarfile.TarInfo, tf: tarfile.TarFile) -> None:
+        self.entries += 1
+        parts = clean_parts(m.name)
+        if not parts and m.isdir():  # "./": the layer root's own owner, mode and times
+            self._root_dir(m)
+            return
+        if not parts or not self._wanted(m):
+            self.skipped.append(m.name)  # sockets, devices when not allowed, a non-dir root
+            return
+        try:
+            if parts[-1].startswith(WH_PREFIX):
+                self._whiteout(parts, m.name)
+                return
+            with self.root.dir(parts[:-1], create=True) as d:
+                self._writable(d, lambda: self._create(d, parts[-1], m, tf))
+                self._mark(d.real + (parts[-1],))
+        except OSError as e:
+            raise StorageError(f"extracting {m.name!r}: {e}") from None
+
+    def _wanted(self, m: tarfile.TarInfo) -> bool:
+        if m.ischr() or m.isblk():
+            return self.allow_devices
+        return m.isdir() or m.isreg() or m.issym() or m.islnk() or m.isfifo()
+
+    def _create(self, d: ResolvedDir, name: str, m: tarfile.TarInfo, tf: tarfile.TarFile) -> None:
+        if m.isdir():
+            self._mkdir(d, name, m)
+        elif m.isreg():
+            self._file(d, name, m, tf)
+        elif m.issym():
+            self._clear(d.fd, name)
+            os.symlink(m.linkname, name, dir_fd=d.fd)
+            self._chown(lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
+            self._xattrs(proc_fd_path(d.fd, name), m)
+            os.utime(name, ns=_ns(m.mtime), dir_fd=d.fd, follow_symlinks=False)
+        elif m.islnk():
+            self._hardlink(d, name, m)
+        else:
+            self._special(d, name, m)
+
+    def _writable(self, d: ResolvedDir, fn: Callable[[], object]) -> None:
+        """Run `fn`; if a read-only directory (from a lower layer) refused it, unlock and retry.
+
+        Without privileges, a directory like 0555 cannot be written into even by its owner.
+        """
+        try:
+            fn()
+            return
+        except PermissionError:
+            if not self.rootless or d.real in self.unlocked:
+                raise
+        mode = stat.S_IMODE(os.stat(proc_fd_path(d.fd)).st_mode)
+        self.unlocked[d.real] = mode
+        os.chmod(proc_fd_path(d.fd), mode | 0o700)
+        fn()
+
+    def _mark(self, real: tuple[str, ...]) -> None:
+        self.written.add(real)
+        for i in range(1, len(real)):
+            self.ancestors.add(real[:i])
+
+    def _chown(self, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except OSError as e:
+            if not self.rootless:  # rootless with a single id mapping: ownership collapses, as expected
+                raise StorageError(f"chown: {e}") from None
+
+    def _xattrs(self, target: int | str, m: tarfile.TarInfo) -> None:
+        for key, value in m.pax_headers.items():
+            if key.startswith("SCHILY.xattr."):
+                name, data = key[13:], value.encode("utf-8", "surrogateescape")
+            elif key.startswith("LIBARCHIVE.xattr."):  # bsdtar: url-encoded name, base64 value
+                name, data = unquote(key[17:]), base64.b64decode(value + "=" * (-len(value) % 4))
+            else:
+                continue
+            if is_overlay_xattr(name):
+                continue
+            try:
+                if isinstance(target, int):
+                    os.setxattr(target, name, data)
+                else:
+                    os.setxattr(target, name, data, follow_symlinks=False)
+            except OSError as e:
+                if e.errno not in _IGNORED_XATTR_ERRNOS:
+                    raise
+
+    def _clear(self, dfd: int, name: str) -> os.stat_result | None:
+        """Remove whatever is at `name` (a directory with its content); return what was there."""
+        st = _lstat_at(dfd, name)
+        if st is not None:
+            self._remove(dfd, name, st)
+        return st
+
+    def _remove(self, dfd: int, name: str, st: os.stat_result) -> None:
+        if not stat.S_ISDIR(st.st_mode):
+            os.unlink(name, dir_fd=dfd)
+            return
+        try:
+            shutil.rmtree(name, dir_fd=dfd)  # fd-based: never follows symlinks inside
+        except PermissionError:
+            force_rmtree(Path(proc_fd_path(dfd, name)))  # rootless: read-only dirs from lower layers
+
+    def _mkdir(self, d: ResolvedDir, name: str, m: tarfile.TarInfo) -> None:
+        st = _lstat_at(d.fd, name)
+        if st is None or not stat.S_ISDIR(st.st_mode):
+            if st is not None:
+                self._remove(d.fd, name, st)
+            os.mkdir(name, 0o700, dir_fd=d.fd)  # writable until finish() sets the real mode
+            if self.mode == "overlay" and st is not None and is_whiteout(st):
+                # a directory recreated where this layer whited one out: hide the lower one's content
+                os.setxattr(proc_fd_path(d.fd, name), opaque_xattr(self.rootless), b"y")
+        self._chown(lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
+        self._xattrs(proc_fd_path(d.fd, name), m)
+        self.dirs[d.real + (name,)] = m
+
+    def _root_dir(self, m: tarfile.TarInfo) -> None:
+        root = proc_fd_path(self.root.fd)
+        self._chown(lambda: os.chown(root, m.uid, m.gid))
+        self._xattrs(root, m)
+        self.dirs[()] = m
+
+    def _file(self, d: ResolvedDir, name: str, m: tarfile.TarInfo, tf: tarfile.TarFile) -> None:
+        self._clear(d.fd, name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(name, flags, 0o600, dir_fd=d.fd)
+        try:
+            src = tf.extractfile(m)
+            if src is not None and m.size:
+                with open(fd, "wb", buffering=CHUNK, closefd=False) as f:
+                    shutil.copyfileobj(src, f, CHUNK)
+            self._chown(lambda: os.chown(fd, m.uid, m.gid))
+            os.chmod(fd, m.mode & 0o7777)  # after chown, which clears setuid/setgid
+            self._xattrs(fd, m)  # after chown, which drops security.capability
+            os.utime(fd, ns=_ns(m.mtime))
+        finally:
+            os.close(fd)
+        self.content_size += m.size
+
+    def _hardlink(self, d: ResolvedDir, name: str, m: tarfile.TarInfo) -> None:
+        src = clean_parts(m.linkname)
+        if not src:
+            raise UnsafeArchive(f"refusing hard link {m.name!r} to the layer root")
+        try:
+            s = self.root.resolve_dir(src[:-1], create=False)
+        except FileNotFoundError:
+            raise UnsafeArchive(f"hard link {m.name!r}: target {m.linkname!r} not in the layer") from None
+        try:
+            sst = _lstat_at(s.fd, src[-1])
+            if sst is None or stat.S_ISDIR(sst.st_mode):
+                raise UnsafeArchive(f"hard link {m.name!r}: target {m.linkname!r} missing or a directory")
+            dst = _lstat_at(d.fd, name)
+            if dst is not None and (dst.st_dev, dst.st_ino) == (sst.st_dev, sst.st_ino):
+                return
+            self._clear(d.fd, name)
+            os.link(src[-1], name, src_dir_fd=s.fd, dst_dir_fd=d.fd, follow_symlinks=False)
+        finally:
+            os.close(s.fd)
+
+    def _special(self, d: ResolvedDir, name: str, m: tarfile.TarInfo) -> None:
+        self._clear(d.fd, name)
+        if m.isfifo():
+            os.mkfifo(name, 0o600, dir_fd=d.fd)
+        else:
+            kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
+            try:
+                os.mknod(name, kind | 0o600, os.makedev(m.devmajor, m.devminor), dir_fd=d.fd)
+            except PermissionError:
+                self.skipped.append(m.name)
+                return
+        self._chown(lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
+        os.chmod(name, m.mode & 0o7777, dir_fd=d.fd)  # just created here: not a symlink
+        os.utime(name, ns=_ns(m.mtime), dir_fd=d.fd, follow_symlinks=False)
+
+    # --- whiteouts -------------------------------------------------------------------------
+
+    def _whiteout(self, parts: tuple[str, ...], raw: str) -> None:
+        base = parts[-1]
+        if base == WH_OPAQUE:
+            self._opaque(parts[:-1])
+            return
+        if base.startswith(WH_META_PREFIX):
+            self.skipped.append(raw)
+            return
+        victim = base[len(WH_PREFIX) :]
+        if victim in ("", ".", ".."):
+            raise UnsafeArchive(f"refusing whiteout {raw!r}: it names no sibling")
+        if self.mode == "vfs":
+            self._vfs_whiteout(parts[:-1], victim)
+        else:
+            self._overlay_whiteout(parts[:-1], victim)
+
+    def _vfs_whiteout(self, dirparts: tuple[str, ...], victim: str) -> None:
+        try:
+            d = self.root.resolve_dir(dirparts, create=False)
+        except (FileNotFoundError, UnsafeArchive):
+            return  # no such directory below: nothing to hide
+        try:
+            if d.real + (victim,) not in self.written:
+                self._writable(d, lambda: self._clear(d.fd, victim))
+        finally:
+            os.close(d.fd)
+
+    def _overlay_whiteout(self, dirparts: tuple[str, ...], victim: str) -> None:
+        with self.root.dir(dirparts, create=True) as d:
+            if d.real + (victim,) in self.written:
+                return
+            self._clear(d.fd, victim)
+            try:
+                os.mknod(victim, stat.S_IFCHR, os.makedev(0, 0), dir_fd=d.fd)
+            except PermissionError:
+                raise StorageError(
+                    "cannot create an overlay whiteout (kernel < 5.8 without privileges?): "
+                    "use the vfs storage driver"
+                ) from None
+
+    def _opaque(self, dirparts: tuple[str, ...]) -> None:
+        with self.root.dir(dirparts, create=True) as d:
+            if self.mode == "overlay":
+                try:
+                    os.setxattr(proc_fd_path(d.fd), opaque_xattr(self.rootless), b"y")
+                except OSError as e:
+                    raise StorageError(f"cannot mark {'/'.join(dirparts) or '/'} opaque: {e}") from None
+            else:
+                self._clear_lower(d.fd, d.real)
+
+    def _clear_lower(self, dfd: int, real: tuple[str, ...]) -> None:
+        """vfs opaque: drop everything under the directory that this layer did not write."""
+        lfd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=dfd)
+        try:
+            names = os.listdir(lfd)
+        finally:
+            os.close(lfd)
+        for name in names:
+            p = real + (name,)
+            st = _lstat_at(dfd, name)
+            if st is None:
+                continue
+            if p not in self.written and p not in self.ancestors:
+                self._remove(dfd, name, st)
+            elif stat.S_ISDIR(st.st_mode):
+                with self.root.dir(p, create=False) as sub:
+                    self._clear_lower(sub.fd, sub.real)
+
+    def finish(self) -> None:
+        """Directory modes and times last: children written earlier changed them."""
+        for real, mode in self.unlocked.items():
+            if real not in self.dirs:
+                self._set_dir(real, mode, None)
+        for real, m in reversed(self.dirs.items()):
+            self._set_dir(real, m.mode & 0o7777, m.mtime)
+
+    def _set_dir(self, real: tuple[str, ...], mode: int, mtime: float | None) -> None:
+        try:
+            d = self.root.resolve_dir(real, create=False)
+        except (FileNotFoundError, UnsafeArchive):
+            return
+        try:
+            if d.real == real:  # still that directory, not replaced by a symlink since
+                os.chmod(proc_fd_path(d.fd), mode)
+                if mtime is not None:
+                    os.utime(proc_fd_path(d.fd), ns=_ns(mtime))
+        finally:
+            os.close(d.fd)
