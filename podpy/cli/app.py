@@ -89,10 +89,47 @@ def _help_command(ctx: typer.Context, command: list[str] | None = typer.Argument
         common.out(cmd.get_help(sub_ctx))
 
 
-def build():  # type: ignore[no-untyped-def]
-    """The click command tree (also what docgen reads for man pages and completions)."""
+# Global options that take a value (so the word after them is not the command name).
+VALUE_OPTIONS = ("--root", "--runroot", "--storage-driver", "--log-level", "--runtime")
+
+
+def _command_path(args: list[str]) -> list[str]:
+    """The command words in `args` (e.g. ["image", "ls"]), skipping global options and their values."""
+    words: list[str] = []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+        elif a in VALUE_OPTIONS:
+            skip = True
+        elif a == "--":
+            break
+        elif not a.startswith("-"):
+            words.append(a)
+            if len(words) == 2:
+                break
+    return words
+
+
+def _prune(target: typer.Typer, words: list[str]) -> None:
+    """Keep only the invoked command: typer converts every registered function on each run (~1 ms each)."""
+    if not words:
+        return
+    cmds = [c for c in target.registered_commands if c.name == words[0]]
+    groups = [g for g in target.registered_groups if g.name == words[0]]
+    if not cmds and not groups:
+        return  # unknown: keep all, so the error and `help` list every command
+    target.registered_commands, target.registered_groups = cmds, groups
+    for g in groups:
+        _prune(g.typer_instance, words[1:])  # type: ignore[arg-type]
+
+
+def build(args: list[str] | None = None):  # type: ignore[no-untyped-def]
+    """The click command tree (the whole tree when `args` is None: docgen reads it for man pages)."""
     _register()
     app.command("help", context_settings=SETTINGS)(_help_command)
+    if args is not None and "help" not in args[:1] and "--help" not in args:
+        _prune(app, _command_path(args))
     return typer.main.get_command(app)
 
 
@@ -102,7 +139,7 @@ def run(args: list[str]) -> int:
     from podpy.errors import PodpyError
 
     try:
-        cmd = build()
+        cmd = build(args)
         rv = cmd.main(args=args, prog_name="podpy", standalone_mode=False)
     except Exit as e:
         return e.exit_code
