@@ -2,55 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from podpy.paths import config_dir, default_root, default_runroot, is_rootless, runtime_dir
+
+__all__ = ["Options", "config_dir", "default_root", "default_runroot", "is_rootless", "runtime_dir"]
+
 LOG_LEVELS = ("debug", "info", "warn", "warning", "error", "fatal", "panic")
 STORAGE_DRIVERS = ("overlay", "vfs")
-
-
-def is_rootless() -> bool:
-    return os.geteuid() != 0
-
-
-def _xdg_data_home() -> Path:
-    env = os.environ.get("XDG_DATA_HOME")
-    return Path(env) if env else Path.home() / ".local" / "share"
-
-
-def runtime_dir() -> Path:
-    """$XDG_RUNTIME_DIR when usable, else a private directory under /tmp (like podman)."""
-    if not is_rootless():
-        return Path("/run")
-    env = os.environ.get("XDG_RUNTIME_DIR")
-    if env and os.path.isdir(env) and os.access(env, os.W_OK):
-        return Path(env)
-    fallback = Path(f"/tmp/podpy-run-{os.geteuid()}")
-    fallback.mkdir(mode=0o700, exist_ok=True)
-    st = fallback.stat()
-    if st.st_uid != os.geteuid() or st.st_mode & 0o077:
-        raise PermissionError(f"{fallback} is not a private directory owned by you")
-    return fallback
-
-
-def default_root() -> Path:
-    if not is_rootless():
-        return Path("/var/lib/podpy")
-    return _xdg_data_home() / "podpy"
-
-
-def default_runroot() -> Path:
-    if not is_rootless():
-        return Path("/run/podpy")
-    return runtime_dir() / "podpy"
-
-
-def config_dir() -> Path:
-    if not is_rootless():
-        return Path("/etc/podpy")
-    env = os.environ.get("XDG_CONFIG_HOME")
-    return (Path(env) if env else Path.home() / ".config") / "podpy"
 
 
 @dataclass(frozen=True)
@@ -69,12 +29,8 @@ class Options:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Options:
-        """Defaults, then PODPY_ROOT/PODPY_RUNROOT, then explicit overrides (the CLI flags)."""
+        """Defaults (PODPY_ROOT/PODPY_RUNROOT when set), then explicit overrides (the CLI flags)."""
         kw: dict[str, object] = {}
-        if os.environ.get("PODPY_ROOT"):
-            kw["root"] = Path(os.environ["PODPY_ROOT"])
-        if os.environ.get("PODPY_RUNROOT"):
-            kw["runroot"] = Path(os.environ["PODPY_RUNROOT"])
         kw.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("root", "runroot"):
             if key in kw:

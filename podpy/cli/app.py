@@ -66,12 +66,13 @@ def global_options(
 
 
 def _register() -> None:
-    from podpy.cli import containers, images, registry, system
+    from podpy.cli import containers, images, registry, system, volumes
 
     containers.register(app)
     images.register(app)
     registry.register(app)
     system.register(app)
+    volumes.register(app)
 
 
 def _help_command(ctx: typer.Context, command: list[str] | None = typer.Argument(None)) -> None:
@@ -126,8 +127,9 @@ def _prune(target: typer.Typer, words: list[str]) -> None:
 
 def build(args: list[str] | None = None):  # type: ignore[no-untyped-def]
     """The click command tree (the whole tree when `args` is None: docgen reads it for man pages)."""
-    _register()
-    app.command("help", context_settings=SETTINGS)(_help_command)
+    if not any(c.name == "help" for c in app.registered_commands):  # build() may run twice (docgen, tests)
+        _register()
+        app.command("help", context_settings=SETTINGS)(_help_command)
     if args is not None and "help" not in args[:1] and "--help" not in args:
         _prune(app, _command_path(args))
     return typer.main.get_command(app)

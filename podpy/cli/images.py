@@ -108,7 +108,7 @@ def image_inspect(
 
 
 def inspect_any(
-    names: list[str] = typer.Argument(..., metavar="NAME...", help="Containers or images"),
+    names: list[str] = typer.Argument(..., metavar="CONTAINER|IMAGE...", help="Containers or images"),
     format_: str | None = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
     type_: str = typer.Option("all", "--type", "-t", help="Object type: container, image or all"),
     size: bool = typer.Option(False, "--size", "-s", help="Display total file size (containers)"),

@@ -1,35 +1,74 @@
-"""`podpy __names KIND`: live names for shell completion, without importing the CLI framework."""
+"""`podpy __names KIND [--root DIR]`: live names for shell completion.
+
+Runs on every TAB, so it imports only os/json (no CLI framework, no dataclasses) and never fails loudly.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
-def image_names(root: str) -> list[str]:
-    from podpy.image.reference import familiar
-
+def _load(path: str) -> dict:
     try:
-        with open(f"{root}/images/images.json") as f:
+        with open(path) as f:
             doc = json.load(f)
     except (OSError, ValueError):
-        return []
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _familiar(name: str) -> str:
+    """docker.io/library/busybox:latest -> busybox:latest (the store keeps normalised names)."""
+    return name[10:].removeprefix("library/") if name.startswith("docker.io/") else name
+
+
+def image_names(root: str) -> list[str]:
+    images = _load(f"{root}/images/images.json").get("images", {})
+    return [_familiar(n) for img in images.values() for n in img.get("names", [])]
+
+
+def container_names(root: str) -> list[str]:
+    base = f"{root}/containers"
     out = []
-    for img in doc.get("images", {}).values():
-        out.extend(familiar(n) for n in img.get("names", []))
+    for cid in os.listdir(base) if os.path.isdir(base) else []:
+        name = _load(f"{base}/{cid}/container.json").get("name")
+        out.extend([name, cid[:12]] if name else [])
     return out
 
 
-def main(args: list[str]) -> int:
-    """args: KIND [--root DIR]. Prints one name per line; never fails loudly (completion must not)."""
-    from podpy.config import Options
+def volume_names(root: str) -> list[str]:
+    base = f"{root}/volumes"
+    return [v for v in (os.listdir(base) if os.path.isdir(base) else []) if not v.startswith(".")]
 
-    root = None
-    if "--root" in args:
-        i = args.index("--root")
-        root = args[i + 1] if i + 1 < len(args) else None
-    opts = Options.from_env(root=root)
-    kind = args[0] if args else "images"
-    names = image_names(str(opts.root)) if kind == "images" else []
+
+def network_names(root: str) -> list[str]:
+    base = f"{root}/networks"
+    names = [f[:-5] for f in (os.listdir(base) if os.path.isdir(base) else []) if f.endswith(".json")]
+    return names or ["bridge", "host", "none"]
+
+
+KINDS = {"images": image_names, "containers": container_names, "volumes": volume_names, "networks": network_names}
+
+
+def _root(args: list[str]) -> str:
+    for i, a in enumerate(args):
+        if a == "--root" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--root="):
+            return a.split("=", 1)[1]
+    from podpy.paths import default_root
+
+    return str(default_root())
+
+
+def main(args: list[str]) -> int:
+    """Prints one name per line for KIND (images, containers, volumes, networks)."""
+    fn = KINDS.get(args[0] if args else "images")
+    try:
+        names = fn(_root(args[1:])) if fn else []
+    except OSError:
+        names = []
     sys.stdout.write("".join(n + "\n" for n in sorted(set(names))))
     return 0
