@@ -82,3 +82,35 @@ class CannotInvoke(PodpyError):
 
 class CommandNotFound(PodpyError):
     exit_code = 127
+
+
+class RegistryAuthError(RegistryError):
+    """401/403 from a registry or its token server (wrong or missing credentials)."""
+
+
+class RegistryNotFound(RegistryError):
+    """A repository, tag, manifest or blob the registry does not have."""
+
+
+class RegistryUnavailable(RegistryError):
+    """The registry could not be reached (connection refused, timeout, repeated 5xx, TLS)."""
+
+
+class NoSuchVolume(PodpyError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f'no volume with name "{name}" found: no such volume')
+        self.name = name
+
+
+class VolumeExists(PodpyError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"volume with name {name} already exists: volume already exists")
+        self.name = name
+
+
+class VolumeInUse(PodpyError):
+    def __init__(self, name: str, containers: list[str]) -> None:
+        ids = ", ".join(c[:12] for c in containers)
+        super().__init__(f"volume {name} is being used by the following container(s): {ids}: volume is being used")
+        self.name = name
+        self.containers = containers

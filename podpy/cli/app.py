@@ -130,8 +130,9 @@ def build(args: list[str] | None = None):  # type: ignore[no-untyped-def]
     if not any(c.name == "help" for c in app.registered_commands):  # build() may run twice (docgen, tests)
         _register()
         app.command("help", context_settings=SETTINGS)(_help_command)
-    if args is not None and "help" not in args[:1] and "--help" not in args:
-        _prune(app, _command_path(args))
+    words = _command_path(args) if args is not None else []
+    if words[:1] != ["help"] and "--help" not in (args or []):
+        _prune(app, words)
     return typer.main.get_command(app)
 
 

@@ -16,6 +16,11 @@ def main(argv: list[str] | None = None) -> None:
         from podpy.cli.names import main as names_main
 
         sys.exit(names_main(args[1:]))
+    from podpy.cli.fastpath import dispatch  # `run` without the CLI framework: its latency matters
+
+    code = dispatch(args)
+    if code is not None:
+        sys.exit(code)
     from podpy.cli.app import run
 
     sys.exit(run(args))

@@ -11,6 +11,8 @@ from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
 
 if TYPE_CHECKING:
+    from podpy.engine.containers import ContainerService
+    from podpy.engine.volumes import VolumeService
     from podpy.image.content import ContentStore
     from podpy.image.store import ImageIndex
     from podpy.storage import LayerStore
@@ -68,3 +70,15 @@ class Engine:
         from podpy.engine.images import ImageService
 
         return ImageService(self)
+
+    @cached_property
+    def containers(self) -> ContainerService:
+        from podpy.engine.containers import ContainerService
+
+        return ContainerService(self)
+
+    @cached_property
+    def volumes(self) -> VolumeService:
+        from podpy.engine.volumes import VolumeService
+
+        return VolumeService(self)

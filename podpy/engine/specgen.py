@@ -146,6 +146,45 @@ def _process(
     return proc
 
 
+def exec_process(
+    config: dict[str, Any],
+    args: list[str],
+    *,
+    env: tuple[str, ...] = (),
+    user: str | None = None,
+    cwd: str | None = None,
+    terminal: bool = False,
+    privileged: bool = False,
+    read_etc: Callable[[str], str | None] | None = None,
+    bounding: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """The OCI process for `exec` into a container made from `config`: its env (+ `env`), user, cwd
+    and capabilities unless overridden. A non-root --user loses the effective set, --privileged gets
+    the whole bounding set of this host."""
+    from podpy.engine.spec import merge_env
+
+    base = config["process"]
+    proc: dict[str, Any] = {k: v for k, v in base.items() if k not in ("args", "consoleSize")}
+    proc.update(args=list(args), terminal=terminal, env=list(merge_env(base.get("env") or [], env)))
+    if terminal and not any(e.startswith("TERM=") for e in proc["env"]):
+        proc["env"].append("TERM=xterm")
+    if cwd:
+        proc["cwd"] = cwd
+    caps = {k: list(v) for k, v in (base.get("capabilities") or {}).items()}
+    if privileged:
+        every = sorted(bounding if bounding is not None else current_bounding(), key=CAP_NAMES.index)
+        caps = {"bounding": every, "effective": every, "permitted": every}
+    if user is not None:
+        root = Path(config["root"]["path"])
+        reader = read_etc or (lambda p: read_inside(root, p))
+        u = resolve_user(user, reader("/etc/passwd"), reader("/etc/group"))
+        proc["user"] = {"uid": u.uid, "gid": u.gid, "additionalGids": list(u.additional_gids)}
+        if u.uid != 0:
+            caps.update(effective=[], permitted=[], inheritable=[], ambient=[])
+    proc["capabilities"] = caps
+    return proc
+
+
 def _env(spec: ContainerSpec, user: ExecUser, hostname: str) -> list[str]:
     keys = {e.partition("=")[0] for e in spec.env}
     env = [] if "PATH" in keys else [f"PATH={DEFAULT_PATH}"]
