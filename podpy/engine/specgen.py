@@ -127,7 +127,7 @@ def _process(
         if not init_path:
             raise InvalidArgument("--init: no init binary (catatonit or tini) found on this host")
         args = [INIT_PATH_IN_CONTAINER, "--", *args]
-    oci_user: dict[str, Any] = {"uid": user.uid, "gid": user.gid, "additionalGids": list(user.additional_gids)}
+    oci_user: dict[str, Any] = {"uid": user.uid, "gid": user.gid, "additionalGids": _groups(user, host)}
     if spec.umask is not None:
         oci_user["umask"] = spec.umask
     proc: dict[str, Any] = {
@@ -183,6 +183,16 @@ def exec_process(
             caps.update(effective=[], permitted=[], inheritable=[], ambient=[])
     proc["capabilities"] = caps
     return proc
+
+
+def _groups(user: ExecUser, host: HostFacts) -> list[int]:
+    """Supplementary groups. Rootless: none with a single-id map (setgroups is denied there) and
+    never the primary gid again, since runc refuses any supplementary group when not root."""
+    if not host.rootless:
+        return list(user.additional_gids)
+    if host.id_maps is None or host.id_maps.single:
+        return []
+    return [g for g in user.additional_gids if g != user.gid]
 
 
 def _env(spec: ContainerSpec, user: ExecUser, hostname: str) -> list[str]:
@@ -270,7 +280,7 @@ def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | 
         if host.id_maps is None:
             raise InvalidArgument("rootless: no user namespace mappings")
         linux["uidMappings"], linux["gidMappings"] = host.id_maps.to_oci()
-    sysctl = {} if spec.network == "host" else {"net.ipv4.ping_group_range": "0 0"}
+    sysctl = {} if spec.network == "host" else {"net.ipv4.ping_group_range": _ping_range(spec, host)}
     sysctl.update(spec.sysctls)
     linux["sysctl"] = sysctl
     resources = dict(spec.resources)
@@ -284,6 +294,16 @@ def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | 
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
     return linux
+
+
+def _ping_range(spec: ContainerSpec, host: HostFacts) -> str:
+    """Podman's "0 0"; the kernel refuses gids the user namespace does not map, so a keep-id single
+    map (only the user's own gid) gets that gid instead."""
+    maps = host.id_maps if host.rootless and spec.userns != "host" else None
+    if maps is None or maps.maps_gid(0) or not maps.gids:
+        return "0 0"
+    first = maps.gids[0][0]
+    return f"{first} {first}"
 
 
 def cgroups_path(cid: str, cgroup_v2: bool, parent: str | None = None) -> str:

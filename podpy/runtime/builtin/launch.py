@@ -1,0 +1,195 @@
+"""The fork dance that gives the caller a container init as its own child.
+
+    caller ──fork──▶ launcher ──unshare(user; maps by the caller; pid, mnt, ...)──fork──▶ init
+                        └─ reports init's pid, exits ─▶ init is reparented to the caller (subreaper)
+    caller reaps launcher, says "go" ─▶ init: PDEATHSIG, rootfs, pivot_root, process setup, execve
+
+Python 3.11 has no clone(): unshare(CLONE_NEWPID) only affects later children, so the launcher
+forks once more and exits. The caller must be a child subreaper (start/exec make it one) so the
+init comes back to it; it then reaps the init with an ordinary waitpid. `exec` is the same dance
+with setns into the init's namespaces instead of unshare.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
+from podpy.runtime import syscalls as sc
+from podpy.runtime.base import Started, Stdio
+from podpy.runtime.builtin import cgroups, devices, namespaces, process, rootfs
+from podpy.runtime.builtin.sync import Channel, run_child
+
+_ERRORS: dict[int, type[PodpyError]] = {126: CannotInvoke, 127: CommandNotFound}
+
+
+def _reap(pid: int) -> int | None:
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return None
+
+
+def _adopted(chan: Channel, caller: int, proc_fd: int) -> None:
+    """In the init: wait until the launcher is gone and we are the caller's child, then die with it.
+
+    Also non-dumpable until execve: we still hold the caller's memory and fds, and processes already
+    in the container must not ptrace or /proc/<pid>/fd their way into them (execve resets this)."""
+    chan.wait_go()
+    sc.prctl(sc.PR_SET_DUMPABLE, 0)
+    sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    fd = os.open("self/status", os.O_RDONLY, dir_fd=proc_fd)  # the host's /proc: host pids
+    try:
+        status = os.read(fd, 4096).decode()
+    finally:
+        os.close(fd)
+        os.close(proc_fd)
+    ppid = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
+    if ppid != caller:  # the caller died before PDEATHSIG was armed
+        os._exit(1)
+
+
+def _place(place: Callable[[int], None], init: int, chan: Channel) -> OSError | None:
+    """Run `place(init)`; on failure kill the init (it waits for us) so that its pipe reaches EOF."""
+    try:
+        place(init)
+    except OSError as e:
+        try:
+            os.kill(init, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return e
+    chan.go()
+    return None
+
+
+def _spawn(
+    chan: Channel,
+    launcher: Callable[[], None],
+    uid_maps: Any = None,
+    place: Callable[[int], None] | None = None,
+) -> Started:
+    """Fork the launcher and drive the protocol; on any failure kill and reap what was started.
+
+    `place(init)` runs while the init builds its rootfs (moving a task between v1 cgroups costs a
+    RCU grace period per hierarchy, ~1 ms each): the init waits for a second "go" before exec."""
+    a = os.fork()
+    if a == 0:
+        run_child(chan, launcher)
+    chan.parent_side()
+    init: int | None = None
+    launcher_reaped = False
+    place_error: OSError | None = None
+    try:
+        while (msg := chan.recv()) is not None:
+            if msg["t"] == "userns":
+                namespaces.write_id_maps(a, *uid_maps)
+                chan.go()
+            elif msg["t"] == "pid":
+                init = int(msg["pid"])
+                _reap(a)
+                launcher_reaped = True
+                chan.go()
+                if place is not None:
+                    place_error = _place(place, init, chan)
+            elif msg["t"] == "err":
+                raise _ERRORS.get(msg.get("code", 125), PodpyError)(msg.get("msg", "container start failed"))
+        if place_error is not None:  # the init's own error, if any, was raised above
+            raise PodpyError(f"moving the container into its cgroups: {place_error.strerror}")
+        if init is None:
+            raise PodpyError("the container launcher exited without starting the container")
+        return Started(init, chan.recv_fd())
+    except BaseException:
+        for pid, reaped in ((a, launcher_reaped), (init, False)):
+            if pid and not reaped:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                _reap(pid)
+        raise
+    finally:
+        chan.close()
+
+
+def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet | None) -> Started:
+    proc = cfg["process"]
+    plan = namespaces.plan(cfg)
+    chan = Channel(with_socket=bool(proc.get("terminal")))
+    caller = os.getpid()
+    # a cgroup namespace is rooted where its creator sits: then the launcher joins first; otherwise
+    # the caller places the init while it mounts
+    join_early = cg is not None and bool(plan.unshare_flags & sc.CLONE_NEWCGROUP)
+    place = None if cg is None or join_early else (lambda pid: cgroups.join(cg, pid))
+
+    def init(proc_fd: int) -> None:
+        _adopted(chan, caller, proc_fd)
+        pty = rootfs.prepare(cfg, bundle, plan.in_userns, bool(proc.get("terminal")), cg)
+        if place is not None:
+            chan.wait_go()  # in our cgroups now
+        if pty:
+            devices.set_size(pty[0], proc.get("consoleSize"))
+            chan.send_fd(pty[0])
+            os.close(pty[0])
+        if plan.unshare_flags & sc.CLONE_NEWUTS or any(k == "uts" for k, _ in plan.join):
+            if cfg.get("hostname"):
+                sc.sethostname(cfg["hostname"])
+            if cfg.get("domainname"):
+                sc.setdomainname(cfg["domainname"])
+        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=True)
+
+    def launcher() -> None:
+        proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        if join_early and cg is not None:
+            cgroups.join(cg)
+        if plan.new_user:
+            sc.unshare(sc.CLONE_NEWUSER)
+            chan.send(t="userns")
+            chan.wait_go()
+        elif plan.user_path:
+            namespaces.setns_path("user", plan.user_path)
+        for kind, path in plan.join:
+            namespaces.setns_path(kind, path)
+        sc.unshare(plan.unshare_flags)
+        pid = os.fork()
+        if pid == 0:
+            run_child(chan, lambda: init(proc_fd))
+        chan.send(t="pid", pid=pid)
+
+    linux = cfg.get("linux") or {}
+    maps = (linux.get("uidMappings") or [], linux.get("gidMappings") or [])
+    return _spawn(chan, launcher, maps, place)
+
+
+def exec_in(init_pid: int, proc: dict[str, Any], stdio: Stdio, join_cgroups: bool) -> Started:
+    terminal = bool(proc.get("terminal"))
+    chan = Channel(with_socket=terminal)
+    caller = os.getpid()
+
+    def init(proc_fd: int) -> None:
+        _adopted(chan, caller, proc_fd)
+        pty = devices.open_pty(Path("/dev/pts")) if terminal else None
+        if pty:
+            devices.set_size(pty[0], proc.get("consoleSize"))
+            chan.send_fd(pty[0])
+            os.close(pty[0])
+        if join_cgroups:
+            chan.wait_go()
+        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=False)
+
+    def launcher() -> None:
+        proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        namespaces.join_all(namespaces.open_for_join(init_pid))
+        pid = os.fork()
+        if pid == 0:
+            run_child(chan, lambda: init(proc_fd))
+        chan.send(t="pid", pid=pid)
+
+    if not os.path.exists(f"/proc/{init_pid}"):
+        raise PodpyError(f"container process {init_pid} is not running")
+    place = (lambda pid: cgroups.join_like(init_pid, pid)) if join_cgroups else None
+    return _spawn(chan, launcher, place=place)

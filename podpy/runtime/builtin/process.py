@@ -1,0 +1,170 @@
+"""The last steps before execve, shared by `start` (pid 1) and `exec`: stdio, rlimits, user and groups,
+capabilities, no_new_privileges, cwd, signals, PATH lookup. Runs in the forked child only."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import resource
+import signal
+import stat
+from pathlib import Path
+from typing import Any, NoReturn
+
+from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
+from podpy.runtime import syscalls as sc
+from podpy.runtime.base import Stdio
+from podpy.runtime.builtin import capabilities, devices
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def arrange_stdio(stdio: Stdio, pty_slave: int | None) -> None:
+    """fds 0-2 become the given ones (or the pty); a new session either way."""
+    if pty_slave is not None:
+        devices.make_controlling(pty_slave)
+        return
+    os.setsid()
+    # lift the sources above 2 first so that dup2 onto 0-2 cannot clobber one still needed
+    given = [(target, fd) for target, fd in enumerate((stdio.stdin, stdio.stdout, stdio.stderr)) if fd is not None]
+    high = [(target, fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)) for target, fd in given]
+    for target, fd in high:
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def _fix_stdio_owner(uid: int, gid: int) -> None:
+    """Let a non-root process reopen its own stdio (/dev/stdout): hand the pipes/pty to it."""
+    null = os.stat("/dev/null").st_rdev if os.path.exists("/dev/null") else None
+    for fd in (0, 1, 2):
+        try:
+            st = os.fstat(fd)
+            if not (stat.S_ISCHR(st.st_mode) and st.st_rdev == null) and st.st_uid != uid:
+                os.fchown(fd, uid, gid)
+        except OSError:
+            pass  # closed, or not ours to give (a file of the caller): the kernel decides later
+
+
+def set_rlimits(rlimits: list[dict[str, Any]]) -> None:
+    for rl in rlimits:
+        name = rl["type"]
+        num = getattr(resource, name, None)
+        if num is None:
+            raise PodpyError(f"unknown rlimit {name}")
+        try:
+            resource.setrlimit(num, (rl["soft"], rl["hard"]))
+        except (OSError, ValueError) as e:
+            raise PodpyError(f"setrlimit {name} to {rl['soft']}:{rl['hard']}: {e} "
+                             "(raising a limit needs CAP_SYS_RESOURCE)") from None  # fmt: skip
+
+
+def _setgroups_allowed() -> bool:
+    try:
+        return Path("/proc/self/setgroups").read_text().strip() != "deny"
+    except OSError:
+        return True
+
+
+def switch_user(user: dict[str, Any], caps: dict[str, list[str]] | None) -> None:
+    """Bounding set, then groups/gid/uid keeping the permitted set, then capset + ambient.
+    Without process.capabilities the capability sets are left as the uid switch makes them."""
+    if caps is not None:
+        capabilities.drop_bounding(capabilities.mask(caps.get("bounding", capabilities.CAP_NAMES)))
+    uid, gid = int(user.get("uid", 0)), int(user.get("gid", 0))
+    sc.prctl(sc.PR_SET_KEEPCAPS, 1)
+    try:
+        if _setgroups_allowed():
+            os.setgroups([int(g) for g in user.get("additionalGids") or []])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    except OSError as e:
+        why = "not mapped in the user namespace" if e.errno == errno.EINVAL else e.strerror
+        raise PodpyError(f"setting user {uid}:{gid}: {why}") from None
+    sc.prctl(sc.PR_SET_KEEPCAPS, 0)
+    if caps is not None:
+        capabilities.apply(caps)
+
+
+def _cloexec_from(low: int) -> None:
+    """Nothing but 0-2 (and fds marked for us) may leak into the container."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd >= low:
+            try:
+                os.set_inheritable(fd, False)
+            except OSError:
+                pass
+
+
+def _reset_signals() -> None:
+    """Python ignores SIGPIPE/SIGXFSZ and the caller may block some: exec with defaults."""
+    for sig in signal.valid_signals():
+        try:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def lookup(arg0: str, env: list[str]) -> str:
+    """exec.LookPath over the container's PATH (its env, not ours)."""
+    if "/" in arg0:
+        return arg0
+    path = next((e[5:] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
+    denied = None
+    for d in path.split(":"):
+        cand = os.path.join(d or ".", arg0)
+        try:
+            if not stat.S_ISREG(os.stat(cand).st_mode):
+                continue
+        except OSError:
+            continue
+        if os.access(cand, os.X_OK):
+            return cand
+        denied = cand
+    if denied:
+        raise CannotInvoke(f"{denied}: permission denied: OCI permission denied")
+    raise CommandNotFound(f"{arg0}: executable file `{arg0}` not found in $PATH: No such file or directory")
+
+
+def execute(args: list[str], env: list[str]) -> NoReturn:
+    if not args:
+        raise PodpyError("no command specified in process.args")
+    path = lookup(args[0], env)
+    try:
+        os.execve(path, args, dict(e.split("=", 1) if "=" in e else (e, "") for e in env))
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            raise CommandNotFound(f"{path}: no such file or directory") from None
+        if e.errno == errno.EACCES:
+            raise CannotInvoke(f"{path}: permission denied: OCI permission denied") from None
+        raise CannotInvoke(f"exec {path}: {e.strerror}") from None
+
+
+def finalize(proc: dict[str, Any], stdio: Stdio, pty_slave: int | None, create_cwd: bool) -> NoReturn:
+    """Everything after the namespaces and the root are in place, ending in execve."""
+    arrange_stdio(stdio, pty_slave)
+    user = proc.get("user") or {}
+    if int(user.get("uid", 0)) != 0:
+        _fix_stdio_owner(int(user.get("uid", 0)), int(user.get("gid", 0)))
+    if proc.get("oomScoreAdj") is not None:
+        Path("/proc/self/oom_score_adj").write_text(str(proc["oomScoreAdj"]))
+    set_rlimits(proc.get("rlimits") or [])
+    cwd = proc.get("cwd") or "/"
+    try:
+        if create_cwd:
+            os.makedirs(cwd, mode=0o755, exist_ok=True)
+        switch_user(user, proc.get("capabilities"))
+        if proc.get("noNewPrivileges"):
+            sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
+        os.umask(int(user["umask"]) if user.get("umask") is not None else 0o022)  # not the caller's
+        os.chdir(cwd)
+    except OSError as e:
+        if e.filename is None or cwd not in str(e.filename):
+            raise
+        raise PodpyError(f"chdir to cwd ({cwd!r}) set in config.json failed: {e.strerror.lower()}") from None
+    _cloexec_from(3)
+    _reset_signals()
+    execute(list(proc.get("args") or []), list(proc.get("env") or []))

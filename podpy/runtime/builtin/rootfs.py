@@ -1,0 +1,94 @@
+"""The container's filesystem, built by its pid 1 inside the new mount namespace, then pivot_root."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from podpy.errors import PodpyError
+from podpy.runtime import syscalls as sc
+from podpy.runtime.builtin import devices, mounts
+from podpy.runtime.builtin.cgroups import CgroupSet
+
+ROOTFS_MOUNT_ANNOTATION = "io.podpy.rootfs.mount"
+_PROPAGATION = {"private": sc.MS_PRIVATE, "slave": sc.MS_SLAVE, "shared": sc.MS_SHARED,
+                "unbindable": sc.MS_UNBINDABLE}  # fmt: skip
+
+
+def root_path(cfg: dict[str, Any], bundle: Path) -> Path:
+    path = Path(cfg.get("root", {}).get("path") or "rootfs")
+    return path if path.is_absolute() else bundle / path
+
+
+def _root_propagation(cfg: dict[str, Any]) -> int:
+    """rootfsPropagation (default rslave, like runc): host mounts may reach us, ours never the host."""
+    name = (cfg.get("linux") or {}).get("rootfsPropagation") or "rslave"
+    base = _PROPAGATION.get(name.removeprefix("r"))
+    if base is None:
+        raise PodpyError(f"unknown rootfsPropagation {name!r}")
+    return base | sc.MS_REC
+
+
+def _mount_root(cfg: dict[str, Any], rootfs: Path) -> None:
+    """The annotated overlay (mounted here, so it dies with the namespace) or a bind of root.path
+    onto itself: pivot_root needs a mount point."""
+    spec = (cfg.get("annotations") or {}).get(ROOTFS_MOUNT_ANNOTATION)
+    if spec:
+        m = json.loads(spec)
+        try:
+            sc.mount(m.get("source", "overlay"), rootfs, m.get("type", "overlay"), 0, m.get("options"))
+        except OSError as e:
+            raise PodpyError(f"mounting the container rootfs ({m.get('type', 'overlay')}) on {rootfs}: {e.strerror}") from None
+    else:
+        sc.mount(str(rootfs), rootfs, None, sc.MS_BIND | sc.MS_REC)
+
+
+def _write_sysctls(rootfs: Path, sysctls: dict[str, str]) -> None:
+    for key, value in sysctls.items():
+        path = rootfs / "proc" / "sys" / key.replace(".", "/")
+        try:
+            path.write_text(str(value))
+        except OSError as e:
+            raise PodpyError(f"setting sysctl {key}={value}: {e.strerror}") from None
+
+
+def _pivot(rootfs: Path) -> None:
+    """pivot_root(".", "."): the old root ends up stacked under the new one and is detached."""
+    os.chdir(rootfs)
+    sc.pivot_root(".", ".")
+    sc.mount(None, ".", None, sc.MS_SLAVE | sc.MS_REC)  # never propagate the unmount to the host
+    sc.umount2(".", sc.MNT_DETACH)
+    os.chdir("/")
+
+
+def prepare(
+    cfg: dict[str, Any], bundle: Path, in_userns: bool, terminal: bool, cg: CgroupSet | None = None
+) -> tuple[int, int] | None:
+    """Mount everything, pivot, mask. Returns the pty (master, slave) when the process wants a terminal."""
+    linux = cfg.get("linux") or {}
+    rootfs = root_path(cfg, bundle)
+    sc.mount(None, "/", None, _root_propagation(cfg))
+    _mount_root(cfg, rootfs)
+    dev_tmpfs = False
+    for m in cfg.get("mounts") or []:
+        mounts.mount_entry(m, rootfs, bundle, cg)
+        if m.get("destination", "").rstrip("/") == "/dev" and m.get("type") != "bind":
+            dev_tmpfs = True
+    if dev_tmpfs:
+        devices.populate(rootfs / "dev", bind=in_userns)
+    devices.create_listed(rootfs, linux.get("devices") or [], bind=in_userns)
+    pty = None
+    if terminal:
+        pty = devices.open_pty(rootfs / "dev" / "pts")
+        devices.bind_console(rootfs, pty[0])
+    _write_sysctls(rootfs, linux.get("sysctl") or {})
+    _pivot(rootfs)
+    for path in linux.get("maskedPaths") or []:
+        mounts.mask_path(path)
+    for path in linux.get("readonlyPaths") or []:
+        mounts.readonly_path(path)
+    if (cfg.get("root") or {}).get("readonly"):
+        mounts.remount("/", sc.MS_RDONLY)
+    return pty
