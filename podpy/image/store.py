@@ -88,9 +88,13 @@ def find(images: dict[str, ImageRecord], ref: str) -> ImageRecord | None:
                 n.startswith(parsed.name + ":") or n.startswith(parsed.name + "@") for n in img.names + img.digests
             ):
                 return img
-        # Podman: an unqualified name also matches localhost/NAME.
-        if "/" not in ref.split(":")[0]:
-            local = str(reference.parse("localhost/" + ref))
+        # Podman: a name without a registry part also matches localhost/NAME.
+        first = ref.split("/", 1)[0]
+        if "/" not in ref or not ("." in first or ":" in first or first == "localhost"):
+            try:
+                local = str(reference.parse("localhost/" + ref))
+            except InvalidReference:
+                local = ""
             for img in images.values():
                 if local in img.names:
                     return img

@@ -1,0 +1,214 @@
+"""`push`: a local image to a registry. Blobs the repository has are skipped (HEAD), blobs another
+repository of the same registry has are mounted, the rest uploaded (monolithic, or in chunks).
+
+Layers keep their stored compressed bytes, so digests stay stable; a layer stored uncompressed is
+gzipped once and the result remembered (registry_blobcache). When nothing needed converting the
+stored manifest is pushed byte for byte, so the registry's digest is the local one.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from podpy.engine.registry_blobcache import BlobInfoCache, Compressed
+from podpy.engine.registry_session import RegistryOptions, Sessions
+from podpy.errors import InvalidArgument, InvalidReference, StorageError
+from podpy.image import manifest as mf
+from podpy.image import reference
+from podpy.registry import progress as pg
+
+if TYPE_CHECKING:
+    from podpy.engine.core import Engine
+    from podpy.image.store import ImageRecord, LayerRef
+    from podpy.registry.client import Repository
+
+FORMATS = {"oci": True, "v2s2": False, "docker": False}
+_TO_DOCKER = {mf.OCI_LAYER_GZIP: mf.DOCKER_LAYER_GZIP, mf.OCI_LAYER: mf.DOCKER_LAYER}
+_TO_OCI = {v: k for k, v in _TO_DOCKER.items()}
+CHUNK = 1 << 20
+
+
+@dataclass
+class PushResult:
+    digest: str  # manifest digest in the registry
+    reference: str  # where it went, fully qualified
+
+
+def push(
+    engine: Engine, source: str, dest: str | None = None, opts: RegistryOptions | None = None, *,
+    fmt: str | None = None, digestfile: Path | None = None, chunk_size: int = 0,
+    progress: pg.ProgressFn | None = None, workers: int = 3,
+) -> PushResult:  # fmt: skip
+    report = progress or pg.null
+    img = engine.images.get(source)
+    target = _destination(source, dest)
+    oci = FORMATS[fmt] if fmt else img.manifest_media_type != mf.DOCKER_MANIFEST
+    if fmt and fmt not in FORMATS:
+        raise InvalidArgument(f"unknown manifest format {fmt!r}: choose oci or v2s2")
+    report(pg.Progress(pg.TRYING, message=str(target)))
+    with Sessions(opts or RegistryOptions()) as sessions:
+        repo = sessions.repository(target)
+        pusher = _Pusher(engine, repo, img, _mount_sources(img, target), chunk_size, report)
+        layers = pusher.layers(oci, workers)
+        config = mf.Descriptor(mf.OCI_CONFIG if oci else mf.DOCKER_CONFIG, img.id, engine.content.size(img.id))
+        pusher.blob(config, "config")
+        raw = _manifest(engine, img, config, layers, oci)
+        media = mf.OCI_MANIFEST if oci else mf.DOCKER_MANIFEST
+        digest = repo.put_manifest(target.digest or target.tag or reference.DEFAULT_TAG, raw, media)
+    report(pg.Progress(pg.MANIFEST, digest))
+    _record_digest(engine, img, f"{target.name}@{digest}")
+    if digestfile is not None:
+        digestfile.write_text(digest)
+    report(pg.Progress(pg.DONE, digest, message=str(target)))
+    return PushResult(digest, str(target))
+
+
+_OTHER_TRANSPORTS = ("oci-archive", "docker-archive", "oci", "dir", "containers-storage", "docker-daemon")
+
+
+def _destination(source: str, dest: str | None) -> reference.Reference:
+    name = dest or source
+    if name.startswith("docker://"):
+        name = name[len("docker://") :]
+    elif "://" in name or name.split(":", 1)[0] in _OTHER_TRANSPORTS:
+        raise InvalidArgument(f"unsupported push destination {name!r}: only registries (docker://) are supported")
+    if dest is None and reference.looks_like_id_prefix(source):
+        raise InvalidArgument("an image ID cannot be pushed without a destination name")
+    return reference.parse(name)
+
+
+def _mount_sources(img: ImageRecord, target: reference.Reference) -> list[str]:
+    """Other repositories of the target registry that hold this image (pulled or pushed there)."""
+    out: list[str] = []
+    for n in img.names + img.digests:
+        try:
+            r = reference.parse(n)
+        except InvalidReference:
+            continue
+        if r.registry == target.registry and r.repository != target.repository and r.repository not in out:
+            out.append(r.repository)
+    return out
+
+
+def _manifest(engine: Engine, img: ImageRecord, config: mf.Descriptor, layers: list[mf.Descriptor],
+              oci: bool) -> bytes:  # fmt: skip
+    """The stored manifest when it already says exactly this; else a new one."""
+    try:
+        stored = engine.content.read(img.manifest)
+        s_config, s_layers, s_media = mf.parse_manifest(stored)
+        if (s_media == (mf.OCI_MANIFEST if oci else mf.DOCKER_MANIFEST) and s_config.digest == config.digest
+                and [(x.digest, x.media_type) for x in s_layers] == [(x.digest, x.media_type) for x in layers]):
+            return stored
+    except (StorageError, ValueError, KeyError):
+        pass
+    return mf.build_manifest(config, layers, oci=oci)
+
+
+def _record_digest(engine: Engine, img: ImageRecord, digest_ref: str) -> None:
+    with engine.index.lock:
+        images = engine.index.load()
+        rec = images.get(img.hex)
+        if rec is not None and digest_ref not in rec.digests:
+            rec.digests.append(digest_ref)
+            engine.index.save(images)
+
+
+class _Gzipper:
+    """Reads as the gzip (zlib level 6, like storage.compress) of `src`: no temporary file."""
+
+    def __init__(self, src: BinaryIO) -> None:
+        self.src = src
+        self.comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+        self.buf = b""
+        self.eof = False
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.eof and (n < 0 or len(self.buf) < n):
+            chunk = self.src.read(CHUNK)
+            self.buf += self.comp.compress(chunk) if chunk else self.comp.flush()
+            self.eof = not chunk
+        n = len(self.buf) if n < 0 else n
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+class _Pusher:
+    def __init__(self, engine: Engine, repo: Repository, img: ImageRecord, sources: list[str],
+                 chunk_size: int, report: pg.ProgressFn) -> None:  # fmt: skip
+        self.engine, self.repo, self.img, self.sources = engine, repo, img, sources
+        self.chunk_size, self.report = chunk_size, report
+        self.cache = BlobInfoCache(engine.layout.root)
+
+    def layers(self, oci: bool, workers: int) -> list[mf.Descriptor]:
+        """Prepare and upload every layer, `workers` at a time; their descriptors in order."""
+        out: list[mf.Descriptor | None] = [None] * len(self.img.layers)
+        errors: list[BaseException] = []
+        todo = list(enumerate(self.img.layers))
+        lock = threading.Lock()
+
+        def work() -> None:
+            while not errors:
+                with lock:
+                    if not todo:
+                        return
+                    i, layer = todo.pop(0)
+                try:
+                    desc = self._prepare(layer, oci)
+                    self.blob(desc, "blob")
+                    out[i] = desc
+                except BaseException as e:
+                    errors.append(e)
+
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(max(1, min(workers, len(todo))))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)  # a short join keeps Ctrl-C responsive
+        if errors:
+            raise errors[0]
+        return [d for d in out if d is not None]
+
+    def _prepare(self, layer: LayerRef, oci: bool) -> mf.Descriptor:
+        """The blob to push for `layer`: its own bytes if compressed (and allowed in the format),
+        else a gzipped copy (uncompressed layers; zstd ones in a v2s2 manifest)."""
+        media = layer.media_type
+        if media in (mf.OCI_LAYER_GZIP, mf.DOCKER_LAYER_GZIP) or (media == mf.OCI_LAYER_ZSTD and oci):
+            return mf.Descriptor(_convert(media, oci), layer.digest, layer.size)
+        hit = self.cache.get(layer.diff_id, "gzip")
+        if hit is None or not self.engine.content.exists(hit.digest):
+            from podpy.storage.compress import open_decompressed
+
+            with self.engine.content.open(layer.digest) as f:
+                reader, _ = open_decompressed(f)
+                digest, size = self.engine.content.ingest(_Gzipper(reader))  # type: ignore[arg-type]
+            hit = Compressed(digest, size)
+            self.cache.put(layer.diff_id, "gzip", hit)
+        return mf.Descriptor(mf.OCI_LAYER_GZIP if oci else mf.DOCKER_LAYER_GZIP, hit.digest, hit.size)
+
+    def blob(self, desc: mf.Descriptor, kind: str) -> None:
+        """Skip (HEAD), mount from a sibling repository, or upload one blob."""
+        rp = self.report
+        if self.repo.blob_size(desc.digest, scope=self.repo.push_scope) is not None:
+            rp(pg.Progress(pg.BLOB_DONE, desc.digest, desc.size, desc.size, "skipped: already exists"))
+            return
+        location = None
+        for src in self.sources[:1]:  # one attempt: a registry without the blob answers 202 anyway
+            location = self.repo.mount_blob(desc.digest, src)
+            if location is None:
+                rp(pg.Progress(pg.BLOB_DONE, desc.digest, desc.size, desc.size, f"mounted from {src}"))
+                return
+        rp(pg.Progress(pg.BLOB_START, desc.digest, 0, desc.size, kind))
+        counter = pg.Counter(rp, desc.digest, desc.size)
+        self.repo.upload_blob(desc.digest, desc.size, lambda: self.engine.content.open(desc.digest),
+                              location=location, chunk_size=self.chunk_size, progress=counter.add)  # fmt: skip
+        rp(pg.Progress(pg.BLOB_DONE, desc.digest, desc.size, desc.size, "done"))
+
+
+def _convert(media: str, oci: bool) -> str:
+    return _TO_OCI.get(media, media) if oci else _TO_DOCKER.get(media, media)
+

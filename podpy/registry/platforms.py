@@ -1,0 +1,61 @@
+"""Platforms (`os/arch[/variant]`) and choosing one image out of an index / manifest list."""
+
+from __future__ import annotations
+
+import platform as _platform
+from dataclasses import dataclass
+from typing import Any
+
+from podpy.errors import InvalidArgument, RegistryNotFound
+
+_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm", "armv6l": "arm",
+         "i686": "386", "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}  # fmt: skip
+_VARIANT = {"armv7l": "v7", "armv6l": "v6", "aarch64": "v8"}
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str
+    arch: str
+    variant: str = ""
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.arch, self.variant) if p)
+
+
+def host() -> Platform:
+    m = _platform.machine()
+    return Platform("linux", _ARCH.get(m, m), _VARIANT.get(m, ""))
+
+
+def parse(value: str | None, *, os_: str | None = None, arch: str | None = None, variant: str | None = None) -> Platform:
+    """`--platform os/arch[/variant]`, with --os/--arch/--variant overriding parts of it."""
+    base = host()
+    if value:
+        parts = value.split("/")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise InvalidArgument(f"invalid platform {value!r}: want OS/ARCH[/VARIANT]")
+        base = Platform(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
+        if base.arch == host().arch and not base.variant:
+            base = Platform(base.os, base.arch, host().variant)
+    return Platform(os_ or base.os, arch or base.arch, base.variant if variant is None else variant)
+
+
+def _norm_variant(arch: str, variant: str) -> str:
+    return "" if (arch, variant) in (("arm64", "v8"), ("amd64", "v1")) else variant
+
+
+def choose(index: dict[str, Any], want: Platform) -> dict[str, Any]:
+    """The index entry for `want`: exact variant first, then any variant of that os/arch."""
+    entries = [m for m in index.get("manifests") or [] if isinstance(m.get("platform"), dict)]
+    matching = [m for m in entries if m["platform"].get("os") == want.os and m["platform"].get("architecture") == want.arch]
+    wanted_variant = _norm_variant(want.arch, want.variant)
+    for m in matching:
+        if _norm_variant(want.arch, m["platform"].get("variant", "")) == wanted_variant:
+            return m
+    if matching and not want.variant:
+        return matching[0]
+    raise RegistryNotFound(
+        f"choosing an image from manifest list: no image found in manifest list for architecture "
+        f"{want.arch}, variant {want.variant!r}, OS {want.os}"
+    )
