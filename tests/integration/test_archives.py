@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -455,7 +456,8 @@ def test_kill_9_during_load_leaves_a_usable_store(podpy, tmp_path, stage):
 @pytest.mark.skipif(shutil.which("podman") is None or os.geteuid() != 0, reason="needs podman, as root")
 @pytest.mark.parametrize("fmt", ["docker-archive", "oci-archive"])
 def test_podman_interop(podpy, busybox_tar, tmp_path, fmt):
-    base = ["podman", "--root", str(tmp_path / "pm-root"), "--runroot", str(tmp_path / "pm-run"),
+    short = Path(tempfile.mkdtemp(prefix="pm-"))  # podman refuses a runroot longer than 50 characters
+    base = ["podman", "--root", str(tmp_path / "pm-root"), "--runroot", str(short),
             "--storage-driver", "vfs"]  # fmt: skip
 
     def podman(*args: str) -> str:
@@ -477,3 +479,4 @@ def test_podman_interop(podpy, busybox_tar, tmp_path, fmt):
         assert got == mine.removeprefix("sha256:")
     finally:
         subprocess.run([*base, "system", "reset", "-f"], capture_output=True, timeout=120)
+        shutil.rmtree(short, ignore_errors=True)
