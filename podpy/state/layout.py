@@ -11,13 +11,15 @@
       diff/                      the extracted tree (overlay: this layer only; vfs: full snapshot)
   layers/.tmp-*                  extraction in progress (removed by the next GC)
   containers/<id>/container.json container record
-  containers/<id>/userdata/      bundle: config.json, hosts, hostname, resolv.conf; logs
+  containers/<id>/userdata/      bundle: config.json, hosts, hostname, resolv.conf; ctr.log (k8s-file)
   containers/<id>/rw/            overlay upper+work (or vfs copy)
   volumes/<name>/volume.json, volumes/<name>/_data
   networks/<name>.json
 
 <runroot>/                       runtime state (--runroot; tmpfs, gone after reboot)
-  containers/<id>/               supervisor pid, attach socket, exit file, merged rootfs mount
+  containers/<id>/               attach socket, merged/ (rootfs mount point), state.json (runtime),
+                                 supervisor.log (its tracebacks)
+  exits/<id>                     exit code of a --rm container (for a late `wait`; kept 10 minutes)
   locks/                         per-object locks
 """
 

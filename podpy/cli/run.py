@@ -1,0 +1,180 @@
+"""run, create, start, attach, exec: the commands that start processes and connect the terminal."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from typing import Any
+
+import typer
+
+from podpy.cli import common
+from podpy.cli.common import engine
+
+SIG_PROXY_HELP = "Proxy received signals to the container process (non-TTY mode only)"
+
+
+def _signature(for_run: bool) -> inspect.Signature:
+    """IMAGE [COMMAND]... plus the flags of run_flags.FLAGS (one table for typer and the fast path)."""
+    from podpy.cli.run_flags import BOOL, FLAGS
+
+    kinds = inspect.Parameter
+    params = [
+        kinds("image", kinds.POSITIONAL_OR_KEYWORD, annotation=str,
+              default=typer.Argument(..., metavar="IMAGE", help="Image (or a directory with --rootfs)")),
+        kinds("command", kinds.POSITIONAL_OR_KEYWORD, annotation=list[str] | None,
+              default=typer.Argument(None, metavar="[COMMAND [ARG...]]", help="Command and arguments")),
+    ]  # fmt: skip
+    for f in FLAGS:
+        if f.run_only and not for_run:
+            continue
+        decls = f.decls
+        if f.kind == BOOL and f.default is True:
+            decls = (f"{decls[0]}/--no-{decls[0][2:]}", *decls[1:])
+        opt = typer.Option(f.default, *decls, help=f.help)
+        params.append(kinds(f.field, kinds.KEYWORD_ONLY, default=opt, annotation=f.annotation))
+    return inspect.Signature(params, return_annotation=None)
+
+
+def run(image: str, command: list[str] | None = None, **kw: Any) -> None:
+    """Run a command in a new container."""
+    from podpy.cli.run_core import run_container
+
+    raise typer.Exit(run_container(image, command, kw))
+
+
+def create(image: str, command: list[str] | None = None, **kw: Any) -> None:
+    """Create a new container (without starting it); prints its ID."""
+    from podpy.cli.run_core import create as create_container
+
+    common.out(create_container(image, command, kw).id)
+
+
+run.__signature__ = _signature(for_run=True)  # type: ignore[attr-defined]
+create.__signature__ = _signature(for_run=False)  # type: ignore[attr-defined]
+
+
+def start(
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to start"),
+    attach: bool = typer.Option(False, "--attach", "-a", help="Attach STDOUT/STDERR and forward signals"),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Attach the container's STDIN"),
+    sig_proxy: bool = typer.Option(True, "--sig-proxy", help=SIG_PROXY_HELP),
+) -> None:
+    """Start one or more stopped containers."""
+    from podpy.cli.run_core import run_attached
+    from podpy.errors import InvalidArgument
+
+    svc = engine().containers
+    if (attach or interactive) and len(containers) > 1:
+        raise InvalidArgument("you cannot start and attach multiple containers at once")
+    if attach or interactive:
+        rec = svc.get(containers[0])
+        rec.open_stdin = rec.open_stdin and interactive
+        raise typer.Exit(run_attached(rec, sig_proxy))
+    for ref in containers:
+        _rec, launch = svc.start(ref, None)
+        if launch is not None:
+            launch.close()
+        common.out(ref)
+
+
+def attach(
+    container: str = typer.Argument(..., help="Container"),
+    no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not attach STDIN"),
+    sig_proxy: bool = typer.Option(True, "--sig-proxy", help=SIG_PROXY_HELP),
+    detach_keys: str | None = typer.Option(None, "--detach-keys", help="Key sequence for detaching"),
+) -> None:
+    """Attach to a running container's input and output (detach with ctrl-p ctrl-q)."""
+    from podpy.cli import tty as term
+    from podpy.cli.run_core import quiet
+    from podpy.engine import container_record as cr
+    from podpy.errors import ContainerState
+    from podpy.supervisor.protocol import parse_detach_keys
+
+    svc = engine().containers
+    rec = svc.get(container)
+    if rec.state.status != cr.RUNNING:
+        raise ContainerState("you can only attach to running containers")
+    is_tty = bool(rec.spec.get("terminal"))
+    sock = term.attach_socket(svc.run_dir(rec.id))
+
+    def forward(sig: int) -> None:
+        if sig_proxy and not is_tty:
+            quiet(lambda: svc.kill(rec.id, sig))
+
+    with term.proxy_signals(forward):
+        keys = None if detach_keys is None else parse_detach_keys(detach_keys)
+        code = term.relay_attach(sock, rec.open_stdin and not no_stdin, is_tty, keys)
+    sock.close()
+    raise typer.Exit(0 if code is None else code)
+
+
+def exec_(
+    container: str = typer.Argument(..., help="Container"),
+    command: list[str] = typer.Argument(..., help="Command and arguments"),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Keep STDIN open"),
+    tty: bool = typer.Option(False, "--tty", "-t", help="Allocate a pseudo-TTY"),
+    detach: bool = typer.Option(False, "--detach", "-d", help="Run the command in the background"),
+    env: list[str] | None = typer.Option(None, "--env", "-e", help="Set environment variables"),
+    user: str | None = typer.Option(None, "--user", "-u", help="Username or UID[:GID]"),
+    workdir: str | None = typer.Option(None, "--workdir", "-w", help="Working directory"),
+    privileged: bool = typer.Option(False, "--privileged", help="Give extended privileges to the command"),
+) -> None:
+    """Run a process in a running container."""
+    from podpy.engine import container_exec as ce
+
+    svc = engine().containers
+    opts = ce.ExecOptions(list(command), interactive, tty, env or [], user or "", workdir or "", privileged)
+    if detach:
+        ce.exec_detached(svc, container, opts)
+        return
+    raise typer.Exit(_exec_attached(svc, container, opts))
+
+
+def _exec_attached(svc: Any, container: str, opts: Any) -> int:
+    """The exec'd process is our child: its stdio is ours (or a pty we relay); we reap it."""
+    from podpy.cli import tty as term
+    from podpy.engine import container_exec as ce
+    from podpy.runtime.base import Stdio
+
+    null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+    stdio = Stdio(stdin=0 if opts.interactive else null, stdout=1, stderr=2)
+    sys.stdout.flush()
+    pids: list[int] = []
+    pending: list[int] = []
+
+    def forward(sig: int) -> None:  # installed before the start: output may precede start()'s return
+        if not pids:
+            pending.append(sig)
+            return
+        try:
+            os.kill(pids[0], sig)
+        except ProcessLookupError:
+            pass
+
+    with term.proxy_signals(None if opts.tty else forward):
+        started = ce.exec_start(svc, container, opts, stdio)
+        os.close(null)
+        pids.append(started.pid)
+        for sig in pending:
+            forward(sig)
+        if started.pty_master is None:
+            return term.wait_exit_code(started.pid)
+    return _relay_exec_pty(started, opts.interactive)
+
+
+def _relay_exec_pty(started: Any, interactive: bool) -> int:
+    import fcntl
+    import struct
+    import termios
+
+    from podpy.cli import tty as term
+
+    def winch() -> None:
+        if size := term.winsize():
+            fcntl.ioctl(started.pty_master, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
+
+    winch()
+    with term.proxy_signals(None, winch):
+        return term.relay_pty(started.pty_master, started.pid, interactive)

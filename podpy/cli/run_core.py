@@ -1,0 +1,106 @@
+"""`run` without the CLI framework: shared by the typer command and the front door's fast path."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from podpy.cli import common
+from podpy.cli.common import engine
+
+
+def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
+    from podpy.engine.container_config import CreateOptions
+
+    return CreateOptions(
+        image=image, command=list(command or []), name=kw["name"] or "", entrypoint=kw["entrypoint"],
+        env=kw["env"] or [], env_files=kw["env_file"] or [], workdir=kw["workdir"] or "",
+        user=kw["user"] or "", hostname=kw["hostname"] or "", labels=kw["label"] or [], tty=kw["tty"],
+        interactive=kw["interactive"], auto_remove=kw["rm"], pull=kw["pull"], detach_keys=kw["detach_keys"],
+        stop_signal=kw["stop_signal"], stop_timeout=kw["stop_timeout"], network=kw["network"] or "",
+        init=kw["init"], rootfs=kw["rootfs"], privileged=kw["privileged"], cap_add=kw["cap_add"] or [],
+        cap_drop=kw["cap_drop"] or [], security_opt=kw["security_opt"] or [], userns=kw["userns"] or "",
+        volumes=kw["volume"] or [], mounts=kw["mount"] or [], tmpfs=kw["tmpfs"] or [],
+        volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"],
+    )  # fmt: skip
+
+
+def pull_progress(p: Any) -> None:
+    """Plain lines on stderr, like podman run's implicit pull (the registry CLI draws bars)."""
+    from podpy.registry import progress as pg
+
+    lines = {pg.MISSING: f"Unable to find image '{p.message}' locally", pg.TRYING: f"Trying to pull {p.message}...",
+             pg.MANIFEST: "Writing manifest to image destination"}  # fmt: skip
+    if p.kind in lines:
+        common.err(lines[p.kind])
+    elif p.kind == pg.BLOB_DONE:
+        what = "config" if p.message == "config" else "blob"
+        common.err(f"Copying {what} {p.id.removeprefix('sha256:')[:12]} done")
+
+
+def create(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
+    svc = engine().containers
+    rec = svc.create(create_options(image, command, kw), progress=pull_progress)
+    for notice in svc.notices:
+        common.warn(notice)
+    return rec
+
+
+def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> int:
+    """create + start; attached unless -d. The exit code podpy run returns."""
+    eng = engine()
+    rec = create(image, command, kw)
+    if kw["detach"]:
+        _rec, launch = eng.containers.start(rec.id, None)
+        if launch is not None:
+            launch.close()
+        common.out(rec.id)
+        return 0
+    return run_attached(rec, kw["sig_proxy"])
+
+
+def run_attached(rec: Any, sig_proxy: bool) -> int:
+    """Start with the CLI's own stdio handed to the supervisor; relay signals and window size.
+
+    Handlers go in before the start: the container's output reaches the terminal straight from the
+    supervisor, so the user may press ^C before start() returns (those signals wait in `pending`)."""
+    from podpy.cli import tty as term
+    from podpy.engine.container_lifecycle import AttachRequest
+
+    is_tty = bool(rec.spec.get("terminal"))
+    req = AttachRequest(stdin=0 if rec.open_stdin else None, winsize=term.winsize() if is_tty else None)
+    svc = engine().containers
+    pending: list[int] = []
+    running: list[Any] = []
+
+    def forward(sig: int) -> None:
+        if running:
+            quiet(lambda: svc.kill(rec.id, sig))
+        else:
+            pending.append(sig)
+
+    def winch() -> None:
+        if running and (size := term.winsize()):
+            running[0].resize(*size)
+
+    sys.stdout.flush()
+    proxy = forward if sig_proxy and not is_tty else None
+    with term.raw_mode(0, is_tty and rec.open_stdin), term.proxy_signals(proxy, winch if is_tty else None):
+        _rec, launch = svc.start(rec.id, req)
+        if launch is None:
+            return 0
+        running.append(launch)
+        for sig in pending:
+            forward(sig)
+        outcome = launch.wait()
+        launch.close()
+    return 0 if outcome.exit_code is None else outcome.exit_code
+
+
+def quiet(fn: Any) -> None:
+    from podpy.errors import PodpyError
+
+    try:
+        fn()
+    except PodpyError:
+        pass

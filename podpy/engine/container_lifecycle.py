@@ -1,0 +1,321 @@
+"""start, stop, kill, wait, rm: moving a container between states without a daemon.
+
+`start` forks the supervisor with the container lock handed over (it releases it once the
+container runs). The hooks below run in the supervisor; nothing here holds a lock while waiting
+on a container.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from podpy.engine import container_record as cr
+from podpy.engine.container_config import parse_signal
+from podpy.engine.container_record import ContainerRecord, RunState
+from podpy.errors import ContainerState, NoSuchContainer, PodpyError
+from podpy.timeutil import now_rfc3339
+
+if TYPE_CHECKING:
+    from podpy.engine.containers import ContainerService
+    from podpy.supervisor.spawn import Launch
+
+EXIT_FILE_SECONDS = 600
+
+
+@dataclass
+class AttachRequest:
+    """The CLI's own stdio, for `run` without -d and `start -a` (the supervisor inherits them)."""
+
+    stdin: int | None = None  # with -i
+    stdout: int = 1
+    stderr: int = 2
+    winsize: tuple[int, int] | None = None
+
+
+def get_runtime(name: str, runroot: Path) -> Any:
+    """The built-in runtime ("" or "builtin"), or an external OCI runtime (runc, crun, a path)."""
+    from podpy.runtime import get_runtime as pick
+
+    return pick(name or None, runroot)
+
+
+class Lifecycle:
+    def __init__(self, svc: ContainerService) -> None:
+        self.svc = svc
+
+    # ---- start
+    def start(self, ref: str, attach: AttachRequest | None = None) -> tuple[ContainerRecord, Launch | None]:
+        """Fork the supervisor; returns once the container runs (Launch) or raises its start error.
+
+        An already running container is left alone (Launch None), as Docker does."""
+        from podpy.supervisor.monitor import Direct, SupervisorConfig
+        from podpy.supervisor.protocol import parse_detach_keys
+        from podpy.supervisor.spawn import spawn
+
+        cid = self.svc.resolve(ref)
+        with self.svc.lock(cid) as lock:
+            rec = cr.load(self.svc.cdir(cid))
+            cr.reconcile(rec)
+            if rec.state.status == cr.RUNNING:
+                return rec, None
+            runtime = get_runtime(rec.runtime, self.svc.layout.runroot)
+            if rec.state.started_at:  # it ran before: undo what that run may have left
+                self.teardown(rec, runtime)
+            run_dir = self.svc.run_dir(cid)
+            (run_dir / "merged").mkdir(parents=True, exist_ok=True)
+            premounted = self._premount(rec)
+            direct = Direct(attach.stdin, attach.stdout, attach.stderr) if attach else None
+            cfg = SupervisorConfig(
+                cid=cid, bundle=self.svc.bundle(cid), run_dir=run_dir, log_path=self.svc.log_path(cid),
+                tty=bool(rec.spec.get("terminal")), open_stdin=rec.open_stdin,
+                detach_keys=parse_detach_keys(rec.detach_keys), direct=direct,
+                winsize=(attach.winsize if attach and attach.winsize else (24, 80)),
+            )  # fmt: skip
+            launch = spawn(cfg, runtime, _Hooks(self, rec, runtime, premounted), lock.handover())
+        try:
+            launch.started()
+        except BaseException:
+            launch.close()
+            raise
+        return rec, launch
+
+    def _premount(self, rec: ContainerRecord) -> str:
+        """An external runtime gets the rootfs mounted on the host (the built-in mounts it itself)."""
+        if not rec.runtime or rec.runtime == "builtin" or rec.rootfs:
+            return ""
+        driver = self.svc.storage_driver
+        if driver.mount_options(rec.id, rec.top_layer)[0] == "bind":
+            return ""
+        target = self.svc.run_dir(rec.id) / "merged"
+        driver.mount(rec.id, rec.top_layer, target)
+        return str(target)
+
+    # ---- signals and waiting
+    def kill(self, ref: str, sig: int | str = signal.SIGKILL) -> ContainerRecord:
+        rec = self.svc.get(ref)
+        if rec.state.status != cr.RUNNING:
+            raise ContainerState(f"can only kill running containers. {rec.id} is in state "
+                                 f"{rec.state.status}: container state improper")  # fmt: skip
+        self._signal(rec, parse_signal(sig))
+        return rec
+
+    def _signal(self, rec: ContainerRecord, sig: int) -> None:
+        try:
+            get_runtime(rec.runtime, self.svc.layout.runroot).kill(
+                rec.id, rec.state.pid, sig, self.svc.run_dir(rec.id)
+            )
+        except PodpyError:
+            pass  # exited meanwhile
+
+    def stop(self, ref: str, timeout: int | None = None) -> ContainerRecord:
+        """The stop signal, then SIGKILL after `timeout` seconds (the container's --stop-timeout)."""
+        rec = self.svc.get(ref)
+        if rec.state.status != cr.RUNNING:
+            return rec
+        wait_for = rec.stop_timeout if timeout is None else timeout
+        self._signal(rec, parse_signal(rec.stop_signal))
+        if not self.wait_stopped(rec, float(wait_for)):
+            self._signal(rec, signal.SIGKILL)
+            self.wait_stopped(rec, None)
+        return rec
+
+    def wait_stopped(self, rec: ContainerRecord, timeout: float | None) -> bool:
+        """Until the container's init is gone and its supervisor has recorded it (or removed it)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not _wait_pid(rec.state.pid, rec.state.pid_start, timeout):
+            return False
+        while True:
+            try:
+                fresh = cr.load(self.svc.cdir(rec.id))
+            except NoSuchContainer:
+                return True
+            cr.reconcile(fresh)
+            if fresh.state.status != cr.RUNNING:
+                return True
+            if deadline is not None and time.monotonic() > deadline + 10:
+                return False
+            time.sleep(0.005)
+
+    def wait(self, ref: str) -> int:
+        """`wait`: block until the container is not running; its exit code."""
+        rec = self.svc.get(ref)
+        if rec.state.status == cr.RUNNING:
+            self.wait_stopped(rec, None)
+            try:
+                rec = self.svc.get(rec.id)
+            except NoSuchContainer:
+                return self._exit_file(rec.id)
+        return rec.state.exit_code
+
+    def _exit_file(self, cid: str) -> int:
+        try:
+            return int((self.svc.layout.runroot / "exits" / cid).read_text())
+        except (OSError, ValueError):
+            raise NoSuchContainer(cid) from None
+
+    # ---- removal
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> str:
+        """rm [-f] [-v]: -v also removes the anonymous volumes made for it (once the record is gone)."""
+        cid = self.svc.resolve(ref)
+        rec = self._remove(cid, force)
+        if volumes and rec.anonymous_volumes:
+            self.svc.engine.volumes.remove_anonymous(rec.anonymous_volumes)
+        return cid
+
+    def _remove(self, cid: str, force: bool) -> ContainerRecord:
+        with self.svc.lock(cid):
+            rec = cr.load(self.svc.cdir(cid))
+            cr.reconcile(rec)
+            if rec.state.status != cr.RUNNING:
+                self.purge(rec)
+                return rec
+            if not force:
+                raise ContainerState(f"cannot remove container {cid} as it is running - running or paused "
+                                     f"containers cannot be removed without force: container state improper")  # fmt: skip
+            self._signal(rec, signal.SIGKILL)
+        if not self.wait_stopped(rec, 10.0):
+            _kill_pid(rec.state.supervisor_pid, rec.state.supervisor_start)  # wedged: take over
+        try:
+            with self.svc.lock(cid):
+                rec = cr.load(self.svc.cdir(cid))
+                cr.reconcile(rec)
+                self.purge(rec)
+        except NoSuchContainer:
+            pass  # its supervisor removed it (--rm)
+        return rec
+
+    def purge(self, rec: ContainerRecord) -> None:
+        """Remove everything of a stopped container (caller holds its lock)."""
+        self.teardown(rec, None)
+        if not rec.rootfs:
+            self.svc.storage_driver.remove_rw(rec.id)
+        shutil.rmtree(self.svc.cdir(rec.id), ignore_errors=True)
+        shutil.rmtree(self.svc.run_dir(rec.id), ignore_errors=True)
+
+    def discard(self, rec: ContainerRecord) -> None:
+        """Undo a create that failed half-way."""
+        try:
+            with self.svc.lock(rec.id):
+                self.purge(rec)
+        except NoSuchContainer:
+            pass
+
+    def teardown(self, rec: ContainerRecord, runtime: Any) -> None:
+        """What a previous run may have left: processes (supervisor killed), cgroups, a host mount."""
+        pid = cr.leftover_init(rec)
+        if pid:
+            _kill_pid(pid, rec.state.pid_start)
+            _wait_pid(pid, rec.state.pid_start, 5.0)
+        try:
+            (runtime or get_runtime(rec.runtime, self.svc.layout.runroot)).delete(
+                rec.id, self.svc.run_dir(rec.id)
+            )
+        except (PodpyError, OSError):
+            pass
+        if rec.state.premounted:
+            self.svc.storage_driver.unmount(Path(rec.state.premounted))
+            rec.state.premounted = ""
+
+
+class _Hooks:
+    """Runs in the supervisor process: the record and the setup follow the container's life."""
+
+    def __init__(self, lc: Lifecycle, rec: ContainerRecord, runtime: Any, premounted: str) -> None:
+        self.lc = lc
+        self.svc = lc.svc
+        self.rec = rec
+        self.runtime = runtime
+        self.premounted = premounted
+
+    def started(self, pid: int) -> None:  # the container lock is held (inherited)
+        rec = cr.load(self.svc.cdir(self.rec.id))
+        me = os.getpid()
+        rec.state = RunState(
+            status=cr.RUNNING, pid=pid, pid_start=cr.proc_start_time(pid), supervisor_pid=me,
+            supervisor_start=cr.proc_start_time(me), started_at=now_rfc3339(),
+            restart_count=rec.state.restart_count, premounted=self.premounted,
+        )  # fmt: skip
+        cr.save(self.svc.cdir(rec.id), rec, durable=False)
+        self.rec = rec
+
+    def failed(self, err: PodpyError) -> None:  # the container lock is held (inherited)
+        rec = cr.load(self.svc.cdir(self.rec.id))
+        rec.state.premounted = self.premounted
+        self.lc.teardown(rec, self.runtime)
+        if rec.auto_remove:
+            self.lc.purge(rec)
+            if rec.anonymous_volumes:
+                self.svc.engine.volumes.remove_anonymous(rec.anonymous_volumes)
+            return
+        rec.state = RunState(status=cr.CREATED, exit_code=err.exit_code, error=str(err),
+                             restart_count=rec.state.restart_count)  # fmt: skip
+        cr.save(self.svc.cdir(rec.id), rec)
+
+    def exited(self, exit_code: int) -> bool:
+        """Record the exit, undo the setup, remove for --rm. (Restart policies, issue 4, go here.)"""
+        try:
+            with self.svc.lock(self.rec.id):
+                rec = cr.load(self.svc.cdir(self.rec.id))
+                rec.state.pid_start = 0  # it is dead: teardown must not signal a recycled pid
+                self.lc.teardown(rec, self.runtime)
+                if rec.auto_remove:
+                    _write_exit_file(self.svc.layout.runroot / "exits" / rec.id, exit_code)
+                    self.lc.purge(rec)
+                    removed = rec
+                else:
+                    rec.state.status = cr.EXITED
+                    rec.state.exit_code = exit_code
+                    rec.state.finished_at = now_rfc3339()
+                    cr.save(self.svc.cdir(rec.id), rec)
+                    return False
+        except NoSuchContainer:
+            return False  # removed by `rm -f` meanwhile
+        if removed.anonymous_volumes:  # --rm takes its anonymous volumes along (after the record)
+            self.svc.engine.volumes.remove_anonymous(removed.anonymous_volumes)
+        return False
+
+
+def _write_exit_file(path: Path, code: int) -> None:
+    """<runroot>/exits/<id>: the exit code of a --rm container, for a `wait` that comes late.
+    Old ones are dropped here (nobody waits for long-gone containers)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(code))
+        cutoff = time.time() - EXIT_FILE_SECONDS
+        for old in path.parent.iterdir():
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _kill_pid(pid: int, start: int) -> None:
+    if cr.alive(pid, start):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _wait_pid(pid: int, start: int, timeout: float | None) -> bool:
+    """True once `pid` (with that start time) is gone; False on timeout."""
+    if not cr.alive(pid, start):
+        return True
+    try:
+        fd = os.pidfd_open(pid)
+    except (ProcessLookupError, OSError):
+        return True
+    try:
+        if not cr.alive(pid, start):  # recycled between the check and the open
+            return True
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return bool(ready)
+    finally:
+        os.close(fd)

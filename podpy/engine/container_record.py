@@ -1,0 +1,200 @@
+"""The container record (containers/<id>/container.json): configuration plus runtime state.
+
+The record is the one source of truth for a container. Writers take the per-container lock (an
+flock on the container's directory, so nothing is left behind when the directory goes) and
+rewrite the whole document atomically. Readers reconcile the runtime state with reality: a
+record that says "running" while its supervisor is gone is reported exited, never stale.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from podpy.errors import NoSuchContainer, PodpyError
+from podpy.state import read_json
+from podpy.state.atomic import SCHEMA_VERSION
+
+# Docker's State.Status values.
+CREATED, RUNNING, EXITED, REMOVING = "created", "running", "exited", "removing"
+SUPERVISOR_GONE = "supervisor exited unexpectedly"
+
+
+@dataclass
+class RunState:
+    status: str = CREATED
+    pid: int = 0  # host pid of the container's init
+    pid_start: int = 0  # its start time (clock ticks since boot), guards against pid reuse
+    supervisor_pid: int = 0
+    supervisor_start: int = 0
+    started_at: str = ""
+    finished_at: str = ""
+    exit_code: int = 0
+    error: str = ""
+    oom_killed: bool = False
+    restart_count: int = 0
+    premounted: str = ""  # rootfs mounted on the host for an external runtime (to unmount)
+
+
+@dataclass
+class ContainerRecord:
+    id: str
+    name: str
+    created: str
+    image: str  # image ID (sha256:...), "" for --rootfs; rmi checks it
+    image_name: str  # what the user typed (ps IMAGE column, Config.Image)
+    top_layer: str | None  # chain ID of the image's top layer; rmi checks it
+    rootfs: str = ""  # --rootfs DIR
+    driver: str = ""
+    runtime: str = ""  # "" = built-in
+    spec: dict[str, Any] = field(default_factory=dict)  # ContainerSpec as a dict
+    entrypoint: list[str] = field(default_factory=list)
+    cmd: list[str] = field(default_factory=list)
+    open_stdin: bool = False  # -i
+    auto_remove: bool = False  # --rm
+    stop_signal: str = "SIGTERM"
+    stop_timeout: int = 10
+    detach_keys: str = "ctrl-p,ctrl-q"
+    security_opt: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)  # every volume it uses (`volume rm` checks it)
+    anonymous_volumes: list[str] = field(default_factory=list)  # made for it: removed by rm -v / --rm
+    mounts: list[dict[str, Any]] = field(default_factory=list)  # inspect's Mounts (also --volumes-from)
+    restart_policy: str = ""  # issue 4: the supervisor's restart hook reads it
+    healthcheck: dict[str, Any] | None = None  # issue 4
+    state: RunState = field(default_factory=RunState)
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def args(self) -> list[str]:
+        return list(self.spec.get("args") or [])
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["topLayer"] = doc.pop("top_layer")  # the keys other parts of podpy read
+        doc["anonymousVolumes"] = doc.pop("anonymous_volumes")
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> ContainerRecord:
+        doc = dict(doc)
+        doc["top_layer"] = doc.pop("topLayer", None)
+        doc["anonymous_volumes"] = doc.pop("anonymousVolumes", [])
+        known = {f.name for f in fields(cls)}
+        state_keys = {f.name for f in fields(RunState)}
+        state = RunState(**{k: v for k, v in (doc.pop("state", None) or {}).items() if k in state_keys})
+        return cls(state=state, **{k: v for k, v in doc.items() if k in known and k != "state"})
+
+
+class ContainerLock:
+    """flock on containers/<id>/: exclusive per container, released when the fd closes.
+
+    `handover()` gives the open fd away (the supervisor inherits it across fork and releases it
+    once the container runs), so no other podpy can act on a half-started container.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def __enter__(self) -> ContainerLock:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NoSuchContainer(self.path.name) from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self.fd = fd
+        if not (self.path / "container.json").exists():  # removed while we waited
+            self.close()
+            raise NoSuchContainer(self.path.name)
+        return self
+
+    def handover(self) -> int:
+        fd, self.fd = self.fd, None
+        if fd is None:
+            raise PodpyError("container lock not held")
+        return fd
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def record_path(cdir: Path) -> Path:
+    return cdir / "container.json"
+
+
+def load(cdir: Path) -> ContainerRecord:
+    try:
+        return ContainerRecord.from_json(read_json(record_path(cdir)))
+    except (FileNotFoundError, NotADirectoryError):
+        raise NoSuchContainer(cdir.name) from None
+
+
+def save(cdir: Path, rec: ContainerRecord, durable: bool = True) -> None:
+    """Atomic replace; fsync only for transitions worth surviving a crash (create, exit): a running
+    state is reconciled on read anyway. Compact JSON: the C encoder (indent= is pure Python)."""
+    write_file(record_path(cdir), json.dumps({"schemaVersion": SCHEMA_VERSION, **rec.to_json()}).encode(),
+               durable)  # fmt: skip
+
+
+def write_file(path: Path, data: bytes, durable: bool = False) -> None:
+    """Readers see the old or the new file, never half of one (temp file + rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, data)
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def proc_start_time(pid: int) -> int:
+    """Field 22 of /proc/<pid>/stat (0 if the process is gone); a zombie counts as gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return 0
+    rest = raw[raw.rfind(b")") + 2 :].split()
+    if not rest or rest[0] in (b"Z", b"X"):
+        return 0
+    return int(rest[19])
+
+
+def alive(pid: int, start: int) -> bool:
+    return pid > 0 and start > 0 and proc_start_time(pid) == start
+
+
+def reconcile(rec: ContainerRecord) -> bool:
+    """Fix a stale "running" in memory (supervisor gone); True if the record changed."""
+    st = rec.state
+    if st.status not in (RUNNING, REMOVING) or alive(st.supervisor_pid, st.supervisor_start):
+        return False
+    if st.status == REMOVING:
+        return False
+    from podpy.timeutil import now_rfc3339
+
+    st.status = EXITED
+    st.exit_code = -1
+    st.error = SUPERVISOR_GONE
+    st.finished_at = st.finished_at or now_rfc3339()
+    return True
+
+
+def leftover_init(rec: ContainerRecord) -> int:
+    """The container's init pid if it outlived its supervisor (to be killed by rm/start)."""
+    st = rec.state
+    return st.pid if alive(st.pid, st.pid_start) else 0

@@ -1,0 +1,173 @@
+"""Docker-shaped views of container records: `inspect` JSON and `ps --filter` matching."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from podpy.engine import container_record as cr
+from podpy.engine.container_record import ContainerRecord
+from podpy.engine.filters import match_labels, parse_filters
+from podpy.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from podpy.engine.containers import ContainerService
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+PS_FILTERS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since")
+STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+
+
+def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    st = rec.state
+    args = rec.args
+    ud = svc.bundle(rec.id)
+    return {
+        "Id": rec.id,
+        "Created": rec.created,
+        "Path": args[0] if args else "",
+        "Args": args[1:],
+        "State": {
+            "Status": st.status,
+            "Running": st.status == cr.RUNNING,
+            "Paused": False,
+            "Restarting": False,
+            "OOMKilled": st.oom_killed,
+            "Dead": False,
+            "Pid": st.pid if st.status == cr.RUNNING else 0,
+            "ExitCode": st.exit_code,
+            "Error": st.error,
+            "StartedAt": st.started_at or ZERO_TIME,
+            "FinishedAt": st.finished_at or ZERO_TIME,
+        },
+        "Image": rec.image,
+        "ResolvConfPath": str(ud / "resolv.conf"),
+        "HostnamePath": str(ud / "hostname"),
+        "HostsPath": str(ud / "hosts"),
+        "LogPath": str(svc.log_path(rec.id)),
+        "Name": "/" + rec.name,
+        "RestartCount": st.restart_count,
+        "Driver": rec.driver,
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": _host_config(rec),
+        "GraphDriver": {"Name": rec.driver, "Data": {}},
+        "Mounts": [dict(m) for m in rec.mounts],
+        "Config": _config(rec),
+        "NetworkSettings": _network_settings(),
+    }
+
+
+def _host_config(rec: ContainerRecord) -> dict[str, Any]:
+    spec = rec.spec
+    network = spec.get("network", "private")
+    return {
+        "Binds": [
+            f"{m['Source']}:{m['Destination']}" + ("" if m.get("RW", True) else ":ro")
+            for m in rec.mounts
+            if m.get("Type") == "bind"
+        ]
+        or None,
+        "NetworkMode": "bridge" if network == "private" else network,
+        "PortBindings": {},
+        "RestartPolicy": {"Name": rec.restart_policy or "no", "MaximumRetryCount": 0},
+        "AutoRemove": rec.auto_remove,
+        "CapAdd": list(spec.get("cap_add") or []) or None,
+        "CapDrop": list(spec.get("cap_drop") or []) or None,
+        "Dns": [],
+        "Privileged": bool(spec.get("privileged")),
+        "ReadonlyRootfs": bool(spec.get("read_only")),
+        "SecurityOpt": rec.security_opt or None,
+        "Init": bool(spec.get("init")),
+        "Runtime": rec.runtime or "builtin",
+        "UsernsMode": spec.get("userns") or "",
+        "LogConfig": {"Type": "k8s-file", "Config": {}},
+    }
+
+
+def _config(rec: ContainerRecord) -> dict[str, Any]:
+    spec = rec.spec
+    tty = bool(spec.get("terminal"))
+    return {
+        "Hostname": spec.get("hostname") or rec.short_id,
+        "Domainname": spec.get("domainname") or "",
+        "User": spec.get("user") or "",
+        "AttachStdin": rec.open_stdin,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "Tty": tty,
+        "OpenStdin": rec.open_stdin,
+        "StdinOnce": False,
+        "Env": list(spec.get("env") or []),
+        "Cmd": rec.cmd or None,
+        "Image": rec.image_name,
+        "Volumes": {m["Destination"]: {} for m in rec.mounts if m.get("Type") == "volume"} or None,
+        "WorkingDir": spec.get("cwd") or "/",
+        "Entrypoint": rec.entrypoint or None,
+        "OnBuild": None,
+        "Labels": dict(spec.get("labels") or {}),
+        "StopSignal": rec.stop_signal,
+        "StopTimeout": rec.stop_timeout,
+    }
+
+
+def _network_settings() -> dict[str, Any]:
+    return {
+        "Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
+        "LinkLocalIPv6PrefixLen": 0, "Ports": {}, "SandboxKey": "", "Gateway": "", "IPAddress": "",
+        "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": {},
+    }  # fmt: skip
+
+
+# ---- ps --filter
+
+
+def filter_records(
+    recs: list[ContainerRecord], raw: list[str] | None, image_ids: dict[str, str]
+) -> list[ContainerRecord]:
+    """Docker's rules: values of one key OR together, keys AND (labels AND too).
+
+    image_ids maps image references (names, as `ancestor` may give them) to image IDs."""
+    filters = parse_filters(raw, PS_FILTERS)
+    for status in filters.get("status", []):
+        if status not in STATUSES:
+            raise InvalidArgument(f"invalid filter 'status={status}' (one of {', '.join(STATUSES)})")
+    for code in filters.get("exited", []):
+        if not code.lstrip("-").isdigit():
+            raise InvalidArgument(f"invalid filter 'exited={code}': not an integer")
+    out = [r for r in recs if _matches(r, filters, image_ids)]
+    for key, keep_older in (("before", True), ("since", False)):
+        for ref in filters.get(key, []):
+            pivot = next((r for r in recs if r.id.startswith(ref) or r.name == ref), None)
+            if pivot is None:
+                raise InvalidArgument(f"no such container {ref!r} for filter {key}")
+            out = [r for r in out if (r.created < pivot.created) == keep_older and r.id != pivot.id]
+    return out
+
+
+def _matches(rec: ContainerRecord, f: dict[str, list[str]], image_ids: dict[str, str]) -> bool:
+    checks = (
+        ("id", lambda v: rec.id.startswith(v.lower())),
+        ("name", lambda v: re.search(v, rec.name) is not None),
+        ("status", lambda v: rec.state.status == v),
+        ("exited", lambda v: rec.state.status == cr.EXITED and rec.state.exit_code == int(v)),
+        ("ancestor", lambda v: _ancestor(rec, v, image_ids)),
+    )
+    for key, pred in checks:
+        values = f.get(key)
+        if values and not any(pred(v) for v in values):
+            return False
+    return match_labels(rec.spec.get("labels"), f.get("label", []))
+
+
+def _ancestor(rec: ContainerRecord, value: str, image_ids: dict[str, str]) -> bool:
+    if not rec.image:
+        return False
+    if rec.image_name == value or image_ids.get(value) == rec.image:
+        return True
+    hexid = rec.image.removeprefix("sha256:")
+    want = value.removeprefix("sha256:")
+    return len(want) >= 4 and hexid.startswith(want)

@@ -1,0 +1,384 @@
+"""Container services: lookup, create, list, rename, prune (lifecycle in container_lifecycle)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from podpy.engine import container_record as cr
+from podpy.engine.container_config import CreateOptions, build_spec, hosts_file, parse_signal, resolv_conf
+from podpy.engine.container_names import new_id, random_name, validate_name
+from podpy.engine.container_record import ContainerLock, ContainerRecord
+from podpy.engine.spec import ContainerSpec, Mount
+from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
+from podpy.state import FileLock
+from podpy.timeutil import now_rfc3339
+
+if TYPE_CHECKING:
+    from podpy.engine.container_lifecycle import Lifecycle
+    from podpy.engine.core import Engine
+
+INIT_BINARIES = ("catatonit", "tini", "tini-static", "docker-init")
+INIT_DIRS = ("/usr/libexec/podman", "/usr/libexec/podpy", "/usr/local/libexec/podman")
+LOG_NAME = "ctr.log"
+
+
+class ContainerService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.layout = engine.layout
+        self.notices: list[str] = []  # one-line warnings from the last create, for the CLI to print
+
+    # ---- paths
+    def cdir(self, cid: str) -> Path:
+        return self.layout.container_dir(cid)
+
+    def run_dir(self, cid: str) -> Path:
+        return self.layout.container_run_dir(cid)
+
+    def bundle(self, cid: str) -> Path:
+        return self.cdir(cid) / "userdata"
+
+    def log_path(self, cid: str) -> Path:
+        return self.bundle(cid) / LOG_NAME
+
+    def lock(self, cid: str) -> ContainerLock:
+        return ContainerLock(self.cdir(cid))
+
+    # ---- lookup
+    def _ids(self) -> list[str]:
+        try:
+            return [n for n in os.listdir(self.layout.containers) if len(n) == 64]
+        except FileNotFoundError:
+            return []
+
+    def _load_all(self) -> list[ContainerRecord]:
+        out = []
+        for cid in self._ids():
+            try:
+                out.append(cr.load(self.cdir(cid)))
+            except (NoSuchContainer, PodpyError, OSError):
+                continue  # removed meanwhile, or half-created
+        return out
+
+    def resolve(self, ref: str) -> str:
+        """Full ID for a full ID, a name, or a unique ID prefix (Docker's order)."""
+        ref = ref.removeprefix("/")
+        if not ref:
+            raise NoSuchContainer(ref)
+        ids = self._ids()
+        if ref in ids:
+            return ref
+        for rec in self._load_all():
+            if rec.name == ref:
+                return rec.id
+        matches = [i for i in ids if i.startswith(ref.lower())]
+        if len(matches) > 1:
+            raise InvalidArgument(f"more than one result for container {ref!r}: be more specific")
+        if not matches:
+            raise NoSuchContainer(ref)
+        return matches[0]
+
+    def get(self, ref: str) -> ContainerRecord:
+        """The record, reconciled: a dead supervisor means not running (persisted when possible)."""
+        cid = self.resolve(ref)
+        rec = cr.load(self.cdir(cid))
+        if cr.reconcile(rec):
+            self._persist_reconciled(rec)
+        return rec
+
+    def _persist_reconciled(self, rec: ContainerRecord) -> None:
+        try:
+            with self.lock(rec.id):
+                fresh = cr.load(self.cdir(rec.id))
+                if cr.reconcile(fresh):
+                    cr.save(self.cdir(rec.id), fresh)
+        except (PodpyError, OSError):
+            pass  # read-only store, or removed meanwhile: the in-memory answer stands
+
+    def list(self, all_: bool = True) -> list[ContainerRecord]:
+        recs = []
+        for rec in self._load_all():
+            if cr.reconcile(rec):
+                self._persist_reconciled(rec)
+            if all_ or rec.state.status == cr.RUNNING:
+                recs.append(rec)
+        return sorted(recs, key=lambda r: r.created, reverse=True)
+
+    # ---- create
+    def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
+        img_id, top, icfg = self._image(opts, progress)
+        spec = build_spec(opts, icfg)
+        resolved = self._resolve_mounts(opts, icfg)
+        if resolved is not None:
+            spec = replace(spec, mounts=(*spec.mounts, *resolved.mounts))
+        try:
+            rec = self._allocate(opts, spec, img_id, top, icfg, resolved)
+        except BaseException:
+            if resolved is not None:
+                self.engine.volumes.discard_new(resolved.anonymous)
+            raise
+        try:
+            self._write_bundle(rec, spec)
+            if resolved is not None:
+                from podpy.engine.mounts import populate_volumes
+
+                populate_volumes(self.engine, resolved, top, Path(rec.rootfs) if rec.rootfs else None)
+        except BaseException:
+            self.lifecycle.discard(rec)
+            self.engine.volumes.remove_anonymous(rec.anonymous_volumes)
+            raise
+        return rec
+
+    def _resolve_mounts(self, opts: CreateOptions, icfg: dict) -> Any:
+        """-v/--mount/--tmpfs/--volumes-from and the image's VOLUMEs (None when there are none: the
+        volume code is not even imported on the common path)."""
+        image_volumes = sorted((icfg.get("Volumes") or {}).keys())
+        if not opts.wants_mounts and not image_volumes:
+            return None
+        from podpy.engine.mounts import resolve_mounts
+
+        return resolve_mounts(self.engine, opts.volumes, mount_flags=opts.mounts, tmpfs_flags=opts.tmpfs,
+                              volumes_from=opts.volumes_from, image_volumes=image_volumes,
+                              cwd=os.getcwd())  # fmt: skip
+
+    def _image(
+        self, opts: CreateOptions, progress: Callable[[Any], None] | None
+    ) -> tuple[str, str | None, dict]:
+        if opts.rootfs:
+            if not Path(opts.image).is_dir():
+                raise InvalidArgument(f"--rootfs {opts.image}: not a directory")
+            return "", None, {}
+        img = self._ensure_image(opts.image, opts.pull, progress)
+        return img.id, img.top_layer, json.loads(self.engine.content.read(img.id)).get("config") or {}
+
+    def _ensure_image(self, ref: str, policy: str, progress: Callable[[Any], None] | None) -> Any:
+        """The local image when policy allows (no registry code imported: the hot path), else a pull."""
+        from podpy.image.store import find
+
+        if policy in ("missing", "never"):
+            local = find(self.engine.index.load(), ref)
+            if local is not None:
+                return local
+        try:
+            from podpy.engine.pull import ensure_image
+        except ImportError:
+            from podpy.errors import NoSuchImage
+
+            if policy == "always":
+                raise PodpyError(f"cannot pull {ref}: pulling from registries is not available") from None
+            raise NoSuchImage(ref) from None
+        return ensure_image(self.engine, ref, policy, progress)
+
+    def _allocate(self, opts: CreateOptions, spec: ContainerSpec, img_id: str, top: str | None,
+                  icfg: dict, resolved: Any) -> ContainerRecord:  # fmt: skip
+        """Name and ID under the store lock; the record exists (status created) when it is released."""
+        stop_sig = opts.stop_signal or icfg.get("StopSignal") or "SIGTERM"
+        parse_signal(stop_sig)
+        entrypoint = _effective_entrypoint(opts, icfg)
+        with FileLock(self.layout.store_lock):
+            names = {r.name: r.id for r in self._load_all()}
+            name = validate_name(opts.name) if opts.name else random_name(set(names))
+            if name in names:
+                raise NameInUse(
+                    f'the container name "{name}" is already in use by {names[name]}. '
+                    f"You have to remove that container to be able to reuse that name: that name is already in use"
+                )
+            cid = new_id()
+            rec = ContainerRecord(
+                id=cid, name=name, created=now_rfc3339(), image=img_id, image_name=opts.image,
+                top_layer=top, rootfs=str(Path(opts.image).absolute()) if opts.rootfs else "",
+                driver="" if opts.rootfs else self.engine.driver, runtime=self.engine.opts.runtime or "",
+                spec=asdict(spec), entrypoint=entrypoint, cmd=list(spec.args[len(entrypoint):]),
+                open_stdin=opts.interactive,
+                auto_remove=opts.auto_remove, stop_signal=str(stop_sig),
+                stop_timeout=10 if opts.stop_timeout is None else opts.stop_timeout,
+                detach_keys="ctrl-p,ctrl-q" if opts.detach_keys is None else opts.detach_keys,
+                security_opt=list(opts.security_opt),
+            )  # fmt: skip
+            if resolved is not None:
+                rec.volumes, rec.anonymous_volumes = list(resolved.volumes), list(resolved.anonymous)
+                rec.mounts = [dict(p) for p in resolved.points]
+            self.cdir(cid).mkdir(parents=True)
+            cr.save(self.cdir(cid), rec, durable=not opts.auto_remove)  # --rm: gone soon anyway
+        return rec
+
+    def _write_bundle(self, rec: ContainerRecord, spec: ContainerSpec) -> None:
+        """rw layer, /etc files and config.json: everything `start` needs."""
+        from podpy.engine import specgen
+
+        ud = self.bundle(rec.id)
+        ud.mkdir(parents=True, exist_ok=True)
+        rootfs, annotations, reader = self._rootfs(rec)
+        hostname = spec.hostname or (os.uname().nodename if spec.network == "host" else rec.short_id)
+        etc = {"hostname": hostname + "\n", "hosts": hosts_file(hostname, rec.name, spec.network),
+               "resolv.conf": resolv_conf(spec.network)}  # fmt: skip
+        mounts = []
+        for fname, text in etc.items():
+            (ud / fname).write_text(text)  # nobody reads these before the container starts
+            mounts.append(Mount(f"/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
+        spec = replace(spec, mounts=(*mounts, *spec.mounts), annotations={**spec.annotations, **annotations})
+        init = find_init() if spec.init else None
+        host = specgen.HostFacts.detect(spec.userns)
+        if host.id_maps is not None and host.id_maps.single and spec.userns != "host":
+            self.notices.append(
+                "no subordinate ids for this user in /etc/subuid and /etc/subgid (or no "
+                "newuidmap): using a single-id user namespace, other users appear as nobody"
+            )
+        doc = specgen.generate(spec, rootfs, cid=rec.id, host=host, read_etc=reader, init_path=init)
+        cr.write_file(ud / "config.json", json.dumps(doc).encode())
+
+    def _rootfs(
+        self, rec: ContainerRecord
+    ) -> tuple[Path, dict[str, str], Callable[[str], str | None] | None]:
+        """Where config.json's root points, the rootfs-mount annotation, and a reader for /etc files."""
+        if rec.rootfs:
+            return Path(rec.rootfs), {}, None
+        from podpy.engine.specgen import ROOTFS_MOUNT_ANNOTATION
+
+        driver = self.storage_driver
+        driver.create_rw(rec.id, rec.top_layer)
+        fstype, data = driver.mount_options(rec.id, rec.top_layer)
+        if fstype == "bind":  # vfs: a plain directory the runtime binds onto itself
+            return Path(data), {}, None
+        mount = json.dumps({"type": fstype, "source": fstype, "options": data})
+        return (
+            self.run_dir(rec.id) / "merged",
+            {ROOTFS_MOUNT_ANNOTATION: mount},
+            self._layer_reader(rec.top_layer),
+        )
+
+    def _layer_reader(self, top: str | None) -> Callable[[str], str | None]:
+        """Read a file of the image from its layers, top first (the rootfs is not mounted here)."""
+        from podpy.runtime.securejoin import read_inside
+
+        diffs = [self.engine.layers.diff_path(r.chain_id) for r in self.engine.layers.lineage(top)]
+
+        def read(path: str) -> str | None:
+            for diff in diffs:
+                text = read_inside(diff, path)
+                if text is not None:
+                    return text
+            return None
+
+        return read
+
+    @property
+    def storage_driver(self) -> Any:
+        from podpy.storage import make_driver
+
+        return make_driver(self.engine.layers)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        from podpy.engine.container_lifecycle import Lifecycle
+
+        return Lifecycle(self)
+
+    # ---- views and lifecycle (the CLI's entry points)
+    def inspect(self, ref: str) -> dict[str, Any]:
+        from podpy.engine.container_views import inspect
+
+        return inspect(self, self.get(ref))
+
+    def ps(self, all_: bool, filters: list[str] | None) -> list[ContainerRecord]:
+        from podpy.engine.container_views import filter_records
+
+        # Docker: a status or exited filter looks at every container, other filters at the listed ones
+        implied = any(f.partition("=")[0].strip().lower() in ("status", "exited") for f in filters or [])
+        recs = self.list(all_=all_ or implied)
+        if filters:
+            recs = filter_records(recs, filters, self._image_refs(filters))
+        return recs
+
+    def _image_refs(self, filters: list[str]) -> dict[str, str]:
+        """ancestor=NAME: the image ID each name refers to now."""
+        out = {}
+        for f in filters:
+            key, _, value = f.partition("=")
+            if key.strip().lower() == "ancestor":
+                try:
+                    out[value] = self.engine.images.get(value).id
+                except PodpyError:
+                    continue
+        return out
+
+    def start(self, ref: str, attach: Any = None) -> Any:
+        return self.lifecycle.start(ref, attach)
+
+    def stop(self, ref: str, timeout: int | None = None) -> ContainerRecord:
+        return self.lifecycle.stop(ref, timeout)
+
+    def kill(self, ref: str, sig: int | str = "SIGKILL") -> ContainerRecord:
+        return self.lifecycle.kill(ref, sig)
+
+    def wait(self, ref: str) -> int:
+        return self.lifecycle.wait(ref)
+
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> str:
+        return self.lifecycle.remove(ref, force, volumes)
+
+    # ---- rename, prune, port
+    def rename(self, ref: str, new: str) -> None:
+        new = validate_name(new)
+        with FileLock(self.layout.store_lock):
+            cid = self.resolve(ref)
+            taken = {r.name: r.id for r in self._load_all()}
+            if new in taken and taken[new] != cid:
+                raise NameInUse(f"the container name {new!r} is already in use by {taken[new][:12]}")
+            with self.lock(cid):
+                rec = cr.load(self.cdir(cid))
+                rec.name = new
+                cr.save(self.cdir(cid), rec)
+
+    def prune(self) -> tuple[list[str], int]:
+        """Remove every container that is not running: (IDs, bytes reclaimed)."""
+        removed, size = [], 0
+        for rec in self.list(all_=True):
+            if rec.state.status == cr.RUNNING:
+                continue
+            rw = disk_usage(self.cdir(rec.id))
+            try:
+                self.lifecycle.remove(rec.id, force=False)
+            except PodpyError:
+                continue
+            removed.append(rec.id)
+            size += rw
+        return removed, size
+
+    def port(self, ref: str) -> list[str]:
+        self.get(ref)
+        return []  # no published ports until networks arrive
+
+
+def _effective_entrypoint(opts: CreateOptions, icfg: dict) -> list[str]:
+    from podpy.engine.container_config import parse_entrypoint
+
+    ep = parse_entrypoint(opts.entrypoint)
+    return list(icfg.get("Entrypoint") or []) if ep is None else ep
+
+
+def find_init() -> str | None:
+    for name in INIT_BINARIES:
+        found = shutil.which(name) or next(
+            (f"{d}/{name}" for d in INIT_DIRS if os.access(f"{d}/{name}", os.X_OK)), None
+        )
+        if found:
+            return found
+    return None
+
+
+def disk_usage(path: Path) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                continue
+    return total

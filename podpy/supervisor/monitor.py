@@ -1,0 +1,350 @@
+"""The supervisor's life: start the container, relay its stdio, wait for it, record, clean up.
+
+One thread, one poll loop. SIGCHLD wakes the loop through `signal.set_wakeup_fd`; the supervisor
+is a child subreaper, so it also reaps whatever the container leaves orphaned.
+
+Issue 4 plugs in here: restart policies through `Hooks.exited` returning True (start the runtime
+again instead of finishing), health checks as a timeout on the poll loop running an exec.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import select
+import signal
+import socket
+import struct
+import termios
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from podpy.errors import PodpyError
+from podpy.supervisor import protocol as proto
+from podpy.supervisor.logfile import LogWriter
+from podpy.supervisor.relay import AttachServer, StdinSink
+
+DRAIN_SECONDS = 2.0  # output still buffered when init dies; leftover holders get this long
+
+
+@dataclass
+class Direct:
+    """The starting CLI's own stdio, inherited across the fork (`run` / `start -a`)."""
+
+    stdin: int | None
+    stdout: int
+    stderr: int
+
+
+@dataclass
+class SupervisorConfig:
+    cid: str
+    bundle: Path
+    run_dir: Path  # <runroot>/containers/<id>: attach socket, runtime state
+    log_path: Path
+    tty: bool = False
+    open_stdin: bool = False
+    detach_keys: bytes = b"\x10\x11"
+    direct: Direct | None = None
+    winsize: tuple[int, int] = (24, 80)
+
+
+class Hooks(Protocol):
+    """What the engine does at each step (the supervisor never touches the record itself)."""
+
+    def started(self, pid: int) -> None: ...
+
+    def failed(self, err: PodpyError) -> None: ...
+
+    def exited(self, exit_code: int) -> bool:
+        """Record the exit and undo the setup (--rm included); True to restart (issue 4)."""
+        ...
+
+
+class Runtime(Protocol):
+    def start(self, cid: str, bundle: Path, stdio: Any, state_dir: Path) -> Any: ...
+
+
+@dataclass
+class _Pipes:
+    """Container-side fds handed to the runtime, and our ends of them."""
+
+    child: list[int] = field(default_factory=list)  # closed once the runtime has started
+    outputs: dict[int, bytes] = field(default_factory=dict)  # our read end -> stream name
+    master: int | None = None
+
+
+class Supervisor:
+    def __init__(self, cfg: SupervisorConfig, runtime: Runtime, hooks: Hooks, ctl: socket.socket) -> None:
+        self.cfg = cfg
+        self.runtime = runtime
+        self.hooks = hooks
+        self.ctl: socket.socket | None = ctl
+        self.poll = select.poll()
+        self.handlers: dict[int, Callable[[int, int], None]] = {}
+        self.init_pid = 0
+        self.status: int | None = None
+        self.pipes = _Pipes()
+        self.log: LogWriter | None = None
+        self.server: AttachServer | None = None
+        self.sink: StdinSink | None = None
+        self.direct = cfg.direct
+        self.matcher = proto.DetachMatcher(cfg.detach_keys)
+
+    # ---- setup
+    def run(self, lock_fd: int) -> int:
+        from podpy.runtime.base import Stdio  # lazy: only the supervisor needs the runtime
+
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.set_wakeup_fd(wake_w)
+        stdio = self._stdio(Stdio)
+        self.log = LogWriter(self.cfg.log_path)
+        self.server = AttachServer(self.cfg.run_dir, self)
+        try:
+            started = self.runtime.start(self.cfg.cid, self.cfg.bundle, stdio, self.cfg.run_dir)
+        except Exception as e:  # noqa: BLE001 - every failure must reach the CLI
+            err = e if isinstance(e, PodpyError) else PodpyError(f"starting container: {e}")
+            self._close_all_pipes()
+            try:
+                self.hooks.failed(err)
+            finally:
+                os.close(lock_fd)
+                self._ctl_send(f"err {err.exit_code} {err}")
+            return 1
+        self.init_pid = started.pid
+        for fd in self.pipes.child:
+            os.close(fd)
+        self.pipes.child = []
+        if started.pty_master is not None:
+            self._use_pty(started.pty_master)
+        try:
+            self.hooks.started(self.init_pid)
+        finally:
+            os.close(lock_fd)  # the container is running: others may act on it now
+        self._ctl_send(f"pid {self.init_pid}")
+        self.watch(wake_r, select.POLLIN, self._on_wake)
+        return self._serve()
+
+    def _stdio(self, stdio_cls: Any) -> Any:
+        """Pipes for stdout/stderr (and stdin with -i); with a terminal the runtime makes a pty."""
+        p = self.pipes
+        if self.cfg.tty:
+            return stdio_cls()
+        devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        p.child.append(devnull)
+        stdin = devnull
+        if self.cfg.open_stdin:
+            stdin, stdin_w = os.pipe2(os.O_CLOEXEC)
+            p.child.append(stdin)
+            self.sink = StdinSink(stdin_w, own=True)
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        p.child += [out_w, err_w]
+        p.outputs[out_r], p.outputs[err_r] = b"stdout", b"stderr"
+        return stdio_cls(stdin=stdin, stdout=out_w, stderr=err_w)
+
+    def _use_pty(self, master: int) -> None:
+        try:
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", *self.cfg.winsize, 0, 0))
+        except OSError:
+            pass
+        os.set_blocking(master, False)
+        self.pipes.master, self.pipes.outputs[master] = master, b"stdout"
+        if self.cfg.open_stdin:
+            self.sink = StdinSink(master, own=False)
+
+    def _close_all_pipes(self) -> None:
+        for fd in [*self.pipes.child, *self.pipes.outputs]:
+            _close(fd)
+        self.pipes.child, self.pipes.outputs = [], {}
+        if self.sink is not None:
+            self.sink.close()
+
+    # ---- the loop
+    def _serve(self) -> int:
+        for fd in self.pipes.outputs:
+            self.watch(fd, select.POLLIN, self._on_output)
+        if self.server is not None:
+            self.watch(self.server.fileno(), select.POLLIN, self.server.accept)
+        if self.ctl is not None:
+            self.watch(self.ctl.fileno(), select.POLLIN, self._on_ctl)
+        if self.direct and self.direct.stdin is not None and self.sink is not None:
+            self.watch(self.direct.stdin, select.POLLIN, self._on_direct_stdin)
+        if self.sink is not None:
+            self.sink.attach(self)
+        deadline: float | None = None
+        while True:
+            if self.status is not None:  # init is gone: drain what it wrote, then stop
+                deadline = deadline or time.monotonic() + DRAIN_SECONDS
+                if not self.pipes.outputs or time.monotonic() >= deadline:
+                    break
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic()) * 1000
+            for fd, ev in self.poll.poll(timeout):
+                handler = self.handlers.get(fd)
+                if handler is not None:
+                    handler(fd, ev)
+        return self._finish()
+
+    def _finish(self) -> int:
+        code = _exit_code(self.status or 0)
+        self._close_all_pipes()
+        if self.log is not None:
+            self.log.close()
+        try:
+            self.hooks.exited(code)  # restart policies (issue 4) will loop here on True
+        finally:
+            if self.server is not None:
+                self.server.finish(code)
+            self._ctl_send(f"exit {code}")
+        return 0
+
+    def watch(self, fd: int, mask: int, handler: Callable[[int, int], None]) -> None:
+        self.handlers[fd] = handler
+        self.poll.register(fd, mask)
+
+    def unwatch(self, fd: int) -> None:
+        if self.handlers.pop(fd, None) is not None:
+            self.poll.unregister(fd)
+
+    def modify(self, fd: int, mask: int) -> None:
+        if fd in self.handlers:
+            self.poll.modify(fd, mask)
+
+    # ---- events
+    def _on_wake(self, fd: int, _ev: int) -> None:
+        try:
+            while os.read(fd, 512):
+                pass
+        except BlockingIOError:
+            pass
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.init_pid:
+                self.status = status
+
+    def _on_output(self, src: int, _ev: int) -> None:
+        try:
+            data = os.read(src, 65536)
+        except BlockingIOError:
+            return
+        except OSError as e:  # EIO: the pty's last slave closed
+            if e.errno != errno.EIO:
+                raise
+            data = b""
+        if not data:
+            self.unwatch(src)
+            del self.pipes.outputs[src]
+            _close(src)
+            return
+        stream = self.pipes.outputs[src]
+        if self.log is not None:
+            self.log.write(stream, data)
+        self._to_direct(stream, data)
+        if self.server is not None:
+            self.server.broadcast(proto.STDOUT if stream == b"stdout" else proto.STDERR, data)
+
+    def _on_ctl(self, _fd: int, _ev: int) -> None:
+        assert self.ctl is not None
+        try:
+            msg = self.ctl.recv(256)
+        except OSError:
+            msg = b""
+        if not msg:  # the CLI is gone (or ran detached): stop using its stdio
+            self.unwatch(self.ctl.fileno())
+            self.ctl.close()
+            self.ctl = None
+            self._drop_direct()
+            return
+        words = msg.decode(errors="replace").split()
+        if words[:1] == ["resize"] and len(words) == 3:
+            self.resize(int(words[1]), int(words[2]))
+
+    def _on_direct_stdin(self, _fd: int, _ev: int) -> None:
+        assert self.direct is not None and self.direct.stdin is not None
+        try:
+            data = os.read(self.direct.stdin, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            self.unwatch(self.direct.stdin)
+            if not self.cfg.tty and self.sink is not None:
+                self.sink.close_when_drained()
+            return
+        self.input(data, self.matcher, self._detach_direct)
+
+    # ---- used by the attach server and stdin sink
+    def input(self, data: bytes, matcher: proto.DetachMatcher, on_detach: Callable[[], None]) -> None:
+        data, detached = matcher.feed(data)
+        if data and self.sink is not None:
+            self.sink.write(data)
+        if detached:
+            on_detach()
+
+    def resize(self, rows: int, cols: int) -> None:
+        if self.pipes.master is not None:
+            fcntl.ioctl(self.pipes.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def _detach_direct(self) -> None:
+        self._drop_direct()
+        self._ctl_send("detached")
+
+    def _drop_direct(self) -> None:
+        d, self.direct = self.direct, None
+        if d is None:
+            return
+        for fd in (d.stdin, d.stdout, d.stderr):
+            if fd is not None:
+                self.unwatch(fd)
+                _close(fd)
+
+    def _to_direct(self, stream: bytes, data: bytes) -> None:
+        if self.direct is None:
+            return
+        fd = self.direct.stdout if stream == b"stdout" else self.direct.stderr
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+        except OSError:
+            self._drop_direct()
+
+    def _ctl_send(self, msg: str) -> None:
+        if self.ctl is None:
+            return
+        try:
+            self.ctl.send(msg.encode()[:65000])
+        except OSError:
+            pass
+
+
+def _exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def log_exception(run_dir: Path) -> None:
+    """The supervisor has no terminal: tracebacks go to <run_dir>/supervisor.log."""
+    import traceback
+
+    try:
+        with open(run_dir / "supervisor.log", "a") as f:
+            f.write(traceback.format_exc())
+    except OSError:
+        pass

@@ -1,0 +1,140 @@
+"""Forking the supervisor from the CLI (fork, setsid, fork: no re-exec) and the CLI's handle on it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from dataclasses import dataclass
+
+from podpy.errors import PodpyError
+from podpy.supervisor import protocol as proto
+from podpy.supervisor.monitor import Hooks, Runtime, Supervisor, SupervisorConfig, log_exception
+
+
+@dataclass
+class Outcome:
+    exit_code: int | None  # None when detached
+    detached: bool = False
+
+
+class Launch:
+    """The CLI's end of the control channel to a freshly forked supervisor."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.pid = 0
+
+    def _recv(self) -> list[str]:
+        try:
+            msg = self.sock.recv(65536)
+        except OSError:
+            msg = b""
+        return msg.decode(errors="replace").split(" ", 2) if msg else []
+
+    def started(self) -> int:
+        """The container's pid once it runs; the start error (typed, with its exit code) otherwise."""
+        words = self._recv()
+        if words[:1] == ["pid"]:
+            self.pid = int(words[1])
+            return self.pid
+        if words[:1] == ["err"]:
+            raise proto.start_error(int(words[1]), words[2] if len(words) > 2 else "")
+        raise PodpyError("the container's supervisor exited before the container started")
+
+    def wait(self) -> Outcome:
+        """Until the container exits (its exit code) or the user detaches."""
+        while True:
+            words = self._recv()
+            if not words:
+                raise PodpyError("lost contact with the container's supervisor")
+            if words[0] == "exit":
+                return Outcome(int(words[1]))
+            if words[0] == "detached":
+                return Outcome(None, detached=True)
+
+    def resize(self, rows: int, cols: int) -> None:
+        try:
+            self.sock.send(f"resize {rows} {cols}".encode())
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def spawn(cfg: SupervisorConfig, runtime: Runtime, hooks: Hooks, lock_fd: int) -> Launch:
+    """Fork the supervisor; it inherits `lock_fd` (the container lock) and releases it once running."""
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # or the child would print what is buffered a second time
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the forked child
+        code = 1
+        try:
+            parent.close()
+            os.setsid()
+            if os.fork() == 0:
+                code = _supervise(cfg, runtime, hooks, child, lock_fd)
+            else:
+                code = 0
+        except BaseException:  # noqa: BLE001 - nothing may unwind into the CLI's stack
+            log_exception(cfg.run_dir)
+        finally:
+            os._exit(code)
+    child.close()
+    os.close(lock_fd)
+    os.waitpid(pid, 0)
+    return Launch(parent)
+
+
+def _supervise(
+    cfg: SupervisorConfig, runtime: Runtime, hooks: Hooks, ctl: socket.socket, lock_fd: int
+) -> int:
+    """In the grandchild: take private copies of the CLI's stdio, point 0/1/2 elsewhere, run."""
+    if cfg.direct is not None:
+        d = cfg.direct
+        d.stdout, d.stderr = os.dup(d.stdout), os.dup(d.stderr)  # dup'd fds are close-on-exec
+        d.stdin = os.dup(d.stdin) if d.stdin is not None and cfg.open_stdin else None
+    import gc
+
+    gc.freeze()  # the CLI's objects: never scanned (nor copied-on-write by the collector)
+    gc.enable()  # the CLI may have turned it off; this process lives as long as the container
+    reset_signals()
+    _set_comm(f"podpy-mon-{cfg.cid[:6]}")
+    null = os.open("/dev/null", os.O_RDWR)
+    errlog = os.open(cfg.run_dir / "supervisor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.dup2(errlog, 2)
+    os.close(null)
+    os.close(errlog)
+    try:
+        return Supervisor(cfg, runtime, hooks, ctl).run(lock_fd)
+    except BaseException:
+        log_exception(cfg.run_dir)
+        return 1
+
+
+def reset_signals() -> None:
+    """Drop the handlers the CLI had installed (signal proxying) in a forked long-lived process."""
+    import signal
+
+    for sig in (
+        signal.SIGTERM,
+        signal.SIGHUP,
+        signal.SIGQUIT,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+        signal.SIGWINCH,
+    ):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C on the terminal we came from is not for us
+
+
+def _set_comm(name: str) -> None:
+    """ps/top show the supervisor by this name (its cmdline is still the CLI's: no exec)."""
+    import ctypes
+
+    PR_SET_NAME = 15
+    ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
