@@ -131,3 +131,28 @@ def test_help_everywhere(podpy):
 
 def test_version_front_door(podpy):
     assert podpy("--version").stdout.startswith("podpy version ")
+
+
+def test_import_from_stdin_and_url(podpy, busybox_tar, tmp_path):
+    import gzip
+    import http.server
+    import threading
+
+    gz = tmp_path / "rootfs.tar.gz"
+    gz.write_bytes(gzip.compress(busybox_tar.read_bytes(), compresslevel=1))
+    from_stdin = podpy("import", "-", "fromstdin:1", input=busybox_tar.read_bytes()).stdout.strip()
+
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/rootfs.tar.gz"
+        from_url = podpy("import", url, "fromurl:1").stdout.strip()
+    finally:
+        server.shutdown()
+        server.server_close()
+    a, b = (json.loads(podpy("image", "inspect", n).stdout)[0] for n in ("fromstdin:1", "fromurl:1"))
+    assert a["Id"] == from_stdin and b["Id"] == from_url
+    assert a["RootFS"]["Layers"] == b["RootFS"]["Layers"]  # same tar once decompressed: same diff ID
+    bad = podpy("import", "http://127.0.0.1:9/none.tar", check=False)
+    assert bad.returncode == 125 and bad.stderr.startswith("Error: ") and len(bad.stderr.splitlines()) == 1
