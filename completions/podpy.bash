@@ -14,8 +14,8 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'attach')
         _subs='' _hsubs=''
-        _flags='--no-stdin --sig-proxy --help'
-        _vflags=''
+        _flags='--no-stdin --sig-proxy --detach-keys --help'
+        _vflags='--detach-keys'
         _fvals=''
         _args='k:containers' _inter=1 ;;
     'container')
@@ -26,14 +26,14 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'container attach')
         _subs='' _hsubs=''
-        _flags='--no-stdin --sig-proxy --help'
-        _vflags=''
+        _flags='--no-stdin --sig-proxy --detach-keys --help'
+        _vflags='--detach-keys'
         _fvals=''
         _args='k:containers' _inter=1 ;;
     'container create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container exec')
@@ -116,8 +116,8 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'container run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container start')
@@ -140,8 +140,8 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'exec')
@@ -281,7 +281,7 @@ _podpy_spec() {
         _flags='--format -f --type -t --size -s --help'
         _vflags='--format -f --type -t'
         _fvals=''
-        _args='-*' _inter=1 ;;
+        _args='k:containers,images*' _inter=1 ;;
     'kill')
         _subs='' _hsubs=''
         _flags='--signal -s --help'
@@ -362,8 +362,8 @@ _podpy_spec() {
         _args='k:images*' _inter=1 ;;
     'run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'save')
@@ -443,7 +443,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='-' _inter=1 ;;
+        _args='k:volumes' _inter=1 ;;
     'volume inspect')
         _subs='' _hsubs=''
         _flags='--format -f --all -a --help'

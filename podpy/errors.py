@@ -114,3 +114,7 @@ class VolumeInUse(PodpyError):
         super().__init__(f"volume {name} is being used by the following container(s): {ids}: volume is being used")
         self.name = name
         self.containers = containers
+
+
+class NoSuchFile(PodpyError):
+    """cp: a path that is not there (in the container or on the host)."""

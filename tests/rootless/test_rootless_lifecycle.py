@@ -102,7 +102,16 @@ def test_supervisor_killed(rl: Rootless) -> None:
     assert rl("ps", "-q").stdout == ""
     rl("rm", cid)
     assert _containers(rl) == []
-    assert wait_until(lambda: not os.path.exists(f"/proc/{rec['state']['pid']}"), timeout=5)
+    assert wait_until(lambda: not _alive(rec["state"]["pid"]), timeout=5)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (an orphan's zombie lingers until whoever adopted it reaps it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
 
 
 def test_run_it_detach_attach(rl: Rootless) -> None:
