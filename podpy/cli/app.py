@@ -49,26 +49,14 @@ def global_options(
     ),
 ) -> None:
     """podpy: a daemonless, Podman/Docker-compatible container engine."""
-    from podpy.config import LOG_LEVELS, Options
-    from podpy.errors import InvalidArgument
-
-    from podpy.config import STORAGE_DRIVERS
-
-    if log_level.lower() not in LOG_LEVELS:
-        raise InvalidArgument(f"log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
-    if storage_driver is not None and storage_driver not in STORAGE_DRIVERS:
-        raise InvalidArgument(f"unknown storage driver {storage_driver!r} (choose {' or '.join(STORAGE_DRIVERS)})")
-    common.set_options(
-        Options.from_env(
-            root=root, runroot=runroot, storage_driver=storage_driver, log_level=log_level.lower(), runtime=runtime
-        )
-    )
+    common.configure(root=root, runroot=runroot, storage_driver=storage_driver, log_level=log_level, runtime=runtime)
 
 
 def _register() -> None:
-    from podpy.cli import containers, images, registry, system, volumes
+    from podpy.cli import container_files, containers, images, registry, system, volumes
 
     containers.register(app)
+    container_files.register(app)  # after containers: it adds to the `container` group too
     images.register(app)
     registry.register(app)
     system.register(app)

@@ -19,6 +19,20 @@ def set_options(opts: Options) -> None:
     _options, _engine = opts, None
 
 
+def configure(**opts: object) -> None:
+    """Validate the global options (full CLI and run's fast path alike) and keep them for engine()."""
+    from podpy.config import LOG_LEVELS, STORAGE_DRIVERS
+    from podpy.errors import InvalidArgument
+
+    level = str(opts.get("log_level") or "warn").lower()
+    if level not in LOG_LEVELS:
+        raise InvalidArgument(f"log level {level!r} is not one of {', '.join(LOG_LEVELS)}")
+    driver = opts.get("storage_driver")
+    if driver is not None and driver not in STORAGE_DRIVERS:
+        raise InvalidArgument(f"unknown storage driver {driver!r} (choose {' or '.join(STORAGE_DRIVERS)})")
+    set_options(Options.from_env(**{**opts, "log_level": level}))
+
+
 def log_level() -> str:
     return _options.log_level if _options else "warn"
 

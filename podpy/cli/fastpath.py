@@ -57,7 +57,7 @@ def _guarded(opts: dict[str, str], kw: dict, image: str, command: list[str]) -> 
     from podpy.errors import PodpyError
 
     try:
-        _set_options(opts)
+        common.configure(**opts)
         from podpy.cli.run_core import run_container
 
         return run_container(image, command, kw)
@@ -72,17 +72,3 @@ def _guarded(opts: dict[str, str], kw: dict, image: str, command: list[str]) -> 
     except OSError as e:
         common.err(f"Error: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""))
         return 125
-
-
-def _set_options(opts: dict[str, str]) -> None:
-    from podpy.cli import common
-    from podpy.config import LOG_LEVELS, STORAGE_DRIVERS, Options
-    from podpy.errors import InvalidArgument
-
-    level = opts.get("log_level", "warn").lower()
-    if level not in LOG_LEVELS:
-        raise InvalidArgument(f"log level {level!r} is not one of {', '.join(LOG_LEVELS)}")
-    driver = opts.get("storage_driver")
-    if driver is not None and driver not in STORAGE_DRIVERS:
-        raise InvalidArgument(f"unknown storage driver {driver!r} (choose {' or '.join(STORAGE_DRIVERS)})")
-    common.set_options(Options.from_env(**{**opts, "log_level": level}))

@@ -9,15 +9,13 @@ record that says "running" while its supervisor is gone is reported exited, neve
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from podpy.errors import NoSuchContainer, PodpyError
-from podpy.state import read_json
-from podpy.state.atomic import SCHEMA_VERSION
+from podpy.state import atomic_write_json, read_json
 
 # Docker's State.Status values.
 CREATED, RUNNING, EXITED, REMOVING = "created", "running", "exited", "removing"
@@ -142,23 +140,9 @@ def load(cdir: Path) -> ContainerRecord:
 
 
 def save(cdir: Path, rec: ContainerRecord, durable: bool = True) -> None:
-    """Atomic replace; fsync only for transitions worth surviving a crash (create, exit): a running
-    state is reconciled on read anyway. Compact JSON: the C encoder (indent= is pure Python)."""
-    write_file(record_path(cdir), json.dumps({"schemaVersion": SCHEMA_VERSION, **rec.to_json()}).encode(),
-               durable)  # fmt: skip
-
-
-def write_file(path: Path, data: bytes, durable: bool = False) -> None:
-    """Readers see the old or the new file, never half of one (temp file + rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-    try:
-        os.write(fd, data)
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    """fsync only for transitions worth surviving a crash (create, exit): a running state is
+    reconciled on read anyway."""
+    atomic_write_json(record_path(cdir), rec.to_json(), durable=durable)
 
 
 def proc_start_time(pid: int) -> int:

@@ -16,7 +16,7 @@ from podpy.engine.container_names import new_id, random_name, validate_name
 from podpy.engine.container_record import ContainerLock, ContainerRecord
 from podpy.engine.spec import ContainerSpec, Mount
 from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
-from podpy.state import FileLock
+from podpy.state import FileLock, atomic_write_bytes
 from podpy.timeutil import now_rfc3339
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ class ContainerService:
                 "newuidmap): using a single-id user namespace, other users appear as nobody"
             )
         doc = specgen.generate(spec, rootfs, cid=rec.id, host=host, read_etc=reader, init_path=init)
-        cr.write_file(ud / "config.json", json.dumps(doc).encode())
+        atomic_write_bytes(ud / "config.json", json.dumps(doc).encode(), durable=False)
 
     def _rootfs(
         self, rec: ContainerRecord
