@@ -82,3 +82,14 @@ def busybox_image(podpy: Podpy, busybox_tar: Path) -> str:
     """Image ID of a busybox image named busybox:latest in the test's store."""
     res = podpy("import", "--change", 'CMD ["/bin/sh"]', str(busybox_tar), "busybox:latest")
     return res.stdout.strip().splitlines()[-1]
+
+
+# Scenario tests that take seconds each: `-m "not slow"` gives a quick subset while working.
+SLOW_FILES = ("tests/rootless/", "test_runtime_rootless.py", "test_concurrency.py")
+SLOW_WORDS = ("concurrent", "kill9", "kill_9", "supervisor_killed", "interop")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(f in item.nodeid for f in SLOW_FILES) or any(w in item.name for w in SLOW_WORDS):
+            item.add_marker(pytest.mark.slow)
