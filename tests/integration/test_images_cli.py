@@ -156,3 +156,22 @@ def test_import_from_stdin_and_url(podpy, busybox_tar, tmp_path):
     assert a["RootFS"]["Layers"] == b["RootFS"]["Layers"]  # same tar once decompressed: same diff ID
     bad = podpy("import", "http://127.0.0.1:9/none.tar", check=False)
     assert bad.returncode == 125 and bad.stderr.startswith("Error: ") and len(bad.stderr.splitlines()) == 1
+
+
+def test_filters_before_since_label(podpy, busybox_tar):
+    import time
+
+    podpy("import", "-c", "LABEL tier=base", str(busybox_tar), "first:1")
+    time.sleep(0.05)
+    podpy("import", "-c", "LABEL tier=app", "-c", "ENV X=1", str(busybox_tar), "second:1")
+
+    def repos(*filters: str) -> list[str]:
+        args = [x for f in filters for x in ("--filter", f)]
+        return podpy("images", "--format", "{{.Repository}}", *args).stdout.split()
+
+    assert repos("before=second:1") == ["first"]
+    assert repos("since=first:1") == ["second"]
+    assert repos("label=tier=app") == ["second"]
+    assert sorted(repos("label=tier")) == ["first", "second"]
+    assert repos("reference=fir*") == ["first"]
+    assert repos("dangling=false", "label=tier=base") == ["first"]
