@@ -133,6 +133,13 @@ CASES = [
     Case("podpy stop (trapped TERM)", sample=_stop, skip=_skip, group="containers"),
     Case("podpy rm (stopped)", sample=_rm, skip=_skip, group="containers"),
     Case("podpy exec CTR true", sample=_exec, skip=_skip, group="containers"),
+    Case(
+        "podpy stats --no-stream CTR (0.5 s between its 2 samples)",
+        argv=lambda e: [*e.podpy, *_store(e, "exec"), "stats", "--no-stream", _exec_target(e)],
+        skip=_skip,
+        group="containers",
+        repeat=5,
+    ),  # fmt: skip
     Case("podpy ps -a (1 container)", argv=_ps(1), skip=_skip, group="containers"),
     Case("podpy ps -a (100 containers)", argv=_ps(100), skip=_skip, group="containers"),
     Case("podpy ps -a (500 containers)", argv=_ps(500), skip=_skip, group="containers", repeat=10),

@@ -53,10 +53,21 @@ def global_options(
 
 
 def _register() -> None:
-    from podpy.cli import container_files, containers, images, registry, system, volumes
+    from podpy.cli import (
+        container_files,
+        container_resources,
+        containers,
+        healthcheck,
+        images,
+        registry,
+        system,
+        volumes,
+    )
 
     containers.register(app)
     container_files.register(app)  # after containers: it adds to the `container` group too
+    container_resources.register(app)  # likewise
+    healthcheck.register(app)
     images.register(app)
     registry.register(app)
     system.register(app)

@@ -24,12 +24,25 @@ def status_text(rec: Any, now: float | None = None) -> str:
     now = time.time() if now is None else now
     st = rec.state
     if st.status == "running":
-        return "Up " + humanize.duration(now - parse_time(st.started_at))
+        up = "Up " + humanize.duration(now - parse_time(st.started_at))
+        return up + " (Paused)" if getattr(st, "paused", False) else up + _health_suffix(rec)
+    if st.status == "restarting":
+        return f"Restarting ({st.exit_code}) {humanize.duration(now - parse_time(st.finished_at))} ago"
     if st.status == "exited":
         return f"Exited ({st.exit_code}) {humanize.duration(now - parse_time(st.finished_at))} ago"
     if st.status == "removing":
         return "Removal In Progress"
     return st.status.capitalize()
+
+
+def _health_suffix(rec: Any) -> str:
+    """Docker: (health: starting), (healthy), (unhealthy); nothing without a health check."""
+    if not getattr(rec, "healthcheck", None):
+        return ""
+    from podpy.engine.container_health import NONE, STARTING, status_of
+
+    status = status_of(engine().containers, rec)
+    return "" if status == NONE else " (health: starting)" if status == STARTING else f" ({status})"
 
 
 def command_text(args: list[str], trunc: bool) -> str:
@@ -47,6 +60,7 @@ def ps_row(rec: Any, no_trunc: bool, size: bool, now: float, created_at: bool = 
     from podpy.engine.containers import disk_usage
 
     labels = rec.spec.get("labels") or {}
+    status = status_text(rec, now)
     row = {
         "ID": rec.id if no_trunc else rec.short_id,
         "Image": rec.image_name,
@@ -54,8 +68,8 @@ def ps_row(rec: Any, no_trunc: bool, size: bool, now: float, created_at: bool = 
         "CreatedAt": humanize.local_time(rec.created) if created_at else "",
         "RunningFor": humanize.ago(rec.created),
         "Ports": "",
-        "Status": status_text(rec, now),
-        "State": rec.state.status,
+        "Status": status,
+        "State": "paused" if "(Paused)" in status else rec.state.status,
         "Names": rec.name,
         "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
         "Mounts": "",
@@ -88,7 +102,7 @@ def ps(
         None,
         "--filter",
         "-f",
-        help="Filter output (id, name, label, status, ancestor, exited, before, since)",
+        help="Filter output (id, name, label, status, ancestor, exited, before, since, health)",
     ),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
 ) -> None:
@@ -251,7 +265,12 @@ def container_inspect(
     common.render_one(docs, format_)
 
 
-def prune(force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation")) -> None:
+def prune(
+    force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation"),
+    filter_: list[str] | None = typer.Option(
+        None, "--filter", help="Provide filter values (until=<timestamp>, label=<key>[=<value>], label!=...)"
+    ),
+) -> None:
     """Remove all stopped containers."""
     from podpy.cli import humanize
 
@@ -260,9 +279,9 @@ def prune(force: bool = typer.Option(False, "--force", "-f", help="Do not prompt
             "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"
         ):
             return
-    ids, size = engine().containers.prune()
+    ids, size = engine().containers.prune(filter_ or [])
     if ids:
-        common.out("Deleted Containers:\n" + "\n".join(ids) + "\n")
+        common.out("Deleted Containers:\n" + "".join(i + "\n" for i in ids) + "\n")  # a blank line, as Docker
     common.out(f"Total reclaimed space: {humanize.size(size)}")
 
 

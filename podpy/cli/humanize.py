@@ -60,3 +60,13 @@ def local_time(ts: str) -> str:
         return ""
     dt = datetime.fromtimestamp(t).astimezone()
     return dt.strftime("%Y-%m-%d %H:%M:%S %z %Z")
+
+
+def binary_size(n: float) -> str:
+    """Binary units with 4 significant digits, like Docker's units.BytesSize (stats' MEM USAGE)."""
+    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    i = 0
+    while n >= 1024 and i < len(units) - 1:
+        n /= 1024.0
+        i += 1
+    return f"{n:.4g}{units[i]}"

@@ -10,6 +10,7 @@ from podpy.cli.common import engine
 
 
 def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
+    from podpy.cli.run_flags import HEALTH_FLAGS, RESOURCE_FLAGS
     from podpy.engine.container_config import CreateOptions
 
     return CreateOptions(
@@ -22,6 +23,8 @@ def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) ->
         cap_drop=kw["cap_drop"] or [], security_opt=kw["security_opt"] or [], userns=kw["userns"] or "",
         volumes=kw["volume"] or [], mounts=kw["mount"] or [], tmpfs=kw["tmpfs"] or [],
         volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"],
+        resources={f.field: kw.get(f.field) for f in RESOURCE_FLAGS},
+        **{f.field: kw.get(f.field, f.default) for f in HEALTH_FLAGS},
     )  # fmt: skip
 
 

@@ -24,6 +24,33 @@ class Flag:
         return {BOOL: bool, STR: str | None, LIST: list[str] | None, INT: int | None}[self.kind]
 
 
+# Resource limits: strings, checked by podpy.engine.resources (errors naming the flag, exit 125).
+RESOURCE_FLAGS = (
+    Flag("memory", ("--memory", "-m"), STR, "Memory limit (format: <number>[<unit>], unit b, k, m or g)"),
+    Flag("memory_swap", ("--memory-swap",), STR, "Memory plus swap limit (-1: unlimited swap)"),
+    Flag("memory_reservation", ("--memory-reservation",), STR, "Memory soft limit"),
+    Flag("cpus", ("--cpus",), STR, "Number of CPUs (e.g. 0.5)"),
+    Flag("cpu_shares", ("--cpu-shares", "-c"), STR, "CPU shares (relative weight)"),
+    Flag("cpu_quota", ("--cpu-quota",), STR, "Limit the CPU CFS quota (microseconds per period)"),
+    Flag("cpu_period", ("--cpu-period",), STR, "Limit the CPU CFS period (microseconds)"),
+    Flag("cpuset_cpus", ("--cpuset-cpus",), STR, "CPUs in which to allow execution (0-3, 0,1)"),
+    Flag("cpuset_mems", ("--cpuset-mems",), STR, "Memory nodes in which to allow execution (0-3, 0,1)"),
+    Flag("pids_limit", ("--pids-limit",), STR, "Tune the container's pids limit (-1: unlimited)"),
+    Flag("oom_kill_disable", ("--oom-kill-disable",), BOOL, "Disable the OOM killer", False),
+)
+
+# Restart policy and health check (engine.container_restart, engine.container_health).
+HEALTH_FLAGS = (
+    Flag("restart", ("--restart",), STR, "Restart policy: no, on-failure[:max-retries], always, unless-stopped"),
+    Flag("health_cmd", ("--health-cmd",), STR, "Command to run to check health (a shell command or a JSON array)"),
+    Flag("health_interval", ("--health-interval",), STR, "Time between running the check (ms|s|m|h) (default 30s)"),
+    Flag("health_timeout", ("--health-timeout",), STR, "Maximum time to allow one check to run (default 30s)"),
+    Flag("health_start_period", ("--health-start-period",), STR,
+         "Start period for the container to initialize before failures count (default 0s)"),
+    Flag("health_retries", ("--health-retries",), INT, "Consecutive failures needed to report unhealthy (default 3)"),
+    Flag("no_healthcheck", ("--no-healthcheck",), BOOL, "Disable any container-specified HEALTHCHECK", False),
+)
+
 FLAGS = (
     Flag("detach", ("--detach", "-d"), BOOL, "Run in the background and print the container ID", False, True),
     Flag(
@@ -66,6 +93,8 @@ FLAGS = (
     Flag("tmpfs", ("--tmpfs",), LIST, "Mount a tmpfs: DEST[:OPTIONS]"),
     Flag("volumes_from", ("--volumes-from",), LIST, "Mount the volumes of another container: CTR[:ro|rw]"),
     Flag("read_only", ("--read-only",), BOOL, "Mount the container's root filesystem read-only", False),
+    *HEALTH_FLAGS,
+    *RESOURCE_FLAGS,
 )
 
 BY_DECL = {d: f for f in FLAGS for d in f.decls}

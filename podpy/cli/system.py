@@ -63,6 +63,44 @@ def df(
                   headers={"TotalCount": "TOTAL"})
 
 
+def prune(
+    all_: bool = typer.Option(False, "--all", "-a", help="Remove all unused images, not just dangling ones"),
+    volumes: bool = typer.Option(False, "--volumes", help="Prune anonymous volumes"),
+    force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation"),
+    filter_: list[str] | None = typer.Option(
+        None, "--filter", help="Provide filter values (until=<timestamp>, label=<key>[=<value>], label!=...)"
+    ),
+) -> None:
+    """Remove unused data: stopped containers, dangling images (and unused anonymous volumes)."""
+    import sys
+
+    from podpy.cli import humanize
+    from podpy.engine.prune import system_prune
+    from podpy.image import reference
+
+    if not force and sys.stdin.isatty() and not typer.confirm(_prune_warning(all_, volumes, filter_ or [])):
+        return
+    report = system_prune(engine(), all_, volumes, filter_ or [])
+    sections = (("Deleted Containers:", report.containers), ("Deleted Volumes:", report.volumes),
+                ("Deleted Images:", [f"untagged: {reference.familiar(n)}" for r in report.images for n in r.untagged]
+                 + [f"deleted: {d}" for r in report.images for d in r.deleted]))  # fmt: skip
+    for title, lines in sections:
+        if lines:
+            common.out(title + "\n" + "".join(x + "\n" for x in lines) + "\n")  # a blank line, as Docker
+    common.out(f"Total reclaimed space: {humanize.size(report.reclaimed)}")
+
+
+def _prune_warning(all_: bool, volumes: bool, filters: list[str]) -> str:
+    items = ["all stopped containers"]
+    if volumes:
+        items.append("all anonymous volumes not used by at least one container")
+    items.append("all images without at least one container associated to them" if all_ else "all dangling images")
+    text = "WARNING! This will remove:\n" + "".join(f"  - {x}\n" for x in items)
+    if filters:
+        text += "\nItems to be pruned will be filtered with:\n" + "".join(f"  - {x}\n" for x in filters)
+    return text + "\nAre you sure you want to continue?"
+
+
 def register(app: typer.Typer) -> None:
     from podpy.cli.app import SETTINGS, new_app
 
@@ -71,4 +109,5 @@ def register(app: typer.Typer) -> None:
     system = new_app("Manage podpy.")
     system.command("info", context_settings=SETTINGS)(info)
     system.command("df", context_settings=SETTINGS)(df)
+    system.command("prune", context_settings=SETTINGS)(prune)
     app.add_typer(system, name="system")

@@ -50,6 +50,14 @@ class CreateOptions:
     tmpfs: list[str] = field(default_factory=list)
     volumes_from: list[str] = field(default_factory=list)
     read_only: bool = False
+    resources: dict[str, Any] = field(default_factory=dict)  # raw resource flags (engine.resources)
+    restart: str | None = None  # --restart (engine.container_restart)
+    health_cmd: str | None = None  # --health-* (engine.container_health): durations as typed
+    health_interval: str | None = None
+    health_timeout: str | None = None
+    health_start_period: str | None = None
+    health_retries: int | None = None
+    no_healthcheck: bool = False
 
     @property
     def wants_mounts(self) -> bool:
@@ -166,7 +174,27 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         init=opts.init,
         userns=opts.userns,
         read_only=opts.read_only,
+        resources=_oci_resources(opts.resources),
     )
+
+
+def _oci_resources(flags: dict[str, Any]) -> dict[str, Any]:
+    if not any(v not in (None, "", False) for v in flags.values()):
+        return {}  # the common case: the resources module is not even imported
+    from podpy.engine import resources
+
+    r = resources.parse(flags)
+    resources.require_cgroup_control(r)
+    return resources.to_oci(r)
+
+
+def resource_fields(flags: dict[str, Any]) -> dict[str, Any]:
+    """What the record keeps of the resource flags (inspect's HostConfig), {} when none."""
+    if not any(v not in (None, "", False) for v in flags.values()):
+        return {}
+    from podpy.engine import resources
+
+    return resources.parse(flags).to_json()
 
 
 def hosts_file(hostname: str, name: str, network: str) -> str:

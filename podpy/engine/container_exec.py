@@ -64,6 +64,8 @@ def running(svc: ContainerService, ref: str) -> cr.ContainerRecord:
     rec = svc.get(ref)
     if rec.state.status != cr.RUNNING:
         raise ContainerState("can only create exec sessions on running containers: container state improper")
+    if rec.state.paused:  # the new process would join the frozen cgroup and hang
+        raise ContainerState(f"container {rec.short_id} is paused, unpause the container before exec")
     return rec
 
 

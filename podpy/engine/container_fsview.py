@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,23 +33,36 @@ if TYPE_CHECKING:
     from podpy.engine.core import Engine
 
 T = TypeVar("T")
+# kernel filesystems a running container has mounted: cp shows their mount points, not their content
+PSEUDO_FS = frozenset({"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs",
+                       "securityfs", "bpf", "configfs", "fusectl", "pstore", "binfmt_misc"})  # fmt: skip
 
 
-def with_rootfs(engine: Engine, rec: cr.ContainerRecord, fn: Callable[[SafeRoot], T]) -> T:
+@dataclass(frozen=True)
+class View:
+    root: SafeRoot
+    pseudo_devs: frozenset[int] = frozenset()  # st_dev of those kernel filesystems
+
+
+def with_rootfs(engine: Engine, rec: cr.ContainerRecord, fn: Callable[[View], T]) -> T:
     """Run `fn` on the container's filesystem view (see the module doc)."""
     svc = engine.containers
     for _ in range(5):  # a container starting or stopping under us: look again
-        if rec.state.status == cr.RUNNING:
+        if _alive(rec):
             root = _proc_root(rec)
             if root is not None:
                 with root:
-                    return fn(root)
+                    return fn(View(root, _pseudo_devs(rec.state.pid)))
         with svc.lock(rec.id):
             rec = cr.load(svc.cdir(rec.id))
-            cr.reconcile(rec)
-            if rec.state.status != cr.RUNNING:
+            if not _alive(rec):
                 return _stopped(engine, rec, fn)
     raise ContainerState(f"container {rec.short_id} keeps changing state: try again")
+
+
+def _alive(rec: cr.ContainerRecord) -> bool:
+    """Its init runs (running, or paused: then too its rootfs must not be mounted a second time)."""
+    return cr.alive(rec.state.pid, rec.state.pid_start)
 
 
 def _proc_root(rec: cr.ContainerRecord) -> SafeRoot | None:
@@ -67,7 +81,22 @@ def _proc_root(rec: cr.ContainerRecord) -> SafeRoot | None:
     return root
 
 
-def _stopped(engine: Engine, rec: cr.ContainerRecord, fn: Callable[[SafeRoot], T]) -> T:
+def _pseudo_devs(pid: int) -> frozenset[int]:
+    """Device numbers of the kernel filesystems mounted in the container's mount namespace."""
+    out = set()
+    try:
+        with open(f"/proc/{pid}/mountinfo") as f:
+            for line in f:
+                fields, _, rest = line.partition(" - ")
+                major, _, minor = fields.split()[2].partition(":")
+                if rest.split(" ", 1)[0] in PSEUDO_FS:
+                    out.add(os.makedev(int(major), int(minor)))
+    except (OSError, ValueError, IndexError):
+        pass
+    return frozenset(out)
+
+
+def _stopped(engine: Engine, rec: cr.ContainerRecord, fn: Callable[[View], T]) -> T:
     run_dir = engine.containers.run_dir(rec.id)
     run_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="view-", dir=run_dir))
@@ -80,11 +109,12 @@ def _stopped(engine: Engine, rec: cr.ContainerRecord, fn: Callable[[SafeRoot], T
             pass
 
 
-def _in_private_view(engine: Engine, rec: cr.ContainerRecord, target: Path, fn: Callable[[SafeRoot], T]) -> T:
+def _in_private_view(engine: Engine, rec: cr.ContainerRecord, target: Path, fn: Callable[[View], T]) -> T:
     """In the forked child: mount the view on `target` privately, then run `fn` on it."""
     from podpy.runtime import syscalls as sc
 
-    rootless = engine.opts.rootless
+    rootless = engine.opts.rootless  # asked before: in our own user namespace we look like root
+    driver = None if rec.rootfs else engine.containers.storage_driver  # it records `rootless` now
     if rootless:
         _own_user_namespace(sc)
     else:
@@ -93,12 +123,14 @@ def _in_private_view(engine: Engine, rec: cr.ContainerRecord, target: Path, fn: 
     if rec.rootfs:
         sc.mount(rec.rootfs, target, None, sc.MS_BIND | sc.MS_REC)
     else:
-        engine.containers.storage_driver.mount(rec.id, rec.top_layer, target)
+        driver.mount(rec.id, rec.top_layer, target)  # type: ignore[union-attr]
     with SafeRoot(target) as root:
         for m in rec.spec.get("mounts") or []:
             if m.get("type") == "bind" and m.get("source"):
                 _bind(sc, root, m)
-        return fn(root)
+        if rec.spec.get("read_only"):  # --read-only: cp may read the rootfs, not write (volumes: their own)
+            sc.mount(None, target, None, sc.MS_REMOUNT | sc.MS_BIND | sc.MS_RDONLY)
+        return fn(View(root))
 
 
 def _own_user_namespace(sc: Any) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from podpy.engine import container_record as cr
 from podpy.engine.container_config import parse_signal
 from podpy.engine.container_record import ContainerRecord, RunState
+from podpy.engine.container_restart import before_signal, end_restarting, mark_stopped, on_exit, relaunch
 from podpy.errors import ContainerState, NoSuchContainer, PodpyError
 from podpy.timeutil import now_rfc3339
 
@@ -55,6 +56,7 @@ class Lifecycle:
         """Fork the supervisor; returns once the container runs (Launch) or raises its start error.
 
         An already running container is left alone (Launch None), as Docker does."""
+        from podpy.engine.container_health import spec_for
         from podpy.supervisor.monitor import Direct, SupervisorConfig
         from podpy.supervisor.protocol import parse_detach_keys
         from podpy.supervisor.spawn import spawn
@@ -63,7 +65,7 @@ class Lifecycle:
         with self.svc.lock(cid) as lock:
             rec = cr.load(self.svc.cdir(cid))
             cr.reconcile(rec)
-            if rec.state.status == cr.RUNNING:
+            if rec.state.status in (cr.RUNNING, cr.RESTARTING):  # restarting: its supervisor starts it
                 return rec, None
             runtime = get_runtime(rec.runtime, self.svc.layout.runroot)
             if rec.state.started_at:  # it ran before: undo what that run may have left
@@ -77,6 +79,7 @@ class Lifecycle:
                 tty=bool(rec.spec.get("terminal")), open_stdin=rec.open_stdin,
                 detach_keys=parse_detach_keys(rec.detach_keys), direct=direct,
                 winsize=(attach.winsize if attach and attach.winsize else (24, 80)),
+                health=spec_for(self.svc, rec),
             )  # fmt: skip
             launch = spawn(cfg, runtime, _Hooks(self, rec, runtime, premounted), lock.handover())
         try:
@@ -100,10 +103,15 @@ class Lifecycle:
     # ---- signals and waiting
     def kill(self, ref: str, sig: int | str = signal.SIGKILL) -> ContainerRecord:
         rec = self.svc.get(ref)
+        num = parse_signal(sig)
+        restarting = rec.state.status == cr.RESTARTING
+        rec = before_signal(self.svc, rec, cancel=num in (signal.SIGKILL, parse_signal(rec.stop_signal)))
+        if restarting:
+            return rec  # nothing runs: as Docker, the kill only tells the restart policy
         if rec.state.status != cr.RUNNING:
             raise ContainerState(f"can only kill running containers. {rec.id} is in state "
                                  f"{rec.state.status}: container state improper")  # fmt: skip
-        self._signal(rec, parse_signal(sig))
+        self._signal(rec, num)
         return rec
 
     def _signal(self, rec: ContainerRecord, sig: int) -> None:
@@ -113,10 +121,14 @@ class Lifecycle:
             )
         except PodpyError:
             pass  # exited meanwhile
+        if rec.state.paused:
+            from podpy.engine.container_cgroups import thaw
+
+            thaw(self.svc, rec)
 
     def stop(self, ref: str, timeout: int | None = None) -> ContainerRecord:
         """The stop signal, then SIGKILL after `timeout` seconds (the container's --stop-timeout)."""
-        rec = self.svc.get(ref)
+        rec = before_signal(self.svc, self.svc.get(ref), cancel=True)  # stop wins over any restart policy
         if rec.state.status != cr.RUNNING:
             return rec
         wait_for = rec.stop_timeout if timeout is None else timeout
@@ -173,12 +185,17 @@ class Lifecycle:
         with self.svc.lock(cid):
             rec = cr.load(self.svc.cdir(cid))
             cr.reconcile(rec)
-            if rec.state.status != cr.RUNNING:
+            if rec.state.status not in (cr.RUNNING, cr.RESTARTING):
                 self.purge(rec)
                 return rec
             if not force:
-                raise ContainerState(f"cannot remove container {cid} as it is running - running or paused "
-                                     f"containers cannot be removed without force: container state improper")  # fmt: skip
+                raise ContainerState(f"cannot remove container {cid} as it is {rec.state.status} - running or "
+                                     f"paused containers cannot be removed without force: container state improper")  # fmt: skip
+            if rec.state.status == cr.RESTARTING:  # only its supervisor is left, waiting to restart it
+                end_restarting(self.svc, rec)
+                self.purge(rec)
+                return rec
+            mark_stopped(self.svc, rec, cancel=True)  # its restart policy must not start it again
             self._signal(rec, signal.SIGKILL)
         if not self.wait_stopped(rec, 10.0):
             _kill_pid(rec.state.supervisor_pid, rec.state.supervisor_start)  # wedged: take over
@@ -233,6 +250,7 @@ class _Hooks:
         self.rec = rec
         self.runtime = runtime
         self.premounted = premounted
+        self.fresh = True  # a start by the user (RestartCount back to 0), not by the restart policy
 
     def started(self, pid: int) -> None:  # the container lock is held (inherited)
         rec = cr.load(self.svc.cdir(self.rec.id))
@@ -240,7 +258,7 @@ class _Hooks:
         rec.state = RunState(
             status=cr.RUNNING, pid=pid, pid_start=cr.proc_start_time(pid), supervisor_pid=me,
             supervisor_start=cr.proc_start_time(me), started_at=now_rfc3339(),
-            restart_count=rec.state.restart_count, premounted=self.premounted,
+            restart_count=0 if self.fresh else rec.state.restart_count, premounted=self.premounted,
         )  # fmt: skip
         cr.save(self.svc.cdir(rec.id), rec, durable=False)
         self.rec = rec
@@ -259,11 +277,13 @@ class _Hooks:
         cr.save(self.svc.cdir(rec.id), rec)
 
     def exited(self, exit_code: int) -> bool:
-        """Record the exit, undo the setup, remove for --rm. (Restart policies, issue 4, go here.)"""
+        """Record the exit, undo the setup, remove for --rm; True when the restart policy wants
+        another run (the record then says restarting)."""
         try:
             with self.svc.lock(self.rec.id):
                 rec = cr.load(self.svc.cdir(self.rec.id))
                 rec.state.pid_start = 0  # it is dead: teardown must not signal a recycled pid
+                rec.state.oom_killed = _oom_killed(self.svc, rec)  # before teardown removes the cgroup
                 self.lc.teardown(rec, self.runtime)
                 if rec.auto_remove:
                     _write_exit_file(self.svc.layout.runroot / "exits" / rec.id, exit_code)
@@ -273,13 +293,29 @@ class _Hooks:
                     rec.state.status = cr.EXITED
                     rec.state.exit_code = exit_code
                     rec.state.finished_at = now_rfc3339()
+                    restart = on_exit(rec, exit_code)
                     cr.save(self.svc.cdir(rec.id), rec)
-                    return False
+                    return restart
         except NoSuchContainer:
             return False  # removed by `rm -f` meanwhile
         if removed.anonymous_volumes:  # --rm takes its anonymous volumes along (after the record)
             self.svc.engine.volumes.remove_anonymous(removed.anonymous_volumes)
         return False
+
+    def relaunch(self) -> int | None:
+        """After the back-off: the container lock for the next run, None if it was called off."""
+
+        def premount(rec: ContainerRecord) -> None:
+            self.premounted = self.lc._premount(rec)
+
+        self.fresh = False
+        return relaunch(self.svc, self.rec.id, premount)
+
+
+def _oom_killed(svc: ContainerService, rec: ContainerRecord) -> bool:
+    from podpy.engine.container_cgroups import oom_killed
+
+    return oom_killed(svc, rec)
 
 
 def _write_exit_file(path: Path, code: int) -> None:

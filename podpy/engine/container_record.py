@@ -19,6 +19,7 @@ from podpy.state import atomic_write_json, read_json
 
 # Docker's State.Status values.
 CREATED, RUNNING, EXITED, REMOVING = "created", "running", "exited", "removing"
+RESTARTING = "restarting"  # between an exit and the restart its policy asked for (supervisor alive)
 SUPERVISOR_GONE = "supervisor exited unexpectedly"
 
 
@@ -34,7 +35,10 @@ class RunState:
     exit_code: int = 0
     error: str = ""
     oom_killed: bool = False
+    paused: bool = False  # frozen by `pause` (status stays running, as Docker's Running+Paused)
     restart_count: int = 0
+    manually_stopped: bool = False  # stop/kill by the user: unless-stopped does not restart
+    restart_canceled: bool = False  # stop (or kill with SIGKILL/the stop signal): no policy restarts
     premounted: str = ""  # rootfs mounted on the host for an external runtime (to unmount)
 
 
@@ -63,6 +67,7 @@ class ContainerRecord:
     mounts: list[dict[str, Any]] = field(default_factory=list)  # inspect's Mounts (also --volumes-from)
     restart_policy: str = ""  # issue 4: the supervisor's restart hook reads it
     healthcheck: dict[str, Any] | None = None  # issue 4
+    resources: dict[str, Any] = field(default_factory=dict)  # resource flags (engine.resources.Resources)
     state: RunState = field(default_factory=RunState)
 
     @property
@@ -165,14 +170,14 @@ def alive(pid: int, start: int) -> bool:
 def reconcile(rec: ContainerRecord) -> bool:
     """Fix a stale "running" in memory (supervisor gone); True if the record changed."""
     st = rec.state
-    if st.status not in (RUNNING, REMOVING) or alive(st.supervisor_pid, st.supervisor_start):
+    if st.status not in (RUNNING, REMOVING, RESTARTING) or alive(st.supervisor_pid, st.supervisor_start):
         return False
     if st.status == REMOVING:
         return False
     from podpy.timeutil import now_rfc3339
 
+    st.exit_code = -1 if st.status == RUNNING else st.exit_code  # restarting: the last run's code
     st.status = EXITED
-    st.exit_code = -1
     st.error = SUPERVISOR_GONE
     st.finished_at = st.finished_at or now_rfc3339()
     return True

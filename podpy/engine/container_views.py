@@ -14,8 +14,15 @@ if TYPE_CHECKING:
     from podpy.engine.containers import ContainerService
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
-PS_FILTERS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since")
+PS_FILTERS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since", "health")
+PAUSED = "paused"
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+
+
+def display_status(rec: ContainerRecord) -> str:
+    """Docker's State.Status: a paused container is "paused" (its record stays running)."""
+    st = rec.state
+    return PAUSED if st.status == cr.RUNNING and st.paused else st.status
 
 
 def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
@@ -28,10 +35,10 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
         "Path": args[0] if args else "",
         "Args": args[1:],
         "State": {
-            "Status": st.status,
-            "Running": st.status == cr.RUNNING,
-            "Paused": False,
-            "Restarting": False,
+            "Status": display_status(rec),
+            "Running": st.status in (cr.RUNNING, cr.RESTARTING),  # Docker: restarting counts as running
+            "Paused": display_status(rec) == PAUSED,
+            "Restarting": st.status == cr.RESTARTING,
             "OOMKilled": st.oom_killed,
             "Dead": False,
             "Pid": st.pid if st.status == cr.RUNNING else 0,
@@ -39,6 +46,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "Error": st.error,
             "StartedAt": st.started_at or ZERO_TIME,
             "FinishedAt": st.finished_at or ZERO_TIME,
+            **_health(svc, rec),
         },
         "Image": rec.image,
         "ResolvConfPath": str(ud / "resolv.conf"),
@@ -73,7 +81,7 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
         or None,
         "NetworkMode": "bridge" if network == "private" else network,
         "PortBindings": {},
-        "RestartPolicy": {"Name": rec.restart_policy or "no", "MaximumRetryCount": 0},
+        "RestartPolicy": _restart_policy(rec),
         "AutoRemove": rec.auto_remove,
         "CapAdd": list(spec.get("cap_add") or []) or None,
         "CapDrop": list(spec.get("cap_drop") or []) or None,
@@ -85,7 +93,27 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
         "Runtime": rec.runtime or "builtin",
         "UsernsMode": spec.get("userns") or "",
         "LogConfig": {"Type": "k8s-file", "Config": {}},
+        **_resources(rec),
     }
+
+
+def _resources(rec: ContainerRecord) -> dict[str, Any]:
+    from podpy.engine.resources import Resources, host_config
+
+    return host_config(Resources.from_json(rec.resources))
+
+
+def _health(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    from podpy.engine.container_health import health_doc
+
+    doc = health_doc(svc, rec)
+    return {} if doc is None else {"Health": doc}
+
+
+def _restart_policy(rec: ContainerRecord) -> dict[str, Any]:
+    from podpy.engine.container_restart import host_config_policy
+
+    return host_config_policy(rec)
 
 
 def _config(rec: ContainerRecord) -> dict[str, Any]:
@@ -103,6 +131,7 @@ def _config(rec: ContainerRecord) -> dict[str, Any]:
         "StdinOnce": False,
         "Env": list(spec.get("env") or []),
         "Cmd": rec.cmd or None,
+        **({"Healthcheck": dict(rec.healthcheck)} if rec.healthcheck else {}),
         "Image": rec.image_name,
         "Volumes": {m["Destination"]: {} for m in rec.mounts if m.get("Type") == "volume"} or None,
         "WorkingDir": spec.get("cwd") or "/",
@@ -152,7 +181,7 @@ def _matches(rec: ContainerRecord, f: dict[str, list[str]], image_ids: dict[str,
     checks = (
         ("id", lambda v: rec.id.startswith(v.lower())),
         ("name", lambda v: re.search(v, rec.name) is not None),
-        ("status", lambda v: rec.state.status == v),
+        ("status", lambda v: display_status(rec) == v),
         ("exited", lambda v: rec.state.status == cr.EXITED and rec.state.exit_code == int(v)),
         ("ancestor", lambda v: _ancestor(rec, v, image_ids)),
     )

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
-from podpy.engine.container_config import CreateOptions, build_spec, hosts_file, parse_signal, resolv_conf
+from podpy.engine.container_config import (
+    CreateOptions,
+    build_spec,
+    hosts_file,
+    parse_signal,
+    resolv_conf,
+    resource_fields,
+)
 from podpy.engine.container_names import new_id, random_name, validate_name
 from podpy.engine.container_record import ContainerLock, ContainerRecord
 from podpy.engine.spec import ContainerSpec, Mount
@@ -106,7 +113,7 @@ class ContainerService:
         for rec in self._load_all():
             if cr.reconcile(rec):
                 self._persist_reconciled(rec)
-            if all_ or rec.state.status == cr.RUNNING:
+            if all_ or rec.state.status in (cr.RUNNING, cr.RESTARTING):  # Docker lists both as up
                 recs.append(rec)
         return sorted(recs, key=lambda r: r.created, reverse=True)
 
@@ -181,6 +188,10 @@ class ContainerService:
         stop_sig = opts.stop_signal or icfg.get("StopSignal") or "SIGTERM"
         parse_signal(stop_sig)
         entrypoint = _effective_entrypoint(opts, icfg)
+        from podpy.engine.container_health import healthcheck_config
+        from podpy.engine.container_restart import policy_from_flags
+
+        restart_policy, healthcheck = policy_from_flags(opts), healthcheck_config(opts, icfg)
         with FileLock(self.layout.store_lock):
             names = {r.name: r.id for r in self._load_all()}
             name = validate_name(opts.name) if opts.name else random_name(set(names))
@@ -199,7 +210,8 @@ class ContainerService:
                 auto_remove=opts.auto_remove, stop_signal=str(stop_sig),
                 stop_timeout=10 if opts.stop_timeout is None else opts.stop_timeout,
                 detach_keys="ctrl-p,ctrl-q" if opts.detach_keys is None else opts.detach_keys,
-                security_opt=list(opts.security_opt),
+                security_opt=list(opts.security_opt), resources=resource_fields(opts.resources),
+                restart_policy=restart_policy, healthcheck=healthcheck,
             )  # fmt: skip
             if resolved is not None:
                 rec.volumes, rec.anonymous_volumes = list(resolved.volumes), list(resolved.anonymous)
@@ -293,7 +305,11 @@ class ContainerService:
         implied = any(f.partition("=")[0].strip().lower() in ("status", "exited") for f in filters or [])
         recs = self.list(all_=all_ or implied)
         if filters:
+            from podpy.engine.container_health import filter_health, health_values
+
             recs = filter_records(recs, filters, self._image_refs(filters))
+            if health := health_values(filters):
+                recs = filter_health(self, recs, health)
         return recs
 
     def _image_refs(self, filters: list[str]) -> dict[str, str]:
@@ -336,20 +352,11 @@ class ContainerService:
                 rec.name = new
                 cr.save(self.cdir(cid), rec)
 
-    def prune(self) -> tuple[list[str], int]:
-        """Remove every container that is not running: (IDs, bytes reclaimed)."""
-        removed, size = [], 0
-        for rec in self.list(all_=True):
-            if rec.state.status == cr.RUNNING:
-                continue
-            rw = disk_usage(self.cdir(rec.id))
-            try:
-                self.lifecycle.remove(rec.id, force=False)
-            except PodpyError:
-                continue
-            removed.append(rec.id)
-            size += rw
-        return removed, size
+    def prune(self, filters: list[str] | None = None) -> tuple[list[str], int]:
+        """Remove every stopped container (`until`, `label`, `label!` filters): (IDs, bytes reclaimed)."""
+        from podpy.engine.prune import prune_containers
+
+        return prune_containers(self, filters)
 
     def port(self, ref: str) -> list[str]:
         self.get(ref)

@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass
 
 from podpy.errors import InvalidArgument, NoSuchFile, UnsafeArchive
-from podpy.storage.saferoot import MAX_SYMLINKS, SafeRoot
+from podpy.storage.saferoot import MAX_SYMLINKS, ResolvedDir, SafeRoot
 from podpy.storage.treesource import lstat_at
 
 CONTENTS = "."  # Source.base of SRC/. : only what is inside the directory
@@ -83,14 +83,14 @@ def container_source(root: SafeRoot, path: str, follow: bool) -> Source:
     raise FileNotFoundError(path)  # a symlink loop
 
 
-def _resolve_dir(root: SafeRoot, parts: list[str]):  # type: ignore[no-untyped-def]
+def _resolve_dir(root: SafeRoot, parts: list[str]) -> ResolvedDir:
     try:
         return root.resolve_dir(parts, create=False)
     except UnsafeArchive:  # a file on the way, or a symlink loop
         raise FileNotFoundError("/".join(parts)) from None
 
 
-def _link_parts(d, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _link_parts(d: ResolvedDir, name: str) -> list[str]:
     """The components of symlink `name` in `d`, as a path from the container's root."""
     try:
         target = os.readlink(name, dir_fd=d.fd)

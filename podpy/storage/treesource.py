@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
-from podpy.storage.fsutil import is_opaque, is_overlay_xattr, is_whiteout, proc_fd_path
+from podpy.storage.fsutil import OPAQUE_XATTRS, is_overlay_xattr, is_whiteout, proc_fd_path
 
 if TYPE_CHECKING:
     import tarfile
@@ -95,31 +95,20 @@ class Walker:
     """`overlay`: the directories are overlay layers (whiteouts, opaque markers), top first."""
 
     overlay: bool = False
+    opaque_devs: frozenset[int] = frozenset()  # directories on these devices are not entered (/proc)
     skipped: list[str] = field(default_factory=list)  # sockets and entries that vanished
     _links: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def tree(self, dir_fd: int, name: str, arcname: str) -> Iterator[Item]:
-        """`name` in `dir_fd` ("." for the directory itself) and all below it, named `arcname`...
-
-        An empty `arcname` leaves the top entry out and names its children without a prefix."""
-        st = os.lstat(name, dir_fd=dir_fd)
-        if arcname:
-            yield from self._entry(dir_fd, name, st, arcname, [])
-            return
-        if not stat.S_ISDIR(st.st_mode):
-            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), name)
-        fd = os.open(name, OPEN_DIR, dir_fd=dir_fd)
-        try:
-            yield from self._children([fd], "")
-        finally:
-            os.close(fd)
+        """`name` in `dir_fd` ("." for the directory itself) and all below it, named `arcname`/..."""
+        yield from self._entry(dir_fd, name, os.lstat(name, dir_fd=dir_fd), arcname, [])
 
     def merged(self, layer_fds: list[int]) -> Iterator[Item]:
         """The merged view of overlay layers (their root descriptors, top first), root left out."""
         fds = []
         for fd in layer_fds:
             fds.append(fd)
-            if is_opaque(proc_fd_path(fd)):
+            if _opaque(fd):
                 break
         yield from self._children(fds, "")
 
@@ -129,7 +118,7 @@ class Walker:
             self.skipped.append(arc)
             return
         yield Item(info, fd, name, st)
-        if not stat.S_ISDIR(st.st_mode):
+        if not stat.S_ISDIR(st.st_mode) or st.st_dev in self.opaque_devs:
             return
         try:
             fds = self._subdirs(fd, name, lowers)
@@ -147,7 +136,7 @@ class Walker:
     def _subdirs(self, fd: int, name: str, lowers: list[int]) -> list[int]:
         """The directory in this layer and, merged, in the lower ones down to an opaque one."""
         out = [os.open(name, OPEN_DIR, dir_fd=fd)]
-        if not self.overlay or is_opaque(proc_fd_path(out[0])):
+        if not self.overlay or _opaque(out[0]):
             return out
         for low in lowers:
             st = lstat_at(low, name)
@@ -161,7 +150,7 @@ class Walker:
                 if e.errno in _GONE:
                     break
                 raise
-            if is_opaque(proc_fd_path(out[-1])):
+            if _opaque(out[-1]):
                 break
         return out
 
@@ -210,6 +199,17 @@ class Walker:
             return None  # sockets cannot be archived
         _add_xattrs(ti, proc_fd_path(fd, name))
         return ti
+
+
+def _opaque(fd: int) -> bool:
+    """An overlay directory that hides the lower layers' content (asked through its descriptor)."""
+    for name in OPAQUE_XATTRS:
+        try:
+            if os.getxattr(fd, name) == b"y":
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _add_xattrs(ti: tarfile.TarInfo, path: str) -> None:

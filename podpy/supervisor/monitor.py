@@ -3,8 +3,9 @@
 One thread, one poll loop. SIGCHLD wakes the loop through `signal.set_wakeup_fd`; the supervisor
 is a child subreaper, so it also reaps whatever the container leaves orphaned.
 
-Issue 4 plugs in here: restart policies through `Hooks.exited` returning True (start the runtime
-again instead of finishing), health checks as a timeout on the poll loop running an exec.
+Restart policies: `Hooks.exited` returning True means another run of the same container after a
+back-off (supervisor/restart.py); health checks are a timer on the poll loop that execs a probe
+(supervisor/health.py).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from typing import Any, Protocol
 
 from podpy.errors import PodpyError
 from podpy.supervisor import protocol as proto
+from podpy.supervisor.health import HealthRunner
 from podpy.supervisor.logfile import LogWriter
 from podpy.supervisor.relay import AttachServer, StdinSink
+from podpy.supervisor.restart import Backoff
 
 DRAIN_SECONDS = 2.0  # output still buffered when init dies; leftover holders get this long
 
@@ -51,6 +54,7 @@ class SupervisorConfig:
     detach_keys: bytes = b"\x10\x11"
     direct: Direct | None = None
     winsize: tuple[int, int] = (24, 80)
+    health: Any = None  # a supervisor.health.HealthSpec when the container has a health check
 
 
 class Hooks(Protocol):
@@ -61,12 +65,18 @@ class Hooks(Protocol):
     def failed(self, err: PodpyError) -> None: ...
 
     def exited(self, exit_code: int) -> bool:
-        """Record the exit and undo the setup (--rm included); True to restart (issue 4)."""
+        """Record the exit and undo the setup (--rm included); True when the policy restarts it."""
+        ...
+
+    def relaunch(self) -> int | None:
+        """After the back-off: the container lock to start it again with, None if that was called off."""
         ...
 
 
 class Runtime(Protocol):
     def start(self, cid: str, bundle: Path, stdio: Any, state_dir: Path) -> Any: ...
+
+    def exec(self, cid: str, init_pid: int, process: dict[str, Any], stdio: Any, state_dir: Path) -> Any: ...
 
 
 @dataclass
@@ -94,18 +104,36 @@ class Supervisor:
         self.sink: StdinSink | None = None
         self.direct = cfg.direct
         self.matcher = proto.DetachMatcher(cfg.detach_keys)
+        self.health: HealthRunner | None = None
+        self.backoff = Backoff()
+        self.launched_at = 0.0
+        self.last_code = 0
 
     # ---- setup
     def run(self, lock_fd: int) -> int:
-        from podpy.runtime.base import Stdio  # lazy: only the supervisor needs the runtime
-
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.set_wakeup_fd(wake_w)
-        stdio = self._stdio(Stdio)
         self.log = LogWriter(self.cfg.log_path)
         self.server = AttachServer(self.cfg.run_dir, self)
+        if not self._launch(lock_fd):
+            return 1
+        self.watch(wake_r, select.POLLIN, self._on_wake)
+        while self._finish(self._serve()):  # the restart policy wants another run
+            self.backoff.wait(self, time.monotonic() - self.launched_at)
+            lock_fd = self.hooks.relaunch()
+            if lock_fd is None or not self._launch(lock_fd):
+                break
+        self._close_final(self.last_code)
+        return 0
+
+    def _launch(self, lock_fd: int) -> bool:
+        """Start the runtime with fresh stdio (the first run and every restart); releases the lock."""
+        from podpy.runtime.base import Stdio  # lazy: only the supervisor needs the runtime
+
+        self.pipes, self.sink, self.status = _Pipes(), None, None
+        stdio = self._stdio(Stdio)
         try:
             started = self.runtime.start(self.cfg.cid, self.cfg.bundle, stdio, self.cfg.run_dir)
         except Exception as e:  # noqa: BLE001 - every failure must reach the CLI
@@ -116,8 +144,8 @@ class Supervisor:
             finally:
                 os.close(lock_fd)
                 self._ctl_send(f"err {err.exit_code} {err}")
-            return 1
-        self.init_pid = started.pid
+            return False
+        self.init_pid, self.launched_at = started.pid, time.monotonic()
         for fd in self.pipes.child:
             os.close(fd)
         self.pipes.child = []
@@ -128,8 +156,9 @@ class Supervisor:
         finally:
             os.close(lock_fd)  # the container is running: others may act on it now
         self._ctl_send(f"pid {self.init_pid}")
-        self.watch(wake_r, select.POLLIN, self._on_wake)
-        return self._serve()
+        if self.cfg.health is not None:
+            self.health = HealthRunner(self, self.cfg.health)
+        return True
 
     def _stdio(self, stdio_cls: Any) -> Any:
         """Pipes for stdout/stderr (and stdin with -i); with a terminal the runtime makes a pty."""
@@ -168,6 +197,7 @@ class Supervisor:
 
     # ---- the loop
     def _serve(self) -> int:
+        """Relay until the init is gone and its output drained (or the drain timed out): its exit code."""
         for fd in self.pipes.outputs:
             self.watch(fd, select.POLLIN, self._on_output)
         if self.server is not None:
@@ -184,25 +214,51 @@ class Supervisor:
                 deadline = deadline or time.monotonic() + DRAIN_SECONDS
                 if not self.pipes.outputs or time.monotonic() >= deadline:
                     break
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic()) * 1000
-            for fd, ev in self.poll.poll(timeout):
+            for fd, ev in self.poll.poll(self._timeout(deadline)):
                 handler = self.handlers.get(fd)
                 if handler is not None:
                     handler(fd, ev)
-        return self._finish()
+            if self.health is not None:
+                self.health.tick()
+        return _exit_code(self.status or 0)
 
-    def _finish(self) -> int:
-        code = _exit_code(self.status or 0)
+    def _timeout(self, deadline: float | None) -> float | None:
+        """poll's timeout in ms: the drain deadline or the next health check, whichever is first."""
+        due = self.health.due() if self.health is not None else None
+        times = [t for t in (deadline, due) if t is not None]
+        return max(0.0, min(times) - time.monotonic()) * 1000 if times else None
+
+    def _finish(self, code: int) -> bool:
+        """Record the exit; True when the restart policy wants another run. The starting CLI and the
+        attach clients are told either way: for them this run is over (as with Docker)."""
+        if self.health is not None:
+            self.health.stop()
+            self.health = None
         self._close_all_pipes()
+        self.last_code, restart = code, False
+        try:
+            restart = self.hooks.exited(code)
+        finally:
+            self._ctl_send(f"exit {code}")
+            if restart:  # later runs are detached: the CLI's stdio and control socket are dropped
+                if self.server is not None:
+                    self.server.finish(code, keep_listening=True)
+                if self.ctl is not None:
+                    self.unwatch(self.ctl.fileno())
+                    self.ctl.close()
+                    self.ctl = None
+                self._drop_direct()
+            else:
+                self._close_final(code)
+        return restart
+
+    def _close_final(self, code: int) -> None:
         if self.log is not None:
             self.log.close()
-        try:
-            self.hooks.exited(code)  # restart policies (issue 4) will loop here on True
-        finally:
-            if self.server is not None:
-                self.server.finish(code)
-            self._ctl_send(f"exit {code}")
-        return 0
+            self.log = None
+        if self.server is not None:
+            self.server.finish(code)
+            self.server = None
 
     def watch(self, fd: int, mask: int, handler: Callable[[int, int], None]) -> None:
         self.handlers[fd] = handler
@@ -232,6 +288,8 @@ class Supervisor:
                 return
             if pid == self.init_pid:
                 self.status = status
+            elif self.health is not None:
+                self.health.reaped(pid, status)  # a health probe (or an orphan: ignored)
 
     def _on_output(self, src: int, _ev: int) -> None:
         try:

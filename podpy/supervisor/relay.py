@@ -112,10 +112,13 @@ class AttachServer:
             for fd in list(self.clients):
                 self._send(fd, pkts)
 
-    def finish(self, exit_code: int) -> None:
+    def finish(self, exit_code: int, keep_listening: bool = False) -> None:
+        """Tell the clients the container exited; `keep_listening` when it will run again (restart)."""
         for fd in list(self.clients):
             self._send(fd, [proto.packet(proto.EXIT, str(exit_code).encode())])
             self._drop(fd)
+        if keep_listening:
+            return
         self.sock.close()
         try:
             os.unlink(self.path)

@@ -47,8 +47,8 @@ def _memory_v1(d: Path | None, mem: dict[str, Any]) -> None:
         return
     if mem.get("limit") is not None:
         _w(d, "memory.limit_in_bytes", mem["limit"])
-    if mem.get("swap") is not None:  # v1 "swap" is memory+swap together
-        _w(d, "memory.memsw.limit_in_bytes", mem["swap"])
+    if mem.get("swap") is not None and (d is None or (d / "memory.memsw.limit_in_bytes").exists()):
+        _w(d, "memory.memsw.limit_in_bytes", mem["swap"])  # memory+swap; absent: no swap accounting
     if mem.get("reservation") is not None:
         _w(d, "memory.soft_limit_in_bytes", mem["reservation"])
     if mem.get("swappiness") is not None:
@@ -112,7 +112,7 @@ def apply_v2(d: Path, res: dict[str, Any]) -> None:
         _w(d, "memory.max", _max(mem["limit"]))
     if mem.get("reservation") is not None:
         _w(d, "memory.low", mem["reservation"])
-    if mem.get("swap") is not None:
+    if mem.get("swap") is not None and (d / "memory.swap.max").exists():  # absent: no swap accounting
         swap, limit = mem["swap"], mem.get("limit")
         _w(d, "memory.swap.max", _max(swap if swap < 0 or limit is None or limit < 0 else swap - limit))
     cpu = res.get("cpu") or {}

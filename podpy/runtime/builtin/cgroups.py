@@ -181,6 +181,34 @@ def join_like(init_pid: int, pid: int = 0) -> None:
                 pass  # a hierarchy we may not write (rootless) or a vanished cgroup
 
 
+def of_pid(pid: int) -> CgroupSet:
+    """The cgroups a live process is in, as host directories (stats, top and OOM of any runtime)."""
+    found = hierarchies()
+    cg = CgroupSet()
+    for key, path in own_cgroups(pid).items():
+        h = found.get(key)
+        if h is not None:
+            try:
+                cg.paths[key] = str(_resolve(h, "/", path))
+            except PodpyError:
+                continue  # outside what we see mounted
+    return cg
+
+
+def locate(cgroups_path: str) -> CgroupSet:
+    """The existing directories `create(cgroups_path)` would have made (after the process died)."""
+    own = own_cgroups()
+    cg = CgroupSet()
+    for key, h in hierarchies().items():
+        try:
+            path = _resolve(h, own[key], cgroups_path)
+        except PodpyError:
+            continue
+        if path.is_dir():
+            cg.paths[key] = str(path)
+    return cg
+
+
 def pids(cg: CgroupSet) -> list[int]:
     for path in cg.paths.values():
         try:

@@ -1,0 +1,116 @@
+"""stats, top, pause, unpause: a running container's resources and processes."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import typer
+
+from podpy.cli import common
+from podpy.cli.common import engine
+
+STATS_TABLE = ("table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}"
+               "\t{{.BlockIO}}\t{{.PIDs}}")  # fmt: skip
+STATS_HEADERS = {"ID": "CONTAINER ID", "Container": "CONTAINER", "CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT",
+                 "MemPerc": "MEM %", "NetIO": "NET I/O", "BlockIO": "BLOCK I/O", "PIDs": "PIDS"}  # fmt: skip
+NO_STREAM_GAP = 0.5  # seconds between the two samples CPU % needs
+CLEAR = "\x1b[2J\x1b[H"
+
+
+def stats_row(s: Any, shown_as: str, no_trunc: bool) -> dict[str, Any]:
+    from podpy.cli.humanize import binary_size, size
+
+    return {
+        "ID": s.id if no_trunc else s.id[:12], "Container": shown_as, "Name": s.name,
+        "CPUPerc": f"{s.cpu_percent:.2f}%",
+        "MemUsage": f"{binary_size(s.mem_usage)} / {binary_size(s.mem_limit)}",
+        "MemPerc": f"{s.mem_percent:.2f}%", "NetIO": f"{size(s.net_rx)} / {size(s.net_tx)}",
+        "BlockIO": f"{size(s.blk_read)} / {size(s.blk_write)}", "PIDs": str(s.pids),
+    }  # fmt: skip
+
+
+def stats(
+    containers: list[str] | None = typer.Argument(None, metavar="[CONTAINER...]", help="Containers"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Show all containers (default shows just running)"),
+    no_stream: bool = typer.Option(False, "--no-stream", help="Print one result and exit"),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate output"),
+    format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    interval: float = typer.Option(1.0, "--interval", "-i", help="Seconds between updates when streaming"),
+) -> None:
+    """Display a live stream of container resource usage statistics."""
+    from podpy.cli import format as fmtmod
+    from podpy.engine.container_stats import Sampler
+    from podpy.errors import InvalidArgument
+
+    if interval <= 0:
+        raise InvalidArgument("--interval must be more than 0 seconds")
+    refs = list(containers or [])
+    sampler = Sampler(engine().containers, refs, all_)
+    shown = dict(zip((s.id for s in sampler.frame()), refs, strict=False)) if refs else {}
+    clear = not no_stream and sys.stdout.isatty() and not (format_ or "").startswith(("json", "{{"))
+    try:
+        while True:
+            time.sleep(NO_STREAM_GAP if no_stream else interval)
+            rows = [
+                stats_row(s, shown.get(s.id, s.id if no_trunc else s.id[:12]), no_trunc)
+                for s in sampler.frame()
+            ]
+            text = fmtmod.render(rows, format_, STATS_TABLE, headers=STATS_HEADERS)
+            sys.stdout.write((CLEAR if clear else "") + text)
+            sys.stdout.flush()
+            if no_stream:
+                return
+    except KeyboardInterrupt:
+        return
+
+
+def top(
+    container: str = typer.Argument(..., help="Container"),
+    options: list[str] | None = typer.Argument(None, metavar="[ps OPTIONS]",
+                                               help="Descriptors (user pid args ...) or ps options (-ef, aux)"),
+) -> None:  # fmt: skip
+    """Display the running processes of a container."""
+    from podpy.cli.format import align
+    from podpy.engine.container_top import top as top_of
+
+    titles, rows = top_of(engine().containers, container, list(options or []))
+    common.out("".join(line + "\n" for line in align([titles, *rows])))
+
+
+def pause(
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to pause"),
+) -> None:
+    """Pause all processes within one or more containers."""
+    _set_paused(containers, True)
+
+
+def unpause(
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to unpause"),
+) -> None:
+    """Unpause all processes within one or more containers."""
+    _set_paused(containers, False)
+
+
+def _set_paused(refs: list[str], paused: bool) -> None:
+    from podpy.cli.containers import _each
+    from podpy.engine.container_cgroups import set_paused
+
+    svc = engine().containers
+    _each(refs, lambda ref: (set_paused(svc, ref, paused), ref)[1])
+
+
+COMMANDS = (("stats", stats), ("top", top), ("pause", pause), ("unpause", unpause))
+
+
+def register(app: typer.Typer) -> None:
+    """Top-level verbs, and the same under the `container` group (containers.register made it)."""
+    from podpy.cli.app import SETTINGS
+
+    passthrough = {**SETTINGS, "allow_interspersed_args": False, "ignore_unknown_options": True}
+    groups = [g.typer_instance for g in app.registered_groups if g.name == "container"]
+    for target in (app, *groups):
+        for name, fn in COMMANDS:
+            ctx = passthrough if fn is top else SETTINGS  # `top CTR -ef`: ps options are arguments
+            target.command(name, context_settings=ctx)(fn)  # type: ignore[union-attr]
