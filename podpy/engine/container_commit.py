@@ -1,0 +1,123 @@
+"""`commit`: a container's image plus its writable layer, as a new image.
+
+The new layer is the storage driver's rw tar (uncompressed, so its digest is its diff ID); the
+config starts from the image's, takes the container's own settings (what `run` flags changed) and
+then the `--change` instructions, and gets one more history entry.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from podpy.engine import container_record as cr
+from podpy.engine.images import NewLayer
+from podpy.errors import InvalidArgument
+from podpy.image import manifest as mf
+from podpy.image.changes import apply_change
+from podpy.timeutil import now_rfc3339
+
+if TYPE_CHECKING:
+    from podpy.engine.core import Engine
+    from podpy.image.store import ImageRecord
+
+
+@dataclass(frozen=True)
+class CommitOptions:
+    changes: list[str] = field(default_factory=list)  # -c: Dockerfile-like instructions
+    message: str = ""  # -m
+    author: str = ""  # -a
+    pause: bool = False  # -p: freeze the container while its layer is read (podman's default: no)
+
+
+def commit(engine: Engine, ref: str, name: str | None, opts: CommitOptions) -> ImageRecord:
+    from podpy.image import reference
+
+    rec = engine.containers.get(ref)
+    if rec.rootfs or not rec.image:
+        raise InvalidArgument(f"container {rec.short_id} uses --rootfs: there is no image to commit onto")
+    names = [str(reference.parse(name))] if name else []  # a bad name fails before any work
+    img = engine.images.get(rec.image)
+    base = json.loads(engine.content.read(img.id))
+    config = container_config(base.get("config") or {}, rec)
+    for change in opts.changes:
+        apply_change(config, change)
+    with _paused(engine, rec, opts.pause):
+        layer = _rw_layer(engine, rec)
+    doc = _image_doc(base, config, rec, layer.diff_id, opts)
+    layers = [NewLayer(x.digest, x.media_type, x.size, x.diff_id) for x in img.layers]
+    raw = json.dumps(doc, separators=(",", ":")).encode()
+    return engine.images.register(raw, [*layers, layer], names)
+
+
+def container_config(image_cfg: dict[str, Any], rec: cr.ContainerRecord) -> dict[str, Any]:
+    """The image's config with what the container was run with (Cmd, Entrypoint, Env, ...)."""
+    spec = rec.spec
+    cfg = dict(image_cfg)
+    cfg["Cmd"] = list(rec.cmd) or None
+    cfg["Entrypoint"] = list(rec.entrypoint) or None
+    if spec.get("env"):
+        cfg["Env"] = list(spec["env"])
+    cfg["WorkingDir"] = spec.get("cwd") or image_cfg.get("WorkingDir") or ""
+    cfg["User"] = spec.get("user") or ""
+    labels = {**(image_cfg.get("Labels") or {}), **(spec.get("labels") or {})}
+    cfg["Labels"] = labels or None
+    if rec.stop_signal and rec.stop_signal != "SIGTERM":
+        cfg["StopSignal"] = rec.stop_signal
+    return {k: v for k, v in cfg.items() if v is not None}
+
+
+def _image_doc(base: dict[str, Any], config: dict[str, Any], rec: cr.ContainerRecord, diff_id: str,
+               opts: CommitOptions) -> dict[str, Any]:  # fmt: skip
+    from podpy.engine.importer import go_arch
+
+    now = now_rfc3339()
+    entry = {"created": now, "created_by": " ".join(rec.args)}
+    if opts.author:
+        entry["author"] = opts.author
+    if opts.message:
+        entry["comment"] = opts.message
+    doc: dict[str, Any] = {
+        "created": now,
+        "architecture": base.get("architecture") or go_arch(),
+        "os": base.get("os") or "linux",
+    }
+    if base.get("variant"):
+        doc["variant"] = base["variant"]
+    if opts.author:
+        doc["author"] = opts.author
+    doc["config"] = config
+    doc["rootfs"] = {"type": "layers", "diff_ids": [*mf.diff_ids(base), diff_id]}
+    doc["history"] = [*(base.get("history") or []), entry]
+    return doc
+
+
+def _rw_layer(engine: Engine, rec: cr.ContainerRecord) -> NewLayer:
+    """The container's changes as an uncompressed layer blob in the content store."""
+    engine.layout.ingest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:  # unnamed: nothing left if we die
+        engine.containers.storage_driver.rw_tar(rec.id, rec.top_layer, tmp)
+        tmp.seek(0)
+        digest, size = engine.content.ingest(tmp)
+    return NewLayer(digest, mf.OCI_LAYER, size, digest)
+
+
+@contextmanager
+def _paused(engine: Engine, rec: cr.ContainerRecord, pause: bool) -> Iterator[None]:
+    """Freeze a running container while its layer is read (-p), so the layer is consistent."""
+    if not pause or rec.state.status != cr.RUNNING or rec.state.paused:  # a user pause stays as it is
+        yield
+        return
+    from podpy.engine.container_lifecycle import get_runtime
+
+    runtime = get_runtime(rec.runtime, engine.layout.runroot)
+    state_dir = engine.containers.run_dir(rec.id)
+    runtime.pause(rec.id, state_dir)
+    try:
+        yield
+    finally:
+        runtime.resume(rec.id, state_dir)
