@@ -111,7 +111,9 @@ def commit(
     change: list[str] | None = typer.Option(None, "--change", "-c", help="Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, ...)"),
     message: str = typer.Option("", "--message", "-m", help="Commit message"),
     author: str = typer.Option("", "--author", "-a", help='Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'),
-    pause: bool = typer.Option(False, "--pause", "-p", help="Pause the container during commit"),
+    pause: bool = typer.Option(
+        True, "--pause/--no-pause", "-p", help="Pause the container during commit (default, as Docker)"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress output (the ID is still printed)"),
 ) -> None:
     """Create a new image from a container's changes."""
