@@ -7,7 +7,7 @@ _podpy_spec() {
     # $1: command path. Sets the table row for it.
     case "$1" in
     '')
-        _subs='attach container create exec help history image images import info inspect kill load login logout logs port ps pull push rename restart rm rmi run save search start stop system tag untag version volume wait' _hsubs=''
+        _subs='attach commit container cp create diff exec export healthcheck help history image images import info inspect kill load login logout logs pause port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime'
         _fvals='--root=f:file --runroot=f:file'
@@ -18,8 +18,14 @@ _podpy_spec() {
         _vflags='--detach-keys'
         _fvals=''
         _args='k:containers' _inter=1 ;;
+    'commit')
+        _subs='' _hsubs=''
+        _flags='--change -c --message -m --author -a --pause --no-pause -p --quiet -q --help'
+        _vflags='--change -c --message -m --author -a'
+        _fvals=''
+        _args='k:containers k:images' _inter=1 ;;
     'container')
-        _subs='attach create exec exists inspect kill logs ls port prune rename restart rm run start stop wait' _hsubs='list ps'
+        _subs='attach commit cp create diff exec exists export inspect kill logs ls pause port prune rename restart rm run start stats stop top unpause wait' _hsubs='list ps'
         _flags='--help'
         _vflags=''
         _fvals=''
@@ -30,12 +36,30 @@ _podpy_spec() {
         _vflags='--detach-keys'
         _fvals=''
         _args='k:containers' _inter=1 ;;
+    'container commit')
+        _subs='' _hsubs=''
+        _flags='--change -c --message -m --author -a --pause --no-pause -p --quiet -q --help'
+        _vflags='--change -c --message -m --author -a'
+        _fvals=''
+        _args='k:containers k:images' _inter=1 ;;
+    'container cp')
+        _subs='' _hsubs=''
+        _flags='--archive -a --follow-link -L --quiet -q --help'
+        _vflags=''
+        _fvals=''
+        _args='f:file f:file' _inter=1 ;;
     'container create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
+    'container diff')
+        _subs='' _hsubs=''
+        _flags='--format --help'
+        _vflags='--format'
+        _fvals=''
+        _args='k:containers' _inter=1 ;;
     'container exec')
         _subs='' _hsubs=''
         _flags='--interactive -i --tty -t --detach -d --env -e --user -u --workdir -w --privileged --help'
@@ -47,6 +71,12 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
+        _args='k:containers' _inter=1 ;;
+    'container export')
+        _subs='' _hsubs=''
+        _flags='--output -o --help'
+        _vflags='--output -o'
+        _fvals='--output=f:file -o=f:file'
         _args='k:containers' _inter=1 ;;
     'container inspect')
         _subs='' _hsubs=''
@@ -78,6 +108,12 @@ _podpy_spec() {
         _vflags='--last -n --filter -f --format'
         _fvals=''
         _args='' _inter=1 ;;
+    'container pause')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:containers*' _inter=1 ;;
     'container port')
         _subs='' _hsubs=''
         _flags='--help'
@@ -86,8 +122,8 @@ _podpy_spec() {
         _args='k:containers' _inter=1 ;;
     'container prune')
         _subs='' _hsubs=''
-        _flags='--force -f --help'
-        _vflags=''
+        _flags='--force -f --filter --help'
+        _vflags='--filter'
         _fvals=''
         _args='' _inter=1 ;;
     'container ps')
@@ -116,8 +152,8 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'container run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container start')
@@ -126,10 +162,28 @@ _podpy_spec() {
         _vflags=''
         _fvals=''
         _args='k:containers*' _inter=1 ;;
+    'container stats')
+        _subs='' _hsubs=''
+        _flags='--all -a --no-stream --no-trunc --format --interval -i --help'
+        _vflags='--format --interval -i'
+        _fvals=''
+        _args='k:containers*' _inter=1 ;;
     'container stop')
         _subs='' _hsubs=''
         _flags='--time -t --help'
         _vflags='--time -t'
+        _fvals=''
+        _args='k:containers*' _inter=1 ;;
+    'container top')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:containers -*' _inter=0 ;;
+    'container unpause')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
         _fvals=''
         _args='k:containers*' _inter=1 ;;
     'container wait')
@@ -138,24 +192,54 @@ _podpy_spec() {
         _vflags=''
         _fvals=''
         _args='k:containers*' _inter=1 ;;
+    'cp')
+        _subs='' _hsubs=''
+        _flags='--archive -a --follow-link -L --quiet -q --help'
+        _vflags=''
+        _fvals=''
+        _args='f:file f:file' _inter=1 ;;
     'create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
+    'diff')
+        _subs='' _hsubs=''
+        _flags='--format --help'
+        _vflags='--format'
+        _fvals=''
+        _args='k:containers' _inter=1 ;;
     'exec')
         _subs='' _hsubs=''
         _flags='--interactive -i --tty -t --detach -d --env -e --user -u --workdir -w --privileged --help'
         _vflags='--env -e --user -u --workdir -w'
         _fvals=''
         _args='k:containers -*' _inter=0 ;;
+    'export')
+        _subs='' _hsubs=''
+        _flags='--output -o --help'
+        _vflags='--output -o'
+        _fvals='--output=f:file -o=f:file'
+        _args='k:containers' _inter=1 ;;
+    'healthcheck')
+        _subs='run' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'healthcheck run')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:containers' _inter=1 ;;
     'help')
         _subs='' _hsubs=''
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='c:attach,container,create,exec,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stop,system,tag,untag,version,volume,wait*' _inter=1 ;;
+        _args='c:attach,commit,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
     'history')
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
@@ -312,6 +396,12 @@ _podpy_spec() {
         _vflags='--tail -n --since --until'
         _fvals=''
         _args='k:containers' _inter=1 ;;
+    'pause')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:containers*' _inter=1 ;;
     'port')
         _subs='' _hsubs=''
         _flags='--help'
@@ -362,8 +452,8 @@ _podpy_spec() {
         _args='k:images*' _inter=1 ;;
     'run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'save')
@@ -384,6 +474,12 @@ _podpy_spec() {
         _vflags=''
         _fvals=''
         _args='k:containers*' _inter=1 ;;
+    'stats')
+        _subs='' _hsubs=''
+        _flags='--all -a --no-stream --no-trunc --format --interval -i --help'
+        _vflags='--format --interval -i'
+        _fvals=''
+        _args='k:containers*' _inter=1 ;;
     'stop')
         _subs='' _hsubs=''
         _flags='--time -t --help'
@@ -391,7 +487,7 @@ _podpy_spec() {
         _fvals=''
         _args='k:containers*' _inter=1 ;;
     'system')
-        _subs='df info' _hsubs=''
+        _subs='df info prune' _hsubs=''
         _flags='--help'
         _vflags=''
         _fvals=''
@@ -408,12 +504,30 @@ _podpy_spec() {
         _vflags='--format -f'
         _fvals=''
         _args='' _inter=1 ;;
+    'system prune')
+        _subs='' _hsubs=''
+        _flags='--all -a --volumes --force -f --filter --help'
+        _vflags='--filter'
+        _fvals=''
+        _args='' _inter=1 ;;
     'tag')
         _subs='' _hsubs=''
         _flags='--help'
         _vflags=''
         _fvals=''
         _args='k:images -*' _inter=1 ;;
+    'top')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:containers -*' _inter=0 ;;
+    'unpause')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:containers*' _inter=1 ;;
     'untag')
         _subs='' _hsubs=''
         _flags='--help'

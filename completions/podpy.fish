@@ -6,8 +6,8 @@ function __podpy_row --argument-names path
     # the table row of one command path
     switch $path
         case ''
-            set -g __podpy_subs 'attach' 'container' 'create' 'exec' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stop' 'system' 'tag' 'untag' 'version' 'volume' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Manage containers.' 'Create a new container (without starting it); prints its ID.' 'Run a process in a running container.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'List port mappings of a container (none until networks with published ports...' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_subs 'attach' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'pause' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Create a new image from a container\'s changes.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Pause all processes within one or more containers.' 'List port mappings of a container (none until networks with published ports...' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime' '--version' '-v' '--help'
             set -g __podpy_flag_help 'Path to the persistent store (images, containers)' 'Path to the runtime state directory' 'Storage driver: overlay or vfs (auto-detected)' 'Log level: debug, info, warn, error' 'OCI runtime: builtin (default), runc, crun or a path' 'Print the version and exit' 'Print the version and exit' 'Show this message and exit.'
@@ -25,9 +25,19 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers'
             set -g __podpy_inter '1'
+        case 'commit'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--change' '-c' '--message' '-m' '--author' '-a' '--pause' '--no-pause' '-p' '--quiet' '-q' '--help'
+            set -g __podpy_flag_help 'Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, ...)' 'Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, ...)' 'Commit message' 'Commit message' 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' 'Pause the container during commit (default, as Docker)' 'Pause the container during commit (default, as Docker)' 'Pause the container during commit (default, as Docker)' 'Suppress output (the ID is still printed)' 'Suppress output (the ID is still printed)' 'Show this message and exit.'
+            set -g __podpy_vflags '--change' '-c' '--message' '-m' '--author' '-a'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers' 'k:images'
+            set -g __podpy_inter '1'
         case 'container'
-            set -g __podpy_subs 'attach' 'create' 'exec' 'exists' 'inspect' 'kill' 'logs' 'ls' 'port' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stop' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Create a new container (without starting it); prints its ID.' 'Run a process in a running container.' 'Check if a container exists (exit 0 if it does, 1 if not).' 'Display the configuration of one or more containers (JSON).' 'Kill one or more running containers with a signal.' 'Fetch the logs of a container (stdout and stderr kept apart).' 'List containers.' 'List port mappings of a container (none until networks with published ports...' 'Remove all stopped containers.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Run a command in a new container.' 'Start one or more stopped containers.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_subs 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'logs' 'ls' 'pause' 'port' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'unpause' 'wait'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Create a new image from a container\'s changes.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Check if a container exists (exit 0 if it does, 1 if not).' 'Export a container\'s filesystem as a tar archive.' 'Display the configuration of one or more containers (JSON).' 'Kill one or more running containers with a signal.' 'Fetch the logs of a container (stdout and stderr kept apart).' 'List containers.' 'Pause all processes within one or more containers.' 'List port mappings of a container (none until networks with published ports...' 'Remove all stopped containers.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Run a command in a new container.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Block until one or more containers stop, then print their exit codes.'
             set -g __podpy_hsubs 'list' 'ps'
             set -g __podpy_flags '--help'
             set -g __podpy_flag_help 'Show this message and exit.'
@@ -45,16 +55,46 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers'
             set -g __podpy_inter '1'
+        case 'container commit'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--change' '-c' '--message' '-m' '--author' '-a' '--pause' '--no-pause' '-p' '--quiet' '-q' '--help'
+            set -g __podpy_flag_help 'Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, ...)' 'Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, ...)' 'Commit message' 'Commit message' 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' 'Pause the container during commit (default, as Docker)' 'Pause the container during commit (default, as Docker)' 'Pause the container during commit (default, as Docker)' 'Suppress output (the ID is still printed)' 'Suppress output (the ID is still printed)' 'Show this message and exit.'
+            set -g __podpy_vflags '--change' '-c' '--message' '-m' '--author' '-a'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers' 'k:images'
+            set -g __podpy_inter '1'
+        case 'container cp'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--archive' '-a' '--follow-link' '-L' '--quiet' '-q' '--help'
+            set -g __podpy_flag_help 'Archive mode (copy all uid/gid information)' 'Archive mode (copy all uid/gid information)' 'Always follow symbol link in SRC_PATH' 'Always follow symbol link in SRC_PATH' 'Suppress warnings about entries that were skipped' 'Suppress warnings about entries that were skipped' 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file' 'f:file'
+            set -g __podpy_inter '1'
         case 'container create'
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--help'
-            set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Network mode: none, host or private' 'Network mode: none, host or private' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Show this message and exit.'
-            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from'
+            set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--help'
+            set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Network mode: none, host or private' 'Network mode: none, host or private' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit'
             set -g __podpy_fvals '--env-file=f:file'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
+        case 'container diff'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--format' '--help'
+            set -g __podpy_flag_help 'Format output: json' 'Show this message and exit.'
+            set -g __podpy_vflags '--format'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers'
+            set -g __podpy_inter '1'
         case 'container exec'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -73,6 +113,16 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
+            set -g __podpy_args 'k:containers'
+            set -g __podpy_inter '1'
+        case 'container export'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--output' '-o' '--help'
+            set -g __podpy_flag_help 'Write to a file, instead of STDOUT' 'Write to a file, instead of STDOUT' 'Show this message and exit.'
+            set -g __podpy_vflags '--output' '-o'
+            set -g __podpy_fvals '--output=f:file' '-o=f:file'
             set -g __podpy_args 'k:containers'
             set -g __podpy_inter '1'
         case 'container inspect'
@@ -100,7 +150,7 @@ function __podpy_row --argument-names path
             set -g __podpy_sub_help
             set -g __podpy_hsubs
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since)' 'Filter output (id, name, label, status, ancestor, exited, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
             set -g __podpy_fvals
             set -g __podpy_args
@@ -120,10 +170,20 @@ function __podpy_row --argument-names path
             set -g __podpy_sub_help
             set -g __podpy_hsubs
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since)' 'Filter output (id, name, label, status, ancestor, exited, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
             set -g __podpy_fvals
             set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'container pause'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
         case 'container port'
             set -g __podpy_subs
@@ -139,9 +199,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--force' '-f' '--help'
-            set -g __podpy_flag_help 'Do not prompt for confirmation' 'Do not prompt for confirmation' 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--force' '-f' '--filter' '--help'
+            set -g __podpy_flag_help 'Do not prompt for confirmation' 'Do not prompt for confirmation' 'Provide filter values (until=<timestamp>, label=<key>[=<value>], label!=...)' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter'
             set -g __podpy_fvals
             set -g __podpy_args
             set -g __podpy_inter '1'
@@ -150,7 +210,7 @@ function __podpy_row --argument-names path
             set -g __podpy_sub_help
             set -g __podpy_hsubs
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since)' 'Filter output (id, name, label, status, ancestor, exited, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
             set -g __podpy_fvals
             set -g __podpy_args
@@ -189,9 +249,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--help'
-            set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Network mode: none, host or private' 'Network mode: none, host or private' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Show this message and exit.'
-            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from'
+            set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--help'
+            set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Network mode: none, host or private' 'Network mode: none, host or private' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit'
             set -g __podpy_fvals '--env-file=f:file'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
@@ -205,6 +265,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
+        case 'container stats'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--all' '-a' '--no-stream' '--no-trunc' '--format' '--interval' '-i' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Print one result and exit' 'Do not truncate output' 'Format output: table, json or a Go template' 'Seconds between updates when streaming' 'Seconds between updates when streaming' 'Show this message and exit.'
+            set -g __podpy_vflags '--format' '--interval' '-i'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers*'
+            set -g __podpy_inter '1'
         case 'container stop'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -212,6 +282,26 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--time' '-t' '--help'
             set -g __podpy_flag_help 'Seconds to wait before killing the container' 'Seconds to wait before killing the container' 'Show this message and exit.'
             set -g __podpy_vflags '--time' '-t'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers*'
+            set -g __podpy_inter '1'
+        case 'container top'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers' '-*'
+            set -g __podpy_inter '0'
+        case 'container unpause'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
@@ -225,16 +315,36 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
+        case 'cp'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--archive' '-a' '--follow-link' '-L' '--quiet' '-q' '--help'
+            set -g __podpy_flag_help 'Archive mode (copy all uid/gid information)' 'Archive mode (copy all uid/gid information)' 'Always follow symbol link in SRC_PATH' 'Always follow symbol link in SRC_PATH' 'Suppress warnings about entries that were skipped' 'Suppress warnings about entries that were skipped' 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file' 'f:file'
+            set -g __podpy_inter '1'
         case 'create'
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--help'
-            set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Network mode: none, host or private' 'Network mode: none, host or private' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Show this message and exit.'
-            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from'
+            set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--help'
+            set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Network mode: none, host or private' 'Network mode: none, host or private' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit'
             set -g __podpy_fvals '--env-file=f:file'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
+        case 'diff'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--format' '--help'
+            set -g __podpy_flag_help 'Format output: json' 'Show this message and exit.'
+            set -g __podpy_vflags '--format'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers'
+            set -g __podpy_inter '1'
         case 'exec'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -245,6 +355,36 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers' '-*'
             set -g __podpy_inter '0'
+        case 'export'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--output' '-o' '--help'
+            set -g __podpy_flag_help 'Write to a file, instead of STDOUT' 'Write to a file, instead of STDOUT' 'Show this message and exit.'
+            set -g __podpy_vflags '--output' '-o'
+            set -g __podpy_fvals '--output=f:file' '-o=f:file'
+            set -g __podpy_args 'k:containers'
+            set -g __podpy_inter '1'
+        case 'healthcheck'
+            set -g __podpy_subs 'run'
+            set -g __podpy_sub_help 'Run the health check of a container (exit 0 if healthy, 1 otherwise, printing...'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'healthcheck run'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers'
+            set -g __podpy_inter '1'
         case 'help'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -253,7 +393,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'c:attach,container,create,exec,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stop,system,tag,untag,version,volume,wait*'
+            set -g __podpy_args 'c:attach,commit,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
             set -g __podpy_inter '1'
         case 'history'
             set -g __podpy_subs
@@ -515,6 +655,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers'
             set -g __podpy_inter '1'
+        case 'pause'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers*'
+            set -g __podpy_inter '1'
         case 'port'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -530,7 +680,7 @@ function __podpy_row --argument-names path
             set -g __podpy_sub_help
             set -g __podpy_hsubs
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since)' 'Filter output (id, name, label, status, ancestor, exited, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
             set -g __podpy_fvals
             set -g __podpy_args
@@ -599,9 +749,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--help'
-            set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Network mode: none, host or private' 'Network mode: none, host or private' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Show this message and exit.'
-            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from'
+            set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--help'
+            set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Network mode: none, host or private' 'Network mode: none, host or private' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--network' '--net' '--cap-add' '--cap-drop' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit'
             set -g __podpy_fvals '--env-file=f:file'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
@@ -635,6 +785,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
+        case 'stats'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--all' '-a' '--no-stream' '--no-trunc' '--format' '--interval' '-i' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Print one result and exit' 'Do not truncate output' 'Format output: table, json or a Go template' 'Seconds between updates when streaming' 'Seconds between updates when streaming' 'Show this message and exit.'
+            set -g __podpy_vflags '--format' '--interval' '-i'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers*'
+            set -g __podpy_inter '1'
         case 'stop'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -646,8 +806,8 @@ function __podpy_row --argument-names path
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
         case 'system'
-            set -g __podpy_subs 'df' 'info'
-            set -g __podpy_sub_help 'Show podpy disk usage.' 'Display podpy system information.'
+            set -g __podpy_subs 'df' 'info' 'prune'
+            set -g __podpy_sub_help 'Show podpy disk usage.' 'Display podpy system information.' 'Remove unused data: stopped containers, dangling images (and unused anonymous...'
             set -g __podpy_hsubs
             set -g __podpy_flags '--help'
             set -g __podpy_flag_help 'Show this message and exit.'
@@ -675,6 +835,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args
             set -g __podpy_inter '1'
+        case 'system prune'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--all' '-a' '--volumes' '--force' '-f' '--filter' '--help'
+            set -g __podpy_flag_help 'Remove all unused images, not just dangling ones' 'Remove all unused images, not just dangling ones' 'Prune anonymous volumes' 'Do not prompt for confirmation' 'Do not prompt for confirmation' 'Provide filter values (until=<timestamp>, label=<key>[=<value>], label!=...)' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter'
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
         case 'tag'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -684,6 +854,26 @@ function __podpy_row --argument-names path
             set -g __podpy_vflags
             set -g __podpy_fvals
             set -g __podpy_args 'k:images' '-*'
+            set -g __podpy_inter '1'
+        case 'top'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers' '-*'
+            set -g __podpy_inter '0'
+        case 'unpause'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
         case 'untag'
             set -g __podpy_subs

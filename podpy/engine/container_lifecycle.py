@@ -272,8 +272,9 @@ class _Hooks:
             if rec.anonymous_volumes:
                 self.svc.engine.volumes.remove_anonymous(rec.anonymous_volumes)
             return
-        rec.state = RunState(status=cr.CREATED, exit_code=err.exit_code, error=str(err),
-                             restart_count=rec.state.restart_count)  # fmt: skip
+        rec.state = RunState(status=cr.CREATED if self.fresh else cr.EXITED,  # a restart that failed: exited
+                             exit_code=err.exit_code, error=str(err), restart_count=rec.state.restart_count,
+                             started_at=rec.state.started_at, finished_at=rec.state.finished_at)  # fmt: skip
         cr.save(self.svc.cdir(rec.id), rec)
 
     def exited(self, exit_code: int) -> bool:
