@@ -57,7 +57,7 @@ def command_text(args: list[str], trunc: bool) -> str:
 
 def ps_row(rec: Any, no_trunc: bool, size: bool, now: float, created_at: bool = True) -> dict[str, Any]:
     from podpy.cli import humanize
-    from podpy.engine.containers import disk_usage
+    from podpy.storage.fsutil import disk_usage
 
     labels = rec.spec.get("labels") or {}
     status = status_text(rec, now)
@@ -254,7 +254,7 @@ def container_inspect(
     size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes"),
 ) -> None:
     """Display the configuration of one or more containers (JSON)."""
-    from podpy.engine.containers import disk_usage
+    from podpy.storage.fsutil import disk_usage
 
     svc = engine().containers
     docs = [svc.inspect(n) for n in names]

@@ -379,13 +379,3 @@ def find_init() -> str | None:
             return found
     return None
 
-
-def disk_usage(path: Path) -> int:
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, f)).st_size
-            except OSError:
-                continue
-    return total

@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 from collections import defaultdict
 
-from podpy.errors import InvalidArgument
+from podpy.errors import InvalidArgument, PodpyError
+from podpy.timeutil import parse_time
 
 
 def parse_filters(raw: list[str] | None, allowed: tuple[str, ...]) -> dict[str, list[str]]:
@@ -49,3 +50,15 @@ def match_reference(names: list[str], patterns: list[str]) -> bool:
             if fnmatch.fnmatchcase(n, pat) or fnmatch.fnmatchcase(repo, pat):
                 return True
     return False
+
+
+def until_time(values: list[str]) -> float | None:
+    """`until=` (10m, a Unix time, RFC 3339) as epoch seconds; the last one given wins."""
+    if not values:
+        return None
+    from podpy.engine.container_logs import parse_time_arg
+
+    try:
+        return parse_time(parse_time_arg(values[-1]))
+    except PodpyError as e:
+        raise InvalidArgument(f"invalid until filter: {e}") from None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
-from podpy.engine.filters import match_labels, parse_filters
+from podpy.engine.filters import match_labels, parse_filters, until_time
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.timeutil import parse_time
 
@@ -29,18 +29,6 @@ class SystemPruneReport:
     reclaimed: int = 0  # bytes
 
 
-def until_time(values: list[str]) -> float | None:
-    """`until=` (10m, a Unix time, RFC 3339) as epoch seconds; the last one given wins."""
-    if not values:
-        return None
-    from podpy.engine.container_logs import parse_time_arg
-
-    try:
-        return parse_time(parse_time_arg(values[-1]))
-    except PodpyError as e:
-        raise InvalidArgument(f"invalid until filter: {e}") from None
-
-
 def _selected(labels: dict[str, str] | None, created: str, f: dict[str, list[str]], until: float | None) -> bool:
     """Docker's prune filters: every `label` present, no `label!` present, created before `until`."""
     if not match_labels(labels, f.get("label", [])):
@@ -52,7 +40,7 @@ def _selected(labels: dict[str, str] | None, created: str, f: dict[str, list[str
 
 def prune_containers(svc: ContainerService, filters: list[str] | None) -> tuple[list[str], int]:
     """Remove the stopped containers the filters select: (IDs, bytes reclaimed)."""
-    from podpy.engine.containers import disk_usage
+    from podpy.storage.fsutil import disk_usage
 
     f = parse_filters(filters, PRUNE_FILTERS)
     until = until_time(f.get("until", []))

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podpy.errors import InvalidArgument, NoSuchVolume, PodpyError, VolumeExists, VolumeInUse
+from podpy.engine.filters import until_time
+from podpy.errors import NoSuchVolume, PodpyError, VolumeExists, VolumeInUse
 from podpy.state import FileLock
+from podpy.storage.fsutil import disk_usage
 from podpy.timeutil import now_rfc3339, parse_time
 from podpy.volumes import options as vopts
 from podpy.volumes.store import (
@@ -19,7 +21,6 @@ from podpy.volumes.store import (
     VolumeRecord,
     VolumeStore,
     anonymous_name,
-    disk_usage,
     validate_name,
     volume_users,
 )
@@ -159,7 +160,7 @@ class VolumeService:
         f = parse_filters(filters, PRUNE_FILTERS)
         if "all" in f:
             all_ = match_bool(True, f["all"], "all")
-        until = _until(f.get("until", []))
+        until = until_time(f.get("until", []))
         deleted, size = [], 0
         with FileLock(self.layout.store_lock), self.store.lock():
             self.store.collect_trash()
@@ -230,14 +231,3 @@ def _any_label(labels: dict[str, str], wanted: list[str]) -> bool:
     from podpy.engine.filters import match_labels
 
     return any(match_labels(labels, [w]) for w in wanted)
-
-
-def _until(values: list[str]) -> float | None:
-    if not values:
-        return None
-    from podpy.engine.container_logs import parse_time_arg
-
-    try:
-        return parse_time(parse_time_arg(values[-1]))
-    except PodpyError as e:
-        raise InvalidArgument(f"invalid until filter: {e}") from None

@@ -97,3 +97,15 @@ def proc_fd_path(fd: int, name: str | None = None) -> str:
 
 def ignore_enoent(e: OSError) -> bool:
     return e.errno in (errno.ENOENT, errno.ENOTDIR)
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes of regular files below `path` (Docker's reclaimed space), never following symlinks."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                continue
+    return total

@@ -149,18 +149,6 @@ class VolumeStore:
                 force_rmtree(p)
 
 
-def disk_usage(path: Path) -> int:
-    """Bytes of regular files below `path` (Docker's reclaimed space), never following symlinks."""
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, f)).st_size
-            except OSError:
-                continue
-    return total
-
-
 def volume_users(layout: Layout) -> dict[str, list[str]]:
     """Volume name -> IDs of the containers that use it, from every container.json.
 
