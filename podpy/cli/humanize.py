@@ -8,14 +8,17 @@ from datetime import datetime
 from podpy.timeutil import parse_time
 
 
+def _scaled(n: float, base: float, units: tuple[str, ...], digits: int) -> str:
+    i = 0
+    while n >= base and i < len(units) - 1:
+        n /= base
+        i += 1
+    return f"{n:.{digits}g}{units[i]}"
+
+
 def size(n: float) -> str:
     """Decimal units with 3 significant digits, like Docker's units.HumanSize."""
-    units = ["B", "kB", "MB", "GB", "TB", "PB"]
-    i = 0
-    while n >= 1000 and i < len(units) - 1:
-        n /= 1000.0
-        i += 1
-    return f"{n:.3g}{units[i]}"
+    return _scaled(n, 1000.0, ("B", "kB", "MB", "GB", "TB", "PB"), 3)
 
 
 def duration(seconds: float) -> str:
@@ -64,9 +67,4 @@ def local_time(ts: str) -> str:
 
 def binary_size(n: float) -> str:
     """Binary units with 4 significant digits, like Docker's units.BytesSize (stats' MEM USAGE)."""
-    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-    i = 0
-    while n >= 1024 and i < len(units) - 1:
-        n /= 1024.0
-        i += 1
-    return f"{n:.4g}{units[i]}"
+    return _scaled(n, 1024.0, ("B", "KiB", "MiB", "GiB", "TiB", "PiB"), 4)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from podpy.storage.fsutil import is_opaque, is_overlay_xattr, is_whiteout, lstat_or_none
+from podpy.storage.fsutil import is_opaque, is_overlay_xattr, is_whiteout, lstat_or_none, tar_header
 
 if TYPE_CHECKING:
     import tarfile
@@ -176,31 +176,9 @@ def _marker(name: str, mtime: float = 0) -> tarfile.TarInfo:
 def _tarinfo(
     name: str, src: Path, st: os.stat_result, links: dict[tuple[int, int], str]
 ) -> tarfile.TarInfo | None:
-    import tarfile
-
-    ti = tarfile.TarInfo(name)
-    ti.mode, ti.uid, ti.gid = stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid
-    ti.mtime = int(st.st_mtime)
-    ti.uname = ti.gname = ""  # no host name lookups: numeric ids are what matter
-    fmt = stat.S_IFMT(st.st_mode)
-    if fmt == stat.S_IFREG:
-        key = (st.st_dev, st.st_ino)
-        if st.st_nlink > 1 and key in links:
-            ti.type, ti.linkname = tarfile.LNKTYPE, links[key]
-        else:
-            links[key] = name
-            ti.size = st.st_size
-    elif fmt == stat.S_IFDIR:
-        ti.type, ti.name = tarfile.DIRTYPE, name + "/"
-    elif fmt == stat.S_IFLNK:
-        ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(src)
-    elif fmt in (stat.S_IFCHR, stat.S_IFBLK):
-        ti.type = tarfile.CHRTYPE if fmt == stat.S_IFCHR else tarfile.BLKTYPE
-        ti.devmajor, ti.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    elif fmt == stat.S_IFIFO:
-        ti.type = tarfile.FIFOTYPE
-    else:
-        return None  # sockets cannot be archived
+    ti = tar_header(name, st, links, lambda: os.readlink(src))
+    if ti is None:
+        return None
     for attr in _listxattr(src):
         if not is_overlay_xattr(attr):
             value = os.getxattr(src, attr, follow_symlinks=False)

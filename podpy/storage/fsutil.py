@@ -7,9 +7,14 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podpy.errors import StorageError
+
+if TYPE_CHECKING:
+    import tarfile
 
 OPAQUE_XATTRS = ("trusted.overlay.opaque", "user.overlay.opaque")
 # overlayfs keeps its own bookkeeping in these namespaces; never copy them from or into a layer tar
@@ -109,3 +114,39 @@ def disk_usage(path: Path) -> int:
             except OSError:
                 continue
     return total
+
+
+def tar_header(
+    arc: str, st: os.stat_result, links: dict[tuple[int, int], str], readlink: Callable[[], str]
+) -> tarfile.TarInfo | None:
+    """The tar entry for a file with stat `st` (no xattrs): a regular file already seen under another
+    name becomes a hard link to it (`links` remembers); None for sockets or a link that vanished."""
+    import tarfile
+
+    ti = tarfile.TarInfo(arc)
+    ti.mode, ti.uid, ti.gid = stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid
+    ti.mtime = int(st.st_mtime)
+    ti.uname = ti.gname = ""  # numeric ids only: no lookups in the host's passwd
+    fmt = stat.S_IFMT(st.st_mode)
+    if fmt == stat.S_IFREG:
+        key = (st.st_dev, st.st_ino)
+        if st.st_nlink > 1 and key in links:
+            ti.type, ti.linkname = tarfile.LNKTYPE, links[key]
+        else:
+            links[key] = arc
+            ti.size = st.st_size
+    elif fmt == stat.S_IFDIR:
+        ti.type = tarfile.DIRTYPE  # tarfile adds the trailing "/" itself
+    elif fmt == stat.S_IFLNK:
+        try:
+            ti.type, ti.linkname = tarfile.SYMTYPE, readlink()
+        except OSError:
+            return None
+    elif fmt in (stat.S_IFCHR, stat.S_IFBLK):
+        ti.type = tarfile.CHRTYPE if fmt == stat.S_IFCHR else tarfile.BLKTYPE
+        ti.devmajor, ti.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    elif fmt == stat.S_IFIFO:
+        ti.type = tarfile.FIFOTYPE
+    else:
+        return None  # sockets cannot be archived
+    return ti

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
-from podpy.storage.fsutil import OPAQUE_XATTRS, is_overlay_xattr, is_whiteout, proc_fd_path
+from podpy.storage.fsutil import OPAQUE_XATTRS, is_overlay_xattr, is_whiteout, proc_fd_path, tar_header
 
 if TYPE_CHECKING:
     import tarfile
@@ -169,34 +169,9 @@ class Walker:
             yield from self._entry(fds[i], name, st, f"{arc}/{name}" if arc else name, fds[i + 1 :])
 
     def _info(self, arc: str, st: os.stat_result, fd: int, name: str) -> tarfile.TarInfo | None:
-        import tarfile
-
-        ti = tarfile.TarInfo(arc)
-        ti.mode, ti.uid, ti.gid = stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid
-        ti.mtime = int(st.st_mtime)
-        ti.uname = ti.gname = ""  # numeric ids only: no lookups in the host's passwd
-        fmt = stat.S_IFMT(st.st_mode)
-        if fmt == stat.S_IFREG:
-            key = (st.st_dev, st.st_ino)
-            if st.st_nlink > 1 and key in self._links:
-                ti.type, ti.linkname = tarfile.LNKTYPE, self._links[key]
-            else:
-                self._links[key] = arc
-                ti.size = st.st_size
-        elif fmt == stat.S_IFDIR:
-            ti.type = tarfile.DIRTYPE
-        elif fmt == stat.S_IFLNK:
-            try:
-                ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(name, dir_fd=fd)
-            except OSError:
-                return None
-        elif fmt in (stat.S_IFCHR, stat.S_IFBLK):
-            ti.type = tarfile.CHRTYPE if fmt == stat.S_IFCHR else tarfile.BLKTYPE
-            ti.devmajor, ti.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-        elif fmt == stat.S_IFIFO:
-            ti.type = tarfile.FIFOTYPE
-        else:
-            return None  # sockets cannot be archived
+        ti = tar_header(arc, st, self._links, lambda: os.readlink(name, dir_fd=fd))
+        if ti is None:
+            return None
         _add_xattrs(ti, proc_fd_path(fd, name))
         return ti
 
