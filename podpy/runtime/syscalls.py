@@ -154,3 +154,14 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
         data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
         data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
     _check(_libc().capset(ctypes.byref(hdr), data), "capset")
+
+
+_SYS_BPF = {"x86_64": 321, "aarch64": 280, "ppc64le": 361, "s390x": 351, "riscv64": 280}
+
+
+def bpf(cmd: int, attr: bytes) -> int:
+    """bpf(2) with `attr` as the raw union bpf_attr (zero-padded by the caller); returns the result
+    (an fd for BPF_PROG_LOAD). A writable copy is passed: some commands write back into it."""
+    buf = ctypes.create_string_buffer(attr, len(attr))
+    nr = _SYS_BPF[platform.machine()]
+    return _check(_libc().syscall(ctypes.c_long(nr), ctypes.c_int(cmd), buf, ctypes.c_uint(len(attr))), "bpf")

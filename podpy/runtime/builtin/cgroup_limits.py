@@ -6,11 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# runc's implicit device rules (in addition to linux.resources.devices): the nodes every container has.
-DEFAULT_ALLOWED_DEVICES = (
-    "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-    "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
-)  # fmt: skip
+from podpy.runtime.builtin import device_filter
 
 
 def _w(d: Path | None, name: str, value: object) -> None:
@@ -20,26 +16,11 @@ def _w(d: Path | None, name: str, value: object) -> None:
         f.write(str(value))
 
 
-def _dev(rule: dict[str, Any]) -> str:
-    kind = rule.get("type", "a")
-    major = rule.get("major", -1)
-    minor = rule.get("minor", -1)
-    access = rule.get("access", "rwm")
-    if kind == "a":
-        return f"a *:* {access}"
-    maj = "*" if major is None or major < 0 else major
-    mnr = "*" if minor is None or minor < 0 else minor
-    return f"{kind} {maj}:{mnr} {access}"
-
-
 def _devices_v1(d: Path | None, rules: list[dict[str, Any]]) -> None:
-    if d is None or not rules:
+    if d is None:
         return
-    for rule in rules:
-        _w(d, "devices.allow" if rule.get("allow") else "devices.deny", _dev(rule))
-    if not any(r.get("allow") and r.get("type", "a") == "a" for r in rules):
-        for line in DEFAULT_ALLOWED_DEVICES:
-            _w(d, "devices.allow", line)
+    for rule in device_filter.effective(rules):
+        _w(d, "devices.allow" if rule.allow else "devices.deny", rule.v1())
 
 
 def _memory_v1(d: Path | None, mem: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from podpy.errors import PodpyError
-from podpy.runtime.builtin import cgroup_limits
+from podpy.runtime.builtin import cgroup_limits, device_filter
 
 UNIFIED = ""  # key of the v2 hierarchy in /proc/self/cgroup ("0::/path")
 
@@ -144,6 +144,7 @@ def create(cgroups_path: str, resources: dict[str, Any]) -> CgroupSet:
     found = hierarchies()
     if unified_mode():
         found = {k: v for k, v in found.items() if k == UNIFIED}
+    rules = device_filter.effective(resources.get("devices") or [])  # invalid rules: before any mkdir
     cg = CgroupSet()
     try:
         for key, h in found.items():
@@ -156,10 +157,33 @@ def create(cgroups_path: str, resources: dict[str, Any]) -> CgroupSet:
             cgroup_limits.apply_v2(Path(cg.paths[UNIFIED]), resources)
         else:
             cgroup_limits.apply_v1(cg.dir, resources)
-    except OSError as e:
+        _device_program(cg, rules)
+    except (OSError, PodpyError) as e:
         remove(cg)
+        if isinstance(e, PodpyError):
+            raise
         raise PodpyError(f"cgroup setup: {e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
     return cg
+
+
+def _device_program(cg: CgroupSet, rules: list[device_filter.Rule]) -> None:
+    """cgroup v2 enforces device rules only through a BPF program on the container's directory.
+
+    Without the v1 devices controller it is the only wall, so failing to attach it refuses the start.
+    On a hybrid host the v1 controller already enforces the rules and the program is a second wall on
+    the empty v2 tree: attached when the kernel lets us, skipped (v1 still enforces) when it does not."""
+    v2 = cg.dir(UNIFIED)
+    default_allow, kept = device_filter.reduce(rules)
+    if v2 is None or not rules or (default_allow and not kept):
+        return
+    try:
+        device_filter.attach(v2, rules)
+    except OSError as e:
+        if cg.dir("devices") is not None:
+            return
+        raise PodpyError(f"cgroup v2 device rules need a BPF device program, which could not be attached "
+                         f"to {v2}: {e.strerror} (needs CAP_SYS_ADMIN and a kernel with "
+                         f"CONFIG_CGROUP_BPF)") from None
 
 
 def join(cg: CgroupSet, pid: int = 0) -> None:
