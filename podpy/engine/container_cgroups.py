@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from typing import TYPE_CHECKING
 
 from podpy.engine import container_record as cr
@@ -28,14 +29,16 @@ def locate(svc: ContainerService, rec: ContainerRecord) -> CgroupSet:
     """The container's cgroup directories (empty: it has none, e.g. rootless on cgroup v1).
 
     The built-in runtime records them; for an external one they follow from the live init's
-    /proc/<pid>/cgroup, or after its death from config.json's cgroupsPath (relative paths sit under
-    the caller's cgroup, which the supervisor shares with the runtime it started)."""
+    /proc/<pid>/cgroup, or after its death (also the built-in's, when its record is missing) from
+    config.json's cgroupsPath (relative paths sit under the caller's cgroup, which the supervisor
+    shares with the runtime it started)."""
     state = read_json(svc.run_dir(rec.id) / BUILTIN_STATE, default={})
     if state.get("cgroups"):
         return CgroupSet.from_json(state["cgroups"])
-    if _builtin(rec):
-        return CgroupSet()
-    if cr.alive(rec.state.pid, rec.state.pid_start):
+    running = cr.alive(rec.state.pid, rec.state.pid_start)
+    if _builtin(rec) and (running or os.geteuid() != 0):
+        return CgroupSet()  # none made (rootless on v1): not the cgroups it inherited
+    if running:
         return cgroups.of_pid(rec.state.pid)
     try:
         cfg = json.loads((svc.bundle(rec.id) / "config.json").read_bytes())
@@ -54,6 +57,29 @@ def oom_killed(svc: ContainerService, rec: ContainerRecord) -> bool:
         return oom_kills(locate(svc, rec)) > 0
     except OSError:
         return False
+
+
+def release(svc: ContainerService, rec: ContainerRecord, timeout: float = 0.5) -> None:
+    """A reconcile found the supervisor dead: remove the container's cgroups now rather than at rm
+    (nothing else would: a killed supervisor never runs its exit hook). Left alone while the init
+    still runs (rm and start kill it first); best effort, as rm retries with a longer wait."""
+    deadline = time.monotonic() + timeout
+    while cr.leftover_init(rec):  # the supervisor's death SIGKILLs it (PDEATHSIG): a moment
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.005)
+    cg = locate(svc, rec)
+    if not cg.paths:
+        return
+    try:
+        cgroups.freeze(cg, False, timeout)  # a frozen task cannot die
+    except (OSError, PodpyError):
+        pass  # no freezer, or the cgroups are already gone
+    try:
+        cgroups.kill_all(cg, timeout)  # processes of a container without its own pid namespace
+        cgroups.remove(cg, timeout)
+    except (OSError, PodpyError):
+        pass  # a task not yet reaped: rm removes them
 
 
 def _runtime(svc: ContainerService, rec: ContainerRecord):  # type: ignore[no-untyped-def]

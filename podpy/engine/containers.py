@@ -105,6 +105,9 @@ class ContainerService:
                 fresh = cr.load(self.cdir(rec.id))
                 if cr.reconcile(fresh):
                     cr.save(self.cdir(rec.id), fresh)
+                    from podpy.engine.container_cgroups import release
+
+                    release(self, fresh)
         except (PodpyError, OSError):
             pass  # read-only store, or removed meanwhile: the in-memory answer stands
 

@@ -138,21 +138,29 @@ def _enable_v2_controllers(path: Path, mountpoint: str) -> None:
                     pass  # not delegated, or processes in `d`: a limit on it fails later, clearly
 
 
-def create(cgroups_path: str, resources: dict[str, Any]) -> CgroupSet:
-    """Create the container's cgroup in every hierarchy and apply linux.resources."""
+def plan(cgroups_path: str) -> CgroupSet:
+    """The directories `create(cgroups_path)` makes, without making them: the runtime records them
+    first, so that a start killed half-way leaves cgroups that rm can still find."""
     own = own_cgroups()
     found = hierarchies()
     if unified_mode():
         found = {k: v for k, v in found.items() if k == UNIFIED}
+    return CgroupSet({key: str(_resolve(h, own[key], cgroups_path)) for key, h in found.items()})
+
+
+def create(cgroups_path: str, resources: dict[str, Any], planned: CgroupSet | None = None) -> CgroupSet:
+    """Create the container's cgroup in every hierarchy and apply linux.resources."""
+    target = planned or plan(cgroups_path)
+    mounts = {key: h.mountpoint for key, h in hierarchies().items()}
     rules = device_filter.effective(resources.get("devices") or [])  # invalid rules: before any mkdir
     cg = CgroupSet()
     try:
-        for key, h in found.items():
-            path = _resolve(h, own[key], cgroups_path)
-            _mkdirs(path, h.mountpoint, cpuset="cpuset" in key.split(","))
+        for key, p in target.paths.items():
+            path = Path(p)
+            _mkdirs(path, mounts[key], cpuset="cpuset" in key.split(","))
             cg.paths[key] = str(path)
             if key == UNIFIED and unified_mode():
-                _enable_v2_controllers(path, h.mountpoint)
+                _enable_v2_controllers(path, mounts[key])
         if cg.v2_only:
             cgroup_limits.apply_v2(Path(cg.paths[UNIFIED]), resources)
         else:

@@ -16,22 +16,29 @@ from podpy.state.atomic import atomic_write_json, read_json
 STATE_FILE = "state.json"
 
 
-def _container_cgroups(cid: str, cfg: dict[str, Any]) -> cgroups.CgroupSet | None:
+def _cgroups_path(cid: str, cfg: dict[str, Any]) -> str:
+    return (cfg.get("linux") or {}).get("cgroupsPath") or f"podpy-{cid}"
+
+
+def _container_cgroups(cid: str, cfg: dict[str, Any], state_dir: Path) -> cgroups.CgroupSet | None:
     """Root: always (limits, stats, kill-all). Rootless: only when limits are asked for, which needs a
     delegated v2 subtree; v1 hierarchies are never writable by an ordinary user."""
-    linux = cfg.get("linux") or {}
-    res = linux.get("resources") or {}
-    path = linux.get("cgroupsPath") or f"podpy-{cid}"
-    if os.geteuid() == 0:
-        return cgroups.create(path, res)
-    if not cgroups.has_limits(res):
-        return None
-    if not cgroups.unified_mode():
-        raise PodpyError("resource limits for rootless containers require cgroup v2 delegation; "
-                         "this host uses cgroup v1, which an ordinary user cannot control")  # fmt: skip
+    res = (cfg.get("linux") or {}).get("resources") or {}
+    path = _cgroups_path(cid, cfg)
+    if os.geteuid() != 0:
+        if not cgroups.has_limits(res):
+            return None
+        if not cgroups.unified_mode():
+            raise PodpyError("resource limits for rootless containers require cgroup v2 delegation; "
+                             "this host uses cgroup v1, which an ordinary user cannot control")  # fmt: skip
+    planned = cgroups.plan(path)
+    # recorded before any mkdir: a supervisor killed from here on leaves cgroups that delete() finds
+    atomic_write_json(Path(state_dir) / STATE_FILE, {"id": cid, "cgroups": planned.to_json()}, durable=False)
     try:
-        return cgroups.create(path, res)
+        return cgroups.create(path, res, planned)
     except PodpyError as e:
+        if os.geteuid() == 0:
+            raise
         raise PodpyError(f"{e} (rootless resource limits require cgroup v2 delegation)") from None
 
 
@@ -52,6 +59,18 @@ def _with_container_defaults(process: dict[str, Any], state_dir: Path) -> dict[s
     return merged
 
 
+def _leftover(cid: str, state: dict[str, Any]) -> cgroups.CgroupSet:
+    """No record of cgroups (a state file from before they were recorded early, or none at all): the
+    ones config.json names, as far as this caller sees them (root only: rootless has none unrecorded)."""
+    if os.geteuid() != 0:
+        return cgroups.CgroupSet()
+    try:
+        cfg = load_config(Path(state["bundle"])) if state.get("bundle") else {}
+    except (OSError, PodpyError, ValueError):
+        cfg = {}
+    return cgroups.locate(_cgroups_path(cid, cfg))
+
+
 class BuiltinRuntime:
     name = "builtin"
 
@@ -63,7 +82,7 @@ class BuiltinRuntime:
         bundle = Path(bundle).absolute()
         cfg = load_config(bundle)
         ensure_subreaper()
-        cg = _container_cgroups(cid, cfg)
+        cg = _container_cgroups(cid, cfg, state_dir)
         try:
             started = launch.start(cfg, bundle, stdio, cg)
         except BaseException:
@@ -119,7 +138,7 @@ class BuiltinRuntime:
         """Kill whatever is left of the container and remove its cgroups and state."""
         path = Path(state_dir) / STATE_FILE
         state = read_json(path, default={})
-        cg = cgroups.CgroupSet.from_json(state.get("cgroups"))
+        cg = cgroups.CgroupSet.from_json(state.get("cgroups")) if state.get("cgroups") else _leftover(cid, state)
         if cg.paths:
             try:
                 cgroups.freeze(cg, False)  # a frozen task cannot die
