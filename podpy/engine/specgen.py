@@ -290,10 +290,22 @@ def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | 
     linux["resources"] = resources
     if not host.rootless:
         linux["cgroupsPath"] = cgroups_path(cid, host.cgroup_v2, cgroup_parent)
-    if not spec.privileged:
+    if unconfined(spec):
+        # Podman's --privileged: the host's devices, no masked or read-only paths, every capability
+        # (capabilities()) and no seccomp filter: linux.seccomp stays absent when unconfined(spec).
+        from podpy.engine.host_devices import host_devices
+
+        linux["devices"] = host_devices()
+    else:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
     return linux
+
+
+def unconfined(spec: ContainerSpec) -> bool:
+    """--privileged turns every confinement off: no masks, all devices, and no seccomp filter (the
+    default profile is for confined containers only)."""
+    return spec.privileged
 
 
 def _ping_range(spec: ContainerSpec, host: HostFacts) -> str:

@@ -238,3 +238,21 @@ def test_exec_process() -> None:
     assert proc["user"]["uid"] == 33 and proc["capabilities"]["effective"] == [] and proc["cwd"] == "/tmp"
     proc = exec_process(cfg, ["id"], privileged=True, bounding=frozenset({"CAP_SYS_ADMIN", "CAP_KILL"}))
     assert proc["capabilities"]["effective"] == ["CAP_KILL", "CAP_SYS_ADMIN"]
+
+
+def test_privileged_passes_the_host_devices(tmp_path: Path) -> None:
+    from podpy.engine.host_devices import host_devices
+
+    devices = gen(privileged=True)["linux"]["devices"]
+    assert devices == host_devices()
+    paths = {d["path"] for d in devices}
+    assert not paths & {"/dev/console", "/dev/ptmx", "/dev/null", "/dev/tty"}  # the container's own
+    assert not any(p.startswith(("/dev/pts/", "/dev/shm/")) for p in paths)
+    if Path("/dev/kmsg").exists():
+        kmsg = next(d for d in devices if d["path"] == "/dev/kmsg")
+        assert (kmsg["type"], kmsg["major"], kmsg["minor"]) == ("c", 1, 11)
+    assert "devices" not in gen()["linux"]
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link").symlink_to("/dev/null")
+    (tmp_path / "plain").write_text("")
+    assert host_devices(str(tmp_path)) == []  # symlinks and files are not devices
