@@ -202,15 +202,20 @@ def join(cg: CgroupSet, pid: int = 0) -> None:
 
 def join_like(init_pid: int, pid: int = 0) -> None:
     """Move `pid` into the cgroups `init_pid` is in (exec): its /proc/<pid>/cgroup, mapped to our
-    mount points."""
+    mount points. Rootless, only the v2 tree can be ours (a delegated subtree): failing to join it
+    raises, since the exec would otherwise run outside the container's limits."""
     found = hierarchies()
+    rootless = os.geteuid() != 0
     for key, path in own_cgroups(init_pid).items():
         h = found.get(key)
-        if h is not None:
-            try:
-                _resolve(h, "/", path).joinpath("cgroup.procs").write_text(str(pid))
-            except OSError:
-                pass  # a hierarchy we may not write (rootless) or a vanished cgroup
+        if h is None or (rootless and key != UNIFIED):
+            continue
+        try:
+            _resolve(h, "/", path).joinpath("cgroup.procs").write_text(str(pid))
+        except OSError:
+            if rootless:
+                raise
+            # root: a cgroup that vanished with the container; the exec then fails on its own
 
 
 def of_pid(pid: int) -> CgroupSet:

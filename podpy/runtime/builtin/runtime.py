@@ -102,7 +102,9 @@ class BuiltinRuntime:
         never gets more privilege than the container just because a field was omitted."""
         ensure_subreaper()
         proc = _with_container_defaults(process, state_dir)
-        return launch.exec_in(init_pid, proc, stdio, join_cgroups=os.geteuid() == 0)
+        # rootless containers have cgroups only when they asked for limits (a delegated v2 tree)
+        join = os.geteuid() == 0 or bool(self._cgroups(state_dir).paths)
+        return launch.exec_in(init_pid, proc, stdio, join_cgroups=join)
 
     def kill(self, cid: str, pid: int, sig: int, state_dir: Path) -> None:
         try:
