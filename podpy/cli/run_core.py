@@ -20,7 +20,7 @@ def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) ->
         interactive=kw["interactive"], auto_remove=kw["rm"], pull=kw["pull"], detach_keys=kw["detach_keys"],
         stop_signal=kw["stop_signal"], stop_timeout=kw["stop_timeout"], network=kw["network"] or "",
         init=kw["init"], rootfs=kw["rootfs"], privileged=kw["privileged"], cap_add=kw["cap_add"] or [],
-        cap_drop=kw["cap_drop"] or [], security_opt=kw["security_opt"] or [], userns=kw["userns"] or "",
+        cap_drop=kw["cap_drop"] or [], devices=kw["device"] or [], security_opt=kw["security_opt"] or [], userns=kw["userns"] or "",
         volumes=kw["volume"] or [], mounts=kw["mount"] or [], tmpfs=kw["tmpfs"] or [],
         volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"],
         resources={f.field: kw.get(f.field) for f in RESOURCE_FLAGS},

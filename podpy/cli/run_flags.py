@@ -86,6 +86,7 @@ FLAGS = (
     Flag("privileged", ("--privileged",), BOOL, "Give extended privileges to the container", False),
     Flag("cap_add", ("--cap-add",), LIST, "Add Linux capabilities"),
     Flag("cap_drop", ("--cap-drop",), LIST, "Drop Linux capabilities"),
+    Flag("device", ("--device",), LIST, "Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m"),
     Flag("security_opt", ("--security-opt",), LIST, "Security options (no-new-privileges)"),
     Flag("userns", ("--userns",), STR, "User namespace mode (keep-id)"),
     Flag("volume", ("--volume", "-v"), LIST, "Bind mount a volume: [SRC:]DEST[:OPTIONS]"),

@@ -43,6 +43,7 @@ class CreateOptions:
     privileged: bool = False
     cap_add: list[str] = field(default_factory=list)
     cap_drop: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)  # --device
     security_opt: list[str] = field(default_factory=list)
     userns: str = ""
     volumes: list[str] = field(default_factory=list)  # -v
@@ -168,6 +169,7 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         privileged=opts.privileged,
         cap_add=tuple(opts.cap_add),
         cap_drop=tuple(opts.cap_drop),
+        devices=_devices(opts.devices),
         no_new_privileges=no_new_privileges(opts.security_opt),
         network=network,
         labels=labels,
@@ -176,6 +178,14 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         read_only=opts.read_only,
         resources=_oci_resources(opts.resources),
     )
+
+
+def _devices(args: list[str]) -> tuple[dict[str, Any], ...]:
+    if not args:
+        return ()
+    from podpy.engine.host_devices import parse_device
+
+    return tuple(d for arg in args for d in parse_device(arg))
 
 
 def _oci_resources(flags: dict[str, Any]) -> dict[str, Any]:

@@ -85,6 +85,8 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
         "AutoRemove": rec.auto_remove,
         "CapAdd": list(spec.get("cap_add") or []) or None,
         "CapDrop": list(spec.get("cap_drop") or []) or None,
+        "Devices": [{"PathOnHost": d["hostPath"], "PathInContainer": d["path"], "CgroupPermissions": d["access"]}
+                    for d in spec.get("devices") or []],  # fmt: skip
         "Dns": [],
         "Privileged": bool(spec.get("privileged")),
         "ReadonlyRootfs": bool(spec.get("read_only")),

@@ -61,6 +61,7 @@ class ContainerSpec:
     privileged: bool = False
     cap_add: tuple[str, ...] = ()
     cap_drop: tuple[str, ...] = ()
+    devices: tuple[dict[str, Any], ...] = ()  # --device: linux.devices entries + "access", "hostPath"
     no_new_privileges: bool = False
     read_only: bool = False
     read_only_tmpfs: bool = True  # with read_only: tmpfs on /tmp, /var/tmp, /run (podman's default)

@@ -255,6 +255,11 @@ def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list
             mounts.append(Mount(dest, "tmpfs", "tmpfs", ("rw", "rprivate", "nosuid", "nodev")))
     if spec.init and init_path:
         mounts.append(Mount(INIT_PATH_IN_CONTAINER, "bind", init_path, ("bind", "ro", "nosuid", "nodev")))
+    # rootless: no mknod in a user namespace, so --device binds the host's node (as Podman does); the
+    # user's own access to it is the limit (permissions are not narrowed: "ro" does not apply to devices)
+    if host.rootless:
+        for d in spec.devices:
+            mounts.append(Mount(d["path"], "bind", d["hostPath"], ("bind", "nosuid", "rprivate")))
     user = sorted(spec.mounts, key=lambda m: len(Path(m.destination).parts))  # parents before children
     taken = {m.destination for m in user}
     return [m.to_oci() for m in mounts if m.destination not in taken] + [m.to_oci() for m in user]
@@ -285,8 +290,10 @@ def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | 
     linux["sysctl"] = sysctl
     resources = dict(spec.resources)
     if not host.rootless and "devices" not in resources:
-        allow_all = spec.privileged
-        resources["devices"] = [{"allow": allow_all, "access": "rwm"}]
+        resources["devices"] = [{"allow": unconfined(spec), "access": "rwm"}] + [
+            {"allow": True, "type": d["type"], "major": d["major"], "minor": d["minor"], "access": d["access"]}
+            for d in spec.devices
+        ]
     linux["resources"] = resources
     if not host.rootless:
         linux["cgroupsPath"] = cgroups_path(cid, host.cgroup_v2, cgroup_parent)
@@ -299,6 +306,9 @@ def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | 
     else:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
+    if spec.devices and not host.rootless:  # --device: the node (its cgroup rule is in resources)
+        keys = ("path", "type", "major", "minor", "fileMode", "uid", "gid")
+        linux["devices"] = linux.get("devices", []) + [{k: d[k] for k in keys} for d in spec.devices]
     return linux
 
 

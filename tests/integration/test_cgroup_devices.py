@@ -127,3 +127,29 @@ def test_a_container_gets_the_program_and_privileged_does_not(ctr, tmp_path: Pat
     ctr.seen_ids.append(priv)
     assert _probe(_container_v2_dir(ctr, priv), [str(tmp_path / "kmsg")])[kmsg] == 0
     ctr("rm", "-f", cid, priv)
+
+
+def test_device_flag_adds_the_node_and_its_rule(ctr, tmp_path: Path) -> None:  # noqa: F811
+    """--device HOST[:CONTAINER][:PERMS]: the node inside, the v1 rule and the v2 program allow it,
+    with no more access than asked for (fuse and loop-control open without capabilities)."""
+    if not (os.path.exists("/dev/fuse") and os.path.exists("/dev/loop-control")):
+        pytest.skip("needs /dev/fuse and /dev/loop-control")
+    out = ctr("run", "--rm", "--device", "/dev/loop-control", "--device", "/dev/fuse:/dev/f:r", "busybox", "sh",
+              "-c", "ls -l /dev/loop-control /dev/f | cut -c1; dd if=/dev/loop-control count=0 && echo lc-read; "
+              "dd if=/dev/f count=0 && echo f-read; echo -n > /dev/f || echo f-write-denied").stdout  # fmt: skip
+    assert out.split() == ["c", "c", "lc-read", "f-read", "f-write-denied"], out
+    cid = ctr("run", "-d", "--device", "/dev/fuse:/dev/f:r", "busybox", "sleep", "60").stdout.strip()
+    ctr.seen_ids.append(cid)
+    doc = json.loads(ctr("inspect", cid).stdout)[0]
+    assert doc["HostConfig"]["Devices"] == [{"PathOnHost": "/dev/fuse", "PathInContainer": "/dev/f",
+                                             "CgroupPermissions": "r"}]  # fmt: skip
+    if cgroups.hierarchies().get(UNIFIED) is not None:
+        fuse = os.stat("/dev/fuse").st_rdev
+        os.mknod(tmp_path / "fuse", 0o20600, fuse)
+        got = _probe(_container_v2_dir(ctr, cid), [str(tmp_path / "fuse")])
+        assert got == {f"{tmp_path}/fuse:r": 0, f"{tmp_path}/fuse:w": errno.EPERM}
+    ctr("rm", "-f", cid)
+    for bad, msg in (("/dev/nosuch", "no such file or directory"), ("/etc/hostname", "not a device"),
+                     ("dev/null", "invalid device specification")):  # fmt: skip
+        res = ctr("run", "--rm", "--device", bad, "busybox", "true", check=False)
+        assert res.returncode == 125 and msg in res.stderr and res.stderr.startswith("Error: "), res.stderr

@@ -256,3 +256,23 @@ def test_privileged_passes_the_host_devices(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to("/dev/null")
     (tmp_path / "plain").write_text("")
     assert host_devices(str(tmp_path)) == []  # symlinks and files are not devices
+
+
+def test_device_flag_node_rule_and_rootless_bind() -> None:
+    from podpy.engine.host_devices import parse_device
+
+    devs = tuple(parse_device("/dev/null:/dev/xnull:r"))
+    assert devs == ({"path": "/dev/xnull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666, "uid": 0,
+                     "gid": 0, "hostPath": "/dev/null", "access": "r"},)  # fmt: skip
+    linux = gen(devices=devs)["linux"]
+    assert linux["devices"] == [{"path": "/dev/xnull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666,
+                                 "uid": 0, "gid": 0}]  # fmt: skip
+    assert linux["resources"]["devices"] == [{"allow": False, "access": "rwm"},
+                                             {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "r"}]  # fmt: skip
+    rootless = gen(host=ROOTLESS_HOST, devices=devs)
+    assert "devices" not in rootless["linux"]
+    assert {"destination": "/dev/xnull", "type": "bind", "source": "/dev/null",
+            "options": ["bind", "nosuid", "rprivate"]} in rootless["mounts"]  # fmt: skip
+    for bad in ("dev/null", "/dev/null:x:r", "/a:/b:/c"):
+        with pytest.raises(InvalidArgument, match="invalid device specification"):
+            parse_device(bad)
