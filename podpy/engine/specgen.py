@@ -297,19 +297,32 @@ def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | 
     linux["resources"] = resources
     if not host.rootless:
         linux["cgroupsPath"] = cgroups_path(cid, host.cgroup_v2, cgroup_parent)
-    if unconfined(spec):
-        # Podman's --privileged: the host's devices, no masked or read-only paths, every capability
-        # (capabilities()) and no seccomp filter: linux.seccomp stays absent when unconfined(spec).
-        from podpy.engine.host_devices import host_devices
-
-        linux["devices"] = host_devices()
-    else:
+    # Podman's --privileged: the host's devices, no masked or read-only paths, every capability
+    # (capabilities()) and no seccomp filter: linux.seccomp stays absent when unconfined(spec).
+    if not unconfined(spec):
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
-    if spec.devices and not host.rootless:  # --device: the node (its cgroup rule is in resources)
-        keys = ("path", "type", "major", "minor", "fileMode", "uid", "gid")
-        linux["devices"] = linux.get("devices", []) + [{k: d[k] for k in keys} for d in spec.devices]
+    nodes = _device_nodes(spec, host)
+    if nodes:
+        linux["devices"] = nodes
     return linux
+
+
+def _device_nodes(spec: ContainerSpec, host: HostFacts) -> list[dict[str, Any]]:
+    """linux.devices: the host's with --privileged, and --device's (rootless binds those as mounts).
+    None when a user mount provides /dev (-v /dev:/dev): the nodes are there, and making them again
+    would unlink the host's own (runc skips them too)."""
+    if any(m.destination.rstrip("/") == "/dev" for m in spec.mounts):
+        return []
+    nodes: list[dict[str, Any]] = []
+    if unconfined(spec):
+        from podpy.engine.host_devices import host_devices
+
+        nodes = host_devices()
+    if not host.rootless:  # the cgroup rule of each is in linux.resources.devices
+        keys = ("path", "type", "major", "minor", "fileMode", "uid", "gid")
+        nodes += [{k: d[k] for k in keys} for d in spec.devices]
+    return nodes
 
 
 def unconfined(spec: ContainerSpec) -> bool:

@@ -39,3 +39,12 @@ def test_privileged_can_use_a_host_device(ctr) -> None:  # noqa: F811
     denied = ctr("run", "--rm", "busybox", "sh", "-c",
                  "mknod /tmp/lc c 10 237 && dd if=/tmp/lc of=/dev/null count=0", check=False)  # fmt: skip
     assert denied.returncode != 0 and "not permitted" in denied.stderr, denied.stderr
+
+
+def test_privileged_with_the_host_dev_bound_leaves_its_nodes_alone(ctr) -> None:  # noqa: F811
+    node = "/dev/loop-control" if os.path.exists("/dev/loop-control") else "/dev/kmsg"
+    before = os.stat(node)
+    out = ctr("run", "--rm", "--privileged", "-v", "/dev:/dev", "busybox", "ls", node).stdout
+    after = os.stat(node)
+    assert out.strip() == node
+    assert (after.st_ino, after.st_ctime_ns, after.st_rdev) == (before.st_ino, before.st_ctime_ns, before.st_rdev)

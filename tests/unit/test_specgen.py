@@ -276,3 +276,10 @@ def test_device_flag_node_rule_and_rootless_bind() -> None:
     for bad in ("dev/null", "/dev/null:x:r", "/a:/b:/c"):
         with pytest.raises(InvalidArgument, match="invalid device specification"):
             parse_device(bad)
+
+
+def test_no_device_nodes_over_a_bind_mounted_dev() -> None:
+    """-v /dev:/dev --privileged: the host's /dev is the container's; recreating nodes would unlink them."""
+    cfg = gen(privileged=True, mounts=(Mount("/dev", "bind", "/dev", ("rbind",)),))
+    assert "devices" not in cfg["linux"]
+    assert cfg["linux"]["resources"]["devices"] == [{"allow": True, "access": "rwm"}]
