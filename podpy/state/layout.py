@@ -17,6 +17,7 @@ store: `ensure_private` fixes it once (its mode is the marker; one stat per comm
   layers/.tmp-*                  extraction in progress (removed by the next GC)
   containers/<id>/container.json container record
   containers/<id>/userdata/      bundle: config.json, hosts, hostname, resolv.conf; ctr.log (k8s-file)
+                                 and its rotated ctr.log.1, .2, ... (--log-opt max-size/max-file)
   containers/<id>/rw/            overlay upper+work (or vfs copy)
   volumes/<name>/volume.json, volumes/<name>/_data
   networks/<name>.json

@@ -192,9 +192,22 @@ class LogReader:
             raw += self.file.read()  # what was appended just before the rotation
             self.file.close()
             self.file = None
+            for newer in self._rotated_since():  # more than one rotation since the last read
+                raw += _read_whole(newer)
             if self._open():
                 raw += self.file.read()
         return self._parse(raw)
+
+    def _rotated_since(self) -> list[Path]:
+        """Rotated files newer than the one just drained (all of them if it was dropped already)."""
+        paths = rotated_paths(self.path)
+        for i, path in enumerate(paths):
+            try:
+                if os.stat(path).st_ino == self.ino:
+                    return paths[i + 1 :]
+            except FileNotFoundError:
+                continue
+        return paths
 
     def _open(self) -> bool:
         try:

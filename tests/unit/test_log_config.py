@@ -34,6 +34,20 @@ def test_writer_rotates_whole_records_and_reader_follows(tmp_path: Path) -> None
     assert fresh == got[len(got) - len(fresh):] and len(fresh) < 40
 
 
+def test_reader_catches_up_after_several_rotations(tmp_path: Path) -> None:
+    path = tmp_path / "ctr.log"
+    w = LogWriter(path, max_size=100, max_file=5)
+    r = LogReader(path)
+    w.write(b"stdout", b"first\n")
+    got = [e.data for e in r.read()]
+    for i in range(8):  # three rotations before the next read
+        w.write(b"stdout", b"line %d\n" % i)
+    got += [e.data for e in r.read()]
+    w.close()
+    assert len(rotated_paths(path)) >= 3
+    assert got == [b"first\n", *(b"line %d\n" % i for i in range(8))]
+
+
 def test_writer_partial_records_span_a_rotation(tmp_path: Path) -> None:
     path = tmp_path / "ctr.log"
     w = LogWriter(path, max_size=80, max_file=2)
