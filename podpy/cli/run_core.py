@@ -55,7 +55,7 @@ def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> 
     if kw.get("log_driver"):
         from podpy.engine.log_options import check_for_run
 
-        check_for_run(kw["log_driver"], kw["detach"])
+        check_for_run(kw["log_driver"], kw["detach"], kw["tty"], (1, 2, 0) if kw["interactive"] else (1, 2))
     rec = create(image, command, kw)
     if kw["detach"]:
         _rec, launch = eng.containers.start(rec.id, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -61,10 +62,15 @@ def _path(value: str | None) -> str:
     return value
 
 
-def check_for_run(driver: str | None, detach: bool) -> None:
-    """passthrough hands the container the CLI's own stdio: there must be a CLI that stays."""
-    if driver == PASSTHROUGH and detach:
+def check_for_run(driver: str | None, detach: bool, tty: bool, handed: tuple[int, ...]) -> None:
+    """passthrough hands the container the CLI's own stdio (`handed`): there must be a CLI that
+    stays, and never a terminal (a process holding one can push input into it with TIOCSTI)."""
+    if driver != PASSTHROUGH:
+        return
+    if detach:
         raise InvalidArgument("the passthrough log driver cannot be used with --detach: it needs the caller's stdio")
+    if tty or any(os.isatty(fd) for fd in handed):
+        raise InvalidArgument("the passthrough log driver cannot be used on a terminal (--tty, or stdio is a tty)")
 
 
 def human_size(n: float) -> str:

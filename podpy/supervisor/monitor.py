@@ -179,8 +179,9 @@ class Supervisor:
     def _stdio(self, stdio_cls: Any) -> Any:
         """Pipes for stdout/stderr (and stdin with -i); with a terminal the runtime makes a pty."""
         p = self.pipes
-        if self.cfg.log.driver == PASSTHROUGH and self.direct is not None:  # the CLI's own stdio
+        if self._passthrough():  # the CLI's own stdio
             d = self.direct
+            assert d is not None
             return stdio_cls(stdin=d.stdin if self.cfg.open_stdin and d.stdin is not None else self._devnull(),
                              stdout=d.stdout, stderr=d.stderr)  # fmt: skip
         if self.cfg.tty:
@@ -195,6 +196,15 @@ class Supervisor:
         p.child += [out_w, err_w]
         p.outputs[out_r], p.outputs[err_r] = b"stdout", b"stderr"
         return stdio_cls(stdin=stdin, stdout=out_w, stderr=err_w)
+
+    def _passthrough(self) -> bool:
+        """Hand over the caller's stdio: never a terminal (TIOCSTI), never when there is no caller
+        (a detached start): then the output is relayed and dropped like any other."""
+        d = self.direct
+        if self.cfg.log.driver != PASSTHROUGH or d is None or self.cfg.tty:
+            return False
+        handed = (d.stdout, d.stderr, d.stdin if self.cfg.open_stdin else None)
+        return not any(os.isatty(fd) for fd in handed if fd is not None)
 
     def _devnull(self) -> int:
         fd = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, Podpy
-from tests.integration.containers_fixtures import ctr, wait_until  # noqa: F401
+from tests.integration.containers_fixtures import PtyProc, ctr, wait_until  # noqa: F401
 
 
 def _inspect(p: Podpy, ref: str) -> dict:  # type: ignore[type-arg]
@@ -127,6 +127,14 @@ def test_passthrough_hands_over_the_callers_stdio(ctr: Podpy, tmp_path: Path) ->
     assert err.read_text() == "to-err\n"
     res = ctr("logs", "pt", check=False)
     assert res.returncode == 125 and "'passthrough' log driver" in res.stderr
+    res = ctr("run", "-t", "--log-driver", "passthrough", "busybox", "true", check=False)
+    assert res.returncode == 125 and "terminal" in res.stderr
+    pty = PtyProc(ctr.argv("run", "--rm", "--log-driver", "passthrough", "busybox", "true"), REPO)
+    try:
+        pty.expect("terminal")  # never hand a terminal over: TIOCSTI could type into it
+        assert pty.wait() == 125
+    finally:
+        pty.close()
 
 
 def test_containers_conf_defaults(ctr: Podpy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
