@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +149,6 @@ def no_new_privileges(opts: list[str]) -> bool:
 
 def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
     """Docker's merge rules: flags override the image config, env and labels merge."""
-    from dataclasses import asdict
-
     from podpy.config import containers_conf
     from podpy.engine.log_options import parse_log_config
     from podpy.engine.ulimits import default_rlimits
