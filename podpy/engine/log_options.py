@@ -19,6 +19,8 @@ _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15}
 
 
 def parse_log_size(value: str) -> int:
+    if value.strip() == "-1":
+        return -1  # unlimited, as Docker accepts
     m = _SIZE.fullmatch(value.strip())
     if not m:
         raise InvalidArgument(f"invalid log option max-size={value!r}: expected a size such as 10k or 1m")
@@ -39,8 +41,11 @@ def parse_log_config(driver: str | None, opts: list[str], conf: ContainersConf) 
     size = parse_log_size(given["max-size"]) if "max-size" in given else conf.log_size_max
     if size is None or size <= 0:
         size = -1
-    return LogConfig(driver=name, path=_path(given.get("path")), max_size=size,
-                     max_file=_max_file(given.get("max-file")), options=given)  # fmt: skip
+    max_file = _max_file(given.get("max-file"))
+    if max_file > 1 and size < 0:  # Docker's rule: nothing would ever rotate
+        raise InvalidArgument("invalid log option max-file: it cannot be greater than 1 when max-size is not set")
+    return LogConfig(driver=name, path=_path(given.get("path")), max_size=size, max_file=max_file,
+                     options=given)  # fmt: skip
 
 
 def _max_file(value: str | None) -> int:

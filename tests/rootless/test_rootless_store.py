@@ -33,3 +33,16 @@ def test_store_private_and_containers_still_work(rl: Rootless) -> None:
         assert out.returncode != 0 and "hunter2" not in out.stdout, argv
     assert rl("exec", cid, "echo", "inside").stdout == "inside\n"
     rl("rm", "-f", cid)
+
+
+def test_vfs_store_private_and_usable(rl: Rootless) -> None:
+    """vfs: the rootfs is a plain directory of the store; a subordinate uid still runs from it."""
+    tar, root = rl.user.home / "img.tar", rl.user.home / "vfs-store"
+    rl("save", "-o", str(tar), "busybox")
+    vfs = ("--root", str(root), "--runroot", str(rl.user.runtime_dir / "vfs-run"), "--storage-driver", "vfs")
+    rl(*vfs, "load", "-i", str(tar))
+    user = ["-u", "1000"] if rl.user.kind == "subuid" else []
+    assert rl(*vfs, "run", "--rm", *user, "busybox", "sh", "-c", "ls /bin >/dev/null && echo ok").stdout == "ok\n"
+    assert stat.S_IMODE(os.stat(root).st_mode) == 0o700
+    assert _as_nobody("ls", str(root)).returncode != 0
+    rl(*vfs, "rmi", "-af", check=False)

@@ -78,7 +78,9 @@ def test_log_config_parsing_and_defaults() -> None:
     lc = parse_log_config(None, [], ContainersConf(log_driver="none", log_size_max=5000))
     assert (lc.driver, lc.max_size) == ("none", 5000)
     assert parse_log_config(None, [], ContainersConf(log_size_max=-1)).max_size == -1
-    for driver, opts in (("journald", []), (None, ["max-file=x"]), (None, ["nokey"]), (None, ["path=rel"])):
+    assert parse_log_config(None, ["max-size=-1"], ContainersConf(log_size_max=5)).max_size == -1
+    for driver, opts in (("journald", []), (None, ["max-file=x"]), (None, ["nokey"]), (None, ["path=rel"]),
+                         (None, ["max-file=3"])):  # fmt: skip
         with pytest.raises(InvalidArgument):
             parse_log_config(driver, opts, ContainersConf())
     assert (human_size(10_000), human_size(-1), human_size(10 * 1024 * 1024)) == ("10kB", "-1B", "10.49MB")
