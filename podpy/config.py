@@ -10,7 +10,8 @@ from typing import Any
 
 from podpy.paths import config_dir, default_root, default_runroot, is_rootless, runtime_dir
 
-__all__ = ["ContainersConf", "Options", "config_dir", "containers_conf", "default_root", "default_runroot", "is_rootless", "runtime_dir"]
+__all__ = ["ContainersConf", "Options", "config_dir", "containers_conf", "default_root", "default_runroot",
+           "is_rootless", "runtime_dir"]  # fmt: skip
 
 LOG_LEVELS = ("debug", "info", "warn", "warning", "error", "fatal", "panic")
 STORAGE_DRIVERS = ("overlay", "vfs")

@@ -179,9 +179,7 @@ class Supervisor:
     def _stdio(self, stdio_cls: Any) -> Any:
         """Pipes for stdout/stderr (and stdin with -i); with a terminal the runtime makes a pty."""
         p = self.pipes
-        if self._passthrough():  # the CLI's own stdio
-            d = self.direct
-            assert d is not None
+        if (d := self._passthrough()) is not None:  # the CLI's own stdio
             return stdio_cls(stdin=d.stdin if self.cfg.open_stdin and d.stdin is not None else self._devnull(),
                              stdout=d.stdout, stderr=d.stderr)  # fmt: skip
         if self.cfg.tty:
@@ -197,14 +195,14 @@ class Supervisor:
         p.outputs[out_r], p.outputs[err_r] = b"stdout", b"stderr"
         return stdio_cls(stdin=stdin, stdout=out_w, stderr=err_w)
 
-    def _passthrough(self) -> bool:
-        """Hand over the caller's stdio: never a terminal (TIOCSTI), never when there is no caller
-        (a detached start): then the output is relayed and dropped like any other."""
+    def _passthrough(self) -> Direct | None:
+        """The caller's stdio to hand over: never a terminal (TIOCSTI), none without a caller (a
+        detached start: the output is then relayed and dropped like any other)."""
         d = self.direct
         if self.cfg.log.driver != PASSTHROUGH or d is None or self.cfg.tty:
-            return False
+            return None
         handed = (d.stdout, d.stderr, d.stdin if self.cfg.open_stdin else None)
-        return not any(os.isatty(fd) for fd in handed if fd is not None)
+        return None if any(os.isatty(fd) for fd in handed if fd is not None) else d
 
     def _devnull(self) -> int:
         fd = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
