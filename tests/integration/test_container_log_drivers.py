@@ -127,6 +127,7 @@ def test_passthrough_hands_over_the_callers_stdio(ctr: Podpy, tmp_path: Path) ->
     assert err.read_text() == "to-err\n"
     res = ctr("logs", "pt", check=False)
     assert res.returncode == 125 and "'passthrough' log driver" in res.stderr
+    assert ctr("run", "--rm", "-i", "--log-driver", "passthrough", "busybox", "cat", input="in\n").stdout == "in\n"
     res = ctr("run", "-t", "--log-driver", "passthrough", "busybox", "true", check=False)
     assert res.returncode == 125 and "terminal" in res.stderr
     pty = PtyProc(ctr.argv("run", "--rm", "--log-driver", "passthrough", "busybox", "true"), REPO)
