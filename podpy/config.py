@@ -1,13 +1,17 @@
-"""Where podpy keeps things: root vs rootless paths (XDG), and the global options."""
+"""Where podpy keeps things: root vs rootless paths (XDG), the global options, and the defaults it
+takes from Podman's containers.conf."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from podpy.paths import config_dir, default_root, default_runroot, is_rootless, runtime_dir
 
-__all__ = ["Options", "config_dir", "default_root", "default_runroot", "is_rootless", "runtime_dir"]
+__all__ = ["ContainersConf", "Options", "config_dir", "containers_conf", "default_root", "default_runroot",
+           "is_rootless", "runtime_dir"]  # fmt: skip
 
 LOG_LEVELS = ("debug", "info", "warn", "warning", "error", "fatal", "panic")
 STORAGE_DRIVERS = ("overlay", "vfs")
@@ -36,3 +40,60 @@ class Options:
             if key in kw:
                 kw[key] = Path(kw[key]).absolute()  # type: ignore[arg-type]
         return cls(**kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ContainersConf:
+    """The `[containers]` keys podpy honours (containers.conf(5)); None/() when not configured."""
+
+    log_driver: str | None = None
+    log_size_max: int | None = None  # bytes; -1 unlimited
+    default_ulimits: tuple[str, ...] | None = None  # "nofile=1024:2048"
+
+
+def containers_conf_files() -> list[Path]:
+    """Podman's order: $CONTAINERS_CONF alone when set; else the system files, their .d drop-ins and
+    (rootless) the user's; $CONTAINERS_CONF_OVERRIDE last. Later files override earlier keys."""
+    if env := os.environ.get("CONTAINERS_CONF"):
+        files = [Path(env)]
+    else:
+        dirs = [Path("/usr/share/containers"), Path("/etc/containers")]
+        if is_rootless():
+            xdg = os.environ.get("XDG_CONFIG_HOME")
+            dirs.append((Path(xdg) if xdg else Path.home() / ".config") / "containers")
+        files = []
+        for d in dirs:
+            files.append(d / "containers.conf")
+            try:
+                files += sorted((d / "containers.conf.d").glob("*.conf"))
+            except OSError:
+                continue
+    if override := os.environ.get("CONTAINERS_CONF_OVERRIDE"):
+        files.append(Path(override))
+    return files
+
+
+def containers_conf() -> ContainersConf:
+    """The merged `[containers]` table (only `create`/`run` ask: tomllib is imported when a file exists)."""
+    table: dict[str, Any] = {}
+    for path in containers_conf_files():
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        import tomllib
+
+        from podpy.errors import InvalidArgument
+
+        try:
+            doc = tomllib.loads(raw.decode())
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InvalidArgument(f"reading {path}: {e}") from None
+        table.update(doc.get("containers") or {})
+    ulimits = table.get("default_ulimits")
+    size = table.get("log_size_max")
+    return ContainersConf(
+        log_driver=str(table["log_driver"]) if table.get("log_driver") else None,
+        log_size_max=int(size) if isinstance(size, int) else None,
+        default_ulimits=tuple(str(u) for u in ulimits) if isinstance(ulimits, list) else None,
+    )

@@ -10,7 +10,7 @@ from podpy.cli.common import engine
 
 
 def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
-    from podpy.cli.run_flags import HEALTH_FLAGS, RESOURCE_FLAGS
+    from podpy.cli.run_flags import HEALTH_FLAGS, LOG_FLAGS, RESOURCE_FLAGS
     from podpy.engine.container_config import CreateOptions
 
     return CreateOptions(
@@ -24,7 +24,7 @@ def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) ->
         volumes=kw["volume"] or [], mounts=kw["mount"] or [], tmpfs=kw["tmpfs"] or [],
         volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"],
         resources={f.field: kw.get(f.field) for f in RESOURCE_FLAGS},
-        **{f.field: kw.get(f.field, f.default) for f in HEALTH_FLAGS},
+        **{f.field: kw.get(f.field, f.default) for f in (*HEALTH_FLAGS, *LOG_FLAGS)},
     )  # fmt: skip
 
 
@@ -52,6 +52,10 @@ def create(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
 def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> int:
     """create + start; attached unless -d. The exit code podpy run returns."""
     eng = engine()
+    if kw.get("log_driver"):
+        from podpy.engine.log_options import check_for_run
+
+        check_for_run(kw["log_driver"], kw["detach"], kw["tty"], (1, 2, 0) if kw["interactive"] else (1, 2))
     rec = create(image, command, kw)
     if kw["detach"]:
         _rec, launch = eng.containers.start(rec.id, None)

@@ -51,6 +51,12 @@ HEALTH_FLAGS = (
     Flag("no_healthcheck", ("--no-healthcheck",), BOOL, "Disable any container-specified HEALTHCHECK", False),
 )
 
+# Logging (engine.log_options; defaults from containers.conf).
+LOG_FLAGS = (
+    Flag("log_driver", ("--log-driver",), STR, "Logging driver: k8s-file (json-file), none, passthrough"),
+    Flag("log_opt", ("--log-opt",), LIST, "Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T"),
+)
+
 FLAGS = (
     Flag("detach", ("--detach", "-d"), BOOL, "Run in the background and print the container ID", False, True),
     Flag(
@@ -96,6 +102,7 @@ FLAGS = (
     Flag("read_only", ("--read-only",), BOOL, "Mount the container's root filesystem read-only", False),
     *HEALTH_FLAGS,
     *RESOURCE_FLAGS,
+    *LOG_FLAGS,
 )
 
 BY_DECL = {d: f for f in FLAGS for d in f.decls}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,8 @@ class CreateOptions:
     health_start_period: str | None = None
     health_retries: int | None = None
     no_healthcheck: bool = False
+    log_driver: str | None = None  # --log-driver / --log-opt (engine.log_options)
+    log_opt: list[str] | None = None
 
     @property
     def wants_mounts(self) -> bool:
@@ -148,7 +150,12 @@ def no_new_privileges(opts: list[str]) -> bool:
 
 def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
     """Docker's merge rules: flags override the image config, env and labels merge."""
+    from podpy.config import containers_conf
+    from podpy.engine.log_options import parse_log_config
+    from podpy.engine.ulimits import default_rlimits
+
     ic = image_cfg or {}
+    conf = containers_conf()
     entry = parse_entrypoint(opts.entrypoint)
     args = merge_command(ic.get("Entrypoint"), ic.get("Cmd"), entry, opts.command or None)
     if not args:
@@ -177,6 +184,8 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         userns=opts.userns,
         read_only=opts.read_only,
         resources=_oci_resources(opts.resources),
+        rlimits=default_rlimits(conf),
+        log=asdict(parse_log_config(opts.log_driver, opts.log_opt or [], conf)),
     )
 
 

@@ -57,6 +57,7 @@ class Lifecycle:
 
         An already running container is left alone (Launch None), as Docker does."""
         from podpy.engine.container_health import spec_for
+        from podpy.supervisor.logfile import LogConfig
         from podpy.supervisor.monitor import Direct, SupervisorConfig
         from podpy.supervisor.protocol import parse_detach_keys
         from podpy.supervisor.spawn import spawn
@@ -75,7 +76,8 @@ class Lifecycle:
             premounted = self._premount(rec)
             direct = Direct(attach.stdin, attach.stdout, attach.stderr) if attach else None
             cfg = SupervisorConfig(
-                cid=cid, bundle=self.svc.bundle(cid), run_dir=run_dir, log_path=self.svc.log_path(cid),
+                cid=cid, bundle=self.svc.bundle(cid), run_dir=run_dir, log_path=self.svc.log_path(cid, rec.spec),
+                log=LogConfig.from_json(rec.spec.get("log")),
                 tty=bool(rec.spec.get("terminal")), open_stdin=rec.open_stdin,
                 detach_keys=parse_detach_keys(rec.detach_keys), direct=direct,
                 winsize=(attach.winsize if attach and attach.winsize else (24, 80)),

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from podpy.engine import container_record as cr
+from podpy.engine.log_options import no_logs_error
 from podpy.errors import InvalidArgument, NoSuchContainer
-from podpy.supervisor.logfile import LogEntry, LogReader
+from podpy.supervisor.logfile import LogConfig, LogEntry, LogReader
 from podpy.timeutil import parse_time
 
 if TYPE_CHECKING:
@@ -52,13 +53,17 @@ def parse_time_arg(value: str, now: float | None = None) -> str:
 
 def logs(svc: ContainerService, ref: str, opts: LogOptions) -> Iterator[LogEntry]:
     rec = svc.get(ref)
+    lc = LogConfig.from_json(rec.spec.get("log"))
+    if (err := no_logs_error(lc)) is not None:
+        raise err
     since = parse_time_arg(opts.since).encode() if opts.since else b""
     until = parse_time_arg(opts.until).encode() if opts.until else b""
-    reader = LogReader(svc.log_path(rec.id))
+    reader = LogReader(svc.log_path(rec.id, rec.spec))
     following = opts.follow and rec.state.status == cr.RUNNING
     entries = reader.read()
     if not following:
         entries += reader.flush()
+        reader.close()
     if since or until:
         entries = [e for e in entries if (not since or e.time >= since) and (not until or e.time <= until)]
     if opts.tail is not None and opts.tail >= 0:

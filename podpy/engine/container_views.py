@@ -52,7 +52,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
         "ResolvConfPath": str(ud / "resolv.conf"),
         "HostnamePath": str(ud / "hostname"),
         "HostsPath": str(ud / "hosts"),
-        "LogPath": str(svc.log_path(rec.id)),
+        "LogPath": str(svc.log_path(rec.id, rec.spec)),
         "Name": "/" + rec.name,
         "RestartCount": st.restart_count,
         "Driver": rec.driver,
@@ -61,7 +61,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
         "ProcessLabel": "",
         "AppArmorProfile": "",
         "ExecIDs": None,
-        "HostConfig": _host_config(rec),
+        "HostConfig": {**_host_config(rec), "LogConfig": _log_config(svc, rec)},
         "GraphDriver": {"Name": rec.driver, "Data": {}},
         "Mounts": [dict(m) for m in rec.mounts],
         "Config": _config(rec),
@@ -94,9 +94,15 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
         "Init": bool(spec.get("init")),
         "Runtime": rec.runtime or "builtin",
         "UsernsMode": spec.get("userns") or "",
-        "LogConfig": {"Type": "k8s-file", "Config": {}},
         **_resources(rec),
     }
+
+
+def _log_config(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    from podpy.engine.log_options import inspect_log_config
+    from podpy.supervisor.logfile import LogConfig
+
+    return inspect_log_config(LogConfig.from_json(rec.spec.get("log")), svc.log_path(rec.id, rec.spec))
 
 
 def _resources(rec: ContainerRecord) -> dict[str, Any]:

@@ -51,8 +51,10 @@ class ContainerService:
     def bundle(self, cid: str) -> Path:
         return self.cdir(cid) / "userdata"
 
-    def log_path(self, cid: str) -> Path:
-        return self.bundle(cid) / LOG_NAME
+    def log_path(self, cid: str, spec: dict[str, Any] | None = None) -> Path:
+        """`--log-opt path=` when the container's spec has one, else <userdata>/ctr.log."""
+        custom = ((spec or {}).get("log") or {}).get("path")
+        return Path(custom) if custom else self.bundle(cid) / LOG_NAME
 
     def lock(self, cid: str) -> ContainerLock:
         return ContainerLock(self.cdir(cid))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from podpy.config import STORAGE_DRIVERS, Options
 from podpy.errors import StorageError
 from podpy.state import FileLock, atomic_write_json, read_json
-from podpy.state.layout import Layout
+from podpy.state.layout import Layout, ensure_private
 
 if TYPE_CHECKING:
     from podpy.engine.containers import ContainerService
@@ -22,6 +22,7 @@ class Engine:
     def __init__(self, opts: Options) -> None:
         self.opts = opts
         self.layout = Layout(opts.root, opts.runroot)
+        ensure_private(self.layout)  # two stats; creates or migrates the store to 0700 when needed
 
     @cached_property
     def content(self) -> ContentStore:

@@ -77,6 +77,7 @@ class ContainerSpec:
     userns: str = ""  # "" (rootless: own uid as root + subuids) | host | keep-id
     umask: int | None = None
     oom_score_adj: int | None = None
+    log: dict[str, Any] = field(default_factory=dict)  # a supervisor.logfile.LogConfig as JSON
 
     def __post_init__(self) -> None:
         if not self.args:

@@ -1,4 +1,7 @@
-"""Atomic writes: temp file in the same directory, fsync, rename. Readers never see half a file."""
+"""Atomic writes: temp file in the same directory, fsync, rename, fsync the directory. Readers never
+see half a file, and after a crash a durable write is either the old or the new document.
+
+Files are 0600 unless a caller asks otherwise: state is podpy's own (the store is private too)."""
 
 from __future__ import annotations
 
@@ -13,9 +16,9 @@ from podpy.errors import StorageError
 SCHEMA_VERSION = 1
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
-    """Replace `path` with `data`. `durable=False` skips the fsync, for state that is rebuilt on read
-    anyway (a running container's record); the rename still keeps readers from seeing half a file."""
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600, durable: bool = True) -> None:
+    """Replace `path` with `data`. `durable=False` skips both fsyncs, for state that is rebuilt on
+    read anyway (a running container's record); the rename still keeps readers from seeing half a file."""
     # pid + thread id make the temp name unique without tempfile (a 5 ms import on every command)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{_thread.get_ident()}.tmp")
     try:
@@ -28,7 +31,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, durable: bool
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            if mode != 0o600:  # created 0600 first: a credentials file is never briefly readable
+            if mode != 0o600:  # created 0600 first: a private file is never briefly readable
                 os.fchmod(fd, mode)
             if durable:
                 os.fsync(fd)
@@ -38,9 +41,20 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, durable: bool
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if durable:
+        fsync_dir(path.parent)
 
 
-def atomic_write_json(path: Path, doc: dict[str, Any], mode: int = 0o644, durable: bool = True) -> None:
+def fsync_dir(path: Path) -> None:
+    """Persist a rename: the new directory entry is only durable once the directory is synced."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_json(path: Path, doc: dict[str, Any], mode: int = 0o600, durable: bool = True) -> None:
     """Write `doc` (stamped with the schema version) atomically; compact JSON uses the C encoder."""
     body = {"schemaVersion": SCHEMA_VERSION, **doc}
     atomic_write_bytes(path, json.dumps(body, separators=(",", ":")).encode(), mode, durable)

@@ -1,5 +1,10 @@
 """The documented on-disk tree. Every path podpy writes is named here.
 
+Both top directories are 0700 (as Podman keeps its storage): no other host user can traverse into
+the store, read records (`-e SECRET=...`) or run a setuid file of a container's writable layer.
+Inner directories keep the modes images need. A top directory with group/other bits is an older
+store: `ensure_private` fixes it once (its mode is the marker; one stat per command otherwise).
+
 <root>/                          persistent store (--root)
   storage.json                   {"driver": "overlay"|"vfs"}: chosen once per store
   store.lock                     store-wide lock: name/ID allocation, image index updates
@@ -12,6 +17,7 @@
   layers/.tmp-*                  extraction in progress (removed by the next GC)
   containers/<id>/container.json container record
   containers/<id>/userdata/      bundle: config.json, hosts, hostname, resolv.conf; ctr.log (k8s-file)
+                                 and its rotated ctr.log.1, .2, ... (--log-opt max-size/max-file)
   containers/<id>/rw/            overlay upper+work (or vfs copy)
   volumes/<name>/volume.json, volumes/<name>/_data
   networks/<name>.json
@@ -25,8 +31,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+PRIVATE_FILES = ("container.json", "userdata/config.json")  # per container: env, args, labels
 
 
 @dataclass(frozen=True)
@@ -79,3 +89,52 @@ class Layout:
     @property
     def locks(self) -> Path:
         return self.runroot / "locks"
+
+
+def ensure_private(layout: Layout) -> None:
+    """Make (or migrate) --root and --runroot to 0700. Errors are left to the command that uses the
+    store (a read-only or foreign store is not ours to fix)."""
+    migrate = False
+    for top in (layout.root, layout.runroot):
+        try:
+            mode = os.stat(top).st_mode
+        except FileNotFoundError:
+            _make_private_dir(top)
+            continue
+        except OSError:
+            continue
+        if stat.S_IMODE(mode) & 0o077:
+            migrate |= _chmod(top, 0o700)
+    if migrate:
+        _tighten_records(layout)
+
+
+def _make_private_dir(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(path, 0o700)  # the umask can only remove bits from 0700
+    except FileExistsError:
+        pass
+    except OSError:
+        return
+
+
+def _chmod(path: Path, mode: int) -> bool:
+    try:
+        os.chmod(path, mode)
+        return True
+    except OSError:
+        return False
+
+
+def _tighten_records(layout: Layout) -> None:
+    """Older stores wrote records 0644: make them 0600 too (defence in depth below the 0700 top)."""
+    try:
+        ids = os.listdir(layout.containers)
+    except OSError:
+        return
+    for cid in ids:
+        for name in PRIVATE_FILES:
+            path = layout.container_dir(cid) / name
+            if path.is_file() and not path.is_symlink():
+                _chmod(path, 0o600)

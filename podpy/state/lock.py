@@ -20,7 +20,7 @@ class FileLock:
     def acquire(self) -> None:
         if self._depth == 0:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX)
             except BaseException:

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from podpy.errors import PodpyError
 from podpy.supervisor import protocol as proto
 from podpy.supervisor.health import HealthRunner
-from podpy.supervisor.logfile import LogWriter
+from podpy.supervisor.logfile import K8S_FILE, PASSTHROUGH, LogConfig, LogWriter
 from podpy.supervisor.relay import AttachServer, StdinSink
 from podpy.supervisor.restart import Backoff
 
@@ -55,6 +55,7 @@ class SupervisorConfig:
     direct: Direct | None = None
     winsize: tuple[int, int] = (24, 80)
     health: Any = None  # a supervisor.health.HealthSpec when the container has a health check
+    log: LogConfig = field(default_factory=LogConfig)  # driver and rotation; the file is log_path
 
 
 class Hooks(Protocol):
@@ -115,7 +116,7 @@ class Supervisor:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.set_wakeup_fd(wake_w)
-        self.log = LogWriter(self.cfg.log_path)
+        self.log = self._open_log()
         self.server = AttachServer(self.cfg.run_dir, self)
         if not self._launch(lock_fd):
             return 1
@@ -127,6 +128,21 @@ class Supervisor:
                 break
         self._close_final(self.last_code)
         return 0
+
+    def _open_log(self) -> LogWriter | None:
+        lc = self.cfg.log
+        if lc.driver != K8S_FILE:
+            return None
+        try:
+            return LogWriter(self.cfg.log_path, lc.max_size, lc.max_file, on_error=self._log_failed)
+        except OSError as e:  # no log file: the container still runs, its output is not kept
+            self._log_failed(e)
+            return None
+
+    def _log_failed(self, err: OSError) -> None:
+        """Once per run of failed log writes (ENOSPC...): to the supervisor's own error file."""
+        note(self.cfg.run_dir, f"container {self.cfg.cid}: writing log {self.cfg.log_path} failed: "
+                               f"{err.strerror or err}; output is dropped until a write succeeds")  # fmt: skip
 
     def _launch(self, lock_fd: int) -> bool:
         """Start the runtime with fresh stdio (the first run and every restart); releases the lock."""
@@ -163,11 +179,12 @@ class Supervisor:
     def _stdio(self, stdio_cls: Any) -> Any:
         """Pipes for stdout/stderr (and stdin with -i); with a terminal the runtime makes a pty."""
         p = self.pipes
+        if (d := self._passthrough()) is not None:  # the CLI's own stdio
+            return stdio_cls(stdin=d.stdin if self.cfg.open_stdin and d.stdin is not None else self._devnull(),
+                             stdout=d.stdout, stderr=d.stderr)  # fmt: skip
         if self.cfg.tty:
             return stdio_cls()
-        devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
-        p.child.append(devnull)
-        stdin = devnull
+        stdin = self._devnull()
         if self.cfg.open_stdin:
             stdin, stdin_w = os.pipe2(os.O_CLOEXEC)
             p.child.append(stdin)
@@ -177,6 +194,20 @@ class Supervisor:
         p.child += [out_w, err_w]
         p.outputs[out_r], p.outputs[err_r] = b"stdout", b"stderr"
         return stdio_cls(stdin=stdin, stdout=out_w, stderr=err_w)
+
+    def _passthrough(self) -> Direct | None:
+        """The caller's stdio to hand over: never a terminal (TIOCSTI), none without a caller (a
+        detached start: the output is then relayed and dropped like any other)."""
+        d = self.direct
+        if self.cfg.log.driver != PASSTHROUGH or d is None or self.cfg.tty:
+            return None
+        handed = (d.stdout, d.stderr, d.stdin if self.cfg.open_stdin else None)
+        return None if any(os.isatty(fd) for fd in handed if fd is not None) else d
+
+    def _devnull(self) -> int:
+        fd = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        self.pipes.child.append(fd)
+        return fd
 
     def _use_pty(self, master: int) -> None:
         try:
@@ -401,8 +432,16 @@ def log_exception(run_dir: Path) -> None:
     """The supervisor has no terminal: tracebacks go to <run_dir>/supervisor.log."""
     import traceback
 
+    note(run_dir, traceback.format_exc())
+
+
+def note(run_dir: Path, text: str) -> None:
+    """One entry in <run_dir>/supervisor.log, the supervisor's own error channel (runroot: tmpfs,
+    so it does not share the fate of a full log disk)."""
+    from podpy.timeutil import now_rfc3339
+
     try:
         with open(run_dir / "supervisor.log", "a") as f:
-            f.write(traceback.format_exc())
+            f.write(f"{now_rfc3339()} {text.rstrip()}\n")
     except OSError:
         pass

@@ -42,7 +42,11 @@ class AttachServer:
             except FileNotFoundError:
                 pass
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            self.sock.bind(socket_path(run_dir, dfd))
+            old = os.umask(0o077)  # born owner-only: no window in which another user may connect
+            try:
+                self.sock.bind(socket_path(run_dir, dfd))
+            finally:
+                os.umask(old)
         finally:
             os.close(dfd)
         os.chmod(self.path, 0o600)

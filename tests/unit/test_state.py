@@ -57,3 +57,23 @@ def test_lock_reentrant(tmp_path):
         assert lk._fd is not None
     assert lk._fd is None
     assert os.path.exists(tmp_path / "l")
+
+
+def test_durable_write_syncs_the_directory(tmp_path, monkeypatch):
+    """The rename is only durable once the directory is synced; the fast path skips both fsyncs."""
+    import stat
+
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append("dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    atomic_write_json(tmp_path / "a.json", {"x": 1})
+    assert synced == ["file", "dir"]
+    synced.clear()
+    atomic_write_json(tmp_path / "b.json", {"x": 1}, durable=False)
+    assert synced == []
+    assert stat.S_IMODE(os.stat(tmp_path / "a.json").st_mode) == 0o600  # state is private by default
