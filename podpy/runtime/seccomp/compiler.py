@@ -254,7 +254,10 @@ def _program(arches: tuple[str, ...], plans: dict[str, _Plan], default: int) -> 
         for label, rs in plans[arch].blocks:
             asm.place(label)
             _block(asm, rs, default, ARCHES[arch].bits)
-    return asm.assemble()
+    try:
+        return asm.assemble()
+    except ValueError as e:
+        raise InvalidArgument(f"seccomp: {e}") from None
 
 
 def _ordered(rs: list[Rule]) -> list[Rule]:
