@@ -167,12 +167,16 @@ def collect(
         ret = action_ret(entry.get("action", ""), entry.get("errnoRet"))
         names = list(entry.get("names") or []) + ([entry["name"]] if entry.get("name") else [])
         for conds in _conditions(entry.get("args")):
+            rule = Rule(ret, conds)
             for arch in arches:
                 table = syscall_numbers(arch)
-                for nr in (table[n] for n in names if n in table):
-                    last[arch] = max(last.get(arch, -1), nr)
-                    if ret != default:
-                        rules[arch].setdefault(nr, []).append(Rule(ret, conds))
+                nrs = [table[n] for n in names if n in table]
+                if nrs:
+                    last[arch] = max(last.get(arch, -1), *nrs)
+                if ret != default:
+                    bucket = rules[arch]
+                    for nr in nrs:
+                        bucket.setdefault(nr, []).append(rule)
     return rules, last
 
 
@@ -214,7 +218,9 @@ def _ranges(arch: str, rules: dict[int, list[Rule]], default: int, last: int | N
     ranges: list[tuple[int, Label | int]] = [(base, default)]
     blocks = []
     for nr in sorted(rules):
-        rs = _ordered(rules[nr])
+        rs = rules[nr]
+        if len(rs) > 1:
+            rs = _ordered(rs)
         if len(rs) == 1 and not rs[0].conds:
             target: Label | int = rs[0].ret
         else:
