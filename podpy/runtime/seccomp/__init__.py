@@ -2,9 +2,10 @@
 profile format resolved into OCI `linux.seccomp` (profile.py), a compiler from that to a classic-BPF
 program (compiler.py, bpf.py; no libseccomp), and loading it.
 
-The compile takes 1.5-3 ms here, so there is no disk cache: a process compiles a config once
-(`prepare` remembers the last few by content, for the supervisor's health-check execs), before it
-forks the container process, which only loads the program (`load`).
+Compiling Docker's default profile takes 1-2.5 ms here (the kernel then takes ~0.8 ms to load the
+program), so there is no disk cache: a process compiles a config once (`prepare` remembers the last
+few by content, for the supervisor's health-check execs) before it forks the container process,
+which only loads the program (`load`).
 """
 
 from __future__ import annotations
