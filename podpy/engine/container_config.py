@@ -156,10 +156,9 @@ def _split_opt(opt: str) -> tuple[str, str]:
 
 
 def _seccomp_opt(value: str) -> str:
-    if value in ("unconfined", ""):
-        return "unconfined" if value else ""
-    if value == "builtin":
-        return ""
+    """unconfined, Docker's `builtin` (the default profile), or a profile file checked now."""
+    if value in ("unconfined", "builtin"):
+        return "" if value == "builtin" else value
     path = os.path.abspath(value)
     from podpy.runtime.seccomp.profile import check_file
 
