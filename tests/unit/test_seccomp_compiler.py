@@ -78,7 +78,7 @@ def test_default_profile_x86_64() -> None:
         assert run(p, nr(name), X86_64) == RET_ALLOW, name
     denied = ["unshare", "setns", "mount", "umount2", "keyctl", "add_key", "bpf", "perf_event_open", "kexec_load",
               "init_module", "finit_module", "delete_module", "open_by_handle_at", "fsopen", "pivot_root",
-              "reboot", "swapon", "acct", "iopl"]  # fmt: skip
+              "reboot", "swapon", "acct", "iopl", "io_uring_setup", "userfaultfd"]  # fmt: skip
     for name in denied:
         assert run(p, nr(name), X86_64) == EPERM, name
     clone = nr("clone")

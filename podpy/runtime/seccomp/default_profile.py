@@ -1,8 +1,9 @@
-"""The default seccomp profile: Docker's (moby's profiles/seccomp/default.json), which is stricter
-than Podman's: without CAP_SYS_ADMIN no namespaces (unshare, setns, clone with CLONE_NEW*), no
-mount API, no bpf or perf_event_open; keyctl, add_key, kexec_*, *_module and others are never
-allowed (default: EPERM). Kept here as data grouped by condition; `default_profile()` spells it in
-Docker's JSON profile format, the one `--security-opt seccomp=FILE` reads."""
+"""The default seccomp profile: Docker's (moby's profiles/seccomp/default.json, as of Docker 25, which
+dropped io_uring_*), stricter than Podman's: without CAP_SYS_ADMIN no namespaces (unshare, setns,
+clone with CLONE_NEW*), no mount API, no bpf or perf_event_open; keyctl, add_key, kexec_*,
+*_module, io_uring_* and others are never allowed (default: EPERM). Kept here as data grouped by
+condition; `default_profile()` spells it in Docker's JSON profile format, the one
+`--security-opt seccomp=FILE` reads."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ getgid getgid32 getgroups getgroups32 getitimer getpeername getpgid getpgrp getp
 getrandom getresgid getresgid32 getresuid getresuid32 getrlimit get_robust_list getrusage getsid
 getsockname getsockopt get_thread_area gettid gettimeofday getuid getuid32 getxattr inotify_add_watch
 inotify_init inotify_init1 inotify_rm_watch io_cancel ioctl io_destroy io_getevents io_pgetevents
-io_pgetevents_time64 ioprio_get ioprio_set io_setup io_submit io_uring_enter io_uring_register
-io_uring_setup ipc kill landlock_add_rule landlock_create_ruleset landlock_restrict_self lchown lchown32
+io_pgetevents_time64 ioprio_get ioprio_set io_setup io_submit
+ipc kill landlock_add_rule landlock_create_ruleset landlock_restrict_self lchown lchown32
 lgetxattr link linkat listen listxattr llistxattr _llseek lremovexattr lseek lsetxattr lstat lstat64
 madvise membarrier memfd_create memfd_secret mincore mkdir mkdirat mknod mknodat mlock mlock2 mlockall mmap
 mmap2 mprotect mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedreceive_time64 mq_timedsend
