@@ -7,7 +7,7 @@ import os
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from podpy.engine.spec import ContainerSpec, merge_command, merge_env
 from podpy.errors import InvalidArgument
@@ -15,10 +15,10 @@ from podpy.errors import InvalidArgument
 SECURITY_OPTS_HELP = "no-new-privileges, seccomp=unconfined|PROFILE.json, label=disable, apparmor=unconfined"
 
 
-@dataclass(frozen=True)
-class SecurityOptions:
+class SecurityOptions(NamedTuple):
     """What --security-opt asks for. label/apparmor options are accepted as no-ops: podpy applies
-    neither SELinux labels nor AppArmor profiles, so disabling them changes nothing."""
+    neither SELinux labels nor AppArmor profiles, so disabling them changes nothing. (A NamedTuple:
+    a frozen dataclass costs 0.5 ms to define on `run`'s path.)"""
 
     no_new_privileges: bool = False
     seccomp: str = ""  # "" = the default profile, "unconfined", or the absolute path of a profile

@@ -17,9 +17,21 @@ from typing import Any
 
 from podpy.errors import PodpyError
 from podpy.runtime import syscalls
-from podpy.runtime.seccomp.compiler import Filter, compile_filter
 
 __all__ = ["Filter", "prepare", "load", "supported"]
+
+
+class Filter:
+    """A compiled program: struct sock_filter[] in native byte order, and SECCOMP_FILTER_FLAG_*."""
+
+    __slots__ = ("program", "flags")
+
+    def __init__(self, program: bytes, flags: int = 0) -> None:
+        self.program, self.flags = program, flags
+
+    @property
+    def length(self) -> int:
+        return len(self.program) // 8
 
 
 def supported() -> bool:
@@ -40,6 +52,8 @@ def prepare(linux: dict[str, Any] | None) -> Filter | None:
 
 @lru_cache(maxsize=4)
 def _compiled(key: str) -> Filter:
+    from podpy.runtime.seccomp.compiler import compile_filter
+
     return compile_filter(json.loads(key))
 
 

@@ -5,7 +5,6 @@ offsets are 8 bits; `ja` has 32)."""
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 LD_W_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
 AND_K = 0x54  # BPF_ALU | BPF_AND | BPF_K
@@ -25,12 +24,13 @@ class Label:
     __slots__ = ()
 
 
-@dataclass
 class Insn:
-    code: int
-    k: int = 0
-    jt: Label | None = None  # conditional: None = the next instruction; `ja`: its target
-    jf: Label | None = None
+    """jt/jf: conditional targets (None = the next instruction); `ja` keeps its target in jt."""
+
+    __slots__ = ("code", "k", "jt", "jf")
+
+    def __init__(self, code: int, k: int = 0, jt: Label | None = None, jf: Label | None = None) -> None:
+        self.code, self.k, self.jt, self.jf = code, k, jt, jf
 
 
 class Asm:

@@ -17,13 +17,13 @@ Each architecture's numbers go through a binary search over ranges of equal outc
 
 from __future__ import annotations
 
-import platform
 import sys
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from podpy.errors import InvalidArgument
+from podpy.runtime.seccomp import Filter
+from podpy.runtime.seccomp.arches import ARCHES, machine_arches
 from podpy.runtime.seccomp.bpf import AND_K, JEQ, JGE, JGT, Asm, Label
 
 RET_KILL_PROCESS = 0x80000000
@@ -47,51 +47,20 @@ OPS = ("SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE"
        "SCMP_CMP_MASKED_EQ")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Arch:
-    audit: int  # AUDIT_ARCH_* as seen in seccomp_data.arch
-    bits: int  # argument width libseccomp compares (32-bit ABIs: the low word only)
-
-
-ARCHES = {
-    "SCMP_ARCH_X86_64": Arch(0xC000003E, 64), "SCMP_ARCH_X86": Arch(0x40000003, 32),
-    "SCMP_ARCH_X32": Arch(0xC000003E, 32), "SCMP_ARCH_AARCH64": Arch(0xC00000B7, 64),
-    "SCMP_ARCH_ARM": Arch(0x40000028, 32), "SCMP_ARCH_PPC64LE": Arch(0xC0000015, 64),
-    "SCMP_ARCH_S390X": Arch(0x80000016, 64), "SCMP_ARCH_S390": Arch(0x00000016, 32),
-    "SCMP_ARCH_RISCV64": Arch(0xC00000F3, 64),
-}  # fmt: skip
-# What each machine can execute, native first.
-MACHINES = {
-    "x86_64": ("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"),
-    "aarch64": ("SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"),
-    "ppc64le": ("SCMP_ARCH_PPC64LE",),
-    "s390x": ("SCMP_ARCH_S390X", "SCMP_ARCH_S390"),
-    "riscv64": ("SCMP_ARCH_RISCV64",),
-}
-
-
-@dataclass(frozen=True)
 class Cond:
-    index: int
-    op: str
-    value: int
-    value2: int = 0
+    """One argument condition (plain classes: a dataclass costs ~0.4 ms to define at import)."""
+
+    __slots__ = ("index", "op", "value", "value2")
+
+    def __init__(self, index: int, op: str, value: int, value2: int = 0) -> None:
+        self.index, self.op, self.value, self.value2 = index, op, value, value2
 
 
-@dataclass(frozen=True)
 class Rule:
-    ret: int
-    conds: tuple[Cond, ...] = ()
+    __slots__ = ("ret", "conds")
 
-
-@dataclass(frozen=True)
-class Filter:
-    program: bytes  # struct sock_filter[], native byte order
-    flags: int  # SECCOMP_FILTER_FLAG_*
-
-    @property
-    def length(self) -> int:
-        return len(self.program) // 8
+    def __init__(self, ret: int, conds: tuple[Cond, ...] = ()) -> None:
+        self.ret, self.conds = ret, conds
 
 
 @cache
@@ -106,15 +75,6 @@ def syscall_numbers(arch: str) -> dict[str, int]:
         out.setdefault(word, nr)
         nr += 1
     return out
-
-
-def machine_arches(machine: str | None = None) -> tuple[str, ...]:
-    machine = machine or platform.machine()
-    if machine not in MACHINES:
-        raise InvalidArgument(
-            f"seccomp: architecture {machine} is not supported (use --security-opt seccomp=unconfined)"
-        )
-    return MACHINES[machine]
 
 
 def action_ret(action: str, errno: int | None) -> int:
@@ -204,13 +164,9 @@ def compile_filter(doc: dict[str, Any], machine: str | None = None) -> Filter:
     return Filter(_program(arches, plans, default), flags)
 
 
-@dataclass
-class _Plan:
-    """One architecture: ranges of nr [start, next start) with their target, and the blocks of
-    syscalls with argument conditions."""
-
-    ranges: list[tuple[int, Label | int]]  # an int target is a `ret` value
-    blocks: list[tuple[Label, list[Rule]]]
+# One architecture's plan: ranges of nr [start, next start) with their target (an int is a `ret`
+# value), and the blocks of syscalls with argument conditions.
+_Plan = tuple[list[tuple[int, "Label | int"]], list[tuple[Label, list[Rule]]]]
 
 
 def _ranges(arch: str, rules: dict[int, list[Rule]], default: int, last: int | None) -> _Plan:
@@ -229,13 +185,13 @@ def _ranges(arch: str, rules: dict[int, list[Rule]], default: int, last: int | N
         ranges += [(nr, target), (nr + 1, default)]
     if last is not None:
         ranges.append((max(last, *rules, base - 1) + 1, RET_ERRNO | ENOSYS))
-    return _Plan(_merged(ranges), blocks)
+    return _merged(ranges), blocks
 
 
 def _program(arches: tuple[str, ...], plans: dict[str, _Plan], default: int) -> bytes:
     asm = Asm()
     kill = asm.ret(RET_KILL_PROCESS)
-    audits = list(dict.fromkeys(ARCHES[a].audit for a in arches))
+    audits = list(dict.fromkeys(ARCHES[a][0] for a in arches))
     sections = {audit: Label() for audit in audits}
     asm.load(OFF_ARCH)
     for audit in audits:
@@ -244,22 +200,22 @@ def _program(arches: tuple[str, ...], plans: dict[str, _Plan], default: int) -> 
     for audit in audits:
         asm.place(sections[audit])
         asm.load(OFF_NR)
-        mine = [a for a in arches if ARCHES[a].audit == audit]
-        if audit == ARCHES["SCMP_ARCH_X86_64"].audit:  # native x86_64, x32 above bit 30
+        mine = [a for a in arches if ARCHES[a][0] == audit]
+        if audit == ARCHES["SCMP_ARCH_X86_64"][0]:  # native x86_64, x32 above bit 30
             x32 = Label() if "SCMP_ARCH_X32" in mine else kill
             asm.emit(JGE, X32_BIT, x32)
-            _tree(asm, plans["SCMP_ARCH_X86_64"].ranges)
+            _tree(asm, plans["SCMP_ARCH_X86_64"][0])
             asm.flush_rets()
             if x32 is not kill:
                 asm.place(x32)
-                _tree(asm, plans["SCMP_ARCH_X32"].ranges)
+                _tree(asm, plans["SCMP_ARCH_X32"][0])
         else:
-            _tree(asm, plans[mine[0]].ranges)
+            _tree(asm, plans[mine[0]][0])
         asm.flush_rets()
     for arch in arches:
-        for label, rs in plans[arch].blocks:
+        for label, rs in plans[arch][1]:
             asm.place(label)
-            _block(asm, rs, default, ARCHES[arch].bits)
+            _block(asm, rs, default, ARCHES[arch][1])
     try:
         return asm.assemble()
     except ValueError as e:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from podpy.errors import InvalidArgument
-from podpy.runtime.seccomp.compiler import MACHINES, compile_filter, machine_arches
+from podpy.runtime.seccomp.arches import MACHINES, machine_arches
 
 GO_ARCH = {
     "x86_64": "amd64",
@@ -67,6 +67,7 @@ def check_file(path: str) -> None:
     """Refuse a profile that cannot be read or compiled here (with every capability, so that every
     rule of the file is compiled)."""
     from podpy.runtime.builtin.capabilities import CAP_NAMES
+    from podpy.runtime.seccomp.compiler import compile_filter
 
     compile_filter(to_oci(read_file(path), CAP_NAMES))
 
