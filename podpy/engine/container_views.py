@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
+from podpy.engine.container_config import display_security_opts
 from podpy.engine.container_record import ContainerRecord
 from podpy.engine.filters import match_labels, parse_filters
 from podpy.errors import InvalidArgument
@@ -90,7 +91,7 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
         "Dns": [],
         "Privileged": bool(spec.get("privileged")),
         "ReadonlyRootfs": bool(spec.get("read_only")),
-        "SecurityOpt": rec.security_opt or None,
+        "SecurityOpt": display_security_opts(rec.security_opt, spec.get("seccomp_profile") or "") or None,
         "Init": bool(spec.get("init")),
         "Runtime": rec.runtime or "builtin",
         "UsernsMode": spec.get("userns") or "",

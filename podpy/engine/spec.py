@@ -63,6 +63,7 @@ class ContainerSpec:
     cap_drop: tuple[str, ...] = ()
     devices: tuple[dict[str, Any], ...] = ()  # --device: linux.devices entries + "access", "hostPath"
     no_new_privileges: bool = False
+    seccomp_profile: str = ""  # "" = the default profile, "unconfined", or a profile file's path
     read_only: bool = False
     read_only_tmpfs: bool = True  # with read_only: tmpfs on /tmp, /var/tmp, /run (podman's default)
     network: str = "private"  # none | host | private | ns:<path of a prepared netns>

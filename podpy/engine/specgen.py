@@ -72,12 +72,15 @@ class HostFacts:
     hostname: str
     uid: int = 0
     gid: int = 0
+    seccomp: bool = True  # the kernel has seccomp
 
     @classmethod
     def detect(cls, userns: str = "") -> HostFacts:
+        from podpy.runtime.seccomp import supported
+
         uid, gid = os.geteuid(), os.getegid()
         maps = host_id_maps(userns, uid, gid) if uid != 0 else None
-        return cls(uid != 0, is_cgroup_v2(), current_bounding(), maps, os.uname().nodename, uid, gid)
+        return cls(uid != 0, is_cgroup_v2(), current_bounding(), maps, os.uname().nodename, uid, gid, supported())
 
 
 def is_cgroup_v2() -> bool:
@@ -116,7 +119,32 @@ def generate(
     }
     if spec.domainname:
         doc["domainname"] = spec.domainname
+    seccomp = seccomp_config(spec, doc["process"]["capabilities"].get("bounding") or [], host.seccomp)
+    if seccomp is not None:
+        doc["linux"]["seccomp"] = seccomp
     return doc
+
+
+def seccomp_config(spec: ContainerSpec, bounding: list[str], supported: bool = True) -> dict[str, Any] | None:
+    """linux.seccomp: Docker's default profile (or the given one) resolved for the container's
+    bounding set. None when unconfined: asked for, or --privileged without a profile (Docker's rule),
+    or a kernel without seccomp and no explicit profile (Docker's rule too)."""
+    from podpy.runtime.seccomp import profile
+
+    chosen = spec.seccomp_profile
+    if chosen == "unconfined" or (spec.privileged and not chosen):
+        return None
+    if not supported:
+        if chosen:
+            raise InvalidArgument("seccomp is not enabled in this kernel: cannot use a seccomp profile")
+        return None
+    if chosen:
+        doc = profile.read_file(chosen)
+    else:
+        from podpy.runtime.seccomp.default_profile import default_profile
+
+        doc = default_profile()
+    return profile.to_oci(doc, bounding)
 
 
 def _process(

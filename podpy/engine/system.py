@@ -53,6 +53,21 @@ def _count(path: Any, pattern: str) -> int:
     return sum(1 for _ in path.glob(pattern)) if path.exists() else 0
 
 
+def _security(rootless: bool) -> dict[str, Any]:
+    """Podman's host.security; the default seccomp profile is built in (Docker says "builtin")."""
+    from podpy.runtime.seccomp import supported
+
+    return {
+        "apparmorEnabled": False,
+        "capabilities": "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_KILL,CAP_NET_BIND_SERVICE,"
+                        "CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,CAP_SETUID,CAP_SYS_CHROOT",  # fmt: skip
+        "rootless": rootless,
+        "seccompEnabled": supported(),
+        "seccompProfilePath": "builtin",
+        "selinuxEnabled": False,
+    }
+
+
 def info(engine: Engine) -> dict[str, Any]:
     opts = engine.opts
     images = len(engine.index.load())
@@ -66,9 +81,7 @@ def info(engine: Engine) -> dict[str, Any]:
             "cgroupVersion": cgroup_version(),
             "cgroupManager": "cgroupfs",
             "ociRuntime": {"name": runtime, "path": sys.executable if runtime == "builtin" else runtime},
-            "security": {"rootless": opts.rootless, "capabilities": "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,"
-                         "CAP_FSETID,CAP_KILL,CAP_NET_BIND_SERVICE,CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,"
-                         "CAP_SETUID,CAP_SYS_CHROOT"},  # fmt: skip
+            "security": _security(opts.rootless),
             "cpus": os.cpu_count(),
         },
         "store": {

@@ -60,10 +60,16 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "ppc64le": 203, "s390x": 217, "riscv64": 41}
 _SYS_SETDOMAINNAME = {"x86_64": 171, "aarch64": 162, "ppc64le": 122, "s390x": 121, "riscv64": 162}
+_SYS_SECCOMP = {"x86_64": 317, "aarch64": 277, "ppc64le": 358, "s390x": 348, "riscv64": 277}
+SECCOMP_SET_MODE_FILTER = 1
 
 
 class _CapHeader(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
 class _CapData(ctypes.Structure):
@@ -165,3 +171,13 @@ def bpf(cmd: int, attr: bytes) -> int:
     buf = ctypes.create_string_buffer(attr, len(attr))
     nr = _SYS_BPF[platform.machine()]
     return _check(_libc().syscall(ctypes.c_long(nr), ctypes.c_int(cmd), buf, ctypes.c_uint(len(attr))), "bpf")
+
+
+def seccomp_set_filter(program: bytes, flags: int = 0) -> None:
+    """seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): `program` is struct sock_filter[] in native
+    byte order. Needs no_new_privs or CAP_SYS_ADMIN in the caller's user namespace."""
+    buf = ctypes.create_string_buffer(program, len(program))
+    prog = _SockFprog(len(program) // 8, ctypes.addressof(buf))
+    nr = _SYS_SECCOMP[platform.machine()]
+    args = (ctypes.c_uint(SECCOMP_SET_MODE_FILTER), ctypes.c_uint(flags), ctypes.byref(prog))
+    _check(_libc().syscall(ctypes.c_long(nr), *args), "seccomp")

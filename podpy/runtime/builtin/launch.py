@@ -23,6 +23,8 @@ from podpy.runtime import syscalls as sc
 from podpy.runtime.base import Started, Stdio
 from podpy.runtime.builtin import cgroups, devices, namespaces, process, rootfs
 from podpy.runtime.builtin.sync import Channel, run_child
+from podpy.runtime.seccomp import Filter
+from podpy.runtime.seccomp import prepare as prepare_seccomp
 
 _ERRORS: dict[int, type[PodpyError]] = {126: CannotInvoke, 127: CommandNotFound}
 
@@ -119,6 +121,7 @@ def _spawn(
 def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet | None) -> Started:
     proc = cfg["process"]
     plan = namespaces.plan(cfg)
+    seccomp = prepare_seccomp(cfg.get("linux"))  # compiled here: the child only loads it
     chan = Channel(with_socket=bool(proc.get("terminal")))
     caller = os.getpid()
     # a cgroup namespace is rooted where its creator sits: then the launcher joins first; otherwise
@@ -140,7 +143,7 @@ def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet
                 sc.sethostname(cfg["hostname"])
             if cfg.get("domainname"):
                 sc.setdomainname(cfg["domainname"])
-        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=True)
+        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=True, seccomp=seccomp)
 
     def launcher() -> None:
         proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -165,7 +168,9 @@ def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet
     return _spawn(chan, launcher, maps, place)
 
 
-def exec_in(init_pid: int, proc: dict[str, Any], stdio: Stdio, join_cgroups: bool) -> Started:
+def exec_in(
+    init_pid: int, proc: dict[str, Any], stdio: Stdio, join_cgroups: bool, seccomp: Filter | None = None
+) -> Started:
     terminal = bool(proc.get("terminal"))
     chan = Channel(with_socket=terminal)
     caller = os.getpid()
@@ -179,7 +184,7 @@ def exec_in(init_pid: int, proc: dict[str, Any], stdio: Stdio, join_cgroups: boo
             os.close(pty[0])
         if join_cgroups:
             chan.wait_go()
-        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=False)
+        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=False, seccomp=seccomp)
 
     def launcher() -> None:
         proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)

@@ -16,6 +16,8 @@ from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
 from podpy.runtime import syscalls as sc
 from podpy.runtime.base import Stdio
 from podpy.runtime.builtin import capabilities, devices
+from podpy.runtime.seccomp import Filter
+from podpy.runtime.seccomp import load as load_seccomp
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -143,8 +145,11 @@ def execute(args: list[str], env: list[str]) -> NoReturn:
         raise CannotInvoke(f"exec {path}: {e.strerror}") from None
 
 
-def finalize(proc: dict[str, Any], stdio: Stdio, pty_slave: int | None, create_cwd: bool) -> NoReturn:
+def finalize(
+    proc: dict[str, Any], stdio: Stdio, pty_slave: int | None, create_cwd: bool, seccomp: Filter | None = None
+) -> NoReturn:
     """Everything after the namespaces and the root are in place, ending in execve."""
+    nnp = bool(proc.get("noNewPrivileges"))
     arrange_stdio(stdio, pty_slave)
     user = proc.get("user") or {}
     if int(user.get("uid", 0)) != 0:
@@ -156,8 +161,10 @@ def finalize(proc: dict[str, Any], stdio: Stdio, pty_slave: int | None, create_c
     try:
         if create_cwd:
             os.makedirs(cwd, mode=0o755, exist_ok=True)
+        if not nnp:  # seccomp: without no_new_privs loading needs CAP_SYS_ADMIN: before caps drop (runc)
+            load_seccomp(seccomp)
         switch_user(user, proc.get("capabilities"))
-        if proc.get("noNewPrivileges"):
+        if nnp:
             sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
         os.umask(int(user["umask"]) if user.get("umask") is not None else 0o022)  # not the caller's
         os.chdir(cwd)
@@ -167,4 +174,6 @@ def finalize(proc: dict[str, Any], stdio: Stdio, pty_slave: int | None, create_c
         raise PodpyError(f"chdir to cwd ({cwd!r}) set in config.json failed: {e.strerror.lower()}") from None
     _cloexec_from(3)
     _reset_signals()
+    if nnp:  # seccomp: as late as possible, after podpy's own setup
+        load_seccomp(seccomp)
     execute(list(proc.get("args") or []), list(proc.get("env") or []))

@@ -11,6 +11,8 @@ from typing import Any
 from podpy.errors import PodpyError
 from podpy.runtime.base import Started, Stdio, ensure_subreaper, load_config, pid_alive, proc_start_time
 from podpy.runtime.builtin import cgroups, launch
+from podpy.runtime.seccomp import Filter
+from podpy.runtime.seccomp import prepare as prepare_seccomp
 from podpy.state.atomic import atomic_write_json, read_json
 
 STATE_FILE = "state.json"
@@ -45,18 +47,21 @@ def _container_cgroups(cid: str, cfg: dict[str, Any], state_dir: Path) -> cgroup
 _INHERITED = ("capabilities", "noNewPrivileges", "rlimits", "apparmorProfile", "selinuxLabel")
 
 
-def _with_container_defaults(process: dict[str, Any], state_dir: Path) -> dict[str, Any]:
+def _with_container_defaults(process: dict[str, Any], state_dir: Path) -> tuple[dict[str, Any], Filter | None]:
+    """The process with the container's security settings it leaves out, and the container's
+    seccomp filter (an exec'd process gets it too, as with runc)."""
     state = read_json(Path(state_dir) / STATE_FILE, default={})
     if not state.get("bundle"):
         if "capabilities" not in process:
             raise PodpyError("exec: no container state and no capabilities in the process")
-        return process
-    container = load_config(Path(state["bundle"]))["process"]
+        return process, None
+    cfg = load_config(Path(state["bundle"]))
+    container = cfg["process"]
     merged = dict(process)
     for key in _INHERITED:
         if key not in merged and key in container:
             merged[key] = container[key]
-    return merged
+    return merged, prepare_seccomp(cfg.get("linux"))
 
 
 def _leftover(cid: str, state: dict[str, Any]) -> cgroups.CgroupSet:
@@ -101,10 +106,10 @@ class BuiltinRuntime:
         Security settings it leaves out come from the container's config.json (as runc does): an exec
         never gets more privilege than the container just because a field was omitted."""
         ensure_subreaper()
-        proc = _with_container_defaults(process, state_dir)
+        proc, seccomp = _with_container_defaults(process, state_dir)
         # rootless containers have cgroups only when they asked for limits (a delegated v2 tree)
         join = os.geteuid() == 0 or bool(self._cgroups(state_dir).paths)
-        return launch.exec_in(init_pid, proc, stdio, join_cgroups=join)
+        return launch.exec_in(init_pid, proc, stdio, join_cgroups=join, seccomp=seccomp)
 
     def kill(self, cid: str, pid: int, sig: int, state_dir: Path) -> None:
         try:
