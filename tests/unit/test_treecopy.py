@@ -16,7 +16,7 @@ import pytest
 
 from podpy.engine import cp_paths
 from podpy.errors import InvalidArgument, NoSuchFile, UnsafeArchive
-from podpy.storage.saferoot import SafeRoot
+from podpy.inroot import Root as SafeRoot
 from podpy.storage.treesource import Walker, write_items
 from podpy.storage.treewrite import TreeWriter, WriteOptions
 
