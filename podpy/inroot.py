@@ -16,7 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,9 +120,9 @@ class Root:
     def _walk_open(self, parts: list[str], flags: int, mode: int, follow: bool) -> int:
         for _ in range(MAX_SYMLINKS + 1):
             if not parts or parts[-1] == "..":
-                with self.dir(parts, create=False) as d:
+                with self._walked(parts, create=False) as d:
                     return os.open(".", flags | os.O_CLOEXEC, dir_fd=d.fd)
-            with self.dir(parts[:-1], create=False) as d:
+            with self._walked(parts[:-1], create=False) as d:
                 name = parts[-1]
                 try:
                     fd = os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=d.fd)
@@ -151,7 +151,7 @@ class Root:
         except FileNotFoundError:
             pass
         for _ in range(MAX_SYMLINKS + 1):
-            with self.dir(parts[:-1], create=True) as d:
+            with self._walked(parts[:-1], create=True) as d:
                 name = parts[-1]
                 try:
                     flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -187,8 +187,18 @@ class Root:
         finally:
             os.close(rd.fd)
 
+    @contextmanager
+    def _walked(self, parts: Sequence[str], *, create: bool) -> Iterator[ResolvedDir]:
+        """Like `dir`, with OSError (ELOOP, ENOTDIR) for what resolve_dir calls an unsafe archive."""
+        rd = self._walk_dir(parts, create)
+        try:
+            yield rd
+        finally:
+            os.close(rd.fd)
+
     def resolve_dir(self, parts: Sequence[str], *, create: bool) -> ResolvedDir:
-        """Directory `parts` and its real path; UnsafeArchive for a non-directory or a loop on the way."""
+        """Directory `parts` and its real path; UnsafeArchive for a non-directory or a loop on the way.
+        openat2 answers when no symlink and no `..` is on the way; the walk does the rest."""
         clean = split(parts)
         if ".." not in clean:  # no `..` and no symlink on the way: the real path is the path itself
             try:
@@ -197,7 +207,12 @@ class Root:
                 fd = None  # a symlink, a missing or odd component: the walk knows what to do
             if fd is not None:
                 return ResolvedDir(fd, tuple(clean))
-        return self._walk_dir(parts, create)
+        try:
+            return self._walk_dir(parts, create)
+        except OSError as e:
+            if e.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise UnsafeArchive(e.strerror) from None
+            raise
 
     def _walk_dir(self, parts: Sequence[str], create: bool) -> ResolvedDir:
         stack: list[tuple[int, str]] = []
@@ -219,7 +234,7 @@ class Root:
                     continue
                 links += 1
                 if links > MAX_SYMLINKS:
-                    raise UnsafeArchive(f"{'/'.join(parts)}: too many levels of symbolic links")
+                    raise OSError(errno.ELOOP, f"{'/'.join(parts)}: too many levels of symbolic links")
                 target = os.readlink(name, dir_fd=cur)
                 if target.startswith("/"):
                     _close_all(stack)
@@ -248,10 +263,37 @@ class Root:
                     raise
                 if _is_link(cur, name):
                     return -1
-                raise UnsafeArchive(
-                    f"refusing {'/'.join(parts)!r}: {name!r} on its way is not a directory"
+                raise NotADirectoryError(
+                    errno.ENOTDIR, f"refusing {'/'.join(parts)!r}: {name!r} on its way is not a directory"
                 ) from None
         raise FileNotFoundError(name)
+
+
+def walk_links(path: str, link_of: Callable[[tuple[str, ...]], str | None]) -> tuple[str, ...]:
+    """The same resolution over a tree no descriptor can open (layer diffs read as one merged tree):
+    `link_of(real)` gives the target of the symlink `real`, None for anything else, and raises
+    FileNotFoundError when it does not exist. Returns the real path; OSError(ELOOP) on a loop."""
+    todo = split(path)
+    todo.reverse()
+    done: list[str] = []
+    links = 0
+    while todo:
+        part = todo.pop()
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        target = link_of((*done, part))
+        if target is None:
+            done.append(part)
+            continue
+        links += 1
+        if links > MAX_SYMLINKS:
+            raise OSError(errno.ELOOP, "too many levels of symbolic links", path)
+        if target.startswith("/"):
+            done = []
+        todo.extend(reversed(split(target)))
+    return tuple(done)
 
 
 def read_inside(root: Path | str, path: str) -> str | None:
