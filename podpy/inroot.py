@@ -65,7 +65,7 @@ def _openat2(dir_fd: int, path: str, flags: int, mode: int, resolve: int) -> int
     global openat2_ok
     if openat2_ok is False:
         return None
-    from podpy.runtime import syscalls as sc
+    import podpy.runtime.syscalls as sc
 
     for _ in range(_RETRIES):
         try:
