@@ -1,0 +1,60 @@
+"""The built-in runtime alone (no init layer in front of it: a bundle on a plain directory) on a rootfs
+whose /dev, /proc, /sys, /dev/shm, /dev/pts or /etc/hosts is a symlink to a host directory: every
+mount, device node, link, console and sysctl lands inside the rootfs, never on the host."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.escape_images import CASES, PROBE, SECRET, link_target, make_marker, snapshot
+from tests.integration import runtime_fixtures as rf
+from tests.integration.runtime_fixtures import Harness, read_pty
+
+harness = rf.harness
+rootfs = rf.rootfs
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+
+def _crafted(rootfs: Path, tmp_path: Path, image_path: str, target: str) -> Path:
+    root = tmp_path / "crafted"
+    shutil.copytree(rootfs, root, symlinks=True)
+    victim = root / image_path
+    if victim.is_dir() and not victim.is_symlink():
+        shutil.rmtree(victim)
+    elif victim.exists():
+        victim.unlink()
+    victim.parent.mkdir(parents=True, exist_ok=True)
+    victim.symlink_to(target)
+    return root
+
+
+def _extras(cfg: dict[str, Any]) -> None:
+    """A listed device and a sysctl on top of the defaults: more writes that must stay inside."""
+    cfg["linux"].setdefault("devices", []).append(
+        {"path": "/dev/podpy-null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666, "uid": 0, "gid": 0}
+    )
+    cfg["linux"].setdefault("sysctl", {})["net.ipv4.ping_group_range"] = "0 0"
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["pipes", "tty"])
+@pytest.mark.parametrize("relative", [False, True], ids=["abs", "rel"])
+@pytest.mark.parametrize("image_path", list(CASES))
+def test_builtin_runtime_keeps_writes_inside(harness: Harness, rootfs: Path, tmp_path: Path,
+                                             image_path: str, relative: bool, terminal: bool) -> None:  # fmt: skip
+    marker = make_marker(tmp_path / "host" / "marker", CASES[image_path])
+    before = snapshot(marker)
+    root = _crafted(rootfs, tmp_path, image_path, link_target(marker, image_path, relative))
+    run = harness.start("sh", "-c", PROBE + "; test -c /dev/podpy-null", rootfs=root, terminal=terminal,
+                        edit=_extras)  # fmt: skip
+    out = read_pty(run.started.pty_master).decode() if terminal else ""
+    res = harness.finish(run)
+    assert snapshot(marker) == before, f"the host's {marker} changed"
+    out += res.out
+    assert SECRET not in out
+    assert res.code == 0, res
+    assert "probe-done" in out
