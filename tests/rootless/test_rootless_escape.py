@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.busybox import make_rootfs
 from tests.escape_images import CASES, PROBE, SECRET, link_target, make_image_tar, make_marker, snapshot
 from tests.rootless.conftest import Rootless
 
@@ -61,3 +62,24 @@ def test_rootless_image_symlink_stays_off_the_host(rl: Rootless, work: Path, ima
     assert res.returncode == 0, res.stderr
     assert "probe-done" in res.stdout
     rl(*store, "rmi", name)
+
+
+@pytest.mark.parametrize("relative", [False, True], ids=["abs", "rel"])
+@pytest.mark.parametrize("image_path", ["dev", "proc", "sys", "dev/shm", "etc/hosts"])
+def test_rootless_rootfs_dir_symlink_stays_off_the_host(rl: Rootless, work: Path, image_path: str,
+                                                        relative: bool) -> None:  # fmt: skip
+    """--rootfs: no init layer in front, the built-in runtime's own resolution is what holds."""
+    marker = make_marker(work / "marker", CASES[image_path])
+    _chown_tree(marker, rl.user.uid, rl.user.gid)
+    before = snapshot(marker)
+    root = make_rootfs(work / "rootfs")
+    victim = root / image_path
+    shutil.rmtree(victim) if victim.is_dir() else victim.unlink(missing_ok=True)
+    victim.symlink_to(link_target(marker, image_path, relative))
+    for p in [root, *root.rglob("*")]:
+        os.lchown(p, rl.user.uid, rl.user.gid)
+    res = rl("run", "--rm", "--rootfs", str(root), "sh", "-c", PROBE, check=False)
+    assert snapshot(marker) == before, f"the host's {marker} changed"
+    assert SECRET not in res.stdout
+    assert res.returncode == 0, res.stderr
+    assert "probe-done" in res.stdout
