@@ -58,3 +58,30 @@ def test_builtin_runtime_keeps_writes_inside(harness: Harness, rootfs: Path, tmp
     assert SECRET not in out
     assert res.code == 0, res
     assert "probe-done" in out
+
+
+@pytest.mark.parametrize("relative", [False, True], ids=["abs", "rel"])
+def test_mount_destinations_through_links_stay_inside(harness: Harness, rootfs: Path, tmp_path: Path,
+                                                      relative: bool) -> None:  # fmt: skip
+    """Bind (directory and file) and tmpfs destinations below a symlink: resolved in the rootfs, made
+    there when missing, and mounted there by descriptor."""
+    marker = make_marker(tmp_path / "host" / "marker", "dir")
+    before = snapshot(marker)
+    root = _crafted(rootfs, tmp_path, "mnt/target", link_target(marker, "mnt/target", relative))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "data").write_text("bound\n")
+
+    def mounts(cfg: dict[str, Any]) -> None:
+        cfg["mounts"] += [
+            {"destination": "/mnt/target/dir", "type": "bind", "source": str(src), "options": ["rbind", "ro"]},
+            {"destination": "/mnt/target/file", "type": "bind", "source": str(src / "data"), "options": ["bind"]},
+            {"destination": "/mnt/target/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]},
+        ]
+
+    res = harness.run("sh", "-c", "cat /mnt/target/dir/data /mnt/target/file; touch /mnt/target/tmp/x && echo tmp-ok; "
+                      "touch /mnt/target/dir/y 2>/dev/null || echo ro-ok", rootfs=root, edit=mounts)  # fmt: skip
+    assert snapshot(marker) == before
+    assert res.code == 0, res
+    assert res.out == "bound\nbound\ntmp-ok\nro-ok\n"
+    assert sorted(p.name for p in src.iterdir()) == ["data"]
