@@ -17,6 +17,7 @@ import stat
 from pathlib import Path
 
 from podpy.errors import StorageError
+from podpy.storage.fsutil import force_rmtree
 
 DIRS = ("dev", "dev/pts", "dev/shm", "dev/mqueue", "proc", "sys", "etc")
 FILES = ("dev/console", "etc/hosts", "etc/hostname", "etc/resolv.conf")
@@ -28,11 +29,8 @@ def make(path: Path) -> None:
     if path.is_dir():
         return
     tmp = path.with_name(f".{path.name}.tmp")
-    if tmp.exists():
-        for p in sorted(tmp.rglob("*"), reverse=True):  # a copy a killed process left behind
-            p.rmdir() if p.is_dir() and not p.is_symlink() else p.unlink()
-    else:
-        tmp.mkdir(0o755)
+    force_rmtree(tmp)  # one a killed process left behind
+    tmp.mkdir(0o755)
     for d in DIRS:
         (tmp / d).mkdir(0o755, parents=True, exist_ok=True)
         os.chmod(tmp / d, 0o755)
