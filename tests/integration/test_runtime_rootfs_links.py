@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.escape_images import CASES, PROBE, SECRET, link_target, make_marker, snapshot
+from tests.escape_images import CASES, PROBE, SECRET, SENTINEL, link_target, make_marker, snapshot
 from tests.integration import runtime_fixtures as rf
 from tests.integration.runtime_fixtures import Harness, read_pty
 
@@ -85,3 +85,40 @@ def test_mount_destinations_through_links_stay_inside(harness: Harness, rootfs: 
     assert res.code == 0, res
     assert res.out == "bound\nbound\ntmp-ok\nro-ok\n"
     assert sorted(p.name for p in src.iterdir()) == ["data"]
+
+
+def test_swap_after_resolution_cannot_redirect_the_mount(tmp_path: Path) -> None:
+    """CVE-2021-30465's pattern: the destination is swapped for a link to the host after it was
+    resolved. The mount goes onto the descriptor, so it still lands on what was resolved."""
+    from podpy.inroot import Root
+    from podpy.runtime import syscalls as sc
+    from podpy.runtime.builtin import mounts
+
+    marker = make_marker(tmp_path / "host" / "marker", "dir")
+    (tmp_path / "rootfs" / "vol" / "dst").mkdir(parents=True)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        code = 1
+        try:
+            sc.unshare(sc.CLONE_NEWNS)
+            sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
+            with Root(tmp_path / "rootfs") as root:
+                fd = root.mkdirs("vol/dst")
+                os.rename(tmp_path / "rootfs" / "vol", tmp_path / "rootfs" / "vol.old")
+                (tmp_path / "rootfs" / "vol").mkdir()
+                (tmp_path / "rootfs" / "vol" / "dst").symlink_to(str(marker))
+                mounts._mount_at(fd, "tmpfs", "tmpfs", 0, "size=1m")
+            (tmp_path / "rootfs" / "vol.old" / "dst" / "in-tmpfs").write_text("x")
+            found = sorted(p.name for p in marker.iterdir())
+            os.write(w, ",".join(found).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    _, status = os.waitpid(pid, 0)
+    seen = os.read(r, 1000).decode()
+    os.close(r)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert seen == SENTINEL  # the host directory got no tmpfs and no new file
+    assert not (tmp_path / "rootfs" / "vol.old" / "dst" / "in-tmpfs").exists()  # it was on the tmpfs
