@@ -47,7 +47,7 @@ def exec_process(svc: ContainerService, rec: cr.ContainerRecord, opts: ExecOptio
     user = base["user"]
     if opts.user:
         root = Path(f"/proc/{rec.state.pid}/root")
-        from podpy.runtime.securejoin import read_inside
+        from podpy.inroot import read_inside
 
         u = specgen.resolve_user(opts.user, read_inside(root, "/etc/passwd"), read_inside(root, "/etc/group"))
         user = {"uid": u.uid, "gid": u.gid, "additionalGids": list(u.additional_gids)}

@@ -1,7 +1,7 @@
 """Files of a container: `cp` (both ways, tar streams with `-`), `diff` and `export`.
 
 cp works on the container's own view (rootfs plus volumes, see container_fsview) and resolves
-every path in it through SafeRoot; the copy itself is a walk by directory descriptors
+every path in it through Root; the copy itself is a walk by directory descriptors
 (treesource) fed to a writer that cannot leave its destination (treewrite). So a container whose
 `/evil` points at `/` or `../../..` can make cp neither read nor write a host file, even if it
 swaps directories for symlinks while the copy runs (the CVE-2018-15664 class).
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from podpy.engine import cp_paths
 from podpy.engine.container_fsview import View, with_rootfs
 from podpy.errors import InvalidArgument, NoSuchFile, PodpyError, UnsafeArchive
-from podpy.storage.saferoot import SafeRoot
+from podpy.inroot import Root
 from podpy.storage.treesource import Item, Walker, write_items
 from podpy.storage.treewrite import TreeWriter, WriteOptions
 
@@ -97,7 +97,7 @@ def _emit(source: cp_paths.Source, src: str, dest: str, wopts: WriteOptions, str
     target = cp_paths.host_dest(dest)
     into, arcname = cp_paths.place(source, target, src, dest)
     top = dest if into else os.path.dirname(os.path.abspath(dest.rstrip("/")) or "/") or "/"
-    with SafeRoot(Path(top)) as hroot:
+    with Root(Path(top)) as hroot:
         writer = TreeWriter(hroot, (), wopts)
         _feed(writer, walker.tree(source.dir_fd, source.name, arcname))
     return walker.skipped + writer.skipped
@@ -160,7 +160,7 @@ def _into_options(engine: Engine, archive: bool) -> WriteOptions:
                         devices=os.geteuid() == 0 and not rootless)  # fmt: skip
 
 
-def _extract(root: SafeRoot, target: cp_paths.Dest, dest: str, wopts: WriteOptions, stream: BinaryIO) -> list[str]:
+def _extract(root: Root, target: cp_paths.Dest, dest: str, wopts: WriteOptions, stream: BinaryIO) -> list[str]:
     import tarfile
 
     if target.kind != "dir":

@@ -9,7 +9,7 @@ rootless), mounts the rootfs and binds the container's volumes on a scratch dire
 the work there. The mounts are invisible to the host and vanish with the child, even if it is
 killed; the container lock is held meanwhile, so `start` cannot mount the same upper dir at once.
 
-Either way the caller's function gets a SafeRoot and must resolve every path through it.
+Either way the caller's function gets a Root and must resolve every path through it.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from podpy import errors
 from podpy.engine import container_record as cr
 from podpy.errors import ContainerState, PodpyError
+from podpy.inroot import Root
 from podpy.storage.fsutil import proc_fd_path
-from podpy.storage.saferoot import SafeRoot
 
 if TYPE_CHECKING:
     from podpy.engine.core import Engine
@@ -40,7 +40,7 @@ PSEUDO_FS = frozenset({"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue",
 
 @dataclass(frozen=True)
 class View:
-    root: SafeRoot
+    root: Root
     pseudo_devs: frozenset[int] = frozenset()  # st_dev of those kernel filesystems
 
 
@@ -65,10 +65,10 @@ def _alive(rec: cr.ContainerRecord) -> bool:
     return cr.alive(rec.state.pid, rec.state.pid_start)
 
 
-def _proc_root(rec: cr.ContainerRecord) -> SafeRoot | None:
+def _proc_root(rec: cr.ContainerRecord) -> Root | None:
     """The init's root directory, if that init (same pid and start time) is still alive."""
     try:
-        root = SafeRoot(Path(f"/proc/{rec.state.pid}/root"))
+        root = Root(Path(f"/proc/{rec.state.pid}/root"))
     except (FileNotFoundError, ProcessLookupError):
         return None
     except PermissionError:
@@ -124,7 +124,7 @@ def _in_private_view(engine: Engine, rec: cr.ContainerRecord, target: Path, fn: 
         sc.mount(rec.rootfs, target, None, sc.MS_BIND | sc.MS_REC)
     else:
         driver.mount(rec.id, rec.top_layer, target)  # type: ignore[union-attr]
-    with SafeRoot(target) as root:
+    with Root(target) as root:
         for m in rec.spec.get("mounts") or []:
             if m.get("type") == "bind" and m.get("source"):
                 _bind(sc, root, m)
@@ -142,7 +142,7 @@ def _own_user_namespace(sc: Any) -> None:
             f.write(text)
 
 
-def _bind(sc: Any, root: SafeRoot, m: dict[str, Any]) -> None:
+def _bind(sc: Any, root: Root, m: dict[str, Any]) -> None:
     """Bind a volume or host directory at its destination, resolved inside the view."""
     try:
         is_dir = os.path.isdir(m["source"])
@@ -167,7 +167,7 @@ def _bind(sc: Any, root: SafeRoot, m: dict[str, Any]) -> None:
         _remount_ro(sc, root, parts)
 
 
-def _remount_ro(sc: Any, root: SafeRoot, parts: list[str]) -> None:
+def _remount_ro(sc: Any, root: Root, parts: list[str]) -> None:
     """Looked up again: the new descriptor is the bind mount's root, which remount needs."""
     with root.dir(parts[:-1], create=False) as d:
         fd = os.open(parts[-1], os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=d.fd)

@@ -93,6 +93,8 @@ class Lifecycle:
 
     def _premount(self, rec: ContainerRecord) -> str:
         """An external runtime gets the rootfs mounted on the host (the built-in mounts it itself)."""
+        if not rec.rootfs:  # every start, any runtime: /dev, /proc, /etc/hosts... are real again
+            self.svc.storage_driver.prepare_start(rec.id, rec.top_layer)
         if not rec.runtime or rec.runtime == "builtin" or rec.rootfs:
             return ""
         driver = self.svc.storage_driver

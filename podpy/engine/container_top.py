@@ -120,7 +120,7 @@ def _tty(nr: int) -> str:
 
 def _names(root: Path, path: str) -> Callable[[int], str]:
     """uid -> name from the container's own /etc/passwd (or /etc/group), read inside its root."""
-    from podpy.runtime.securejoin import read_inside
+    from podpy.inroot import read_inside
 
     table: dict[int, str] = {}
     for line in (read_inside(root, path) or "").splitlines():

@@ -272,7 +272,7 @@ class ContainerService:
 
     def _layer_reader(self, top: str | None) -> Callable[[str], str | None]:
         """Read a file of the image from its layers, top first (the rootfs is not mounted here)."""
-        from podpy.runtime.securejoin import read_inside
+        from podpy.inroot import read_inside
 
         diffs = [self.engine.layers.diff_path(r.chain_id) for r in self.engine.layers.lineage(top)]
 

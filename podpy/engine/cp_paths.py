@@ -1,6 +1,6 @@
 """`cp` path rules: resolving sources and destinations, and Docker's placement rules.
 
-Paths in a container are resolved through SafeRoot (symlinks inside the container's root, never
+Paths in a container are resolved through Root (symlinks inside the container's root, never
 the host's). Host paths are the user's own and resolve normally.
 
 Docker's rules (SRC → DEST):
@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass
 
 from podpy.errors import InvalidArgument, NoSuchFile, UnsafeArchive
-from podpy.storage.saferoot import MAX_SYMLINKS, ResolvedDir, SafeRoot
+from podpy.inroot import MAX_SYMLINKS, ResolvedDir, Root
 from podpy.storage.treesource import lstat_at
 
 CONTENTS = "."  # Source.base of SRC/. : only what is inside the directory
@@ -61,7 +61,7 @@ def _lexical_base(parts: list[str], real: tuple[str, ...]) -> str:
     return real[-1] if real else CONTENTS
 
 
-def container_source(root: SafeRoot, path: str, follow: bool) -> Source:
+def container_source(root: Root, path: str, follow: bool) -> Source:
     """The entry `path` names in the container (FileNotFoundError if none). Without `follow`,
     a symlink is copied as a symlink unless the path ends with / (then its target directory)."""
     parts, hint, contents = split(path)
@@ -83,7 +83,7 @@ def container_source(root: SafeRoot, path: str, follow: bool) -> Source:
     raise FileNotFoundError(path)  # a symlink loop
 
 
-def _resolve_dir(root: SafeRoot, parts: list[str]) -> ResolvedDir:
+def _resolve_dir(root: Root, parts: list[str]) -> ResolvedDir:
     try:
         return root.resolve_dir(parts, create=False)
     except UnsafeArchive:  # a file on the way, or a symlink loop
@@ -100,7 +100,7 @@ def _link_parts(d: ResolvedDir, name: str) -> list[str]:
     return [p for p in whole.split("/") if p and p != "."]
 
 
-def container_dest(root: SafeRoot, path: str) -> Dest:
+def container_dest(root: Root, path: str) -> Dest:
     """What `path` names in the container, symlinks followed inside it (the parent must exist)."""
     parts, hint, _ = split(path)
     for _ in range(MAX_SYMLINKS):

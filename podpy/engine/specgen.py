@@ -14,8 +14,8 @@ from typing import Any
 
 from podpy.engine.spec import ContainerSpec, Mount
 from podpy.errors import InvalidArgument
+from podpy.inroot import read_inside
 from podpy.runtime.builtin.capabilities import CAP_NAMES, DEFAULT_CAPS, current_bounding, normalize
-from podpy.runtime.securejoin import read_inside
 
 OCI_VERSION = "1.0.2"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -45,6 +45,10 @@ class Driver(ABC):
         """
 
     @abstractmethod
+    def prepare_start(self, cid: str, top_chain: str | None) -> None:
+        """Before each start: no symlink on the paths runtimes mount on or write to (see initlayer)."""
+
+    @abstractmethod
     def _entries(self, cid: str, top_chain: str | None) -> Iterable[Entry]:
         """The container's changes in tar order."""
 

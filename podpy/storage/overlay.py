@@ -7,7 +7,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from podpy.storage import _mount
+from podpy.storage import _mount, initlayer
 from podpy.storage.diffwalk import Entry, LowerView, overlay_entries
 from podpy.storage.driver import Driver
 
@@ -23,23 +23,32 @@ def _esc(path: str) -> str:
 class OverlayDriver(Driver):
     name = "overlay"
 
-    def _lowers(self, cid: str, top_chain: str | None) -> list[Path]:
-        if top_chain is None:  # overlayfs needs a lowerdir: an empty one for `FROM scratch`
-            return [self.rw_dir(cid) / "empty"]
+    def _lowers(self, top_chain: str | None) -> list[Path]:
+        """The image's layer diffs, top first (none for `FROM scratch`)."""
+        if top_chain is None:
+            return []
         return [self.layers.diff_path(r.chain_id) for r in self.layers.lineage(top_chain)]
+
+    def _mount_lowers(self, cid: str, top_chain: str | None) -> list[Path]:
+        """The init layer over the image's layers (see initlayer): what the rootfs mount stacks."""
+        init = self.rw_dir(cid) / "init"
+        initlayer.make(init)  # a container created before podpy had init layers gets one now
+        return [init, *self._lowers(top_chain)]  # overlayfs needs a lowerdir: for `FROM scratch` too
 
     def create_rw(self, cid: str, top_chain: str | None) -> None:
         rw = self.rw_dir(cid)
         for d in ("upper", "work"):
             (rw / d).mkdir(parents=True, exist_ok=True)
-        if top_chain is None:
-            (rw / "empty").mkdir(exist_ok=True)
-        else:  # the merged root takes its owner and mode from the upper dir: give it the image's
+        if top_chain is not None:  # the merged root takes its owner and mode from the upper dir: give it the image's
             st = os.stat(self.layers.diff_path(top_chain))
             if os.geteuid() == 0:
                 os.chown(rw / "upper", st.st_uid, st.st_gid)
             os.chmod(rw / "upper", stat.S_IMODE(st.st_mode))
         self.mount_options(cid, top_chain)  # makes the short links now if the chain needs them
+
+    def prepare_start(self, cid: str, top_chain: str | None) -> None:
+        initlayer.make(self.rw_dir(cid) / "init")
+        initlayer.unshadow(self.rw_dir(cid) / "upper")  # a symlink left there would hide the init layer
 
     def _data(self, lowers: list[str], upper: str, work: str) -> str:
         data = f"lowerdir={':'.join(_esc(x) for x in lowers)},upperdir={_esc(upper)},workdir={_esc(work)}"
@@ -51,7 +60,7 @@ class OverlayDriver(Driver):
 
     def mount_options(self, cid: str, top_chain: str | None) -> tuple[str, str]:
         rw = self.rw_dir(cid)
-        lowers = self._lowers(cid, top_chain)
+        lowers = self._mount_lowers(cid, top_chain)
         data = self._data([str(x) for x in lowers], str(rw / "upper"), str(rw / "work"))
         if len(data) < PAGE:
             return "overlay", data
@@ -85,5 +94,5 @@ class OverlayDriver(Driver):
             os.close(old)
 
     def _entries(self, cid: str, top_chain: str | None) -> Iterable[Entry]:
-        lower = LowerView([] if top_chain is None else self._lowers(cid, top_chain))
+        lower = LowerView(self._lowers(top_chain))
         return overlay_entries(self.rw_dir(cid) / "upper", lower)

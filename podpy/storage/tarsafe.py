@@ -3,7 +3,7 @@
 What is refused or neutralised, per case:
 - names with `..` climbing above the root: UnsafeArchive. Absolute names: the leading `/` is dropped.
 - symlinks are stored as they are (their target may be anything); *writing through* one is
-  resolved inside the target as if it were `/` (SafeRoot), so `link/file` with `link -> /etc`
+  resolved inside the target as if it were `/` (Root), so `link/file` with `link -> /etc`
   writes `<target>/etc/file`. Loops and chains longer than 40 links: UnsafeArchive.
 - hard links: the link target is resolved the same way (never outside), must exist in the
   target and must not be a directory, else UnsafeArchive.
@@ -34,9 +34,9 @@ from typing import BinaryIO
 from urllib.parse import unquote
 
 from podpy.errors import CorruptContent, StorageError, UnsafeArchive
+from podpy.inroot import ResolvedDir, Root, clean_parts
 from podpy.storage.compress import CHUNK, as_corrupt
 from podpy.storage.fsutil import force_rmtree, is_overlay_xattr, is_whiteout, opaque_xattr, proc_fd_path
-from podpy.storage.saferoot import ResolvedDir, SafeRoot, clean_parts
 
 WH_PREFIX = ".wh."
 WH_META_PREFIX = ".wh..wh."
@@ -92,7 +92,7 @@ def extract_layer(
     if whiteouts not in ("overlay", "vfs"):
         raise StorageError(f"unknown whiteout mode {whiteouts!r}")
     reader = _HashingReader(fileobj)
-    with SafeRoot(target) as root:
+    with Root(target) as root:
         ex = _Extractor(root, whiteouts, allow_devices, rootless)
         try:
             tf = tarfile.open(fileobj=reader, mode="r|", bufsize=_TAR_BUFSIZE)  # type: ignore[call-overload]
@@ -122,7 +122,7 @@ def _ns(mtime: float) -> tuple[int, int]:
 
 
 class _Extractor:
-    def __init__(self, root: SafeRoot, mode: str, allow_devices: bool, rootless: bool) -> None:
+    def __init__(self, root: Root, mode: str, allow_devices: bool, rootless: bool) -> None:
         self.root = root
         self.mode = mode
         self.allow_devices = allow_devices

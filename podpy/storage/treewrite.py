@@ -1,6 +1,6 @@
 """Write tar entries (from a walk or a tar stream) beneath a directory, never outside it (cp).
 
-Each entry's parent is resolved through SafeRoot (symlinks interpreted inside the root, `..`
+Each entry's parent is resolved through Root (symlinks interpreted inside the root, `..`
 never above it) and the entry itself is created relative to that directory's descriptor with
 O_NOFOLLOW/O_EXCL, so neither the archive nor symlinks already in the destination (a container's
 `/evil -> /`) can make a write land outside. Unlike layer extraction there are no whiteouts:
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from podpy.errors import InvalidArgument, UnsafeArchive
+from podpy.inroot import ResolvedDir, Root, clean_parts
 from podpy.storage.fsutil import is_overlay_xattr, proc_fd_path
-from podpy.storage.saferoot import ResolvedDir, SafeRoot, clean_parts
 from podpy.storage.treesource import lstat_at
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _ns(mtime: float) -> tuple[int, int]:
 class TreeWriter:
     """Entries named relative to `prefix` (a real path below `root`, which must exist)."""
 
-    root: SafeRoot
+    root: Root
     prefix: tuple[str, ...]
     opts: WriteOptions
     skipped: list[str] = field(default_factory=list)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from podpy.storage import _mount
+from podpy.storage import _mount, initlayer
 from podpy.storage.diffwalk import Entry, vfs_entries
 from podpy.storage.driver import Driver
 from podpy.storage.fsutil import copy_tree, force_rmtree
@@ -33,6 +33,9 @@ class VfsDriver(Driver):
 
     def mount_options(self, cid: str, top_chain: str | None) -> tuple[str, str]:
         return "bind", str(self.rootfs(cid))
+
+    def prepare_start(self, cid: str, top_chain: str | None) -> None:
+        initlayer.sanitize(self.rootfs(cid))  # no init layer under a copy: fix the copy itself
 
     def _mount(self, cid: str, top_chain: str | None, target: str) -> None:
         _mount.mount(str(self.rootfs(cid)), target, None, _mount.MS_BIND)

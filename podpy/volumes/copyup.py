@@ -15,9 +15,9 @@ import stat
 from pathlib import Path
 
 from podpy.errors import StorageError
+from podpy.inroot import walk_links
 from podpy.storage.fsutil import is_opaque, is_overlay_xattr, is_whiteout, lstat_or_none
 
-MAX_LINKS = 40
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -72,32 +72,18 @@ class MergedTree:
         return sorted(n for n, visible in seen.items() if visible)
 
     def resolve(self, path: str) -> list[str] | None:
-        """`path` with every symlink resolved inside the tree; None when it does not exist."""
-        todo = [p for p in path.split("/") if p]
-        done: list[str] = []
-        links = 0
-        while todo:
-            part = todo.pop(0)
-            if part == ".":
-                continue
-            if part == "..":
-                if done:
-                    done.pop()
-                continue
-            entry = self.lookup([*done, part])
+        """`path` with every symlink resolved inside the tree (podpy.inroot's rules); None when missing."""
+
+        def link_of(parts: tuple[str, ...]) -> str | None:
+            entry = self.lookup(list(parts))
             if entry is None:
-                return None
-            if not entry.is_symlink():
-                done.append(part)
-                continue
-            links += 1
-            if links > MAX_LINKS:
-                return None
-            target = os.readlink(entry)
-            if target.startswith("/"):
-                done = []
-            todo = [p for p in target.split("/") if p] + todo
-        return done
+                raise FileNotFoundError(path)
+            return os.readlink(entry) if entry.is_symlink() else None
+
+        try:
+            return list(walk_links(path, link_of))
+        except OSError:  # missing, or a loop
+            return None
 
 
 def copy_up(diffs: list[Path], container_path: str, dest: Path) -> bool:

@@ -21,7 +21,6 @@ from podpy.engine.specgen import (
 )
 from podpy.errors import InvalidArgument
 from podpy.runtime.builtin.capabilities import CAP_NAMES, DEFAULT_CAPS, mask
-from podpy.runtime.securejoin import secure_join
 from tests.busybox import GROUP, PASSWD
 
 ROOT_HOST = HostFacts(rootless=False, cgroup_v2=False, bounding=frozenset(CAP_NAMES), id_maps=None,
@@ -214,18 +213,6 @@ def test_merge_helpers() -> None:
     assert merge_env(["A=1", "B=2"], ["A=3"]) == ("A=3", "B=2")
     with pytest.raises(InvalidArgument):
         ContainerSpec(args=())
-
-
-def test_secure_join(tmp_path: Path) -> None:
-    (tmp_path / "etc").mkdir()
-    (tmp_path / "abs").symlink_to("/etc")
-    (tmp_path / "rel").symlink_to("../../../etc")
-    (tmp_path / "loop").symlink_to("loop")
-    assert secure_join(tmp_path, "/abs/passwd") == tmp_path / "etc" / "passwd"
-    assert secure_join(tmp_path, "rel/passwd") == tmp_path / "etc" / "passwd"
-    assert secure_join(tmp_path, "/../../x/./y") == tmp_path / "x" / "y"
-    with pytest.raises(OSError):
-        secure_join(tmp_path, "/loop")
 
 
 def test_exec_process() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from podpy.errors import StorageError, UnsafeArchive
+from podpy.inroot import clean_parts
 from podpy.state.layout import Layout
 from podpy.storage.diffwalk import LowerView
 from podpy.storage.driver import detect_driver
 from podpy.storage.layers import LayerStore
-from podpy.storage.saferoot import clean_parts
 
 ROOT = os.geteuid() == 0
 

@@ -16,7 +16,7 @@ import pytest
 
 from podpy.engine import cp_paths
 from podpy.errors import InvalidArgument, NoSuchFile, UnsafeArchive
-from podpy.storage.saferoot import SafeRoot
+from podpy.inroot import Root
 from podpy.storage.treesource import Walker, write_items
 from podpy.storage.treewrite import TreeWriter, WriteOptions
 
@@ -27,7 +27,7 @@ AT_FDCWD, RENAME_EXCHANGE = -100, 2
 def _copy(src_dir: Path, name: str, dest: Path, arcname: str, opts: WriteOptions | None = None) -> TreeWriter:
     fd = os.open(src_dir, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        with SafeRoot(dest) as root:
+        with Root(dest) as root:
             writer = TreeWriter(root, (), opts or WriteOptions(strict_ids=False))
             for item in Walker().tree(fd, name, arcname):
                 if item.info.isreg() and item.info.size:
@@ -80,7 +80,7 @@ def test_writer_stays_inside_its_root(tmp_path: Path) -> None:
     (root / "evil").symlink_to("/")
     (root / "evil2").symlink_to("../../../../..")
     (root / "evil3").symlink_to(outside)
-    with SafeRoot(root) as sr:
+    with Root(root) as sr:
         w = TreeWriter(sr, (), WriteOptions(strict_ids=False))
         for name in ("evil/tmp/a", f"evil2{outside}/b", "evil3/c"):
             ti = tarfile.TarInfo(name)
@@ -99,7 +99,7 @@ def test_container_paths_resolve_inside(tmp_path: Path) -> None:
     (root / "evil").symlink_to("/")
     (root / "up").symlink_to("../../../..")
     (root / "lnk").symlink_to("etc/passwd")
-    with SafeRoot(root) as sr:
+    with Root(root) as sr:
         src = cp_paths.container_source(sr, "/evil/etc/passwd", False)
         try:
             assert os.read(os.open(src.name, os.O_RDONLY, dir_fd=src.dir_fd), 10) == b"inner"
@@ -190,7 +190,7 @@ def test_race_with_a_swapping_symlink(tmp_path: Path) -> None:
     reads = 0
     try:
         deadline = time.monotonic() + 1.5
-        with SafeRoot(root) as sr:
+        with Root(root) as sr:
             while time.monotonic() < deadline:
                 reads += _race_once(sr, host)
     finally:
@@ -200,7 +200,7 @@ def test_race_with_a_swapping_symlink(tmp_path: Path) -> None:
     assert reads > 0
 
 
-def _race_once(sr: SafeRoot, host: Path) -> int:
+def _race_once(sr: Root, host: Path) -> int:
     got = 0
     try:
         src = cp_paths.container_source(sr, "/data/f", False)

@@ -1,20 +1,23 @@
 """OCI mount entries -> mount(2) calls: option parsing, bind + remount, cgroup mounts, masking.
 
-Runs inside the container's new mount namespace, before pivot_root (paths are host paths under the
-rootfs) except mask/readonly helpers, which run after it.
+Runs inside the container's new mount namespace, before pivot_root, except the mask/readonly
+helpers, which run after it. Before pivot_root every destination is resolved inside the rootfs
+(podpy.inroot) and mounted onto `/proc/self/fd/N` of its O_PATH descriptor, as runc does: a symlink
+in the image (or one swapped in through a shared volume meanwhile) cannot send a mount to the host.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podpy.inroot import Root
 from podpy.runtime import syscalls as sc
 from podpy.runtime.builtin import cgroups
-from podpy.runtime.securejoin import secure_join
 
 # option -> (flag, set?) ; "set" False clears the flag
 _FLAGS: dict[str, tuple[int, bool]] = {
@@ -81,77 +84,91 @@ def remount(path: str | Path, flags: int) -> None:
     sc.mount(None, path, None, sc.MS_REMOUNT | sc.MS_BIND | flags | keep)
 
 
-def _make_target(dest: Path, is_dir: bool) -> None:
-    if is_dir:
-        dest.mkdir(parents=True, exist_ok=True)
-    elif not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.touch()
+def fd_path(fd: int) -> str:
+    """What mount(2) takes for a descriptor: the magic link names exactly that inode."""
+    return f"/proc/self/fd/{fd}"
 
 
-def _bind(src: str, dest: Path, opts: Options) -> None:
-    _make_target(dest, os.path.isdir(src))
-    sc.mount(src, dest, None, opts.flags & (sc.MS_BIND | sc.MS_REC))
+def _mount_at(fd: int, source: str | None, kind: str | None, flags: int, data: str | None = None) -> None:
+    try:
+        sc.mount(source, fd_path(fd), kind, flags, data)
+    finally:
+        os.close(fd)
+
+
+def _remount_at(root: Root, dest: str, flags: int) -> None:
+    """Looked up again: the new descriptor is the mount's root, which a remount needs."""
+    fd = root.open(dest)
+    try:
+        remount(fd_path(fd), flags)
+    finally:
+        os.close(fd)
+
+
+def _bind(src: str, root: Root, dest: str, opts: Options) -> None:
+    fd = root.mkdirs(dest) if os.path.isdir(src) else root.make_file(dest)
+    _mount_at(fd, src, None, opts.flags & (sc.MS_BIND | sc.MS_REC))
     extra = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.MS_REMOUNT)
     if extra:
-        remount(dest, extra)
+        _remount_at(root, dest, extra)
 
 
-def _cgroup_v1(dest: Path, opts: Options, cg: cgroups.CgroupSet | None) -> None:
+def _cgroup_v1(root: Root, dest: str, opts: Options, cg: cgroups.CgroupSet | None) -> None:
     """A tmpfs with the container's cgroup bound from every v1 hierarchy (runc's layout on v1).
     The directories come from `cg` (we may not be in them yet), else from our own /proc/self/cgroup."""
-    dest.mkdir(parents=True, exist_ok=True)
     base = opts.flags & (sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
-    sc.mount("tmpfs", dest, "tmpfs", base, "mode=755")
+    _mount_at(root.mkdirs(dest), "tmpfs", "tmpfs", base, "mode=755")
     own = cgroups.own_cgroups()
-    for key, h in cgroups.hierarchies().items():
-        if key == cgroups.UNIFIED:
-            continue
-        name = os.path.basename(h.mountpoint)
-        target = dest / name
-        target.mkdir()
-        if cg is not None and key in cg.paths:
-            src = cg.paths[key]
-        else:
-            src = os.path.join(h.mountpoint, os.path.relpath(own[key], h.root))
-        sc.mount(src, target, None, sc.MS_BIND | sc.MS_REC)
-        remount(target, opts.flags & ~sc.MS_REC)
-        for ctl in key.split(","):  # co-mounted controllers get a link per name (cpu -> cpu,cpuacct)
-            if ctl != name and not ctl.startswith("name="):
-                os.symlink(name, dest / ctl)
-    if opts.flags & sc.MS_RDONLY:
-        remount(dest, opts.flags)
-
-
-def _cgroup(dest: Path, opts: Options, cg: cgroups.CgroupSet | None) -> None:
-    if not cgroups.unified_mode():
-        _cgroup_v1(dest, opts, cg)
-        return
-    dest.mkdir(parents=True, exist_ok=True)
+    tmp = root.open(dest)  # the fresh tmpfs: ours alone, names in it are used by descriptor
     try:
-        sc.mount("cgroup2", dest, "cgroup2", opts.flags)
+        for key, h in cgroups.hierarchies().items():
+            if key == cgroups.UNIFIED:
+                continue
+            name = os.path.basename(h.mountpoint)
+            os.mkdir(name, 0o755, dir_fd=tmp)
+            if cg is not None and key in cg.paths:
+                src = cg.paths[key]
+            else:
+                src = os.path.join(h.mountpoint, os.path.relpath(own[key], h.root))
+            _mount_at(os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=tmp), src, None,
+                      sc.MS_BIND | sc.MS_REC)  # fmt: skip
+            _remount_at(root, f"{dest}/{name}", opts.flags & ~sc.MS_REC)
+            for ctl in key.split(","):  # co-mounted controllers get a link per name (cpu -> cpu,cpuacct)
+                if ctl != name and not ctl.startswith("name="):
+                    os.symlink(name, ctl, dir_fd=tmp)
+    finally:
+        os.close(tmp)
+    if opts.flags & sc.MS_RDONLY:
+        _remount_at(root, dest, opts.flags)
+
+
+def _cgroup(root: Root, dest: str, opts: Options, cg: cgroups.CgroupSet | None) -> None:
+    if not cgroups.unified_mode():
+        _cgroup_v1(root, dest, opts, cg)
+        return
+    try:
+        _mount_at(root.mkdirs(dest), "cgroup2", "cgroup2", opts.flags)
     except OSError as e:  # no cgroup namespace of our own: show the host's tree read-only
         if e.errno not in (errno.EPERM, errno.EBUSY):
             raise
-        sc.mount("/sys/fs/cgroup", dest, None, sc.MS_BIND | sc.MS_REC)
-        remount(dest, opts.flags)
+        _mount_at(root.mkdirs(dest), "/sys/fs/cgroup", None, sc.MS_BIND | sc.MS_REC)
+        _remount_at(root, dest, opts.flags)
 
 
-def _fs(kind: str, source: str, dest: Path, opts: Options) -> None:
-    dest.mkdir(parents=True, exist_ok=True)
+def _fs(kind: str, source: str, root: Root, dest: str, opts: Options) -> None:
     data = ",".join(opts.data) or None
     try:
-        sc.mount(source, dest, kind, opts.flags & ~sc.MS_REMOUNT, data)
+        _mount_at(root.mkdirs(dest), source, kind, opts.flags & ~sc.MS_REMOUNT, data)
     except OSError as e:
         if kind != "sysfs" or e.errno != errno.EPERM:
             raise
         # sysfs cannot be mounted in a user namespace without owning a net ns: bind the host's
-        _bind("/sys", dest, Options(opts.flags | sc.MS_BIND | sc.MS_REC))
+        _bind("/sys", root, dest, Options(opts.flags | sc.MS_BIND | sc.MS_REC))
 
 
-def mount_entry(m: dict[str, Any], rootfs: Path, bundle: Path, cg: cgroups.CgroupSet | None = None) -> None:
-    """One element of config.json `mounts`, below `rootfs` (`cg`: the container's cgroups)."""
-    dest = secure_join(rootfs, m["destination"])
+def mount_entry(m: dict[str, Any], root: Root, bundle: Path, cg: cgroups.CgroupSet | None = None) -> None:
+    """One element of config.json `mounts`, inside `root` (`cg`: the container's cgroups)."""
+    dest = m["destination"]
     opts = parse_options(list(m.get("options") or []))
     kind = m.get("type") or ("bind" if opts.flags & sc.MS_BIND else "none")
     source = m.get("source") or kind
@@ -159,23 +176,32 @@ def mount_entry(m: dict[str, Any], rootfs: Path, bundle: Path, cg: cgroups.Cgrou
         if kind == "bind" or opts.flags & sc.MS_BIND:
             src = source if os.path.isabs(source) else str(bundle / source)
             opts.flags |= sc.MS_BIND
-            _bind(src, dest, opts)
+            _bind(src, root, dest, opts)
         elif kind == "cgroup":
-            _cgroup(dest, opts, cg)
+            _cgroup(root, dest, opts, cg)
         else:
-            _fs(kind, source, dest, opts)
+            _fs(kind, source, root, dest, opts)
         for prop in opts.propagation:
-            sc.mount(None, dest, None, prop)
+            _mount_at(root.open(dest), None, None, prop)
     except OSError as e:
         raise OSError(e.errno, f'mounting "{source}" to rootfs at "{m["destination"]}": {os.strerror(e.errno or 0)}') from None
 
 
+def _check_null() -> None:
+    """The /dev/null masks are bound from must be the null device, not whatever the image put there."""
+    st = os.stat("/dev/null", follow_symlinks=False)
+    if not stat.S_ISCHR(st.st_mode) or st.st_rdev != os.makedev(1, 3):
+        raise OSError(errno.EPERM, "/dev/null in the container is not the null device")
+
+
 def mask_path(path: str) -> None:
-    """/dev/null over a file, an empty read-only tmpfs over a directory (after pivot_root)."""
+    """/dev/null over a file, an empty read-only tmpfs over a directory (after pivot_root: every
+    symlink resolves inside the container's root)."""
     try:
         if os.path.isdir(path):
             sc.mount("tmpfs", path, "tmpfs", sc.MS_RDONLY)
         else:
+            _check_null()
             sc.mount("/dev/null", path, None, sc.MS_BIND)
     except OSError as e:
         if e.errno not in (errno.ENOENT, errno.ENOTDIR):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from podpy.errors import PodpyError
+from podpy.inroot import Root
 from podpy.runtime import syscalls as sc
 from podpy.runtime.builtin import devices, mounts
 from podpy.runtime.builtin.cgroups import CgroupSet
@@ -45,13 +46,44 @@ def _mount_root(cfg: dict[str, Any], rootfs: Path) -> None:
         sc.mount(str(rootfs), rootfs, None, sc.MS_BIND | sc.MS_REC)
 
 
-def _write_sysctls(rootfs: Path, sysctls: dict[str, str]) -> None:
+def _write_sysctls(root: Root, sysctls: dict[str, str]) -> None:
+    """Through the container's own /proc, resolved inside its root (an image's /proc symlink stays in)."""
     for key, value in sysctls.items():
-        path = rootfs / "proc" / "sys" / key.replace(".", "/")
         try:
-            path.write_text(str(value))
+            fd = root.open(f"proc/sys/{key.replace('.', '/')}", os.O_WRONLY | os.O_TRUNC)
+            try:
+                os.write(fd, str(value).encode())
+            finally:
+                os.close(fd)
         except OSError as e:
             raise PodpyError(f"setting sysctl {key}={value}: {e.strerror}") from None
+
+
+def _populate(root: Root, cfg: dict[str, Any], bundle: Path, in_userns: bool, terminal: bool,
+              cg: CgroupSet | None) -> tuple[int, int] | None:  # fmt: skip
+    linux = cfg.get("linux") or {}
+    dev_tmpfs = False
+    for m in cfg.get("mounts") or []:
+        mounts.mount_entry(m, root, bundle, cg)
+        if m.get("destination", "").rstrip("/") == "/dev" and m.get("type") != "bind":
+            dev_tmpfs = True
+    if dev_tmpfs:
+        dev = root.open("dev")  # looked up now: the tmpfs just mounted there
+        try:
+            devices.populate(dev, bind=in_userns)
+        finally:
+            os.close(dev)
+    devices.create_listed(root, linux.get("devices") or [], bind=in_userns)
+    pty = None
+    if terminal:
+        pts = root.open("dev/pts", os.O_PATH | os.O_DIRECTORY)
+        try:
+            pty = devices.open_pty(pts)
+        finally:
+            os.close(pts)
+        devices.bind_console(root, pty[0])
+    _write_sysctls(root, linux.get("sysctl") or {})
+    return pty
 
 
 def _pivot(rootfs: Path) -> None:
@@ -71,19 +103,8 @@ def prepare(
     rootfs = root_path(cfg, bundle)
     sc.mount(None, "/", None, _root_propagation(cfg))
     _mount_root(cfg, rootfs)
-    dev_tmpfs = False
-    for m in cfg.get("mounts") or []:
-        mounts.mount_entry(m, rootfs, bundle, cg)
-        if m.get("destination", "").rstrip("/") == "/dev" and m.get("type") != "bind":
-            dev_tmpfs = True
-    if dev_tmpfs:
-        devices.populate(rootfs / "dev", bind=in_userns)
-    devices.create_listed(rootfs, linux.get("devices") or [], bind=in_userns)
-    pty = None
-    if terminal:
-        pty = devices.open_pty(rootfs / "dev" / "pts")
-        devices.bind_console(rootfs, pty[0])
-    _write_sysctls(rootfs, linux.get("sysctl") or {})
+    with Root(rootfs) as root:  # opened on the mounted root: every path below goes through it
+        pty = _populate(root, cfg, bundle, in_userns, terminal, cg)
     _pivot(rootfs)
     for path in linux.get("maskedPaths") or []:
         mounts.mask_path(path)
