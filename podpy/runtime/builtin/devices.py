@@ -30,11 +30,12 @@ _KINDS = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_I
 def _node(dir_fd: int, name: str, kind: int, major: int, minor: int, mode: int, bind: bool, host: str) -> None:
     """mknod as real root; in a user namespace mknod is refused, so bind the host's node. `name` is
     made in the directory `dir_fd`, replacing what is there (never followed)."""
-    if _exists(dir_fd, name) and (not bind or not _is_file(dir_fd, name)):
+    if _exists(dir_fd, name) and (not bind or not _bindable(dir_fd, name)):
         os.unlink(name, dir_fd=dir_fd)
     if bind:
-        flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-        os.close(os.open(name, flags, 0o644, dir_fd=dir_fd))
+        if not _exists(dir_fd, name):
+            flags = os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            os.close(os.open(name, flags, 0o644, dir_fd=dir_fd))
         target = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
         try:
             sc.mount(host, fd_path(target), None, sc.MS_BIND)
@@ -56,8 +57,11 @@ def _exists(dir_fd: int, name: str) -> bool:
     return True
 
 
-def _is_file(dir_fd: int, name: str) -> bool:
-    return stat.S_ISREG(os.lstat(name, dir_fd=dir_fd).st_mode)
+def _bindable(dir_fd: int, name: str) -> bool:
+    """A file or a node (perhaps a bind of the host's node already, e.g. a default device listed
+    again with --device): bind over it; unlinking a mount point would fail with EBUSY."""
+    mode = os.lstat(name, dir_fd=dir_fd).st_mode
+    return stat.S_ISREG(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
 
 
 def populate(dev: int, bind: bool) -> None:
