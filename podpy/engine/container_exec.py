@@ -62,7 +62,8 @@ def exec_process(svc: ContainerService, rec: cr.ContainerRecord, opts: ExecOptio
 
 def running(svc: ContainerService, ref: str) -> cr.ContainerRecord:
     rec = svc.get(ref)
-    if rec.state.status != cr.RUNNING:
+    if rec.state.status != cr.RUNNING or not cr.alive(rec.state.pid, rec.state.pid_start):
+        # the recorded start time, not just /proc/<pid>: that pid may belong to another process now
         raise ContainerState("can only create exec sessions on running containers: container state improper")
     if rec.state.paused:  # the new process would join the frozen cgroup and hang
         raise ContainerState(f"container {rec.short_id} is paused, unpause the container before exec")

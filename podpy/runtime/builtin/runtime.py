@@ -83,7 +83,9 @@ class BuiltinRuntime:
         never gets more privilege than the container just because a field was omitted."""
         ensure_subreaper()
         proc = _with_container_defaults(process, state_dir)
-        return launch.exec_in(init_pid, proc, stdio, join_cgroups=os.geteuid() == 0)
+        state = read_json(Path(state_dir) / STATE_FILE, default={})
+        start_time = state.get("startTime") if int(state.get("pid") or 0) == init_pid else None
+        return launch.exec_in(init_pid, proc, stdio, join_cgroups=os.geteuid() == 0, start_time=start_time)
 
     def kill(self, cid: str, pid: int, sig: int, state_dir: Path) -> None:
         try:
