@@ -89,6 +89,7 @@ def _spawn(
     chan.parent_side()
     init: int | None = None
     launcher_reaped = False
+    path = ""
     place_error: OSError | None = None
     try:
         while (msg := chan.recv()) is not None:
@@ -102,6 +103,10 @@ def _spawn(
                 chan.go()
                 if place is not None:
                     place_error = _place(place, init, chan)
+            elif msg["t"] == "exec":
+                path = str(msg.get("path", ""))
+            elif msg["t"] == "execfail":  # the stub's execve of the command failed
+                raise process.exec_error(path, int(msg["errno"]))
             elif msg["t"] == "err":
                 raise _ERRORS.get(msg.get("code", 125), PodpyError)(msg.get("msg", "container start failed"))
         if place_error is not None:  # the init's own error, if any, was raised above
@@ -146,7 +151,7 @@ def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet
                 sc.sethostname(cfg["hostname"])
             if cfg.get("domainname"):
                 sc.setdomainname(cfg["domainname"])
-        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=True, orphaned=chan.parent_gone)
+        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=True, chan=chan)
 
     def launcher() -> None:
         if not plan.new_user:
@@ -191,7 +196,7 @@ def exec_in(
             os.close(pty[0])
         if join_cgroups:
             chan.wait_go()
-        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=False, orphaned=chan.parent_gone)
+        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=False, chan=chan)
 
     def launcher() -> None:
         _undumpable()

@@ -16,7 +16,8 @@ from typing import Any, NoReturn
 from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
 from podpy.runtime import syscalls as sc
 from podpy.runtime.base import Stdio
-from podpy.runtime.builtin import capabilities, devices
+from podpy.runtime.builtin import capabilities, devices, execstub
+from podpy.runtime.builtin.sync import Channel
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _PTS_MAJORS = range(136, 144)  # Unix98 pty slaves (/dev/pts/N): the pty the runtime made in the container
@@ -151,18 +152,29 @@ def lookup(arg0: str, env: list[str]) -> str:
     raise CommandNotFound(f"{arg0}: executable file `{arg0}` not found in $PATH: No such file or directory")
 
 
-def execute(args: list[str], env: list[str]) -> NoReturn:
+def exec_error(path: str, err: int) -> PodpyError:
+    """A failed execve as Podman reports it (127 not found, 126 cannot invoke)."""
+    if err == errno.ENOENT:
+        return CommandNotFound(f"{path}: no such file or directory")
+    if err == errno.EACCES:
+        return CannotInvoke(f"{path}: permission denied: OCI permission denied")
+    return CannotInvoke(f"exec {path}: {os.strerror(err)}")
+
+
+def execute(args: list[str], env: list[str], chan: Channel | None = None) -> NoReturn:
+    """execve the command; with the sync channel, through the sealed stub (execstub.py), which
+    reports its own execve failure over the channel."""
     if not args:
         raise PodpyError("no command specified in process.args")
     path = lookup(args[0], env)
+    environ = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)
+    if chan is not None:
+        chan.send(t="exec", path=path)
+        execstub.exec_via_stub(path, args, environ, chan.msg_w)
     try:
-        os.execve(path, args, dict(e.split("=", 1) if "=" in e else (e, "") for e in env))
+        os.execve(path, args, environ)
     except OSError as e:
-        if e.errno == errno.ENOENT:
-            raise CommandNotFound(f"{path}: no such file or directory") from None
-        if e.errno == errno.EACCES:
-            raise CannotInvoke(f"{path}: permission denied: OCI permission denied") from None
-        raise CannotInvoke(f"exec {path}: {e.strerror}") from None
+        raise exec_error(path, e.errno) from None
 
 
 def _rearm_pdeathsig(orphaned: Callable[[], bool]) -> None:
@@ -185,11 +197,9 @@ def _check_cwd(cwd: str) -> None:
                          "the working directory is outside the container root")  # fmt: skip
 
 
-def finalize(
-    proc: dict[str, Any], stdio: Stdio, pty_slave: int | None, create_cwd: bool, orphaned: Callable[[], bool]
-) -> NoReturn:
-    """Everything after the namespaces and the root are in place, ending in execve.
-    `orphaned()` tells whether the caller (the parent) is gone."""
+def finalize(proc: dict[str, Any], stdio: Stdio, pty_slave: int | None, create_cwd: bool, chan: Channel) -> NoReturn:
+    """Everything after the namespaces and the root are in place, ending in execve (through the
+    sealed stub). `chan` is the sync channel to the caller."""
     arrange_stdio(stdio, pty_slave)
     user = proc.get("user") or {}
     if int(user.get("uid", 0)) != 0:
@@ -202,7 +212,7 @@ def finalize(
         if create_cwd:
             os.makedirs(cwd, mode=0o755, exist_ok=True)
         switch_user(user, proc.get("capabilities"))
-        _rearm_pdeathsig(orphaned)
+        _rearm_pdeathsig(chan.parent_gone)
         if proc.get("noNewPrivileges"):
             sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
         os.umask(int(user["umask"]) if user.get("umask") is not None else 0o022)  # not the caller's
@@ -214,4 +224,4 @@ def finalize(
     _check_cwd(cwd)
     _cloexec_from(3)
     _reset_signals()
-    execute(list(proc.get("args") or []), list(proc.get("env") or []))
+    execute(list(proc.get("args") or []), list(proc.get("env") or []), chan)

@@ -52,6 +52,8 @@ class Channel:
                 return None
             self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
+        if line[:1] == b"!" and len(line) == 2:  # from the exec stub (execstub.py): "!" errno
+            return {"t": "execfail", "errno": line[1]}
         return json.loads(line)
 
     def go(self) -> None:
