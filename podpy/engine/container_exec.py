@@ -110,9 +110,11 @@ def exec_detached(svc: ContainerService, ref: str, opts: ExecOptions) -> None:
 
 
 def _reaper(svc: ContainerService, cid: str, opts: ExecOptions, report: int, stdio_cls: Any) -> int:
-    from podpy.supervisor.spawn import reset_signals
+    from podpy.supervisor.spawn import close_inherited, reset_signals, set_title
 
     reset_signals()
+    set_title(f"podpy-exec {cid}")  # not the CLI's command line (`exec -e SECRET=...`) for its whole life
+    close_inherited({report})
     null = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)

@@ -102,7 +102,7 @@ def _supervise(
     gc.enable()  # the CLI may have turned it off; this process lives as long as the container
     reset_signals()
     set_title(f"podpy-supervisor {cfg.cid}")
-    _close_inherited({lock_fd, ctl.fileno()})
+    close_inherited({lock_fd, ctl.fileno()})
     null = os.open("/dev/null", os.O_RDWR)
     errlog = os.open(cfg.run_dir / "supervisor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(null, 0)
@@ -164,7 +164,7 @@ def set_title(title: str) -> None:
     ctypes.memmove(start, text + b"\0" * (size - len(text)), size)
 
 
-def _close_inherited(keep: set[int]) -> None:
+def close_inherited(keep: set[int]) -> None:
     """Drop the fds the CLI inherited from its caller (a shell's pipe or directory): they would stay
     open for the container's life. Python's own fds are close-on-exec, inherited ones are not."""
     import fcntl

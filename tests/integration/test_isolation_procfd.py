@@ -235,6 +235,20 @@ def test_supervisor_title_hides_the_command_line(ctr: Podpy) -> None:  # noqa: F
     assert Path(f"/proc/{sup}/comm").read_text().strip() == "podpy-superviso"
     ps = subprocess.run(["ps", "-ww", "-o", "args=", "-p", str(sup)], capture_output=True, text=True).stdout
     assert ps.strip() == f"podpy-supervisor {cid}" and "hunter2" not in ps
+    ctr("exec", "-d", "-e", "OTHER=hunter2-exec", cid, "sleep", "30")  # its reaper lives as long
+    assert wait_until(lambda: _cmdlines_with(f"podpy-exec {cid}".encode()) != [])
+    assert _cmdlines_with(b"hunter2") == []
+
+
+def _cmdlines_with(needle: bytes) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and needle in Path(f"/proc/{entry}/cmdline").read_bytes():
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
 
 
 def test_exec_checks_the_recorded_start_time(ctr: Podpy) -> None:  # noqa: F811
