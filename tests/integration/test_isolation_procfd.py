@@ -271,3 +271,24 @@ def test_open_pid_dir_refuses_a_recycled_pid() -> None:
     os.close(open_pid_dir(me, proc_start_time(me)))
     with pytest.raises(PodpyError, match="not running"):
         open_pid_dir(me, (proc_start_time(me) or 0) + 1)
+
+
+def test_a_cwd_outside_the_root_is_refused(tmp_path: Path) -> None:
+    """The check after chdir (runc's second fix for CVE-2024-21626): a cwd the root cannot reach."""
+    from podpy.errors import PodpyError
+    from podpy.runtime.builtin import process
+
+    (tmp_path / "root").mkdir()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - forked child
+        code = 1
+        try:
+            os.chdir(tmp_path)
+            os.chroot(tmp_path / "root")  # the cwd stays outside the new root, as through a leaked fd
+            try:
+                process._check_cwd("/proc/self/fd/3")
+            except PodpyError as e:
+                code = 0 if "outside the container root" in str(e) else 2
+        finally:
+            os._exit(code)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
