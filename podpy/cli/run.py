@@ -139,7 +139,20 @@ def _exec_attached(svc: Any, container: str, opts: Any) -> int:
     from podpy.runtime.base import Stdio
 
     null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
-    stdio = Stdio(stdin=0 if opts.interactive else null, stdout=1, stderr=2)
+    ours: dict[int, int] = {}  # our read end -> our fd it is relayed to
+    stdin_w = None
+    theirs = [null]
+    if opts.tty:
+        stdio = Stdio(stdin=null)
+    else:  # pipes of our own, never our fds: the process could chown them (-u) or reopen them
+        stdin = null
+        if opts.interactive:
+            stdin, stdin_w = os.pipe2(os.O_CLOEXEC)
+            theirs.append(stdin)
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        ours, theirs = {out_r: 1, err_r: 2}, [*theirs, out_w, err_w]
+        stdio = Stdio(stdin=stdin, stdout=out_w, stderr=err_w)
     sys.stdout.flush()
     pids: list[int] = []
     pending: list[int] = []
@@ -154,13 +167,16 @@ def _exec_attached(svc: Any, container: str, opts: Any) -> int:
             pass
 
     with term.proxy_signals(None if opts.tty else forward):
-        started = ce.exec_start(svc, container, opts, stdio)
-        os.close(null)
+        try:
+            started = ce.exec_start(svc, container, opts, stdio)
+        finally:
+            for fd in theirs:
+                os.close(fd)
         pids.append(started.pid)
         for sig in pending:
             forward(sig)
         if started.pty_master is None:
-            return term.wait_exit_code(started.pid)
+            return term.relay_pipes(started.pid, stdin_w, ours)
     return _relay_exec_pty(started, opts.interactive)
 
 

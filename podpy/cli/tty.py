@@ -7,6 +7,7 @@ import errno
 import fcntl
 import os
 import select
+import selectors
 import signal
 import socket
 import struct
@@ -137,6 +138,96 @@ def relay_pty(master: int, pid: int, interactive: bool) -> int:
                     _write_all(1, data)
     os.close(master)
     return wait_exit_code(pid)
+
+
+def relay_pipes(pid: int, stdin_w: int | None, outputs: dict[int, int]) -> int:
+    """exec without -t: our stdin to the process's stdin pipe, its stdout/stderr pipes to ours (the
+    process never holds the caller's own fds: it could chown them or reopen them as another user).
+    Until the process exits and its pipes are drained; its exit code."""
+    import selectors
+
+    sel = selectors.PollSelector()  # not epoll: stdin may be a regular file
+    pidfd = os.pidfd_open(pid)
+    exited: list[bool] = []
+    sel.register(pidfd, selectors.EVENT_READ, lambda: exited.append(True))
+    for src in outputs:
+        sel.register(src, selectors.EVENT_READ, lambda fd=src: _relay_output(sel, fd, outputs))
+    pump = _StdinPump(sel, stdin_w) if stdin_w is not None else None
+    while outputs and not exited:
+        for key, _ in sel.select():
+            key.data()
+    for src in list(outputs):  # it exited: what it wrote is in the pipes already
+        os.set_blocking(src, False)
+        while src in outputs and _relay_output(sel, src, outputs):
+            pass
+    if pump is not None:
+        pump.close()
+    os.close(pidfd)
+    sel.close()
+    return wait_exit_code(pid)
+
+
+def _relay_output(sel: selectors.BaseSelector, src: int, outputs: dict[int, int]) -> bool:
+    """One read from `src` to its destination; False (and `src` closed) at EOF or a closed reader."""
+    try:
+        data = os.read(src, 65536)
+    except BlockingIOError:
+        return False
+    try:
+        if data:
+            _write_all(outputs[src], data)
+            return True
+    except OSError:  # our reader went away (`| head`): the process sees its pipe close, as it would directly
+        pass
+    sel.unregister(src)
+    os.close(src)
+    del outputs[src]
+    return False
+
+
+class _StdinPump:
+    """Our stdin into the process's stdin pipe, never blocking on a process that does not read it."""
+
+    def __init__(self, sel: selectors.BaseSelector, w: int) -> None:
+        import selectors
+
+        self.sel, self.w, self.buf, self.eof = sel, w, b"", False
+        self.events = selectors.EVENT_READ, selectors.EVENT_WRITE
+        os.set_blocking(w, False)
+        sel.register(0, self.events[0], self._readable)
+
+    def _readable(self) -> None:
+        data = os.read(0, 32768)
+        self.sel.unregister(0)
+        self.buf += data
+        self.eof = not data
+        if self.buf:
+            self.sel.register(self.w, self.events[1], self._flush)
+        self._flush()
+
+    def _flush(self) -> None:
+        try:
+            while self.buf:
+                self.buf = self.buf[os.write(self.w, self.buf) :]
+        except BlockingIOError:
+            return
+        except OSError:  # the process closed its stdin
+            self.buf, self.eof = b"", True
+        if self.w in self.sel.get_map():
+            self.sel.unregister(self.w)
+        if self.eof:
+            self.close()
+        else:
+            self.sel.register(0, self.events[0], self._readable)
+
+    def close(self) -> None:
+        if self.w < 0:
+            return
+        for fd in (0, self.w):
+            if fd in self.sel.get_map():
+                self.sel.unregister(fd)
+        os.close(self.w)
+        self.w = -1
 
 
 def wait_exit_code(pid: int) -> int:

@@ -62,7 +62,8 @@ def exec_process(svc: ContainerService, rec: cr.ContainerRecord, opts: ExecOptio
 
 def running(svc: ContainerService, ref: str) -> cr.ContainerRecord:
     rec = svc.get(ref)
-    if rec.state.status != cr.RUNNING:
+    if rec.state.status != cr.RUNNING or not cr.alive(rec.state.pid, rec.state.pid_start):
+        # the recorded start time, not just /proc/<pid>: that pid may belong to another process now
         raise ContainerState("can only create exec sessions on running containers: container state improper")
     if rec.state.paused:  # the new process would join the frozen cgroup and hang
         raise ContainerState(f"container {rec.short_id} is paused, unpause the container before exec")
@@ -109,9 +110,11 @@ def exec_detached(svc: ContainerService, ref: str, opts: ExecOptions) -> None:
 
 
 def _reaper(svc: ContainerService, cid: str, opts: ExecOptions, report: int, stdio_cls: Any) -> int:
-    from podpy.supervisor.spawn import reset_signals
+    from podpy.supervisor.spawn import close_inherited, reset_signals, set_title
 
     reset_signals()
+    set_title(f"podpy-exec {cid}")  # not the CLI's command line (`exec -e SECRET=...`) for its whole life
+    close_inherited({report})
     null = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)

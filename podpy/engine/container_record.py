@@ -168,12 +168,15 @@ def alive(pid: int, start: int) -> bool:
 
 
 def reconcile(rec: ContainerRecord) -> bool:
-    """Fix a stale "running" in memory (supervisor gone); True if the record changed."""
+    """Fix a stale "running" in memory (supervisor and container init both gone); True if the record
+    changed. The init is checked with its recorded start time, so a recycled pid does not count."""
     st = rec.state
     if st.status not in (RUNNING, REMOVING, RESTARTING) or alive(st.supervisor_pid, st.supervisor_start):
         return False
     if st.status == REMOVING:
         return False
+    if st.status == RUNNING and alive(st.pid, st.pid_start):
+        return False  # its init outlived the supervisor: it runs (stop/kill/rm still reach it by pid)
     from podpy.timeutil import now_rfc3339
 
     st.exit_code = -1 if st.status == RUNNING else st.exit_code  # restarting: the last run's code

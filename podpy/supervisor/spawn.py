@@ -101,7 +101,8 @@ def _supervise(
     gc.freeze()  # the CLI's objects: never scanned (nor copied-on-write by the collector)
     gc.enable()  # the CLI may have turned it off; this process lives as long as the container
     reset_signals()
-    _set_comm(f"podpy-mon-{cfg.cid[:6]}")
+    set_title(f"podpy-supervisor {cfg.cid}")
+    close_inherited({lock_fd, ctl.fileno()})
     null = os.open("/dev/null", os.O_RDWR)
     errlog = os.open(cfg.run_dir / "supervisor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(null, 0)
@@ -132,9 +133,48 @@ def reset_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C on the terminal we came from is not for us
 
 
-def _set_comm(name: str) -> None:
-    """ps/top show the supervisor by this name (its cmdline is still the CLI's: no exec)."""
+TITLE_COMM = "podpy-supervisor"[:15]  # the kernel keeps 15 bytes of a task's name
+
+
+def set_title(title: str) -> None:
+    """What ps shows for the supervisor: a fork of the CLI would otherwise show the CLI's command
+    line (`-e SECRET=...` included) for the container's whole life.
+
+    The name (PR_SET_NAME) and the argv area itself, overwritten in place as setproctitle does:
+    PR_SET_MM_ARG_START needs CAP_SYS_RESOURCE, which rootless podpy never has. Python copied argv
+    at start-up and never reads that memory again."""
     import ctypes
 
+    libc = ctypes.CDLL(None, use_errno=True)
     PR_SET_NAME = 15
-    ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+    libc.prctl(PR_SET_NAME, ctypes.c_char_p(TITLE_COMM.encode()), 0, 0, 0)
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end (fields 48 and 49)
+    except (OSError, IndexError, ValueError):
+        return
+    if not start or end <= start:
+        return
+    size = end - start
+    text = title.encode()
+    if len(text) >= size:  # a short command line: the short ID, then whatever fits
+        name, _, ident = title.rpartition(" ")
+        text = f"{name} {ident[:12]}".encode()[: size - 1]
+    ctypes.memmove(start, text + b"\0" * (size - len(text)), size)
+
+
+def close_inherited(keep: set[int]) -> None:
+    """Drop the fds the CLI inherited from its caller (a shell's pipe or directory): they would stay
+    open for the container's life. Python's own fds are close-on-exec, inherited ones are not."""
+    import fcntl
+
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd <= 2 or fd in keep:
+            continue
+        try:
+            if not fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC:
+                os.close(fd)
+        except OSError:
+            continue  # the listing's own fd, already closed

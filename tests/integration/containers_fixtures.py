@@ -18,8 +18,17 @@ from tests.conftest import Podpy
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
+def _holds_store_file(pid: str, p: Podpy) -> bool:
+    prefixes = (str(p.root) + "/", str(p.runroot) + "/")
+    try:
+        return any(os.readlink(f"/proc/{pid}/fd/{fd}").startswith(prefixes) for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return False
+
+
 def store_processes(p: Podpy) -> list[int]:
-    """Pids whose command line names this store: supervisors are forks of the CLI (no exec)."""
+    """Pids whose command line names this store, and supervisors (titled `podpy-supervisor <id>`)
+    holding one of its files (their log, the attach socket's directory)."""
     needle = str(p.root).encode()
     out = []
     for entry in os.listdir("/proc"):
@@ -27,10 +36,11 @@ def store_processes(p: Podpy) -> list[int]:
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if needle in f.read():
-                    out.append(int(entry))
+                cmdline = f.read()
         except OSError:
             continue
+        if needle in cmdline or (cmdline.startswith(b"podpy-supervisor") and _holds_store_file(entry, p)):
+            out.append(int(entry))
     return out
 
 

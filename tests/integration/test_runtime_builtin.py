@@ -127,8 +127,12 @@ def test_users(harness: Harness) -> None:
     assert harness.out("id", user="www-data") == "uid=33(www-data) gid=33(www-data) groups=33(www-data),100(users)\n"
     status = harness.out("grep", "CapEff", "/proc/self/status", user="33")
     assert status == "CapEff:\t0000000000000000\n"
-    # a non-root user can reopen its own stdout (the pipe/file was handed to it)
-    assert harness.out("sh", "-c", "echo via-dev-stdout > /dev/stdout", user="33") == "via-dev-stdout\n"
+    # the caller's own file is never handed to the container's user (issue 8 item 5): reopening it
+    # fails; pipes made for the container are (tests/integration/test_isolation_procfd.py)
+    run = harness.start("sh", "-c", "echo via-dev-stdout > /dev/stdout", user="33")
+    res = harness.finish(run)
+    assert res.code != 0 and "Permission denied" in res.err
+    assert run.out.stat().st_uid == os.getuid()
 
 
 def test_ping_group_range_sysctl(harness: Harness) -> None:

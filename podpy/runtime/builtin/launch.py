@@ -36,13 +36,17 @@ def _reap(pid: int) -> int | None:
         return None
 
 
-def _adopted(chan: Channel, caller: int, proc_fd: int) -> None:
-    """In the init: wait until the launcher is gone and we are the caller's child, then die with it.
-
-    Also non-dumpable until execve: we still hold the caller's memory and fds, and processes already
-    in the container must not ptrace or /proc/<pid>/fd their way into them (execve resets this)."""
-    chan.wait_go()
+def _undumpable() -> None:
+    """In the launcher, before it joins or makes any namespace (the init inherits it): processes in
+    the container must not ptrace or open /proc/<pid>/{exe,fd,mem} of a podpy process while it still
+    runs the host's interpreter with the caller's memory (CVE-2019-5736); execve resets it."""
     sc.prctl(sc.PR_SET_DUMPABLE, 0)
+
+
+def _adopted(chan: Channel, caller: int, proc_fd: int, stdio: Stdio) -> None:
+    """In the init: wait until the launcher is gone and we are the caller's child, then die with it;
+    then close every fd it does not need, before any setup."""
+    chan.wait_go()
     sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
     fd = os.open("self/status", os.O_RDONLY, dir_fd=proc_fd)  # the host's /proc: host pids
     try:
@@ -53,6 +57,8 @@ def _adopted(chan: Channel, caller: int, proc_fd: int) -> None:
     ppid = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
     if ppid != caller:  # the caller died before PDEATHSIG was armed
         os._exit(1)
+    keep = [fd for fd in (stdio.stdin, stdio.stdout, stdio.stderr) if fd is not None]
+    process.close_fds_except([*chan.child_fds(), *keep])
 
 
 def _place(place: Callable[[int], None], init: int, chan: Channel) -> OSError | None:
@@ -85,6 +91,7 @@ def _spawn(
     chan.parent_side()
     init: int | None = None
     launcher_reaped = False
+    path = ""
     place_error: OSError | None = None
     try:
         while (msg := chan.recv()) is not None:
@@ -98,6 +105,10 @@ def _spawn(
                 chan.go()
                 if place is not None:
                     place_error = _place(place, init, chan)
+            elif msg["t"] == "exec":
+                path = str(msg.get("path", ""))
+            elif msg["t"] == "execfail":  # the stub's execve of the command failed
+                raise process.exec_error(path, int(msg["errno"]))
             elif msg["t"] == "err":
                 raise _ERRORS.get(msg.get("code", 125), PodpyError)(msg.get("msg", "container start failed"))
         if place_error is not None:  # the init's own error, if any, was raised above
@@ -130,7 +141,7 @@ def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet
     place = None if cg is None or join_early else (lambda pid: cgroups.join(cg, pid))
 
     def init(proc_fd: int) -> None:
-        _adopted(chan, caller, proc_fd)
+        _adopted(chan, caller, proc_fd, stdio)
         pty = rootfs.prepare(cfg, bundle, plan.in_userns, bool(proc.get("terminal")), cg)
         if place is not None:
             chan.wait_go()  # in our cgroups now
@@ -143,9 +154,11 @@ def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet
                 sc.sethostname(cfg["hostname"])
             if cfg.get("domainname"):
                 sc.setdomainname(cfg["domainname"])
-        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=True, seccomp=seccomp)
+        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=True, chan=chan, seccomp=seccomp)
 
     def launcher() -> None:
+        if not plan.new_user:
+            _undumpable()
         proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         if join_early and cg is not None:
             cgroups.join(cg)
@@ -153,6 +166,7 @@ def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet
             sc.unshare(sc.CLONE_NEWUSER)
             chan.send(t="userns")
             chan.wait_go()
+            _undumpable()  # only now: an ordinary user's caller writes our uid_map itself
         elif plan.user_path:
             namespaces.setns_path("user", plan.user_path)
         for kind, path in plan.join:
@@ -169,14 +183,20 @@ def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet
 
 
 def exec_in(
-    init_pid: int, proc: dict[str, Any], stdio: Stdio, join_cgroups: bool, seccomp: Filter | None = None
+    init_pid: int,
+    proc: dict[str, Any],
+    stdio: Stdio,
+    join_cgroups: bool,
+    start_time: int | None = None,
+    seccomp: Filter | None = None,
 ) -> Started:
     terminal = bool(proc.get("terminal"))
+    pid_dir = namespaces.open_pid_dir(init_pid, start_time)
     chan = Channel(with_socket=terminal)
     caller = os.getpid()
 
     def init(proc_fd: int) -> None:
-        _adopted(chan, caller, proc_fd)
+        _adopted(chan, caller, proc_fd, stdio)
         pty = devices.open_pty(Path("/dev/pts")) if terminal else None
         if pty:
             devices.set_size(pty[0], proc.get("consoleSize"))
@@ -184,17 +204,20 @@ def exec_in(
             os.close(pty[0])
         if join_cgroups:
             chan.wait_go()
-        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=False, seccomp=seccomp)
+        process.finalize(proc, stdio, pty[1] if pty else None, create_cwd=False, chan=chan, seccomp=seccomp)
 
     def launcher() -> None:
+        _undumpable()
         proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        namespaces.join_all(namespaces.open_for_join(init_pid))
+        namespaces.join_all(namespaces.open_for_join(pid_dir))
+        os.close(pid_dir)
         pid = os.fork()
         if pid == 0:
             run_child(chan, lambda: init(proc_fd))
         chan.send(t="pid", pid=pid)
 
-    if not os.path.exists(f"/proc/{init_pid}"):
-        raise PodpyError(f"container process {init_pid} is not running")
     place = (lambda pid: cgroups.join_like(init_pid, pid)) if join_cgroups else None
-    return _spawn(chan, launcher, place=place)
+    try:
+        return _spawn(chan, launcher, place=place)
+    finally:
+        os.close(pid_dir)

@@ -105,19 +105,38 @@ def write_id_maps(pid: int, uid_maps: list[dict[str, int]], gid_maps: list[dict[
         raise PodpyError(f"writing the user namespace mappings: {e.strerror}") from None
 
 
-def open_for_join(pid: int) -> list[tuple[str, int]]:
-    """fds of every namespace of `pid` that differs from ours, in join order (opened before any
-    setns: after joining the mount namespace /proc is the container's)."""
+def open_pid_dir(pid: int, start_time: int | None) -> int:
+    """An fd on /proc/<pid> of the container's init, checked against its recorded start time: it
+    stays bound to that process, so a pid recycled after the check cannot be joined by mistake."""
+    gone = PodpyError(f"container process {pid} is not running")
+    try:
+        fd = os.open(f"/proc/{pid}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        raise gone from None
+    try:
+        with open(os.open("stat", os.O_RDONLY | os.O_CLOEXEC, dir_fd=fd), "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        fields = []
+    if not fields or fields[0] in (b"Z", b"X") or (start_time is not None and int(fields[19]) != start_time):
+        os.close(fd)
+        raise gone
+    return fd
+
+
+def open_for_join(pid_dir: int) -> list[tuple[str, int]]:
+    """fds of every namespace of the process `pid_dir` (open_pid_dir) that differs from ours, in join
+    order (opened before any setns: after joining the mount namespace /proc is the container's)."""
     out = []
     for kind in JOIN_ORDER:
         name = TYPES[kind][1]
         try:
-            theirs = os.stat(f"/proc/{pid}/ns/{name}")
+            theirs = os.stat(f"ns/{name}", dir_fd=pid_dir)
             ours = os.stat(f"/proc/self/ns/{name}")
         except FileNotFoundError:
             continue
         if (theirs.st_dev, theirs.st_ino) != (ours.st_dev, ours.st_ino):
-            out.append((kind, os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC)))
+            out.append((kind, os.open(f"ns/{name}", os.O_RDONLY | os.O_CLOEXEC, dir_fd=pid_dir)))
     return out
 
 

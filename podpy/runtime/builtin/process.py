@@ -9,17 +9,35 @@ import os
 import resource
 import signal
 import stat
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
 from podpy.runtime import syscalls as sc
 from podpy.runtime.base import Stdio
-from podpy.runtime.builtin import capabilities, devices
+from podpy.runtime.builtin import capabilities, devices, execstub
+from podpy.runtime.builtin.sync import Channel
 from podpy.runtime.seccomp import Filter
 from podpy.runtime.seccomp import load as load_seccomp
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_PTS_MAJORS = range(136, 144)  # Unix98 pty slaves (/dev/pts/N): the pty the runtime made in the container
+_FD_MAX = 2**31 - 1
+
+
+def close_fds_except(keep: Iterable[int]) -> None:
+    """Close every fd above 2 but `keep`, before any setup of the container process (runc's fix for
+    CVE-2024-21626): an inherited directory fd (a lock, the store, the caller's cwd) would otherwise
+    be a way out of the root through /proc/self/fd/N as a cwd or a path. close_range(2), not
+    close-on-exec: the fds must be gone before chdir, not at execve."""
+    signal.set_wakeup_fd(-1)  # the supervisor's wakeup pipe: a signal must not write into a reused number
+    low = 3
+    for fd in sorted({k for k in keep if k >= 3}):
+        if fd > low:
+            os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, _FD_MAX)
 
 
 def arrange_stdio(stdio: Stdio, pty_slave: int | None) -> None:
@@ -37,15 +55,20 @@ def arrange_stdio(stdio: Stdio, pty_slave: int | None) -> None:
 
 
 def _fix_stdio_owner(uid: int, gid: int) -> None:
-    """Let a non-root process reopen its own stdio (/dev/stdout): hand the pipes/pty to it."""
-    null = os.stat("/dev/null").st_rdev if os.path.exists("/dev/null") else None
+    """Let a non-root process reopen its own stdio (/dev/stdout): hand it the pipes and the pty made
+    for it. Only those: a file, socket or terminal of the caller is never chowned (podpy's callers
+    give the container pipes of their own; anything else is the caller's and stays as it is)."""
     for fd in (0, 1, 2):
         try:
             st = os.fstat(fd)
-            if not (stat.S_ISCHR(st.st_mode) and st.st_rdev == null) and st.st_uid != uid:
-                os.fchown(fd, uid, gid)
         except OSError:
-            pass  # closed, or not ours to give (a file of the caller): the kernel decides later
+            continue
+        ours = stat.S_ISFIFO(st.st_mode) or (stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) in _PTS_MAJORS)
+        if ours and st.st_uid != uid:
+            try:
+                os.fchown(fd, uid, gid)
+            except OSError:
+                pass  # not ours to give: the kernel decides when the process reopens it
 
 
 def set_rlimits(rlimits: list[dict[str, Any]]) -> None:
@@ -131,24 +154,61 @@ def lookup(arg0: str, env: list[str]) -> str:
     raise CommandNotFound(f"{arg0}: executable file `{arg0}` not found in $PATH: No such file or directory")
 
 
-def execute(args: list[str], env: list[str]) -> NoReturn:
+def exec_error(path: str, err: int) -> PodpyError:
+    """A failed execve as Podman reports it (127 not found, 126 cannot invoke)."""
+    if err == errno.ENOENT:
+        return CommandNotFound(f"{path}: no such file or directory")
+    if err == errno.EACCES:
+        return CannotInvoke(f"{path}: permission denied: OCI permission denied")
+    return CannotInvoke(f"exec {path}: {os.strerror(err)}")
+
+
+def execute(args: list[str], env: list[str], chan: Channel | None = None) -> NoReturn:
+    """execve the command; with the sync channel, through the sealed stub (execstub.py), which
+    reports its own execve failure over the channel."""
     if not args:
         raise PodpyError("no command specified in process.args")
     path = lookup(args[0], env)
+    environ = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)
+    if chan is not None:
+        chan.send(t="exec", path=path)
+        execstub.exec_via_stub(path, args, environ, chan.msg_w)
     try:
-        os.execve(path, args, dict(e.split("=", 1) if "=" in e else (e, "") for e in env))
+        os.execve(path, args, environ)
     except OSError as e:
-        if e.errno == errno.ENOENT:
-            raise CommandNotFound(f"{path}: no such file or directory") from None
-        if e.errno == errno.EACCES:
-            raise CannotInvoke(f"{path}: permission denied: OCI permission denied") from None
-        raise CannotInvoke(f"exec {path}: {e.strerror}") from None
+        raise exec_error(path, e.errno) from None
+
+
+def _rearm_pdeathsig(orphaned: Callable[[], bool]) -> None:
+    """A uid change clears the parent-death signal: arm it again, then make sure the parent did
+    not die in between (the signal would never come)."""
+    sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if orphaned():
+        os._exit(1)
+
+
+def _check_cwd(cwd: str) -> None:
+    """The cwd must be inside the root (runc does the same since CVE-2024-21626): a path through a
+    leaked fd or a magic link ends outside it, and getcwd(2) then has no path from the root."""
+    try:
+        here = os.getcwd()
+    except OSError:
+        here = ""
+    if not here.startswith("/"):
+        raise PodpyError(f"chdir to cwd ({cwd!r}) set in config.json failed: "
+                         "the working directory is outside the container root")  # fmt: skip
 
 
 def finalize(
-    proc: dict[str, Any], stdio: Stdio, pty_slave: int | None, create_cwd: bool, seccomp: Filter | None = None
+    proc: dict[str, Any],
+    stdio: Stdio,
+    pty_slave: int | None,
+    create_cwd: bool,
+    chan: Channel,
+    seccomp: Filter | None = None,
 ) -> NoReturn:
-    """Everything after the namespaces and the root are in place, ending in execve."""
+    """Everything after the namespaces and the root are in place, ending in execve (through the
+    sealed stub). `chan` is the sync channel to the caller."""
     nnp = bool(proc.get("noNewPrivileges"))
     arrange_stdio(stdio, pty_slave)
     user = proc.get("user") or {}
@@ -164,6 +224,7 @@ def finalize(
         if not nnp:  # seccomp: without no_new_privs loading needs CAP_SYS_ADMIN: before caps drop (runc)
             load_seccomp(seccomp)
         switch_user(user, proc.get("capabilities"))
+        _rearm_pdeathsig(chan.parent_gone)
         if nnp:
             sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
         os.umask(int(user["umask"]) if user.get("umask") is not None else 0o022)  # not the caller's
@@ -172,8 +233,9 @@ def finalize(
         if e.filename is None or cwd not in str(e.filename):
             raise
         raise PodpyError(f"chdir to cwd ({cwd!r}) set in config.json failed: {e.strerror.lower()}") from None
+    _check_cwd(cwd)
     _cloexec_from(3)
     _reset_signals()
     if nnp:  # seccomp: as late as possible, after podpy's own setup
         load_seccomp(seccomp)
-    execute(list(proc.get("args") or []), list(proc.get("env") or []))
+    execute(list(proc.get("args") or []), list(proc.get("env") or []), chan)

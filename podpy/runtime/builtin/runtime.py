@@ -107,9 +107,11 @@ class BuiltinRuntime:
         never gets more privilege than the container just because a field was omitted."""
         ensure_subreaper()
         proc, seccomp = _with_container_defaults(process, state_dir)
+        state = read_json(Path(state_dir) / STATE_FILE, default={})
+        start_time = state.get("startTime") if int(state.get("pid") or 0) == init_pid else None
         # rootless containers have cgroups only when they asked for limits (a delegated v2 tree)
-        join = os.geteuid() == 0 or bool(self._cgroups(state_dir).paths)
-        return launch.exec_in(init_pid, proc, stdio, join_cgroups=join, seccomp=seccomp)
+        join = os.geteuid() == 0 or bool(cgroups.CgroupSet.from_json(state.get("cgroups")).paths)
+        return launch.exec_in(init_pid, proc, stdio, join_cgroups=join, start_time=start_time, seccomp=seccomp)
 
     def kill(self, cid: str, pid: int, sig: int, state_dir: Path) -> None:
         try:

@@ -52,6 +52,8 @@ class Channel:
                 return None
             self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
+        if line[:1] == b"!" and len(line) == 2:  # from the exec stub (execstub.py): "!" errno
+            return {"t": "execfail", "errno": line[1]}
         return json.loads(line)
 
     def go(self) -> None:
@@ -96,6 +98,18 @@ class Channel:
     def wait_go(self) -> None:
         if os.read(self.go_r, 1) != b"g":
             os._exit(1)  # the parent is gone: nobody would reap or report us
+
+    def child_fds(self) -> list[int]:
+        """What the child side still needs (everything else is closed before the container's setup)."""
+        return [self.msg_w, self.go_r] + ([self.sock[1].fileno()] if self.sock else [])
+
+    def parent_gone(self) -> bool:
+        """The parent holds the go pipe's write end until the child has exec'd: a hang-up means it died."""
+        import select
+
+        poller = select.poll()
+        poller.register(self.go_r, select.POLLIN)
+        return any(ev & (select.POLLHUP | select.POLLERR) for _, ev in poller.poll(0))
 
     def send_fd(self, fd: int) -> None:
         assert self.sock is not None

@@ -1,0 +1,98 @@
+"""The last execve goes through a sealed in-memory stub, never from the host's interpreter.
+
+While podpy's init runs Python, /proc/self/exe is the host's python binary. The kernel resolves a
+`#!/proc/self/exe` script line, an ELF interpreter or the command `/proc/self/exe` itself during
+that execve, so an image could make the container run the host's interpreter and reach it through
+/proc/<pid>/exe (the CVE-2019-5736 pattern). runc re-executes itself from a sealed memfd copy; a
+copy of the interpreter (and a second start of Python) would cost tens of milliseconds. Instead
+podpy execs a 280-byte static stub from a sealed memfd, and the stub execs the command: during the
+command's execve /proc/self/exe is that memfd, which cannot be written and leads nowhere.
+
+The stub's protocol: argv = [argv0, path, *command argv], envp passed through; fd 3 is the sync
+channel's message pipe, which it marks close-on-exec before the execve. If the execve fails it
+writes b"!" + errno + b"\\n" to fd 3 and exits 127, so the caller still gets a typed error.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import platform
+import struct
+
+STUB_FD = 3
+FAILED = b"!"
+
+# x86_64: if argc < 3: exit_group(127) (a script naming /proc/self/exe as its interpreter lands here
+# again: no loop); fcntl(3, F_SETFD, FD_CLOEXEC); execve(argv[1], &argv[2], envp); on failure
+# write(3, "!" errno "\n", 3); exit_group(127). Assembled with GNU as (intel syntax); behaviour
+# checked by tests/unit/test_execstub.py.
+_CODE = {
+    "x86_64": bytes.fromhex(
+        "48833c24037253bf03000000be02000000ba01000000b8480000000f05488b0424488b7c2410488d742418"
+        "488d54c410b83b0000000f05f7d8c604242188442401c64424020abf030000004889e6ba03000000b801"
+        "0000000f05bf7f000000b8e70000000f05"
+    ),
+}
+_MACHINE = {"x86_64": 0x3E}
+_BASE = 0x400000
+_PT_LOAD, _PT_GNU_STACK = 1, 0x6474E551
+_PF_X, _PF_W, _PF_R = 1, 2, 4
+
+
+def image(arch: str | None = None) -> bytes | None:
+    """The stub as a static ELF executable for `arch` (this machine's by default); None if podpy has
+    no stub for it (then the command is exec'd directly)."""
+    arch = arch or platform.machine()
+    code = _CODE.get(arch)
+    if code is None:
+        return None
+    ehsize, phsize, phnum = 64, 56, 2
+    entry_off = ehsize + phsize * phnum
+    total = entry_off + len(code)
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)  # 64-bit, little endian, version 1, SysV
+    header = ident + struct.pack("<HHIQQQIHHHHHH", 2, _MACHINE[arch], 1, _BASE + entry_off, ehsize, 0, 0,
+                                 ehsize, phsize, phnum, 0, 0, 0)  # fmt: skip
+    load = struct.pack("<IIQQQQQQ", _PT_LOAD, _PF_R | _PF_X, 0, _BASE, _BASE, total, total, 0x1000)
+    stack = struct.pack("<IIQQQQQQ", _PT_GNU_STACK, _PF_R | _PF_W, 0, 0, 0, 0, 0, 16)
+    return header + load + stack + code
+
+
+def sealed_fd() -> int | None:
+    """A close-on-exec memfd holding the stub, sealed against any change; None when unavailable
+    (no stub for this machine, memfd_create refused by a seccomp profile or a noexec policy)."""
+    data = image()
+    if data is None:
+        return None
+    try:
+        fd = os.memfd_create("podpy-exec", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    except OSError:
+        return None
+    try:
+        os.write(fd, data)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
+                    | fcntl.F_SEAL_WRITE)  # fmt: skip
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def exec_via_stub(path: str, args: list[str], env: dict[str, str], report_fd: int) -> None:
+    """execve(path, args, env) through the stub; returns only if the stub itself could not be
+    exec'd (the caller then execs directly). `report_fd` becomes the stub's fd 3."""
+    stub = sealed_fd()
+    if stub is None:
+        return
+    if stub == STUB_FD:  # fd 3 is taken by the stub: move it away first
+        stub = fcntl.fcntl(stub, fcntl.F_DUPFD_CLOEXEC, STUB_FD + 1)
+        os.close(STUB_FD)
+    if report_fd != STUB_FD:
+        os.dup2(report_fd, STUB_FD, inheritable=True)
+    else:
+        os.set_inheritable(STUB_FD, True)
+    try:
+        os.execve(stub, [args[0], path, *args], env)
+    except OSError:
+        os.set_inheritable(STUB_FD, False)
+        os.close(stub)
