@@ -139,11 +139,35 @@ def reload(
         common.out(svc.get(name).id)
 
 
+def connect(
+    network: str = typer.Argument(..., metavar="NETWORK", help="Network"),
+    container: str = typer.Argument(..., metavar="CONTAINER", help="Container"),
+    alias: list[str] | None = typer.Option(None, "--alias", help="Network-scoped alias for the container"),
+    ip: str | None = typer.Option(None, "--ip", help="IPv4 address on the network"),
+) -> None:
+    """Connect a container to a network (live when it runs)."""
+    from podpy.engine.networks.connect import connect as do
+
+    do(engine(), network, container, alias or [], ip or "")
+
+
+def disconnect(
+    network: str = typer.Argument(..., metavar="NETWORK", help="Network"),
+    container: str = typer.Argument(..., metavar="CONTAINER", help="Container"),
+    force: bool = typer.Option(False, "--force", "-f", help="Accepted for Docker compatibility"),
+) -> None:
+    """Disconnect a container from a network (live when it runs)."""
+    from podpy.engine.networks.connect import disconnect as do
+
+    do(engine(), network, container)
+
+
 def register(app: typer.Typer) -> None:
     from podpy.cli.app import SETTINGS, new_app
 
     group = new_app("Manage networks.")
     for name, fn in (("create", create), ("ls", ls), ("list", ls), ("inspect", inspect), ("rm", rm),
-                     ("remove", rm), ("prune", prune), ("exists", exists), ("reload", reload)):  # fmt: skip
+                     ("remove", rm), ("prune", prune), ("exists", exists), ("reload", reload),
+                     ("connect", connect), ("disconnect", disconnect)):  # fmt: skip
         group.command(name, context_settings=SETTINGS, hidden=name in ("list", "remove"))(fn)
     app.add_typer(group, name="network")

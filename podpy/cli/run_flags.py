@@ -63,6 +63,9 @@ NETWORK_FLAGS = (
     Flag("dns_option", ("--dns-option", "--dns-opt"), LIST, "Set DNS options"),
     Flag("add_host", ("--add-host",), LIST, "Add a custom host-to-IP mapping (host:ip)"),
     Flag("domainname", ("--domainname",), STR, "Container NIS domain name"),
+    Flag("publish", ("--publish", "-p"), LIST, "Publish a container's port: [ip:][hostPort:]containerPort[/proto]"),
+    Flag("publish_all", ("--publish-all", "-P"), BOOL, "Publish all exposed ports to random host ports", False),
+    Flag("expose", ("--expose",), LIST, "Expose a port or a range of ports (for -P)"),
 )
 
 FLAGS = (

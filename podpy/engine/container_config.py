@@ -157,8 +157,11 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
     files = [e for f in opts.env_files for e in read_env_file(f)]
     labels = {**(ic.get("Labels") or {}), **parse_labels(opts.labels)}
     net = opts.net or {}
-    network, networks = network_mode(list(net.get("network") or ([opts.network] if opts.network else [])),
-                                     net)  # fmt: skip
+    published = publish_specs(net, ic)
+    modes = list(net.get("network") or ([opts.network] if opts.network else []))
+    network, networks = network_mode(modes or (["bridge"] if published else []), net)
+    if published and network != "bridge":
+        raise InvalidArgument(f"cannot publish ports with network mode {network}")
     return ContainerSpec(
         args=args,
         env=merge_env(ic.get("Env") or [], files, env),
@@ -177,6 +180,7 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         dns_search=tuple(net.get("dns_search") or ()),
         dns_options=tuple(net.get("dns_option") or ()),
         add_hosts=tuple(parse_add_host(h) for h in net.get("add_host") or ()),
+        ports=tuple(published),
         labels=labels,
         init=opts.init,
         userns=opts.userns,
@@ -211,6 +215,24 @@ def network_mode(modes: list[str], net: dict[str, Any]) -> tuple[str, dict[str, 
             "aliases": aliases, "ip": net.get("ip") or "" if i == 0 else "",
             "mac": net.get("mac_address") or "" if i == 0 else ""}  # fmt: skip
     return "bridge", out
+
+
+def publish_specs(net: dict[str, Any], image_cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    """-p items, then with -P every exposed port (image EXPOSE and --expose) not already published."""
+    if not (net.get("publish") or net.get("publish_all")):
+        return []  # the common case: the ports module is not even imported
+    from podpy.network.ports import parse_expose, parse_publish
+
+    out = [p for item in net.get("publish") or [] for p in parse_publish(item)]
+    if net.get("publish_all"):
+        exposed = list((image_cfg.get("ExposedPorts") or {}).keys())
+        exposed += [k for item in net.get("expose") or [] for k in parse_expose(item)]
+        done = {f"{p['container_port']}/{p['protocol']}" for p in out}
+        for key in dict.fromkeys(exposed):
+            port, _, proto = key.partition("/")
+            if key not in done and port.isdigit():
+                out.append({"host_ip": "", "host_port": 0, "container_port": int(port), "protocol": proto or "tcp"})
+    return out
 
 
 def parse_add_host(item: str) -> tuple[str, str]:

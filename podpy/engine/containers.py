@@ -364,9 +364,14 @@ class ContainerService:
 
         return prune_containers(self, filters)
 
-    def port(self, ref: str) -> list[str]:
-        self.get(ref)
-        return []  # no published ports until networks arrive
+    def port(self, ref: str, which: str = "") -> list[str]:
+        """`port`: Docker's lines for the live bindings of a running container."""
+        rec = self.get(ref)
+        if rec.state.status != cr.RUNNING or not rec.spec.get("ports"):
+            return []
+        from podpy.network import ports
+
+        return ports.port_lines(ports.load(self.layout, rec.id), which)
 
 
 def _effective_entrypoint(opts: CreateOptions, icfg: dict) -> list[str]:

@@ -70,6 +70,7 @@ class ContainerSpec:
     dns_search: tuple[str, ...] = ()
     dns_options: tuple[str, ...] = ()
     add_hosts: tuple[tuple[str, str], ...] = ()  # --add-host (name, ip)
+    ports: tuple[dict[str, Any], ...] = ()  # -p/-P: {host_ip, host_port (0: any), container_port, protocol}
     mounts: tuple[Mount, ...] = ()
     annotations: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)

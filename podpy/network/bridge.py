@@ -44,6 +44,8 @@ def ensure_bridge(rec: NetworkRecord) -> int:
     try:
         if not rec.internal:
             _write("/proc/sys/net/ipv4/ip_forward", "1")
+            # published ports reach containers from the host's 127.0.0.1 (output DNAT)
+            _write(f"/proc/sys/net/ipv4/conf/{rec.network_interface}/route_localnet", "1")
         nft.add_network(rec.network_interface, sub.subnet, rec.internal)
     except BaseException:
         remove_bridge(rec)  # no bridge without its rules: the next container retries the whole
@@ -68,7 +70,11 @@ def attach(rec: NetworkRecord, lease: Lease, ns_path: Path, default_route: bool)
     fd = os.open(ns_path, os.O_RDONLY | os.O_CLOEXEC)
     nl = Netlink.open()
     try:
-        nl.add_veth(lease.veth, lease.ifname, fd, master, rec.mtu, lease.mac)
+        try:
+            nl.add_veth(lease.veth, lease.ifname, fd, master, rec.mtu, lease.mac)
+        except FileExistsError:  # the last run's, its namespace still being cleaned up
+            nl.delete_link(lease.veth)
+            nl.add_veth(lease.veth, lease.ifname, fd, master, rec.mtu, lease.mac)
     except OSError as e:
         raise PodpyError(f"creating veth {lease.veth} on {rec.network_interface}: {e.strerror}") from None
     finally:

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from tests.conftest import Podpy
-from tests.integration.containers_fixtures import ctr  # noqa: F401
+from tests.integration.containers_fixtures import ctr, wait_until  # noqa: F401
 
 
 def host_links() -> list[str]:
@@ -39,6 +39,11 @@ def remove_networks(p: Podpy) -> None:
     Engine(Options(root=p.root, runroot=p.runroot)).networks.reset()
 
 
+def no_veths() -> bool:
+    """Container veths go with their namespace, which the kernel cleans up a moment later."""
+    return wait_until(lambda: not [x for x in host_links() if x.startswith("veth")], timeout=10)
+
+
 def leftovers(p: Podpy) -> dict[str, object]:
     netns = p.runroot / "netns"
     leases = p.runroot / "networks"
@@ -54,6 +59,7 @@ def host_stays_clean():  # type: ignore[no-untyped-def]
     """Before and after the module: no podpy interface and no podpy nft table on the host."""
     before = podpy_links()
     yield
+    no_veths()
     assert podpy_links() == before
     assert nft_table() == "" or before
 
@@ -64,4 +70,5 @@ def net(ctr: Podpy):  # type: ignore[no-untyped-def]  # noqa: F811
     yield ctr
     subprocess.run(ctr.argv("rm", "-af"), capture_output=True, timeout=120)
     remove_networks(ctr)
+    no_veths()
     assert leftovers(ctr) == CLEAN

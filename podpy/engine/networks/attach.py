@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podpy.network import bridge, ipam, netns
+from podpy.errors import PodpyError
+from podpy.network import bridge, ipam, netns, nft, ports
 from podpy.network.ipam import Lease
 from podpy.network.model import NetworkRecord
 
@@ -40,6 +41,8 @@ def setup(svc: NetworkService, cid: str, name: str, spec: dict[str, Any]) -> Non
             netns.create(path, lambda: None)
             for i, (rec, lease) in enumerate(zip(records, leases, strict=True)):
                 bridge.attach(rec, lease, path, default_route=i == 0)
+            if spec.get("ports"):
+                _publish(svc, cid, spec["ports"], records, leases)
             _refresh_hosts(svc)
     except BaseException:
         teardown(svc, cid, spec)
@@ -47,9 +50,9 @@ def setup(svc: NetworkService, cid: str, name: str, spec: dict[str, Any]) -> Non
 
 
 def _lease(svc: NetworkService, cid: str, name: str, records: list[NetworkRecord],
-           wanted: dict[str, dict[str, Any]]) -> list[Lease]:  # fmt: skip
+           wanted: dict[str, dict[str, Any]], first: int = 0) -> list[Lease]:  # fmt: skip
     out = []
-    for i, rec in enumerate(records):
+    for i, rec in enumerate(records, first):
         opts = wanted.get(rec.name) or {}
         leases = ipam.load(svc.layout, rec.name)
         leases.pop(cid, None)
@@ -63,6 +66,45 @@ def _lease(svc: NetworkService, cid: str, name: str, records: list[NetworkRecord
     return out
 
 
+def _publish(svc: NetworkService, cid: str, wanted: list[dict[str, Any]], records: list[NetworkRecord],
+             leases: list[Lease]) -> None:  # fmt: skip
+    """DNAT the host ports to the address on the first network that is not internal."""
+    target = next((x for r, x in zip(records, leases, strict=True) if not r.internal), None)
+    if target is None:
+        raise PodpyError("published ports need a network that is not internal")
+    nft.add_ports(cid, ports.assign(svc.layout, cid, wanted, target.ip))
+
+
+def connect_live(svc: NetworkService, cid: str, name: str, rec: NetworkRecord, opts: dict[str, Any]) -> None:
+    """Attach a running container to one more network (next free ethN), hosts files updated."""
+    path = netns_path(svc, cid)
+    with svc.store.lock():
+        used = {int(x.ifname[3:]) for x in leases_of_locked(svc, cid).values()}
+        first = next(i for i in range(len(used) + 1) if i not in used)
+        lease = _lease(svc, cid, name, [rec], {rec.name: opts}, first)[0]
+        try:
+            bridge.attach(rec, lease, path, default_route=False)
+        except BaseException:
+            _release(svc, cid, rec.name)
+            raise
+        _refresh_hosts(svc)
+
+
+def disconnect_live(svc: NetworkService, cid: str, network: str) -> None:
+    with svc.store.lock():
+        _release(svc, cid, network)
+        _refresh_hosts(svc)
+
+
+def _release(svc: NetworkService, cid: str, network: str, delete_link: bool = True) -> None:
+    leases = ipam.load(svc.layout, network)
+    lease = leases.pop(cid, None)
+    if lease is not None:
+        if delete_link:
+            bridge.detach(lease)
+        ipam.save(svc.layout, network, leases)
+
+
 def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:
     """Veths, leases, the pinned namespace, peers' hosts entries. Idempotent."""
     wanted = spec.get("networks") or {}
@@ -70,24 +112,30 @@ def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:
     if not wanted and not path.exists():
         return
     with svc.store.lock():
-        for name in wanted:
-            leases = ipam.load(svc.layout, name)
-            lease = leases.pop(cid, None)
-            if lease is not None:
-                bridge.detach(lease)
-                ipam.save(svc.layout, name, leases)
+        bound = ports.load(svc.layout, cid)
+        if bound:
+            nft.remove_ports(cid, bound)
+        ports.drop(svc.layout, cid)
+        # the veths go with the namespace (the kernel's netns cleanup, off our path: deleting each
+        # one here costs ~30 ms of RCU waiting); attach replaces a host end still lingering
+        for name in {*wanted, *leases_of_locked(svc, cid)}:  # also networks removed from the spec meanwhile
+            _release(svc, cid, name, delete_link=False)
         netns.remove(path)
         _refresh_hosts(svc)
 
 
 def leases_of(svc: NetworkService, cid: str) -> dict[str, Lease]:
     """Network name -> this container's lease (running containers only)."""
-    out = {}
     with svc.store.lock():
-        for rec in svc.store.list():
-            lease = ipam.load(svc.layout, rec.name).get(cid)
-            if lease is not None:
-                out[rec.name] = lease
+        return leases_of_locked(svc, cid)
+
+
+def leases_of_locked(svc: NetworkService, cid: str) -> dict[str, Lease]:
+    out = {}
+    for rec in svc.store.list():
+        lease = ipam.load(svc.layout, rec.name).get(cid)
+        if lease is not None:
+            out[rec.name] = lease
     return out
 
 
