@@ -15,11 +15,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from podpy.errors import PodpyError
+from podpy.state import FileLock
 
 TABLE = "ip podpy"
+LOCK = "/run/lock/podpy-nftables.lock"
 BASE = f"""
 table {TABLE} {{
   map masq_nets {{ type ipv4_addr : verdict; flags interval; }}
@@ -66,7 +69,18 @@ def _list() -> str | None:
     return res.stdout if res.returncode == 0 else None
 
 
+def host_lock() -> FileLock:
+    """The table is the host's, shared by every podpy store: changes to it are serialized host-wide
+    (a store's networks lock only covers that store)."""
+    return FileLock(Path(LOCK))
+
+
 def add_network(bridge: str, subnet: str, internal: bool) -> None:
+    with host_lock():
+        _add_network(bridge, subnet, internal)
+
+
+def _add_network(bridge: str, subnet: str, internal: bool) -> None:
     """Two transactions: nft 1.0.6 refuses a map element jumping to a chain made in the same one."""
     script = "" if _list() is not None else BASE
     chain = f"fwd_{bridge}" if internal else f"nat_{bridge}"
@@ -96,6 +110,11 @@ def _drop_table_if_unused() -> None:
 
 
 def remove_network(bridge: str, subnet: str) -> None:
+    with host_lock():
+        _remove_network(bridge, subnet)
+
+
+def _remove_network(bridge: str, subnet: str) -> None:
     if _list() is None:
         return
     _delete(f"delete element {TABLE} masq_nets {{ {subnet} }}", f"delete chain {TABLE} nat_{bridge}")
@@ -107,20 +126,27 @@ def add_ports(cid: str, bindings: list[dict[str, Any]]) -> None:
     """A chain p_<id> of DNAT rules and one map element per host port jumping to it."""
     if not bindings:
         return
+    with host_lock():
+        _add_ports(cid, bindings)
+
+
+def _add_ports(cid: str, bindings: list[dict[str, Any]]) -> None:
     chain = f"p_{cid[:12]}"
     rules = []
     for b in bindings:
         match = f"ip daddr {b['host_ip']} " if b["host_ip"] and b["host_ip"] != "0.0.0.0" else ""
         rules.append(f"add rule {TABLE} {chain} {match}{b['protocol']} dport {b['host_port']} "
                      f"dnat to {b['container_ip']}:{b['container_port']}\n")  # fmt: skip
-    _nft(f"add chain {TABLE} {chain}\nflush chain {TABLE} {chain}\n" + "".join(rules))
+    base = "" if _list() is not None else BASE  # removed behind our back (flushed ruleset): make it again
+    _nft(base + f"add chain {TABLE} {chain}\nflush chain {TABLE} {chain}\n" + "".join(rules))
     elements = "".join(f"add element {TABLE} ports_{b['protocol']} {{ {b['host_port']} : jump {chain} }}\n"
                        for b in bindings)  # fmt: skip
     _nft(elements)
 
 
 def remove_ports(cid: str, bindings: list[dict[str, Any]]) -> None:
-    if _list() is None:
-        return
-    _delete(*(f"delete element {TABLE} ports_{b['protocol']} {{ {b['host_port']} }}" for b in bindings),
-            f"delete chain {TABLE} p_{cid[:12]}")  # fmt: skip
+    with host_lock():
+        if _list() is None:
+            return
+        _delete(*(f"delete element {TABLE} ports_{b['protocol']} {{ {b['host_port']} }}" for b in bindings),
+                f"delete chain {TABLE} p_{cid[:12]}")  # fmt: skip
