@@ -12,6 +12,7 @@ from podpy.state.layout import Layout, ensure_private
 
 if TYPE_CHECKING:
     from podpy.engine.containers import ContainerService
+    from podpy.engine.networks import NetworkService
     from podpy.engine.volumes import VolumeService
     from podpy.image.content import ContentStore
     from podpy.image.store import ImageIndex
@@ -83,3 +84,9 @@ class Engine:
         from podpy.engine.volumes import VolumeService
 
         return VolumeService(self)
+
+    @cached_property
+    def networks(self) -> NetworkService:
+        from podpy.engine.networks import NetworkService
+
+        return NetworkService(self)
