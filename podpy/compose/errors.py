@@ -1,0 +1,13 @@
+"""Errors of the compose loader and planner (exit 125 through PodpyError)."""
+
+from __future__ import annotations
+
+from podpy.errors import PodpyError
+
+
+class ComposeError(PodpyError):
+    """A compose file, its environment or the project it describes is invalid."""
+
+
+class ComposeFileNotFound(ComposeError):
+    """No compose file given and none found walking up from the working directory."""

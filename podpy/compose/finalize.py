@@ -1,0 +1,133 @@
+"""The merged document made whole: env_file read, profiles applied, defaults set, references checked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from podpy.compose.dotenv import read_env_file
+from podpy.compose.errors import ComposeError
+
+_KINDS = ("networks", "volumes", "secrets", "configs")
+
+
+def finalize(doc: dict[str, Any], project: str, env: Mapping[str, str], profiles: list[str],
+             selected: list[str], warnings: list[str]) -> dict[str, Any]:
+    services = {n: dict(s or {}) for n, s in (doc.get("services") or {}).items()}
+    for name in selected:
+        if name not in services:
+            raise ComposeError(f"no such service: {name}")
+    active, disabled = _apply_profiles(services, profiles, selected, warnings)
+    for name, svc in active.items():
+        active[name] = _service(name, svc, env)
+    out: dict[str, Any] = {"name": project, "services": dict(sorted(active.items()))}
+    for kind in _KINDS:
+        section = {k: dict(v or {}) for k, v in (doc.get(kind) or {}).items()}
+        if kind == "networks" and "default" not in section and _uses_default(active):
+            section["default"] = {}
+        for key, spec in section.items():
+            spec.setdefault("name", key if spec.get("external") else f"{project}_{key}")
+        if section:
+            out[kind] = dict(sorted(section.items()))
+    _check_references(out)
+    out["x-disabled-services"] = sorted(disabled)
+    out["x-all-profiles"] = sorted({p for s in services.values() for p in s.get("profiles") or []})
+    return out
+
+
+def _uses_default(services: dict[str, Any]) -> bool:
+    return any("default" in (s.get("networks") or {}) for s in services.values())
+
+
+def _apply_profiles(services: dict[str, dict[str, Any]], profiles: list[str], selected: list[str],
+                    warnings: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Active services: no profiles, an enabled profile, or named on the command line (with what
+    they depend on). A required dependency on an inactive service is an error, an optional one dropped."""
+    def enabled(name: str) -> bool:
+        own = services[name].get("profiles") or []
+        return not own or "*" in profiles or bool(set(own) & set(profiles))
+
+    active = {n for n in services if enabled(n)}
+    todo = list(selected)
+    while todo:
+        name = todo.pop()
+        if name in services and name not in active:
+            active.add(name)
+        todo.extend(d for d in (services.get(name, {}).get("depends_on") or {}) if d not in active)
+    for name in sorted(active):
+        deps = services[name].get("depends_on") or {}
+        for dep, spec in list(deps.items()):
+            if dep in active:
+                continue
+            if spec.get("required", True):
+                raise ComposeError(f'service "{name}" depends on undefined service "{dep}": invalid compose project')
+            warnings.append(f'service "{name}" depends on "{dep}" which is not enabled: ignored (required: false)')
+            del deps[dep]
+        if not deps:
+            services[name].pop("depends_on", None)
+    return {n: services[n] for n in services if n in active}, [n for n in services if n not in active]
+
+
+def _service(name: str, svc: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    if not svc.get("image") and not svc.get("build"):
+        raise ComposeError(f'service "{name}" has neither an image nor a build context specified: '
+                           f"invalid compose project")
+    environment: dict[str, str | None] = {}
+    for entry in svc.get("env_file") or []:
+        path = Path(entry["path"])
+        if not path.is_file():
+            if entry.get("required", True):
+                raise ComposeError(f'env file {path} not found: stat {path}: no such file or directory')
+            continue
+        parsed = read_env_file(path, env, raw=entry.get("format") == "raw")
+        environment.update(parsed)
+    environment.update(svc.get("environment") or {})
+    if environment:
+        svc["environment"] = {k: (env.get(k) if v is None else v) for k, v in environment.items()}
+    if not svc.get("network_mode") and not svc.get("networks"):
+        svc["networks"] = {"default": None}
+    if svc.get("container_name") and _scale(svc) > 1:
+        raise ComposeError(f'services.{name}: can\'t set container_name and {name} as container name must '
+                           f"be unique: invalid compose project")
+    return svc
+
+
+def _scale(svc: dict[str, Any]) -> int:
+    replicas = (svc.get("deploy") or {}).get("replicas")
+    return int(svc.get("scale") if svc.get("scale") is not None else replicas if replicas is not None else 1)
+
+
+def _check_references(doc: dict[str, Any]) -> None:
+    services = doc["services"]
+    declared = {kind: set(doc.get(kind) or {}) for kind in _KINDS}
+    for name, svc in services.items():
+        for net in svc.get("networks") or {}:
+            if net not in declared["networks"]:
+                raise ComposeError(f'service "{name}" refers to undefined network {net}: invalid compose project')
+        for vol in svc.get("volumes") or []:
+            if vol.get("type") == "volume" and vol.get("source") and vol["source"] not in declared["volumes"]:
+                raise ComposeError(f'service "{name}" refers to undefined volume {vol["source"]}: '
+                                   f"invalid compose project")
+        for kind in ("secrets", "configs"):
+            for ref in svc.get(kind) or []:
+                if ref.get("source") not in declared[kind]:
+                    raise ComposeError(f'service "{name}" refers to undefined {kind[:-1]} {ref.get("source")}: '
+                                       f"invalid compose project")
+        for dep in svc.get("depends_on") or {}:
+            if dep not in services:
+                raise ComposeError(f'service "{name}" depends on undefined service "{dep}": invalid compose project')
+        _check_service_refs(name, svc, services)
+
+
+def _check_service_refs(name: str, svc: dict[str, Any], services: dict[str, Any]) -> None:
+    for key in ("network_mode", "ipc", "pid"):
+        mode = str(svc.get(key) or "")
+        if mode.startswith("service:") and mode[8:] not in services:
+            raise ComposeError(f'service "{name}" refers to undefined service {mode[8:]} in {key}: '
+                               f"invalid compose project")
+    for ref in svc.get("volumes_from") or []:
+        target = ref.split(":")[0]
+        if not ref.startswith("container:") and target not in services:
+            raise ComposeError(f'service "{name}" refers to undefined service {target} in volumes_from: '
+                               f"invalid compose project")

@@ -1,0 +1,87 @@
+"""YAML reading for compose files: the safe loader plus Compose's `!reset` and `!override` tags.
+
+Anchors, aliases and `<<` merge keys come from PyYAML's safe loader (YAML 1.1 merge keys).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from podpy.compose.errors import ComposeError
+
+
+@dataclass
+class Reset:
+    """`!reset`: the key is removed from what was merged so far."""
+
+
+@dataclass
+class Override:
+    """`!override value`: the value replaces what was merged so far instead of merging into it."""
+
+    value: Any
+
+
+def _loader_class() -> type:
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class ComposeLoader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def reset(loader: Any, node: Any) -> Reset:
+        return Reset()
+
+    def override(loader: Any, node: Any) -> Override:
+        if isinstance(node, yaml.MappingNode):
+            return Override(loader.construct_mapping(node, deep=True))
+        if isinstance(node, yaml.SequenceNode):
+            return Override(loader.construct_sequence(node, deep=True))
+        return Override(loader.construct_scalar(node))
+
+    ComposeLoader.add_constructor("!reset", reset)
+    ComposeLoader.add_constructor("!override", override)
+    return ComposeLoader
+
+
+def parse_yaml(text: str, source: str) -> dict[str, Any]:
+    """Parse one compose document; `source` names the file in error messages."""
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=_loader_class())  # noqa: S506 - safe loader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ComposeError(f"{source}: yaml: {where}{problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ComposeError(f"{source}: top-level object must be a mapping")
+    for key in data:
+        if not isinstance(key, str):
+            raise ComposeError(f"{source}: non-string key at top level: {key!r}")
+    return data
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ComposeError(f"{path}: {exc.strerror or exc}") from None
+    return parse_yaml(text, str(path))
+
+
+def strip_tags(value: Any) -> Any:
+    """Resolve markers left after merging: Reset drops the entry, Override unwraps."""
+    if isinstance(value, Override):
+        return strip_tags(value.value)
+    if isinstance(value, dict):
+        return {k: strip_tags(v) for k, v in value.items() if not isinstance(v, Reset)}
+    if isinstance(value, list):
+        return [strip_tags(v) for v in value if not isinstance(v, Reset)]
+    return value
