@@ -30,6 +30,7 @@ def finalize(doc: dict[str, Any], project: str, env: Mapping[str, str], profiles
             spec.setdefault("name", key if spec.get("external") else f"{project}_{key}")
         if section:
             out[kind] = dict(sorted(section.items()))
+    out.update({k: v for k, v in doc.items() if k.startswith("x-")})
     _check_references(out)
     out["x-disabled-services"] = sorted(disabled)
     out["x-all-profiles"] = sorted({p for s in services.values() for p in s.get("profiles") or []})
@@ -85,12 +86,25 @@ def _service(name: str, svc: dict[str, Any], env: Mapping[str, str]) -> dict[str
     environment.update(svc.get("environment") or {})
     if environment:
         svc["environment"] = {k: (env.get(k) if v is None else v) for k, v in environment.items()}
+    if svc.get("label_file"):
+        svc["labels"] = {**_label_files(svc["label_file"], env), **(svc.get("labels") or {})}
     if not svc.get("network_mode") and not svc.get("networks"):
         svc["networks"] = {"default": None}
     if svc.get("container_name") and _scale(svc) > 1:
         raise ComposeError(f'services.{name}: can\'t set container_name and {name} as container name must '
                            f"be unique: invalid compose project")
     return svc
+
+
+def _label_files(files: list[str], env: Mapping[str, str]) -> dict[str, str]:
+    """`label_file`: KEY=VALUE files like env files; later files win, `labels` win over all."""
+    labels: dict[str, str] = {}
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            raise ComposeError(f"label file {path} not found")
+        labels.update({k: v or "" for k, v in read_env_file(path, env).items()})
+    return labels
 
 
 def _scale(svc: dict[str, Any]) -> int:

@@ -30,7 +30,20 @@ def _loader_class() -> type:
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class ComposeLoader(base):  # type: ignore[misc, valid-type]
-        pass
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            """Reject a key written twice in one mapping (PyYAML would keep the last silently);
+            keys brought in by `<<` merges may be overridden, as YAML says."""
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"mapping key {key!r} already defined at line {seen[key]}",
+                        key_node.start_mark)
+                seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep)
 
     def reset(loader: Any, node: Any) -> Reset:
         return Reset()
