@@ -90,6 +90,10 @@ def _service(name: str, svc: dict[str, Any], env: Mapping[str, str]) -> dict[str
         svc["labels"] = {**_label_files(svc["label_file"], env), **(svc.get("labels") or {})}
     if not svc.get("network_mode") and not svc.get("networks"):
         svc["networks"] = {"default": None}
+    replicas = (svc.get("deploy") or {}).get("replicas")
+    if svc.get("scale") is not None and replicas is not None and svc["scale"] != replicas:
+        raise ComposeError(f"services.{name}: can't set distinct values on 'scale' and 'deploy.replicas': "
+                           f"invalid compose project")
     if svc.get("container_name") and _scale(svc) > 1:
         raise ComposeError(f'services.{name}: can\'t set container_name and {name} as container name must '
                            f"be unique: invalid compose project")

@@ -92,7 +92,9 @@ class Interpolator:
             return self.substitute(arg) if use_default else (value or "")
         if op in (":?", "?"):
             if (op == ":?" and not non_empty) or (op == "?" and not is_set):
-                raise InterpolationError(f"required variable {name} is missing a value: {self.substitute(arg)}")
+                message = self.substitute(arg)
+                raise InterpolationError(f"required variable {name} is missing a value"
+                                         + (f": {message}" if message else ""))
             return value or ""
         wanted = non_empty if op == ":+" else is_set
         return self.substitute(arg) if wanted else ""

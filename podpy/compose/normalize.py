@@ -219,7 +219,22 @@ def _deploy(value: Any, path: str) -> dict[str, Any]:
         deploy["replicas"] = to_int(deploy["replicas"], f"{path}.replicas")
     if "labels" in deploy:
         deploy["labels"] = key_value_map(deploy["labels"], f"{path}.labels", "")
+    resources = deploy.get("resources")
+    if isinstance(resources, dict):
+        deploy["resources"] = {kind: _resource_limits(spec, f"{path}.resources.{kind}")
+                               for kind, spec in resources.items()}
     return deploy
+
+
+def _resource_limits(spec: Any, path: str) -> Any:
+    if not isinstance(spec, dict):
+        return spec
+    out = dict(spec)
+    if out.get("memory") is not None:
+        out["memory"] = ss.parse_size(out["memory"], f"{path}.memory")
+    if out.get("pids") is not None:
+        out["pids"] = to_int(out["pids"], f"{path}.pids")
+    return out
 
 
 def _duration(value: Any, path: str) -> str:
