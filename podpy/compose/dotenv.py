@@ -1,6 +1,6 @@
 """`.env` and `env_file` parsing as Docker Compose reads them.
 
-`KEY=value`, optional `export `, `#` comments, single quotes literal, double quotes with escapes and
+`KEY=value` (or `KEY: value`), optional `export `, `#` comments, single quotes literal, double quotes with escapes and
 multi-line values, unquoted values with ` #` comments; values interpolate earlier keys and the
 environment. A bare `KEY` takes the environment's value (None when unset). `raw` keeps text as is.
 """
@@ -42,7 +42,7 @@ def parse_dotenv(text: str, source: str, lookup: Mapping[str, str] | None = None
             env[key] = lookup.get(key)
             pos, line_no = end + 1, line_no + 1
             continue
-        if text[after] != "=":
+        if text[after] not in "=:":  # `KEY: value` is accepted too, as Compose's parser does
             raise ComposeError(f"{source}: line {line_no}: unexpected character {text[after]!r} after {key}")
         value, nxt = _value(text, _skip_blank(text, after + 1), source, line_no, raw)
         if not raw and value is not None:

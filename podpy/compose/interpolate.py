@@ -59,8 +59,9 @@ class Interpolator:
             out.append(self._braced(text[j + 2 : end]))
             return end + 1
         m = _NAME.match(text, j + 1)
-        if not m:
-            raise _Invalid()
+        if not m:  # a lone `$` is kept as it is, as Compose does (only `${...}` must be well formed)
+            out.append("$")
+            return j + 1
         out.append(self._value(m.group(0)))
         return m.end()
 

@@ -37,6 +37,9 @@ ENV = {"SET": "value", "EMPTY": "", "OTHER": "other"}
     ("$UNSET", ""),
     ("${SET}${SET}", "valuevalue"),
     ("price: $$5", "price: $5"),
+    ("lone $ sign", "lone $ sign"),
+    ("end$", "end$"),
+    ("$5 and $-", "$5 and $-"),
 ])
 def test_substitute(text: str, expected: str) -> None:
     assert Interpolator(ENV).substitute(text) == expected
@@ -52,7 +55,7 @@ def test_required_errors(text: str, message: str) -> None:
         interpolate_string(text, Interpolator(ENV), "services.x.image")
 
 
-@pytest.mark.parametrize("text", ["${", "${SET", "${}", "${ SET}", "$ x", "${SET:x}", "${9}", "end$"])
+@pytest.mark.parametrize("text", ["${", "${SET", "${}", "${ SET}", "${SET:x}", "${9}", "${SET!}"])
 def test_invalid_format(text: str) -> None:
     with pytest.raises(ComposeError, match="invalid interpolation format for p"):
         interpolate_string(text, Interpolator(ENV), "p")
@@ -79,6 +82,7 @@ def test_dotenv_syntax() -> None:
 
 def test_dotenv_raw_and_errors() -> None:
     assert parse_dotenv("A=$X 'q' # c\n", "f", {}, raw=True) == {"A": "$X 'q' # c"}
+    assert parse_dotenv("A: colon\n", "f") == {"A": "colon"}
     with pytest.raises(ComposeError, match="line 2"):
         parse_dotenv("A=1\n-bad=2\n", "f")
     with pytest.raises(ComposeError, match="unterminated"):
