@@ -33,7 +33,8 @@ def _options(case: Path) -> LoadOptions:
         files=spec.get("files") or [], project_directory=spec.get("project_directory"),
         project_name=spec.get("project_name"), env_files=spec.get("env_files") or [],
         profiles=spec.get("profiles") or [], services=spec.get("services") or [],
-        cwd=case / spec.get("cwd", "."), environ=environ, stdin=spec.get("stdin"))
+        cwd=case / spec.get("cwd", "."), environ=environ, stdin=spec.get("stdin"),
+        interpolate=spec.get("interpolate", True), resolve_paths=spec.get("resolve_paths", True))
 
 
 def _run(case: Path) -> tuple[str, str]:
