@@ -146,11 +146,6 @@ class Project:
             visit(name, ())
         return order
 
-    def with_dependencies(self, names: list[str]) -> list[str]:
-        return self.service_order(names)
-
-    def dependents(self, name: str) -> list[str]:
-        return sorted(n for n, s in self.services.items() if name in s.dependencies())
 
 
 def _service(name: str, svc: dict[str, Any], project: str) -> Service:

@@ -66,9 +66,6 @@ class Plan:
     def add(self, action: Action) -> None:
         self.actions.append(action)
 
-    def for_service(self, service: str) -> list[Action]:
-        return [a for a in self.actions if a.service == service]
-
     def render(self, dry_run: bool = True) -> str:
         """One line per action, in order; `DRY-RUN MODE -` prefixed like Docker Compose's --dry-run."""
         prefix = "DRY-RUN MODE -  " if dry_run else ""
