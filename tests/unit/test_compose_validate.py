@@ -85,3 +85,8 @@ def test_missing_env_file_flag(tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text("services:\n  a: {image: x}\n")
     with pytest.raises(ComposeError, match="couldn't find env file: .*/missing.env"):
         load_project(LoadOptions(env_files=["missing.env"], cwd=tmp_path, environ={}))
+
+
+def test_no_compose_file_found(tmp_path: Path) -> None:
+    with pytest.raises(ComposeError, match="no configuration file provided: not found"):
+        load_project(LoadOptions(cwd=tmp_path, environ={}))
