@@ -115,7 +115,11 @@ def _document(raw: dict[str, Any], source: str, path: Path | None, ctx: _Context
     if "version" in doc:
         ctx.warnings.append(f"{source}: the attribute `version` is obsolete, it will be ignored, "
                             f"please remove it to avoid potential confusion")
-    doc = _normalize(doc, source)
+    try:
+        doc = _normalize(doc, source)
+    except ComposeError as exc:  # shape errors found while normalising: name the file like validation does
+        text = str(exc)
+        raise ComposeError(text if text.startswith("validating ") else f"validating {source}: {text}") from None
     if isinstance(doc.get("services"), dict):
         extender = Extender(lambda p: _other_file(p, ctx), ctx.home)
         doc["services"] = extender.apply(doc["services"], path)

@@ -90,3 +90,8 @@ def test_missing_env_file_flag(tmp_path: Path) -> None:
 def test_no_compose_file_found(tmp_path: Path) -> None:
     with pytest.raises(ComposeError, match="no configuration file provided: not found"):
         load_project(LoadOptions(cwd=tmp_path, environ={}))
+
+
+def test_shape_errors_found_while_normalising_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ComposeError, match=f"^validating {tmp_path}/compose.yaml: services.a.ports\\[0\\]: invalid"):
+        _load(tmp_path, "services:\n  a: {image: x, ports: ['99999']}\n")
