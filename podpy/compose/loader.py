@@ -47,9 +47,13 @@ class _Context:
     interpolate: bool
     warnings: list[str]
     cache: dict[Path, dict[str, Any]] = field(default_factory=dict)
+    _interp: Interpolator | None = None
 
     def interpolator(self) -> Interpolator:
-        return Interpolator(self.env, self.warnings.append)
+        """One per project, so an unset variable is reported once whatever the number of files."""
+        if self._interp is None:
+            self._interp = Interpolator(self.env, self.warnings.append)
+        return self._interp
 
 
 def load_project(opts: LoadOptions) -> Project:
