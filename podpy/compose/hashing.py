@@ -65,10 +65,17 @@ def container_labels(project: Any, service: Any, number: int, oneoff: bool = Fal
     return {k: v for k, v in labels.items() if v != "" or k in (DEPENDS_ON, ENV_FILE)}
 
 
+def resource_hash(spec: dict[str, Any]) -> str:
+    """Digest of a network's or volume's normalised definition (to notice it changed since creation)."""
+    blob = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
 def resource_labels(project: Any, resource: Any, kind_label: str) -> dict[str, str]:
     """Labels for a network (kind_label=NETWORK) or volume (VOLUME) the project creates."""
     labels = dict(resource.labels)
-    labels.update({PROJECT: project.name, kind_label: resource.key, VERSION: __version__})
+    labels.update({PROJECT: project.name, kind_label: resource.key, VERSION: __version__,
+                   CONFIG_HASH: resource_hash(resource.spec)})
     return labels
 
 

@@ -104,6 +104,8 @@ def _networks(project: Project, order: list[str], observed: Observed, plan: P.Pl
         elif found.labels.get(lbl.NETWORK) != key or found.labels.get(lbl.PROJECT) != project.name:
             raise ComposeError(f"network {net.name} was found but has incorrect label {lbl.NETWORK} set to "
                                f'"{found.labels.get(lbl.NETWORK, "")}" (expected: "{key}")')
+        else:
+            _diverged(plan, "network", net.name, found.labels, net.spec)
 
 
 def _volumes(project: Project, order: list[str], observed: Observed, plan: P.Plan) -> None:
@@ -121,6 +123,17 @@ def _volumes(project: Project, order: list[str], observed: Observed, plan: P.Pla
         elif found.labels.get(lbl.PROJECT) != project.name:
             plan.warnings.append(f'volume "{vol.name}" already exists but was not created by Docker Compose. '
                                  f"Use `external: true` to use an existing volume")
+        else:
+            _diverged(plan, "volume", vol.name, found.labels, vol.spec)
+
+
+def _diverged(plan: P.Plan, kind: str, name: str, labels: dict[str, str], spec: dict) -> None:
+    """An existing network/volume whose definition changed is kept (its data and containers stay):
+    say so rather than recreate it behind the user's back."""
+    recorded = labels.get(lbl.CONFIG_HASH)
+    if recorded and recorded != lbl.resource_hash(spec):
+        plan.warnings.append(f"{kind} {name} exists with a different configuration than the compose file: "
+                             f"it is kept as it is; run `down` (with -v for volumes) to recreate it")
 
 
 def _policy(name: str, project: Project, opts: UpOptions, changed: set[str]) -> tuple[str, str]:

@@ -125,3 +125,13 @@ def test_dependency_cycle_is_an_error(tmp_path: Path) -> None:
     text = "services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [a]}\n"
     with pytest.raises(ComposeError, match="dependency cycle"):
         project_from(text, tmp_path, project_name="p")
+
+
+def test_changed_network_definition_is_reported_not_recreated(tmp_path: Path) -> None:
+    _, obs = _up(tmp_path, Observed())
+    changed = COMPOSE + "networks:\n  default:\n    driver_opts: {mtu: '1400'}\n"
+    plan = plan_up(project_from(changed, tmp_path), obs)
+    assert not plan.actions
+    assert plan.warnings == ["network demo_default exists with a different configuration than the compose "
+                             "file: it is kept as it is; run `down` (with -v for volumes) to recreate it"]
+    assert not plan_up(project_from(COMPOSE, tmp_path), obs).warnings
