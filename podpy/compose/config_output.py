@@ -37,6 +37,15 @@ def render_config(project: Project, fmt: str = "yaml") -> str:
         def ignore_aliases(self, data: Any) -> bool:  # never emit &anchors for repeated values
             return True
 
+        def choose_scalar_style(self) -> str:  # quote like Compose: "8080", not '8080'
+            style = super().choose_scalar_style()
+            return '"' if style == "'" else style
+
+    def literal_multiline(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in data else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    _Dumper.add_representer(str, literal_multiline)
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
