@@ -43,31 +43,35 @@ def _uses_default(services: dict[str, Any]) -> bool:
 
 def _apply_profiles(services: dict[str, dict[str, Any]], profiles: list[str], selected: list[str],
                     warnings: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Active services: no profiles, an enabled profile, or named on the command line (with what
-    they depend on). A required dependency on an inactive service is an error, an optional one dropped."""
+    """Active services: no profiles or an active one. Naming a service on the command line activates
+    its profiles; it does not pull in dependencies of other profiles: a required one is an error, an
+    optional one is dropped."""
+    active_profiles = set(profiles) | {p for n in selected for p in services[n].get("profiles") or []}
+
     def enabled(name: str) -> bool:
         own = services[name].get("profiles") or []
-        return not own or "*" in profiles or bool(set(own) & set(profiles))
+        return not own or "*" in active_profiles or bool(set(own) & active_profiles)
 
     active = {n for n in services if enabled(n)}
-    todo = list(selected)
-    while todo:
-        name = todo.pop()
-        if name in services and name not in active:
-            active.add(name)
-        todo.extend(d for d in (services.get(name, {}).get("depends_on") or {}) if d not in active)
     for name in sorted(active):
         deps = services[name].get("depends_on") or {}
         for dep, spec in list(deps.items()):
             if dep in active:
                 continue
             if spec.get("required", True):
-                raise ComposeError(f'service "{name}" depends on undefined service "{dep}": invalid compose project')
+                raise ComposeError(_missing_dependency(name, dep, dep in services))
             warnings.append(f'service "{name}" depends on "{dep}" which is not enabled: ignored (required: false)')
             del deps[dep]
         if not deps:
             services[name].pop("depends_on", None)
     return {n: services[n] for n in services if n in active}, [n for n in services if n not in active]
+
+
+def _missing_dependency(name: str, dep: str, defined: bool) -> str:
+    if not defined:
+        return f'service "{name}" depends on undefined service "{dep}": invalid compose project'
+    return (f'service "{dep}" was pulled in as a dependency of service "{name}" but is not enabled by the '
+            f'active profiles. You may fix this by adding a common profile to "{name}" and "{dep}"')
 
 
 def _service(name: str, svc: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
