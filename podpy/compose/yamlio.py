@@ -55,9 +55,31 @@ def _loader_class() -> type:
             return Override(loader.construct_sequence(node, deep=True))
         return Override(loader.construct_scalar(node))
 
+    _yaml12_scalars(ComposeLoader)
     ComposeLoader.add_constructor("!reset", reset)
     ComposeLoader.add_constructor("!override", override)
     return ComposeLoader
+
+
+_BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float"))
+
+
+def _yaml12_scalars(loader: type) -> None:
+    """Resolve plain scalars as Compose's YAML 1.2 parser does, not as YAML 1.1: `no`, `yes`, `on`, `off`
+    stay strings (`restart: no`), and `22:22` is a string, not the base-60 integer 1342."""
+    import re
+
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+        for first, resolvers in loader.yaml_implicit_resolvers.items()}
+    loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    loader.add_implicit_resolver(
+        _INT, re.compile(r"^(?:[-+]?0b[01_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+        list("-+0123456789"))
+    loader.add_implicit_resolver(
+        _FLOAT, re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)"
+                           r"(?:[eE][-+]?[0-9]+)|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                           r"|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
 
 
 def parse_yaml(text: str, source: str) -> dict[str, Any]:
