@@ -90,6 +90,9 @@ def _service(name: str, svc: dict[str, Any], env: Mapping[str, str]) -> dict[str
     environment.update(svc.get("environment") or {})
     if environment:
         svc["environment"] = {k: (env.get(k) if v is None else v) for k, v in environment.items()}
+    build = svc.get("build")
+    if isinstance(build, dict) and build.get("args"):  # `args: [NAME]` takes NAME from the environment
+        build["args"] = {k: (env.get(k) if v is None else v) for k, v in build["args"].items()}
     if svc.get("label_file"):
         svc["labels"] = {**_label_files(svc["label_file"], env), **(svc.get("labels") or {})}
     if not svc.get("network_mode") and not svc.get("networks"):

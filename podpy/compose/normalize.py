@@ -241,6 +241,15 @@ def _duration(value: Any, path: str) -> str:
     return ss.format_duration(ss.parse_duration_ns(value, path))
 
 
+_STRING_KEYS = {"image", "container_name", "hostname", "domainname", "user", "working_dir", "stop_signal",
+                "restart", "platform", "pull_policy", "runtime", "mac_address", "cpuset", "userns_mode"}
+
+
+def _as_str(value: Any, path: str) -> Any:
+    """`user: 1000` is the string "1000", as Compose types it."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
 _SERVICE_KEYS: dict[str, Callable[[Any, str], Any]] = {
     "ports": _ports, "volumes": _volumes, "depends_on": _depends_on, "networks": _networks,
     "secrets": _refs, "configs": _refs, "healthcheck": _healthcheck, "build": _build,
@@ -267,7 +276,7 @@ def normalize_service(name: str, svc: Any, source: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in svc.items():
         path = f"services.{name}.{key}"
-        fn = _SERVICE_KEYS.get(key)
+        fn = _SERVICE_KEYS.get(key) or (_as_str if key in _STRING_KEYS else None)
         if isinstance(value, Reset) or fn is None or value is None and key not in ("command", "entrypoint"):
             out[key] = value
         elif isinstance(value, Override):
