@@ -7,7 +7,7 @@ _podpy_spec() {
     # $1: command path. Sets the table row for it.
     case "$1" in
     '')
-        _subs='attach commit container cp create diff exec export healthcheck help history image images import info inspect kill load login logout logs pause port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
+        _subs='attach commit container cp create diff exec export healthcheck help history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime'
         _fvals='--root=f:file --runroot=f:file'
@@ -50,8 +50,8 @@ _podpy_spec() {
         _args='f:file f:file' _inter=1 ;;
     'container create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container diff')
@@ -119,7 +119,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='k:containers' _inter=1 ;;
+        _args='k:containers -' _inter=1 ;;
     'container prune')
         _subs='' _hsubs=''
         _flags='--force -f --filter --help'
@@ -152,8 +152,8 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'container run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container start')
@@ -200,8 +200,8 @@ _podpy_spec() {
         _args='f:file f:file' _inter=1 ;;
     'create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'diff')
@@ -239,7 +239,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='c:attach,commit,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
+        _args='c:attach,commit,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
     'history')
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
@@ -396,6 +396,78 @@ _podpy_spec() {
         _vflags='--tail -n --since --until'
         _fvals=''
         _args='k:containers' _inter=1 ;;
+    'network')
+        _subs='connect create disconnect exists inspect ls prune reload rm' _hsubs='list remove'
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'network connect')
+        _subs='' _hsubs=''
+        _flags='--alias --ip --help'
+        _vflags='--alias --ip'
+        _fvals=''
+        _args='k:networks k:containers' _inter=1 ;;
+    'network create')
+        _subs='' _hsubs=''
+        _flags='--driver -d --subnet --gateway --ip-range --internal --ipv6 --label --opt -o --disable-dns --ignore --help'
+        _vflags='--driver -d --subnet --gateway --ip-range --label --opt -o'
+        _fvals=''
+        _args='-' _inter=1 ;;
+    'network disconnect')
+        _subs='' _hsubs=''
+        _flags='--force -f --help'
+        _vflags=''
+        _fvals=''
+        _args='k:networks k:containers' _inter=1 ;;
+    'network exists')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:networks' _inter=1 ;;
+    'network inspect')
+        _subs='' _hsubs=''
+        _flags='--format -f --help'
+        _vflags='--format -f'
+        _fvals=''
+        _args='k:networks*' _inter=1 ;;
+    'network list')
+        _subs='' _hsubs=''
+        _flags='--quiet -q --filter -f --format --no-trunc --help'
+        _vflags='--filter -f --format'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'network ls')
+        _subs='' _hsubs=''
+        _flags='--quiet -q --filter -f --format --no-trunc --help'
+        _vflags='--filter -f --format'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'network prune')
+        _subs='' _hsubs=''
+        _flags='--force -f --filter --help'
+        _vflags='--filter'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'network reload')
+        _subs='' _hsubs=''
+        _flags='--all -a --help'
+        _vflags=''
+        _fvals=''
+        _args='k:networks*' _inter=1 ;;
+    'network remove')
+        _subs='' _hsubs=''
+        _flags='--force -f --help'
+        _vflags=''
+        _fvals=''
+        _args='k:networks*' _inter=1 ;;
+    'network rm')
+        _subs='' _hsubs=''
+        _flags='--force -f --help'
+        _vflags=''
+        _fvals=''
+        _args='k:networks*' _inter=1 ;;
     'pause')
         _subs='' _hsubs=''
         _flags='--help'
@@ -407,7 +479,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='k:containers' _inter=1 ;;
+        _args='k:containers -' _inter=1 ;;
     'ps')
         _subs='' _hsubs=''
         _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --help'
@@ -452,8 +524,8 @@ _podpy_spec() {
         _args='k:images*' _inter=1 ;;
     'run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --network --net --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'save')

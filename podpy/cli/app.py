@@ -59,6 +59,7 @@ def _register() -> None:
         containers,
         healthcheck,
         images,
+        network,
         registry,
         system,
         volumes,
@@ -69,6 +70,7 @@ def _register() -> None:
     container_resources.register(app)  # likewise
     healthcheck.register(app)
     images.register(app)
+    network.register(app)
     registry.register(app)
     system.register(app)
     volumes.register(app)

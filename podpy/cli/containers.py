@@ -241,9 +241,19 @@ def rename(
     engine().containers.rename(container, new_name)
 
 
-def port(container: str = typer.Argument(..., help="Container")) -> None:
-    """List port mappings of a container (none until networks with published ports exist)."""
-    common.out("\n".join(engine().containers.port(container)))
+def port(
+    container: str = typer.Argument(..., help="Container"),
+    private_port: str | None = typer.Argument(None, metavar="[PRIVATE_PORT[/PROTO]]", help="Only this port"),
+) -> None:
+    """List port mappings or a specific mapping for the container."""
+    lines = engine().containers.port(container, private_port or "")
+    if private_port and not lines:
+        from podpy.errors import PodpyError
+
+        raise PodpyError(f"No public port '{private_port if '/' in private_port else private_port + '/tcp'}' "
+                         "published for " + container)  # fmt: skip
+    if lines:
+        common.out("\n".join(lines))
 
 
 def container_inspect(

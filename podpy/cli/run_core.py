@@ -10,7 +10,7 @@ from podpy.cli.common import engine
 
 
 def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
-    from podpy.cli.run_flags import HEALTH_FLAGS, RESOURCE_FLAGS
+    from podpy.cli.run_flags import HEALTH_FLAGS, NETWORK_FLAGS, RESOURCE_FLAGS
     from podpy.engine.container_config import CreateOptions
 
     return CreateOptions(
@@ -18,12 +18,13 @@ def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) ->
         env=kw["env"] or [], env_files=kw["env_file"] or [], workdir=kw["workdir"] or "",
         user=kw["user"] or "", hostname=kw["hostname"] or "", labels=kw["label"] or [], tty=kw["tty"],
         interactive=kw["interactive"], auto_remove=kw["rm"], pull=kw["pull"], detach_keys=kw["detach_keys"],
-        stop_signal=kw["stop_signal"], stop_timeout=kw["stop_timeout"], network=kw["network"] or "",
+        stop_signal=kw["stop_signal"], stop_timeout=kw["stop_timeout"],
         init=kw["init"], rootfs=kw["rootfs"], privileged=kw["privileged"], cap_add=kw["cap_add"] or [],
         cap_drop=kw["cap_drop"] or [], security_opt=kw["security_opt"] or [], userns=kw["userns"] or "",
         volumes=kw["volume"] or [], mounts=kw["mount"] or [], tmpfs=kw["tmpfs"] or [],
         volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"],
         resources={f.field: kw.get(f.field) for f in RESOURCE_FLAGS},
+        net={f.field: kw.get(f.field) for f in NETWORK_FLAGS},
         **{f.field: kw.get(f.field, f.default) for f in HEALTH_FLAGS},
     )  # fmt: skip
 

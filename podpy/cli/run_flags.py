@@ -51,6 +51,23 @@ HEALTH_FLAGS = (
     Flag("no_healthcheck", ("--no-healthcheck",), BOOL, "Disable any container-specified HEALTHCHECK", False),
 )
 
+# Networks (engine.networks); --network repeats to join several networks.
+NETWORK_FLAGS = (
+    Flag("network", ("--network", "--net"), LIST,
+         "Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)"),
+    Flag("network_alias", ("--network-alias",), LIST, "Add a network-scoped alias for the container"),
+    Flag("ip", ("--ip",), STR, "IPv4 address on the network (e.g. 10.88.0.20)"),
+    Flag("mac_address", ("--mac-address",), STR, "Container MAC address (e.g. 92:d0:c6:0a:29:33)"),
+    Flag("dns", ("--dns",), LIST, "Set custom DNS servers"),
+    Flag("dns_search", ("--dns-search",), LIST, "Set custom DNS search domains"),
+    Flag("dns_option", ("--dns-option", "--dns-opt"), LIST, "Set DNS options"),
+    Flag("add_host", ("--add-host",), LIST, "Add a custom host-to-IP mapping (host:ip)"),
+    Flag("domainname", ("--domainname",), STR, "Container NIS domain name"),
+    Flag("publish", ("--publish", "-p"), LIST, "Publish a container's port: [ip:][hostPort:]containerPort[/proto]"),
+    Flag("publish_all", ("--publish-all", "-P"), BOOL, "Publish all exposed ports to random host ports", False),
+    Flag("expose", ("--expose",), LIST, "Expose a port or a range of ports (for -P)"),
+)
+
 FLAGS = (
     Flag("detach", ("--detach", "-d"), BOOL, "Run in the background and print the container ID", False, True),
     Flag(
@@ -78,7 +95,6 @@ FLAGS = (
     Flag("detach_keys", ("--detach-keys",), STR, "Key sequence for detaching (default ctrl-p,ctrl-q)"),
     Flag("stop_signal", ("--stop-signal",), STR, "Signal to stop the container"),
     Flag("stop_timeout", ("--stop-timeout",), INT, "Seconds to wait for the stop signal before killing"),
-    Flag("network", ("--network", "--net"), STR, "Network mode: none, host or private"),
     Flag(
         "init", ("--init",), BOOL, "Run an init inside the container that forwards signals and reaps", False
     ),
@@ -95,6 +111,7 @@ FLAGS = (
     Flag("read_only", ("--read-only",), BOOL, "Mount the container's root filesystem read-only", False),
     *HEALTH_FLAGS,
     *RESOURCE_FLAGS,
+    *NETWORK_FLAGS,
 )
 
 BY_DECL = {d: f for f in FLAGS for d in f.decls}

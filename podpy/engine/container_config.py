@@ -37,7 +37,8 @@ class CreateOptions:
     detach_keys: str | None = None
     stop_signal: str | None = None
     stop_timeout: int | None = None
-    network: str = ""
+    network: str = ""  # one mode (API callers); the CLI fills net["network"] (a list)
+    net: dict[str, Any] = field(default_factory=dict)  # raw network flags (cli.run_flags.NETWORK_FLAGS)
     init: bool = False
     rootfs: bool = False
     privileged: bool = False
@@ -155,27 +156,92 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
     env = [e for e in (_env_item(x) for x in opts.env) if e is not None]
     files = [e for f in opts.env_files for e in read_env_file(f)]
     labels = {**(ic.get("Labels") or {}), **parse_labels(opts.labels)}
-    network = opts.network or "private"
-    if network == "bridge":
-        network = "private"  # no bridges yet: an isolated namespace with loopback only
+    net = opts.net or {}
+    published = publish_specs(net, ic)
+    modes = list(net.get("network") or ([opts.network] if opts.network else []))
+    network, networks = network_mode(modes or (["bridge"] if published else []), net)
+    if published and network != "bridge":
+        raise InvalidArgument(f"cannot publish ports with network mode {network}")
     return ContainerSpec(
         args=args,
         env=merge_env(ic.get("Env") or [], files, env),
         cwd=opts.workdir or ic.get("WorkingDir") or "/",
         user=opts.user or ic.get("User") or "",
         hostname=opts.hostname,
+        domainname=net.get("domainname") or "",
         terminal=opts.tty,
         privileged=opts.privileged,
         cap_add=tuple(opts.cap_add),
         cap_drop=tuple(opts.cap_drop),
         no_new_privileges=no_new_privileges(opts.security_opt),
         network=network,
+        networks=networks,
+        dns=tuple(net.get("dns") or ()),
+        dns_search=tuple(net.get("dns_search") or ()),
+        dns_options=tuple(net.get("dns_option") or ()),
+        add_hosts=tuple(parse_add_host(h) for h in net.get("add_host") or ()),
+        ports=tuple(published),
         labels=labels,
         init=opts.init,
         userns=opts.userns,
         read_only=opts.read_only,
         resources=_oci_resources(opts.resources),
     )
+
+
+SIMPLE_MODES = ("none", "host", "private")
+
+
+def network_mode(modes: list[str], net: dict[str, Any]) -> tuple[str, dict[str, dict[str, Any]]]:
+    """--network values -> (spec.network, {network name: {aliases, ip, mac}}).
+
+    A named network (Docker's `bridge` included) gives mode "bridge": the engine pins a namespace
+    and attaches it to each network before the runtime starts."""
+    named = [m for m in modes if m not in SIMPLE_MODES and not m.startswith(("ns:", "container:"))]
+    if not named:
+        if len(modes) > 1:
+            raise InvalidArgument(f"cannot set multiple networks without user-defined networks: {', '.join(modes)}")
+        if net.get("ip") or net.get("mac_address") or net.get("network_alias"):
+            raise InvalidArgument("--ip, --mac-address and --network-alias need a bridge or user-defined network")
+        return (modes[0] if modes else "private"), {}
+    if len(named) != len(modes):
+        raise InvalidArgument("cannot combine user-defined networks with none, host, private, container: or ns:")
+    if len(named) > 1 and (net.get("ip") or net.get("mac_address")):
+        raise InvalidArgument("--ip and --mac-address can only be used with a single network")
+    aliases = list(net.get("network_alias") or [])
+    out: dict[str, dict[str, Any]] = {}
+    for i, name in enumerate(named):
+        out["podman" if name == "bridge" else name] = {
+            "aliases": aliases, "ip": net.get("ip") or "" if i == 0 else "",
+            "mac": net.get("mac_address") or "" if i == 0 else ""}  # fmt: skip
+    return "bridge", out
+
+
+def publish_specs(net: dict[str, Any], image_cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    """-p items, then with -P every exposed port (image EXPOSE and --expose) not already published."""
+    if not (net.get("publish") or net.get("publish_all")):
+        return []  # the common case: the ports module is not even imported
+    from podpy.network.ports import parse_expose, parse_publish
+
+    out = [p for item in net.get("publish") or [] for p in parse_publish(item)]
+    if net.get("publish_all"):
+        exposed = list((image_cfg.get("ExposedPorts") or {}).keys())
+        exposed += [k for item in net.get("expose") or [] for k in parse_expose(item)]
+        done = {f"{p['container_port']}/{p['protocol']}" for p in out}
+        for key in dict.fromkeys(exposed):
+            port, _, proto = key.partition("/")
+            if key not in done and port.isdigit():
+                out.append({"host_ip": "", "host_port": 0, "container_port": int(port), "protocol": proto or "tcp"})
+    return out
+
+
+def parse_add_host(item: str) -> tuple[str, str]:
+    """`--add-host name:ip` (also name=ip; IPv6 addresses keep their colons)."""
+    sep = "=" if "=" in item else ":"
+    name, _, ip = item.partition(sep)
+    if not name or not ip:
+        raise InvalidArgument(f"invalid --add-host {item!r}: expected HOST:IP")
+    return name, ip
 
 
 def _oci_resources(flags: dict[str, Any]) -> dict[str, Any]:
@@ -197,21 +263,25 @@ def resource_fields(flags: dict[str, Any]) -> dict[str, Any]:
     return resources.parse(flags).to_json()
 
 
-def hosts_file(hostname: str, name: str, network: str) -> str:
+def hosts_file(hostname: str, name: str, network: str, add_hosts: tuple[tuple[str, str], ...] = ()) -> str:
+    extra = "".join(f"{ip}\t{host}\n" for host, ip in add_hosts)
     if network == "host":
         try:
-            return Path("/etc/hosts").read_text()
+            return Path("/etc/hosts").read_text() + extra
         except OSError:
             pass
+    own = "" if network == "bridge" else f"127.0.1.1\t{hostname} {name}\n"  # bridge: its address, later
     return (
         "127.0.0.1\tlocalhost localhost.localdomain\n"
         "::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n"
-        f"127.0.1.1\t{hostname} {name}\n"
+        f"{own}{extra}"
     )
 
 
-def resolv_conf(network: str) -> str:
-    """The host's, minus loopback resolvers unless the container shares the host's network."""
+def resolv_conf(network: str, dns: tuple[str, ...] = (), search: tuple[str, ...] = (),
+                options: tuple[str, ...] = ()) -> str:  # fmt: skip
+    """The host's, minus loopback resolvers unless the container shares the host's network;
+    --dns, --dns-search, --dns-option replace their kind."""
     try:
         lines = Path("/etc/resolv.conf").read_text().splitlines()
     except OSError:
@@ -219,4 +289,8 @@ def resolv_conf(network: str) -> str:
     if network != "host":
         lines = [x for x in lines if not (x.split()[:1] == ["nameserver"] and x.split()[1:2]
                                           and x.split()[1].startswith(("127.", "::1")))]  # fmt: skip
+    for key, values in (("nameserver", dns), ("search", search), ("options", options)):
+        if values:
+            lines = [x for x in lines if x.split()[:1] != [key]]
+            lines += [f"nameserver {v}" for v in values] if key == "nameserver" else [f"{key} {' '.join(values)}"]
     return "\n".join(lines) + "\n" if lines else ""

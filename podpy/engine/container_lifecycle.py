@@ -73,6 +73,12 @@ class Lifecycle:
             run_dir = self.svc.run_dir(cid)
             (run_dir / "merged").mkdir(parents=True, exist_ok=True)
             premounted = self._premount(rec)
+            try:
+                self.network_up(rec)
+            except BaseException:
+                rec.state.premounted = premounted
+                self.teardown(rec, runtime)
+                raise
             direct = Direct(attach.stdin, attach.stdout, attach.stderr) if attach else None
             cfg = SupervisorConfig(
                 cid=cid, bundle=self.svc.bundle(cid), run_dir=run_dir, log_path=self.svc.log_path(cid),
@@ -99,6 +105,13 @@ class Lifecycle:
         target = self.svc.run_dir(rec.id) / "merged"
         driver.mount(rec.id, rec.top_layer, target)
         return str(target)
+
+    def network_up(self, rec: ContainerRecord) -> None:
+        """Pin and wire the network namespace config.json names (bridge/user networks only)."""
+        if rec.spec.get("network") == "bridge":
+            from podpy.engine import networks
+
+            networks.setup(self.svc.engine.networks, rec.id, rec.name, rec.spec)
 
     # ---- signals and waiting
     def kill(self, ref: str, sig: int | str = signal.SIGKILL) -> ContainerRecord:
@@ -239,6 +252,10 @@ class Lifecycle:
         if rec.state.premounted:
             self.svc.storage_driver.unmount(Path(rec.state.premounted))
             rec.state.premounted = ""
+        if rec.spec.get("network") == "bridge":  # after the processes: nothing uses the netns now
+            from podpy.engine import networks
+
+            networks.teardown(self.svc.engine.networks, rec.id, rec.spec)
 
 
 class _Hooks:
@@ -308,6 +325,7 @@ class _Hooks:
 
         def premount(rec: ContainerRecord) -> None:
             self.premounted = self.lc._premount(rec)
+            self.lc.network_up(rec)
 
         self.fresh = False
         return relaunch(self.svc, self.rec.id, premount)

@@ -65,7 +65,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
         "GraphDriver": {"Name": rec.driver, "Data": {}},
         "Mounts": [dict(m) for m in rec.mounts],
         "Config": _config(rec),
-        "NetworkSettings": _network_settings(),
+        "NetworkSettings": _network_settings(svc, rec),
     }
 
 
@@ -79,13 +79,16 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
             if m.get("Type") == "bind"
         ]
         or None,
-        "NetworkMode": "bridge" if network == "private" else network,
-        "PortBindings": {},
+        "NetworkMode": _network_mode(network, spec.get("networks") or {}),
+        "PortBindings": _port_bindings(spec.get("ports") or []),
         "RestartPolicy": _restart_policy(rec),
         "AutoRemove": rec.auto_remove,
         "CapAdd": list(spec.get("cap_add") or []) or None,
         "CapDrop": list(spec.get("cap_drop") or []) or None,
-        "Dns": [],
+        "Dns": list(spec.get("dns") or []),
+        "DnsOptions": list(spec.get("dns_options") or []),
+        "DnsSearch": list(spec.get("dns_search") or []),
+        "ExtraHosts": [f"{h}:{ip}" for h, ip in spec.get("add_hosts") or []] or None,
         "Privileged": bool(spec.get("privileged")),
         "ReadonlyRootfs": bool(spec.get("read_only")),
         "SecurityOpt": rec.security_opt or None,
@@ -95,6 +98,21 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
         "LogConfig": {"Type": "k8s-file", "Config": {}},
         **_resources(rec),
     }
+
+
+def _network_mode(network: str, networks: dict[str, Any]) -> str:
+    if network == "bridge":
+        first = next(iter(networks), "podman")
+        return "bridge" if first == "podman" else first
+    return "bridge" if network == "private" else network
+
+
+def _port_bindings(ports: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in ports:
+        out.setdefault(f"{p['container_port']}/{p['protocol']}", []).append(
+            {"HostIp": p["host_ip"], "HostPort": str(p["host_port"] or "")})
+    return out
 
 
 def _resources(rec: ContainerRecord) -> dict[str, Any]:
@@ -143,7 +161,11 @@ def _config(rec: ContainerRecord) -> dict[str, Any]:
     }
 
 
-def _network_settings() -> dict[str, Any]:
+def _network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    if rec.spec.get("network") == "bridge":
+        from podpy.engine.networks.views import network_settings
+
+        return network_settings(svc.engine, rec)
     return {
         "Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
         "LinkLocalIPv6PrefixLen": 0, "Ports": {}, "SandboxKey": "", "Gateway": "", "IPAddress": "",

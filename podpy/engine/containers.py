@@ -121,6 +121,10 @@ class ContainerService:
     def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
         img_id, top, icfg = self._image(opts, progress)
         spec = build_spec(opts, icfg)
+        if spec.networks or spec.network.startswith("container:"):
+            from podpy.engine.networks import for_create
+
+            spec = for_create(self.engine, spec)
         resolved = self._resolve_mounts(opts, icfg)
         if resolved is not None:
             spec = replace(spec, mounts=(*spec.mounts, *resolved.mounts))
@@ -228,8 +232,8 @@ class ContainerService:
         ud.mkdir(parents=True, exist_ok=True)
         rootfs, annotations, reader = self._rootfs(rec)
         hostname = spec.hostname or (os.uname().nodename if spec.network == "host" else rec.short_id)
-        etc = {"hostname": hostname + "\n", "hosts": hosts_file(hostname, rec.name, spec.network),
-               "resolv.conf": resolv_conf(spec.network)}  # fmt: skip
+        etc = {"hostname": hostname + "\n", "hosts": hosts_file(hostname, rec.name, spec.network, spec.add_hosts),
+               "resolv.conf": resolv_conf(spec.network, spec.dns, spec.dns_search, spec.dns_options)}  # fmt: skip
         mounts = []
         for fname, text in etc.items():
             (ud / fname).write_text(text)  # nobody reads these before the container starts
@@ -242,6 +246,8 @@ class ContainerService:
                 "no subordinate ids for this user in /etc/subuid and /etc/subgid (or no "
                 "newuidmap): using a single-id user namespace, other users appear as nobody"
             )
+        if spec.network == "bridge":  # the runtime joins the namespace pinned at start
+            spec = replace(spec, network=f"ns:{self.layout.runroot / 'netns' / rec.id}")
         doc = specgen.generate(spec, rootfs, cid=rec.id, host=host, read_etc=reader, init_path=init)
         atomic_write_bytes(ud / "config.json", json.dumps(doc).encode(), durable=False)
 
@@ -358,9 +364,14 @@ class ContainerService:
 
         return prune_containers(self, filters)
 
-    def port(self, ref: str) -> list[str]:
-        self.get(ref)
-        return []  # no published ports until networks arrive
+    def port(self, ref: str, which: str = "") -> list[str]:
+        """`port`: Docker's lines for the live bindings of a running container."""
+        rec = self.get(ref)
+        if rec.state.status != cr.RUNNING or not rec.spec.get("ports"):
+            return []
+        from podpy.network import ports
+
+        return ports.port_lines(ports.load(self.layout, rec.id), which)
 
 
 def _effective_entrypoint(opts: CreateOptions, icfg: dict) -> list[str]:

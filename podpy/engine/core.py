@@ -12,6 +12,7 @@ from podpy.state.layout import Layout
 
 if TYPE_CHECKING:
     from podpy.engine.containers import ContainerService
+    from podpy.engine.networks import NetworkService
     from podpy.engine.volumes import VolumeService
     from podpy.image.content import ContentStore
     from podpy.image.store import ImageIndex
@@ -82,3 +83,9 @@ class Engine:
         from podpy.engine.volumes import VolumeService
 
         return VolumeService(self)
+
+    @cached_property
+    def networks(self) -> NetworkService:
+        from podpy.engine.networks import NetworkService
+
+        return NetworkService(self)

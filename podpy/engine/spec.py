@@ -12,7 +12,7 @@ from typing import Any
 
 from podpy.errors import InvalidArgument
 
-NETWORK_MODES = ("none", "host", "private")
+NETWORK_MODES = ("none", "host", "private", "bridge")  # bridge: on `networks`, in a pinned netns
 USERNS_MODES = ("", "host", "keep-id")
 
 
@@ -64,7 +64,13 @@ class ContainerSpec:
     no_new_privileges: bool = False
     read_only: bool = False
     read_only_tmpfs: bool = True  # with read_only: tmpfs on /tmp, /var/tmp, /run (podman's default)
-    network: str = "private"  # none | host | private | ns:<path of a prepared netns>
+    network: str = "private"  # none | host | private | bridge | ns:<path of a prepared netns>
+    networks: dict[str, dict[str, Any]] = field(default_factory=dict)  # bridge: name -> {aliases, ip, mac}
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    add_hosts: tuple[tuple[str, str], ...] = ()  # --add-host (name, ip)
+    ports: tuple[dict[str, Any], ...] = ()  # -p/-P: {host_ip, host_port (0: any), container_port, protocol}
     mounts: tuple[Mount, ...] = ()
     annotations: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
@@ -81,7 +87,7 @@ class ContainerSpec:
         if not self.args:
             raise InvalidArgument("no command specified")
         net = self.network
-        if net not in NETWORK_MODES and not net.startswith("ns:"):
+        if net not in NETWORK_MODES and not net.startswith(("ns:", "container:")):
             raise InvalidArgument(f"unsupported network mode {net!r}")
         if self.userns not in USERNS_MODES:
             raise InvalidArgument(f"unsupported user namespace mode {self.userns!r}")

@@ -155,6 +155,8 @@ def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet
         for kind, path in plan.join:
             namespaces.setns_path(kind, path)
         sc.unshare(plan.unshare_flags)
+        if plan.unshare_flags & sc.CLONE_NEWNET:
+            namespaces.loopback_up()
         pid = os.fork()
         if pid == 0:
             run_child(chan, lambda: init(proc_fd))

@@ -1,0 +1,173 @@
+"""Network commands: network create, ls, inspect, rm, prune, exists, reload."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from podpy.cli import common
+from podpy.cli.common import engine
+
+NETWORKS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    from podpy.volumes.options import parse_key_values
+
+    return parse_key_values(items, what)
+
+
+def create(
+    name: str | None = typer.Argument(None, help="Network name (default: podpyN)"),
+    driver: str = typer.Option("bridge", "--driver", "-d", help="Driver (bridge)"),
+    subnet: list[str] | None = typer.Option(None, "--subnet", help="Subnet in CIDR format"),
+    gateway: list[str] | None = typer.Option(None, "--gateway", help="Gateway of the subnet"),
+    ip_range: list[str] | None = typer.Option(None, "--ip-range", help="Allocate container IPs from this range"),
+    internal: bool = typer.Option(False, "--internal", help="Restrict external access to the network"),
+    ipv6: bool = typer.Option(False, "--ipv6", help="Enable IPv6 (needs an IPv6 --subnet)"),
+    label: list[str] | None = typer.Option(None, "--label", help="Set metadata (KEY=VALUE)"),
+    opt: list[str] | None = typer.Option(None, "--opt", "-o", help="Driver options: mtu, com.docker.network.bridge.name"),
+    disable_dns: bool = typer.Option(False, "--disable-dns", help="No name resolution between containers"),
+    ignore: bool = typer.Option(False, "--ignore", help="Don't fail if the network already exists"),
+) -> None:
+    """Create a network."""
+    from podpy.engine.networks import CreateRequest
+
+    req = CreateRequest(name=name or "", driver=driver, subnets=subnet or [], gateways=gateway or [],
+                        ip_ranges=ip_range or [], internal=internal, ipv6=ipv6,
+                        labels=_pairs(label or [], "label"), options=_pairs(opt or [], "network option"),
+                        disable_dns=disable_dns, ignore=ignore)  # fmt: skip
+    common.out(engine().networks.create(req).id)
+
+
+def _row(r: Any) -> dict[str, Any]:
+    from podpy.cli import humanize
+
+    return {"ID": r.id[:12], "Name": r.name, "Driver": r.driver, "Scope": "local", "IPv6": str(r.ipv6_enabled).lower(),
+            "Internal": str(r.internal).lower(), "Labels": ",".join(f"{k}={v}" for k, v in r.labels.items()),
+            "CreatedAt": humanize.local_time(r.created), "NetworkInterface": r.network_interface,
+            "Subnets": ",".join(s.subnet for s in r.subnets)}  # fmt: skip
+
+
+def ls(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only display network IDs"),
+    filter_: list[str] | None = typer.Option(
+        None, "--filter", "-f", help="Filter output (name, id, driver, label, label!, until, dangling)"
+    ),
+    format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate the network IDs"),
+) -> None:
+    """List networks."""
+    nets = engine().networks.list(filter_ or [])
+    if quiet:
+        common.out("".join((r.id if no_trunc else r.id[:12]) + "\n" for r in nets))
+        return
+    rows = [{**_row(r), "ID": r.id if no_trunc else r.id[:12]} for r in nets]
+    common.render(rows, format_, NETWORKS_TABLE, headers={"ID": "NETWORK ID"})
+
+
+def inspect(
+    names: list[str] = typer.Argument(..., metavar="NETWORK...", help="Networks to inspect"),
+    format_: str | None = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
+) -> None:
+    """Display detailed information on one or more networks (Docker's JSON)."""
+    from podpy.errors import PodpyError
+
+    svc = engine().networks
+    docs, failed = [], None
+    for n in names:
+        try:
+            docs.append(svc.docker_inspect(n))
+        except PodpyError as e:
+            common.err(f"Error: {e}")
+            failed = e
+    if docs or not failed:
+        common.render_one(docs, format_)
+    if failed:
+        raise typer.Exit(failed.exit_code)
+
+
+def rm(
+    names: list[str] = typer.Argument(..., metavar="NETWORK...", help="Networks to remove"),
+    force: bool = typer.Option(False, "--force", "-f", help="Remove the containers using the network too"),
+) -> None:
+    """Remove one or more networks."""
+    from podpy.errors import PodpyError
+
+    svc = engine().networks
+    failed: PodpyError | None = None
+    for name in names:
+        try:
+            common.out(svc.remove(name, force=force))
+        except PodpyError as e:
+            common.err(f"Error: {e}")
+            failed = e
+    if failed:
+        raise typer.Exit(failed.exit_code)
+
+
+def prune(
+    force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation"),
+    filter_: list[str] | None = typer.Option(None, "--filter", help="Filter (label, label!, until)"),
+) -> None:
+    """Remove all unused networks (never the default one)."""
+    if not force and sys.stdin.isatty():
+        if not typer.confirm("WARNING! This will remove all custom networks not used by at least one container.\n"
+                             "Are you sure you want to continue?"):  # fmt: skip
+            return
+    deleted = engine().networks.prune(filter_ or [])
+    if deleted:
+        common.out("Deleted Networks:\n" + "".join(n + "\n" for n in deleted))
+
+
+def exists(name: str = typer.Argument(..., metavar="NETWORK", help="Network")) -> None:
+    """Check if a network exists (exit 0 if it does, 1 if not)."""
+    raise typer.Exit(0 if engine().networks.exists(name) else 1)
+
+
+def reload(
+    names: list[str] | None = typer.Argument(None, metavar="NETWORK...", help="Networks whose rules to restore"),
+    all_: bool = typer.Option(False, "--all", "-a", help="All networks"),
+) -> None:
+    """Restore the firewall rules of networks (after something flushed them)."""
+    svc = engine().networks
+    targets = [r.name for r in svc.list()] if all_ or not names else list(names)
+    for name in targets:
+        svc.reload(name)
+        common.out(svc.get(name).id)
+
+
+def connect(
+    network: str = typer.Argument(..., metavar="NETWORK", help="Network"),
+    container: str = typer.Argument(..., metavar="CONTAINER", help="Container"),
+    alias: list[str] | None = typer.Option(None, "--alias", help="Network-scoped alias for the container"),
+    ip: str | None = typer.Option(None, "--ip", help="IPv4 address on the network"),
+) -> None:
+    """Connect a container to a network (live when it runs)."""
+    from podpy.engine.networks.connect import connect as do
+
+    do(engine(), network, container, alias or [], ip or "")
+
+
+def disconnect(
+    network: str = typer.Argument(..., metavar="NETWORK", help="Network"),
+    container: str = typer.Argument(..., metavar="CONTAINER", help="Container"),
+    force: bool = typer.Option(False, "--force", "-f", help="Accepted for Docker compatibility"),
+) -> None:
+    """Disconnect a container from a network (live when it runs)."""
+    from podpy.engine.networks.connect import disconnect as do
+
+    do(engine(), network, container)
+
+
+def register(app: typer.Typer) -> None:
+    from podpy.cli.app import SETTINGS, new_app
+
+    group = new_app("Manage networks.")
+    for name, fn in (("create", create), ("ls", ls), ("list", ls), ("inspect", inspect), ("rm", rm),
+                     ("remove", rm), ("prune", prune), ("exists", exists), ("reload", reload),
+                     ("connect", connect), ("disconnect", disconnect)):  # fmt: skip
+        group.command(name, context_settings=SETTINGS, hidden=name in ("list", "remove"))(fn)
+    app.add_typer(group, name="network")

@@ -1,0 +1,50 @@
+"""`network connect` / `network disconnect`: change a container's networks, live when it runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from podpy.engine import container_record as cr
+from podpy.engine.networks.attach import connect_live, disconnect_live
+from podpy.errors import InvalidArgument, PodpyError
+
+if TYPE_CHECKING:
+    from podpy.engine.core import Engine
+
+
+def connect(engine: Engine, network: str, container: str, aliases: list[str], ip: str = "") -> None:
+    net = engine.networks.get(network)
+    svc = engine.containers
+    cid = svc.resolve(container)
+    with svc.lock(cid):
+        rec = cr.load(svc.cdir(cid))
+        cr.reconcile(rec)
+        if rec.spec.get("network") != "bridge":
+            raise InvalidArgument(f"container {rec.name} uses network mode {rec.spec.get('network')}: "
+                                  "only containers on bridge networks can be connected")  # fmt: skip
+        networks = dict(rec.spec.get("networks") or {})
+        if net.name in networks:
+            raise PodpyError(f"container {cid} is already connected to network {net.name}")
+        opts = {"aliases": list(aliases), "ip": ip, "mac": ""}
+        if rec.state.status == cr.RUNNING:
+            connect_live(engine.networks, cid, rec.name, net, opts)
+        networks[net.name] = opts
+        rec.spec["networks"] = networks
+        cr.save(svc.cdir(cid), rec)
+
+
+def disconnect(engine: Engine, network: str, container: str) -> None:
+    net = engine.networks.get(network)
+    svc = engine.containers
+    cid = svc.resolve(container)
+    with svc.lock(cid):
+        rec = cr.load(svc.cdir(cid))
+        cr.reconcile(rec)
+        networks = dict(rec.spec.get("networks") or {})
+        if net.name not in networks:
+            raise PodpyError(f"container {cid} is not connected to network {net.name}")
+        if rec.state.status == cr.RUNNING:
+            disconnect_live(engine.networks, cid, net.name)
+        del networks[net.name]
+        rec.spec["networks"] = networks
+        cr.save(svc.cdir(cid), rec)

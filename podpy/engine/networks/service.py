@@ -1,0 +1,258 @@
+"""Network services: create, list, inspect, remove, prune; which containers use which network.
+
+Lock order: a container's lock, then the networks lock (never the reverse).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from podpy.errors import InvalidArgument, PodpyError
+from podpy.network import ipam
+from podpy.network.model import (
+    DEFAULT_NETWORK,
+    DEFAULT_SUBNET,
+    DRIVERS,
+    IFACE_PREFIX,
+    NetworkExists,
+    NetworkInUse,
+    NetworkRecord,
+    NetworkStore,
+    NoSuchNetwork,
+    Subnet,
+    new_id,
+    validate_name,
+)
+from podpy.timeutil import now_rfc3339
+
+if TYPE_CHECKING:
+    from podpy.engine.core import Engine
+
+LIST_FILTERS = ("name", "id", "driver", "label", "label!", "until", "dangling")
+
+
+@dataclass
+class CreateRequest:
+    name: str = ""
+    driver: str = "bridge"
+    subnets: list[str] = field(default_factory=list)
+    gateways: list[str] = field(default_factory=list)
+    ip_ranges: list[str] = field(default_factory=list)
+    internal: bool = False
+    ipv6: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    disable_dns: bool = False
+    ignore: bool = False
+
+
+class NetworkService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.layout = engine.layout
+        self.store = NetworkStore(engine.layout)
+
+    # ---- reading
+    def get(self, ref: str) -> NetworkRecord:
+        try:
+            return self.store.find(ref)
+        except NoSuchNetwork:
+            if ref in ("bridge", DEFAULT_NETWORK):
+                return self.default()
+            raise
+
+    def exists(self, ref: str) -> bool:
+        try:
+            self.get(ref)
+        except NoSuchNetwork:
+            return False
+        return True
+
+    def list(self, filters: list[str] | None = None) -> list[NetworkRecord]:
+        from podpy.engine.filters import match_labels, parse_filters, until_time
+        from podpy.timeutil import parse_time
+
+        f = parse_filters(filters, LIST_FILTERS)
+        self.default()
+        used = self.users() if "dangling" in f else {}
+        until = until_time(f.get("until", []))
+        out = []
+        for r in self.store.list():
+            if "name" in f and not any(n in r.name for n in f["name"]):
+                continue
+            if "id" in f and not any(r.id.startswith(i) for i in f["id"]):
+                continue
+            if "driver" in f and r.driver not in f["driver"]:
+                continue
+            if "label" in f and not match_labels(r.labels, f["label"]):
+                continue
+            if "label!" in f and any(match_labels(r.labels, [w]) for w in f["label!"]):
+                continue
+            if "dangling" in f and (r.name not in used) != (f["dangling"][-1].lower() in ("1", "true")):
+                continue
+            if until is not None and parse_time(r.created) >= until:
+                continue
+            out.append(r)
+        return out
+
+    def users(self) -> dict[str, list[str]]:
+        """Network name -> IDs of the containers configured on it (running or not)."""
+        out: dict[str, list[str]] = {}
+        for rec in self.engine.containers.list(all_=True):
+            for name in (rec.spec.get("networks") or {}):
+                out.setdefault(name, []).append(rec.id)
+        return out
+
+    # ---- creating
+    def default(self) -> NetworkRecord:
+        """The default network, created on first use (Podman's `podman`, 10.88.0.0/16)."""
+        try:
+            return self.store.find(DEFAULT_NETWORK)
+        except NoSuchNetwork:
+            pass
+        req = CreateRequest(name=DEFAULT_NETWORK, subnets=[DEFAULT_SUBNET], ignore=True)
+        return self._create(req, default=True)
+
+    def create(self, req: CreateRequest) -> NetworkRecord:
+        if req.name:
+            validate_name(req.name)
+        return self._create(req)
+
+    def _create(self, req: CreateRequest, default: bool = False) -> NetworkRecord:
+        if req.driver not in DRIVERS:
+            raise InvalidArgument(f"unsupported driver {req.driver}: only bridge networks are supported")
+        if req.ipv6 and not any(":" in s for s in req.subnets):
+            raise InvalidArgument("--ipv6 needs an IPv6 --subnet (automatic IPv6 subnets are not supported)")
+        with self.store.lock():
+            records = self.store.list()
+            name = req.name or _free_name(records)
+            if self.store.exists(name):
+                if req.ignore:
+                    return self.store.find(name)
+                raise NetworkExists(name)
+            subnets = _subnets(req, records)
+            mtu = req.options.get("mtu")
+            if mtu is not None and not mtu.isdigit():
+                raise InvalidArgument(f"invalid mtu {mtu!r}")
+            iface = req.options.get("com.docker.network.bridge.name") or _free_iface(records, default)
+            rec = NetworkRecord(name=name, id=new_id(), network_interface=iface, created=now_rfc3339(),
+                                subnets=subnets, ipv6_enabled=req.ipv6, internal=req.internal,
+                                dns_enabled=not default and not req.disable_dns, labels=dict(req.labels),
+                                options=dict(req.options))  # fmt: skip
+            self.store.save(rec)
+        return rec
+
+    # ---- removing
+    def remove(self, ref: str, force: bool = False) -> str:
+        rec = self.get(ref)
+        users = self.users().get(rec.name, [])
+        if users:
+            if not force:
+                raise NetworkInUse(rec.name, users)
+            for cid in users:
+                self.engine.containers.remove(cid, force=True)
+        with self.store.lock():
+            from podpy.network import bridge
+
+            bridge.remove_bridge(rec)
+            self.store.remove(rec.name)
+        return rec.name
+
+    def prune(self, filters: list[str] | None = None) -> list[str]:
+        used = self.users()
+        out = []
+        for r in self.list(filters):
+            if r.is_default or r.name in used:
+                continue
+            try:
+                out.append(self.remove(r.name))
+            except (NetworkInUse, NoSuchNetwork):
+                continue
+        return out
+
+    def reload(self, ref: str) -> None:
+        """Restore a live bridge's rules (something flushed the ruleset); idle networks have none."""
+        from podpy.network import nft
+        from podpy.network.netlink import index_of
+
+        rec = self.get(ref)
+        sub = rec.v4()
+        with self.store.lock():
+            if sub is not None and index_of(rec.network_interface):
+                nft.add_network(rec.network_interface, sub.subnet, rec.internal)
+
+    def reset(self) -> None:
+        """Remove every network's host side (bridges, rules), the default's too: `system reset`."""
+        from podpy.network import bridge
+
+        with self.store.lock():
+            for r in self.store.list():
+                bridge.remove_bridge(r)
+
+    # ---- inspect
+    def inspect(self, ref: str) -> dict[str, Any]:
+        rec = self.get(ref)
+        doc = rec.to_json()
+        with self.store.lock():
+            leases = ipam.load(self.layout, rec.name)
+        doc["containers"] = {cid: {"name": x.name, "interfaces": {x.ifname: {
+            "subnets": [{"ipnet": f"{x.ip}/{x.prefix}", "gateway": x.gateway}], "mac_address": x.mac}}}
+            for cid, x in leases.items()}  # fmt: skip
+        return doc
+
+    def docker_inspect(self, ref: str) -> dict[str, Any]:
+        """Docker's `network inspect` object."""
+        rec = self.get(ref)
+        with self.store.lock():
+            leases = ipam.load(self.layout, rec.name)
+        config = [{"Subnet": s.subnet, "Gateway": s.gateway} for s in rec.subnets]
+        return {"Name": rec.name, "Id": rec.id, "Created": rec.created, "Scope": "local", "Driver": rec.driver,
+                "EnableIPv6": rec.ipv6_enabled, "IPAM": {"Driver": "default", "Options": {}, "Config": config},
+                "Internal": rec.internal, "Attachable": False, "Ingress": False,
+                "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+                "Containers": {cid: {"Name": x.name, "EndpointID": "", "MacAddress": x.mac,
+                                     "IPv4Address": f"{x.ip}/{x.prefix}", "IPv6Address": ""}
+                               for cid, x in leases.items()},
+                "Options": dict(rec.options), "Labels": dict(rec.labels)}  # fmt: skip
+
+
+def _free_name(records: list[NetworkRecord]) -> str:
+    names = {r.name for r in records}
+    return next(f"{IFACE_PREFIX}{n}" for n in range(1, 10000) if f"{IFACE_PREFIX}{n}" not in names)
+
+
+def _free_iface(records: list[NetworkRecord], default: bool) -> str:
+    from podpy.network.netlink import index_of
+
+    taken = {r.network_interface for r in records}
+    for n in range(0 if default else 1, 10000):
+        name = f"{IFACE_PREFIX}{n}"
+        if name not in taken and (default or not index_of(name)):
+            return name
+    raise PodpyError("no free bridge interface name")
+
+
+def _subnets(req: CreateRequest, records: list[NetworkRecord]) -> list[Subnet]:
+    wanted = list(req.subnets) or [ipam.free_subnet(records)]
+    out = []
+    for i, text in enumerate(wanted):
+        try:
+            net = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise InvalidArgument(f"invalid subnet {text!r}") from None
+        for other in ipam.used_subnets(records):
+            if other.version == net.version and other.overlaps(net):
+                raise InvalidArgument(f"subnet {net} is already used on the host or by another network")
+        gw = req.gateways[i] if i < len(req.gateways) else str(next(net.hosts()))
+        if ipaddress.ip_address(gw) not in net:
+            raise InvalidArgument(f"gateway {gw} is not in subnet {net}")
+        lease_range = {}
+        if i < len(req.ip_ranges):
+            rng = ipaddress.ip_network(req.ip_ranges[i], strict=False)
+            if not rng.subnet_of(net):  # type: ignore[arg-type]
+                raise InvalidArgument(f"ip-range {rng} is not in subnet {net}")
+            lease_range = {"start_ip": str(rng.network_address + 1), "end_ip": str(rng.broadcast_address - 1)}
+        out.append(Subnet(str(net), gw, lease_range))
+    return out

@@ -1,0 +1,47 @@
+"""`inspect`'s NetworkSettings (Docker's shape) from a container's spec and live leases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from podpy.network import ports as portmod
+
+if TYPE_CHECKING:
+    from podpy.engine.container_record import ContainerRecord
+    from podpy.engine.core import Engine
+
+
+def _endpoint(nid: str, aliases: list[str], lease: Any) -> dict[str, Any]:
+    return {"IPAMConfig": None, "Links": None, "Aliases": aliases or None, "NetworkID": nid,
+            "EndpointID": "", "Gateway": lease.gateway if lease else "", "IPAddress": lease.ip if lease else "",
+            "IPPrefixLen": lease.prefix if lease else 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0, "MacAddress": lease.mac if lease else "", "DriverOpts": None}  # fmt: skip
+
+
+def network_settings(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
+        "LinkLocalIPv6PrefixLen": 0, "Ports": {}, "SandboxKey": "", "Gateway": "", "IPAddress": "",
+        "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": {},
+    }  # fmt: skip
+    wanted: dict[str, dict[str, Any]] = rec.spec.get("networks") or {}
+    if rec.spec.get("network") != "bridge":
+        return doc
+    from podpy.engine.networks.attach import leases_of, netns_path
+    from podpy.network.model import NoSuchNetwork
+
+    running = rec.state.status == "running"
+    leases = leases_of(engine.networks, rec.id) if running else {}
+    doc["Ports"] = portmod.docker_ports(rec.spec.get("ports") or [], portmod.load(engine.layout, rec.id))
+    if running:
+        doc["SandboxKey"] = str(netns_path(engine.networks, rec.id))
+    for i, (name, opts) in enumerate(wanted.items()):
+        try:
+            nid = engine.networks.get(name).id
+        except NoSuchNetwork:
+            nid = ""
+        lease = leases.get(name)
+        doc["Networks"][name] = _endpoint(nid, list(opts.get("aliases") or []), lease)
+        if i == 0 and lease is not None:
+            doc.update(Gateway=lease.gateway, IPAddress=lease.ip, IPPrefixLen=lease.prefix, MacAddress=lease.mac)
+    return doc

@@ -1,0 +1,1 @@
+"""Networks: records and IPAM, persistent namespaces, the bridge driver (veth, nftables), netlink."""

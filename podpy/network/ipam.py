@@ -1,0 +1,109 @@
+"""Address leases: <runroot>/networks/<name>.leases.json, one per attached container.
+
+Leases live on the runroot (tmpfs): a reboot, which ends every container, ends them too. Callers
+hold the networks lock. Reading reconciles: a lease of a container whose directory is gone (its
+supervisor crashed before releasing, then the container was removed) is dropped.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podpy.errors import InvalidArgument, PodpyError
+from podpy.network.model import NetworkRecord, Subnet
+from podpy.state import atomic_write_json, read_json
+from podpy.state.layout import Layout
+
+
+@dataclass
+class Lease:
+    ip: str
+    prefix: int
+    gateway: str
+    mac: str
+    ifname: str  # inside the container: eth0, eth1, ...
+    veth: str  # the host end
+    name: str  # the container's name (name resolution)
+    aliases: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Lease:
+        return cls(**{k: doc[k] for k in cls.__dataclass_fields__ if k in doc})
+
+
+def _path(layout: Layout, network: str) -> Path:
+    return layout.runroot / "networks" / f"{network}.leases.json"
+
+
+def load(layout: Layout, network: str) -> dict[str, Lease]:
+    """Container ID -> lease, minus containers that no longer exist."""
+    doc = read_json(_path(layout, network), {})
+    out = {}
+    for cid, lease in (doc.get("leases") or {}).items():
+        if (layout.containers / cid).is_dir():
+            out[cid] = Lease.from_json(lease)
+    return out
+
+
+def save(layout: Layout, network: str, leases: dict[str, Lease]) -> None:
+    path = _path(layout, network)
+    if not leases:
+        path.unlink(missing_ok=True)
+        return
+    atomic_write_json(path, {"leases": {cid: asdict(x) for cid, x in leases.items()}}, durable=False)
+
+
+def mac_for(ip: str) -> str:
+    """Docker's scheme: 02:42 and the four address bytes (unique on the network, stable)."""
+    return "02:42:" + ":".join(f"{b:02x}" for b in ipaddress.IPv4Address(ip).packed)
+
+
+def _pool(sub: Subnet) -> tuple[int, int]:
+    net = sub.net
+    lo, hi = int(net.network_address) + 1, int(net.broadcast_address) - 1
+    if sub.lease_range:
+        lo = max(lo, int(ipaddress.ip_address(sub.lease_range["start_ip"])))
+        hi = min(hi, int(ipaddress.ip_address(sub.lease_range["end_ip"])))
+    return lo, hi
+
+
+def pick(rec: NetworkRecord, taken: set[str], want: str = "") -> tuple[str, Subnet]:
+    """The requested address (checked), else the lowest free one of the IPv4 subnet."""
+    sub = rec.v4()
+    if sub is None:
+        raise PodpyError(f"network {rec.name} has no IPv4 subnet")
+    used = taken | {sub.gateway}
+    if want:
+        try:
+            addr = ipaddress.IPv4Address(want)
+        except ValueError:
+            raise InvalidArgument(f"invalid IP address {want!r}") from None
+        if addr not in sub.net or addr in (sub.net.network_address, sub.net.broadcast_address):
+            raise InvalidArgument(f"requested ip address {want} is not in a subnet of network {rec.name}")
+        if want in used:
+            raise PodpyError(f"requested ip address {want} is already allocated to another container "
+                             f"on network {rec.name}")  # fmt: skip
+        return want, sub
+    lo, hi = _pool(sub)
+    for n in range(lo, hi + 1):
+        ip = str(ipaddress.IPv4Address(n))
+        if ip not in used:
+            return ip, sub
+    raise PodpyError(f"IPAM error: failed to find free IP in range: {sub.subnet}")
+
+
+def used_subnets(records: list[NetworkRecord]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [s.net for r in records for s in r.subnets]
+
+
+def free_subnet(records: list[NetworkRecord]) -> str:
+    """Podman's pool for new networks: the first 10.89.N.0/24 no other network overlaps."""
+    used = used_subnets(records)
+    for n in range(256):
+        cand = ipaddress.ip_network(f"10.89.{n}.0/24")
+        if not any(cand.overlaps(u) for u in used if u.version == 4):
+            return str(cand)
+    raise PodpyError("could not find a free subnet for the network: pass --subnet")
