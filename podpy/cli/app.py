@@ -54,6 +54,7 @@ def global_options(
 
 def _register() -> None:
     from podpy.cli import (
+        compose,
         container_files,
         container_resources,
         containers,
@@ -66,6 +67,7 @@ def _register() -> None:
     )
 
     containers.register(app)
+    compose.register(app)
     container_files.register(app)  # after containers: it adds to the `container` group too
     container_resources.register(app)  # likewise
     healthcheck.register(app)

@@ -11,3 +11,9 @@ class ComposeError(PodpyError):
 
 class ComposeFileNotFound(ComposeError):
     """No compose file given and none found walking up from the working directory."""
+
+
+class DependencyFailed(ComposeError):
+    """A depends_on condition cannot hold (unhealthy, failed, timed out): exit 1 like Docker Compose."""
+
+    exit_code = 1

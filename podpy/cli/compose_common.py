@@ -1,0 +1,59 @@
+"""What the `compose` commands share: the group's global options, project loading, and Docker
+Compose's progress lines."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from podpy.cli import common
+
+DONE = {"Created", "Started", "Stopped", "Removed", "Healthy", "Running", "Recreated", "Pulled", "Exited",
+        "Killed", "Paused", "Unpaused", "Restarted"}
+
+
+@dataclass
+class Globals:
+    files: list[str] = field(default_factory=list)
+    project_name: str | None = None
+    project_directory: str | None = None
+    env_files: list[str] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+G = Globals()
+
+
+def load(services: list[str] | None = None, interpolate: bool = True, resolve_paths: bool = True) -> Any:
+    from podpy.compose.loader import LoadOptions, load_project
+
+    stdin = sys.stdin.read() if "-" in G.files else None
+    project = load_project(LoadOptions(files=G.files, project_directory=G.project_directory,
+                                       project_name=G.project_name, env_files=G.env_files, profiles=G.profiles,
+                                       services=list(services or []), stdin=stdin, interpolate=interpolate,
+                                       resolve_paths=resolve_paths))
+    for w in project.warnings:
+        warn(w)
+    return project
+
+
+def warn(text: str) -> None:
+    common.err(f'WARN[0000] {text}')
+
+
+class Events:
+    """Docker Compose's progress lines on stderr: every step when not a terminal, the final state of
+    each object (` ✔ Container p-web-1  Started`) on one."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, noun: str, name: str, status: str) -> None:
+        if noun == "Warning":
+            warn(f"{name}: {status}")
+        elif not self.tty:
+            common.err(f" {noun} {name}  {status}")
+        elif status in DONE:
+            common.err(f" \u2714 {noun} {name}  {status}")
