@@ -150,7 +150,7 @@ function __podpy_row --argument-names path
             set -g __podpy_sub_help
             set -g __podpy_hsubs
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--services' '--status' '--filter' '--format' '--no-trunc' '--help'
-            set -g __podpy_flag_help 'Show all stopped containers' 'Show all stopped containers' 'Only display IDs' 'Only display IDs' 'Display services' 'Filter services by status' 'Filter services by a property (status=...)' 'Format the output: table or json' 'Don\'t truncate output' 'Show this message and exit.'
+            set -g __podpy_flag_help 'Show all stopped containers' 'Show all stopped containers' 'Only display IDs' 'Only display IDs' 'Display services' 'Filter services by status' 'Filter services by a property (status=...)' 'Format the output: table, json or a Go template' 'Don\'t truncate output' 'Show this message and exit.'
             set -g __podpy_vflags '--status' '--filter' '--format'
             set -g __podpy_fvals
             set -g __podpy_args '-*'

@@ -54,7 +54,6 @@ def global_options(
 
 def _register() -> None:
     from podpy.cli import (
-        compose,
         container_files,
         container_resources,
         containers,
@@ -67,7 +66,6 @@ def _register() -> None:
     )
 
     containers.register(app)
-    compose.register(app)
     container_files.register(app)  # after containers: it adds to the `container` group too
     container_resources.register(app)  # likewise
     healthcheck.register(app)
@@ -76,6 +74,17 @@ def _register() -> None:
     registry.register(app)
     system.register(app)
     volumes.register(app)
+
+
+def _register_compose(args: list[str] | None, words: list[str]) -> None:
+    """`compose` joins the tree only when it may be invoked or listed (its modules cost ~8 ms)."""
+    if any(g.name == "compose" for g in app.registered_groups):
+        return
+    known = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    if args is None or not words or "--help" in args or words[0] in ("compose", "help") or words[0] not in known:
+        from podpy.cli import compose
+
+        compose.register(app)
 
 
 def _help_command(ctx: typer.Context, command: list[str] | None = typer.Argument(None)) -> None:
@@ -134,6 +143,7 @@ def build(args: list[str] | None = None):  # type: ignore[no-untyped-def]
         _register()
         app.command("help", context_settings=SETTINGS)(_help_command)
     words = _command_path(args) if args is not None else []
+    _register_compose(args, words)
     if words[:1] != ["help"] and "--help" not in (args or []):
         _prune(app, words)
     return typer.main.get_command(app)

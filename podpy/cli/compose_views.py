@@ -78,7 +78,7 @@ def ps(
     show_services: bool = typer.Option(False, "--services", help="Display services"),
     status: list[str] | None = typer.Option(None, "--status", help="Filter services by status"),
     filter_: list[str] | None = typer.Option(None, "--filter", help="Filter services by a property (status=...)"),
-    format_: str = typer.Option("table", "--format", help="Format the output: table or json"),
+    format_: str = typer.Option("table", "--format", help="Format the output: table, json or a Go template"),
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output"),
 ) -> None:
     """List containers."""
@@ -103,7 +103,10 @@ def ps(
         _table([[r["Name"], r["Image"], r["Command"] if no_trunc else _trunc(r["Command"]), r["Service"],
                  r["Created"], r["Status"], r["Ports"]] for r in rows], PS_COLUMNS)
     else:
-        raise ComposeError(f"unsupported --format {format_!r}: table or json")
+        from podpy.cli.format import compile_template
+
+        tmpl = compile_template(format_.removeprefix("table").strip())
+        common.out("".join(tmpl.execute(r) + "\n" for r in rows))
 
 
 def _trunc(cmd: str) -> str:
