@@ -22,7 +22,7 @@ _HANDLED = {
     "dns_opt", "mac_address", "secrets", "configs", "container_name", "depends_on", "profiles", "build",
     "pull_policy", "scale", "deploy", "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares",
     "cpu_quota", "cpu_period", "cpuset", "pids_limit", "oom_kill_disable", "logging", "links",
-    "annotations", "env_file",
+    "env_file",
 }
 _QUIET_LOG_DRIVERS = ("json-file", "k8s-file", "local", "journald")
 
@@ -47,6 +47,11 @@ def unsupported_fields(svc: Service) -> list[str]:
     if logging.get("driver") not in (None, *_QUIET_LOG_DRIVERS) or logging.get("options"):
         out.append("logging: podpy keeps container logs in its own file (no --log-driver/--log-opt): "
                    "driver and options ignored")
+    if (svc.config.get("healthcheck") or {}).get("start_interval"):
+        out.append("healthcheck.start_interval: not supported by podpy yet: the interval applies")
+    aliased = [x for x in svc.config.get("links") or [] if ":" in x and x.split(":")[0] != x.split(":")[1]]
+    if aliased:
+        out.append(f"links: the alias in {aliased[0]!r} is not applied (services resolve by name)")
     deploy = {k for k in svc.config.get("deploy") or {} if k not in ("replicas", "resources", "labels")}
     if deploy:
         out.append(f"deploy.{sorted(deploy)[0]}: not supported by podpy yet: ignored")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import textwrap
 from pathlib import Path
 
@@ -249,6 +250,9 @@ def test_lifecycle_commands_logs_ports_top_images_ls(proj, net):  # noqa: F811
     pr("up", "-d")
     port = pr("port", "web", "80").stdout.strip()
     assert port.startswith("127.0.0.1:")
+    with socket.create_connection(("127.0.0.1", int(port.rpartition(":")[2])), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        assert s.recv(64).startswith(b"HTTP/1.")  # published on host loopback
     logs = pr("logs", "web").stdout
     assert "web-1  | line1" in logs and "web-1  | line2" in logs
     assert pr("logs", "--no-log-prefix", "--tail", "1", "web").stdout == "line2\n"
@@ -339,3 +343,36 @@ def test_scale_dry_run_and_build_errors(proj, net):  # noqa: F811
     assert pr.names() == ["scl-web-1"]
     res = pr("up", "-d", "built", check=False)
     assert res.returncode == 125 and "building images is not supported yet" in res.stderr
+
+
+def test_attached_up_ctrl_c_stops_the_project_and_wait_flag(proj):
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import REPO
+
+    pr = proj("ctrlc", """
+        services:
+          talker:
+            image: busybox
+            command: ["sh", "-c", "echo hello; exec sleep 300"]
+            stop_signal: SIGKILL
+    """)
+    argv = pr.p.argv("compose", "-f", str(pr.dir / "compose.yaml"), "up")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "hello" not in pr("logs", check=False).stdout:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert re.search(rb"^talker-1 +\| hello$", out, re.M) and b"Gracefully stopping" in err
+    assert b"Container ctrlc-talker-1  Stopped" in err and pr("ps", "-q").stdout == ""
+    res = pr("up", "--wait")  # detached once running (no healthcheck): returns at once
+    assert "Container ctrlc-talker-1  Started" in res.stderr and len(pr.ids()) == 1
