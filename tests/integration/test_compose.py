@@ -376,3 +376,36 @@ def test_attached_up_ctrl_c_stops_the_project_and_wait_flag(proj):
     assert b"Container ctrlc-talker-1  Stopped" in err and pr("ps", "-q").stdout == ""
     res = pr("up", "--wait")  # detached once running (no healthcheck): returns at once
     assert "Container ctrlc-talker-1  Started" in res.stderr and len(pr.ids()) == 1
+
+
+def test_project_options_ipam_and_external_network(proj, net):  # noqa: F811
+    net("network", "create", "--subnet", "10.91.3.0/24", "shared-ext")
+    pr = proj("opts", """
+        services:
+          a:
+            image: busybox
+            command: ["sleep", "300"]
+            stop_signal: SIGKILL
+            environment: {WHO: "${WHO}"}
+            cap_add: [NET_RAW]
+            networks: {inner: {ipv4_address: 10.91.4.7}, outer: {}}
+          b:
+            image: busybox
+            command: ["sleep", "300"]
+            stop_signal: SIGKILL
+            profiles: [extra]
+            networks: [outer]
+        networks:
+          inner: {ipam: {config: [{subnet: 10.91.4.0/24}]}}
+          outer: {name: shared-ext, external: true}
+    """)
+    (pr.dir / "alt.env").write_text("WHO=alt\n")
+    stdin_file = (pr.dir / "compose.yaml").read_text()
+    res = net("compose", "-f", "-", "-p", "renamed", "--project-directory", str(pr.dir), "--env-file",
+              str(pr.dir / "alt.env"), "--profile", "extra", "up", "-d", input=stdin_file)  # fmt: skip
+    assert "Container renamed-b-1  Started" in res.stderr and "Network renamed_inner  Created" in res.stderr
+    out = net("exec", "renamed-a-1", "sh", "-c", "echo $WHO; ip -o -4 addr; ping -c1 -W2 b >/dev/null && echo ok")
+    assert "alt" in out.stdout and "10.91.4.7/24" in out.stdout and "10.91.3." in out.stdout
+    net("compose", "-f", "-", "-p", "renamed", "--project-directory", str(pr.dir), "--profile", "extra",
+        "down", "-t", "0", input=stdin_file)  # fmt: skip
+    assert "shared-ext" in net("network", "ls").stdout and "renamed_inner" not in net("network", "ls").stdout
