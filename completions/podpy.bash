@@ -25,17 +25,29 @@ _podpy_spec() {
         _fvals=''
         _args='k:containers k:images' _inter=1 ;;
     'compose')
-        _subs='config create down exec images kill logs ls pause port ps restart rm run start stop top unpause up version wait' _hsubs=''
+        _subs='build config cp create down exec images kill logs ls pause port ps pull restart rm run start stop top unpause up version wait' _hsubs=''
         _flags='--file -f --project-name -p --project-directory --env-file --profile --dry-run --ansi --progress --help'
         _vflags='--file -f --project-name -p --project-directory --env-file --profile --ansi --progress'
         _fvals='--file=f:file -f=f:file --project-directory=f:dir --env-file=f:file'
         _args='' _inter=0 ;;
+    'compose build')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
     'compose config')
         _subs='' _hsubs=''
         _flags='--format --quiet -q --services --volumes --profiles --images --hash --no-interpolate --no-path-resolution --output -o --help'
         _vflags='--format --hash --output -o'
         _fvals='--output=f:file -o=f:file'
         _args='-*' _inter=1 ;;
+    'compose cp')
+        _subs='' _hsubs=''
+        _flags='--index --archive -a --follow-link -L --help'
+        _vflags='--index'
+        _fvals=''
+        _args='f:file f:file' _inter=1 ;;
     'compose create')
         _subs='' _hsubs=''
         _flags='--pull --force-recreate --no-recreate --remove-orphans --no-build --scale --help'
@@ -94,6 +106,12 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--all -a --quiet -q --services --status --filter --format --no-trunc --help'
         _vflags='--status --filter --format'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose pull')
+        _subs='' _hsubs=''
+        _flags='--ignore-pull-failures --include-deps --quiet -q --policy --help'
+        _vflags='--policy'
         _fvals=''
         _args='-*' _inter=1 ;;
     'compose restart')

@@ -36,8 +36,8 @@ function __podpy_row --argument-names path
             set -g __podpy_args 'k:containers' 'k:images'
             set -g __podpy_inter '1'
         case 'compose'
-            set -g __podpy_subs 'config' 'create' 'down' 'exec' 'images' 'kill' 'logs' 'ls' 'pause' 'port' 'ps' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'up' 'version' 'wait'
-            set -g __podpy_sub_help 'Parse, resolve and render the compose file in canonical format.' 'Create containers for services (without starting them).' 'Stop and remove containers, networks (and with -v volumes).' 'Execute a command in a running service container.' 'List images used by the created containers.' 'Force stop service containers.' 'View output from containers.' 'List running compose projects.' 'Pause services.' 'Print the public port for a port binding.' 'List containers.' 'Restart service containers.' 'Remove stopped service containers.' 'Run a one-off command on a service.' 'Start existing containers of services.' 'Stop running containers without removing them.' 'Display the running processes.' 'Unpause services.' 'Create and start containers.' 'Show the podpy compose version information.' 'Block until the first service container stops; exit with its code.'
+            set -g __podpy_subs 'build' 'config' 'cp' 'create' 'down' 'exec' 'images' 'kill' 'logs' 'ls' 'pause' 'port' 'ps' 'pull' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'up' 'version' 'wait'
+            set -g __podpy_sub_help 'Build or rebuild services (not supported yet).' 'Parse, resolve and render the compose file in canonical format.' 'Copy files/folders between a service container and the local filesystem.' 'Create containers for services (without starting them).' 'Stop and remove containers, networks (and with -v volumes).' 'Execute a command in a running service container.' 'List images used by the created containers.' 'Force stop service containers.' 'View output from containers.' 'List running compose projects.' 'Pause services.' 'Print the public port for a port binding.' 'List containers.' 'Pull service images.' 'Restart service containers.' 'Remove stopped service containers.' 'Run a one-off command on a service.' 'Start existing containers of services.' 'Stop running containers without removing them.' 'Display the running processes.' 'Unpause services.' 'Create and start containers.' 'Show the podpy compose version information.' 'Block until the first service container stops; exit with its code.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--file' '-f' '--project-name' '-p' '--project-directory' '--env-file' '--profile' '--dry-run' '--ansi' '--progress' '--help'
             set -g __podpy_flag_help 'Compose configuration files (\'-\': stdin)' 'Compose configuration files (\'-\': stdin)' 'Project name' 'Project name' 'Alternate working directory (default: the first file\'s directory)' 'Alternate environment files' 'Profiles to enable' 'Print what would be done, change nothing' 'Control characters: never, always, auto' 'Progress output: auto, tty, plain, quiet' 'Show this message and exit.'
@@ -45,6 +45,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals '--file=f:file' '-f=f:file' '--project-directory=f:dir' '--env-file=f:file'
             set -g __podpy_args
             set -g __podpy_inter '0'
+        case 'compose build'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
         case 'compose config'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -54,6 +64,16 @@ function __podpy_row --argument-names path
             set -g __podpy_vflags '--format' '--hash' '--output' '-o'
             set -g __podpy_fvals '--output=f:file' '-o=f:file'
             set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose cp'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--index' '--archive' '-a' '--follow-link' '-L' '--help'
+            set -g __podpy_flag_help 'Index of the container if the service has several' 'Archive mode (copy all uid/gid information)' 'Archive mode (copy all uid/gid information)' 'Always follow symbol link in SRC_PATH' 'Always follow symbol link in SRC_PATH' 'Show this message and exit.'
+            set -g __podpy_vflags '--index'
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file' 'f:file'
             set -g __podpy_inter '1'
         case 'compose create'
             set -g __podpy_subs
@@ -152,6 +172,16 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--services' '--status' '--filter' '--format' '--no-trunc' '--help'
             set -g __podpy_flag_help 'Show all stopped containers' 'Show all stopped containers' 'Only display IDs' 'Only display IDs' 'Display services' 'Filter services by status' 'Filter services by a property (status=...)' 'Format the output: table, json or a Go template' 'Don\'t truncate output' 'Show this message and exit.'
             set -g __podpy_vflags '--status' '--filter' '--format'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose pull'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--ignore-pull-failures' '--include-deps' '--quiet' '-q' '--policy' '--help'
+            set -g __podpy_flag_help 'Pull what it can' 'Also pull services declared as dependencies' 'Pull without printing progress information' 'Pull without printing progress information' 'Apply pull policy: missing or always' 'Show this message and exit.'
+            set -g __podpy_vflags '--policy'
             set -g __podpy_fvals
             set -g __podpy_args '-*'
             set -g __podpy_inter '1'

@@ -191,7 +191,7 @@ def images(
                 for r in rows], ("CONTAINER", "REPOSITORY", "TAG", "IMAGE ID", "SIZE"))
 
 
-def _service_container(project: Any, service: str, index: int, running: bool = True) -> Any:
+def service_container(project: Any, service: str, index: int, running: bool = True) -> Any:
     _check_services(project, [service])
     for rec in _records(project.name, [service], all_=not running):
         if (rec.spec.get("labels") or {}).get("com.docker.compose.container-number") == str(index):
@@ -207,7 +207,7 @@ def port(
     index: int = typer.Option(1, "--index", help="Index of the container if the service has several"),
 ) -> None:
     """Print the public port for a port binding."""
-    rec = _service_container(load([service]), service, index)
+    rec = service_container(load([service]), service, index)
     for b in _ports(rec):
         if str(b["container_port"]) == private_port and b["protocol"] == protocol:
             common.out(f"{b['host_ip'] or '0.0.0.0'}:{b['host_port']}")
@@ -279,7 +279,7 @@ def exec_(
     from podpy.cli.run import _exec_attached
     from podpy.engine import container_exec as ce
 
-    rec = _service_container(load([service]), service, index)
+    rec = service_container(load([service]), service, index)
     tty = not no_tty and sys.stdin.isatty()
     opts = ce.ExecOptions(list(command), interactive and not detach and sys.stdin.isatty(), tty, env or [],
                           user or "", workdir or "", privileged)

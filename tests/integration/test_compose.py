@@ -257,6 +257,10 @@ def test_lifecycle_commands_logs_ports_top_images_ls(proj, net):  # noqa: F811
     assert "web-1  | line1" in logs and "web-1  | line2" in logs
     assert pr("logs", "--no-log-prefix", "--tail", "1", "web").stdout == "line2\n"
     assert "httpd" in pr("top").stdout
+    (pr.dir / "in.txt").write_text("copied\n")
+    pr("cp", str(pr.dir / "in.txt"), "web:/tmp/in.txt")
+    pr("cp", "web:/tmp/in.txt", str(pr.dir / "back.txt"))
+    assert (pr.dir / "back.txt").read_text() == "copied\n"
     assert "busybox" in pr("images").stdout
     assert "life" in pr("--dry-run", "ls").stdout and "running(1)" in net("compose", "ls").stdout
     pr("pause")
@@ -334,6 +338,9 @@ def test_scale_dry_run_and_build_errors(proj, net):  # noqa: F811
           built:
             build: .
             profiles: [b]
+          far:
+            image: 127.0.0.1:1/nowhere/img:v1
+            profiles: [b]
     """.replace("WEB_SERVICE", WEB))
     assert "DRY-RUN MODE" in pr("--dry-run", "up", "-d").stderr
     assert pr("ps", "-a", "-q").stdout == "" and "scl_default" not in net("network", "ls").stdout
@@ -343,6 +350,10 @@ def test_scale_dry_run_and_build_errors(proj, net):  # noqa: F811
     assert pr.names() == ["scl-web-1"]
     res = pr("up", "-d", "built", check=False)
     assert res.returncode == 125 and "building images is not supported yet" in res.stderr
+    assert "not supported yet" in pr("build", check=False).stderr
+    res = pr("pull", "far", check=False)  # a closed port on loopback: refused at once
+    assert res.returncode == 125 and "127.0.0.1:1" in res.stderr
+    assert pr("pull", "--ignore-pull-failures", "far").returncode == 0
 
 
 def test_attached_up_ctrl_c_stops_the_project_and_wait_flag(proj):
