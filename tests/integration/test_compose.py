@@ -115,6 +115,11 @@ def test_up_twice_recreates_nothing_and_an_edit_recreates_one_service(proj):
     assert "Container twice-web-1  Recreate" in res.stderr
     assert pr("exec", "-T", "web", "sh", "-c", "echo $EDITED").stdout.strip() == "1"
     assert pr("up", "-d", "--force-recreate", "other").stderr.count("Recreated") == 1
+    pr.write(text.replace("WEB_SERVICE", WEB).replace("other:", "renamed:"))
+    assert "Found orphan containers ([twice-other-1])" in pr("up", "-d").stderr
+    res = pr("up", "-d", "--remove-orphans")
+    assert "Container twice-other-1  Removed" in res.stderr
+    assert pr.names() == ["twice-renamed-1", "twice-web-1"]
 
 
 def test_named_volume_persists_across_down_and_goes_with_down_v(proj, net):  # noqa: F811
