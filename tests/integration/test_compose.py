@@ -315,13 +315,19 @@ def test_service_fields_reach_the_container(proj):
             entrypoint: ["/bin/sh", "-c"]
             command: ["exec sleep 300"]
             ulimits: {nofile: 1024}
+            secrets: [token]
+            configs: [{source: conf, target: /etc/app.conf}]
           sidecar:
             image: busybox
             command: ["sleep", "300"]
             stop_signal: SIGKILL
             network_mode: "service:main"
             volumes_from: [main]
+        secrets: {token: {file: ./token.txt}}
+        configs: {conf: {file: ./app.conf}}
     """)
+    (pr.dir / "token.txt").write_text("s3cret\n")
+    (pr.dir / "app.conf").write_text("k=v\n")
     res = pr("up", "-d")
     assert "ulimits" in res.stderr  # told once, not silently ignored
     out = pr("exec", "-T", "main", "sh", "-c",
@@ -332,6 +338,7 @@ def test_service_fields_reach_the_container(proj):
     addr = "ip -o -4 addr show eth0"
     main_ip = pr("exec", "-T", "main", "sh", "-c", addr).stdout.split()[3]
     assert pr("exec", "-T", "sidecar", "sh", "-c", addr).stdout.split()[3] == main_ip
+    assert pr("exec", "-T", "main", "cat", "/run/secrets/token", "/etc/app.conf").stdout == "s3cret\nk=v\n"
     labels = json.loads(pr.p("inspect", "fields-main-1").stdout)[0]["Config"]["Labels"]
     assert labels["role"] == "main" and labels["com.docker.compose.service"] == "main"
 
