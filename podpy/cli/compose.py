@@ -191,7 +191,7 @@ def down(
     """Stop and remove containers, networks (and with -v volumes)."""
     from podpy.compose import planner, project_ops
 
-    project = load()
+    project = load(by_name=True)
     if services:
         plan = project_ops.run_plan(engine(), project, "rm", list(services), Events(), timeout,
                                     G.dry_run, stop=True, volumes=volumes)
@@ -208,7 +208,8 @@ def down(
 def _lifecycle(kind: str, services: list[str], timeout: int | None = None, **kw: Any) -> None:
     from podpy.compose import project_ops
 
-    plan = project_ops.run_plan(engine(), load(services), kind, services, Events(), timeout, G.dry_run, **kw)
+    project = load(services, by_name=True)
+    plan = project_ops.run_plan(engine(), project, kind, services, Events(), timeout, G.dry_run, **kw)
     if G.dry_run:
         _dry(plan)
 
@@ -244,7 +245,7 @@ def rm(
     """Remove stopped service containers."""
     from podpy.compose import project_ops
 
-    project = load(list(services or []))
+    project = load(list(services or []), by_name=True)
     plan = project_ops.run_plan(engine(), project, "rm", list(services or []), dry_run=True, stop=stop_,
                                 volumes=volumes)
     if not plan:
@@ -262,7 +263,7 @@ def rm(
 def _each(services: list[str], status: str, fn: Any, running_only: bool = True) -> None:
     from podpy.compose.observe import observe
 
-    project = load(services)
+    project = load(services, by_name=True)
     for name in services:
         if name not in project.services:
             from podpy.compose.errors import ComposeError

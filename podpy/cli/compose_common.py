@@ -26,10 +26,28 @@ class Globals:
 G = Globals()
 
 
-def load(services: list[str] | None = None, interpolate: bool = True, resolve_paths: bool = True) -> Any:
-    from podpy.compose.loader import LoadOptions, load_project
+def load(services: list[str] | None = None, interpolate: bool = True, resolve_paths: bool = True,
+         by_name: bool = False) -> Any:
+    """The project from its files; with `by_name` (commands acting on what exists), `-p NAME` and no
+    file found, the project its containers' labels describe, as Docker Compose allows."""
+    from podpy.compose.errors import ComposeFileNotFound
 
     stdin = sys.stdin.read() if "-" in G.files else None
+    try:
+        return _load(services, interpolate, resolve_paths, stdin)
+    except ComposeFileNotFound:
+        if not (by_name and G.project_name and not G.files):
+            raise
+    from podpy.cli.common import engine
+    from podpy.compose.discover import check_project_name
+    from podpy.compose.observe import project_from_labels
+
+    return project_from_labels(engine(), check_project_name(G.project_name))
+
+
+def _load(services: list[str] | None, interpolate: bool, resolve_paths: bool, stdin: str | None) -> Any:
+    from podpy.compose.loader import LoadOptions, load_project
+
     project = load_project(LoadOptions(files=G.files, project_directory=G.project_directory,
                                        project_name=G.project_name, env_files=G.env_files, profiles=G.profiles,
                                        services=list(services or []), stdin=stdin, interpolate=interpolate,

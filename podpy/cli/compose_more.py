@@ -62,7 +62,7 @@ def cp(
     from podpy.cli import container_files
     from podpy.cli.compose_views import service_container
 
-    project = load()
+    project = load(by_name=True)
 
     def resolve(arg: str) -> str:
         service, sep, path = arg.partition(":")

@@ -82,7 +82,7 @@ def ps(
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output"),
 ) -> None:
     """List containers."""
-    project = load(list(services or []))
+    project = load(list(services or []), by_name=True)
     _check_services(project, list(services or []))
     wanted = list(status or [])
     for f in filter_ or []:
@@ -136,7 +136,7 @@ def logs(
 
     if tail != "all" and not tail.lstrip("-").isdigit():
         raise ComposeError(f"invalid --tail {tail!r}: a number or all")
-    project = load(list(services or []))
+    project = load(list(services or []), by_name=True)
     _check_services(project, list(services or []))
     recs = _records(project.name, list(services or []), oneoff=True)
     if index is not None:
@@ -156,7 +156,7 @@ def top(services: list[str] | None = typer.Argument(None, help="Services (defaul
     from podpy.cli.format import align
     from podpy.engine.container_top import top as top_of
 
-    project = load(list(services or []))
+    project = load(list(services or []), by_name=True)
     for rec in _records(project.name, list(services or []), all_=False):
         titles, rows = top_of(engine().containers, rec.id, [])
         common.out(rec.name + "\n" + "".join(line + "\n" for line in align([titles, *rows])))
@@ -171,7 +171,7 @@ def images(
     from podpy.cli import humanize
     from podpy.errors import PodpyError
 
-    project = load(list(services or []))
+    project = load(list(services or []), by_name=True)
     rows = []
     for rec in _records(project.name, list(services or [])):
         try:
@@ -207,7 +207,7 @@ def port(
     index: int = typer.Option(1, "--index", help="Index of the container if the service has several"),
 ) -> None:
     """Print the public port for a port binding."""
-    rec = service_container(load([service]), service, index)
+    rec = service_container(load([service], by_name=True), service, index)
     for b in _ports(rec):
         if str(b["container_port"]) == private_port and b["protocol"] == protocol:
             common.out(f"{b['host_ip'] or '0.0.0.0'}:{b['host_port']}")
@@ -252,7 +252,7 @@ def wait(
     down_project: bool = typer.Option(False, "--down-project", help="Drop the project when the first one stops"),
 ) -> None:
     """Block until the first service container stops; exit with its code."""
-    project = load(list(services))
+    project = load(list(services), by_name=True)
     _check_services(project, list(services))
     recs = _records(project.name, list(services))
     code = engine().containers.wait(recs[0].id) if recs else 0
@@ -279,7 +279,7 @@ def exec_(
     from podpy.cli.run import _exec_attached
     from podpy.engine import container_exec as ce
 
-    rec = service_container(load([service]), service, index)
+    rec = service_container(load([service], by_name=True), service, index)
     tty = not no_tty and sys.stdin.isatty()
     opts = ce.ExecOptions(list(command), interactive and not detach and sys.stdin.isatty(), tty, env or [],
                           user or "", workdir or "", privileged)

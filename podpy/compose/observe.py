@@ -47,3 +47,23 @@ def refresh(engine: Any, cid: str) -> ObservedContainer | None:
         return observed_container(engine, engine.containers.get(cid))
     except NoSuchContainer:
         return None
+
+
+def project_from_labels(engine: Any, name: str) -> Any:
+    """`-p NAME` with no compose file (down, ps, stop, logs ...): the project as its containers,
+    networks and volumes describe it through their labels."""
+    from podpy.compose.model import build_project
+
+    services: dict[str, dict[str, Any]] = {}
+    working_dir = ""
+    for rec in project_records(engine, name):
+        labels = rec.spec.get("labels") or {}
+        services.setdefault(labels.get(lbl.SERVICE, ""), {"image": rec.image_name})
+        working_dir = working_dir or labels.get(lbl.WORKING_DIR, "")
+    services.pop("", None)
+    networks = {n.labels[lbl.NETWORK]: {"name": n.name} for n in engine.networks.store.list()
+                if n.labels.get(lbl.PROJECT) == name and n.labels.get(lbl.NETWORK)}
+    volumes = {v.labels[lbl.VOLUME]: {"name": v.name} for v in engine.volumes.store.list()
+               if v.labels.get(lbl.PROJECT) == name and v.labels.get(lbl.VOLUME)}
+    doc = {"name": name, "services": services, "networks": networks, "volumes": volumes}
+    return build_project(doc, working_dir or ".", [], [], {}, [])

@@ -90,7 +90,9 @@ def test_up_ps_reach_by_name_env_exec_and_down_v(proj, net):  # noqa: F811
     assert out.split() == ["hello-from-env", "hello-from-env"]
     vol = json.loads(net("volume", "inspect", "web1_www").stdout)[0]
     assert vol["Labels"]["tier"] == "front" and vol["Labels"]["com.docker.compose.project"] == "web1"
-    pr("down", "-v")
+    # no file: the project as its labels describe it (run from the repository, which has none)
+    assert net("compose", "-p", "web1", "ps", "--services").stdout.split() == ["client", "web"]
+    net("compose", "-p", "web1", "down", "-v")
     _gone(net, "web1")
 
 
