@@ -30,6 +30,11 @@ def global_options(
     """Define and run multi-container applications (the Compose Specification)."""
     G.files, G.project_name, G.project_directory = list(file or []), project_name, project_directory
     G.env_files, G.profiles, G.dry_run = list(env_file or []), list(profile or []), dry_run
+    for flag, value, allowed in (("--ansi", ansi, ("never", "always", "auto")),
+                                 ("--progress", progress, ("auto", "tty", "plain", "quiet"))):
+        if value not in allowed:
+            raise typer.BadParameter(f"invalid {flag} {value!r}: one of {', '.join(allowed)}")
+    G.ansi, G.progress = ansi, progress
 
 
 def _plan_out(plan: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from podpy.cli import common
 from podpy.cli.common import engine
+from podpy.cli.compose_common import colors
 
 COLORS = (36, 33, 32, 35, 34, 96, 93, 92, 95, 94)
 _END = object()
@@ -23,7 +24,7 @@ class Prefixer:
     def __init__(self, names: list[str], enabled: bool = True) -> None:
         self.width = max((len(n) for n in names), default=0)
         self.enabled = enabled
-        self.color = sys.stdout.isatty()
+        self.color = colors()
         self.index: dict[str, int] = {}
 
     def __call__(self, name: str) -> bytes:

@@ -21,6 +21,8 @@ class Globals:
     env_files: list[str] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
     dry_run: bool = False
+    ansi: str = "auto"  # never | always | auto
+    progress: str = "auto"  # auto | tty | plain | quiet
 
 
 G = Globals()
@@ -57,6 +59,10 @@ def _load(services: list[str] | None, interpolate: bool, resolve_paths: bool, st
     return project
 
 
+def colors() -> bool:
+    return G.ansi == "always" or (G.ansi == "auto" and sys.stdout.isatty())
+
+
 def warn(text: str) -> None:
     common.err(f'WARN[0000] {text}')
 
@@ -66,11 +72,13 @@ class Events:
     each object (` ✔ Container p-web-1  Started`) on one."""
 
     def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
+        self.tty = G.progress == "tty" or (G.progress == "auto" and sys.stderr.isatty())
 
     def __call__(self, noun: str, name: str, status: str) -> None:
         if noun == "Warning":
             warn(f"{name}: {status}")
+        elif G.progress == "quiet":
+            return
         elif not self.tty:
             common.err(f" {noun} {name}  {status}")
         elif status in DONE:
