@@ -60,7 +60,7 @@ def run(
         opts.labels += list(label or [])
         opts.user, opts.workdir = user or opts.user, workdir or opts.workdir
         opts.volumes += list(volume or [])
-        opts.tty, opts.interactive = tty, tty and interactive
+        opts.tty, opts.interactive = tty, interactive and not detach  # piped stdin reaches it, as Compose
         opts.auto_remove = rm
         opts.restart = None  # Compose: one-off containers never restart
         opts.net["publish"] = (opts.net.get("publish") or []) if service_ports else list(publish or [])

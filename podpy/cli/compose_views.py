@@ -281,8 +281,8 @@ def exec_(
 
     rec = service_container(load([service], by_name=True), service, index)
     tty = not no_tty and sys.stdin.isatty()
-    opts = ce.ExecOptions(list(command), interactive and not detach and sys.stdin.isatty(), tty, env or [],
-                          user or "", workdir or "", privileged)
+    opts = ce.ExecOptions(list(command), interactive and not detach, tty, env or [], user or "", workdir or "",
+                          privileged)
     if detach:
         ce.exec_detached(engine().containers, rec.id, opts)
         return

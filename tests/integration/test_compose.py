@@ -33,8 +33,9 @@ class Project:
         (self.dir / file).write_text(textwrap.dedent(text))
         return self
 
-    def __call__(self, *args: str, check: bool = True, timeout: float = 120) -> object:
-        return self.p("compose", "-f", str(self.dir / "compose.yaml"), *args, check=check, timeout=timeout)
+    def __call__(self, *args: str, check: bool = True, timeout: float = 120, input: str | None = None) -> object:
+        return self.p("compose", "-f", str(self.dir / "compose.yaml"), *args, check=check, timeout=timeout,
+                      input=input)
 
     def ids(self, *args: str) -> list[str]:
         return sorted(self("ps", "-q", *args).stdout.split())  # type: ignore[attr-defined]
@@ -242,6 +243,8 @@ def test_run_and_exec_options_and_exit_codes(proj, net):  # noqa: F811
     res = pr("exec", "-T", "-e", "X=7", "-w", "/etc", "web", "sh", "-c", "echo $X $(pwd); exit 9", check=False)
     assert res.returncode == 9 and res.stdout.split() == ["7", "/etc"]
     assert pr("exec", "-T", "--index", "2", "web", "true", check=False).returncode != 0
+    assert pr("exec", "-T", "web", "cat", input="piped\n").stdout == "piped\n"
+    assert pr("run", "--rm", "-T", "--no-deps", "tool", "cat", input="piped\n").stdout == "piped\n"
     assert pr("ps", "-q", "tool").stdout == ""  # one-off containers are not listed
 
 
@@ -356,6 +359,8 @@ def test_scale_dry_run_and_build_errors(proj, net):  # noqa: F811
             image: 127.0.0.1:1/nowhere/img:v1
             profiles: [b]
     """.replace("WEB_SERVICE", WEB))
+    assert pr("config", "--services").stdout == "web\n" and pr("config", "-q").stdout == ""
+    assert pr("config", "--hash", "web").stdout.startswith("web ")
     assert "DRY-RUN MODE" in pr("--dry-run", "up", "-d").stderr
     assert pr("ps", "-a", "-q").stdout == "" and "scl_default" not in net("network", "ls").stdout
     pr("up", "-d", "--scale", "web=2")
