@@ -211,12 +211,19 @@ def test_completed_successfully_dependency_runs_first(proj):
             command: ["true"]
             profiles: [broken]
             depends_on: {bad: {condition: service_completed_successfully}}
+          lenient:
+            image: busybox
+            command: ["true"]
+            profiles: [broken]
+            depends_on: {bad: {condition: service_completed_successfully, required: false}}
         volumes: {shared: {}}
     """)
     pr("up", "-d")
     assert "seeded" in pr("logs", "--no-log-prefix", "app").stdout
     res = pr("--profile", "broken", "up", "-d", "after-bad", check=False)
     assert res.returncode == 1 and "service \"bad\" didn't complete successfully: exit 4" in res.stderr
+    res = pr("--profile", "broken", "up", "-d", "lenient")  # required: false: a warning, then it starts
+    assert "optional dependency not satisfied" in res.stderr and "Container once-lenient-1  Started" in res.stderr
 
 
 def test_run_and_exec_options_and_exit_codes(proj, net):  # noqa: F811
@@ -370,6 +377,8 @@ def test_scale_dry_run_and_build_errors(proj, net):  # noqa: F811
     res = pr("up", "-d", "built", check=False)
     assert res.returncode == 125 and "building images is not supported yet" in res.stderr
     assert "not supported yet" in pr("build", check=False).stderr
+    net("tag", "busybox", "scl-built")  # the image a build would make exists: it is used
+    assert "Container scl-built-1  Started" in pr("up", "-d", "built").stderr
     res = pr("pull", "far", check=False)  # a closed port on loopback: refused at once
     assert res.returncode == 125 and "127.0.0.1:1" in res.stderr
     assert pr("pull", "--ignore-pull-failures", "far").returncode == 0
