@@ -56,7 +56,7 @@ _podpy_spec() {
         _args='-*' _inter=1 ;;
     'compose down')
         _subs='' _hsubs=''
-        _flags='--volumes -v --remove-orphans --rmi --timeout -t --help'
+        _flags='--volumes -v --remove-orphans --rmi --timeout -t --dry-run --help'
         _vflags='--rmi --timeout -t'
         _fvals=''
         _args='-*' _inter=1 ;;
@@ -158,7 +158,7 @@ _podpy_spec() {
         _args='-*' _inter=1 ;;
     'compose up')
         _subs='' _hsubs=''
-        _flags='--detach -d --build --no-build --pull --wait --wait-timeout --force-recreate --no-recreate --always-recreate-deps --remove-orphans --no-deps --no-start --scale --abort-on-container-exit --exit-code-from --attach --no-attach --no-log-prefix --timestamps --timeout -t --help'
+        _flags='--detach -d --build --no-build --pull --wait --wait-timeout --force-recreate --no-recreate --always-recreate-deps --remove-orphans --no-deps --no-start --scale --abort-on-container-exit --exit-code-from --attach --no-attach --no-log-prefix --timestamps --timeout -t --dry-run --help'
         _vflags='--pull --wait-timeout --scale --exit-code-from --attach --no-attach --timeout -t'
         _fvals=''
         _args='-*' _inter=1 ;;

@@ -89,8 +89,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--volumes' '-v' '--remove-orphans' '--rmi' '--timeout' '-t' '--help'
-            set -g __podpy_flag_help 'Remove named volumes declared in the file' 'Remove named volumes declared in the file' 'Remove containers of services not defined' 'Remove images used by services: local or all' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Show this message and exit.'
+            set -g __podpy_flags '--volumes' '-v' '--remove-orphans' '--rmi' '--timeout' '-t' '--dry-run' '--help'
+            set -g __podpy_flag_help 'Remove named volumes declared in the file' 'Remove named volumes declared in the file' 'Remove containers of services not defined' 'Remove images used by services: local or all' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Print what would be done, change nothing' 'Show this message and exit.'
             set -g __podpy_vflags '--rmi' '--timeout' '-t'
             set -g __podpy_fvals
             set -g __podpy_args '-*'
@@ -259,8 +259,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--detach' '-d' '--build' '--no-build' '--pull' '--wait' '--wait-timeout' '--force-recreate' '--no-recreate' '--always-recreate-deps' '--remove-orphans' '--no-deps' '--no-start' '--scale' '--abort-on-container-exit' '--exit-code-from' '--attach' '--no-attach' '--no-log-prefix' '--timestamps' '--timeout' '-t' '--help'
-            set -g __podpy_flag_help 'Run containers in the background' 'Run containers in the background' 'Build images before starting (not supported yet)' 'Don\'t build an image, even if it\'s missing' 'Pull image before running: always, missing, never, policy' 'Wait for services to be running|healthy (implies -d)' 'Maximum seconds to wait' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Recreate dependent containers' 'Remove containers of services not defined' 'Don\'t start linked services' 'Don\'t start the services after creating them' 'Scale SERVICE to NUM instances' 'Stop all containers if any container was stopped' 'Return the exit code of this service' 'Restrict attaching to these services' 'Do not attach to these services' 'Don\'t print prefix in logs' 'Show timestamps' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Show this message and exit.'
+            set -g __podpy_flags '--detach' '-d' '--build' '--no-build' '--pull' '--wait' '--wait-timeout' '--force-recreate' '--no-recreate' '--always-recreate-deps' '--remove-orphans' '--no-deps' '--no-start' '--scale' '--abort-on-container-exit' '--exit-code-from' '--attach' '--no-attach' '--no-log-prefix' '--timestamps' '--timeout' '-t' '--dry-run' '--help'
+            set -g __podpy_flag_help 'Run containers in the background' 'Run containers in the background' 'Build images before starting (not supported yet)' 'Don\'t build an image, even if it\'s missing' 'Pull image before running: always, missing, never, policy' 'Wait for services to be running|healthy (implies -d)' 'Maximum seconds to wait' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Recreate dependent containers' 'Remove containers of services not defined' 'Don\'t start linked services' 'Don\'t start the services after creating them' 'Scale SERVICE to NUM instances' 'Stop all containers if any container was stopped' 'Return the exit code of this service' 'Restrict attaching to these services' 'Do not attach to these services' 'Don\'t print prefix in logs' 'Show timestamps' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Print what would be done, change nothing' 'Show this message and exit.'
             set -g __podpy_vflags '--pull' '--wait-timeout' '--scale' '--exit-code-from' '--attach' '--no-attach' '--timeout' '-t'
             set -g __podpy_fvals
             set -g __podpy_args '-*'

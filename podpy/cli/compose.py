@@ -115,8 +115,10 @@ def up(
     no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="Don't print prefix in logs"),
     timestamps: bool = typer.Option(False, "--timestamps", help="Show timestamps"),
     timeout: int | None = typer.Option(None, "--timeout", "-t", help="Shutdown timeout in seconds"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be done, change nothing"),
 ) -> None:
     """Create and start containers."""
+    G.dry_run = G.dry_run or dry_run
     if build:
         from podpy.compose.errors import ComposeError
 
@@ -192,8 +194,10 @@ def down(
     remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove containers of services not defined"),
     rmi: str | None = typer.Option(None, "--rmi", help="Remove images used by services: local or all"),
     timeout: int | None = typer.Option(None, "--timeout", "-t", help="Shutdown timeout in seconds"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be done, change nothing"),
 ) -> None:
     """Stop and remove containers, networks (and with -v volumes)."""
+    G.dry_run = G.dry_run or dry_run
     from podpy.compose import planner, project_ops
 
     project = load(by_name=True)
