@@ -33,21 +33,12 @@ def run(
     pull: str = typer.Option("policy", "--pull", help="Pull image before running: always, missing, never, policy"),
 ) -> None:
     """Run a one-off command on a service."""
-    from podpy.compose import project_ops
-    from podpy.compose.executor import Executor
-    from podpy.compose.observe import observe
-    from podpy.compose.planner import UpOptions
-    from podpy.compose.project_ops import UpRequest
-
     project = load([service])
     if service not in project.services:
         from podpy.compose.errors import ComposeError
 
         raise ComposeError(f"no such service: {service}")
-    deps = [n for n in project.service_order([service]) if n != service]
-    if deps and not no_deps:
-        project_ops.up(engine(), project, UpRequest(UpOptions(services=deps), pull=pull), Events())
-    images = project_ops.ensure_images(engine(), project, [service], pull)
+    ex = _ready(project, service, no_deps, pull)
     cname = name or f"{project.name}-{service}-run-{secrets.token_hex(6)}"
     tty = not no_tty and not detach and sys.stdin.isatty()
 
@@ -65,7 +56,6 @@ def run(
         opts.restart = None  # Compose: one-off containers never restart
         opts.net["publish"] = (opts.net.get("publish") or []) if service_ports else list(publish or [])
 
-    ex = Executor(engine(), project, observe(engine(), project.name), image_ids=images)
     rec = ex.create_container(service, 1, cname, oneoff=True, adjust=adjust)
     if detach:
         _rec, launch = engine().containers.start(rec.id, None)
@@ -77,3 +67,23 @@ def run(
 
     raise typer.Exit(run_attached(rec, sig_proxy=True))
 
+
+
+def _ready(project: Any, service: str, no_deps: bool, pull: str) -> Any:
+    """Start what the service depends on and wait for its depends_on conditions, as `up` would;
+    the executor that will create the one-off container."""
+    from podpy.compose import project_ops
+    from podpy.compose.executor import Executor
+    from podpy.compose.observe import observe
+    from podpy.compose.plan import Wait
+    from podpy.compose.planner import UpOptions
+
+    deps = [] if no_deps else [n for n in project.service_order([service]) if n != service]
+    if deps:
+        project_ops.up(engine(), project, project_ops.UpRequest(UpOptions(services=deps), pull=pull), Events())
+    images = project_ops.ensure_images(engine(), project, [service], pull)
+    ex = Executor(engine(), project, observe(engine(), project.name), Events(), image_ids=images)
+    for dep in project.services[service].depends_on.values():
+        if dep.service in deps:
+            ex.wait_for(Wait(dep.service, dep.condition, dep.required))
+    return ex

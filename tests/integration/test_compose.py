@@ -166,6 +166,9 @@ def test_health_gated_dependency_starts_after_healthy(proj, net):  # noqa: F811
     db, app = (json.loads(net("inspect", f"hc-{s}-1").stdout)[0]["State"] for s in ("db", "app"))
     assert db["Health"]["Status"] == "healthy" and app["Status"] == "running"
     assert app["StartedAt"] > db["StartedAt"]
+    pr("down", "-t", "0")
+    res = pr("run", "--rm", "-T", "app", "sh", "-c", "echo one-off")  # `run` waits for healthy db too
+    assert res.stdout == "one-off\n" and "hc-db-1  Healthy" in res.stderr
 
 
 def test_dependency_that_never_becomes_healthy_fails_up_naming_it(proj):
