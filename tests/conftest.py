@@ -51,7 +51,14 @@ class Podpy:
 
 
 def _cleanup_store(p: Podpy) -> None:
-    """Unmount anything left under the store (a failed test must not leak mounts)."""
+    """Unmount anything left under the store (a failed test must not leak mounts), and remove the
+    host side of its networks (bridges, nft rules: the default network is never removed by podpy)."""
+    if (p.root / "networks").is_dir() and os.geteuid() == 0:
+        from podpy.config import Options
+        from podpy.engine.core import Engine
+
+        subprocess.run(p.argv("rm", "-af"), capture_output=True, timeout=120)
+        Engine(Options(root=p.root, runroot=p.runroot)).networks.reset()
     with open("/proc/self/mountinfo") as f:
         points = [line.split()[4] for line in f]
     for mp in reversed(points):
@@ -82,6 +89,34 @@ def busybox_image(podpy: Podpy, busybox_tar: Path) -> str:
     """Image ID of a busybox image named busybox:latest in the test's store."""
     res = podpy("import", "--change", 'CMD ["/bin/sh"]', str(busybox_tar), "busybox:latest")
     return res.stdout.strip().splitlines()[-1]
+
+
+def _network_state() -> tuple[set[str], str]:
+    """podpy's bridges and veths on the host, and its nft table ("" when there is none)."""
+    links = {x for x in os.listdir("/sys/class/net") if x.startswith(("podpy", "veth"))}
+    table = ""
+    if shutil.which("nft"):
+        res = subprocess.run(["nft", "list", "table", "ip", "podpy"], capture_output=True, text=True)
+        table = res.stdout if res.returncode == 0 else ""
+    return links, table
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_network_leftovers():  # type: ignore[no-untyped-def]
+    """After the whole run: no podpy bridge, container veth or nft table that was not there before."""
+    if os.geteuid() != 0:
+        yield
+        return
+    links_before, table_before = _network_state()
+    yield
+    import time
+
+    deadline = time.monotonic() + 10  # veths go with their namespaces, cleaned up by the kernel
+    while time.monotonic() < deadline and _network_state()[0] - links_before:
+        time.sleep(0.1)
+    links, table = _network_state()
+    assert not links - links_before, f"left on the host: {sorted(links - links_before)}"
+    assert table_before or not table, f"left on the host: {table}"
 
 
 # Scenario tests that take seconds each: `-m "not slow"` gives a quick subset while working.

@@ -70,7 +70,7 @@ def _register() -> None:
     container_resources.register(app)  # likewise
     healthcheck.register(app)
     images.register(app)
-    network.register(app)
+    network.register(app, new_app, SETTINGS)
     registry.register(app)
     system.register(app)
     volumes.register(app)

@@ -162,12 +162,11 @@ def disconnect(
     do(engine(), network, container)
 
 
-def register(app: typer.Typer) -> None:
-    from podpy.cli.app import SETTINGS, new_app
-
+def register(app: typer.Typer, new_app: Any, settings: dict[str, Any]) -> None:
+    """app.py hands in its group factory and settings: this module does not import app back."""
     group = new_app("Manage networks.")
     for name, fn in (("create", create), ("ls", ls), ("list", ls), ("inspect", inspect), ("rm", rm),
                      ("remove", rm), ("prune", prune), ("exists", exists), ("reload", reload),
                      ("connect", connect), ("disconnect", disconnect)):  # fmt: skip
-        group.command(name, context_settings=SETTINGS, hidden=name in ("list", "remove"))(fn)
+        group.command(name, context_settings=settings, hidden=name in ("list", "remove"))(fn)
     app.add_typer(group, name="network")

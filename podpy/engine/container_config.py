@@ -159,7 +159,7 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
     net = opts.net or {}
     published = publish_specs(net, ic)
     modes = list(net.get("network") or ([opts.network] if opts.network else []))
-    network, networks = network_mode(modes or (["bridge"] if published else []), net)
+    network, networks = network_mode(modes or [default_network(published)], net)
     if published and network != "bridge":
         raise InvalidArgument(f"cannot publish ports with network mode {network}")
     return ContainerSpec(
@@ -190,6 +190,13 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
 
 
 SIMPLE_MODES = ("none", "host", "private")
+
+
+def default_network(publishing: bool) -> str:
+    """Docker's and Podman's default: the default bridge network as root. Rootless keeps a private
+    namespace (loopback only; no pasta/slirp4netns yet), unless ports are published: then the
+    bridge is asked for and refused with a clear error."""
+    return "bridge" if publishing or os.geteuid() == 0 else "private"
 
 
 def network_mode(modes: list[str], net: dict[str, Any]) -> tuple[str, dict[str, dict[str, Any]]]:

@@ -81,9 +81,3 @@ def remove(path: Path) -> None:
     except OSError:
         pass  # not mounted (a half-made one)
     path.unlink(missing_ok=True)
-
-
-def is_pinned(path: Path) -> bool:
-    """True when `path` is a namespace mount (nsfs), not the empty file under it."""
-    with open("/proc/self/mountinfo") as f:
-        return any(line.split()[4] == str(path) for line in f)

@@ -79,16 +79,28 @@ def add_network(bridge: str, subnet: str, internal: bool) -> None:
     _nft(f"add element {TABLE} {'fwd_nets' if internal else 'masq_nets'} {{ {key} : jump {chain} }}\n")
 
 
-def remove_network(bridge: str, subnet: str) -> None:
-    """Tolerant: each piece may already be gone (a crash half-way, an earlier removal)."""
+def _delete(*cmds: str) -> None:
+    """One transaction: an element and the chain it jumps to must go together (deleted apart, the
+    chain can still count the element as a user and refuse with EBUSY). When some piece is gone
+    already (a crash half-way, an earlier removal), each is tried on its own."""
+    script = "".join(c + "\n" for c in cmds)
+    if _nft(script, check=False).returncode != 0:
+        for c in cmds:
+            _nft(c + "\n", check=False)
+
+
+def _drop_table_if_unused() -> None:
     listing = _list()
-    if listing is None:
-        return
-    for cmd in (f"delete element {TABLE} masq_nets {{ {subnet} }}", f"delete chain {TABLE} nat_{bridge}",
-                f'delete element {TABLE} fwd_nets {{ "{bridge}" }}', f"delete chain {TABLE} fwd_{bridge}"):  # fmt: skip
-        _nft(cmd + "\n", check=False)
-    if not re.search(r"jump (nat|fwd|p)_", _list() or ""):  # no network and no port left
+    if listing is not None and not re.search(r"jump (nat|fwd|p)_", listing):  # no network, no port left
         _nft(f"delete table {TABLE}\n", check=False)
+
+
+def remove_network(bridge: str, subnet: str) -> None:
+    if _list() is None:
+        return
+    _delete(f"delete element {TABLE} masq_nets {{ {subnet} }}", f"delete chain {TABLE} nat_{bridge}")
+    _delete(f'delete element {TABLE} fwd_nets {{ "{bridge}" }}', f"delete chain {TABLE} fwd_{bridge}")
+    _drop_table_if_unused()
 
 
 def add_ports(cid: str, bindings: list[dict[str, Any]]) -> None:
@@ -110,8 +122,5 @@ def add_ports(cid: str, bindings: list[dict[str, Any]]) -> None:
 def remove_ports(cid: str, bindings: list[dict[str, Any]]) -> None:
     if _list() is None:
         return
-    cmds = [f"delete element {TABLE} ports_{b['protocol']} {{ {b['host_port']} }}\n" for b in bindings]
-    cmds.append(f"delete chain {TABLE} p_{cid[:12]}\n")
-    if _nft("".join(cmds), check=False).returncode != 0:  # some piece is gone already: one at a time
-        for cmd in cmds:
-            _nft(cmd, check=False)
+    _delete(*(f"delete element {TABLE} ports_{b['protocol']} {{ {b['host_port']} }}" for b in bindings),
+            f"delete chain {TABLE} p_{cid[:12]}")  # fmt: skip

@@ -1,9 +1,10 @@
 """Fixtures for the network tests: a store whose networks are removed afterwards (the default one's
-bridge too), and a module-wide check that nothing is left on the host: interfaces, nft table,
-pinned namespaces, leases."""
+bridge too), checked to leave nothing of its own on the host: interfaces, nft rules, pinned
+namespaces, leases. (tests/conftest.py checks the whole host once the session ends.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -39,36 +40,37 @@ def remove_networks(p: Podpy) -> None:
     Engine(Options(root=p.root, runroot=p.runroot)).networks.reset()
 
 
-def no_veths() -> bool:
-    """Container veths go with their namespace, which the kernel cleans up a moment later."""
-    return wait_until(lambda: not [x for x in host_links() if x.startswith("veth")], timeout=10)
+def store_ids(p: Podpy) -> list[str]:
+    d = p.root / "containers"
+    return [x.name for x in d.iterdir()] if d.is_dir() else []
 
 
-def leftovers(p: Podpy) -> dict[str, object]:
-    netns = p.runroot / "netns"
-    leases = p.runroot / "networks"
-    return {"links": podpy_links(), "nft": nft_table(), "netns": sorted(os.listdir(netns)) if netns.is_dir() else [],
+def store_bridges(p: Podpy) -> list[str]:
+    """The bridges of the store's own networks (the default one, podpy0, is shared by every store)."""
+    d = p.root / "networks"
+    names = [json.loads(f.read_text()).get("network_interface", "") for f in d.glob("*.json")] if d.is_dir() else []
+    return [n for n in names if n and n != "podpy0"]
+
+
+def leftovers(p: Podpy, cids: list[str], bridges: list[str]) -> dict[str, object]:
+    """What the test's containers and networks left: scoped to them, as other podpy stores (other
+    test runs on this host) may use networks at the same time."""
+    netns, leases = p.runroot / "netns", p.runroot / "networks"
+    table = nft_table()
+    return {"links": [x for x in host_links() if x in bridges or any(x == f"veth{c[:9]}{i}" for c in cids for i in range(4))],
+            "nft": [c for c in cids if f"p_{c[:12]}" in table] + [b for b in bridges if f"_{b} " in table],
+            "netns": sorted(os.listdir(netns)) if netns.is_dir() else [],
             "leases": sorted(os.listdir(leases)) if leases.is_dir() else []}  # fmt: skip
 
 
-CLEAN = {"links": [], "nft": "", "netns": [], "leases": []}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def host_stays_clean():  # type: ignore[no-untyped-def]
-    """Before and after the module: no podpy interface and no podpy nft table on the host."""
-    before = podpy_links()
-    yield
-    no_veths()
-    assert podpy_links() == before
-    assert nft_table() == "" or before
+CLEAN = {"links": [], "nft": [], "netns": [], "leases": []}
 
 
 @pytest.fixture
 def net(ctr: Podpy):  # type: ignore[no-untyped-def]  # noqa: F811
     """`ctr` whose networks go after the test, checked to leave nothing behind."""
     yield ctr
+    cids, bridges = store_ids(ctr), store_bridges(ctr)
     subprocess.run(ctr.argv("rm", "-af"), capture_output=True, timeout=120)
     remove_networks(ctr)
-    no_veths()
-    assert leftovers(ctr) == CLEAN
+    assert wait_until(lambda: leftovers(ctr, cids, bridges) == CLEAN, timeout=10), leftovers(ctr, cids, bridges)

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.integration.network_fixtures import ctr, host_stays_clean, leftovers, net, no_veths  # noqa: F401
+from tests.integration.network_fixtures import CLEAN, ctr, leftovers, net, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="root tests (rootless ones live in tests/rootless)")
 
@@ -20,7 +20,7 @@ def test_default_bridge_address_route_and_egress_rule(net):  # noqa: F811
     assert "default via 10.88.0.1 dev eth0" in out
     res = net("run", "--rm", "--network", "podman", *RAW, "busybox", "ping", "-c1", "-W2", "10.88.0.1")
     assert "1 packets received" in res.stdout
-    assert leftovers(net)["netns"] == [] and no_veths()
+    assert wait_until(lambda: leftovers(net, [], []) == CLEAN)
 
 
 def test_user_network_names_aliases_and_short_ids(net):  # noqa: F811
@@ -109,4 +109,10 @@ def test_kill9_of_supervisor_is_reconciled_by_rm(net):  # noqa: F811
     os.kill(rec["state"]["supervisor_pid"], signal.SIGKILL)
     os.kill(rec["state"]["pid"], signal.SIGKILL)
     net("rm", "-f", cid)
-    assert leftovers(net)["netns"] == [] and leftovers(net)["leases"] == [] and no_veths()
+    assert wait_until(lambda: leftovers(net, [cid], []) == CLEAN), leftovers(net, [cid], [])
+
+
+def test_default_network_cannot_be_removed(net):  # noqa: F811
+    net("network", "ls")  # made on first use
+    res = net("network", "rm", "bridge", check=False)
+    assert res.returncode == 125 and res.stderr == "Error: default network podman cannot be removed\n"

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from tests.integration.network_fixtures import ctr, host_stays_clean, leftovers, net, wait_until  # noqa: F401
+from tests.integration.network_fixtures import ctr, leftovers, net, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="root tests (rootless ones live in tests/rootless)")
 
@@ -62,7 +62,7 @@ def test_port_conflict_is_a_clear_error_and_leaves_nothing(net):  # noqa: F811
         taken = held.getsockname()[1]
         res = net("run", "--rm", "-p", f"127.0.0.1:{taken}:80", *HTTPD, check=False)
     assert res.returncode == 125 and "address already in use" in res.stderr
-    assert len(leftovers(net)["netns"]) == 1  # only the first container's
+    assert len(leftovers(net, [], [])["netns"]) == 1  # only the first container's
 
 
 def test_publish_all_maps_every_exposed_port(net, busybox_tar):  # noqa: F811
@@ -97,3 +97,23 @@ def test_connect_and_disconnect_a_running_container(net):  # noqa: F811
     net("network", "disconnect", "side", "cli")
     assert net(*probe, check=False).returncode != 0
     assert "cli" not in net("exec", "srv", "cat", "/etc/hosts").stdout
+
+
+def test_reload_restores_flushed_rules(net):  # noqa: F811
+    import subprocess
+
+    port = free_port()
+    net("run", "-d", "-p", f"127.0.0.1:{port}:80", *HTTPD)
+    fetch(f"http://127.0.0.1:{port}/hostname")
+    subprocess.run(["nft", "delete", "table", "ip", "podpy"], check=True)
+    net("network", "reload", "--all")
+    assert fetch(f"http://127.0.0.1:{port}/hostname").strip()
+
+
+def test_internal_network_does_not_forward_out(net):  # noqa: F811
+    net("network", "create", "--internal", "--subnet", "10.90.10.0/24", "sealed")
+    net("run", "-d", "--name", "outside", "--network", "bridge", "busybox", "sleep", "60")
+    ping = ("--cap-add", "NET_RAW", "busybox", "ping", "-c1", "-W2")
+    assert net("run", "--rm", "--network", "bridge", *ping, "10.88.0.2").returncode == 0
+    res = net("run", "--rm", "--network", "sealed", *ping, "10.88.0.2", check=False)
+    assert res.returncode != 0 and "0 packets received" in res.stdout

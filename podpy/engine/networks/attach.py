@@ -192,5 +192,8 @@ def for_create(engine: Any, spec: Any) -> Any:
         if other.state.status != "running":
             raise ContainerState(f"container {other.id} is not running: cannot join its network namespace")
         return replace(spec, network=f"ns:/proc/{other.state.pid}/ns/net")
+    if engine.opts.rootless:
+        raise PodpyError("rootless bridge networks and published ports need pasta or slirp4netns, which podpy does "
+                         "not drive yet: use --network private, none or host")  # fmt: skip
     svc = engine.networks
     return replace(spec, networks={svc.get(name).name: opts for name, opts in spec.networks.items()})

@@ -147,6 +147,8 @@ class NetworkService:
     # ---- removing
     def remove(self, ref: str, force: bool = False) -> str:
         rec = self.get(ref)
+        if rec.is_default:
+            raise PodpyError(f"default network {rec.name} cannot be removed")
         users = self.users().get(rec.name, [])
         if users:
             if not force:
@@ -173,15 +175,19 @@ class NetworkService:
         return out
 
     def reload(self, ref: str) -> None:
-        """Restore a live bridge's rules (something flushed the ruleset); idle networks have none."""
-        from podpy.network import nft
+        """Restore a live bridge's rules and its containers' published ports (something flushed the
+        ruleset, e.g. a firewall reload); idle networks have none."""
+        from podpy.network import nft, ports
         from podpy.network.netlink import index_of
 
         rec = self.get(ref)
         sub = rec.v4()
         with self.store.lock():
-            if sub is not None and index_of(rec.network_interface):
-                nft.add_network(rec.network_interface, sub.subnet, rec.internal)
+            if sub is None or not index_of(rec.network_interface):
+                return
+            nft.add_network(rec.network_interface, sub.subnet, rec.internal)
+            for cid in ipam.load(self.layout, rec.name):
+                nft.add_ports(cid, ports.load(self.layout, cid))
 
     def reset(self) -> None:
         """Remove every network's host side (bridges, rules), the default's too: `system reset`."""
@@ -192,16 +198,6 @@ class NetworkService:
                 bridge.remove_bridge(r)
 
     # ---- inspect
-    def inspect(self, ref: str) -> dict[str, Any]:
-        rec = self.get(ref)
-        doc = rec.to_json()
-        with self.store.lock():
-            leases = ipam.load(self.layout, rec.name)
-        doc["containers"] = {cid: {"name": x.name, "interfaces": {x.ifname: {
-            "subnets": [{"ipnet": f"{x.ip}/{x.prefix}", "gateway": x.gateway}], "mac_address": x.mac}}}
-            for cid, x in leases.items()}  # fmt: skip
-        return doc
-
     def docker_inspect(self, ref: str) -> dict[str, Any]:
         """Docker's `network inspect` object."""
         rec = self.get(ref)
