@@ -84,7 +84,7 @@ def _register_compose(args: list[str] | None, words: list[str]) -> None:
     if args is None or not words or "--help" in args or words[0] in ("compose", "help") or words[0] not in known:
         from podpy.cli import compose
 
-        compose.register(app)
+        compose.register(app, new_app, SETTINGS)
 
 
 def _help_command(ctx: typer.Context, command: list[str] | None = typer.Argument(None)) -> None:

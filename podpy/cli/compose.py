@@ -368,13 +368,13 @@ COMMANDS = (("up", up), ("down", down), ("create", create), ("start", start), ("
             ("config", config), ("version", version))
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, new_app: Any, settings: dict[str, Any]) -> None:
+    """app.py hands in its group factory and settings: this module does not import app back."""
     from podpy.cli import compose_more, compose_run, compose_views
-    from podpy.cli.app import SETTINGS, new_app
 
     group = new_app("Define and run multi-container applications.")
     group.callback()(global_options)
-    verb = {**SETTINGS, "allow_interspersed_args": False}  # `exec web sh -c x`: -c is the command's
+    verb = {**settings, "allow_interspersed_args": False}  # `exec web sh -c x`: -c is the command's
     for name, fn in (*COMMANDS, *compose_views.COMMANDS, *compose_more.COMMANDS, ("run", compose_run.run)):
-        group.command(name, context_settings=verb if name in ("exec", "run") else SETTINGS)(fn)
+        group.command(name, context_settings=verb if name in ("exec", "run") else settings)(fn)
     app.add_typer(group, name="compose")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Podpy
-from tests.integration.network_fixtures import ctr, host_stays_clean, leftovers, net, no_veths  # noqa: F401
+from tests.integration.network_fixtures import ctr, net  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="root tests (rootless ones live in tests/rootless)")
 
