@@ -54,6 +54,16 @@ def ensure_images(engine: Any, project: Project, services: list[str], pull: str 
     return out
 
 
+def check_rootless(engine: Any, project: Project, services: list[str]) -> None:
+    """Rootless podpy has no bridge networks yet: say so before anything is created."""
+    if not getattr(engine.opts, "rootless", False):
+        return
+    on_networks = [n for n in services if project.services[n].networks]
+    if on_networks:
+        raise ComposeError(f'service "{on_networks[0]}" needs a bridge network, which rootless podpy cannot make '
+                           "yet (no pasta/slirp4netns support): give it network_mode: host or none")
+
+
 @dataclass
 class UpRequest:
     options: planner.UpOptions = field(default_factory=planner.UpOptions)
@@ -66,6 +76,7 @@ class UpRequest:
 def up(engine: Any, project: Project, req: UpRequest, report: Reporter = _silent,
        progress: Callable[[Any], None] | None = None) -> P.Plan:
     services = planner.service_set(project, req.options.services, req.options.no_deps)
+    check_rootless(engine, project, services)
     if not req.dry_run:
         req.options.image_ids = ensure_images(engine, project, services, req.pull, progress, report)
     observed = observe(engine, project.name)
