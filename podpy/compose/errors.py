@@ -12,6 +12,8 @@ class ComposeError(PodpyError):
 class ComposeFileNotFound(ComposeError):
     """No compose file given and none found walking up from the working directory."""
 
+    exit_code = 14  # Docker Compose's code for "no configuration file provided: not found"
+
 
 class DependencyFailed(ComposeError):
     """A depends_on condition cannot hold (unhealthy, failed, timed out): exit 1 like Docker Compose."""
