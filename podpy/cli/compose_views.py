@@ -90,7 +90,7 @@ def ps(
         if key != "status":
             raise ComposeError(f"invalid filter {f!r}: only status=... is supported")
         wanted.append(value)
-    rows = [_ps_row(r) for r in _records(project.name, list(services or []), all_ or bool(wanted))]
+    rows = [_ps_row(r) for r in _records(project.name, list(services or []), all_ or bool(wanted), oneoff=True)]
     if wanted:
         rows = [r for r in rows if r["State"] in wanted]
     if show_services:
@@ -138,7 +138,7 @@ def logs(
         raise ComposeError(f"invalid --tail {tail!r}: a number or all")
     project = load(list(services or []), by_name=True)
     _check_services(project, list(services or []))
-    recs = _records(project.name, list(services or []), oneoff=True)
+    recs = _records(project.name, list(services or []))
     if index is not None:
         recs = [r for r in recs if (r.spec.get("labels") or {}).get("com.docker.compose.container-number")
                 == str(index)]

@@ -255,7 +255,8 @@ def test_run_and_exec_options_and_exit_codes(proj, net):  # noqa: F811
     assert pr("exec", "-T", "--index", "2", "web", "true", check=False).returncode != 0
     assert pr("exec", "-T", "web", "cat", input="piped\n").stdout == "piped\n"
     assert pr("run", "--rm", "-T", "--no-deps", "tool", "cat", input="piped\n").stdout == "piped\n"
-    assert pr("ps", "-q", "tool").stdout == ""  # one-off containers are not listed
+    assert [r.split()[0] for r in pr("ps", "-a", "tool").stdout.splitlines()[1:]] == [name]  # one-offs listed
+    assert pr("logs", "tool").stdout == ""  # but not in the service's logs
 
 
 def test_lifecycle_commands_logs_ports_top_images_ls(proj, net):  # noqa: F811
