@@ -452,3 +452,25 @@ def test_project_options_ipam_and_external_network(proj, net):  # noqa: F811
     net("compose", "-f", "-", "-p", "renamed", "--project-directory", str(pr.dir), "--profile", "extra",
         "down", "-t", "0", input=stdin_file)  # fmt: skip
     assert "shared-ext" in net("network", "ls").stdout and "renamed_inner" not in net("network", "ls").stdout
+
+
+def test_exec_and_run_get_a_tty_on_a_terminal(proj):
+    from tests.conftest import REPO
+    from tests.integration.containers_fixtures import PtyProc
+
+    pr = proj("tty", """
+        services:
+          box:
+            image: busybox
+            command: ["sleep", "300"]
+            stop_signal: SIGKILL
+    """)
+    pr("up", "-d")
+    base = pr.p.argv("compose", "-f", str(pr.dir / "compose.yaml"))
+    for verb in (["exec", "box"], ["run", "--rm", "box"]):
+        p = PtyProc([*base, *verb, "sh", "-c", "tty; exit 6"], REPO)
+        try:
+            p.expect(r"/dev/pts/\d+", timeout=30)
+            assert p.wait(30) == 6
+        finally:
+            p.close()
