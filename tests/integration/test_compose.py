@@ -474,3 +474,28 @@ def test_exec_and_run_get_a_tty_on_a_terminal(proj):
             assert p.wait(30) == 6
         finally:
             p.close()
+
+
+def test_depends_on_restart_true_restarts_the_dependent_when_its_dependency_changes(proj, net):  # noqa: F811
+    text = """
+        services:
+          db:
+            image: busybox
+            command: ["sleep", "300"]
+            stop_signal: SIGKILL
+            environment: {VERSION: "V"}
+          app:
+            image: busybox
+            command: ["sleep", "300"]
+            stop_signal: SIGKILL
+            depends_on: {db: {condition: service_started, restart: true}}
+    """
+    pr = proj("rst", text.replace("V", "1"))
+    pr("up", "-d")
+    started = json.loads(net("inspect", "rst-app-1").stdout)[0]["State"]["StartedAt"]
+    app_id = json.loads(net("inspect", "rst-app-1").stdout)[0]["Id"]
+    pr.write(text.replace("V", "2"))
+    res = pr("up", "-d")
+    assert "Container rst-db-1  Recreated" in res.stderr and "Container rst-app-1  Restarting" in res.stderr
+    after = json.loads(net("inspect", "rst-app-1").stdout)[0]
+    assert after["Id"] == app_id and after["State"]["StartedAt"] > started
