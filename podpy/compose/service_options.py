@@ -24,6 +24,7 @@ _HANDLED = {
     "cpu_quota", "cpu_period", "cpuset", "pids_limit", "oom_kill_disable", "logging", "links",
     "env_file",
 }
+_MOUNT_OPTIONS = {"bind": ("create_host_path",), "tmpfs": ("size",), "volume": ()}
 _QUIET_LOG_DRIVERS = ("json-file", "k8s-file", "local", "journald")
 
 
@@ -52,6 +53,14 @@ def unsupported_fields(svc: Service) -> list[str]:
     aliased = [x for x in svc.config.get("links") or [] if ":" in x and x.split(":")[0] != x.split(":")[1]]
     if aliased:
         out.append(f"links: the alias in {aliased[0]!r} is not applied (services resolve by name)")
+    for m in svc.mounts:
+        extra = sorted(k for k in m.options if k not in _MOUNT_OPTIONS.get(m.type, ()))
+        if extra:
+            out.append(f"volumes: {m.type} option {extra[0]!r} (at {m.target}) is not supported by podpy yet: "
+                       "ignored")
+            break
+    if any(ip == "host-gateway" for ips in (svc.config.get("extra_hosts") or {}).values() for ip in ips):
+        out.append("extra_hosts: host-gateway is not supported by podpy yet: that entry is left out")
     deploy = {k for k in svc.config.get("deploy") or {} if k not in ("replicas", "resources", "labels")}
     if deploy:
         out.append(f"deploy.{sorted(deploy)[0]}: not supported by podpy yet: ignored")
@@ -131,7 +140,8 @@ def _mounts(project: Project, svc: Service) -> tuple[list[str], list[str]]:
 
 
 def _port(p: Any) -> str:
-    host = f"{p.host_ip}:" if p.host_ip else ""
+    ip = f"[{p.host_ip}]" if ":" in p.host_ip else p.host_ip
+    host = f"{ip}:" if ip else ""
     if p.published:
         host += f"{p.published}:"
     elif p.host_ip:
@@ -147,7 +157,8 @@ def network_settings(project: Project, svc: Service, first_of: Any,
     net: dict[str, Any] = {
         "dns": list(cfg.get("dns") or []), "dns_search": list(cfg.get("dns_search") or []),
         "dns_option": list(cfg.get("dns_opt") or []), "domainname": cfg.get("domainname") or "",
-        "add_host": [f"{h}:{ip}" for h, ips in (cfg.get("extra_hosts") or {}).items() for ip in ips],
+        "add_host": [f"{h}:{ip}" for h, ips in (cfg.get("extra_hosts") or {}).items() for ip in ips
+                     if ip != "host-gateway"],
         "expose": list(cfg.get("expose") or []), "mac_address": cfg.get("mac_address") or "",
         "publish": [_port(p) for p in svc.ports] if ports else [],
     }

@@ -92,10 +92,14 @@ def test_unsupported_fields_are_named_once_each(tmp_path: Path) -> None:
             ulimits: {nofile: 10}
             sysctls: {net.core.somaxconn: "1024"}
             logging: {driver: syslog, options: {tag: x}}
+            volumes: [{type: volume, source: v, target: /v, volume: {nocopy: true}}]
+            extra_hosts: ["gw:host-gateway"]
             x-custom: 1
+        volumes: {v: {}}
     """)
     warnings = unsupported_fields(project.services["a"])
-    assert [w.partition(":")[0] for w in warnings] == ["sysctls", "ulimits", "logging"]
+    assert [w.partition(":")[0] for w in warnings] == ["sysctls", "ulimits", "logging", "volumes", "extra_hosts"]
+    assert "'nocopy'" in warnings[3]
 
 
 def test_environment_backed_secrets_are_refused(tmp_path: Path) -> None:
