@@ -144,8 +144,9 @@ def up(
     from podpy.cli.compose_attach import attached
 
     chosen = [n for n in (attach or names) if n not in (no_attach or [])]
+    started = {a.target for a in plan.actions if a.kind in ("start", "restart")}
     code = attached(project, chosen, abort_on_container_exit, exit_code_from, timeout,
-                    not no_log_prefix, timestamps)
+                    not no_log_prefix, timestamps, started)
     raise typer.Exit(code)
 
 

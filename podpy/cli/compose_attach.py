@@ -50,12 +50,12 @@ def _pump(cid: str, name: str, opts: Any, out: queue.Queue) -> None:
         out.put((name, _END))
 
 
-def stream(containers: list[tuple[str, str]], opts: Any, prefix: Prefixer, timestamps: bool,
+def stream(containers: list[tuple[str, str, Any]], prefix: Prefixer, timestamps: bool,
            on_end: Any = None) -> None:
-    """Print the logs of (id, display name) pairs as they come; `on_end(name)` when one ends (it may
-    return True to stop everything)."""
+    """Print the logs of (id, display name, LogOptions) as they come; `on_end(name)` when one ends (it
+    may return True to stop everything)."""
     q: queue.Queue = queue.Queue()
-    for cid, name in containers:
+    for cid, name, opts in containers:
         threading.Thread(target=_pump, args=(cid, name, opts, q), daemon=True).start()
     left = len(containers)
     out = sys.stdout.buffer
@@ -75,7 +75,9 @@ def stream(containers: list[tuple[str, str]], opts: Any, prefix: Prefixer, times
 
 
 def attached(project: Any, services: list[str], abort: bool, exit_code_from: str | None,
-             timeout: int | None, log_prefix: bool, timestamps: bool) -> int:
+             timeout: int | None, log_prefix: bool, timestamps: bool, started: set[str]) -> int:
+    """Follow the services' logs: from their start for the containers `up` just started, from now for
+    the ones that were already running."""
     from podpy.compose.observe import observe
     from podpy.engine.container_logs import LogOptions
 
@@ -95,7 +97,8 @@ def attached(project: Any, services: list[str], abort: bool, exit_code_from: str
         return False
 
     try:
-        stream([(c.id, n) for n, c in names.items()], LogOptions(follow=True), prefix, timestamps, ended)
+        pairs = [(c.id, n, LogOptions(follow=True, tail=None if c.name in started else 0)) for n, c in names.items()]
+        stream(pairs, prefix, timestamps, ended)
     except KeyboardInterrupt:
         common.err("Gracefully stopping... (press Ctrl+C again to force)")
         _stop_all(project, timeout)

@@ -142,11 +142,12 @@ def logs(
     if index is not None:
         recs = [r for r in recs if (r.spec.get("labels") or {}).get("com.docker.compose.container-number")
                 == str(index)]
-    pairs = [(r.id, short_name(project.name, r.name)) for r in recs]
-    prefix = Prefixer([n for _, n in pairs], not no_log_prefix)
+    opts = LogOptions(follow, None if tail == "all" else int(tail), since, until)
+    pairs = [(r.id, short_name(project.name, r.name), opts) for r in recs]
+    prefix = Prefixer([n for _, n, _ in pairs], not no_log_prefix)
     prefix.color = prefix.color and not no_color
     try:
-        stream(pairs, LogOptions(follow, None if tail == "all" else int(tail), since, until), prefix, timestamps)
+        stream(pairs, prefix, timestamps)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 

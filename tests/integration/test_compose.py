@@ -305,10 +305,12 @@ def test_attached_up_prefixes_logs_and_exit_code_from(proj):
             command: ["sh", "-c", "echo working; sleep 0.3; exit 3"]
           side:
             image: busybox
-            command: ["sleep", "300"]
+            command: ["sh", "-c", "echo earlier; exec sleep 300"]
             stop_signal: SIGKILL
     """)
+    pr("up", "-d", "side")
     res = pr("up", "--exit-code-from", "job", check=False)
+    assert "earlier" not in res.stdout  # attached to what was running from now on, not its history
     assert res.returncode == 3, res.stderr
     assert re.search(r"^job-1 +\| working$", res.stdout, re.M) and "job-1 exited with code 3" in res.stdout
     assert pr("ps", "-q").stdout == ""  # the whole project was stopped
