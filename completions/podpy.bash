@@ -7,7 +7,7 @@ _podpy_spec() {
     # $1: command path. Sets the table row for it.
     case "$1" in
     '')
-        _subs='attach commit container cp create diff exec export healthcheck help history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
+        _subs='attach commit compose container cp create diff exec export healthcheck help history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime'
         _fvals='--root=f:file --runroot=f:file'
@@ -24,6 +24,156 @@ _podpy_spec() {
         _vflags='--change -c --message -m --author -a'
         _fvals=''
         _args='k:containers k:images' _inter=1 ;;
+    'compose')
+        _subs='build config cp create down exec images kill logs ls pause port ps pull restart rm run start stop top unpause up version wait' _hsubs=''
+        _flags='--file -f --project-name -p --project-directory --env-file --profile --dry-run --ansi --progress --help'
+        _vflags='--file -f --project-name -p --project-directory --env-file --profile --ansi --progress'
+        _fvals='--file=f:file -f=f:file --project-directory=f:dir --env-file=f:file'
+        _args='' _inter=0 ;;
+    'compose build')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose config')
+        _subs='' _hsubs=''
+        _flags='--format --quiet -q --services --volumes --profiles --images --hash --no-interpolate --no-path-resolution --output -o --help'
+        _vflags='--format --hash --output -o'
+        _fvals='--output=f:file -o=f:file'
+        _args='-*' _inter=1 ;;
+    'compose cp')
+        _subs='' _hsubs=''
+        _flags='--index --archive -a --follow-link -L --help'
+        _vflags='--index'
+        _fvals=''
+        _args='f:file f:file' _inter=1 ;;
+    'compose create')
+        _subs='' _hsubs=''
+        _flags='--pull --force-recreate --no-recreate --remove-orphans --no-build --scale --help'
+        _vflags='--pull --scale'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose down')
+        _subs='' _hsubs=''
+        _flags='--volumes -v --remove-orphans --rmi --timeout -t --dry-run --help'
+        _vflags='--rmi --timeout -t'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose exec')
+        _subs='' _hsubs=''
+        _flags='--detach -d --no-TTY -T --env -e --user -u --workdir -w --privileged --index --interactive -i --help'
+        _vflags='--env -e --user -u --workdir -w --index'
+        _fvals=''
+        _args='- -*' _inter=0 ;;
+    'compose images')
+        _subs='' _hsubs=''
+        _flags='--quiet -q --format --help'
+        _vflags='--format'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose kill')
+        _subs='' _hsubs=''
+        _flags='--signal -s --remove-orphans --help'
+        _vflags='--signal -s'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose logs')
+        _subs='' _hsubs=''
+        _flags='--follow -f --timestamps -t --tail -n --since --until --no-log-prefix --no-color --index --help'
+        _vflags='--tail -n --since --until --index'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose ls')
+        _subs='' _hsubs=''
+        _flags='--all -a --quiet -q --format --filter --help'
+        _vflags='--format --filter'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'compose pause')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose port')
+        _subs='' _hsubs=''
+        _flags='--protocol --index --help'
+        _vflags='--protocol --index'
+        _fvals=''
+        _args='- -' _inter=1 ;;
+    'compose ps')
+        _subs='' _hsubs=''
+        _flags='--all -a --quiet -q --services --status --filter --format --no-trunc --help'
+        _vflags='--status --filter --format'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose pull')
+        _subs='' _hsubs=''
+        _flags='--ignore-pull-failures --include-deps --quiet -q --policy --help'
+        _vflags='--policy'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose restart')
+        _subs='' _hsubs=''
+        _flags='--timeout -t --no-deps --help'
+        _vflags='--timeout -t'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose rm')
+        _subs='' _hsubs=''
+        _flags='--force -f --stop -s --volumes -v --help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose run')
+        _subs='' _hsubs=''
+        _flags='--detach -d --rm --name --env -e --label -l --no-deps --service-ports --publish -p --entrypoint --user -u --workdir -w --volume -v --no-TTY -T --interactive -i --pull --help'
+        _vflags='--name --env -e --label -l --publish -p --entrypoint --user -u --workdir -w --volume -v --pull'
+        _fvals=''
+        _args='- -*' _inter=0 ;;
+    'compose start')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose stop')
+        _subs='' _hsubs=''
+        _flags='--timeout -t --help'
+        _vflags='--timeout -t'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose top')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose unpause')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose up')
+        _subs='' _hsubs=''
+        _flags='--detach -d --build --no-build --pull --wait --wait-timeout --force-recreate --no-recreate --always-recreate-deps --remove-orphans --no-deps --no-start --scale --abort-on-container-exit --exit-code-from --attach --no-attach --no-log-prefix --timestamps --timeout -t --dry-run --help'
+        _vflags='--pull --wait-timeout --scale --exit-code-from --attach --no-attach --timeout -t'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose version')
+        _subs='' _hsubs=''
+        _flags='--format -f --short --help'
+        _vflags='--format -f'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'compose wait')
+        _subs='' _hsubs=''
+        _flags='--down-project --help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
     'container')
         _subs='attach commit cp create diff exec exists export inspect kill logs ls pause port prune rename restart rm run start stats stop top unpause wait' _hsubs='list ps'
         _flags='--help'
@@ -239,7 +389,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='c:attach,commit,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
+        _args='c:attach,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
     'history')
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'

@@ -6,8 +6,8 @@ function __podpy_row --argument-names path
     # the table row of one command path
     switch $path
         case ''
-            set -g __podpy_subs 'attach' 'commit' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Create a new image from a container\'s changes.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_subs 'attach' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime' '--version' '-v' '--help'
             set -g __podpy_flag_help 'Path to the persistent store (images, containers)' 'Path to the runtime state directory' 'Storage driver: overlay or vfs (auto-detected)' 'Log level: debug, info, warn, error' 'OCI runtime: builtin (default), runc, crun or a path' 'Print the version and exit' 'Print the version and exit' 'Show this message and exit.'
@@ -34,6 +34,256 @@ function __podpy_row --argument-names path
             set -g __podpy_vflags '--change' '-c' '--message' '-m' '--author' '-a'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers' 'k:images'
+            set -g __podpy_inter '1'
+        case 'compose'
+            set -g __podpy_subs 'build' 'config' 'cp' 'create' 'down' 'exec' 'images' 'kill' 'logs' 'ls' 'pause' 'port' 'ps' 'pull' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'up' 'version' 'wait'
+            set -g __podpy_sub_help 'Build or rebuild services (not supported yet).' 'Parse, resolve and render the compose file in canonical format.' 'Copy files/folders between a service container and the local filesystem.' 'Create containers for services (without starting them).' 'Stop and remove containers, networks (and with -v volumes).' 'Execute a command in a running service container.' 'List images used by the created containers.' 'Force stop service containers.' 'View output from containers.' 'List running compose projects.' 'Pause services.' 'Print the public port for a port binding.' 'List containers.' 'Pull service images.' 'Restart service containers.' 'Remove stopped service containers.' 'Run a one-off command on a service.' 'Start existing containers of services.' 'Stop running containers without removing them.' 'Display the running processes.' 'Unpause services.' 'Create and start containers.' 'Show the podpy compose version information.' 'Block until the first service container stops; exit with its code.'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--file' '-f' '--project-name' '-p' '--project-directory' '--env-file' '--profile' '--dry-run' '--ansi' '--progress' '--help'
+            set -g __podpy_flag_help 'Compose configuration files (\'-\': stdin)' 'Compose configuration files (\'-\': stdin)' 'Project name' 'Project name' 'Alternate working directory (default: the first file\'s directory)' 'Alternate environment files' 'Profiles to enable' 'Print what would be done, change nothing' 'Control characters: never, always, auto' 'Progress output: auto, tty, plain, quiet' 'Show this message and exit.'
+            set -g __podpy_vflags '--file' '-f' '--project-name' '-p' '--project-directory' '--env-file' '--profile' '--ansi' '--progress'
+            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--project-directory=f:dir' '--env-file=f:file'
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'compose build'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose config'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--format' '--quiet' '-q' '--services' '--volumes' '--profiles' '--images' '--hash' '--no-interpolate' '--no-path-resolution' '--output' '-o' '--help'
+            set -g __podpy_flag_help 'Format the output: yaml or json' 'Only validate the configuration' 'Only validate the configuration' 'Print the service names, one per line' 'Print the volume names, one per line' 'Print the profile names, one per line' 'Print the image names, one per line' 'Print the service config hash ("*": all)' 'Don\'t interpolate variables' 'Don\'t resolve file paths' 'Save to this file (default: stdout)' 'Save to this file (default: stdout)' 'Show this message and exit.'
+            set -g __podpy_vflags '--format' '--hash' '--output' '-o'
+            set -g __podpy_fvals '--output=f:file' '-o=f:file'
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose cp'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--index' '--archive' '-a' '--follow-link' '-L' '--help'
+            set -g __podpy_flag_help 'Index of the container if the service has several' 'Archive mode (copy all uid/gid information)' 'Archive mode (copy all uid/gid information)' 'Always follow symbol link in SRC_PATH' 'Always follow symbol link in SRC_PATH' 'Show this message and exit.'
+            set -g __podpy_vflags '--index'
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file' 'f:file'
+            set -g __podpy_inter '1'
+        case 'compose create'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--pull' '--force-recreate' '--no-recreate' '--remove-orphans' '--no-build' '--scale' '--help'
+            set -g __podpy_flag_help 'Pull image before creating: always, missing, never, policy' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Remove containers of services not defined' 'Don\'t build an image, even if it\'s missing' 'Scale SERVICE to NUM instances' 'Show this message and exit.'
+            set -g __podpy_vflags '--pull' '--scale'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose down'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--volumes' '-v' '--remove-orphans' '--rmi' '--timeout' '-t' '--dry-run' '--help'
+            set -g __podpy_flag_help 'Remove named volumes declared in the file' 'Remove named volumes declared in the file' 'Remove containers of services not defined' 'Remove images used by services: local or all' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Print what would be done, change nothing' 'Show this message and exit.'
+            set -g __podpy_vflags '--rmi' '--timeout' '-t'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose exec'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--detach' '-d' '--no-TTY' '-T' '--env' '-e' '--user' '-u' '--workdir' '-w' '--privileged' '--index' '--interactive' '-i' '--help'
+            set -g __podpy_flag_help 'Run the command in the background' 'Run the command in the background' 'Disable pseudo-TTY allocation' 'Disable pseudo-TTY allocation' 'Set environment variables' 'Set environment variables' 'Run the command as this user' 'Run the command as this user' 'Working directory' 'Working directory' 'Give extended privileges to the process' 'Index of the container if the service has several' 'Keep STDIN open (default)' 'Keep STDIN open (default)' 'Show this message and exit.'
+            set -g __podpy_vflags '--env' '-e' '--user' '-u' '--workdir' '-w' '--index'
+            set -g __podpy_fvals
+            set -g __podpy_args '-' '-*'
+            set -g __podpy_inter '0'
+        case 'compose images'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--quiet' '-q' '--format' '--help'
+            set -g __podpy_flag_help 'Only display IDs' 'Only display IDs' 'Format the output: table or json' 'Show this message and exit.'
+            set -g __podpy_vflags '--format'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose kill'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--signal' '-s' '--remove-orphans' '--help'
+            set -g __podpy_flag_help 'Signal to send' 'Signal to send' 'Remove containers of services not defined' 'Show this message and exit.'
+            set -g __podpy_vflags '--signal' '-s'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose logs'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--follow' '-f' '--timestamps' '-t' '--tail' '-n' '--since' '--until' '--no-log-prefix' '--no-color' '--index' '--help'
+            set -g __podpy_flag_help 'Follow log output' 'Follow log output' 'Show timestamps' 'Show timestamps' 'Number of lines from the end of the logs' 'Number of lines from the end of the logs' 'Show logs since a timestamp or relative time' 'Show logs before a timestamp or relative time' 'Don\'t print prefix in logs' 'Produce monochrome output' 'Index of the container if the service has several' 'Show this message and exit.'
+            set -g __podpy_vflags '--tail' '-n' '--since' '--until' '--index'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose ls'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--format' '--filter' '--help'
+            set -g __podpy_flag_help 'Show all stopped Compose projects' 'Show all stopped Compose projects' 'Only display project names' 'Only display project names' 'Format the output: table or json' 'Filter output (name=...)' 'Show this message and exit.'
+            set -g __podpy_vflags '--format' '--filter'
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'compose pause'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose port'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--protocol' '--index' '--help'
+            set -g __podpy_flag_help 'tcp or udp' 'Index of the container if the service has several' 'Show this message and exit.'
+            set -g __podpy_vflags '--protocol' '--index'
+            set -g __podpy_fvals
+            set -g __podpy_args '-' '-'
+            set -g __podpy_inter '1'
+        case 'compose ps'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--services' '--status' '--filter' '--format' '--no-trunc' '--help'
+            set -g __podpy_flag_help 'Show all stopped containers' 'Show all stopped containers' 'Only display IDs' 'Only display IDs' 'Display services' 'Filter services by status' 'Filter services by a property (status=...)' 'Format the output: table, json or a Go template' 'Don\'t truncate output' 'Show this message and exit.'
+            set -g __podpy_vflags '--status' '--filter' '--format'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose pull'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--ignore-pull-failures' '--include-deps' '--quiet' '-q' '--policy' '--help'
+            set -g __podpy_flag_help 'Pull what it can' 'Also pull services declared as dependencies' 'Pull without printing progress information' 'Pull without printing progress information' 'Apply pull policy: missing or always' 'Show this message and exit.'
+            set -g __podpy_vflags '--policy'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose restart'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--timeout' '-t' '--no-deps' '--help'
+            set -g __podpy_flag_help 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Don\'t restart dependent services' 'Show this message and exit.'
+            set -g __podpy_vflags '--timeout' '-t'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose rm'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--force' '-f' '--stop' '-s' '--volumes' '-v' '--help'
+            set -g __podpy_flag_help 'Don\'t ask to confirm removal' 'Don\'t ask to confirm removal' 'Stop the containers, if required, before removing' 'Stop the containers, if required, before removing' 'Remove anonymous volumes attached to containers' 'Remove anonymous volumes attached to containers' 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose run'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--detach' '-d' '--rm' '--name' '--env' '-e' '--label' '-l' '--no-deps' '--service-ports' '--publish' '-p' '--entrypoint' '--user' '-u' '--workdir' '-w' '--volume' '-v' '--no-TTY' '-T' '--interactive' '-i' '--pull' '--help'
+            set -g __podpy_flag_help 'Run container in background and print its name' 'Run container in background and print its name' 'Automatically remove the container when it exits' 'Assign a name to the container' 'Set environment variables' 'Set environment variables' 'Add or override a label' 'Add or override a label' 'Don\'t start linked services' 'Publish the service\'s ports' 'Publish a container\'s port(s)' 'Publish a container\'s port(s)' 'Override the entrypoint of the image' 'Run as this username or uid' 'Run as this username or uid' 'Working directory inside the container' 'Working directory inside the container' 'Bind mount a volume' 'Bind mount a volume' 'Disable pseudo-TTY allocation' 'Disable pseudo-TTY allocation' 'Keep STDIN open (default)' 'Keep STDIN open (default)' 'Pull image before running: always, missing, never, policy' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '--env' '-e' '--label' '-l' '--publish' '-p' '--entrypoint' '--user' '-u' '--workdir' '-w' '--volume' '-v' '--pull'
+            set -g __podpy_fvals
+            set -g __podpy_args '-' '-*'
+            set -g __podpy_inter '0'
+        case 'compose start'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose stop'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--timeout' '-t' '--help'
+            set -g __podpy_flag_help 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Show this message and exit.'
+            set -g __podpy_vflags '--timeout' '-t'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose top'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose unpause'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose up'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--detach' '-d' '--build' '--no-build' '--pull' '--wait' '--wait-timeout' '--force-recreate' '--no-recreate' '--always-recreate-deps' '--remove-orphans' '--no-deps' '--no-start' '--scale' '--abort-on-container-exit' '--exit-code-from' '--attach' '--no-attach' '--no-log-prefix' '--timestamps' '--timeout' '-t' '--dry-run' '--help'
+            set -g __podpy_flag_help 'Run containers in the background' 'Run containers in the background' 'Build images before starting (not supported yet)' 'Don\'t build an image, even if it\'s missing' 'Pull image before running: always, missing, never, policy' 'Wait for services to be running|healthy (implies -d)' 'Maximum seconds to wait' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Recreate dependent containers' 'Remove containers of services not defined' 'Don\'t start linked services' 'Don\'t start the services after creating them' 'Scale SERVICE to NUM instances' 'Stop all containers if any container was stopped' 'Return the exit code of this service' 'Restrict attaching to these services' 'Do not attach to these services' 'Don\'t print prefix in logs' 'Show timestamps' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Print what would be done, change nothing' 'Show this message and exit.'
+            set -g __podpy_vflags '--pull' '--wait-timeout' '--scale' '--exit-code-from' '--attach' '--no-attach' '--timeout' '-t'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose version'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--format' '-f' '--short' '--help'
+            set -g __podpy_flag_help 'Format the output: pretty or json' 'Format the output: pretty or json' 'Shows only the version number' 'Show this message and exit.'
+            set -g __podpy_vflags '--format' '-f'
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'compose wait'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--down-project' '--help'
+            set -g __podpy_flag_help 'Drop the project when the first one stops' 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
             set -g __podpy_inter '1'
         case 'container'
             set -g __podpy_subs 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'logs' 'ls' 'pause' 'port' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'unpause' 'wait'
@@ -393,7 +643,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'c:attach,commit,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
+            set -g __podpy_args 'c:attach,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
             set -g __podpy_inter '1'
         case 'history'
             set -g __podpy_subs
