@@ -77,7 +77,7 @@ class _Scan:
             if stop and ch == stop:
                 self.next()
                 return "".join(out), words.result()
-            if ch in ("'", '"', "$"):
+            if ch == "$" or (ch in ("'", '"') and not self.lex.skip_process_quotes):
                 tmp = {"'": self.single_quote, '"': self.double_quote, "$": self.dollar}[ch]()
                 out.append(tmp)
                 words.add_string(tmp) if ch == "$" else words.add_raw(tmp)
@@ -169,6 +169,8 @@ class _Scan:
             raise ShellSyntaxError("syntax error: bad substitution")
         name = self.name()
         ch = self.next()
+        if not ch:
+            raise ShellSyntaxError("syntax error: missing '}'")
         if ch == "}":
             value, found = self.getenv(name)
             return "${" + name + "}" if not found and self.lex.skip_unset else value
@@ -233,6 +235,7 @@ class ShellLex:
     raw_quotes: bool = False
     raw_escapes: bool = False
     skip_unset: bool = False
+    skip_process_quotes: bool = False  # quotes are plain characters (heredoc bodies)
 
     def _run(self, word: str, env: Mapping[str, str]) -> tuple[str, list[str], set[str]]:
         scan = _Scan(self, word, env)

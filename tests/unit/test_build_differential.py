@@ -17,7 +17,8 @@ dockerfile = pytest.importorskip("dockerfile")
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "dockerfile"
 CASES = sorted(GOLDEN.glob("*.Dockerfile"))
 # Where we choose to differ: an escape at end of file makes BuildKit emit an empty node
-SKIP = {"continuation_at_eof"}
+# and the wheel shows `ONBUILD ONBUILD` (an error one layer up, in both) differently.
+SKIP = {"continuation_at_eof", "onbuild_onbuild"}
 
 EXTRA = {
     "flags_quotes": 'FROM a\nRUN --a="x y" --b=\'p q\' --c=\\"z -- rest\n',

@@ -11,14 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from podpy.build.buildargs import Platform
 from podpy.build.errors import BuildError
+from podpy.build.expand import StageScope
 from podpy.build.parser import parse
+from podpy.build.plan import make_plan
+
+AMD64 = Platform("linux", "amd64")
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "dockerfile"
 CASES = sorted(GOLDEN.glob("*.Dockerfile"))
 
 
-def render(text: str, name: str) -> dict:
+def render(text: str, name: str, opts: dict) -> dict:
+    """Parse tree, plan, and each needed stage expanded (base image env from `opts`)."""
     try:
         df = parse(text, name)
     except BuildError as e:
@@ -28,7 +34,21 @@ def render(text: str, name: str) -> dict:
         out["directives"] = df.directives
     if df.warnings:
         out["warnings"] = df.warnings
+    try:
+        plan = make_plan(df, opts.get("build_args"), opts.get("target"), AMD64, AMD64)
+        out["plan"] = plan.to_dict()
+        out["expanded"] = {str(i): _expanded(plan, i, opts) for i in plan.needed}
+        if plan.unused_build_args():
+            out["unused_build_args"] = plan.unused_build_args()
+    except BuildError as e:
+        out["plan_error"] = str(e)
     return out
+
+
+def _expanded(plan, index: int, opts: dict) -> dict:
+    scope = StageScope(plan, opts.get("base_env"))
+    steps = [scope.expand(inst).to_dict() for inst in plan.stages[index].instructions]
+    return {"steps": steps, "env": scope.env, "workdir": scope.workdir, "history_args": scope.history_args()}
 
 
 def test_corpus_is_broad() -> None:
@@ -37,7 +57,9 @@ def test_corpus_is_broad() -> None:
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_golden(path: Path) -> None:
-    got = render(path.read_bytes().decode("utf-8"), path.name)
+    opts_file = path.with_suffix(".args")
+    opts = json.loads(opts_file.read_text()) if opts_file.exists() else {}
+    got = json.loads(json.dumps(render(path.read_bytes().decode("utf-8"), path.name, opts)))
     expected = path.with_suffix(".json")
     text = json.dumps(got, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     if os.environ.get("PODPY_UPDATE_GOLDEN") or not expected.exists():
