@@ -30,6 +30,20 @@ def parse_instruction(node: Node, file: str = "Dockerfile") -> ins.Instruction:
     return result
 
 
+def parse_triggers(triggers: list[str], file: str = "Dockerfile") -> list[ins.Instruction]:
+    """A base image's ONBUILD expressions as instructions (they run right after the child's FROM)."""
+    from podpy.build.parser import parse
+
+    out: list[ins.Instruction] = []
+    for expr in triggers:
+        for node in parse(expr, f"{file} (ONBUILD)").nodes:
+            if node.instruction in ("ONBUILD", "FROM", "MAINTAINER"):
+                raise BuildError(f"{node.instruction} isn't allowed as an ONBUILD trigger", file=file,
+                                 instruction="ONBUILD")
+            out.append(parse_instruction(node, file))
+    return out
+
+
 def _exactly_one(node: Node) -> str:
     if len(node.args) != 1:
         raise ValueError(f"{node.instruction} requires exactly one argument")
