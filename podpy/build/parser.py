@@ -140,7 +140,8 @@ def parse(text: str, file: str = "Dockerfile") -> Dockerfile:
 
 def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:
     stripped = line.rstrip(" \t")
-    if stripped.endswith(escape):
+    # an escaped escape (`a\\`) at the end is text, not a continuation
+    if stripped.endswith(escape) and (len(stripped) == 1 or stripped[-2] != escape):
         return stripped[:-1], False
     return line, True
 

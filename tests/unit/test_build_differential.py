@@ -88,7 +88,7 @@ def test_extra_inputs_match_buildkit(name: str) -> None:
 
 _INSTRUCTIONS = ["RUN", "CMD", "COPY", "ADD", "ENV", "LABEL", "ARG", "EXPOSE", "VOLUME", "USER", "WORKDIR",
                  "ENTRYPOINT", "SHELL", "HEALTHCHECK", "ONBUILD", "STOPSIGNAL", "MAINTAINER", "FOO", "run", "From"]
-_WORDS = ["a", "b=c", "'q w'", '"x y"', "\\", "\\ ", "`", "$V", "${V:-d}", "--from=x", "--link", "[", "]",
+_WORDS = ["a", "b=c", "'q w'", '"x y"', "\\", "\\ ", "\\\\", "x``", "`", "$V", "${V:-d}", "--from=x", "--link", "[", "]",
           "--mount=type=cache,target=/x", '["a"]', '["a", "b"]', "[1]", "<<EOF", "<<-E", "<<'Q'", '2<<"R"', "#",
           "# c", "=", "k=v", "--", "-x", "\t", "  ", "CMD", "NONE", "é", "a\\ b", '"', "'", "--x='a b'", "<<"]
 _LINES = ["", "# comment", "   # ind", "  ", "EOF", "\tE", "Q", "R", "\\", "body $V", "# escape=`"]
