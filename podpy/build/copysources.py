@@ -51,6 +51,17 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+def source_kind(src: str) -> str:
+    """"git" (a remote repository ADD may clone), "url" (http/https), or "local" (the context)."""
+    low = src.lower()
+    if low.startswith(("git://", "git@", "ssh://")):
+        return "git"
+    if low.startswith(("http://", "https://")):
+        path = low.split("#", 1)[0].split("?", 1)[0]
+        return "git" if path.endswith(".git") else "url"
+    return "local"
+
+
 def clean_source(src: str) -> str:
     """A source as a context-relative path: `/a/../b/` → `b`; escaping the context is impossible."""
     cleaned = posixpath.normpath("/" + src).lstrip("/")

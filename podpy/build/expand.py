@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 from collections.abc import Callable
 
 from podpy.build import instructions as ins
 from podpy.build.buildargs import PROXY_ARGS
+from podpy.build.copysources import source_kind
 from podpy.build.errors import BuildError, ShellSyntaxError
 from podpy.build.mounts import Mount, parse_mount
 from podpy.build.plan import Plan
@@ -99,7 +101,12 @@ class StageScope:
         )
         if isinstance(inst, ins.Add):
             changes["checksum"] = opt(inst.checksum)
-        return dataclasses.replace(inst, **changes)
+        out = dataclasses.replace(inst, **changes)
+        try:
+            check_copy(out)
+        except ValueError as e:
+            raise BuildError(str(e), file=self.file, line=inst.line, instruction=inst.name) from None
+        return out
 
     def _heredoc(self, inst: ins.Instruction, data: str) -> str:
         try:
@@ -166,6 +173,31 @@ class StageScope:
                 continue
             out.append(f"{key}={self.env.get(key, value or '')}")
         return out
+
+
+_SYMBOLIC_MODE = re.compile(r"^[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*(,[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*)*$")
+
+
+def check_copy(inst: ins.Copy) -> None:
+    """BuildKit's checks on an expanded COPY/ADD: URL and git sources, --checksum, --chmod."""
+    kinds = [source_kind(s) for s in inst.sources]
+    if not isinstance(inst, ins.Add):
+        if "url" in kinds:
+            raise ValueError("source can't be a URL for COPY")
+        if "git" in kinds:
+            raise ValueError("source can't be a git ref for COPY")
+    elif inst.checksum:
+        if len(inst.sources) != 1:
+            raise ValueError("checksum can't be specified for multiple sources")
+        if kinds[0] == "local":
+            raise ValueError("checksum requires HTTP(S) or Git sources")
+    if inst.chmod and not _SYMBOLIC_MODE.match(inst.chmod):
+        try:
+            mode = int(inst.chmod, 8)
+        except ValueError:
+            mode = -1
+        if not 0 <= mode <= 0o7777:
+            raise ValueError(f"invalid chmod parameter: '{inst.chmod}'. it should be octal string and between 0 and 07777")
 
 
 def single_word(attr: str) -> Callable[[StageScope, ins.Instruction], ins.Instruction]:

@@ -69,6 +69,10 @@ def _from(node: Node, flags: Flags) -> ins.From:
 def _run(node: Node, flags: Flags) -> ins.Run:
     if not node.args and not node.json:
         raise ValueError("RUN requires at least one argument")
+    if flags.str("network") not in (None, "default", "none", "host"):
+        raise ValueError(f'unsupported network mode "{flags.str("network")}"')
+    if flags.str("security") not in (None, "insecure", "sandbox"):
+        raise ValueError(f'unsupported security mode "{flags.str("security")}"')
     return ins.Run(
         command=list(node.args), prepend_shell=not node.json, heredocs=list(node.heredocs),
         mounts=flags.list("mount"), network=flags.str("network"), security=flags.str("security"),

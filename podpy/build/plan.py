@@ -50,6 +50,7 @@ class Plan:
     target: int
     needed: list[int]  # stages to build for the target, dependencies first
     build_args: dict[str, str]
+    warnings: list[str] = field(default_factory=list)  # the parser's, and stage-name lint
 
     def stage(self, ref: str) -> Stage | None:
         """A stage by name (case-insensitive) or index, as `--target`, FROM and --from name them."""
@@ -119,12 +120,28 @@ def make_plan(
             raise BuildError("no build stage in current context", file=df.file, line=inst.line, instruction=inst.name)
     if not stages:
         raise BuildError("file with no stage", file=df.file, line=df.nodes[-1].end_line)
+    warnings = list(df.warnings) + _check_names(stages, df.file)
     for st in stages:
         _link(st, stages, globals_, lex, df.file)
     tgt = _target(stages, target, df.file)
-    plan = Plan(df.file, df.escape, globals_, meta, stages, tgt, [], build_args)
+    plan = Plan(df.file, df.escape, globals_, meta, stages, tgt, [], build_args, warnings)
     plan.needed = _needed(stages, tgt, df.file)
     return plan
+
+
+def _check_names(stages: list[Stage], file: str) -> list[str]:
+    seen: set[str] = set()
+    warnings = []
+    for st in stages:
+        if st.name is None:
+            continue
+        if st.name in seen:
+            raise BuildError(f"Duplicate stage name '{st.name}', stage names should be unique", file=file,
+                             line=st.from_.line, instruction="FROM")
+        seen.add(st.name)
+        if st.name in ("scratch", "context"):
+            warnings.append(f"{file}:{st.from_.line}: '{st.name}' is reserved and should not be used as a stage name")
+    return warnings
 
 
 def _expand(lex: ShellLex, word: str, env: dict[str, str], file: str, inst: ins.Instruction) -> str:

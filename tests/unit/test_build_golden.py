@@ -38,6 +38,8 @@ def render(text: str, name: str, opts: dict) -> dict:
         plan = make_plan(df, opts.get("build_args"), opts.get("target"), AMD64, AMD64)
         out["plan"] = plan.to_dict()
         out["expanded"] = {str(i): _expanded(plan, i, opts) for i in plan.needed}
+        if plan.warnings:
+            out["plan_warnings"] = plan.warnings
         if plan.unused_build_args():
             out["unused_build_args"] = plan.unused_build_args()
     except BuildError as e:
