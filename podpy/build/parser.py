@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from podpy.build import line_parsers as lp
 from podpy.build.errors import BuildError, ShellSyntaxError
@@ -101,6 +102,21 @@ class _Lines:
             return None
         self.pos += 1
         return self.lines[self.pos - 1]
+
+
+def parse_file(path: Path, name: str | None = None) -> Dockerfile:
+    """Read and parse a Dockerfile (UTF-8, an optional BOM); BuildError when it cannot be read.
+
+    Bytes that are not UTF-8 pass through as surrogates (BuildKit takes any bytes): encode text
+    back with errors="surrogateescape" when writing it out (heredoc files)."""
+    label = name or path.name
+    try:
+        text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        raise BuildError(f"no such file or directory: {path}", file=label) from None
+    except OSError as e:
+        raise BuildError(f"cannot read the Dockerfile: {e}", file=label) from None
+    return parse(text, label)
 
 
 def parse(text: str, file: str = "Dockerfile") -> Dockerfile:

@@ -135,3 +135,17 @@ def test_platform_parse() -> None:
     assert str(Platform.parse("linux/x86_64")) == "linux/amd64"
     assert str(Platform.parse("linux/arm64/v8")) == "linux/arm64"
     assert str(Platform.parse("linux/arm/v7")) == "linux/arm/v7"
+
+
+def test_parse_file_errors(tmp_path) -> None:
+    from podpy.build.parser import parse_file
+
+    with pytest.raises(BuildError, match="no such file"):
+        parse_file(tmp_path / "missing")
+    bad = tmp_path / "Dockerfile"
+    bad.write_bytes(b"FROM a\nRUN \xff\n")
+    assert parse_file(bad).nodes[1].args[0].encode("utf-8", "surrogateescape") == b"\xff"
+    with pytest.raises(BuildError, match="cannot read the Dockerfile"):
+        parse_file(tmp_path)
+    bad.write_bytes(b"\xef\xbb\xbfFROM a\n")
+    assert parse_file(bad).nodes[0].args == ["a"]
