@@ -122,7 +122,7 @@ def make_plan(
         raise BuildError("file with no stage", file=df.file, line=df.nodes[-1].end_line)
     warnings = list(df.warnings) + _check_names(stages, df.file)
     for st in stages:
-        _link(st, stages, globals_, lex, df.file)
+        _link(st, stages, globals_, build_args, lex, df.file)
     tgt = _target(stages, target, df.file)
     plan = Plan(df.file, df.escape, globals_, meta, stages, tgt, [], build_args, warnings)
     plan.needed = _needed(stages, tgt, df.file)
@@ -173,7 +173,8 @@ def _stage(inst: ins.From, index: int, globals_: dict[str, str], lex: ShellLex, 
     return Stage(index, inst.stage_name, inst, base, platform)
 
 
-def _static_env(st: Stage, globals_: dict[str, str], inst_limit: ins.Instruction) -> dict[str, str]:
+def _static_env(st: Stage, globals_: dict[str, str], build_args: dict[str, str],
+                inst_limit: ins.Instruction) -> dict[str, str]:
     """ARG/ENV values known without the base image, up to an instruction (for --from expansion)."""
     env: dict[str, str] = {}
     for inst in st.instructions:
@@ -181,8 +182,9 @@ def _static_env(st: Stage, globals_: dict[str, str], inst_limit: ins.Instruction
             break
         if isinstance(inst, ins.Arg):
             for k, v in inst.pairs:
-                if v is not None or k in globals_:
-                    env[k] = v if v is not None else globals_[k]
+                value = build_args.get(k, v if v is not None else globals_.get(k))
+                if value is not None:
+                    env[k] = value
         elif isinstance(inst, ins.Env):
             env.update(inst.pairs)
     return env
@@ -198,13 +200,14 @@ def _refs(st: Stage) -> list[tuple[ins.Instruction, str]]:
     return out
 
 
-def _link(st: Stage, stages: list[Stage], globals_: dict[str, str], lex: ShellLex, file: str) -> None:
+def _link(st: Stage, stages: list[Stage], globals_: dict[str, str], build_args: dict[str, str], lex: ShellLex,
+          file: str) -> None:
     names = {s.name: s.index for s in stages if s.name}
     if st.base.lower() in names:
         st.base_stage = names[st.base.lower()]
         st.deps.append(st.base_stage)
     for inst, ref in _refs(st):
-        value = _expand(lex, ref, _static_env(st, globals_, inst), file, inst)
+        value = _expand(lex, ref, _static_env(st, globals_, build_args, inst), file, inst)
         dep = names.get(value.lower())
         if dep is None and value.isdecimal():
             dep = int(value)

@@ -46,6 +46,12 @@ def test_copy_from_expands_stage_args() -> None:
     assert plan.stages[1].deps == [0]
 
 
+def test_copy_from_build_arg_picks_the_stage() -> None:
+    text = "FROM a AS one\nFROM b AS two\nFROM c\nARG SRC=one\nCOPY --from=$SRC / /\n"
+    assert _plan(text).needed == [0, 2]
+    assert _plan(text, build_args={"SRC": "two"}).needed == [1, 2]
+
+
 def test_scope_run_env_and_history() -> None:
     plan = _plan("FROM a\nARG V=1 HTTP_PROXY\nENV P=/x\n", build_args={"HTTP_PROXY": "http://p", "https_proxy": "h"})
     scope = StageScope(plan, ["PATH=/bin"])
