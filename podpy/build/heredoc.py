@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from podpy.build.shell_lex import ShellLex
 
 _HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)$")
-_RAW = ShellLex(raw_quotes=True, raw_escapes=True)
+_RAW = ShellLex(raw_quotes=True, raw_escapes=True, skip_unset=True)
 _NAME = ShellLex(skip_unset=True)
 _NAME_RAW = ShellLex(skip_unset=True, raw_quotes=True)
 

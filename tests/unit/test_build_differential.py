@@ -31,6 +31,51 @@ EXTRA = {
 }
 
 
+# Heredoc markers in odd places, JSON edge cases, empty and blank arguments.
+EDGES = [
+ "FROM a\nRUN --mount=type=cache,target=/x <<EOF\nbody\nEOF\n",
+ "FROM a\nRUN echo '<<EOF'\n",
+ "FROM a\nRUN echo \"<<EOF\" <<X\nx\nX\n",
+ "FROM a\nRUN <<EOF$(echo)\nx\nEOF$(echo)\n",
+ "FROM a\nRUN <<${V}\nx\n${V}\n",
+ "FROM a\nRUN <<$V\nx\n$V\n",
+ "FROM a\nRUN <<EOF>file\nx\nEOF\n",
+ "FROM a\nRUN cat<<EOF\nx\nEOF\n",
+ "FROM a\nRUN <<EOF;\nx\nEOF\n",
+ "FROM a\nRUN <<A<<B\n1\nA\n2\nB\n",
+ "FROM a\nRUN <<\"A B\"\nx\nA B\n",
+ "FROM a\nRUN <<'A'\"B\"\nx\nAB\n",
+ "FROM a\nRUN <<\\EOF\nx\nEOF\n",
+ "FROM a\nCOPY <<EOF <<EOF /x\n1\nEOF\n2\nEOF\n",
+ "FROM a\nADD --chmod=644 <<EOF /x\n1\nEOF\n",
+ "FROM a\nRUN <<EOF\n\nEOF\n",
+ "FROM a\nRUN <<EOF\nEOF\n",
+ "FROM a\nRUN <<EOF\n  EOF\nEOF\n",
+ "FROM a\nRUN <<-EOF\n  \tEOF\nEOF\n",
+ "FROM a\nRUN <<EOF \\\n  && echo\nx\nEOF\n",
+ "FROM a\nENV A=\"multi\\\n  line\"\n",
+ "FROM a\nLABEL a=\"x\" \\\n  # comment \\\n  b=c\n",
+ "FROM a\nRUN echo \\\\\\\n  next\n",
+ "FROM a\n   RUN    indented\n",
+ "FROM a\nRUN\techo\ttabs\t\n",
+ "FROM a\nCMD [\"a\"]\t\n",
+ "FROM a\nCMD [ ]\n",
+ "FROM a\nCMD [\"a\",]\n",
+ "FROM a\nCMD [\"\\u0041\\n\"]\n",
+ "FROM a\nCMD [null]\n",
+ "FROM a\nCMD {\"a\": 1}\n",
+ "FROM a\nEXPOSE  \n",
+ "FROM a\nARG A=\"b c\" D='e f'\n",
+ "FROM a\nENV A= B=\n",
+ "FROM a\nENV =x\n",
+ "FROM a\nLABEL \"\"=x\n",
+ "from a\nonbuild run echo\n",
+ "FROM a\nHEALTHCHECK\n",
+ "FROM a\nHEALTHCHECK CMD\n",
+ "FROM a\nHEALTHCHECK --interval=1s\n",
+]
+
+
 def _go_shape(c) -> dict:
     return {
         "cmd": (c.cmd or "").upper(),
@@ -79,6 +124,11 @@ def _compare(text: str) -> None:
 @pytest.mark.parametrize("path", [p for p in CASES if p.stem not in SKIP], ids=lambda p: p.stem)
 def test_golden_inputs_match_buildkit(path: Path) -> None:
     _compare(path.read_bytes().decode("utf-8"))
+
+
+@pytest.mark.parametrize("text", EDGES)
+def test_edge_inputs_match_buildkit(text: str) -> None:
+    _compare(text)
 
 
 @pytest.mark.parametrize("name", sorted(EXTRA))
