@@ -90,7 +90,8 @@ def _go_shape(c) -> dict:
 
 def _our_shape(n: Node) -> dict:
     inner = n.sub if n.sub is not None else n
-    shown = inner.instruction in _KNOWN and not (n.sub is not None and inner.instruction == "ONBUILD")
+    nested = n.sub is not None and inner.instruction == "ONBUILD" and inner.sub is not None
+    shown = inner.instruction in _KNOWN and not nested
     value = inner.args if shown else [""]  # the wheel shows no words for unknown or nested ONBUILD
     return {
         "cmd": n.instruction,
@@ -138,10 +139,10 @@ def test_extra_inputs_match_buildkit(name: str) -> None:
 
 _INSTRUCTIONS = ["RUN", "CMD", "COPY", "ADD", "ENV", "LABEL", "ARG", "EXPOSE", "VOLUME", "USER", "WORKDIR",
                  "ENTRYPOINT", "SHELL", "HEALTHCHECK", "ONBUILD", "STOPSIGNAL", "MAINTAINER", "FOO", "run", "From"]
-_WORDS = ["a", "b=c", "'q w'", '"x y"', "\\", "\\ ", "\\\\", "x``", "`", "$V", "${V:-d}", "--from=x", "--link", "[", "]",
+_WORDS = ["<<$V", "<<${V}", "cat<<EOF", "<<A<<B", "$(x)", "a", "b=c", "'q w'", '"x y"', "\\", "\\ ", "\\\\", "x``", "`", "$V", "${V:-d}", "--from=x", "--link", "[", "]",
           "--mount=type=cache,target=/x", '["a"]', '["a", "b"]', "[1]", "<<EOF", "<<-E", "<<'Q'", '2<<"R"', "#",
           "# c", "=", "k=v", "--", "-x", "\t", "  ", "CMD", "NONE", "é", "a\\ b", '"', "'", "--x='a b'", "<<"]
-_LINES = ["", "# comment", "   # ind", "  ", "EOF", "\tE", "Q", "R", "\\", "body $V", "# escape=`"]
+_LINES = ["$V", "A", "B", "", "# comment", "   # ind", "  ", "EOF", "\tE", "Q", "R", "\\", "body $V", "# escape=`"]
 _HEADERS = ["# escape=`", "# escape=\\", "# syntax=a", "#check=x", "# foo=bar"]
 
 
