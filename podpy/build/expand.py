@@ -132,6 +132,8 @@ class StageScope:
 
     def _workdir(self, inst: ins.Workdir) -> ins.Workdir:
         path = self._word(inst)(inst.path)
+        if not path:
+            raise BuildError("cannot normalize nothing", file=self.file, line=inst.line, instruction="WORKDIR")
         self.workdir = posixpath.normpath(posixpath.join("/", self.workdir, path))
         if self.workdir.startswith("//"):
             self.workdir = "/" + self.workdir.lstrip("/")

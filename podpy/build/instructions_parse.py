@@ -135,6 +135,8 @@ def _arg(node: Node, flags: Flags) -> ins.Arg:
     pairs: list[tuple[str, str | None]] = []
     for word in _at_least_one(node):
         key, eq, value = word.partition("=")
+        if not key:
+            raise ValueError("ARG names can not be blank")
         pairs.append((key, value if eq else None))
     return ins.Arg(pairs=pairs)
 
