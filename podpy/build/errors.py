@@ -16,7 +16,7 @@ class BuildError(PodpyError):
         self.file = file
         self.line = line
         self.instruction = instruction.upper()
-        self.reason = message
+        self.reason = message.replace("\r", "\\r").replace("\n", "\\n")  # errors are one line
         where = f"{file}:{line}" if line else file
         what = f" {self.instruction}:" if self.instruction else ""
-        super().__init__(f"{where}:{what} {message}")
+        super().__init__(f"{where}:{what} {self.reason}")

@@ -155,3 +155,10 @@ def test_parse_file_errors(tmp_path) -> None:
         parse_file(tmp_path)
     bad.write_bytes(b"\xef\xbb\xbfFROM a\n")
     assert parse_file(bad).nodes[0].args == ["a"]
+
+
+def test_error_with_newline_stays_one_line() -> None:
+    plan = _plan("FROM a\nCOPY <<EOF /x\n${A:?bad\nvalue}\nEOF\n")
+    with pytest.raises(BuildError) as e:
+        StageScope(plan).expand(plan.stages[0].instructions[0])
+    assert "\n" not in str(e.value) and "A: bad\\nvalue" in str(e.value)
