@@ -54,6 +54,7 @@ def global_options(
 
 def _register() -> None:
     from podpy.cli import (
+        build,
         container_files,
         container_resources,
         containers,
@@ -69,6 +70,7 @@ def _register() -> None:
     container_resources.register(app)  # likewise
     healthcheck.register(app)
     images.register(app)
+    build.register(app, SETTINGS)  # after images: it adds `image build` too
     registry.register(app)
     system.register(app)
     volumes.register(app)

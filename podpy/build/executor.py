@@ -1,0 +1,284 @@
+"""The executor: runs a plan's stages step by step through the engine (build_support), with the cache.
+
+Every step ends as an image (Podman's `--layers`): RUN/COPY/ADD/WORKDIR with one more layer (the
+step container's changes, committed as `commit` does), the other instructions with a new config
+only. A step's CacheKey digest maps to that image, so a rebuild finds each step's result again and
+ends with the same image ID. Nothing is tagged before the last step succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from podpy.build import instructions as ins
+from podpy.build.buildargs import host_platform
+from podpy.build.cache import BuildCache
+from podpy.build.dockerignore import Matcher
+from podpy.build.errors import BuildError
+from podpy.build.expand import StageScope
+from podpy.build.imageconfig import StageConfig, scratch_config
+from podpy.build.plan import Plan, Stage
+from podpy.engine import build_support as bs
+from podpy.errors import PodpyError
+from podpy.timeutil import now_rfc3339
+
+if TYPE_CHECKING:
+    from podpy.engine.core import Engine
+    from podpy.engine.images import NewLayer
+
+_LAYER_STEPS = (ins.Run, ins.Copy, ins.Workdir)
+
+
+class StepFailed(PodpyError):
+    """A RUN that exited non-zero: Podman exits with the command's own code."""
+
+    def __init__(self, step: str, code: int) -> None:
+        super().__init__(f'building at STEP "{step}": while running runtime: exit status {code}')
+        self.exit_code = code
+
+
+@dataclass
+class BuildOptions:
+    context: Path
+    ignore: Matcher
+    no_cache: bool = False
+    layers: bool = True  # keep each step's image and use the cache
+    pull: str = "missing"
+    network: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    out_fd: int = 1  # where RUN output goes
+
+
+@dataclass
+class Current:
+    """Where a stage stands: its image so far (None: scratch not yet committed), config and key."""
+
+    image: str | None
+    layers: list[NewLayer]
+    key: str
+
+
+class Executor:
+    def __init__(self, engine: Engine, plan: Plan, opts: BuildOptions, say: Callable[[str], None]) -> None:
+        self.engine, self.plan, self.opts, self.say = engine, plan, opts, say
+        self.cache = BuildCache(engine)
+        self.results: dict[int, str] = {}  # stage index → its image ID
+        self.prefix = ""
+
+    def build(self) -> str:
+        """Build every needed stage (dependencies first); the target stage's image ID."""
+        many = len(self.plan.needed) > 1
+        for n, i in enumerate(self.plan.needed, 1):
+            self.prefix = f"[{n}/{len(self.plan.needed)}] " if many else ""
+            self.results[i] = self._stage(self.plan.stages[i])
+        return self.results[self.plan.target]
+
+    # ---- one stage
+    def _stage(self, st: Stage) -> str:
+        total = 1 + len(st.instructions)
+        self.say(f"{self.prefix}STEP 1/{total}: {st.from_.original or 'FROM ' + st.base}")
+        base_id, doc = self._base(st)
+        sc = StageConfig.from_base(doc)
+        cfg = sc.config
+        scope = StageScope(self.plan, cfg.get("Env"), cfg.get("WorkingDir", ""), cfg.get("Shell"))
+        from podpy.build.instructions_parse import parse_triggers
+
+        triggers = parse_triggers(sc.triggers, self.plan.file)
+        img = self.engine.images.get(base_id) if base_id else None
+        cur = Current(base_id, bs.image_layers(img) if img else [], base_id or "scratch")
+        steps = [(t, True) for t in triggers] + [(s, False) for s in st.instructions]
+        n = 1
+        for raw, trigger in steps:
+            if not trigger:
+                n += 1
+                self.say(f"{self.prefix}STEP {n}/{total}: {raw.original}")
+            self._step(raw, sc, scope, cur)
+        if cur.image is None:  # FROM scratch and nothing else
+            cur.image = bs.register(self.engine, sc.doc, [], []).id
+        return cur.image
+
+    def _base(self, st: Stage) -> tuple[str | None, dict]:
+        if st.platform and _platform_of(st.platform) != str(host_platform()):
+            raise BuildError(f"platform {st.platform} is not this host's ({host_platform()}): only the host's platform "
+                             "can be built", file=self.plan.file, line=st.from_.line, instruction="FROM")  # fmt: skip
+        if st.base_stage is not None:
+            image_id = self.results[st.base_stage]
+        elif st.base == "scratch":
+            from podpy.engine.importer import go_arch
+
+            return None, scratch_config(arch=go_arch())
+        else:
+            image_id = self._ensure(st.base)
+        doc = json.loads(self.engine.content.read(image_id))
+        for k in ("created", "author", "comment", "container", "container_config", "docker_version"):
+            doc.pop(k, None)
+        return image_id, doc
+
+    def _ensure(self, ref: str) -> str:
+        from podpy.image.store import find
+
+        if self.opts.pull != "always":
+            local = find(self.engine.index.load(), ref)
+            if local is not None:
+                return local.id
+            if self.opts.pull == "never":
+                from podpy.errors import NoSuchImage
+
+                raise NoSuchImage(ref)
+        from podpy.engine.pull import ensure_image
+
+        return ensure_image(self.engine, ref, "always" if self.opts.pull == "always" else "missing", None).id
+
+    # ---- one step
+    def _step(self, raw: ins.Instruction, sc: StageConfig, scope: StageScope, cur: Current) -> None:
+        from podpy.build.cachekey import content_digest, step_key
+
+        inst = scope.expand(raw)
+        content = ""
+        if isinstance(inst, ins.Copy) and not inst.from_:
+            content = self._guard(inst, lambda: content_digest(self.opts.context, inst, self.opts.ignore))
+        sources = {inst.from_: self._source_image(inst.from_)} if isinstance(inst, ins.Copy) and inst.from_ else {}
+        key = step_key(cur.key, inst, scope, content=content, platform=str(host_platform()),
+                       sources=sources).digest()  # fmt: skip
+        layered = isinstance(inst, _LAYER_STEPS) and not (isinstance(inst, ins.Workdir) and inst.path == "/")
+        hit = None if self.opts.no_cache or not self.opts.layers else self.cache.lookup(key)
+        created = now_rfc3339()
+        self._guard(inst, lambda: sc.apply(inst, scope, created))
+        if hit is not None:
+            self.say(f"--> Using cache {hit.removeprefix('sha256:')}")
+            img = self.engine.images.get(hit)
+            sc.doc = json.loads(self.engine.content.read(hit))
+            cur.image, cur.layers = img.id, bs.image_layers(img)
+        else:
+            if layered:
+                layer = self._layer(inst, sc, scope, cur)
+                sc.add_layer(layer.diff_id)
+                cur.layers = [*cur.layers, layer]
+            sc.doc["created"] = created
+            cur.image = bs.register(self.engine, sc.doc, cur.layers, []).id
+            if self.opts.layers:
+                self.cache.record(key, cur.image)
+        cur.key = key
+        self.say(f"--> {cur.image.removeprefix('sha256:')[:12]}")
+
+    def _guard(self, inst: ins.Instruction, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except ValueError as e:
+            raise BuildError(str(e), file=self.plan.file, line=inst.line, instruction=inst.name) from None
+
+    def _source_image(self, ref: str) -> str:
+        st = self.plan.stage(ref)
+        if st is not None:
+            return self.results[st.index]
+        return self._ensure(ref)
+
+    def _parent_image(self, sc: StageConfig, cur: Current) -> str:
+        if cur.image is None:
+            cur.image = bs.register(self.engine, {**sc.doc, "history": []}, [], []).id
+        return cur.image
+
+    def _layer(self, inst: ins.Instruction, sc: StageConfig, scope: StageScope, cur: Current) -> NewLayer:
+        """Run the step in a container of the parent image and commit what it changed."""
+        parent = self._parent_image(sc, cur)
+        spec = bs.StepSpec(env=scope.run_env(), workdir=scope.workdir, user=str(sc.config.get("User") or ""))
+        if isinstance(inst, ins.Run):
+            from podpy.build.history import run_args
+
+            net = {"default": "", None: self.opts.network}.get(inst.network, inst.network or "")
+            spec = bs.StepSpec(argv=run_args(inst, scope), env=spec.env, workdir=spec.workdir, user=spec.user,
+                               network=net or "")  # fmt: skip
+        rec = bs.create_step(self.engine, parent, spec)
+        try:
+            if isinstance(inst, ins.Run):
+                code = bs.run_step(self.engine, rec, self.opts.out_fd)
+                if code:
+                    raise StepFailed(inst.original or "RUN", code)
+            elif isinstance(inst, ins.Workdir):
+                parts = [p for p in inst.path.split("/") if p]
+                bs.write_into(self.engine, rec, lambda root: _mkdir(root, parts))
+            else:
+                self._copy(inst, scope, rec)  # type: ignore[arg-type]
+            return bs.commit_layer(self.engine, rec)
+        finally:
+            bs.discard(self.engine, rec)
+
+    def _copy(self, inst: ins.Copy, scope: StageScope, rec: Any) -> None:
+        from podpy.build.copysources import resolve_sources, source_kind
+        from podpy.build.copystep import CopyJob, run_copy
+
+        if any(source_kind(s) != "local" for s in inst.sources):
+            raise BuildError("ADD of a URL or git repository is not supported", file=self.plan.file,
+                             line=inst.line, instruction=inst.name)  # fmt: skip
+        if inst.chmod and not inst.chmod.isdigit():
+            raise BuildError(f"--chmod={inst.chmod}: only octal modes are supported", file=self.plan.file,
+                             line=inst.line, instruction=inst.name)  # fmt: skip
+        dest = inst.dest if inst.dest.startswith("/") else posixpath.join(scope.workdir, inst.dest)
+        if inst.dest.endswith("/") and not dest.endswith("/"):
+            dest += "/"
+        with _source_root(self, inst) as (context, ignore):
+            matches = self._guard(inst, lambda: resolve_sources(context, inst.sources, ignore, inst.exclude))
+            job = CopyJob(str(context), matches, dest, [(c.path, c.data.encode()) for c in inst.contents],
+                          inst.chown, inst.chmod, unpack=isinstance(inst, ins.Add) and inst.unpack is not False,
+                          wildcard=any(c in s for s in inst.sources for c in "*?["))  # fmt: skip
+            bs.write_into(self.engine, rec, lambda root: run_copy(root, job))
+
+
+def _mkdir(root: Any, parts: list[str]) -> list[str]:
+    with root.dir(parts, create=True):
+        return []
+
+
+class _source_root:  # noqa: N801 - used as a context manager
+    """The build context, or for COPY --from the source image's paths exported to a scratch dir."""
+
+    def __init__(self, ex: Executor, inst: ins.Copy) -> None:
+        self.ex, self.inst = ex, inst
+        self.tmp: str | None = None
+
+    def __enter__(self) -> tuple[Path, Matcher]:
+        if not self.inst.from_:
+            return self.ex.opts.context, self.ex.opts.ignore
+        import tempfile
+
+        image = self.ex._source_image(self.inst.from_)
+        self.tmp = tempfile.mkdtemp(prefix="podpy-from-")
+        rec = bs.create_step(self.ex.engine, image, bs.StepSpec())
+        try:
+            for src in self.inst.sources:
+                bs.export_path(self.ex.engine, rec, src, Path(self.tmp))
+        finally:
+            bs.discard(self.ex.engine, rec)
+        return Path(self.tmp), Matcher([])
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp:
+            from podpy.storage.fsutil import force_rmtree
+
+            force_rmtree(Path(self.tmp))
+
+
+def _platform_of(text: str) -> str:
+    from podpy.build.buildargs import Platform
+
+    try:
+        return str(Platform.parse(text))
+    except ValueError:
+        return text
+
+
+def remove_quietly(engine: Engine, image_id: str) -> None:
+    try:
+        engine.images.remove(image_id, force=True)
+    except PodpyError:
+        pass
+
+
+def fd_for(quiet: bool) -> int:
+    return bs.null_fd() if quiet else os.dup(1)

@@ -1,0 +1,80 @@
+"""`build` (also `image build`, `buildx build`): a Dockerfile and a context → an image."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from podpy.cli import common
+from podpy.cli.common import engine
+
+
+def build(
+    context: str = typer.Argument(..., help="Build context: a directory, or - for a tar archive on stdin"),
+    tag: list[str] | None = typer.Option(None, "--tag", "-t", help="Name the image (repeatable)"),
+    file: str | None = typer.Option(None, "--file", "-f", help="Dockerfile path, or - for stdin"),
+    build_arg: list[str] | None = typer.Option(None, "--build-arg", help="Set a build-time variable (NAME=value, or NAME from the environment)"),
+    target: str | None = typer.Option(None, "--target", help="Build this stage and what it needs"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every step, ignoring the cache"),
+    pull: str | None = typer.Option(None, "--pull", flag_value="always", help="Pull policy: always, missing, never (alone: always)"),
+    label: list[str] | None = typer.Option(None, "--label", help="Add a label to the image (KEY=VALUE)"),
+    iidfile: str | None = typer.Option(None, "--iidfile", help="Write the image ID to this file"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the image ID"),
+    rm: bool = typer.Option(True, "--rm/--no-rm", help="Remove intermediate containers (always done)"),
+    force_rm: bool = typer.Option(False, "--force-rm", help="Remove intermediate containers even when a step fails (always done)"),
+    platform: str | None = typer.Option(None, "--platform", help="Target platform (only the host's)"),
+    format_: str = typer.Option("oci", "--format", help="Image format: oci or docker"),
+    layers: bool = typer.Option(True, "--layers/--no-layers", help="Keep each step's image and use the cache"),
+    network: str | None = typer.Option(None, "--network", help="RUN's network: default, none or host"),
+    secret: list[str] | None = typer.Option(None, "--secret", help="A secret for RUN --mount=type=secret (id=..,src=..|env=..)"),
+    progress: str = typer.Option("auto", "--progress", help="Progress output: auto, plain or tty"),
+) -> None:
+    """Build an image from a Dockerfile."""
+    from podpy.build.frontend import BuildRequest, run_build
+    from podpy.errors import InvalidArgument
+
+    if format_ not in ("oci", "docker"):
+        raise InvalidArgument(f"unrecognized image type {format_!r}: use oci or docker")
+    if progress not in ("auto", "plain", "tty"):
+        raise InvalidArgument(f"invalid --progress {progress!r}: use auto, plain or tty")
+    policy = {"true": "always", "false": "missing"}.get((pull or "missing").lower(), (pull or "missing").lower())
+    if policy not in ("always", "missing", "never", "newer"):
+        raise InvalidArgument(f"invalid --pull {pull!r}: use always, missing or never")
+    net = "" if network in (None, "", "default", "bridge", "private") else network
+    if net not in ("", "none", "host"):
+        raise InvalidArgument(f"--network {network!r}: only default, none and host are supported for builds")
+    req = BuildRequest(
+        context=context, dockerfile=file, tags=list(tag or []), build_args=list(build_arg or []), target=target,
+        no_cache=no_cache, pull="missing" if policy == "newer" else policy, labels=list(label or []),
+        quiet=quiet, platform=platform, layers=layers, network=net, secrets=list(secret or []),
+    )  # fmt: skip
+
+    def say(text: str) -> None:
+        if not quiet:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    image_id = run_build(engine(), req, say)
+    if iidfile:
+        _write_iidfile(iidfile, image_id)
+    common.out(image_id.removeprefix("sha256:"))
+
+
+def _write_iidfile(path: str, image_id: str) -> None:
+    from podpy.errors import PodpyError
+
+    try:
+        Path(path).write_text(image_id)
+    except OSError as e:
+        raise PodpyError(f"writing {path}: {e.strerror or e}") from None
+
+
+def register(app: typer.Typer, settings: dict[str, Any]) -> None:
+    """`build`, and `image build` when the image group is registered (app passes its settings in)."""
+    app.command("build", context_settings=settings)(build)
+    for group in app.registered_groups:
+        if group.name in ("image",) and group.typer_instance is not None:
+            group.typer_instance.command("build", context_settings=settings)(build)

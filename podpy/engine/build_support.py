@@ -1,0 +1,120 @@
+"""What a Dockerfile build needs from the engine: a step container, running it, writing into it,
+committing its changes as a layer, and images made from a config document plus layers.
+
+A step container is an ordinary container (same create, same runtime, same supervisor as `run`);
+its changes become a layer through the same code as `commit`. The build package drives these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from podpy.errors import PodpyError
+
+if TYPE_CHECKING:
+    from podpy.engine.container_record import ContainerRecord
+    from podpy.engine.core import Engine
+    from podpy.engine.images import NewLayer
+    from podpy.image.store import ImageRecord
+    from podpy.storage.saferoot import SafeRoot
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """How a RUN (or a file step's container) runs: the image config is not consulted for these."""
+
+    argv: list[str] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
+    workdir: str = "/"
+    user: str = ""
+    network: str = ""  # "", "none" or "host"
+    mounts: list[str] = field(default_factory=list)  # --mount values as `run` takes them
+
+
+def create_step(engine: Engine, image_id: str, spec: StepSpec) -> ContainerRecord:
+    """A container of `image_id` that will run `spec.argv` (entrypoint cleared, no health check)."""
+    from podpy.engine.container_config import CreateOptions
+
+    opts = CreateOptions(
+        image=image_id, command=list(spec.argv) or ["/bin/true"], entrypoint="", env=list(spec.env),
+        workdir=spec.workdir or "/", user=spec.user, network=spec.network, pull="never",
+        no_healthcheck=True, mounts=list(spec.mounts), labels=["io.podpy.build=step"],
+    )  # fmt: skip
+    return engine.containers.create(opts)
+
+
+def run_step(engine: Engine, rec: ContainerRecord, out_fd: int) -> int:
+    """Run the step container to its end with its output on `out_fd`; its exit code."""
+    from podpy.engine.container_lifecycle import AttachRequest
+
+    _rec, launch = engine.containers.start(rec.id, AttachRequest(stdin=None, stdout=out_fd, stderr=out_fd))
+    if launch is None:
+        raise PodpyError(f"build container {rec.short_id} was already running")
+    try:
+        outcome = launch.wait()
+    finally:
+        launch.close()
+    return 0 if outcome.exit_code is None else outcome.exit_code
+
+
+def write_into(engine: Engine, rec: ContainerRecord, fn: Callable[[SafeRoot], T]) -> T:
+    """`fn` on the (stopped) step container's root, every path resolved inside it (a forked child:
+    its result must be JSON-able)."""
+    from podpy.engine.container_fsview import with_rootfs
+
+    return with_rootfs(engine, rec, lambda view: fn(view.root))
+
+
+def commit_layer(engine: Engine, rec: ContainerRecord) -> NewLayer:
+    """The container's changes as an uncompressed layer in the content store (as `commit` makes it)."""
+    from podpy.engine.container_commit import _rw_layer
+
+    return _rw_layer(engine, rec)
+
+
+def discard(engine: Engine, rec: ContainerRecord) -> None:
+    engine.containers.remove(rec.id, force=True, volumes=True)
+
+
+def register(engine: Engine, doc: dict[str, Any], layers: list[NewLayer], names: list[str]) -> ImageRecord:
+    raw = json.dumps(doc, separators=(",", ":")).encode()
+    return engine.images.register(raw, layers, names)
+
+
+def image_layers(img: ImageRecord) -> list[NewLayer]:
+    from podpy.engine.images import NewLayer
+
+    return [NewLayer(x.digest, x.media_type, x.size, x.diff_id) for x in img.layers]
+
+
+def null_fd() -> int:
+    return os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+
+
+def export_path(engine: Engine, rec: ContainerRecord, src: str, into: Path) -> None:
+    """COPY --from: `src` (up to its first wildcard) copied out of the container to the same path
+    below `into`, so the copy step can treat `into` as its context."""
+    from podpy.engine.container_files import CopyOptions, copy_from
+    from podpy.errors import NoSuchFile
+
+    parts = [p for p in src.split("/") if p and p != "."]
+    fixed = []
+    for p in parts:
+        if any(c in p for c in "*?["):
+            break
+        fixed.append(p)
+    if not fixed:
+        raise PodpyError(f"COPY --from: copying {src!r} (the whole root) is not supported")
+    parent = into.joinpath(*fixed[:-1])
+    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        copy_from(engine, rec.id, "/" + "/".join(fixed), str(parent) + "/", CopyOptions(archive=True))
+    except NoSuchFile:
+        pass  # resolve_sources names the missing source
