@@ -1,0 +1,174 @@
+"""`podpy build` with real step containers: instructions, multi-stage, cache, errors, commit hygiene."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Podpy
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="builds run real containers as root here")
+
+
+def make_context(tmp_path: Path, dockerfile: str, files: dict[str, str] | None = None) -> Path:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir(exist_ok=True)
+    (ctx / "Dockerfile").write_text(dockerfile)
+    for name, text in (files or {}).items():
+        (ctx / name).parent.mkdir(parents=True, exist_ok=True)
+        (ctx / name).write_text(text)
+    return ctx
+
+
+def config(podpy: Podpy, ref: str) -> dict:
+    return json.loads(podpy("image", "inspect", ref).stdout)[0]["Config"]
+
+
+def run_out(podpy: Podpy, *args: str) -> str:
+    return podpy("run", "--rm", *args).stdout
+
+
+def test_instructions_config_and_files(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox
+LABEL org.test=yes
+ENV GREETING=hello PATH=/usr/bin:/bin
+ARG WHO=world
+RUN echo "$GREETING $WHO" > /msg
+COPY a.txt /app/
+COPY <<EOF /app/here.txt
+doc ${GREETING}
+EOF
+WORKDIR /app
+RUN pwd > /where
+EXPOSE 8080 53/udp
+VOLUME /data
+STOPSIGNAL SIGINT
+USER 1000:1000
+ENTRYPOINT ["cat"]
+CMD ["/msg"]
+""", {"a.txt": "A\n"})
+    res = podpy("build", "-t", "inst", "--build-arg", "WHO=you", "--label", "extra=1", str(ctx))
+    assert "STEP 1/15: FROM busybox" in res.stdout and "COMMIT inst:latest" in res.stdout
+    assert "Successfully tagged docker.io/library/inst:latest" in res.stdout
+    cfg = config(podpy, "inst")
+    assert cfg["Labels"] == {"org.test": "yes", "extra": "1"}
+    assert "GREETING=hello" in cfg["Env"]
+    assert cfg["WorkingDir"] == "/app" and cfg["User"] == "1000:1000" and cfg["StopSignal"] == "SIGINT"
+    assert cfg["Entrypoint"] == ["cat"] and cfg["Cmd"] == ["/msg"]
+    assert set(cfg["ExposedPorts"]) == {"8080/tcp", "53/udp"} and set(cfg["Volumes"]) == {"/data"}
+    assert run_out(podpy, "inst") == "hello you\n"
+    assert run_out(podpy, "inst", "/app/a.txt", "/app/here.txt", "/where") == "A\ndoc hello\n/app\n"
+    history = podpy("history", "--no-trunc", "--format", "{{.CreatedBy}}", "inst").stdout.splitlines()
+    assert history[0] == 'CMD ["/msg"]' and any(h.startswith("RUN |1 WHO=you /bin/sh -c") for h in history)
+
+
+def test_multistage_copy_from_target_and_ignore(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox AS builder
+COPY src /src
+RUN cat /src/* > /built
+FROM busybox AS unused
+RUN exit 3
+FROM busybox
+COPY --from=builder /built /out/
+RUN echo 'bob:x:1234:1234::/home/bob:/bin/sh' >> /etc/passwd && echo 'bob:x:1234:' >> /etc/group
+COPY --chown=bob --chmod=640 src/one /home/bob/one
+""", {"src/one": "1\n", "src/two": "2\n", "src/skip.log": "no\n", ".dockerignore": "**/*.log\n"})
+    podpy("build", "-t", "multi", str(ctx))
+    assert run_out(podpy, "multi", "cat", "/out/built") == "1\n2\n"
+    assert run_out(podpy, "multi", "stat", "-c", "%u %g %a", "/home/bob/one") == "1234 1234 640\n"
+    podpy("build", "-t", "first", "--target", "builder", str(ctx))
+    assert run_out(podpy, "first", "ls", "/src") == "one\ntwo\n"
+
+
+def test_cache_rebuild_invalidation_and_no_cache(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox
+RUN echo one > /one
+COPY f.txt /f.txt
+RUN cat /f.txt > /g
+CMD ["cat", "/g"]
+""", {"f.txt": "v1\n", "ignored.txt": "x\n", ".dockerignore": "ignored.txt\n"})
+    first = podpy("build", "-q", "-t", "c", str(ctx)).stdout.strip()
+    again = podpy("build", "-t", "c", str(ctx)).stdout
+    assert again.count("--> Using cache") == 4 and again.strip().endswith(first)
+    (ctx / "ignored.txt").write_text("changed\n")
+    assert podpy("build", "-q", "-t", "c", str(ctx)).stdout.strip() == first
+    (ctx / "f.txt").write_text("v2\n")
+    changed = podpy("build", "-t", "c", str(ctx)).stdout
+    assert changed.count("--> Using cache") == 1  # RUN echo one; COPY and after run again
+    assert run_out(podpy, "c") == "v2\n"
+    nocache = podpy("build", "--no-cache", "-t", "c", str(ctx)).stdout
+    assert "Using cache" not in nocache
+
+
+def test_failing_run_leaves_no_tag(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM busybox\nRUN echo before\nRUN exit 3\n")
+    res = podpy("build", "-t", "broken", str(ctx), check=False)
+    assert res.returncode == 3
+    assert res.stderr.strip() == 'Error: building at STEP "RUN exit 3": while running runtime: exit status 3'
+    assert podpy("image", "exists", "broken", check=False).returncode == 1
+    assert podpy("ps", "-aq").stdout == ""  # the step containers are gone
+
+
+@pytest.mark.parametrize("args,message", [
+    (["/nonexistent-context"], "no such file or directory"),
+    (["-f", "nope", "."], "does not exist"),
+])  # fmt: skip
+def test_bad_input_is_one_line_125(podpy: Podpy, tmp_path: Path, args: list[str], message: str) -> None:
+    res = podpy("build", *args, check=False)
+    assert res.returncode == 125 and message in res.stderr and len(res.stderr.splitlines()) == 1
+
+
+def test_unknown_instruction_and_stdin_dockerfile(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM busybox\n")
+    res = podpy("build", "-t", "x", "-f", "-", str(ctx), input="FROM busybox\nFOO bar\n", check=False)
+    assert res.returncode == 125 and res.stderr == "Error: Dockerfile:2: FOO: unknown instruction: FOO\n"
+    assert podpy("image", "exists", "x", check=False).returncode == 1
+    podpy("build", "-t", "x", "-f", "-", str(ctx), input="FROM busybox\nENV K=v\n")
+    assert "K=v" in config(podpy, "x")["Env"]
+
+
+def test_add_extracts_archives_copy_does_not(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    import tarfile
+
+    ctx = make_context(tmp_path, "FROM busybox\nADD pack.tar.gz /x/\nCOPY pack.tar.gz /y/\n")
+    inner = tmp_path / "inner.txt"
+    inner.write_text("inside\n")
+    with tarfile.open(ctx / "pack.tar.gz", "w:gz") as tf:
+        tf.add(inner, "inner.txt")
+    podpy("build", "-t", "arch", str(ctx))
+    assert run_out(podpy, "arch", "cat", "/x/inner.txt") == "inside\n"
+    assert run_out(podpy, "arch", "ls", "/y") == "pack.tar.gz\n"
+
+
+def test_commit_leaves_out_runtime_files(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM scratch\nCOPY --from=busybox /bin/busybox /bin/busybox\n"
+                                 "RUN [\"/bin/busybox\", \"touch\", \"/made\"]\n")  # fmt: skip
+    podpy("build", "-t", "bare", str(ctx))
+    podpy("run", "--name", "c1", "busybox", "true")
+    podpy("commit", "c1", "committed")
+    for ref in ("bare", "committed"):
+        out = tmp_path / f"{ref}.tar"
+        podpy("save", "-o", str(out), ref)
+        names = _layer_names(out)
+        assert not names & {"etc/hosts", "etc/hostname", "etc/resolv.conf"}, (ref, names)
+    assert "made" in _layer_names(tmp_path / "bare.tar")
+
+
+def _layer_names(archive: Path) -> set[str]:
+    import io
+    import tarfile
+
+    names: set[str] = set()
+    with tarfile.open(archive) as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))  # type: ignore[arg-type]
+        for layer in manifest[0]["Layers"]:
+            data = outer.extractfile(layer).read()  # type: ignore[union-attr]
+            with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+                names.update(m.name.rstrip("/") for m in tf.getmembers())
+    return names
