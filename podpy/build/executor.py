@@ -94,11 +94,13 @@ class Executor:
         cur = Current(base_id, bs.image_layers(img) if img else [], base_id or "scratch")
         steps = [(t, True) for t in triggers] + [(s, False) for s in st.instructions]
         n = 1
-        for raw, trigger in steps:
+        for k, (raw, trigger) in enumerate(steps, 1):
             if not trigger:
                 n += 1
                 self.say(f"{self.prefix}STEP {n}/{total}: {raw.original}")
             self._step(raw, sc, scope, cur)
+            if k < len(steps) or st.index != self.plan.target:  # the last one's ID follows COMMIT
+                self.say(f"--> {cur.image.removeprefix('sha256:')[:12]}")  # type: ignore[union-attr]
         if cur.image is None:  # FROM scratch and nothing else
             cur.image = bs.register(self.engine, sc.doc, [], []).id
         return cur.image
@@ -165,7 +167,6 @@ class Executor:
             if self.opts.layers:
                 self.cache.record(key, cur.image)
         cur.key = key
-        self.say(f"--> {cur.image.removeprefix('sha256:')[:12]}")
 
     def _guard(self, inst: ins.Instruction, fn: Callable[[], Any]) -> Any:
         try:

@@ -86,7 +86,10 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
         image_id = ex.build()
     finally:
         os.close(out_fd)
-    return _with_labels(engine, image_id, labels) if labels else image_id
+    if labels:
+        image_id = _with_labels(engine, image_id, labels)
+    ex.cache.finished(image_id)
+    return image_id
 
 
 def _labels(items: list[str]) -> dict[str, str]:

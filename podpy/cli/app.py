@@ -70,7 +70,7 @@ def _register() -> None:
     container_resources.register(app)  # likewise
     healthcheck.register(app)
     images.register(app)
-    build.register(app, SETTINGS)  # after images: it adds `image build` too
+    build.register(app, new_app, SETTINGS)  # after images: it adds `image build` too
     registry.register(app)
     system.register(app)
     volumes.register(app)

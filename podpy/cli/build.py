@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,34 @@ def _write_iidfile(path: str, image_id: str) -> None:
         raise PodpyError(f"writing {path}: {e.strerror or e}") from None
 
 
-def register(app: typer.Typer, settings: dict[str, Any]) -> None:
-    """`build`, and `image build` when the image group is registered (app passes its settings in)."""
+def builder_prune(
+    all_: bool = typer.Option(False, "--all", "-a", help="Remove all build cache (the same here)"),
+    force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation"),
+) -> None:
+    """Remove the build cache: intermediate images no container uses."""
+    from podpy.cli import humanize
+    from podpy.engine.build_support import prune_cache
+
+    if not force and sys.stdin.isatty() and not typer.confirm("WARNING! This will remove all build cache. Continue?"):
+        return
+    removed, freed = prune_cache(engine())
+    for image_id in removed:
+        common.out(image_id.removeprefix("sha256:"))
+    common.out(f"Total reclaimed space: {humanize.size(freed)}")
+
+
+def register(app: typer.Typer, new_app: Callable[[str], typer.Typer], settings: dict[str, Any]) -> None:
+    """`build`, `image build` (when the image group is registered), `builder` and `buildx`; app passes
+    its group factory and settings in (no import of app from here)."""
     app.command("build", context_settings=settings)(build)
     for group in app.registered_groups:
         if group.name in ("image",) and group.typer_instance is not None:
             group.typer_instance.command("build", context_settings=settings)(build)
+    builder = new_app("Manage the build cache.")
+    builder.command("build", context_settings=settings)(build)
+    builder.command("prune", context_settings=settings)(builder_prune)
+    app.add_typer(builder, name="builder")
+    buildx = new_app("Build images (buildx compatibility).")
+    buildx.command("build", context_settings=settings)(build)
+    buildx.command("prune", context_settings=settings)(builder_prune)
+    app.add_typer(buildx, name="buildx")

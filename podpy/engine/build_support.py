@@ -118,3 +118,54 @@ def export_path(engine: Engine, rec: ContainerRecord, src: str, into: Path) -> N
         copy_from(engine, rec.id, "/" + "/".join(fixed), str(parent) + "/", CopyOptions(archive=True))
     except NoSuchFile:
         pass  # resolve_sources names the missing source
+
+
+def cache_index(engine: Engine) -> Path:
+    """The build cache's index (written by podpy.build.cache, read here for listings and prune)."""
+    return engine.layout.root / "build-cache" / "index.json"
+
+
+def intermediate_ids(engine: Engine) -> set[str]:
+    """Images that are a build step's result and not a build's final image (`images` hides them)."""
+    from podpy.state import read_json
+
+    if not cache_index(engine).exists():
+        return set()
+    return set(read_json(cache_index(engine), default={}).get("intermediate") or [])
+
+
+def cache_usage(engine: Engine) -> dict[str, Any]:
+    """`system df`'s Build Cache row: the intermediate images and the layers only they hold."""
+    from podpy.engine.images import chain_ids
+
+    inter = intermediate_ids(engine)
+    imgs = engine.images.list()
+    kept = {c for i in imgs if i.id not in inter or i.names for c in chain_ids([x.diff_id for x in i.layers])}
+    only = {c for i in imgs if i.id in inter and not i.names for c in chain_ids([x.diff_id for x in i.layers])}
+    size = sum(engine.layers.get(c).size for c in only - kept if engine.layers.exists(c))
+    count = sum(1 for i in imgs if i.id in inter and not i.names)
+    return {"Type": "Build Cache", "TotalCount": count, "Active": 0, "RawSize": size, "RawReclaimable": size}
+
+
+def prune_cache(engine: Engine) -> tuple[list[str], int]:
+    """`builder prune`: every intermediate image no container uses, and the cache index; (IDs, bytes)."""
+    from podpy.errors import ImageInUse, NoSuchImage
+
+    removed, freed = [], 0
+    for img_id in sorted(intermediate_ids(engine)):
+        try:
+            img = engine.images.get(img_id)
+            if img.names or engine.images.users(img.id):
+                continue
+            report = engine.images.remove(img.id, force=True)
+        except (NoSuchImage, ImageInUse):
+            continue
+        removed += report.deleted
+        freed += report.size
+    index = cache_index(engine)
+    if index.exists():
+        from podpy.state import FileLock, atomic_write_json
+
+        with FileLock(index.parent / "lock"):
+            atomic_write_json(index, {"entries": {}, "intermediate": []})
+    return removed, freed

@@ -172,3 +172,38 @@ def _layer_names(archive: Path) -> set[str]:
             with tarfile.open(fileobj=io.BytesIO(data)) as tf:
                 names.update(m.name.rstrip("/") for m in tf.getmembers())
     return names
+
+
+def test_cache_listing_df_and_builder_prune(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM busybox\nRUN echo 1 > /1\nENV A=b\n")
+    iid = tmp_path / "iid"
+    podpy("image", "build", "-q", "--iidfile", str(iid), str(ctx))  # untagged: still listed
+    final = iid.read_text()
+    assert final.startswith("sha256:")
+    listed = podpy("images", "-q", "--no-trunc").stdout.split()
+    assert final in listed and len(listed) == 2  # busybox and the result; the step images are hidden
+    assert len(podpy("images", "-aq").stdout.split()) == 3
+    df = json.loads(podpy("system", "df", "--format", "json").stdout)
+    assert any(r["Type"] == "Build Cache" and r["TotalCount"] == 1 for r in df)
+    pruned = podpy("builder", "prune", "-f").stdout
+    assert "Total reclaimed space" in pruned
+    assert len(podpy("images", "-aq").stdout.split()) == 2
+    assert "Using cache" not in podpy("build", str(ctx)).stdout
+
+
+def test_stdin_tar_context_network_none_and_platform(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, data in (("Dockerfile", b"FROM busybox\nCOPY f /f\nRUN --network=none ip -o link | wc -l > /n\n"),
+                           ("f", b"from tar\n")):  # fmt: skip
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    podpy("build", "-t", "tarctx", "-", input=buf.getvalue())
+    assert run_out(podpy, "tarctx", "cat", "/f", "/n") == "from tar\n1\n"  # loopback only
+    ctx = make_context(tmp_path, "FROM busybox\n")
+    res = podpy("build", "--platform", "linux/s390x", str(ctx), check=False)
+    assert res.returncode == 125 and "platform" in res.stderr
