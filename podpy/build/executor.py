@@ -53,6 +53,7 @@ class BuildOptions:
     network: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     out_fd: int = 1  # where RUN output goes
+    secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # runmounts.parse_secrets
 
 
 @dataclass
@@ -70,13 +71,21 @@ class Executor:
         self.cache = BuildCache(engine)
         self.results: dict[int, str] = {}  # stage index → its image ID
         self.prefix = ""
+        self._downloads: Path | None = None  # ADD URL files of this build
+        self._url_ctx: Path | None = None  # the current step's downloaded files
 
     def build(self) -> str:
         """Build every needed stage (dependencies first); the target stage's image ID."""
         many = len(self.plan.needed) > 1
-        for n, i in enumerate(self.plan.needed, 1):
-            self.prefix = f"[{n}/{len(self.plan.needed)}] " if many else ""
-            self.results[i] = self._stage(self.plan.stages[i])
+        try:
+            for n, i in enumerate(self.plan.needed, 1):
+                self.prefix = f"[{n}/{len(self.plan.needed)}] " if many else ""
+                self.results[i] = self._stage(self.plan.stages[i])
+        finally:
+            if self._downloads is not None:
+                from podpy.storage.fsutil import force_rmtree
+
+                force_rmtree(self._downloads)
         return self.results[self.plan.target]
 
     # ---- one stage
@@ -143,7 +152,10 @@ class Executor:
 
         inst = scope.expand(raw)
         content = ""
-        if isinstance(inst, ins.Copy) and not inst.from_:
+        self._url_ctx = None
+        if isinstance(inst, ins.Copy) and self._urls(inst):
+            content = self._fetch(inst)
+        elif isinstance(inst, ins.Copy) and not inst.from_:
             content = self._guard(inst, lambda: content_digest(self.opts.context, inst, self.opts.ignore))
         sources = {inst.from_: self._source_image(inst.from_)} if isinstance(inst, ins.Copy) and inst.from_ else {}
         key = step_key(cur.key, inst, scope, content=content, platform=str(host_platform()),
@@ -168,6 +180,34 @@ class Executor:
                 self.cache.record(key, cur.image)
         cur.key = key
 
+    def _urls(self, inst: ins.Copy) -> bool:
+        from podpy.build.copysources import source_kind
+
+        kinds = {source_kind(s) for s in inst.sources}
+        if "git" in kinds:
+            raise BuildError("ADD of a git repository is not supported", file=self.plan.file, line=inst.line,
+                             instruction=inst.name)  # fmt: skip
+        if "url" in kinds and (kinds != {"url"} or inst.from_ or inst.contents):
+            raise BuildError("ADD cannot mix URLs with other sources here", file=self.plan.file,
+                             line=inst.line, instruction=inst.name)  # fmt: skip
+        return kinds == {"url"}
+
+    def _fetch(self, inst: ins.Copy) -> str:
+        """Download the URL sources into this step's scratch context; their digest is the key content."""
+        import hashlib
+        import tempfile
+
+        from podpy.build.download import fetch
+
+        if self._downloads is None:
+            self._downloads = Path(tempfile.mkdtemp(prefix="podpy-add-"))
+        self._url_ctx = Path(tempfile.mkdtemp(dir=self._downloads))
+        h = hashlib.sha256()
+        for url in inst.sources:
+            _, digest = fetch(url, self._url_ctx, getattr(inst, "checksum", None))
+            h.update(f"{url} {digest}\n".encode())
+        return "sha256:" + h.hexdigest()
+
     def _guard(self, inst: ins.Instruction, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
@@ -187,21 +227,34 @@ class Executor:
 
     def _layer(self, inst: ins.Instruction, sc: StageConfig, scope: StageScope, cur: Current) -> NewLayer:
         """Run the step in a container of the parent image and commit what it changed."""
+        from podpy.build.runmounts import prepare
+
         parent = self._parent_image(sc, cur)
         spec = bs.StepSpec(env=scope.run_env(), workdir=scope.workdir, user=str(sc.config.get("User") or ""))
-        if isinstance(inst, ins.Run):
-            from podpy.build.history import run_args
+        if not isinstance(inst, ins.Run):
+            return self._file_layer(inst, scope, bs.create_step(self.engine, parent, spec))
+        from podpy.build.history import run_args
 
-            net = {"default": "", None: self.opts.network}.get(inst.network, inst.network or "")
-            spec = bs.StepSpec(argv=run_args(inst, scope), env=spec.env, workdir=spec.workdir, user=spec.user,
-                               network=net or "")  # fmt: skip
-        rec = bs.create_step(self.engine, parent, spec)
-        try:
-            if isinstance(inst, ins.Run):
+        if inst.heredocs and "/dev/pipes/" in " ".join(run_args(inst, scope)):
+            raise BuildError("a RUN heredoc with a #! line is not supported yet", file=self.plan.file,
+                             line=inst.line, instruction="RUN")  # fmt: skip
+        net = {"default": "", None: self.opts.network}.get(inst.network, inst.network or "")
+        with prepare(self, scope.mounts(inst), inst.line) as prep:
+            spec = bs.StepSpec(argv=run_args(inst, scope), env=[*spec.env, *prep.env], workdir=spec.workdir,
+                               user=spec.user, network=net or "", mounts=prep.mounts)  # fmt: skip
+            rec = bs.create_step(self.engine, parent, spec)
+            try:
                 code = bs.run_step(self.engine, rec, self.opts.out_fd)
                 if code:
                     raise StepFailed(inst.original or "RUN", code)
-            elif isinstance(inst, ins.Workdir):
+                return bs.commit_layer(self.engine, rec)
+            finally:
+                bs.discard(self.engine, rec)
+
+    def _file_layer(self, inst: ins.Instruction, scope: StageScope, rec: Any) -> NewLayer:
+        """WORKDIR's directory or COPY/ADD's files written into the (never started) step container."""
+        try:
+            if isinstance(inst, ins.Workdir):
                 parts = [p for p in inst.path.split("/") if p]
                 bs.write_into(self.engine, rec, lambda root: _mkdir(root, parts))
             else:
@@ -211,23 +264,26 @@ class Executor:
             bs.discard(self.engine, rec)
 
     def _copy(self, inst: ins.Copy, scope: StageScope, rec: Any) -> None:
-        from podpy.build.copysources import resolve_sources, source_kind
+        from podpy.build.copysources import resolve_sources
         from podpy.build.copystep import CopyJob, run_copy
+        from podpy.build.download import file_name
 
-        if any(source_kind(s) != "local" for s in inst.sources):
-            raise BuildError("ADD of a URL or git repository is not supported", file=self.plan.file,
-                             line=inst.line, instruction=inst.name)  # fmt: skip
         if inst.chmod and not inst.chmod.isdigit():
             raise BuildError(f"--chmod={inst.chmod}: only octal modes are supported", file=self.plan.file,
                              line=inst.line, instruction=inst.name)  # fmt: skip
         dest = inst.dest if inst.dest.startswith("/") else posixpath.join(scope.workdir, inst.dest)
         if inst.dest.endswith("/") and not dest.endswith("/"):
             dest += "/"
+        url_ctx = self._url_ctx
+        sources = [file_name(s) for s in inst.sources] if url_ctx else inst.sources
         with _source_root(self, inst) as (context, ignore):
-            matches = self._guard(inst, lambda: resolve_sources(context, inst.sources, ignore, inst.exclude))
+            if url_ctx:
+                context, ignore = url_ctx, Matcher([])
+            matches = self._guard(inst, lambda: resolve_sources(context, sources, ignore, inst.exclude))
+            unpack = isinstance(inst, ins.Add) and inst.unpack is not False and not url_ctx
             job = CopyJob(str(context), matches, dest, [(c.path, c.data.encode()) for c in inst.contents],
-                          inst.chown, inst.chmod, unpack=isinstance(inst, ins.Add) and inst.unpack is not False,
-                          wildcard=any(c in s for s in inst.sources for c in "*?["))  # fmt: skip
+                          inst.chown, inst.chmod, unpack=unpack,
+                          wildcard=any(c in s for s in sources for c in "*?["))  # fmt: skip
             bs.write_into(self.engine, rec, lambda root: run_copy(root, job))
 
 

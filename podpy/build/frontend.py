@@ -77,11 +77,18 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
     plan = make_plan(df, args, req.target)
     for w in plan.warnings:
         sys.stderr.write(f"WARN: {w}\n")
+    from podpy.build.runmounts import parse_secrets
+
+    try:
+        secrets = parse_secrets(req.secrets)
+    except ValueError as e:
+        raise InvalidArgument(str(e)) from None
     ignore = load_matcher(context, df_path)
     out_fd = fd_for(req.quiet)
     try:
         opts = BuildOptions(context=context, ignore=ignore, no_cache=req.no_cache, layers=req.layers,
-                            pull=req.pull, network=req.network, labels=labels, out_fd=out_fd)  # fmt: skip
+                            pull=req.pull, network=req.network, labels=labels, out_fd=out_fd,
+                            secrets=secrets)  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
     finally:

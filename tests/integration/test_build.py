@@ -207,3 +207,60 @@ def test_stdin_tar_context_network_none_and_platform(podpy: Podpy, busybox_image
     ctx = make_context(tmp_path, "FROM busybox\n")
     res = podpy("build", "--platform", "linux/s390x", str(ctx), check=False)
     assert res.returncode == 125 and "platform" in res.stderr
+
+
+def test_run_mounts_cache_bind_tmpfs_secret_and_heredoc(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox
+RUN --mount=type=cache,target=/cache echo run >> /cache/log && wc -l < /cache/log > /count
+RUN --mount=type=bind,source=d,target=/mnt cat /mnt/x > /copied
+RUN --mount=type=bind,source=d,target=/mnt,rw echo changed > /mnt/x && cat /mnt/x > /changed
+RUN --mount=type=tmpfs,target=/scratch echo t > /scratch/t && ls /scratch > /tmpls
+RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /seclen
+RUN --mount=type=secret,id=tok,env=TOKEN echo "${#TOKEN}" > /envlen
+RUN <<EOT
+echo one > /h
+echo two >> /h
+EOT
+""", {"d/x": "ctx\n"})
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    podpy("build", "-t", "mnt", "--secret", f"id=tok,src={secret}", str(ctx))
+    out = run_out(podpy, "mnt", "sh", "-c", "cat /count /copied /changed /tmpls /seclen /envlen /h; "
+                                            "ls /cache /mnt /scratch /run/secrets/tok 2>&1 | wc -l")  # fmt: skip
+    assert out == "1\nctx\nchanged\nt\n7\n7\none\ntwo\n4\n"  # the mount targets are not in the image
+    assert (ctx / "d" / "x").read_text() == "ctx\n"  # rw bind mounts write to a copy
+    podpy("build", "--no-cache", "-t", "mnt", "--secret", f"id=tok,src={secret}", str(ctx))
+    assert run_out(podpy, "mnt", "cat", "/count") == "2\n"  # the cache mount outlives the build
+    history = podpy("history", "--no-trunc", "--format", "{{.CreatedBy}}", "mnt").stdout
+    assert "s3cret" not in history
+
+
+def test_add_url_with_checksum(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    import hashlib
+    import http.server
+    import threading
+    from functools import partial
+
+    served = tmp_path / "srv"
+    served.mkdir()
+    (served / "file.txt").write_text("remote\n")
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/file.txt"
+        digest = "sha256:" + hashlib.sha256(b"remote\n").hexdigest()
+        ctx = make_context(tmp_path, f"FROM busybox\nADD --checksum={digest} {url} /r/\nADD {url} /r2\n")
+        podpy("build", "-t", "url", str(ctx))
+        assert run_out(podpy, "url", "stat", "-c", "%a %s", "/r/file.txt", "/r2") == "600 7\n600 7\n"
+        (ctx / "Dockerfile").write_text(f"FROM busybox\nADD --checksum=sha256:{'0' * 64} {url} /r/\n")
+        res = podpy("build", "-t", "bad", str(ctx), check=False)
+        assert res.returncode == 125 and "digest mismatch" in res.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    (ctx / "Dockerfile").write_text("FROM busybox\nADD https://example.invalid/repo.git /src\n")
+    res = podpy("build", str(ctx), check=False)
+    assert res.returncode == 125 and "git repository is not supported" in res.stderr
