@@ -41,7 +41,11 @@ class BuildCache:
             doc = self._doc()
             live_entries = {**(doc.get("entries") or {}), **(entries or {})}
             inter = (set(doc.get("intermediate") or []) | add) - drop
-            exists = self.engine.images.exists
+            known = self.engine.index.load()  # once: the index is one document
+
+            def exists(image_id: str) -> bool:
+                return image_id.removeprefix("sha256:") in known
+
             atomic_write_json(self.path, {
                 "entries": {k: v for k, v in live_entries.items() if exists(v)},
                 "intermediate": sorted(i for i in inter if exists(i)),

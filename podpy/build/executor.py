@@ -38,8 +38,8 @@ _LAYER_STEPS = (ins.Run, ins.Copy, ins.Workdir)
 class StepFailed(PodpyError):
     """A RUN that exited non-zero: Podman exits with the command's own code."""
 
-    def __init__(self, step: str, code: int) -> None:
-        super().__init__(f'building at STEP "{step}": while running runtime: exit status {code}')
+    def __init__(self, step: str, code: int, reason: str = "") -> None:
+        super().__init__(f'building at STEP "{step}": while running runtime: {reason or f"exit status {code}"}')
         self.exit_code = code
 
 
@@ -244,7 +244,12 @@ class Executor:
                                user=spec.user, network=net or "", mounts=prep.mounts)  # fmt: skip
             rec = bs.create_step(self.engine, parent, spec)
             try:
-                code = bs.run_step(self.engine, rec, self.opts.out_fd)
+                try:
+                    code = bs.run_step(self.engine, rec, self.opts.out_fd)
+                except StepFailed:
+                    raise
+                except PodpyError as e:  # the command could not start (not found, not executable)
+                    raise StepFailed(inst.original or "RUN", e.exit_code, str(e)) from None
                 if code:
                     raise StepFailed(inst.original or "RUN", code)
                 return bs.commit_layer(self.engine, rec)
@@ -256,7 +261,8 @@ class Executor:
         try:
             if isinstance(inst, ins.Workdir):
                 parts = [p for p in inst.path.split("/") if p]
-                bs.write_into(self.engine, rec, lambda root: _mkdir(root, parts))
+                user = str(rec.spec.get("user") or "")
+                bs.write_into(self.engine, rec, lambda root: _mkdir(root, parts, user))
             else:
                 self._copy(inst, scope, rec)  # type: ignore[arg-type]
             return bs.commit_layer(self.engine, rec)
@@ -287,9 +293,22 @@ class Executor:
             bs.write_into(self.engine, rec, lambda root: run_copy(root, job))
 
 
-def _mkdir(root: Any, parts: list[str]) -> list[str]:
-    with root.dir(parts, create=True):
-        return []
+def _mkdir(root: Any, parts: list[str], user: str) -> list[str]:
+    """WORKDIR: the missing directories, owned by the stage's USER (as BuildKit makes them)."""
+    from podpy.build.copystep import resolve_owner
+    from podpy.storage.fsutil import proc_fd_path
+
+    ids = resolve_owner(root, user) if user else None
+    for i in range(1, len(parts) + 1):
+        try:
+            with root.dir(parts[:i], create=False):
+                continue
+        except FileNotFoundError:
+            pass
+        with root.dir(parts[:i], create=True) as d:
+            if ids is not None:
+                os.chown(proc_fd_path(d.fd), *ids)  # an O_PATH descriptor: through /proc
+    return []
 
 
 class _source_root:  # noqa: N801 - used as a context manager
