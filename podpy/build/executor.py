@@ -274,6 +274,9 @@ class Executor:
         from podpy.build.copystep import CopyJob, run_copy
         from podpy.build.download import file_name
 
+        if inst.parents:
+            raise BuildError("--parents is not supported yet", file=self.plan.file, line=inst.line,
+                             instruction=inst.name)  # fmt: skip
         if inst.chmod and not inst.chmod.isdigit():
             raise BuildError(f"--chmod={inst.chmod}: only octal modes are supported", file=self.plan.file,
                              line=inst.line, instruction=inst.name)  # fmt: skip

@@ -1,0 +1,160 @@
+"""A corpus of small build contexts, each checked through `image inspect` and a `run --rm`.
+
+Every case is one real build in a private store (the busybox fixture as base). Slow as a whole:
+`-m "not slow"` leaves it to the focused tests in test_build.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Podpy
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="builds run real containers")]
+
+
+@dataclass
+class Case:
+    id: str
+    dockerfile: str
+    files: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    inspect: dict[str, Any] = field(default_factory=dict)  # dotted path in `image inspect` → value
+    env: list[str] = field(default_factory=list)  # items Config.Env must hold
+    run: list[str] | None = None  # a command for `run --rm` (after the image)
+    out: str = ""
+
+
+CASES = [
+    Case("env-expansion", "FROM busybox\nENV A=1 B=${A}2\nENV C=\"$B 3\"\n", env=["A=1", "B=2", "C=2 3"]),  # one ENV sees the values from before it
+    Case("env-next-line", "FROM busybox\nENV A=1\nENV B=${A}2\n", env=["B=12"]),
+    Case("env-in-run", "FROM busybox\nENV W=world\nRUN echo hello $W > /o\n", run=["cat", "/o"], out="hello world\n"),
+    Case("arg-default", "FROM busybox\nARG X=d\nRUN echo $X > /x\n", run=["cat", "/x"], out="d\n"),
+    Case("arg-build-arg", "FROM busybox\nARG X=d\nRUN echo $X > /x\n", flags=["--build-arg", "X=given"],
+         run=["cat", "/x"], out="given\n"),
+    Case("arg-before-from", "ARG BASE=busybox\nFROM $BASE\nRUN true\n", inspect={"Config.Cmd": ["/bin/sh"]}),
+    Case("arg-not-in-env", "FROM busybox\nARG SECRETISH=1\nRUN test \"$SECRETISH\" = 1\n",
+         run=["sh", "-c", "echo ${SECRETISH:-unset}"], out="unset\n"),
+    Case("arg-in-label", "FROM busybox\nARG V=1.2\nLABEL version=$V\n", flags=["--build-arg", "V=3.4"],
+         inspect={"Config.Labels": {"version": "3.4"}}),
+    Case("labels", 'FROM busybox\nLABEL a=1 "b c"="d e"\nLABEL a=2\n', inspect={"Config.Labels": {"a": "2", "b c": "d e"}}),
+    Case("maintainer", "FROM busybox\nMAINTAINER Jane <j@x>\n", inspect={"Author": "Jane <j@x>"}),
+    Case("expose", "FROM busybox\nEXPOSE 80 53/udp 8000-8001\n",
+         inspect={"Config.ExposedPorts": {"80/tcp": {}, "53/udp": {}, "8000/tcp": {}, "8001/tcp": {}}}),
+    Case("volume-json", 'FROM busybox\nVOLUME ["/a", "/b"]\n', inspect={"Config.Volumes": {"/a": {}, "/b": {}}}),
+    Case("user-name", "FROM busybox\nUSER nobody\n", inspect={"Config.User": "nobody"}, run=["id", "-un"], out="nobody\n"),
+    Case("workdir-relative", "FROM busybox\nWORKDIR /a\nWORKDIR b\n", inspect={"Config.WorkingDir": "/a/b"},
+         run=["pwd"], out="/a/b\n"),
+    Case("workdir-env", "FROM busybox\nENV D=/srv/app\nWORKDIR $D\n", inspect={"Config.WorkingDir": "/srv/app"}),
+    Case("entrypoint-shell", "FROM busybox\nENTRYPOINT echo hi\n",
+         inspect={"Config.Entrypoint": ["/bin/sh", "-c", "echo hi"], "Config.Cmd": None}, run=[], out="hi\n"),
+    Case("entrypoint-drops-inherited-cmd", 'FROM busybox\nENTRYPOINT ["echo"]\n', inspect={"Config.Cmd": None}),
+    Case("cmd-then-entrypoint", 'FROM busybox\nCMD ["b"]\nENTRYPOINT ["echo", "a"]\n',
+         inspect={"Config.Cmd": ["b"]}, run=[], out="a b\n"),
+    Case("cmd-shell", "FROM busybox\nCMD echo $HOME\n", inspect={"Config.Cmd": ["/bin/sh", "-c", "echo $HOME"]},
+         run=[], out="/root\n"),
+    Case("shell-instruction", 'FROM busybox\nSHELL ["/bin/sh", "-ec"]\nRUN echo $0 > /o\nCMD echo x\n',
+         inspect={"Config.Shell": ["/bin/sh", "-ec"], "Config.Cmd": ["/bin/sh", "-ec", "echo x"]}),
+    Case("healthcheck", "FROM busybox\nHEALTHCHECK --interval=5s --retries=2 CMD true\n",
+         inspect={"Config.Healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": 5_000_000_000, "Retries": 2}}),
+    Case("healthcheck-none", "FROM busybox\nHEALTHCHECK NONE\n", inspect={"Config.Healthcheck": {"Test": ["NONE"]}}),
+    Case("stopsignal", "FROM busybox\nSTOPSIGNAL SIGKILL\n", inspect={"Config.StopSignal": "SIGKILL"}),
+    Case("copy-dir-contents", "FROM busybox\nCOPY d /dst\n", {"d/x": "1\n", "d/s/y": "2\n"},
+         run=["sh", "-c", "cat /dst/x /dst/s/y"], out="1\n2\n"),
+    Case("copy-wildcard", "FROM busybox\nCOPY *.txt /t/\n", {"a.txt": "a\n", "b.txt": "b\n", "c.md": "c\n"},
+         run=["ls", "/t"], out="a.txt\nb.txt\n"),
+    Case("copy-rename", "FROM busybox\nCOPY a.txt /b.txt\n", {"a.txt": "a\n"}, run=["cat", "/b.txt"], out="a\n"),
+    Case("copy-relative-dest", "FROM busybox\nWORKDIR /w\nCOPY a.txt .\n", {"a.txt": "a\n"},
+         run=["cat", "/w/a.txt"], out="a\n"),
+    Case("copy-into-existing-dir", "FROM busybox\nCOPY a.txt /tmp\n", {"a.txt": "a\n"},
+         run=["cat", "/tmp/a.txt"], out="a\n"),
+    Case("copy-chmod", "FROM busybox\nCOPY --chmod=751 a.sh /a.sh\n", {"a.sh": "echo\n"},
+         run=["stat", "-c", "%a", "/a.sh"], out="751\n"),
+    Case("copy-chown-numeric", "FROM busybox\nCOPY --chown=7:8 a /a\n", {"a": "x"},
+         run=["stat", "-c", "%u:%g", "/a"], out="7:8\n"),
+    Case("copy-owner-root", "FROM busybox\nCOPY a /a\n", {"a": "x"}, run=["stat", "-c", "%u:%g", "/a"], out="0:0\n"),
+    Case("copy-exclude", "# syntax=docker/dockerfile:1.7-labs\nFROM busybox\nCOPY --exclude=*.log d /d\n",
+         {"d/a": "1", "d/b.log": "2"}, run=["ls", "/d"], out="a\n"),
+    Case("dockerignore-exception", "FROM busybox\nCOPY . /c\n",
+         {"keep.md": "k", "drop.md": "d", ".dockerignore": "*.md\n!keep.md\nDockerfile\n.dockerignore\n"},
+         run=["ls", "-A", "/c"], out="keep.md\n"),
+    Case("heredoc-quoted", "FROM busybox\nENV X=1\nCOPY <<'EOF' /h\n$X\nEOF\n", run=["cat", "/h"], out="$X\n"),
+    Case("heredoc-two-files", "FROM busybox\nCOPY <<A <<B /d/\none\nA\ntwo\nB\n",
+         run=["cat", "/d/A", "/d/B"], out="one\ntwo\n"),
+    Case("run-exec-form", 'FROM busybox\nRUN ["sh", "-c", "echo exec > /e"]\n', run=["cat", "/e"], out="exec\n"),
+    Case("run-deletes", "FROM busybox\nRUN rm /etc/group\n", run=["sh", "-c", "test -e /etc/group || echo gone"],
+         out="gone\n"),
+    Case("run-network-host", "FROM busybox\nRUN --network=host ip -o link | wc -l > /n\n",
+         run=["sh", "-c", "test $(cat /n) -ge 1 && echo ok"], out="ok\n"),
+    Case("stage-by-index", "FROM busybox\nRUN echo zero > /z\nFROM busybox\nCOPY --from=0 /z /z\n",
+         run=["cat", "/z"], out="zero\n"),
+    Case("stage-as-base", "FROM busybox AS base\nENV B=1\nFROM base\nRUN echo $B > /b\n", run=["cat", "/b"], out="1\n"),
+    Case("target-middle", "FROM busybox AS a\nRUN echo a > /a\nFROM a AS b\nRUN echo b > /b\nFROM b\nRUN false\n",
+         flags=["--target", "b"], run=["cat", "/a", "/b"], out="a\nb\n"),
+    Case("add-plain-tar", "FROM busybox\nADD t.tar /x/\n", {}, run=["cat", "/x/in"], out="in\n"),
+    Case("add-plain-file", "FROM busybox\nADD f /f\n", {"f": "plain\n"}, run=["cat", "/f"], out="plain\n"),
+    Case("copy-symlink-kept", "FROM busybox\nCOPY d /d\n", {"d/t": "t\n"},
+         run=["readlink", "/d/l"], out="t\n"),
+    Case("predefined-platform-arg", "FROM busybox\nARG TARGETARCH\nRUN echo $TARGETARCH > /a\n",
+         run=["sh", "-c", "test -s /a && echo ok"], out="ok\n"),
+]
+
+
+def _dig(doc: dict, dotted: str) -> Any:
+    for part in dotted.split("."):
+        doc = (doc or {}).get(part)  # type: ignore[assignment]
+    return doc
+
+
+def _context(tmp_path: Path, case: Case) -> Path:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(case.dockerfile)
+    for name, text in case.files.items():
+        (ctx / name).parent.mkdir(parents=True, exist_ok=True)
+        (ctx / name).write_text(text)
+    if case.id == "add-plain-tar":
+        import tarfile
+
+        (tmp_path / "in").write_text("in\n")
+        with tarfile.open(ctx / "t.tar", "w") as tf:
+            tf.add(tmp_path / "in", "in")
+    if case.id == "copy-symlink-kept":
+        os.symlink("t", ctx / "d" / "l")
+    return ctx
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_corpus(podpy: Podpy, busybox_image: str, tmp_path: Path, case: Case) -> None:
+    ctx = _context(tmp_path, case)
+    podpy("build", "-q", "-t", "case", *case.flags, str(ctx))
+    doc = json.loads(podpy("image", "inspect", "case").stdout)[0]
+    for dotted, want in case.inspect.items():
+        assert _dig(doc, dotted) == want, dotted
+    for item in case.env:
+        assert item in doc["Config"]["Env"]
+    if case.run is not None:
+        assert podpy("run", "--rm", "case", *case.run).stdout == case.out
+    again = podpy("build", "-t", "case", *case.flags, str(ctx)).stdout
+    assert again.strip().endswith(doc["Id"].removeprefix("sha256:"))  # a rebuild is all cache hits
+
+
+def test_onbuild_triggers_run_in_the_child(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    (parent / "Dockerfile").write_text("FROM busybox\nONBUILD RUN echo triggered > /trig\n")
+    podpy("build", "-t", "parent", str(parent))
+    assert json.loads(podpy("image", "inspect", "parent").stdout)[0]["Config"]["OnBuild"] == [
+        "RUN echo triggered > /trig"]
+    child = tmp_path / "child"
+    child.mkdir()
+    (child / "Dockerfile").write_text("FROM parent\nRUN cat /trig\n")
+    podpy("build", "-t", "child", str(child))
+    assert podpy("run", "--rm", "child", "cat", "/trig").stdout == "triggered\n"
+    assert not json.loads(podpy("image", "inspect", "child").stdout)[0]["Config"].get("OnBuild")
