@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podpy.build.copysources import SourceMatch
-from podpy.errors import InvalidArgument
+from podpy.errors import InvalidArgument, UnsafeArchive
 from podpy.storage.saferoot import SafeRoot, clean_parts
 from podpy.storage.treesource import Walker
 from podpy.storage.treewrite import TreeWriter, WriteOptions
@@ -166,7 +166,7 @@ def _read_etc(root: SafeRoot, name: str) -> str:
     try:
         with root.dir(("etc",), create=False) as d:
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=d.fd)
-    except OSError:
+    except (OSError, UnsafeArchive):  # no such file, or a symlink loop: no names to resolve
         return ""
     with open(fd, encoding="utf-8", errors="replace") as f:
         return f.read(1 << 20)
