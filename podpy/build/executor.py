@@ -76,17 +76,31 @@ class Executor:
 
     def build(self) -> str:
         """Build every needed stage (dependencies first); the target stage's image ID."""
-        many = len(self.plan.needed) > 1
-        try:
-            for n, i in enumerate(self.plan.needed, 1):
-                self.prefix = f"[{n}/{len(self.plan.needed)}] " if many else ""
-                self.results[i] = self._stage(self.plan.stages[i])
-        finally:
-            if self._downloads is not None:
-                from podpy.storage.fsutil import force_rmtree
+        from podpy.build.waves import run_wave
 
-                force_rmtree(self._downloads)
+        many = len(self.plan.needed) > 1
+        numbers = {i: n for n, i in enumerate(self.plan.needed, 1)}
+
+        def one(i: int) -> str:
+            self.prefix = f"[{numbers[i]}/{len(self.plan.needed)}] " if many else ""
+            return self._stage(self.plan.stages[i])
+
+        def reset() -> None:
+            self._downloads = None  # a child's own downloads, which it removes itself
+
+        try:
+            for wave in self.plan.levels():
+                self.results.update(run_wave(wave, one, reset, self._cleanup))
+        finally:
+            self._cleanup()
         return self.results[self.plan.target]
+
+    def _cleanup(self) -> None:
+        if self._downloads is not None:
+            from podpy.storage.fsutil import force_rmtree
+
+            force_rmtree(self._downloads)
+            self._downloads = None
 
     # ---- one stage
     def _stage(self, st: Stage) -> str:

@@ -264,3 +264,23 @@ def test_add_url_with_checksum(podpy: Podpy, busybox_image: str, tmp_path: Path)
     (ctx / "Dockerfile").write_text("FROM busybox\nADD https://example.invalid/repo.git /src\n")
     res = podpy("build", str(ctx), check=False)
     assert res.returncode == 125 and "git repository is not supported" in res.stderr
+
+
+def test_independent_stages_build_at_once(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox AS a
+RUN sleep 2; echo a > /a
+FROM busybox AS b
+RUN sleep 2; echo b > /b
+FROM busybox
+COPY --from=a /a /a
+COPY --from=b /b /b
+""")
+    out = podpy("build", "-t", "par", str(ctx)).stdout.splitlines()
+    first_id = next(n for n, line in enumerate(out) if line.startswith("-->"))
+    assert sum("STEP 2/2: RUN sleep 2" in line for line in out[:first_id]) == 2  # both started before one ended
+    assert run_out(podpy, "par", "cat", "/a", "/b") == "a\nb\n"
+    (ctx / "Dockerfile").write_text((ctx / "Dockerfile").read_text().replace("echo a", "exit 5; echo a"))
+    res = podpy("build", "-t", "par2", str(ctx), check=False)
+    assert res.returncode == 5 and "exit status 5" in res.stderr
+    assert podpy("image", "exists", "par2", check=False).returncode == 1
