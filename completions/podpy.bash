@@ -20,9 +20,9 @@ _podpy_spec() {
         _args='k:containers' _inter=1 ;;
     'build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress'
-        _fvals='--file=f:file -f=f:file'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter'
+        _fvals='--file=f:file -f=f:file --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder')
         _subs='build prune' _hsubs=''
@@ -32,9 +32,9 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'builder build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress'
-        _fvals='--file=f:file -f=f:file'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter'
+        _fvals='--file=f:file -f=f:file --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder prune')
         _subs='' _hsubs=''
@@ -50,9 +50,9 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'buildx build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress'
-        _fvals='--file=f:file -f=f:file'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter'
+        _fvals='--file=f:file -f=f:file --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'buildx prune')
         _subs='' _hsubs=''
@@ -296,9 +296,9 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'image build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress'
-        _fvals='--file=f:file -f=f:file'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter'
+        _fvals='--file=f:file -f=f:file --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'image exists')
         _subs='' _hsubs=''

@@ -54,6 +54,8 @@ class BuildOptions:
     labels: dict[str, str] = field(default_factory=dict)
     out_fd: int = 1  # where RUN output goes
     secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # runmounts.parse_secrets
+    contexts: dict[str, str] = field(default_factory=dict)  # --build-context: name → dir or docker-image://
+    no_cache_stages: set[str] = field(default_factory=set)  # --no-cache-filter
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Executor:
         self.prefix = ""
         self._downloads: Path | None = None  # ADD URL files of this build
         self._url_ctx: Path | None = None  # the current step's downloaded files
+        self._stage_now: Stage | None = None
 
     def build(self) -> str:
         """Build every needed stage (dependencies first); the target stage's image ID."""
@@ -104,6 +107,7 @@ class Executor:
 
     # ---- one stage
     def _stage(self, st: Stage) -> str:
+        self._stage_now = st
         total = 1 + len(st.instructions)
         self.say(f"{self.prefix}STEP 1/{total}: {st.from_.original or 'FROM ' + st.base}")
         base_id, doc = self._base(st)
@@ -169,13 +173,17 @@ class Executor:
         self._url_ctx = None
         if isinstance(inst, ins.Copy) and self._urls(inst):
             content = self._fetch(inst)
-        elif isinstance(inst, ins.Copy) and not inst.from_:
-            content = self._guard(inst, lambda: content_digest(self.opts.context, inst, self.opts.ignore))
-        sources = {inst.from_: self._source_image(inst.from_)} if isinstance(inst, ins.Copy) and inst.from_ else {}
+        elif isinstance(inst, ins.Copy) and (not inst.from_ or self._context_dir(inst.from_)):
+            root, ignore = (self._context_dir(inst.from_), Matcher([])) if inst.from_ else (
+                self.opts.context, self.opts.ignore)  # fmt: skip
+            content = self._guard(inst, lambda: content_digest(root, inst, ignore))  # type: ignore[arg-type]
+        sources = {}
+        if isinstance(inst, ins.Copy) and inst.from_ and not self._context_dir(inst.from_):
+            sources = {inst.from_: self._source_image(inst.from_)}
         key = step_key(cur.key, inst, scope, content=content, platform=str(host_platform()),
                        sources=sources).digest()  # fmt: skip
         layered = isinstance(inst, _LAYER_STEPS) and not (isinstance(inst, ins.Workdir) and inst.path == "/")
-        hit = None if self.opts.no_cache or not self.opts.layers else self.cache.lookup(key)
+        hit = None if self._no_cache() or not self.opts.layers else self.cache.lookup(key)
         created = now_rfc3339()
         self._guard(inst, lambda: sc.apply(inst, scope, created))
         if hit is not None:
@@ -193,6 +201,11 @@ class Executor:
             if self.opts.layers:
                 self.cache.record(key, cur.image)
         cur.key = key
+
+    def _no_cache(self) -> bool:
+        st = self._stage_now
+        return self.opts.no_cache or (st is not None and bool(
+            {st.name or "", str(st.index)} & self.opts.no_cache_stages))  # fmt: skip
 
     def _urls(self, inst: ins.Copy) -> bool:
         from podpy.build.copysources import source_kind
@@ -229,10 +242,18 @@ class Executor:
             raise BuildError(str(e), file=self.plan.file, line=inst.line, instruction=inst.name) from None
 
     def _source_image(self, ref: str) -> str:
+        named = self.opts.contexts.get(ref, "")
+        if named.startswith("docker-image://"):
+            return self._ensure(named.removeprefix("docker-image://"))
         st = self.plan.stage(ref)
         if st is not None:
             return self.results[st.index]
         return self._ensure(ref)
+
+    def _context_dir(self, ref: str | None) -> Path | None:
+        """A --build-context name given as a directory."""
+        named = self.opts.contexts.get(ref or "", "")
+        return Path(named) if named and not named.startswith("docker-image://") else None
 
     def _parent_image(self, sc: StageConfig, cur: Current) -> str:
         if cur.image is None:
@@ -338,6 +359,9 @@ class _source_root:  # noqa: N801 - used as a context manager
     def __enter__(self) -> tuple[Path, Matcher]:
         if not self.inst.from_:
             return self.ex.opts.context, self.ex.opts.ignore
+        named = self.ex._context_dir(self.inst.from_)
+        if named is not None:
+            return named, Matcher([])
         import tempfile
 
         image = self.ex._source_image(self.inst.from_)

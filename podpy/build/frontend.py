@@ -36,6 +36,8 @@ class BuildRequest:
     layers: bool = True
     network: str = ""
     secrets: list[str] = field(default_factory=list)
+    build_contexts: list[str] = field(default_factory=list)  # name=dir or name=docker-image://ref
+    no_cache_filter: list[str] = field(default_factory=list)
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
@@ -88,7 +90,8 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
     try:
         opts = BuildOptions(context=context, ignore=ignore, no_cache=req.no_cache, layers=req.layers,
                             pull=req.pull, network=req.network, labels=labels, out_fd=out_fd,
-                            secrets=secrets)  # fmt: skip
+                            secrets=secrets, contexts=_named_contexts(req.build_contexts),
+                            no_cache_stages={x.lower() for x in req.no_cache_filter})  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
     finally:
@@ -97,6 +100,23 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
         image_id = _with_labels(engine, image_id, labels)
     ex.cache.finished(image_id)
     return image_id
+
+
+def _named_contexts(items: list[str]) -> dict[str, str]:
+    """--build-context name=dir (made absolute) or name=docker-image://ref."""
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if not name or not value:
+            raise InvalidArgument(f"invalid --build-context {item!r}: expected name=directory or name=docker-image://ref")
+        if not value.startswith("docker-image://"):
+            if value.startswith(("http://", "https://", "git@", "oci-layout://")):
+                raise InvalidArgument(f"--build-context {item!r}: only directories and docker-image:// are supported")
+            if not Path(value).is_dir():
+                raise InvalidArgument(f"--build-context {item!r}: {value} is not a directory")
+            value = str(Path(value).resolve())
+        out[name.lower()] = value
+    return out
 
 
 def _labels(items: list[str]) -> dict[str, str]:

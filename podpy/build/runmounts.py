@@ -69,7 +69,10 @@ def _tmpdir(stack: ExitStack, prefix: str) -> Path:
 def _bind(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) -> None:
     from podpy.engine import build_support as bs
 
-    if m.from_:
+    named = ex._context_dir(m.from_) if m.from_ else None
+    if named is not None:
+        root = named
+    elif m.from_:
         root = _tmpdir(stack, "podpy-mount-")
         rec = bs.create_step(ex.engine, ex._source_image(m.from_), bs.StepSpec())
         try:

@@ -32,6 +32,8 @@ def build(
     network: str | None = typer.Option(None, "--network", help="RUN's network: default, none or host"),
     secret: list[str] | None = typer.Option(None, "--secret", help="A secret for RUN --mount=type=secret (id=..,src=..|env=..)"),
     progress: str = typer.Option("auto", "--progress", help="Progress output: auto, plain or tty"),
+    build_context: list[str] | None = typer.Option(None, "--build-context", help="A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)"),
+    no_cache_filter: list[str] | None = typer.Option(None, "--no-cache-filter", help="Do not use the cache for these stages"),
 ) -> None:
     """Build an image from a Dockerfile."""
     from podpy.build.frontend import BuildRequest, run_build
@@ -51,6 +53,7 @@ def build(
         context=context, dockerfile=file, tags=list(tag or []), build_args=list(build_arg or []), target=target,
         no_cache=no_cache, pull="missing" if policy == "newer" else policy, labels=list(label or []),
         quiet=quiet, platform=platform, layers=layers, network=net, secrets=list(secret or []),
+        build_contexts=list(build_context or []), no_cache_filter=list(no_cache_filter or []),
     )  # fmt: skip
 
     def say(text: str) -> None:

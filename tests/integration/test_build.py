@@ -284,3 +284,27 @@ COPY --from=b /b /b
     res = podpy("build", "-t", "par2", str(ctx), check=False)
     assert res.returncode == 5 and "exit status 5" in res.stderr
     assert podpy("image", "exists", "par2", check=False).returncode == 1
+
+
+def test_build_context_and_no_cache_filter(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "e").write_text("extra\n")
+    ctx = make_context(tmp_path, """\
+FROM busybox AS s
+RUN echo s > /s
+FROM busybox
+COPY --from=extra e /e
+RUN --mount=type=bind,from=extra,target=/x cat /x/e > /e2
+COPY --from=s /s /s
+""")
+    flags = ["--build-context", f"extra={extra}"]
+    podpy("build", "-t", "named", *flags, str(ctx))
+    assert run_out(podpy, "named", "cat", "/e", "/e2", "/s") == "extra\nextra\ns\n"
+    out = podpy("build", "-t", "named", *flags, "--no-cache-filter", "s", str(ctx)).stdout
+    assert out.count("Using cache") == 2  # stage s ran again; its COPY --from follows, the rest is cached
+    (extra / "e").write_text("changed\n")
+    podpy("build", "-t", "named", *flags, str(ctx))
+    assert run_out(podpy, "named", "cat", "/e") == "changed\n"
+    res = podpy("build", "--build-context", "x=/nonexistent", str(ctx), check=False)
+    assert res.returncode == 125 and "not a directory" in res.stderr
