@@ -38,6 +38,7 @@ class BuildRequest:
     secrets: list[str] = field(default_factory=list)
     build_contexts: list[str] = field(default_factory=list)  # name=dir or name=docker-image://ref
     no_cache_filter: list[str] = field(default_factory=list)
+    format: str = "oci"  # or "docker": the manifest's media types
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
@@ -98,6 +99,10 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
         os.close(out_fd)
     if labels:
         image_id = _with_labels(engine, image_id, labels)
+    if req.format == "docker":
+        from podpy.engine.build_support import as_docker_format
+
+        image_id = as_docker_format(engine, image_id)
     ex.cache.finished(image_id)
     return image_id
 

@@ -53,7 +53,7 @@ def build(
         context=context, dockerfile=file, tags=list(tag or []), build_args=list(build_arg or []), target=target,
         no_cache=no_cache, pull="missing" if policy == "newer" else policy, labels=list(label or []),
         quiet=quiet, platform=platform, layers=layers, network=net, secrets=list(secret or []),
-        build_contexts=list(build_context or []), no_cache_filter=list(no_cache_filter or []),
+        build_contexts=list(build_context or []), no_cache_filter=list(no_cache_filter or []), format=format_,
     )  # fmt: skip
 
     def say(text: str) -> None:

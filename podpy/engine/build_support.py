@@ -169,3 +169,17 @@ def prune_cache(engine: Engine) -> tuple[list[str], int]:
         with FileLock(index.parent / "lock"):
             atomic_write_json(index, {"entries": {}, "intermediate": []})
     return removed, freed
+
+
+def as_docker_format(engine: Engine, image_id: str) -> str:
+    """--format docker: the same image (same config, same ID) with a Docker schema 2 manifest."""
+    from podpy.engine.images import NewLayer
+    from podpy.image import manifest as mf
+
+    img = engine.images.get(image_id)
+    raw = engine.content.read(img.id)
+    kinds = {mf.OCI_LAYER: mf.DOCKER_LAYER, mf.OCI_LAYER_GZIP: mf.DOCKER_LAYER_GZIP}
+    layers = [NewLayer(x.digest, kinds.get(x.media_type, x.media_type), x.size, x.diff_id) for x in img.layers]
+    manifest = mf.build_manifest(mf.Descriptor(mf.DOCKER_CONFIG, img.id, len(raw)),
+                                 [mf.Descriptor(x.media_type, x.digest, x.size) for x in layers], oci=False)  # fmt: skip
+    return engine.images.register(raw, layers, [], manifest_raw=manifest).id

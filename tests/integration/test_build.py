@@ -308,3 +308,11 @@ COPY --from=s /s /s
     assert run_out(podpy, "named", "cat", "/e") == "changed\n"
     res = podpy("build", "--build-context", "x=/nonexistent", str(ctx), check=False)
     assert res.returncode == 125 and "not a directory" in res.stderr
+
+
+def test_format_docker_manifest(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM busybox\nRUN echo x > /x\n")
+    podpy("build", "--format", "docker", "-t", "dfmt", str(ctx))
+    doc = json.loads(podpy("image", "inspect", "dfmt").stdout)[0]
+    assert doc["ManifestType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    assert podpy("build", "--format", "tar", str(ctx), check=False).returncode == 125
