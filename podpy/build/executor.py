@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from podpy.build.cache import BuildCache
 from podpy.build.dockerignore import Matcher
 from podpy.build.errors import BuildError
 from podpy.build.expand import StageScope
+from podpy.build.filesteps import copy_files, fetch_sources, make_workdir, url_sources
 from podpy.build.imageconfig import StageConfig, scratch_config
 from podpy.build.plan import Plan, Stage
 from podpy.engine import build_support as bs
@@ -171,8 +171,8 @@ class Executor:
         inst = scope.expand(raw)
         content = ""
         self._url_ctx = None
-        if isinstance(inst, ins.Copy) and self._urls(inst):
-            content = self._fetch(inst)
+        if isinstance(inst, ins.Copy) and url_sources(self, inst):
+            content = fetch_sources(self, inst)
         elif isinstance(inst, ins.Copy) and (not inst.from_ or self._context_dir(inst.from_)):
             root, ignore = (self._context_dir(inst.from_), Matcher([])) if inst.from_ else (
                 self.opts.context, self.opts.ignore)  # fmt: skip
@@ -206,34 +206,6 @@ class Executor:
         st = self._stage_now
         return self.opts.no_cache or (st is not None and bool(
             {st.name or "", str(st.index)} & self.opts.no_cache_stages))  # fmt: skip
-
-    def _urls(self, inst: ins.Copy) -> bool:
-        from podpy.build.copysources import source_kind
-
-        kinds = {source_kind(s) for s in inst.sources}
-        if "git" in kinds:
-            raise BuildError("ADD of a git repository is not supported", file=self.plan.file, line=inst.line,
-                             instruction=inst.name)  # fmt: skip
-        if "url" in kinds and (kinds != {"url"} or inst.from_ or inst.contents):
-            raise BuildError("ADD cannot mix URLs with other sources here", file=self.plan.file,
-                             line=inst.line, instruction=inst.name)  # fmt: skip
-        return kinds == {"url"}
-
-    def _fetch(self, inst: ins.Copy) -> str:
-        """Download the URL sources into this step's scratch context; their digest is the key content."""
-        import hashlib
-        import tempfile
-
-        from podpy.build.download import fetch
-
-        if self._downloads is None:
-            self._downloads = Path(tempfile.mkdtemp(prefix="podpy-add-"))
-        self._url_ctx = Path(tempfile.mkdtemp(dir=self._downloads))
-        h = hashlib.sha256()
-        for url in inst.sources:
-            _, digest = fetch(url, self._url_ctx, getattr(inst, "checksum", None))
-            h.update(f"{url} {digest}\n".encode())
-        return "sha256:" + h.hexdigest()
 
     def _guard(self, inst: ins.Instruction, fn: Callable[[], Any]) -> Any:
         try:
@@ -297,89 +269,12 @@ class Executor:
             if isinstance(inst, ins.Workdir):
                 parts = [p for p in inst.path.split("/") if p]
                 user = str(rec.spec.get("user") or "")
-                bs.write_into(self.engine, rec, lambda root: _mkdir(root, parts, user))
+                bs.write_into(self.engine, rec, lambda root: make_workdir(root, parts, user))
             else:
-                self._copy(inst, scope, rec)  # type: ignore[arg-type]
+                copy_files(self, inst, scope, rec)  # type: ignore[arg-type]
             return bs.commit_layer(self.engine, rec)
         finally:
             bs.discard(self.engine, rec)
-
-    def _copy(self, inst: ins.Copy, scope: StageScope, rec: Any) -> None:
-        from podpy.build.copysources import resolve_sources
-        from podpy.build.copystep import CopyJob, run_copy
-        from podpy.build.download import file_name
-
-        if inst.parents:
-            raise BuildError("--parents is not supported yet", file=self.plan.file, line=inst.line,
-                             instruction=inst.name)  # fmt: skip
-        if inst.chmod and not inst.chmod.isdigit():
-            raise BuildError(f"--chmod={inst.chmod}: only octal modes are supported", file=self.plan.file,
-                             line=inst.line, instruction=inst.name)  # fmt: skip
-        dest = inst.dest if inst.dest.startswith("/") else posixpath.join(scope.workdir, inst.dest)
-        if inst.dest.endswith("/") and not dest.endswith("/"):
-            dest += "/"
-        url_ctx = self._url_ctx
-        sources = [file_name(s) for s in inst.sources] if url_ctx else inst.sources
-        with _source_root(self, inst) as (context, ignore):
-            if url_ctx:
-                context, ignore = url_ctx, Matcher([])
-            matches = self._guard(inst, lambda: resolve_sources(context, sources, ignore, inst.exclude))
-            unpack = isinstance(inst, ins.Add) and inst.unpack is not False and not url_ctx
-            job = CopyJob(str(context), matches, dest, [(c.path, c.data.encode()) for c in inst.contents],
-                          inst.chown, inst.chmod, unpack=unpack,
-                          wildcard=any(c in s for s in sources for c in "*?["))  # fmt: skip
-            bs.write_into(self.engine, rec, lambda root: run_copy(root, job))
-
-
-def _mkdir(root: Any, parts: list[str], user: str) -> list[str]:
-    """WORKDIR: the missing directories, owned by the stage's USER (as BuildKit makes them)."""
-    from podpy.build.copystep import resolve_owner
-    from podpy.storage.fsutil import proc_fd_path
-
-    ids = resolve_owner(root, user) if user else None
-    for i in range(1, len(parts) + 1):
-        try:
-            with root.dir(parts[:i], create=False):
-                continue
-        except FileNotFoundError:
-            pass
-        with root.dir(parts[:i], create=True) as d:
-            if ids is not None:
-                os.chown(proc_fd_path(d.fd), *ids)  # an O_PATH descriptor: through /proc
-    return []
-
-
-class _source_root:  # noqa: N801 - used as a context manager
-    """The build context, or for COPY --from the source image's paths exported to a scratch dir."""
-
-    def __init__(self, ex: Executor, inst: ins.Copy) -> None:
-        self.ex, self.inst = ex, inst
-        self.tmp: str | None = None
-
-    def __enter__(self) -> tuple[Path, Matcher]:
-        if not self.inst.from_:
-            return self.ex.opts.context, self.ex.opts.ignore
-        named = self.ex._context_dir(self.inst.from_)
-        if named is not None:
-            return named, Matcher([])
-        import tempfile
-
-        image = self.ex._source_image(self.inst.from_)
-        self.tmp = tempfile.mkdtemp(prefix="podpy-from-")
-        rec = bs.create_step(self.ex.engine, image, bs.StepSpec())
-        try:
-            for src in self.inst.sources:
-                bs.export_path(self.ex.engine, rec, src, Path(self.tmp))
-        finally:
-            bs.discard(self.ex.engine, rec)
-        return Path(self.tmp), Matcher([])
-
-    def __exit__(self, *exc: object) -> None:
-        if self.tmp:
-            from podpy.storage.fsutil import force_rmtree
-
-            force_rmtree(Path(self.tmp))
-
 
 def _platform_of(text: str) -> str:
     from podpy.build.buildargs import Platform
@@ -388,13 +283,6 @@ def _platform_of(text: str) -> str:
         return str(Platform.parse(text))
     except ValueError:
         return text
-
-
-def remove_quietly(engine: Engine, image_id: str) -> None:
-    try:
-        engine.images.remove(image_id, force=True)
-    except PodpyError:
-        pass
 
 
 def fd_for(quiet: bool) -> int:
