@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from podpy.errors import InvalidArgument
 
@@ -149,11 +149,19 @@ def _with_labels(engine: Engine, image_id: str, labels: dict[str, str]) -> str:
 @contextmanager
 def _context(arg: str) -> Iterator[Path]:
     if arg == "-":
-        with _stdin_context() as path:
+        if sys.stdin.isatty():
+            raise InvalidArgument("cannot read a build context from a terminal: pipe a tar archive")
+        with _tar_context(sys.stdin.buffer) as path:
+            yield path
+        return
+    if arg.startswith(("http://", "https://")) and not arg.split("#")[0].split("?")[0].endswith(".git"):
+        from podpy.engine.importer import open_source
+
+        with open_source(arg) as stream, _tar_context(stream) as path:  # a tar archive at a URL
             yield path
         return
     if arg.startswith(("http://", "https://", "git@", "git://")):
-        raise InvalidArgument(f"{arg}: remote build contexts are not supported")
+        raise InvalidArgument(f"{arg}: git repositories as build contexts are not supported")
     path = Path(arg)
     if not path.is_dir():
         what = "is not a directory" if path.exists() else "no such file or directory"
@@ -162,8 +170,8 @@ def _context(arg: str) -> Iterator[Path]:
 
 
 @contextmanager
-def _stdin_context() -> Iterator[Path]:
-    """A tar archive (possibly compressed) on stdin, extracted to a scratch directory."""
+def _tar_context(source: BinaryIO) -> Iterator[Path]:
+    """A tar archive (possibly compressed), extracted to a scratch directory (never outside it)."""
     import tarfile
 
     from podpy.storage.compress import open_decompressed
@@ -171,20 +179,18 @@ def _stdin_context() -> Iterator[Path]:
     from podpy.storage.saferoot import SafeRoot
     from podpy.storage.treewrite import TreeWriter, WriteOptions
 
-    if sys.stdin.isatty():
-        raise InvalidArgument("cannot read a build context from a terminal: pipe a tar archive")
     tmp = Path(tempfile.mkdtemp(prefix="podpy-context-"))
     try:
         with SafeRoot(tmp) as root:
             writer = TreeWriter(root, (), WriteOptions(strict_ids=False))
-            stream, _ = open_decompressed(sys.stdin.buffer)
+            stream, _ = open_decompressed(source)
             try:
                 with stream, tarfile.open(fileobj=stream, mode="r|") as tf:
                     for m in tf:
                         writer.put(m, tf.extractfile(m) if m.isreg() else None)
                         tf.members.clear()
             except tarfile.TarError as e:
-                raise InvalidArgument(f"reading the build context from stdin: {e}") from None
+                raise InvalidArgument(f"reading the build context archive: {e}") from None
             writer.finish()
         yield tmp
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -236,31 +237,53 @@ EOT
     assert "s3cret" not in history
 
 
-def test_add_url_with_checksum(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
-    import hashlib
+@pytest.fixture
+def served(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """(directory, base URL) of a loopback HTTP server."""
     import http.server
     import threading
     from functools import partial
 
-    served = tmp_path / "srv"
-    served.mkdir()
-    (served / "file.txt").write_text("remote\n")
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    root = tmp_path / "srv"
+    root.mkdir()
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *a: None  # type: ignore[attr-defined]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/file.txt"
-        digest = "sha256:" + hashlib.sha256(b"remote\n").hexdigest()
-        ctx = make_context(tmp_path, f"FROM busybox\nADD --checksum={digest} {url} /r/\nADD {url} /r2\n")
-        podpy("build", "-t", "url", str(ctx))
-        assert run_out(podpy, "url", "stat", "-c", "%a %s", "/r/file.txt", "/r2") == "600 7\n600 7\n"
-        (ctx / "Dockerfile").write_text(f"FROM busybox\nADD --checksum=sha256:{'0' * 64} {url} /r/\n")
-        res = podpy("build", "-t", "bad", str(ctx), check=False)
-        assert res.returncode == 125 and "digest mismatch" in res.stderr
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_tar_context_from_a_url(podpy: Podpy, busybox_image: str, served: tuple[Path, str]) -> None:
+    import tarfile
+
+    root, base = served
+    src = root / "src"
+    src.mkdir()
+    (src / "Dockerfile").write_text("FROM busybox\nCOPY f /f\n")
+    (src / "f").write_text("from url\n")
+    with tarfile.open(root / "ctx.tar.gz", "w:gz") as tf:
+        for name in ("Dockerfile", "f"):
+            tf.add(src / name, name)
+    podpy("build", "-t", "urlctx", f"{base}/ctx.tar.gz")
+    assert run_out(podpy, "urlctx", "cat", "/f") == "from url\n"
+
+
+def test_add_url_with_checksum(podpy: Podpy, busybox_image: str, tmp_path: Path,
+                               served: tuple[Path, str]) -> None:  # fmt: skip
+    import hashlib
+
+    root, base = served
+    (root / "file.txt").write_text("remote\n")
+    url = f"{base}/file.txt"
+    digest = "sha256:" + hashlib.sha256(b"remote\n").hexdigest()
+    ctx = make_context(tmp_path, f"FROM busybox\nADD --checksum={digest} {url} /r/\nADD {url} /r2\n")
+    podpy("build", "-t", "url", str(ctx))
+    assert run_out(podpy, "url", "stat", "-c", "%a %s", "/r/file.txt", "/r2") == "600 7\n600 7\n"
+    (ctx / "Dockerfile").write_text(f"FROM busybox\nADD --checksum=sha256:{'0' * 64} {url} /r/\n")
+    res = podpy("build", "-t", "bad", str(ctx), check=False)
+    assert res.returncode == 125 and "digest mismatch" in res.stderr
     (ctx / "Dockerfile").write_text("FROM busybox\nADD https://example.invalid/repo.git /src\n")
     res = podpy("build", str(ctx), check=False)
     assert res.returncode == 125 and "git repository is not supported" in res.stderr
@@ -316,3 +339,29 @@ def test_format_docker_manifest(podpy: Podpy, busybox_image: str, tmp_path: Path
     doc = json.loads(podpy("image", "inspect", "dfmt").stdout)[0]
     assert doc["ManifestType"] == "application/vnd.docker.distribution.manifest.v2+json"
     assert podpy("build", "--format", "tar", str(ctx), check=False).returncode == 125
+
+
+def test_image_prune_removes_the_build_cache(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM busybox\nRUN echo 1 > /1\nENV A=b\n")
+    podpy("build", "-t", "keep", str(ctx))
+    podpy("image", "prune", "-f")
+    assert len(podpy("images", "-aq").stdout.split()) == 2  # busybox and keep: the step images are gone
+    again = podpy("build", "-t", "keep", str(ctx)).stdout
+    assert again.count("Using cache") == 1  # only the last step: its image is `keep` itself
+
+
+@pytest.mark.skipif(not shutil.which("podman"), reason="podman is not installed")
+def test_built_image_runs_in_podman(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    import subprocess
+
+    ctx = make_context(tmp_path, 'FROM busybox\nRUN echo built > /b\nCMD ["cat", "/b"]\n')
+    podpy("build", "-t", "interop", str(ctx))
+    archive = tmp_path / "i.tar"
+    podpy("save", "-o", str(archive), "interop")
+    store = ["podman", "--root", str(tmp_path / "pm"), "--runroot", str(tmp_path / "pm-run")]
+    try:
+        subprocess.run([*store, "load", "-i", str(archive)], check=True, capture_output=True)
+        out = subprocess.run([*store, "run", "--rm", "interop"], check=True, capture_output=True, text=True)
+        assert out.stdout == "built\n"
+    finally:
+        subprocess.run([*store, "system", "reset", "-f"], capture_output=True)
