@@ -17,4 +17,10 @@ How an executor uses it (nothing here runs a container or touches the store):
           scope.mounts(inst), or copy copysources.resolve_sources(...) into the rootfs
           sc.apply(inst, scope); sc.add_layer(diff_id) for RUN/COPY/ADD; parent = key.digest()
 Context filtering: dockerignore.load_matcher(context, dockerfile) and dockerignore.walk_context.
+
+The back half (the executor above, through engine.build_support):
+  frontend.run_build   context (dir, tar on stdin, tar URL), Dockerfile, plan, executor, labels, tags
+  executor.Executor    stages in waves (waves.run_wave forks one child per extra stage), steps, cache
+  cache.BuildCache     key digest → step image (every step is an image, as Podman's --layers)
+  filesteps/copystep   COPY/ADD/WORKDIR into a step container's root; runmounts for RUN --mount
 """
