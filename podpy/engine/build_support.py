@@ -46,6 +46,7 @@ def create_step(engine: Engine, image_id: str, spec: StepSpec) -> ContainerRecor
         image=image_id, command=list(spec.argv) or ["/bin/true"], entrypoint="", env=list(spec.env),
         workdir=spec.workdir or "/", user=spec.user, network=spec.network, pull="never",
         no_healthcheck=True, mounts=list(spec.mounts), labels=["io.podpy.build=step"],
+        image_volumes=False,  # BuildKit keeps what a RUN writes below a VOLUME
     )  # fmt: skip
     return engine.containers.create(opts)
 

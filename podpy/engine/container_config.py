@@ -58,6 +58,7 @@ class CreateOptions:
     health_start_period: str | None = None
     health_retries: int | None = None
     no_healthcheck: bool = False
+    image_volumes: bool = True  # the image's VOLUMEs become anonymous volumes (not for build steps)
 
     @property
     def wants_mounts(self) -> bool:

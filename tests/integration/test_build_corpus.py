@@ -47,6 +47,8 @@ CASES = [
     Case("maintainer", "FROM busybox\nMAINTAINER Jane <j@x>\n", inspect={"Author": "Jane <j@x>"}),
     Case("expose", "FROM busybox\nEXPOSE 80 53/udp 8000-8001\n",
          inspect={"Config.ExposedPorts": {"80/tcp": {}, "53/udp": {}, "8000/tcp": {}, "8001/tcp": {}}}),
+    Case("run-after-volume-kept", "FROM busybox\nVOLUME /data\nRUN mkdir -p /data && echo x > /data/f\n",
+         run=["sh", "-c", "cat /data/f"], out="x\n"),  # BuildKit keeps it (the legacy builder did not)
     Case("volume-json", 'FROM busybox\nVOLUME ["/a", "/b"]\n', inspect={"Config.Volumes": {"/a": {}, "/b": {}}}),
     Case("user-name", "FROM busybox\nUSER nobody\n", inspect={"Config.User": "nobody"}, run=["id", "-un"], out="nobody\n"),
     Case("workdir-relative", "FROM busybox\nWORKDIR /a\nWORKDIR b\n", inspect={"Config.WorkingDir": "/a/b"},
