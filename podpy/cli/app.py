@@ -143,6 +143,8 @@ def run(args: list[str]) -> int:
     from podpy.errors import PodpyError
 
     try:
+        if "--pull" in args and "build" in _command_path(args):  # build's `--pull` alone means always
+            args = [("--pull=always" if a == "--pull" else a) for a in args]
         cmd = build(args)
         rv = cmd.main(args=args, prog_name="podpy", standalone_mode=False)
     except Exit as e:

@@ -20,7 +20,7 @@ def build(
     build_arg: list[str] | None = typer.Option(None, "--build-arg", help="Set a build-time variable (NAME=value, or NAME from the environment)"),
     target: str | None = typer.Option(None, "--target", help="Build this stage and what it needs"),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every step, ignoring the cache"),
-    pull: str | None = typer.Option(None, "--pull", flag_value="always", help="Pull policy: always, missing, never (alone: always)"),
+    pull: str | None = typer.Option(None, "--pull", help="Pull policy: always, missing, never (alone: always)"),
     label: list[str] | None = typer.Option(None, "--label", help="Add a label to the image (KEY=VALUE)"),
     iidfile: str | None = typer.Option(None, "--iidfile", help="Write the image ID to this file"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the image ID"),

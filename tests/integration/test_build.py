@@ -365,3 +365,12 @@ def test_built_image_runs_in_podman(podpy: Podpy, busybox_image: str, tmp_path: 
         assert out.stdout == "built\n"
     finally:
         subprocess.run([*store, "system", "reset", "-f"], capture_output=True)
+
+
+def test_pull_policies(podpy: Podpy, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM scratch\nENV A=1\n")
+    podpy("build", "--pull", "--no-cache", str(ctx))  # alone: always (nothing to pull for scratch)
+    (ctx / "Dockerfile").write_text("FROM not-here-locally\n")
+    res = podpy("build", "--pull=never", str(ctx), check=False)
+    assert res.returncode == 125 and "not-here-locally" in res.stderr
+    assert podpy("build", "--pull=sometimes", str(ctx), check=False).returncode == 125
