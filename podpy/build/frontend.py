@@ -39,6 +39,7 @@ class BuildRequest:
     build_contexts: list[str] = field(default_factory=list)  # name=dir or name=docker-image://ref
     no_cache_filter: list[str] = field(default_factory=list)
     format: str = "oci"  # or "docker": the manifest's media types
+    annotations: list[str] = field(default_factory=list)  # KEY=VALUE for the manifest
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
@@ -47,7 +48,8 @@ def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> 
     from podpy.image import reference
 
     names = [str(reference.parse(t)) for t in req.tags]  # a bad tag fails before any work
-    labels = _labels(req.labels)
+    labels = _pairs(req.labels, "--label")
+    _pairs(req.annotations, "--annotation")  # bad input fails before any work
     try:
         args = parse_build_args(req.build_args)
         if req.platform and Platform.parse(req.platform) != host_platform():
@@ -99,10 +101,10 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
         os.close(out_fd)
     if labels:
         image_id = _with_labels(engine, image_id, labels)
-    if req.format == "docker":
-        from podpy.engine.build_support import as_docker_format
+    if req.format == "docker" or req.annotations:
+        from podpy.engine.build_support import remanifest
 
-        image_id = as_docker_format(engine, image_id)
+        image_id = remanifest(engine, image_id, req.format == "docker", _pairs(req.annotations, "--annotation"))
     ex.cache.finished(image_id)
     return image_id
 
@@ -124,12 +126,12 @@ def _named_contexts(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _labels(items: list[str]) -> dict[str, str]:
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
     out = {}
     for item in items:
         key, _, value = item.partition("=")
         if not key:
-            raise InvalidArgument(f"invalid --label {item!r}: empty key")
+            raise InvalidArgument(f"invalid {flag} {item!r}: empty key")
         out[key] = value
     return out
 

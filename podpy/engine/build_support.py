@@ -172,15 +172,21 @@ def prune_cache(engine: Engine) -> tuple[list[str], int]:
     return removed, freed
 
 
-def as_docker_format(engine: Engine, image_id: str) -> str:
-    """--format docker: the same image (same config, same ID) with a Docker schema 2 manifest."""
+def remanifest(engine: Engine, image_id: str, docker: bool, annotations: dict[str, str]) -> str:
+    """The same image (same config, same ID) with a Docker schema 2 manifest (--format docker) and/or
+    manifest annotations (--annotation)."""
     from podpy.engine.images import NewLayer
     from podpy.image import manifest as mf
 
     img = engine.images.get(image_id)
     raw = engine.content.read(img.id)
-    kinds = {mf.OCI_LAYER: mf.DOCKER_LAYER, mf.OCI_LAYER_GZIP: mf.DOCKER_LAYER_GZIP}
+    kinds = {mf.OCI_LAYER: mf.DOCKER_LAYER, mf.OCI_LAYER_GZIP: mf.DOCKER_LAYER_GZIP} if docker else {}
     layers = [NewLayer(x.digest, kinds.get(x.media_type, x.media_type), x.size, x.diff_id) for x in img.layers]
-    manifest = mf.build_manifest(mf.Descriptor(mf.DOCKER_CONFIG, img.id, len(raw)),
-                                 [mf.Descriptor(x.media_type, x.digest, x.size) for x in layers], oci=False)  # fmt: skip
+    config_type = mf.DOCKER_CONFIG if docker else mf.OCI_CONFIG
+    manifest = mf.build_manifest(mf.Descriptor(config_type, img.id, len(raw)),
+                                 [mf.Descriptor(x.media_type, x.digest, x.size) for x in layers], oci=not docker)  # fmt: skip
+    if annotations:
+        doc = json.loads(manifest)
+        doc["annotations"] = dict(sorted(annotations.items()))
+        manifest = json.dumps(doc, separators=(",", ":")).encode()
     return engine.images.register(raw, layers, [], manifest_raw=manifest).id

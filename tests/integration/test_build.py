@@ -339,6 +339,11 @@ def test_format_docker_manifest(podpy: Podpy, busybox_image: str, tmp_path: Path
     doc = json.loads(podpy("image", "inspect", "dfmt").stdout)[0]
     assert doc["ManifestType"] == "application/vnd.docker.distribution.manifest.v2+json"
     assert podpy("build", "--format", "tar", str(ctx), check=False).returncode == 125
+    podpy("build", "--annotation", "org.example=yes", "-t", "annot", str(ctx))
+    img = next(i for i in json.loads((podpy.root / "images" / "images.json").read_text())["images"].values()
+               if "docker.io/library/annot:latest" in i["names"])  # fmt: skip
+    blob = podpy.root / "blobs" / "sha256" / img["manifest"].removeprefix("sha256:")
+    assert json.loads(blob.read_text())["annotations"] == {"org.example": "yes"}
 
 
 def test_image_prune_removes_the_build_cache(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
