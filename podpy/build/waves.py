@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 
@@ -33,6 +34,12 @@ def run_wave(stages: list[int], build_one: Callable[[int], str], reset_child: Ca
         results[stages[-1]] = build_one(stages[-1])
     except PodpyError as e:
         error = e
+    except BaseException:  # interrupted: the children stop too (their step containers are removed)
+        for _, pid, r in children:
+            os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
+            os.close(r)
+        raise
     for i, pid, r in children:
         with os.fdopen(r, "rb") as f:
             data = f.read()

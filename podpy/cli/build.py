@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -63,10 +64,15 @@ def build(
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
 
+    signal.signal(signal.SIGTERM, _interrupt)  # unwind: step containers are removed on the way out
     image_id = run_build(engine(), req, say)
     if iidfile:
         _write_iidfile(iidfile, image_id)
     common.out(image_id.removeprefix("sha256:"))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _write_iidfile(path: str, image_id: str) -> None:

@@ -379,3 +379,25 @@ def test_pull_policies(podpy: Podpy, tmp_path: Path) -> None:
     res = podpy("build", "--pull=never", str(ctx), check=False)
     assert res.returncode == 125 and "not-here-locally" in res.stderr
     assert podpy("build", "--pull=sometimes", str(ctx), check=False).returncode == 125
+
+
+def test_interrupted_build_leaves_no_step_container(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    ctx = make_context(tmp_path, "FROM busybox AS a\nRUN sleep 60\nFROM busybox\nRUN sleep 60\n"
+                                 "COPY --from=a /bin/sh /a\n")  # fmt: skip
+    proc = subprocess.Popen(podpy.argv("build", "--no-cache", "-t", "intr", str(ctx)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(podpy("ps", "-aq").stdout.split()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+        proc.wait()
+    assert podpy("ps", "-aq").stdout == ""
+    assert podpy("image", "exists", "intr", check=False).returncode == 1
