@@ -392,7 +392,7 @@ def test_interrupted_build_leaves_no_step_container(podpy: Podpy, busybox_image:
                             stderr=subprocess.PIPE)  # fmt: skip
     try:
         deadline = time.monotonic() + 30
-        while len(podpy("ps", "-aq").stdout.split()) < 2 and time.monotonic() < deadline:
+        while not podpy("ps", "-aq").stdout.split() and time.monotonic() < deadline:
             time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 130
