@@ -15,7 +15,7 @@ from podpy.cli.common import engine
 
 
 def build(
-    context: str = typer.Argument(..., help="Build context: a directory, or - for a tar archive on stdin"),
+    context: str = typer.Argument(".", help="Build context: a directory, a tar archive URL, or - for a tar on stdin"),
     tag: list[str] | None = typer.Option(None, "--tag", "-t", help="Name the image (repeatable)"),
     file: str | None = typer.Option(None, "--file", "-f", help="Dockerfile path, or - for stdin"),
     build_arg: list[str] | None = typer.Option(None, "--build-arg", help="Set a build-time variable (NAME=value, or NAME from the environment)"),
