@@ -40,6 +40,7 @@ class BuildRequest:
     no_cache_filter: list[str] = field(default_factory=list)
     format: str = "oci"  # or "docker": the manifest's media types
     annotations: list[str] = field(default_factory=list)  # KEY=VALUE for the manifest
+    squash_all: bool = False  # one layer for the whole image
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
@@ -101,6 +102,10 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
         os.close(out_fd)
     if labels:
         image_id = _with_labels(engine, image_id, labels)
+    if req.squash_all:
+        from podpy.engine.build_support import squash_all
+
+        image_id = squash_all(engine, image_id)
     if req.format == "docker" or req.annotations:
         from podpy.engine.build_support import remanifest
 

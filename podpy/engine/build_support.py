@@ -190,3 +190,28 @@ def remanifest(engine: Engine, image_id: str, docker: bool, annotations: dict[st
         doc["annotations"] = dict(sorted(annotations.items()))
         manifest = json.dumps(doc, separators=(",", ":")).encode()
     return engine.images.register(raw, layers, [], manifest_raw=manifest).id
+
+
+def squash_all(engine: Engine, image_id: str) -> str:
+    """--squash-all: the image's whole filesystem as one layer (same config; history kept, as empty)."""
+    import tempfile
+
+    from podpy.engine.container_files import export
+    from podpy.engine.images import NewLayer
+    from podpy.image import manifest as mf
+
+    doc = json.loads(engine.content.read(image_id))
+    rec = create_step(engine, image_id, StepSpec())
+    try:
+        engine.layout.ingest.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:
+            export(engine, rec.id, tmp)  # type: ignore[arg-type]
+            tmp.seek(0)
+            digest, size = engine.content.ingest(tmp)
+    finally:
+        discard(engine, rec)
+    doc["rootfs"] = {"type": "layers", "diff_ids": [digest]}
+    history = [{**h, "empty_layer": True} for h in doc.get("history") or []]
+    history.append({"created": doc.get("created", ""), "created_by": "podpy build --squash-all", "comment": "squashed"})
+    doc["history"] = history
+    return register(engine, doc, [NewLayer(digest, mf.OCI_LAYER, size, digest)], []).id

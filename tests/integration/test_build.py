@@ -401,3 +401,11 @@ def test_interrupted_build_leaves_no_step_container(podpy: Podpy, busybox_image:
         proc.wait()
     assert podpy("ps", "-aq").stdout == ""
     assert podpy("image", "exists", "intr", check=False).returncode == 1
+
+
+def test_squash_all(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM busybox\nRUN echo a > /a && rm /etc/group\nCOPY f /f\n", {"f": "f\n"})
+    podpy("build", "--squash-all", "-t", "sq", str(ctx))
+    doc = json.loads(podpy("image", "inspect", "sq").stdout)[0]
+    assert len(doc["RootFS"]["Layers"]) == 1
+    assert run_out(podpy, "sq", "sh", "-c", "cat /a /f; test -e /etc/group || echo gone") == "a\nf\ngone\n"
