@@ -242,11 +242,8 @@ class Executor:
             return self._file_layer(inst, scope, bs.create_step(self.engine, parent, spec))
         from podpy.build.history import run_args
 
-        if inst.heredocs and "/dev/pipes/" in " ".join(run_args(inst, scope)):
-            raise BuildError("a RUN heredoc with a #! line is not supported yet", file=self.plan.file,
-                             line=inst.line, instruction="RUN")  # fmt: skip
         net = {"default": "", None: self.opts.network}.get(inst.network, inst.network or "")
-        with prepare(self, scope.mounts(inst), inst.line) as prep:
+        with prepare(self, scope.mounts(inst), inst.line, _script(inst, run_args(inst, scope))) as prep:
             spec = bs.StepSpec(argv=run_args(inst, scope), env=[*spec.env, *prep.env], workdir=spec.workdir,
                                user=spec.user, network=net or "", mounts=prep.mounts)  # fmt: skip
             rec = bs.create_step(self.engine, parent, spec)
@@ -275,6 +272,14 @@ class Executor:
             return bs.commit_layer(self.engine, rec)
         finally:
             bs.discard(self.engine, rec)
+
+def _script(inst: ins.Run, argv: list[str]) -> tuple[str, str] | None:
+    """A lone heredoc with a #! line runs as a script at /dev/pipes/NAME (as BuildKit): (path, text)."""
+    target = next((a for a in argv if a.startswith("/dev/pipes/")), "")
+    if not inst.heredocs or not target:
+        return None
+    return target, inst.heredocs[0].chomped()
+
 
 def _platform_of(text: str) -> str:
     from podpy.build.buildargs import Platform

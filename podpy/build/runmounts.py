@@ -48,9 +48,16 @@ def parse_secrets(items: list[str]) -> dict[str, tuple[str, str]]:
 
 
 @contextmanager
-def prepare(ex: Executor, mounts: list[Mount], line: int) -> Iterator[Prepared]:
+def prepare(ex: Executor, mounts: list[Mount], line: int, script: tuple[str, str] | None = None,
+            ) -> Iterator[Prepared]:  # fmt: skip
+    """The step's mounts (and a heredoc script file), removed again when the step is done."""
     out = Prepared()
     with ExitStack() as stack:
+        if script is not None:
+            path = _tmpdir(stack, "podpy-script-") / "script"
+            path.write_text(script[1])
+            os.chmod(path, 0o755)
+            out.mounts.append(f"type=bind,source={path},target={script[0]},readonly")
         for m in mounts:
             fn = _KINDS.get(m.type)
             if fn is None:

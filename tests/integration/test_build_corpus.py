@@ -149,6 +149,8 @@ CASES = [
          inspect={"Config.WorkingDir": "/base/s"}),
     Case("from-platform-host", "FROM --platform=$BUILDPLATFORM busybox\nRUN true\n", inspect={"Os": "linux"}),
     Case("copy-link-flag", "FROM busybox\nCOPY --link a /a\n", {"a": "l\n"}, run=["cat", "/a"], out="l\n"),
+    Case("heredoc-shebang-script", "FROM busybox\nUSER nobody\nRUN <<EOT\n#!/bin/sh\necho \"as $(id -un)\" > /tmp/s\nEOT\n",
+         run=["cat", "/tmp/s"], out="as nobody\n"),
     Case("predefined-platform-arg", "FROM busybox\nARG TARGETARCH\nRUN echo $TARGETARCH > /a\n",
          run=["sh", "-c", "test -s /a && echo ok"], out="ok\n"),
 ]
