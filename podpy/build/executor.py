@@ -76,6 +76,7 @@ class Executor:
         self._downloads: Path | None = None  # ADD URL files of this build
         self._url_ctx: Path | None = None  # the current step's downloaded files
         self._stage_now: Stage | None = None
+        self.base_layers: dict[int, int] = {}  # stage index → how many layers its base has (--squash)
 
     def build(self) -> str:
         """Build every needed stage (dependencies first); the target stage's image ID."""
@@ -119,6 +120,7 @@ class Executor:
         triggers = parse_triggers(sc.triggers, self.plan.file)
         img = self.engine.images.get(base_id) if base_id else None
         cur = Current(base_id, bs.image_layers(img) if img else [], base_id or "scratch")
+        self.base_layers[st.index] = len(cur.layers)
         steps = [(t, True) for t in triggers] + [(s, False) for s in st.instructions]
         n = 1
         for k, (raw, trigger) in enumerate(steps, 1):

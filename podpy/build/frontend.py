@@ -41,6 +41,7 @@ class BuildRequest:
     format: str = "oci"  # or "docker": the manifest's media types
     annotations: list[str] = field(default_factory=list)  # KEY=VALUE for the manifest
     squash_all: bool = False  # one layer for the whole image
+    squash: bool = False  # the build's new layers as one
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
@@ -98,6 +99,10 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
                             no_cache_stages={x.lower() for x in req.no_cache_filter})  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
+        if req.squash:
+            from podpy.build.squash import squash_image
+
+            image_id = squash_image(engine, image_id, ex.base_layers.get(plan.target, 0))
     finally:
         os.close(out_fd)
     if labels:

@@ -36,6 +36,7 @@ def build(
     build_context: list[str] | None = typer.Option(None, "--build-context", help="A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)"),
     no_cache_filter: list[str] | None = typer.Option(None, "--no-cache-filter", help="Do not use the cache for these stages"),
     annotation: list[str] | None = typer.Option(None, "--annotation", help="Add an annotation to the image manifest (KEY=VALUE)"),
+    squash: bool = typer.Option(False, "--squash", help="Squash the build's new layers into one"),
     squash_all: bool = typer.Option(False, "--squash-all", help="Squash all of the image's layers into one"),
 ) -> None:
     """Build an image from a Dockerfile."""
@@ -57,7 +58,7 @@ def build(
         no_cache=no_cache, pull="missing" if policy == "newer" else policy, labels=list(label or []),
         quiet=quiet, platform=platform, layers=layers, network=net, secrets=list(secret or []),
         build_contexts=list(build_context or []), no_cache_filter=list(no_cache_filter or []), format=format_,
-        annotations=list(annotation or []), squash_all=squash_all,
+        annotations=list(annotation or []), squash_all=squash_all, squash=squash,
     )  # fmt: skip
 
     def say(text: str) -> None:

@@ -409,3 +409,19 @@ def test_squash_all(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
     doc = json.loads(podpy("image", "inspect", "sq").stdout)[0]
     assert len(doc["RootFS"]["Layers"]) == 1
     assert run_out(podpy, "sq", "sh", "-c", "cat /a /f; test -e /etc/group || echo gone") == "a\nf\ngone\n"
+
+
+def test_squash_new_layers(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox
+RUN mkdir /t && echo a > /t/a && echo b > /b && rm /etc/group && echo old > /root/old
+COPY f /f
+RUN rm -r /t /b && rm -r /root && mkdir /root && echo new > /root/only
+""", {"f": "f\n"})
+    podpy("build", "--squash", "-t", "sqn", str(ctx))
+    doc = json.loads(podpy("image", "inspect", "sqn").stdout)[0]
+    base = json.loads(podpy("image", "inspect", "busybox").stdout)[0]
+    assert doc["RootFS"]["Layers"][:-1] == base["RootFS"]["Layers"] and len(doc["RootFS"]["Layers"]) == 2
+    out = run_out(podpy, "sqn", "sh", "-c", "cat /f; ls -A /root; test -e /t || test -e /b || test -e /etc/group "
+                                            "|| echo gone")  # fmt: skip
+    assert out == "f\nonly\ngone\n"
