@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -61,16 +62,43 @@ def build(
         annotations=list(annotation or []), squash_all=squash_all, squash=squash,
     )  # fmt: skip
 
-    def say(text: str) -> None:
-        if not quiet:
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
+    fancy = progress == "tty" or (progress == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    say = _tty_say() if fancy and not quiet else _plain_say(quiet)
 
     signal.signal(signal.SIGTERM, _interrupt)  # unwind: step containers are removed on the way out
     image_id = run_build(engine(), req, say)
     if iidfile:
         _write_iidfile(iidfile, image_id)
     common.out(image_id.removeprefix("sha256:"))
+
+
+def _plain_say(quiet: bool) -> Callable[[str], None]:
+    """Podman's plain lines (what scripts and logs see)."""
+
+    def say(text: str) -> None:
+        if not quiet:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    return say
+
+
+def _tty_say() -> Callable[[str], None]:
+    """On a terminal: the same lines, steps in bold and each step's time after its result."""
+    import time
+
+    started = [time.monotonic()]
+
+    def say(text: str) -> None:
+        if "STEP " in text and ": " in text:
+            started[0] = time.monotonic()
+            text = f"\033[1m{text}\033[0m"
+        elif text.startswith("--> ") and not text.startswith("--> Using cache"):
+            text = f"{text}  \033[2m{time.monotonic() - started[0]:.2f}s\033[0m"
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    return say
 
 
 def _interrupt(signum: int, frame: object) -> None:
