@@ -115,13 +115,16 @@ class Matcher:
 
 
 def find_ignore_file(context: Path, dockerfile: Path | None = None) -> Path | None:
-    """`<Dockerfile>.dockerignore` next to the Dockerfile wins over `<context>/.dockerignore`."""
+    """`<Dockerfile>.dockerignore` next to the Dockerfile wins over the context's `.containerignore`
+    (Podman's name, first) or `.dockerignore`."""
     if dockerfile is not None:
         specific = dockerfile.with_name(dockerfile.name + ".dockerignore")
         if specific.is_file():
             return specific
-    default = context / ".dockerignore"
-    return default if default.is_file() else None
+    for name in (".containerignore", ".dockerignore"):
+        if (context / name).is_file():
+            return context / name
+    return None
 
 
 def load_matcher(context: Path, dockerfile: Path | None = None) -> Matcher:

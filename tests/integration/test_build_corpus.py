@@ -143,6 +143,8 @@ CASES = [
          "Other.df.dockerignore": "x\n", ".dockerignore": "y\n", "x": "x", "y": "y"},
          flags=["-f", "{ctx}/Other.df"], run=["sh", "-c", "ls /c | tr '\\n' ' '"],
          out="Dockerfile Other.df Other.df.dockerignore y "),  # x left out by the -f file's own ignore file
+    Case("containerignore", "FROM busybox\nCOPY . /c\n", {"a": "a", "b": "b", ".containerignore": "a\n.*\nDockerfile\n"},
+         run=["ls", "-A", "/c"], out="b\n"),
     Case("stopsignal-number", "FROM busybox\nSTOPSIGNAL 9\n", inspect={"Config.StopSignal": "9"}),
     Case("run-pipe-shell", "FROM busybox\nRUN echo abc | tr a-c x-z > /p\n", run=["cat", "/p"], out="xyz\n"),
     Case("workdir-env-relative", "FROM busybox\nENV SUB=s\nWORKDIR /base\nWORKDIR $SUB\n",
