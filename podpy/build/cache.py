@@ -54,6 +54,9 @@ class BuildCache:
     def record(self, key: str, image_id: str) -> None:
         self._update({key: image_id}, add={image_id})
 
+    def mark_intermediate(self, image_id: str) -> None:
+        self._update(add={image_id})
+
     def finished(self, image_id: str) -> None:
         """A build's final image: listed by `images` even without a name."""
         self._update(drop={image_id})

@@ -202,6 +202,8 @@ class Executor:
             cur.image = bs.register(self.engine, sc.doc, cur.layers, []).id
             if self.opts.layers:
                 self.cache.record(key, cur.image)
+            else:  # --layers=false: not reused, but still a step image (hidden, pruned with the cache)
+                self.cache.mark_intermediate(cur.image)
         cur.key = key
 
     def _no_cache(self) -> bool:

@@ -143,8 +143,10 @@ def run(args: list[str]) -> int:
     from podpy.errors import PodpyError
 
     try:
-        if "--pull" in args and "build" in _command_path(args):  # build's `--pull` alone means always
-            args = [("--pull=always" if a == "--pull" else a) for a in args]
+        if "build" in _command_path(args):  # Podman's `--pull` alone and `--layers=false` forms
+            from podpy.cli.build import normalize_args
+
+            args = normalize_args(args)
         cmd = build(args)
         rv = cmd.main(args=args, prog_name="podpy", standalone_mode=False)
     except Exit as e:

@@ -72,6 +72,30 @@ def build(
     common.out(image_id.removeprefix("sha256:"))
 
 
+BOOL_FLAGS = {"--layers": "--no-layers", "--rm": "--no-rm", "--no-cache": "", "--force-rm": "", "--squash": "",
+              "--squash-all": "", "--quiet": ""}  # fmt: skip
+
+
+def normalize_args(args: list[str]) -> list[str]:
+    """Podman's spellings click does not take: `--pull` alone (always) and `--flag=true|false`."""
+    out: list[str] = []
+    for i, a in enumerate(args):
+        if a == "--":
+            return out + args[i:]
+        name, eq, value = a.partition("=")
+        if a == "--pull":
+            out.append("--pull=always")
+        elif eq and name in BOOL_FLAGS and value.lower() in ("true", "false"):
+            off = BOOL_FLAGS[name]
+            if value.lower() == "true":
+                out.append(name)
+            elif off:
+                out.append(off)
+        else:
+            out.append(a)
+    return out
+
+
 def _plain_say(quiet: bool) -> Callable[[str], None]:
     """Podman's plain lines (what scripts and logs see)."""
 

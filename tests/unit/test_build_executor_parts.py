@@ -88,3 +88,12 @@ def test_copy_cannot_write_through_a_symlink_in_the_image(tmp_path: Path) -> Non
         run_copy(r, CopyJob(str(ctx), resolve_sources(ctx, ["a.txt"], Matcher([])), "/escape/"))
     assert not (outside / "a.txt").exists()
     assert (root / str(outside).lstrip("/") / "a.txt").is_file()  # the link was followed inside the root
+
+
+def test_build_argument_spellings() -> None:
+    from podpy.cli.build import normalize_args
+
+    assert normalize_args(["build", "--pull", "--layers=false", "--rm=false", "--no-cache=true", "--squash=false",
+                           "ctx", "--", "--pull"]) == [
+        "build", "--pull=always", "--no-layers", "--no-rm", "--no-cache", "ctx", "--", "--pull"]  # fmt: skip
+    assert normalize_args(["build", "--pull=never", "--layers=maybe"]) == ["build", "--pull=never", "--layers=maybe"]
