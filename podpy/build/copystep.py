@@ -35,11 +35,13 @@ class CopyJob:
     chmod: str | None = None
     unpack: bool = False  # ADD: extract local tar archives
     wildcard: bool = False
+    rootless: bool = False  # a single-id namespace: other owners cannot be set
 
 
 def run_copy(root: SafeRoot, job: CopyJob) -> list[str]:
     ids = resolve_owner(root, job.chown) if job.chown else (0, 0)
-    wopts = WriteOptions(keep_ids=False, ids=ids, strict_ids=os.geteuid() == 0, devices=os.geteuid() == 0)
+    strict = os.geteuid() == 0 and not job.rootless  # rootless: ownership collapses, as in layer extraction
+    wopts = WriteOptions(keep_ids=False, ids=ids, strict_ids=strict, devices=strict)
     mode = int(job.chmod, 8) if job.chmod else None
     many = len(job.matches) + len(job.contents) > 1 or job.wildcard
     into_dir = job.dest.endswith("/") or many or _is_dir(root, job.dest)

@@ -269,7 +269,7 @@ class Executor:
         try:
             if isinstance(inst, ins.Workdir):
                 parts = [p for p in inst.path.split("/") if p]
-                user = str(rec.spec.get("user") or "")
+                user = "" if self.engine.opts.rootless else str(rec.spec.get("user") or "")  # one owner rootless
                 bs.write_into(self.engine, rec, lambda root: make_workdir(root, parts, user))
             else:
                 copy_files(self, inst, scope, rec)  # type: ignore[arg-type]

@@ -74,7 +74,8 @@ def copy_files(ex: Executor, inst: ins.Copy, scope: StageScope, rec: Any) -> Non
         unpack = isinstance(inst, ins.Add) and inst.unpack is not False and not url_ctx
         job = CopyJob(str(context), matches, dest, [(c.path, c.data.encode()) for c in inst.contents],
                       inst.chown, inst.chmod, unpack=unpack,
-                      wildcard=any(c in s for s in sources for c in "*?["))  # fmt: skip
+                      wildcard=any(c in s for s in sources for c in "*?["),
+                      rootless=ex.engine.opts.rootless)  # fmt: skip
         bs.write_into(ex.engine, rec, lambda root: run_copy(root, job))
 
 

@@ -36,6 +36,12 @@ def test_build_run_copy_and_cache(rl: Rootless, context: Path) -> None:
     assert fails.returncode == 4
 
 
+def test_build_chown_collapses_like_layer_extraction(rl: Rootless, context: Path) -> None:
+    (context / "Dockerfile").write_text("FROM busybox\nCOPY --chown=1234:5 f /f\nUSER 1234\nWORKDIR /w\n")
+    rl("build", "-t", "rlc", str(context))  # rootless storage keeps one owner (layer extraction does too)
+    assert rl("run", "--rm", "--user", "0", "rlc", "cat", "/f").stdout == "copied\n"
+
+
 @pytest.mark.xfail(strict=True, reason="rootless storage writes with host ids: --chown to another id needs the "
                    "file step to run in the subuid-mapped namespace (and commit to map ids back)")
 def test_build_chown_maps_into_the_namespace(rl: Rootless, context: Path) -> None:
