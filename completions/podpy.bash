@@ -7,7 +7,7 @@ _podpy_spec() {
     # $1: command path. Sets the table row for it.
     case "$1" in
     '')
-        _subs='attach commit compose container cp create diff exec export healthcheck help history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
+        _subs='attach build builder buildx commit compose container cp create diff exec export healthcheck help history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime'
         _fvals='--root=f:file --runroot=f:file'
@@ -18,6 +18,48 @@ _podpy_spec() {
         _vflags='--detach-keys'
         _fvals=''
         _args='k:containers' _inter=1 ;;
+    'build')
+        _subs='' _hsubs=''
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter --annotation'
+        _fvals='--file=f:file -f=f:file --build-context=f:dir'
+        _args='f:dir' _inter=1 ;;
+    'builder')
+        _subs='build prune' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'builder build')
+        _subs='' _hsubs=''
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter --annotation'
+        _fvals='--file=f:file -f=f:file --build-context=f:dir'
+        _args='f:dir' _inter=1 ;;
+    'builder prune')
+        _subs='' _hsubs=''
+        _flags='--all -a --force -f --help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=1 ;;
+    'buildx')
+        _subs='build prune' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'buildx build')
+        _subs='' _hsubs=''
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter --annotation'
+        _fvals='--file=f:file -f=f:file --build-context=f:dir'
+        _args='f:dir' _inter=1 ;;
+    'buildx prune')
+        _subs='' _hsubs=''
+        _flags='--all -a --force -f --help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=1 ;;
     'commit')
         _subs='' _hsubs=''
         _flags='--change -c --message -m --author -a --pause --no-pause -p --quiet -q --help'
@@ -389,7 +431,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='c:attach,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
+        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
     'history')
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
@@ -397,11 +439,17 @@ _podpy_spec() {
         _fvals=''
         _args='k:images' _inter=1 ;;
     'image')
-        _subs='exists history import inspect load ls prune pull push rm save search tag untag' _hsubs='list'
+        _subs='build exists history import inspect load ls prune pull push rm save search tag untag' _hsubs='list'
         _flags='--help'
         _vflags=''
         _fvals=''
         _args='' _inter=0 ;;
+    'image build')
+        _subs='' _hsubs=''
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter --annotation'
+        _fvals='--file=f:file -f=f:file --build-context=f:dir'
+        _args='f:dir' _inter=1 ;;
     'image exists')
         _subs='' _hsubs=''
         _flags='--help'

@@ -6,8 +6,8 @@ function __podpy_row --argument-names path
     # the table row of one command path
     switch $path
         case ''
-            set -g __podpy_subs 'attach' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime' '--version' '-v' '--help'
             set -g __podpy_flag_help 'Path to the persistent store (images, containers)' 'Path to the runtime state directory' 'Storage driver: overlay or vfs (auto-detected)' 'Log level: debug, info, warn, error' 'OCI runtime: builtin (default), runc, crun or a path' 'Print the version and exit' 'Print the version and exit' 'Show this message and exit.'
@@ -24,6 +24,76 @@ function __podpy_row --argument-names path
             set -g __podpy_vflags '--detach-keys'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers'
+            set -g __podpy_inter '1'
+        case 'build'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--no-cache' '--pull' '--label' '--iidfile' '--quiet' '-q' '--rm' '--no-rm' '--force-rm' '--platform' '--format' '--layers' '--no-layers' '--network' '--secret' '--progress' '--build-context' '--no-cache-filter' '--annotation' '--squash' '--squash-all' '--help'
+            set -g __podpy_flag_help 'Name the image (repeatable)' 'Name the image (repeatable)' 'Dockerfile path, or - for stdin' 'Dockerfile path, or - for stdin' 'Set a build-time variable (NAME=value, or NAME from the environment)' 'Build this stage and what it needs' 'Run every step, ignoring the cache' 'Pull policy: always, missing, never (alone: always)' 'Add a label to the image (KEY=VALUE)' 'Write the image ID to this file' 'Print only the image ID' 'Print only the image ID' 'Remove intermediate containers (always done)' 'Remove intermediate containers (always done)' 'Remove intermediate containers even when a step fails (always done)' 'Target platform (only the host\'s)' 'Image format: oci or docker' 'Keep each step\'s image and use the cache' 'Keep each step\'s image and use the cache' 'RUN\'s network: default, none or host' 'A secret for RUN --mount=type=secret (id=..,src=..|env=..)' 'Progress output: auto, plain or tty' 'A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)' 'Do not use the cache for these stages' 'Add an annotation to the image manifest (KEY=VALUE)' 'Squash the build\'s new layers into one' 'Squash all of the image\'s layers into one' 'Show this message and exit.'
+            set -g __podpy_vflags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--pull' '--label' '--iidfile' '--platform' '--format' '--network' '--secret' '--progress' '--build-context' '--no-cache-filter' '--annotation'
+            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--build-context=f:dir'
+            set -g __podpy_args 'f:dir'
+            set -g __podpy_inter '1'
+        case 'builder'
+            set -g __podpy_subs 'build' 'prune'
+            set -g __podpy_sub_help 'Build an image from a Dockerfile.' 'Remove the build cache: intermediate images no container uses.'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'builder build'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--no-cache' '--pull' '--label' '--iidfile' '--quiet' '-q' '--rm' '--no-rm' '--force-rm' '--platform' '--format' '--layers' '--no-layers' '--network' '--secret' '--progress' '--build-context' '--no-cache-filter' '--annotation' '--squash' '--squash-all' '--help'
+            set -g __podpy_flag_help 'Name the image (repeatable)' 'Name the image (repeatable)' 'Dockerfile path, or - for stdin' 'Dockerfile path, or - for stdin' 'Set a build-time variable (NAME=value, or NAME from the environment)' 'Build this stage and what it needs' 'Run every step, ignoring the cache' 'Pull policy: always, missing, never (alone: always)' 'Add a label to the image (KEY=VALUE)' 'Write the image ID to this file' 'Print only the image ID' 'Print only the image ID' 'Remove intermediate containers (always done)' 'Remove intermediate containers (always done)' 'Remove intermediate containers even when a step fails (always done)' 'Target platform (only the host\'s)' 'Image format: oci or docker' 'Keep each step\'s image and use the cache' 'Keep each step\'s image and use the cache' 'RUN\'s network: default, none or host' 'A secret for RUN --mount=type=secret (id=..,src=..|env=..)' 'Progress output: auto, plain or tty' 'A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)' 'Do not use the cache for these stages' 'Add an annotation to the image manifest (KEY=VALUE)' 'Squash the build\'s new layers into one' 'Squash all of the image\'s layers into one' 'Show this message and exit.'
+            set -g __podpy_vflags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--pull' '--label' '--iidfile' '--platform' '--format' '--network' '--secret' '--progress' '--build-context' '--no-cache-filter' '--annotation'
+            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--build-context=f:dir'
+            set -g __podpy_args 'f:dir'
+            set -g __podpy_inter '1'
+        case 'builder prune'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--all' '-a' '--force' '-f' '--help'
+            set -g __podpy_flag_help 'Remove all build cache (the same here)' 'Remove all build cache (the same here)' 'Do not prompt for confirmation' 'Do not prompt for confirmation' 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'buildx'
+            set -g __podpy_subs 'build' 'prune'
+            set -g __podpy_sub_help 'Build an image from a Dockerfile.' 'Remove the build cache: intermediate images no container uses.'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'buildx build'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--no-cache' '--pull' '--label' '--iidfile' '--quiet' '-q' '--rm' '--no-rm' '--force-rm' '--platform' '--format' '--layers' '--no-layers' '--network' '--secret' '--progress' '--build-context' '--no-cache-filter' '--annotation' '--squash' '--squash-all' '--help'
+            set -g __podpy_flag_help 'Name the image (repeatable)' 'Name the image (repeatable)' 'Dockerfile path, or - for stdin' 'Dockerfile path, or - for stdin' 'Set a build-time variable (NAME=value, or NAME from the environment)' 'Build this stage and what it needs' 'Run every step, ignoring the cache' 'Pull policy: always, missing, never (alone: always)' 'Add a label to the image (KEY=VALUE)' 'Write the image ID to this file' 'Print only the image ID' 'Print only the image ID' 'Remove intermediate containers (always done)' 'Remove intermediate containers (always done)' 'Remove intermediate containers even when a step fails (always done)' 'Target platform (only the host\'s)' 'Image format: oci or docker' 'Keep each step\'s image and use the cache' 'Keep each step\'s image and use the cache' 'RUN\'s network: default, none or host' 'A secret for RUN --mount=type=secret (id=..,src=..|env=..)' 'Progress output: auto, plain or tty' 'A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)' 'Do not use the cache for these stages' 'Add an annotation to the image manifest (KEY=VALUE)' 'Squash the build\'s new layers into one' 'Squash all of the image\'s layers into one' 'Show this message and exit.'
+            set -g __podpy_vflags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--pull' '--label' '--iidfile' '--platform' '--format' '--network' '--secret' '--progress' '--build-context' '--no-cache-filter' '--annotation'
+            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--build-context=f:dir'
+            set -g __podpy_args 'f:dir'
+            set -g __podpy_inter '1'
+        case 'buildx prune'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--all' '-a' '--force' '-f' '--help'
+            set -g __podpy_flag_help 'Remove all build cache (the same here)' 'Remove all build cache (the same here)' 'Do not prompt for confirmation' 'Do not prompt for confirmation' 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
             set -g __podpy_inter '1'
         case 'commit'
             set -g __podpy_subs
@@ -643,7 +713,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'c:attach,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
+            set -g __podpy_args 'c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
             set -g __podpy_inter '1'
         case 'history'
             set -g __podpy_subs
@@ -656,8 +726,8 @@ function __podpy_row --argument-names path
             set -g __podpy_args 'k:images'
             set -g __podpy_inter '1'
         case 'image'
-            set -g __podpy_subs 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'pull' 'push' 'rm' 'save' 'search' 'tag' 'untag'
-            set -g __podpy_sub_help 'Check if an image exists in local storage (exit 0 if it does, 1 if not).' 'Show the history of an image.' 'Import a tarball to create a filesystem image.' 'Display the configuration of one or more images (JSON).' 'Load images from a docker-archive or oci-archive (file or stdin).' 'List images in local storage.' 'Remove unused images.' 'Pull images from a registry.' 'Push an image to a registry.' 'Remove one or more images from local storage.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Add one or more names to a local image.' 'Remove names from a local image.'
+            set -g __podpy_subs 'build' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'pull' 'push' 'rm' 'save' 'search' 'tag' 'untag'
+            set -g __podpy_sub_help 'Build an image from a Dockerfile.' 'Check if an image exists in local storage (exit 0 if it does, 1 if not).' 'Show the history of an image.' 'Import a tarball to create a filesystem image.' 'Display the configuration of one or more images (JSON).' 'Load images from a docker-archive or oci-archive (file or stdin).' 'List images in local storage.' 'Remove unused images.' 'Pull images from a registry.' 'Push an image to a registry.' 'Remove one or more images from local storage.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Add one or more names to a local image.' 'Remove names from a local image.'
             set -g __podpy_hsubs 'list'
             set -g __podpy_flags '--help'
             set -g __podpy_flag_help 'Show this message and exit.'
@@ -665,6 +735,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args
             set -g __podpy_inter '0'
+        case 'image build'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--no-cache' '--pull' '--label' '--iidfile' '--quiet' '-q' '--rm' '--no-rm' '--force-rm' '--platform' '--format' '--layers' '--no-layers' '--network' '--secret' '--progress' '--build-context' '--no-cache-filter' '--annotation' '--squash' '--squash-all' '--help'
+            set -g __podpy_flag_help 'Name the image (repeatable)' 'Name the image (repeatable)' 'Dockerfile path, or - for stdin' 'Dockerfile path, or - for stdin' 'Set a build-time variable (NAME=value, or NAME from the environment)' 'Build this stage and what it needs' 'Run every step, ignoring the cache' 'Pull policy: always, missing, never (alone: always)' 'Add a label to the image (KEY=VALUE)' 'Write the image ID to this file' 'Print only the image ID' 'Print only the image ID' 'Remove intermediate containers (always done)' 'Remove intermediate containers (always done)' 'Remove intermediate containers even when a step fails (always done)' 'Target platform (only the host\'s)' 'Image format: oci or docker' 'Keep each step\'s image and use the cache' 'Keep each step\'s image and use the cache' 'RUN\'s network: default, none or host' 'A secret for RUN --mount=type=secret (id=..,src=..|env=..)' 'Progress output: auto, plain or tty' 'A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)' 'Do not use the cache for these stages' 'Add an annotation to the image manifest (KEY=VALUE)' 'Squash the build\'s new layers into one' 'Squash all of the image\'s layers into one' 'Show this message and exit.'
+            set -g __podpy_vflags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--pull' '--label' '--iidfile' '--platform' '--format' '--network' '--secret' '--progress' '--build-context' '--no-cache-filter' '--annotation'
+            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--build-context=f:dir'
+            set -g __podpy_args 'f:dir'
+            set -g __podpy_inter '1'
         case 'image exists'
             set -g __podpy_subs
             set -g __podpy_sub_help

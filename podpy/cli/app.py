@@ -54,6 +54,7 @@ def global_options(
 
 def _register() -> None:
     from podpy.cli import (
+        build,
         container_files,
         container_resources,
         containers,
@@ -71,6 +72,7 @@ def _register() -> None:
     healthcheck.register(app)
     images.register(app)
     network.register(app, new_app, SETTINGS)
+    build.register(app, new_app, SETTINGS)  # after images: it adds `image build` too
     registry.register(app)
     system.register(app)
     volumes.register(app)
@@ -155,6 +157,10 @@ def run(args: list[str]) -> int:
     from podpy.errors import PodpyError
 
     try:
+        if "build" in _command_path(args):  # Podman's `--pull` alone and `--layers=false` forms
+            from podpy.cli.build import normalize_args
+
+            args = normalize_args(args)
         cmd = build(args)
         rv = cmd.main(args=args, prog_name="podpy", standalone_mode=False)
     except Exit as e:

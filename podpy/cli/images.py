@@ -27,7 +27,7 @@ def images(
     from podpy.cli import humanize
     from podpy.engine.image_listing import list_images
 
-    rows = list_images(engine(), repository, filter_ or [])
+    rows = list_images(engine(), repository, filter_ or [], all_=all_)
     for r in rows:
         r["CreatedSince"] = humanize.ago(r["CreatedAt"])
         r["Size"] = humanize.size(r["Size"])

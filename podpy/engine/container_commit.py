@@ -97,10 +97,17 @@ def _image_doc(base: dict[str, Any], config: dict[str, Any], rec: cr.ContainerRe
 
 
 def _rw_layer(engine: Engine, rec: cr.ContainerRecord) -> NewLayer:
-    """The container's changes as an uncompressed layer blob in the content store."""
+    """The container's changes as an uncompressed layer blob in the content store, without the files
+    the runtime mounts (/etc/hosts, /etc/hostname, /etc/resolv.conf) and what lies in mount points."""
+    from podpy.engine.container_files import RUNTIME_PATHS
+
     engine.layout.ingest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:  # unnamed: nothing left if we die
-        engine.containers.storage_driver.rw_tar(rec.id, rec.top_layer, tmp)
+        mounts = {str(m.get("destination") or "") for m in rec.spec.get("mounts") or []}
+        mounts |= {str(p.get("Destination") or "") for p in rec.mounts or []}
+        mounts.discard("")
+        engine.containers.storage_driver.rw_tar(rec.id, rec.top_layer, tmp, skip=RUNTIME_PATHS | mounts,
+                                                skip_below=mounts)  # fmt: skip
         tmp.seek(0)
         digest, size = engine.content.ingest(tmp)
     return NewLayer(digest, mf.OCI_LAYER, size, digest)

@@ -70,6 +70,7 @@ class CreateOptions:
     no_healthcheck: bool = False
     log_driver: str | None = None  # --log-driver / --log-opt (engine.log_options)
     log_opt: list[str] | None = None
+    image_volumes: bool = True  # the image's VOLUMEs become anonymous volumes (not for build steps)
 
     @property
     def wants_mounts(self) -> bool:

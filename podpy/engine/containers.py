@@ -154,7 +154,7 @@ class ContainerService:
     def _resolve_mounts(self, opts: CreateOptions, icfg: dict) -> Any:
         """-v/--mount/--tmpfs/--volumes-from and the image's VOLUMEs (None when there are none: the
         volume code is not even imported on the common path)."""
-        image_volumes = sorted((icfg.get("Volumes") or {}).keys())
+        image_volumes = sorted((icfg.get("Volumes") or {}).keys()) if opts.image_volumes else []
         if not opts.wants_mounts and not image_volumes:
             return None
         from podpy.engine.mounts import resolve_mounts

@@ -39,14 +39,17 @@ def _keep(engine: Engine, img: ImageRecord, f: dict[str, list[str]], bounds: dic
     return not ("since" in bounds and not created > bounds["since"])
 
 
-def list_images(engine: Engine, repository: str | None, raw_filters: list[str]) -> list[dict[str, Any]]:
+def list_images(engine: Engine, repository: str | None, raw_filters: list[str],
+                all_: bool = True) -> list[dict[str, Any]]:  # fmt: skip
+    """`images` rows; without `all_`, unnamed images that are build steps (intermediate) are left out."""
     f = flt.parse_filters(raw_filters, ALLOWED)
+    hidden = set() if all_ else _intermediate(engine)
     if repository:
         f.setdefault("reference", []).append(repository)
     bounds = {k: parse_time(engine.images.get(f[k][-1]).created) for k in ("before", "since") if k in f}
     rows: list[dict[str, Any]] = []
     for img in engine.images.list():
-        if not _keep(engine, img, f, bounds):
+        if not _keep(engine, img, f, bounds) or (img.id in hidden and not img.names):
             continue
         labels = _labels(engine, img) if "label" in f else None
         for row in list_rows(img, labels):
@@ -55,3 +58,9 @@ def list_images(engine: Engine, repository: str | None, raw_filters: list[str]) 
                     continue
             rows.append(row)
     return rows
+
+
+def _intermediate(engine: Engine) -> set[str]:
+    from podpy.engine.build_support import intermediate_ids
+
+    return intermediate_ids(engine)

@@ -23,7 +23,7 @@ def _image_config_section(cfg: dict[str, Any]) -> dict[str, Any]:
     out.update({"Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
                 "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Image": "",
                 "WorkingDir": "", "Labels": None})  # fmt: skip
-    out.update({k: v for k, v in c.items() if k in CONFIG_KEYS or k in ("ArgsEscaped",)})
+    out.update({k: v for k, v in c.items() if k in CONFIG_KEYS or k in ("ArgsEscaped", "Shell")})  # those two: when set
     return out
 
 

@@ -97,7 +97,7 @@ def info(engine: Engine) -> dict[str, Any]:
 
 
 def disk_usage(engine: Engine) -> list[dict[str, Any]]:
-    """`system df` rows: Images, Containers, Local Volumes."""
+    """`system df` rows: Images, Containers, Local Volumes, Build Cache."""
     imgs = engine.images.list()
     in_use = [i for i in imgs if engine.images.users(i.id)]
     size = sum(i.size for i in imgs)
@@ -108,4 +108,11 @@ def disk_usage(engine: Engine) -> list[dict[str, Any]]:
          "RawSize": 0, "RawReclaimable": 0},  # fmt: skip
         {"Type": "Local Volumes", "TotalCount": _count(engine.layout.volumes, "*/volume.json"), "Active": 0,
          "RawSize": 0, "RawReclaimable": 0},  # fmt: skip
+        _build_cache(engine),
     ]
+
+
+def _build_cache(engine: Engine) -> dict[str, Any]:
+    from podpy.engine.build_support import cache_usage
+
+    return cache_usage(engine)

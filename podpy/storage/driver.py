@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -80,9 +80,15 @@ class Driver(ABC):
         """Like `docker diff`: ("A"|"C"|"D", "/path") sorted by path."""
         return changes_of(self._entries(cid, top_chain))
 
-    def rw_tar(self, cid: str, top_chain: str | None, out: BinaryIO) -> None:
-        """Write the container's changes to `out` as an uncompressed OCI layer tar (for commit)."""
-        write_tar(self._entries(cid, top_chain), out)
+    def rw_tar(self, cid: str, top_chain: str | None, out: BinaryIO, skip: Collection[str] = (),
+               skip_below: Collection[str] = ()) -> None:  # fmt: skip
+        """Write the container's changes to `out` as an uncompressed OCI layer tar (for commit),
+        leaving out the paths in `skip` and whatever lies below those in `skip_below` (mount points
+        the runtime made: /etc/hosts and friends, volume contents)."""
+        below = tuple(p.rstrip("/") + "/" for p in skip_below)
+        entries = (e for e in self._entries(cid, top_chain)
+                   if e.path not in skip and not (e.path.startswith(below) if below else False))  # fmt: skip
+        write_tar(entries, out)
 
 
 def make_driver(layers: LayerStore) -> Driver:

@@ -1,0 +1,129 @@
+"""The file steps of a build: COPY/ADD (sources from the context, a stage or image, a named context or
+downloaded URLs) and WORKDIR's directories, written into a step container's root by copystep.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from podpy.build import instructions as ins
+from podpy.build.dockerignore import Matcher
+from podpy.build.errors import BuildError
+from podpy.build.expand import StageScope
+from podpy.engine import build_support as bs
+
+if TYPE_CHECKING:
+    from podpy.build.executor import Executor
+
+
+def url_sources(ex: Executor, inst: ins.Copy) -> bool:
+    """Whether the sources are http(s) URLs (ADD); git and mixed sources are errors."""
+    from podpy.build.copysources import source_kind
+
+    kinds = {source_kind(s) for s in inst.sources}
+    if "git" in kinds:
+        raise BuildError("ADD of a git repository is not supported", file=ex.plan.file, line=inst.line,
+                         instruction=inst.name)  # fmt: skip
+    if "url" in kinds and (kinds != {"url"} or inst.from_ or inst.contents):
+        raise BuildError("ADD cannot mix URLs with other sources here", file=ex.plan.file,
+                         line=inst.line, instruction=inst.name)  # fmt: skip
+    return kinds == {"url"}
+
+
+def fetch_sources(ex: Executor, inst: ins.Copy) -> str:
+    """Download the URL sources into this step's scratch context; their digest is the key content."""
+    import hashlib
+    import tempfile
+
+    from podpy.build.download import fetch
+
+    if ex._downloads is None:
+        ex._downloads = Path(tempfile.mkdtemp(prefix="podpy-add-"))
+    ex._url_ctx = Path(tempfile.mkdtemp(dir=ex._downloads))
+    h = hashlib.sha256()
+    for url in inst.sources:
+        _, digest = fetch(url, ex._url_ctx, getattr(inst, "checksum", None))
+        h.update(f"{url} {digest}\n".encode())
+    return "sha256:" + h.hexdigest()
+
+
+def copy_files(ex: Executor, inst: ins.Copy, scope: StageScope, rec: Any) -> None:
+    """COPY/ADD into the step container: the sources resolved here, written by copystep in its root."""
+    from podpy.build.copysources import resolve_sources
+    from podpy.build.copystep import CopyJob, run_copy
+    from podpy.build.download import file_name
+
+    if inst.parents:
+        raise BuildError("--parents is not supported yet", file=ex.plan.file, line=inst.line,
+                         instruction=inst.name)  # fmt: skip
+    if inst.chmod and not inst.chmod.isdigit():
+        raise BuildError(f"--chmod={inst.chmod}: only octal modes are supported", file=ex.plan.file,
+                         line=inst.line, instruction=inst.name)  # fmt: skip
+    dest = inst.dest if inst.dest.startswith("/") else posixpath.join(scope.workdir, inst.dest)
+    if inst.dest.endswith("/") and not dest.endswith("/"):
+        dest += "/"
+    url_ctx = ex._url_ctx
+    sources = [file_name(s) for s in inst.sources] if url_ctx else inst.sources
+    with _source_root(ex, inst) as (context, ignore):
+        if url_ctx:
+            context, ignore = url_ctx, Matcher([])
+        matches = ex._guard(inst, lambda: resolve_sources(context, sources, ignore, inst.exclude))
+        unpack = isinstance(inst, ins.Add) and inst.unpack is not False and not url_ctx
+        job = CopyJob(str(context), matches, dest, [(c.path, c.data.encode()) for c in inst.contents],
+                      inst.chown, inst.chmod, unpack=unpack,
+                      wildcard=any(c in s for s in sources for c in "*?["),
+                      rootless=ex.engine.opts.rootless)  # fmt: skip
+        bs.write_into(ex.engine, rec, lambda root: run_copy(root, job))
+
+
+def make_workdir(root: Any, parts: list[str], user: str) -> list[str]:
+    """WORKDIR: the missing directories, owned by the stage's USER (as BuildKit makes them)."""
+    from podpy.build.copystep import resolve_owner
+    from podpy.storage.fsutil import proc_fd_path
+
+    ids = resolve_owner(root, user) if user else None
+    for i in range(1, len(parts) + 1):
+        try:
+            with root.dir(parts[:i], create=False):
+                continue
+        except FileNotFoundError:
+            pass
+        with root.dir(parts[:i], create=True) as d:
+            if ids is not None:
+                os.chown(proc_fd_path(d.fd), *ids)  # an O_PATH descriptor: through /proc
+    return []
+
+
+class _source_root:  # noqa: N801 - used as a context manager
+    """The build context, or for COPY --from the source image's paths exported to a scratch dir."""
+
+    def __init__(self, ex: Executor, inst: ins.Copy) -> None:
+        self.ex, self.inst = ex, inst
+        self.tmp: str | None = None
+
+    def __enter__(self) -> tuple[Path, Matcher]:
+        if not self.inst.from_:
+            return self.ex.opts.context, self.ex.opts.ignore
+        named = self.ex._context_dir(self.inst.from_)
+        if named is not None:
+            return named, Matcher([])
+        import tempfile
+
+        image = self.ex._source_image(self.inst.from_)
+        self.tmp = tempfile.mkdtemp(prefix="podpy-from-")
+        rec = bs.create_step(self.ex.engine, image, bs.StepSpec())
+        try:
+            for src in self.inst.sources:
+                bs.export_path(self.ex.engine, rec, src, Path(self.tmp))
+        finally:
+            bs.discard(self.ex.engine, rec)
+        return Path(self.tmp), Matcher([])
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp:
+            from podpy.storage.fsutil import force_rmtree
+
+            force_rmtree(Path(self.tmp))

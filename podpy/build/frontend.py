@@ -1,0 +1,235 @@
+"""`podpy build` end to end: the context (directory or tar on stdin), the Dockerfile, the plan, the
+executor, then labels and tags: an image and its names appear only when every step succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from podpy.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from podpy.engine.core import Engine
+
+DEFAULT_NAMES = ("Containerfile", "Dockerfile")
+
+
+@dataclass
+class BuildRequest:
+    context: str
+    dockerfile: str | None = None
+    tags: list[str] = field(default_factory=list)
+    build_args: list[str] = field(default_factory=list)
+    target: str | None = None
+    no_cache: bool = False
+    pull: str = "missing"
+    labels: list[str] = field(default_factory=list)
+    quiet: bool = False
+    platform: str | None = None
+    layers: bool = True
+    network: str = ""
+    secrets: list[str] = field(default_factory=list)
+    build_contexts: list[str] = field(default_factory=list)  # name=dir or name=docker-image://ref
+    no_cache_filter: list[str] = field(default_factory=list)
+    format: str = "oci"  # or "docker": the manifest's media types
+    annotations: list[str] = field(default_factory=list)  # KEY=VALUE for the manifest
+    squash_all: bool = False  # one layer for the whole image
+    squash: bool = False  # the build's new layers as one
+
+
+def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
+    """Build and tag; the image ID. Bad input raises before any step runs."""
+    from podpy.build.buildargs import Platform, host_platform, parse_build_args
+    from podpy.image import reference
+
+    names = [str(reference.parse(t)) for t in req.tags]  # a bad tag fails before any work
+    labels = _pairs(req.labels, "--label")
+    _pairs(req.annotations, "--annotation")  # bad input fails before any work
+    try:
+        args = parse_build_args(req.build_args)
+        if req.platform and Platform.parse(req.platform) != host_platform():
+            raise InvalidArgument(f"--platform {req.platform}: only the host's platform ({host_platform()}) can be built")
+    except ValueError as e:
+        raise InvalidArgument(str(e)) from None
+    with _context(req.context) as context:
+        with _dockerfile(context, req.dockerfile) as (df_path, df_name):
+            image_id = _execute(engine, req, context, df_path, df_name, args, labels, say)
+    if names:
+        say(f"COMMIT {' '.join(reference.familiar(n) for n in names)}")
+    else:
+        say("COMMIT")
+    say(f"--> {image_id.removeprefix('sha256:')[:12]}")
+    if names:
+        engine.images.tag(image_id, names)
+        for n in names:
+            say(f"Successfully tagged {n}")
+    return image_id
+
+
+def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df_name: str,
+             args: dict[str, str], labels: dict[str, str], say: Callable[[str], None]) -> str:  # fmt: skip
+    from podpy.build.dockerignore import load_matcher
+    from podpy.build.executor import BuildOptions, Executor, fd_for
+    from podpy.build.parser import parse_file
+    from podpy.build.plan import make_plan
+
+    df = parse_file(df_path, df_name)
+    plan = make_plan(df, args, req.target)
+    for w in plan.warnings:
+        sys.stderr.write(f"WARN: {w}\n")
+    from podpy.build.runmounts import parse_secrets
+
+    try:
+        secrets = parse_secrets(req.secrets)
+    except ValueError as e:
+        raise InvalidArgument(str(e)) from None
+    ignore = load_matcher(context, df_path)
+    out_fd = fd_for(req.quiet)
+    try:
+        opts = BuildOptions(context=context, ignore=ignore, no_cache=req.no_cache, layers=req.layers,
+                            pull=req.pull, network=req.network, labels=labels, out_fd=out_fd,
+                            secrets=secrets, contexts=_named_contexts(req.build_contexts),
+                            no_cache_stages={x.lower() for x in req.no_cache_filter})  # fmt: skip
+        ex = Executor(engine, plan, opts, say)
+        image_id = ex.build()
+        if req.squash:
+            from podpy.build.squash import squash_image
+
+            image_id = squash_image(engine, image_id, ex.base_layers.get(plan.target, 0))
+    finally:
+        os.close(out_fd)
+    if labels:
+        image_id = _with_labels(engine, image_id, labels)
+    if req.squash_all:
+        from podpy.engine.build_support import squash_all
+
+        image_id = squash_all(engine, image_id)
+    if req.format == "docker" or req.annotations:
+        from podpy.engine.build_support import remanifest
+
+        image_id = remanifest(engine, image_id, req.format == "docker", _pairs(req.annotations, "--annotation"))
+    ex.cache.finished(image_id)
+    return image_id
+
+
+def _named_contexts(items: list[str]) -> dict[str, str]:
+    """--build-context name=dir (made absolute) or name=docker-image://ref."""
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if not name or not value:
+            raise InvalidArgument(f"invalid --build-context {item!r}: expected name=directory or name=docker-image://ref")
+        if not value.startswith("docker-image://"):
+            if value.startswith(("http://", "https://", "git@", "oci-layout://")):
+                raise InvalidArgument(f"--build-context {item!r}: only directories and docker-image:// are supported")
+            if not Path(value).is_dir():
+                raise InvalidArgument(f"--build-context {item!r}: {value} is not a directory")
+            value = str(Path(value).resolve())
+        out[name.lower()] = value
+    return out
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid {flag} {item!r}: empty key")
+        out[key] = value
+    return out
+
+
+def _with_labels(engine: Engine, image_id: str, labels: dict[str, str]) -> str:
+    """The image with --label values added (same created time: a rebuild gives the same ID)."""
+    import json
+
+    from podpy.engine import build_support as bs
+
+    doc = json.loads(engine.content.read(image_id))
+    cfg = doc.setdefault("config", {})
+    cfg["Labels"] = {**(cfg.get("Labels") or {}), **labels}
+    return bs.register(engine, doc, bs.image_layers(engine.images.get(image_id)), []).id
+
+
+@contextmanager
+def _context(arg: str) -> Iterator[Path]:
+    if arg == "-":
+        if sys.stdin.isatty():
+            raise InvalidArgument("cannot read a build context from a terminal: pipe a tar archive")
+        with _tar_context(sys.stdin.buffer) as path:
+            yield path
+        return
+    if arg.startswith(("http://", "https://")) and not arg.split("#")[0].split("?")[0].endswith(".git"):
+        from podpy.engine.importer import open_source
+
+        with open_source(arg) as stream, _tar_context(stream) as path:  # a tar archive at a URL
+            yield path
+        return
+    if arg.startswith(("http://", "https://", "git@", "git://")):
+        raise InvalidArgument(f"{arg}: git repositories as build contexts are not supported")
+    path = Path(arg)
+    if not path.is_dir():
+        what = "is not a directory" if path.exists() else "no such file or directory"
+        raise InvalidArgument(f"context {arg!r}: {what}")
+    yield path.resolve()
+
+
+@contextmanager
+def _tar_context(source: BinaryIO) -> Iterator[Path]:
+    """A tar archive (possibly compressed), extracted to a scratch directory (never outside it)."""
+    import tarfile
+
+    from podpy.inroot import Root
+    from podpy.storage.compress import open_decompressed
+    from podpy.storage.fsutil import force_rmtree
+    from podpy.storage.treewrite import TreeWriter, WriteOptions
+
+    tmp = Path(tempfile.mkdtemp(prefix="podpy-context-"))
+    try:
+        with Root(tmp) as root:
+            writer = TreeWriter(root, (), WriteOptions(strict_ids=False))
+            stream, _ = open_decompressed(source)
+            try:
+                with stream, tarfile.open(fileobj=stream, mode="r|") as tf:
+                    for m in tf:
+                        writer.put(m, tf.extractfile(m) if m.isreg() else None)
+                        tf.members.clear()
+            except tarfile.TarError as e:
+                raise InvalidArgument(f"reading the build context archive: {e}") from None
+            writer.finish()
+        yield tmp
+    finally:
+        force_rmtree(tmp)
+
+
+@contextmanager
+def _dockerfile(context: Path, arg: str | None) -> Iterator[tuple[Path, str]]:
+    if arg == "-":
+        with tempfile.NamedTemporaryFile(prefix="podpy-dockerfile-") as f:
+            f.write(sys.stdin.buffer.read())
+            f.flush()
+            yield Path(f.name), "Dockerfile"
+        return
+    yield _dockerfile_path(context, arg)
+
+
+def _dockerfile_path(context: Path, arg: str | None) -> tuple[Path, str]:
+    if arg:
+        path = Path(arg)
+        if not path.is_file():
+            inside = context / arg
+            if not inside.is_file():
+                raise InvalidArgument(f"the Dockerfile {arg!r} does not exist")
+            path = inside
+        return path, arg
+    for name in DEFAULT_NAMES:
+        if (context / name).is_file():
+            return context / name, name
+    raise InvalidArgument(f"no Containerfile or Dockerfile in the context directory {context}")

@@ -1,0 +1,171 @@
+"""`build` (also `image build`, `buildx build`): a Dockerfile and a context → an image."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from podpy.cli import common
+from podpy.cli.common import engine
+
+
+def build(
+    context: str = typer.Argument(".", help="Build context: a directory, a tar archive URL, or - for a tar on stdin"),
+    tag: list[str] | None = typer.Option(None, "--tag", "-t", help="Name the image (repeatable)"),
+    file: str | None = typer.Option(None, "--file", "-f", help="Dockerfile path, or - for stdin"),
+    build_arg: list[str] | None = typer.Option(None, "--build-arg", help="Set a build-time variable (NAME=value, or NAME from the environment)"),
+    target: str | None = typer.Option(None, "--target", help="Build this stage and what it needs"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every step, ignoring the cache"),
+    pull: str | None = typer.Option(None, "--pull", help="Pull policy: always, missing, never (alone: always)"),
+    label: list[str] | None = typer.Option(None, "--label", help="Add a label to the image (KEY=VALUE)"),
+    iidfile: str | None = typer.Option(None, "--iidfile", help="Write the image ID to this file"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the image ID"),
+    rm: bool = typer.Option(True, "--rm/--no-rm", help="Remove intermediate containers (always done)"),
+    force_rm: bool = typer.Option(False, "--force-rm", help="Remove intermediate containers even when a step fails (always done)"),
+    platform: str | None = typer.Option(None, "--platform", help="Target platform (only the host's)"),
+    format_: str = typer.Option("oci", "--format", help="Image format: oci or docker"),
+    layers: bool = typer.Option(True, "--layers/--no-layers", help="Keep each step's image and use the cache"),
+    network: str | None = typer.Option(None, "--network", help="RUN's network: default, none or host"),
+    secret: list[str] | None = typer.Option(None, "--secret", help="A secret for RUN --mount=type=secret (id=..,src=..|env=..)"),
+    progress: str = typer.Option("auto", "--progress", help="Progress output: auto, plain or tty"),
+    build_context: list[str] | None = typer.Option(None, "--build-context", help="A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)"),
+    no_cache_filter: list[str] | None = typer.Option(None, "--no-cache-filter", help="Do not use the cache for these stages"),
+    annotation: list[str] | None = typer.Option(None, "--annotation", help="Add an annotation to the image manifest (KEY=VALUE)"),
+    squash: bool = typer.Option(False, "--squash", help="Squash the build's new layers into one"),
+    squash_all: bool = typer.Option(False, "--squash-all", help="Squash all of the image's layers into one"),
+) -> None:
+    """Build an image from a Dockerfile."""
+    from podpy.build.frontend import BuildRequest, run_build
+    from podpy.errors import InvalidArgument
+
+    if format_ not in ("oci", "docker"):
+        raise InvalidArgument(f"unrecognized image type {format_!r}: use oci or docker")
+    if progress not in ("auto", "plain", "tty"):
+        raise InvalidArgument(f"invalid --progress {progress!r}: use auto, plain or tty")
+    policy = {"true": "always", "false": "missing"}.get((pull or "missing").lower(), (pull or "missing").lower())
+    if policy not in ("always", "missing", "never", "newer"):
+        raise InvalidArgument(f"invalid --pull {pull!r}: use always, missing or never")
+    net = "" if network in (None, "", "default", "bridge", "private") else network
+    if net not in ("", "none", "host"):
+        raise InvalidArgument(f"--network {network!r}: only default, none and host are supported for builds")
+    req = BuildRequest(
+        context=context, dockerfile=file, tags=list(tag or []), build_args=list(build_arg or []), target=target,
+        no_cache=no_cache, pull="missing" if policy == "newer" else policy, labels=list(label or []),
+        quiet=quiet, platform=platform, layers=layers, network=net, secrets=list(secret or []),
+        build_contexts=list(build_context or []), no_cache_filter=list(no_cache_filter or []), format=format_,
+        annotations=list(annotation or []), squash_all=squash_all, squash=squash,
+    )  # fmt: skip
+
+    fancy = progress == "tty" or (progress == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    say = _tty_say() if fancy and not quiet else _plain_say(quiet)
+
+    signal.signal(signal.SIGTERM, _interrupt)  # unwind: step containers are removed on the way out
+    image_id = run_build(engine(), req, say)
+    if iidfile:
+        _write_iidfile(iidfile, image_id)
+    common.out(image_id.removeprefix("sha256:"))
+
+
+BOOL_FLAGS = {"--layers": "--no-layers", "--rm": "--no-rm", "--no-cache": "", "--force-rm": "", "--squash": "",
+              "--squash-all": "", "--quiet": ""}  # fmt: skip
+
+
+def normalize_args(args: list[str]) -> list[str]:
+    """Podman's spellings click does not take: `--pull` alone (always) and `--flag=true|false`."""
+    out: list[str] = []
+    for i, a in enumerate(args):
+        if a == "--":
+            return out + args[i:]
+        name, eq, value = a.partition("=")
+        if a == "--pull":
+            out.append("--pull=always")
+        elif eq and name in BOOL_FLAGS and value.lower() in ("true", "false"):
+            off = BOOL_FLAGS[name]
+            if value.lower() == "true":
+                out.append(name)
+            elif off:
+                out.append(off)
+        else:
+            out.append(a)
+    return out
+
+
+def _plain_say(quiet: bool) -> Callable[[str], None]:
+    """Podman's plain lines (what scripts and logs see)."""
+
+    def say(text: str) -> None:
+        if not quiet:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    return say
+
+
+def _tty_say() -> Callable[[str], None]:
+    """On a terminal: the same lines, steps in bold and each step's time after its result."""
+    import time
+
+    started = [time.monotonic()]
+
+    def say(text: str) -> None:
+        if "STEP " in text and ": " in text:
+            started[0] = time.monotonic()
+            text = f"\033[1m{text}\033[0m"
+        elif text.startswith("--> ") and not text.startswith("--> Using cache"):
+            text = f"{text}  \033[2m{time.monotonic() - started[0]:.2f}s\033[0m"
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    return say
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _write_iidfile(path: str, image_id: str) -> None:
+    from podpy.errors import PodpyError
+
+    try:
+        Path(path).write_text(image_id)
+    except OSError as e:
+        raise PodpyError(f"writing {path}: {e.strerror or e}") from None
+
+
+def builder_prune(
+    all_: bool = typer.Option(False, "--all", "-a", help="Remove all build cache (the same here)"),
+    force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation"),
+) -> None:
+    """Remove the build cache: intermediate images no container uses."""
+    from podpy.cli import humanize
+    from podpy.engine.build_support import prune_cache
+
+    if not force and sys.stdin.isatty() and not typer.confirm("WARNING! This will remove all build cache. Continue?"):
+        return
+    removed, freed = prune_cache(engine())
+    for image_id in removed:
+        common.out(image_id.removeprefix("sha256:"))
+    common.out(f"Total reclaimed space: {humanize.size(freed)}")
+
+
+def register(app: typer.Typer, new_app: Callable[[str], typer.Typer], settings: dict[str, Any]) -> None:
+    """`build`, `image build` (when the image group is registered), `builder` and `buildx`; app passes
+    its group factory and settings in (no import of app from here)."""
+    app.command("build", context_settings=settings)(build)
+    for group in app.registered_groups:
+        if group.name in ("image",) and group.typer_instance is not None:
+            group.typer_instance.command("build", context_settings=settings)(build)
+    builder = new_app("Manage the build cache.")
+    builder.command("build", context_settings=settings)(build)
+    builder.command("prune", context_settings=settings)(builder_prune)
+    app.add_typer(builder, name="builder")
+    buildx = new_app("Build images (buildx compatibility).")
+    buildx.command("build", context_settings=settings)(build)
+    buildx.command("prune", context_settings=settings)(builder_prune)
+    app.add_typer(buildx, name="buildx")

@@ -1,0 +1,217 @@
+"""What a Dockerfile build needs from the engine: a step container, running it, writing into it,
+committing its changes as a layer, and images made from a config document plus layers.
+
+A step container is an ordinary container (same create, same runtime, same supervisor as `run`);
+its changes become a layer through the same code as `commit`. The build package drives these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from podpy.errors import PodpyError
+
+if TYPE_CHECKING:
+    from podpy.engine.container_record import ContainerRecord
+    from podpy.engine.core import Engine
+    from podpy.engine.images import NewLayer
+    from podpy.image.store import ImageRecord
+    from podpy.inroot import Root
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """How a RUN (or a file step's container) runs: the image config is not consulted for these."""
+
+    argv: list[str] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
+    workdir: str = "/"
+    user: str = ""
+    network: str = ""  # "", "none" or "host"
+    mounts: list[str] = field(default_factory=list)  # --mount values as `run` takes them
+
+
+def create_step(engine: Engine, image_id: str, spec: StepSpec) -> ContainerRecord:
+    """A container of `image_id` that will run `spec.argv` (entrypoint cleared, no health check)."""
+    from podpy.engine.container_config import CreateOptions
+
+    opts = CreateOptions(
+        image=image_id, command=list(spec.argv) or ["/bin/true"], entrypoint="", env=list(spec.env),
+        workdir=spec.workdir or "/", user=spec.user, network=spec.network, pull="never",
+        no_healthcheck=True, mounts=list(spec.mounts), labels=["io.podpy.build=step"],
+        image_volumes=False,  # BuildKit keeps what a RUN writes below a VOLUME
+    )  # fmt: skip
+    return engine.containers.create(opts)
+
+
+def run_step(engine: Engine, rec: ContainerRecord, out_fd: int) -> int:
+    """Run the step container to its end with its output on `out_fd`; its exit code."""
+    from podpy.engine.container_lifecycle import AttachRequest
+
+    _rec, launch = engine.containers.start(rec.id, AttachRequest(stdin=None, stdout=out_fd, stderr=out_fd))
+    if launch is None:
+        raise PodpyError(f"build container {rec.short_id} was already running")
+    try:
+        outcome = launch.wait()
+    finally:
+        launch.close()
+    return 0 if outcome.exit_code is None else outcome.exit_code
+
+
+def write_into(engine: Engine, rec: ContainerRecord, fn: Callable[[Root], T]) -> T:
+    """`fn` on the (stopped) step container's root, every path resolved inside it (a forked child:
+    its result must be JSON-able)."""
+    from podpy.engine.container_fsview import with_rootfs
+
+    return with_rootfs(engine, rec, lambda view: fn(view.root))
+
+
+def commit_layer(engine: Engine, rec: ContainerRecord) -> NewLayer:
+    """The container's changes as an uncompressed layer in the content store (as `commit` makes it)."""
+    from podpy.engine.container_commit import _rw_layer
+
+    return _rw_layer(engine, rec)
+
+
+def discard(engine: Engine, rec: ContainerRecord) -> None:
+    engine.containers.remove(rec.id, force=True, volumes=True)
+
+
+def register(engine: Engine, doc: dict[str, Any], layers: list[NewLayer], names: list[str]) -> ImageRecord:
+    raw = json.dumps(doc, separators=(",", ":")).encode()
+    return engine.images.register(raw, layers, names)
+
+
+def image_layers(img: ImageRecord) -> list[NewLayer]:
+    from podpy.engine.images import NewLayer
+
+    return [NewLayer(x.digest, x.media_type, x.size, x.diff_id) for x in img.layers]
+
+
+def null_fd() -> int:
+    return os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+
+
+def export_path(engine: Engine, rec: ContainerRecord, src: str, into: Path) -> None:
+    """COPY --from: `src` (up to its first wildcard) copied out of the container to the same path
+    below `into`, so the copy step can treat `into` as its context."""
+    from podpy.engine.container_files import CopyOptions, copy_from
+    from podpy.errors import NoSuchFile
+
+    parts = [p for p in src.split("/") if p and p != "."]
+    fixed = []
+    for p in parts:
+        if any(c in p for c in "*?["):
+            break
+        fixed.append(p)
+    if not fixed:
+        raise PodpyError(f"COPY --from: copying {src!r} (the whole root) is not supported")
+    parent = into.joinpath(*fixed[:-1])
+    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        copy_from(engine, rec.id, "/" + "/".join(fixed), str(parent) + "/", CopyOptions(archive=True))
+    except NoSuchFile:
+        pass  # resolve_sources names the missing source
+
+
+def cache_index(engine: Engine) -> Path:
+    """The build cache's index (written by podpy.build.cache, read here for listings and prune)."""
+    return engine.layout.root / "build-cache" / "index.json"
+
+
+def intermediate_ids(engine: Engine) -> set[str]:
+    """Images that are a build step's result and not a build's final image (`images` hides them)."""
+    from podpy.state import read_json
+
+    if not cache_index(engine).exists():
+        return set()
+    return set(read_json(cache_index(engine), default={}).get("intermediate") or [])
+
+
+def cache_usage(engine: Engine) -> dict[str, Any]:
+    """`system df`'s Build Cache row: the intermediate images and the layers only they hold."""
+    from podpy.engine.images import chain_ids
+
+    inter = intermediate_ids(engine)
+    imgs = engine.images.list()
+    kept = {c for i in imgs if i.id not in inter or i.names for c in chain_ids([x.diff_id for x in i.layers])}
+    only = {c for i in imgs if i.id in inter and not i.names for c in chain_ids([x.diff_id for x in i.layers])}
+    size = sum(engine.layers.get(c).size for c in only - kept if engine.layers.exists(c))
+    count = sum(1 for i in imgs if i.id in inter and not i.names)
+    return {"Type": "Build Cache", "TotalCount": count, "Active": 0, "RawSize": size, "RawReclaimable": size}
+
+
+def prune_cache(engine: Engine) -> tuple[list[str], int]:
+    """`builder prune`: every intermediate image no container uses, and the cache index; (IDs, bytes)."""
+    from podpy.errors import ImageInUse, NoSuchImage
+
+    removed, freed = [], 0
+    for img_id in sorted(intermediate_ids(engine)):
+        try:
+            img = engine.images.get(img_id)
+            if img.names or engine.images.users(img.id):
+                continue
+            report = engine.images.remove(img.id, force=True)
+        except (NoSuchImage, ImageInUse):
+            continue
+        removed += report.deleted
+        freed += report.size
+    index = cache_index(engine)
+    if index.exists():
+        from podpy.state import FileLock, atomic_write_json
+
+        with FileLock(index.parent / "lock"):
+            atomic_write_json(index, {"entries": {}, "intermediate": []})
+    return removed, freed
+
+
+def remanifest(engine: Engine, image_id: str, docker: bool, annotations: dict[str, str]) -> str:
+    """The same image (same config, same ID) with a Docker schema 2 manifest (--format docker) and/or
+    manifest annotations (--annotation)."""
+    from podpy.engine.images import NewLayer
+    from podpy.image import manifest as mf
+
+    img = engine.images.get(image_id)
+    raw = engine.content.read(img.id)
+    kinds = {mf.OCI_LAYER: mf.DOCKER_LAYER, mf.OCI_LAYER_GZIP: mf.DOCKER_LAYER_GZIP} if docker else {}
+    layers = [NewLayer(x.digest, kinds.get(x.media_type, x.media_type), x.size, x.diff_id) for x in img.layers]
+    config_type = mf.DOCKER_CONFIG if docker else mf.OCI_CONFIG
+    manifest = mf.build_manifest(mf.Descriptor(config_type, img.id, len(raw)),
+                                 [mf.Descriptor(x.media_type, x.digest, x.size) for x in layers], oci=not docker)  # fmt: skip
+    if annotations:
+        doc = json.loads(manifest)
+        doc["annotations"] = dict(sorted(annotations.items()))
+        manifest = json.dumps(doc, separators=(",", ":")).encode()
+    return engine.images.register(raw, layers, [], manifest_raw=manifest).id
+
+
+def squash_all(engine: Engine, image_id: str) -> str:
+    """--squash-all: the image's whole filesystem as one layer (same config; history kept, as empty)."""
+    import tempfile
+
+    from podpy.engine.container_files import export
+    from podpy.engine.images import NewLayer
+    from podpy.image import manifest as mf
+
+    doc = json.loads(engine.content.read(image_id))
+    rec = create_step(engine, image_id, StepSpec())
+    try:
+        engine.layout.ingest.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:
+            export(engine, rec.id, tmp)  # type: ignore[arg-type]
+            tmp.seek(0)
+            digest, size = engine.content.ingest(tmp)
+    finally:
+        discard(engine, rec)
+    doc["rootfs"] = {"type": "layers", "diff_ids": [digest]}
+    history = [{**h, "empty_layer": True} for h in doc.get("history") or []]
+    history.append({"created": doc.get("created", ""), "created_by": "podpy build --squash-all", "comment": "squashed"})
+    doc["history"] = history
+    return register(engine, doc, [NewLayer(digest, mf.OCI_LAYER, size, digest)], []).id

@@ -1,0 +1,2 @@
+FROM busybox
+COPY --chmod=0999 a /a

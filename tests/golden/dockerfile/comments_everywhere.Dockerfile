@@ -1,0 +1,4 @@
+# leading comment
+FROM busybox
+    # indented comment
+RUN echo "# not a comment" # nor this

@@ -1,0 +1,5 @@
+# escape=`
+FROM a
+RUN echo a``
+RUN b `
+  c

@@ -1,0 +1,7 @@
+FROM a
+RUN echo a\\
+RUN b
+RUN c \\  
+RUN d
+\
+RUN e

@@ -1,0 +1,5 @@
+FROM busybox
+RUN echo one \   	
+    two
+LABEL a=b \
+      c=d

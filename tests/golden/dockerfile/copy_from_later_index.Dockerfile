@@ -1,0 +1,3 @@
+FROM busybox
+COPY --from=1 /a /a
+FROM busybox

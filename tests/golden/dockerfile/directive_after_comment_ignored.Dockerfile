@@ -1,0 +1,4 @@
+# just a comment
+# escape=`
+FROM busybox
+RUN echo `

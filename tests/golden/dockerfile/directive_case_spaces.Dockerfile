@@ -1,0 +1,4 @@
+#   ESCAPE   =   `   
+FROM busybox
+RUN echo a `
+  b

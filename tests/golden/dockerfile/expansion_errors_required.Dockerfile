@@ -1,0 +1,2 @@
+FROM busybox
+ENV X="${MISSING:?must be set}"

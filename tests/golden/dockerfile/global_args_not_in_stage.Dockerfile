@@ -1,0 +1,4 @@
+ARG VERSION=1.0
+FROM busybox
+RUN echo $VERSION
+ENV V=${VERSION:-unset}

@@ -1,0 +1,4 @@
+FROM busybox
+HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --start-interval=1s --retries=3 CMD curl -f http://localhost/ || exit 1
+HEALTHCHECK CMD ["wget", "-q", "http://localhost"]
+HEALTHCHECK NONE

@@ -1,0 +1,8 @@
+FROM busybox
+RUN <<-EOF
+	echo tab
+		echo two
+	EOF
+RUN <<EOF
+	EOF
+EOF

@@ -1,0 +1,3 @@
+FROM busybox
+RUN ["sh", "-c", "cat <<EOF"]
+CMD <<EOF

@@ -1,0 +1,5 @@
+FROM busybox
+RUN <<EOF
+#!/usr/bin/env python3
+print("hi")
+EOF

@@ -1,0 +1,5 @@
+FROM busybox
+RUN <<EOF \
+  cat
+body
+EOF

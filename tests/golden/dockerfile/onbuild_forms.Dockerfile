@@ -1,0 +1,4 @@
+FROM busybox
+ONBUILD ADD . /app/src
+ONBUILD RUN ["make"]
+ONBUILD COPY --from=builder /a /b

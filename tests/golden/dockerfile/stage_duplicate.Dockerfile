@@ -1,0 +1,2 @@
+FROM busybox AS b
+FROM alpine AS B

@@ -1,0 +1,3 @@
+FROM busybox
+LABEL name="café ☕"
+RUN echo "日本語"

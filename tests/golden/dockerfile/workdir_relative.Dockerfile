@@ -1,0 +1,5 @@
+FROM busybox
+WORKDIR a
+WORKDIR b/c
+WORKDIR ../d
+WORKDIR /abs//x/.
