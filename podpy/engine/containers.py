@@ -142,7 +142,7 @@ class ContainerService:
         try:
             self._write_bundle(rec, spec)
             if resolved is not None:
-                from podpy.engine.mounts import populate_volumes
+                from podpy.engine.mount_resolution import populate_volumes
 
                 populate_volumes(self.engine, resolved, top, Path(rec.rootfs) if rec.rootfs else None)
         except BaseException:
@@ -157,7 +157,7 @@ class ContainerService:
         image_volumes = sorted((icfg.get("Volumes") or {}).keys()) if opts.image_volumes else []
         if not opts.wants_mounts and not image_volumes:
             return None
-        from podpy.engine.mounts import resolve_mounts
+        from podpy.engine.mount_resolution import resolve_mounts
 
         return resolve_mounts(self.engine, opts.volumes, mount_flags=opts.mounts, tmpfs_flags=opts.tmpfs,
                               volumes_from=opts.volumes_from, image_volumes=image_volumes,

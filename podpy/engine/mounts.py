@@ -1,6 +1,6 @@
-"""-v/--volume, --mount, --tmpfs and --volumes-from: pure parsers into MountRequest values, and
-`resolve_mounts`, the one call `create` makes to turn the flags into OCI mounts (podpy.volumes.resolve
-does the resolving: volumes looked up or created, precedence, ordering).
+"""-v/--volume, --mount, --tmpfs and --volumes-from: pure parsers into MountRequest values
+(podpy.engine.mount_resolution turns them into OCI mounts: volumes looked up or created,
+precedence, ordering).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import os
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 from podpy.errors import InvalidArgument
 from podpy.volumes.options import parse_mode, parse_size, validate_driver
@@ -377,58 +376,8 @@ def _mount_request(f: _MountFields, spec: str, cwd: str | None) -> MountRequest:
                         volume_labels=tuple(sorted(f.volume_labels.items())), origin="--mount")  # fmt: skip
 
 
-# ---- resolution: the calls `create` makes --------------------------------------------------------
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from podpy.engine.core import Engine
-    from podpy.volumes.resolve import ResolvedMounts
-
-
 def parse_all(volume_flags: Iterable[str] = (), mount_flags: Iterable[str] = (), tmpfs_flags: Iterable[str] = (),
               cwd: str | None = None) -> list[MountRequest]:  # fmt: skip
     """Every explicit mount flag, parsed (all errors before anything is created)."""
     return ([parse_volume(v, cwd) for v in volume_flags] + [parse_mount(m, cwd) for m in mount_flags]
             + [parse_tmpfs(t) for t in tmpfs_flags])  # fmt: skip
-
-
-def inherited_mounts(engine: Engine, spec: str) -> list[MountRequest]:
-    """--volumes-from CTR[:ro|rw]: the volumes and binds recorded in that container's "mounts"."""
-    from podpy.state import read_json
-    from podpy.volumes.resolve import requests_from_points
-
-    ref, mode = parse_volumes_from(spec)
-    cid = engine.containers.resolve(ref)
-    doc = read_json(engine.layout.container_dir(cid) / "container.json")
-    return requests_from_points(list(doc.get("mounts") or []), mode)
-
-
-def resolve_mounts(engine: Engine, volume_flags: Iterable[str] = (), *, mount_flags: Iterable[str] = (),
-                   tmpfs_flags: Iterable[str] = (), volumes_from: Iterable[str] = (),
-                   image_volumes: Iterable[str] | None = None, cwd: str | None = None) -> ResolvedMounts:  # fmt: skip
-    """The container's user mounts as OCI mounts, creating named and anonymous volumes as needed.
-
-    image_volumes: the keys of the image config's "Volumes". Store `result.record_fields()` in the
-    container record, put `result.mounts` in the spec, then call `populate_volumes` once the record
-    is saved (it fills new volumes from the image)."""
-    from podpy.volumes.resolve import merge_requests, resolve
-
-    explicit = parse_all(volume_flags, mount_flags, tmpfs_flags, cwd)
-    inherited = [r for spec in volumes_from for r in inherited_mounts(engine, spec)]
-    requests = merge_requests(explicit, inherited, sorted(image_volumes or []))
-    return resolve(requests, engine.volumes)
-
-
-def populate_volumes(engine: Engine, resolved: ResolvedMounts, top_chain: str | None,
-                     rootfs: Path | None = None) -> list[str]:  # fmt: skip
-    """Copy-up: fill each new volume from the image's content at its mount point (once per volume).
-
-    `top_chain` is the image's top layer; for a --rootfs container pass `rootfs` instead. Returns the
-    names of the volumes that received content."""
-    from podpy.engine.volumes import image_diffs
-
-    diffs = [rootfs] if rootfs is not None else image_diffs(engine, top_chain)
-    if not diffs:
-        return []
-    return [name for name, path in resolved.copy_up if engine.volumes.copy_up(name, diffs, path)]

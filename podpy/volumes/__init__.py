@@ -1,5 +1,5 @@
 """Named volumes: records and data under <root>/volumes, driver options, copy-up from images.
 
 Engine-free: the engine's VolumeService (podpy.engine.volumes) and mount resolution
-(podpy.engine.mounts) build on these pieces.
+(podpy.engine.mounts, podpy.engine.mount_resolution) build on these pieces.
 """

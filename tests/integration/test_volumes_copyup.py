@@ -10,7 +10,7 @@ import pytest
 
 from podpy.config import Options
 from podpy.engine import Engine
-from podpy.engine.mounts import populate_volumes, resolve_mounts
+from podpy.engine.mount_resolution import populate_volumes, resolve_mounts
 from podpy.volumes.copyup import MergedTree, copy_up
 from tests.conftest import Podpy
 

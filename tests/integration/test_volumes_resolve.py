@@ -9,7 +9,7 @@ import pytest
 
 from podpy.config import Options
 from podpy.engine import Engine
-from podpy.engine.mounts import inherited_mounts, resolve_mounts
+from podpy.engine.mount_resolution import inherited_mounts, resolve_mounts
 from podpy.errors import InvalidArgument, NoSuchContainer, NoSuchVolume, PodpyError
 from podpy.state import FileLock, atomic_write_json
 from podpy.volumes.store import ANONYMOUS_LABEL

@@ -8,8 +8,7 @@ import pytest
 
 from podpy.config import Options
 from podpy.engine import Engine
-from podpy.engine.mounts import resolve_mounts
-from podpy.volumes.resolve import ResolvedMounts, requests_from_points, resolve
+from podpy.engine.mount_resolution import ResolvedMounts, requests_from_points, resolve, resolve_mounts
 from tests.integration import runtime_fixtures as rf
 from tests.integration.runtime_fixtures import Harness
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from podpy.engine.mount_resolution import depth, merge_requests, requests_from_points
 from podpy.engine.mounts import (
     BIND,
     TMPFS,
@@ -24,7 +25,6 @@ from podpy.volumes.options import (
     parse_size,
     validate_local_options,
 )
-from podpy.volumes.resolve import depth, merge_requests, requests_from_points
 
 # ---- -v ------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""MountRequests -> OCI mounts: precedence, volumes looked up or created, parents before children.
+"""MountRequests -> OCI mounts (the calls `create` makes: resolve_mounts, populate_volumes): precedence, volumes looked up or created, parents before children.
 
 Precedence (Docker's): explicit flags (-v, --mount, --tmpfs; two at one destination is an error)
 over --volumes-from over the image's VOLUME entries. Every check that can fail runs before any
@@ -8,16 +8,20 @@ volume is created, and anonymous volumes made here are removed again if a later 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from podpy.engine.mounts import BIND, TMPFS, VOLUME, MountRequest, clean_target
+from podpy.engine.mounts import BIND, TMPFS, VOLUME, MountRequest, clean_target, parse_all, parse_volumes_from
 from podpy.engine.spec import Mount
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.volumes.options import device_mount, validate_local_options
 from podpy.volumes.store import VolumeRecord
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from podpy.engine.core import Engine
     from podpy.engine.volumes import VolumeService
 
 
@@ -178,3 +182,45 @@ def _volume_record(req: MountRequest, volumes: VolumeService, out: ResolvedMount
                              ignore=True)  # fmt: skip
         return rec
     return volumes.ensure(req.source)[0]
+
+
+# ---- the calls `create` makes ----------------------------------------------------------------------
+
+
+
+def inherited_mounts(engine: Engine, spec: str) -> list[MountRequest]:
+    """--volumes-from CTR[:ro|rw]: the volumes and binds recorded in that container's "mounts"."""
+    from podpy.state import read_json
+
+    ref, mode = parse_volumes_from(spec)
+    cid = engine.containers.resolve(ref)
+    doc = read_json(engine.layout.container_dir(cid) / "container.json")
+    return requests_from_points(list(doc.get("mounts") or []), mode)
+
+
+def resolve_mounts(engine: Engine, volume_flags: Iterable[str] = (), *, mount_flags: Iterable[str] = (),
+                   tmpfs_flags: Iterable[str] = (), volumes_from: Iterable[str] = (),
+                   image_volumes: Iterable[str] | None = None, cwd: str | None = None) -> ResolvedMounts:  # fmt: skip
+    """The container's user mounts as OCI mounts, creating named and anonymous volumes as needed.
+
+    image_volumes: the keys of the image config's "Volumes". Store `result.record_fields()` in the
+    container record, put `result.mounts` in the spec, then call `populate_volumes` once the record
+    is saved (it fills new volumes from the image)."""
+    explicit = parse_all(volume_flags, mount_flags, tmpfs_flags, cwd)
+    inherited = [r for spec in volumes_from for r in inherited_mounts(engine, spec)]
+    requests = merge_requests(explicit, inherited, sorted(image_volumes or []))
+    return resolve(requests, engine.volumes)
+
+
+def populate_volumes(engine: Engine, resolved: ResolvedMounts, top_chain: str | None,
+                     rootfs: Path | None = None) -> list[str]:  # fmt: skip
+    """Copy-up: fill each new volume from the image's content at its mount point (once per volume).
+
+    `top_chain` is the image's top layer; for a --rootfs container pass `rootfs` instead. Returns the
+    names of the volumes that received content."""
+    from podpy.engine.volumes import image_diffs
+
+    diffs = [rootfs] if rootfs is not None else image_diffs(engine, top_chain)
+    if not diffs:
+        return []
+    return [name for name, path in resolved.copy_up if engine.volumes.copy_up(name, diffs, path)]
