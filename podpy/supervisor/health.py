@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from podpy.supervisor.errlog import log_exception
 from podpy.timeutil import now_rfc3339
 
 if TYPE_CHECKING:
@@ -221,8 +222,6 @@ class HealthRunner:
         try:
             fn()
         except Exception:  # noqa: BLE001
-            from podpy.supervisor.monitor import log_exception
-
             log_exception(self.sup.cfg.run_dir)
 
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from podpy.errors import PodpyError
 from podpy.supervisor import protocol as proto
+from podpy.supervisor.errlog import note
 from podpy.supervisor.health import HealthRunner
 from podpy.supervisor.logfile import K8S_FILE, PASSTHROUGH, LogConfig, LogWriter
 from podpy.supervisor.relay import AttachServer, StdinSink
@@ -424,24 +425,5 @@ def _exit_code(status: int) -> int:
 def _close(fd: int) -> None:
     try:
         os.close(fd)
-    except OSError:
-        pass
-
-
-def log_exception(run_dir: Path) -> None:
-    """The supervisor has no terminal: tracebacks go to <run_dir>/supervisor.log."""
-    import traceback
-
-    note(run_dir, traceback.format_exc())
-
-
-def note(run_dir: Path, text: str) -> None:
-    """One entry in <run_dir>/supervisor.log, the supervisor's own error channel (runroot: tmpfs,
-    so it does not share the fate of a full log disk)."""
-    from podpy.timeutil import now_rfc3339
-
-    try:
-        with open(run_dir / "supervisor.log", "a") as f:
-            f.write(f"{now_rfc3339()} {text.rstrip()}\n")
     except OSError:
         pass

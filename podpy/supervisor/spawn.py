@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from podpy.errors import PodpyError
 from podpy.supervisor import protocol as proto
-from podpy.supervisor.monitor import Hooks, Runtime, Supervisor, SupervisorConfig, log_exception
+from podpy.supervisor.errlog import log_exception
+from podpy.supervisor.monitor import Hooks, Runtime, Supervisor, SupervisorConfig
 
 
 @dataclass
