@@ -8,21 +8,7 @@ from pathlib import Path
 import typer
 
 from podpy.cli import common
-
-SETTINGS = {"help_option_names": ["--help"], "max_content_width": 100}
-
-
-def new_app(help_text: str, **kw: object) -> typer.Typer:
-    return typer.Typer(
-        help=help_text,
-        add_completion=False,
-        no_args_is_help=True,
-        rich_markup_mode=None,
-        pretty_exceptions_enable=False,
-        context_settings=SETTINGS,
-        **kw,  # type: ignore[arg-type]
-    )
-
+from podpy.cli.appkit import SETTINGS, new_app
 
 app = new_app("Manage containers and images, without a daemon.")
 

@@ -130,7 +130,7 @@ COMMANDS = (("cp", cp), ("diff", diff), ("export", export), ("commit", commit))
 
 def register(app: typer.Typer) -> None:
     """Top-level verbs, and the same under the `container` group (containers.register made it)."""
-    from podpy.cli.app import SETTINGS
+    from podpy.cli.appkit import SETTINGS
 
     groups = [g.typer_instance for g in app.registered_groups if g.name == "container"]
     for target in (app, *groups):

@@ -106,7 +106,7 @@ COMMANDS = (("stats", stats), ("top", top), ("pause", pause), ("unpause", unpaus
 
 def register(app: typer.Typer) -> None:
     """Top-level verbs, and the same under the `container` group (containers.register made it)."""
-    from podpy.cli.app import SETTINGS
+    from podpy.cli.appkit import SETTINGS
 
     passthrough = {**SETTINGS, "allow_interspersed_args": False, "ignore_unknown_options": True}
     groups = [g.typer_instance for g in app.registered_groups if g.name == "container"]

@@ -307,7 +307,7 @@ def exists(container: str = typer.Argument(..., help="Container")) -> None:
 
 def register(app: typer.Typer) -> None:
     from podpy.cli import run as runmod
-    from podpy.cli.app import SETTINGS, new_app
+    from podpy.cli.appkit import SETTINGS, new_app
 
     verb_settings = {**SETTINGS, "allow_interspersed_args": False}  # `run IMG sh -c x`: -c is the command's
 

@@ -19,7 +19,7 @@ def run(container: str = typer.Argument(..., help="Container")) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from podpy.cli.app import SETTINGS, new_app
+    from podpy.cli.appkit import SETTINGS, new_app
 
     group = new_app("Manage health checks on containers.")
     group.command("run", context_settings=SETTINGS)(run)

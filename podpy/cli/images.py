@@ -221,7 +221,7 @@ def exists(image: str = typer.Argument(..., help="Image")) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from podpy.cli.app import SETTINGS, new_app
+    from podpy.cli.appkit import SETTINGS, new_app
 
     def cmd(target: typer.Typer, name: str, fn, hidden: bool = False) -> None:  # type: ignore[no-untyped-def]
         target.command(name, context_settings=SETTINGS, hidden=hidden)(fn)

@@ -272,7 +272,7 @@ def search(
 
 
 def register(app: typer.Typer) -> None:
-    from podpy.cli.app import SETTINGS
+    from podpy.cli.appkit import SETTINGS
 
     for name, fn in (("pull", pull), ("push", push), ("login", login), ("logout", logout), ("search", search)):
         app.command(name, context_settings=SETTINGS)(fn)

@@ -102,7 +102,7 @@ def _prune_warning(all_: bool, volumes: bool, filters: list[str]) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    from podpy.cli.app import SETTINGS, new_app
+    from podpy.cli.appkit import SETTINGS, new_app
 
     app.command("info", context_settings=SETTINGS)(info)
     app.command("version", context_settings=SETTINGS)(version)

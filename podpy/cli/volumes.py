@@ -129,7 +129,7 @@ def exists(name: str = typer.Argument(..., metavar="VOLUME", help="Volume")) -> 
 
 
 def register(app: typer.Typer) -> None:
-    from podpy.cli.app import SETTINGS, new_app
+    from podpy.cli.appkit import SETTINGS, new_app
 
     group = new_app("Manage volumes.")
     for name, fn in (("create", create), ("ls", ls), ("list", ls), ("inspect", inspect), ("rm", rm),
