@@ -12,8 +12,8 @@ _EXPORTS = {
     "LayerStore": "podpy.storage.layers",
     "LayerRecord": "podpy.storage.layers",
     "Driver": "podpy.storage.driver",
-    "make_driver": "podpy.storage.driver",
-    "detect_driver": "podpy.storage.driver",
+    "make_driver": "podpy.storage.drivers",
+    "detect_driver": "podpy.storage.drivers",
     "extract_layer": "podpy.storage.tarsafe",
     "ExtractStats": "podpy.storage.tarsafe",
     "open_decompressed": "podpy.storage.compress",
@@ -49,7 +49,8 @@ if TYPE_CHECKING:
         open_decompressed,
     )
     from podpy.storage.compress import detect as detect_compression
-    from podpy.storage.driver import Driver, detect_driver, make_driver
+    from podpy.storage.driver import Driver
+    from podpy.storage.drivers import detect_driver, make_driver
     from podpy.storage.layers import LayerRecord, LayerStore
     from podpy.storage.tarsafe import ExtractStats, extract_layer
 

@@ -1,4 +1,4 @@
-"""The storage driver interface, driver detection and construction.
+"""The storage driver interface (storage/drivers.py detects and constructs the drivers).
 
 A driver turns a chain of layers plus a container's own writable layer into a root filesystem:
     containers/<cid>/rw/{upper,work}   overlay (plus rw/l/<n> short links for long chains)
@@ -7,18 +7,16 @@ A driver turns a chain of layers plus a container's own writable layer into a ro
 
 from __future__ import annotations
 
-import platform
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 from podpy.errors import StorageError
-from podpy.state.layout import Layout
 from podpy.storage import _mount
 from podpy.storage.diffwalk import Entry, changes_of, write_tar
 from podpy.storage.fsutil import force_rmtree
-from podpy.storage.layers import LayerStore, LockedTmpDir
+from podpy.storage.layers import LayerStore
 
 
 class Driver(ABC):
@@ -89,51 +87,3 @@ class Driver(ABC):
         entries = (e for e in self._entries(cid, top_chain)
                    if e.path not in skip and not (e.path.startswith(below) if below else False))  # fmt: skip
         write_tar(entries, out)
-
-
-def make_driver(layers: LayerStore) -> Driver:
-    if layers.driver == "overlay":
-        from podpy.storage.overlay import OverlayDriver
-
-        return OverlayDriver(layers)
-    from podpy.storage.vfs import VfsDriver
-
-    return VfsDriver(layers)
-
-
-def _kernel_at_least(major: int, minor: int) -> bool:
-    try:
-        nums = [int(x) for x in platform.release().split("-")[0].split(".")[:2]]
-    except ValueError:
-        return False
-    return (nums[0], nums[1]) >= (major, minor)
-
-
-def detect_driver(layout: Layout, rootless: bool) -> str:
-    """ "overlay" when overlayfs works for this store, else "vfs" (the caller records the choice)."""
-    if rootless:
-        return "overlay" if _kernel_at_least(5, 11) else "vfs"  # overlay in user namespaces
-    return "overlay" if _probe_overlay(layout.layers) else "vfs"
-
-
-def _probe_overlay(layers: Path) -> bool:
-    """Mount a tiny overlay under the store (the filesystem that will hold upper dirs) and undo it."""
-    probe = LockedTmpDir(layers, "probe-")  # locked .tmp-* dir: gc_tmp leaves it alone while we run
-    try:
-        for d in ("lower", "upper", "work", "merged"):
-            (probe.path / d).mkdir()
-        (probe.path / "lower" / "f").write_bytes(b"x")
-        merged = str(probe.path / "merged")
-        p = probe.path
-        try:
-            _mount.mount(
-                "overlay", merged, "overlay", 0, f"lowerdir={p}/lower,upperdir={p}/upper,workdir={p}/work"
-            )
-        except OSError:
-            return False
-        try:
-            return (p / "merged" / "f").read_bytes() == b"x"
-        finally:
-            _mount.umount(merged)
-    finally:
-        probe.close()

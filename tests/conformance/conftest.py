@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from podpy.state.layout import Layout
-from podpy.storage.driver import Driver, detect_driver, make_driver
+from podpy.storage.driver import Driver
+from podpy.storage.drivers import detect_driver, make_driver
 from podpy.storage.layers import LayerStore
 
 ROOT = os.geteuid() == 0

@@ -13,7 +13,7 @@ from podpy.errors import StorageError, UnsafeArchive
 from podpy.inroot import clean_parts
 from podpy.state.layout import Layout
 from podpy.storage.diffwalk import LowerView
-from podpy.storage.driver import detect_driver
+from podpy.storage.drivers import detect_driver
 from podpy.storage.layers import LayerStore
 
 ROOT = os.geteuid() == 0
