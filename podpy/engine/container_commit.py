@@ -119,7 +119,7 @@ def _paused(engine: Engine, rec: cr.ContainerRecord, pause: bool) -> Iterator[No
     if not pause or rec.state.status != cr.RUNNING or rec.state.paused:  # a user pause stays as it is
         yield
         return
-    from podpy.engine.container_lifecycle import get_runtime
+    from podpy.engine.container_procs import get_runtime
 
     runtime = get_runtime(rec.runtime, engine.layout.runroot)
     state_dir = engine.containers.run_dir(rec.id)

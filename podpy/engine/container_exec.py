@@ -72,7 +72,7 @@ def running(svc: ContainerService, ref: str) -> cr.ContainerRecord:
 
 def exec_start(svc: ContainerService, ref: str, opts: ExecOptions, stdio: Any) -> Any:
     """Start the process as a child of the caller; returns the runtime's Started (pid, pty_master)."""
-    from podpy.engine.container_lifecycle import get_runtime
+    from podpy.engine.container_procs import get_runtime
 
     rec = running(svc, ref)
     proc = exec_process(svc, rec, opts)

@@ -8,7 +8,6 @@ on a container.
 from __future__ import annotations
 
 import os
-import select
 import shutil
 import signal
 import time
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
 from podpy.engine.container_config import parse_signal
+from podpy.engine.container_procs import get_runtime, kill_pid, wait_pid
 from podpy.engine.container_record import ContainerRecord, RunState
 from podpy.engine.container_restart import before_signal, end_restarting, mark_stopped, on_exit, relaunch
 from podpy.errors import ContainerState, NoSuchContainer, PodpyError
@@ -38,13 +38,6 @@ class AttachRequest:
     stdout: int = 1
     stderr: int = 2
     winsize: tuple[int, int] | None = None
-
-
-def get_runtime(name: str, runroot: Path) -> Any:
-    """The built-in runtime ("" or "builtin"), or an external OCI runtime (runc, crun, a path)."""
-    from podpy.runtime import get_runtime as pick
-
-    return pick(name or None, runroot)
 
 
 class Lifecycle:
@@ -158,7 +151,7 @@ class Lifecycle:
     def wait_stopped(self, rec: ContainerRecord, timeout: float | None) -> bool:
         """Until the container's init is gone and its supervisor has recorded it (or removed it)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        if not _wait_pid(rec.state.pid, rec.state.pid_start, timeout):
+        if not wait_pid(rec.state.pid, rec.state.pid_start, timeout):
             return False
         while True:
             try:
@@ -215,7 +208,7 @@ class Lifecycle:
             mark_stopped(self.svc, rec, cancel=True)  # its restart policy must not start it again
             self._signal(rec, signal.SIGKILL)
         if not self.wait_stopped(rec, 10.0):
-            _kill_pid(rec.state.supervisor_pid, rec.state.supervisor_start)  # wedged: take over
+            kill_pid(rec.state.supervisor_pid, rec.state.supervisor_start)  # wedged: take over
         try:
             with self.svc.lock(cid):
                 rec = cr.load(self.svc.cdir(cid))
@@ -245,8 +238,8 @@ class Lifecycle:
         """What a previous run may have left: processes (supervisor killed), cgroups, a host mount."""
         pid = cr.leftover_init(rec)
         if pid:
-            _kill_pid(pid, rec.state.pid_start)
-            _wait_pid(pid, rec.state.pid_start, 5.0)
+            kill_pid(pid, rec.state.pid_start)
+            wait_pid(pid, rec.state.pid_start, 5.0)
         try:
             (runtime or get_runtime(rec.runtime, self.svc.layout.runroot)).delete(
                 rec.id, self.svc.run_dir(rec.id)
@@ -353,28 +346,3 @@ def _write_exit_file(path: Path, code: int) -> None:
                 old.unlink(missing_ok=True)
     except OSError:
         pass
-
-
-def _kill_pid(pid: int, start: int) -> None:
-    if cr.alive(pid, start):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _wait_pid(pid: int, start: int, timeout: float | None) -> bool:
-    """True once `pid` (with that start time) is gone; False on timeout."""
-    if not cr.alive(pid, start):
-        return True
-    try:
-        fd = os.pidfd_open(pid)
-    except (ProcessLookupError, OSError):
-        return True
-    try:
-        if not cr.alive(pid, start):  # recycled between the check and the open
-            return True
-        ready, _, _ = select.select([fd], [], [], timeout)
-        return bool(ready)
-    finally:
-        os.close(fd)

@@ -102,10 +102,10 @@ def mark_stopped(svc: ContainerService, rec: cr.ContainerRecord, cancel: bool) -
 def end_restarting(svc: ContainerService, rec: cr.ContainerRecord) -> None:
     """(Lock held.) A restarting container's supervisor is waiting out the back-off or for this very
     lock, and holds nothing else: end it and record the container exited with its last exit code."""
-    from podpy.engine.container_lifecycle import _kill_pid, _wait_pid
+    from podpy.engine.container_procs import kill_pid, wait_pid
 
     st = rec.state
-    _kill_pid(st.supervisor_pid, st.supervisor_start)
-    _wait_pid(st.supervisor_pid, st.supervisor_start, 5.0)
+    kill_pid(st.supervisor_pid, st.supervisor_start)
+    wait_pid(st.supervisor_pid, st.supervisor_start, 5.0)
     st.status, st.manually_stopped, st.restart_canceled = cr.EXITED, True, True
     cr.save(svc.cdir(rec.id), rec)
