@@ -7,7 +7,7 @@ A driver turns a chain of layers plus a container's own writable layer into a ro
 
 from __future__ import annotations
 
-import platform
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -103,7 +103,7 @@ def make_driver(layers: LayerStore) -> Driver:
 
 def _kernel_at_least(major: int, minor: int) -> bool:
     try:
-        nums = [int(x) for x in platform.release().split("-")[0].split(".")[:2]]
+        nums = [int(x) for x in os.uname().release.split("-")[0].split(".")[:2]]
     except ValueError:
         return False
     return (nums[0], nums[1]) >= (major, minor)

@@ -47,7 +47,9 @@ def _container_cgroups(cid: str, cfg: dict[str, Any], state_dir: Path) -> cgroup
 _INHERITED = ("capabilities", "noNewPrivileges", "rlimits", "apparmorProfile", "selinuxLabel")
 
 
-def _with_container_defaults(process: dict[str, Any], state_dir: Path) -> tuple[dict[str, Any], Filter | None]:
+def _with_container_defaults(
+    process: dict[str, Any], state_dir: Path, seccomp_cache: Path | None
+) -> tuple[dict[str, Any], Filter | None]:
     """The process with the container's security settings it leaves out, and the container's
     seccomp filter (an exec'd process gets it too, as with runc)."""
     state = read_json(Path(state_dir) / STATE_FILE, default={})
@@ -61,7 +63,7 @@ def _with_container_defaults(process: dict[str, Any], state_dir: Path) -> tuple[
     for key in _INHERITED:
         if key not in merged and key in container:
             merged[key] = container[key]
-    return merged, prepare_seccomp(cfg.get("linux"))
+    return merged, prepare_seccomp(cfg.get("linux"), seccomp_cache)
 
 
 def _leftover(cid: str, state: dict[str, Any]) -> cgroups.CgroupSet:
@@ -79,6 +81,10 @@ def _leftover(cid: str, state: dict[str, Any]) -> cgroups.CgroupSet:
 class BuiltinRuntime:
     name = "builtin"
 
+    def __init__(self, runroot: Path | None = None) -> None:
+        # compiled seccomp programs are kept there (see podpy.runtime.seccomp); none without a runroot
+        self.seccomp_cache = Path(runroot) / "seccomp" if runroot is not None else None
+
     def start(self, cid: str, bundle: Path, stdio: Stdio, state_dir: Path) -> Started:
         """Create and start the container; returns once its process has exec'd (or raises).
 
@@ -89,16 +95,17 @@ class BuiltinRuntime:
         ensure_subreaper()
         cg = _container_cgroups(cid, cfg, state_dir)
         try:
-            started = launch.start(cfg, bundle, stdio, cg)
+            started = launch.start(cfg, bundle, stdio, cg, self.seccomp_cache)
         except BaseException:
             if cg is not None:
                 cgroups.kill_all(cg)
                 cgroups.remove(cg)
             raise
+        # not fsync'd: the runroot is runtime state (tmpfs as a rule), a reboot ends the container anyway
         atomic_write_json(Path(state_dir) / STATE_FILE, {
             "id": cid, "pid": started.pid, "startTime": proc_start_time(started.pid),
             "bundle": str(bundle), "cgroups": cg.to_json() if cg else {}, "created": time.time(),
-        })  # fmt: skip
+        }, durable=False)  # fmt: skip
         return started
 
     def exec(self, cid: str, init_pid: int, process: dict[str, Any], stdio: Stdio, state_dir: Path) -> Started:
@@ -106,7 +113,7 @@ class BuiltinRuntime:
         Security settings it leaves out come from the container's config.json (as runc does): an exec
         never gets more privilege than the container just because a field was omitted."""
         ensure_subreaper()
-        proc, seccomp = _with_container_defaults(process, state_dir)
+        proc, seccomp = _with_container_defaults(process, state_dir, self.seccomp_cache)
         state = read_json(Path(state_dir) / STATE_FILE, default={})
         start_time = state.get("startTime") if int(state.get("pid") or 0) == init_pid else None
         # rootless containers have cgroups only when they asked for limits (a delegated v2 tree)
