@@ -6,14 +6,15 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podpy.errors import PodpyError
 from podpy.runtime.base import Started, Stdio, ensure_subreaper, load_config, pid_alive, proc_start_time
-from podpy.runtime.builtin import cgroups, launch
-from podpy.runtime.seccomp import Filter
-from podpy.runtime.seccomp import prepare as prepare_seccomp
+from podpy.runtime.builtin import cgroups
 from podpy.state.atomic import atomic_write_json, read_json
+
+if TYPE_CHECKING:  # launch and seccomp only for start/exec: rm, stop, kill, pause need the cgroups alone
+    from podpy.runtime.seccomp import Filter
 
 STATE_FILE = "state.json"
 
@@ -63,6 +64,8 @@ def _with_container_defaults(
     for key in _INHERITED:
         if key not in merged and key in container:
             merged[key] = container[key]
+    from podpy.runtime.seccomp import prepare as prepare_seccomp
+
     return merged, prepare_seccomp(cfg.get("linux"), seccomp_cache)
 
 
@@ -90,6 +93,8 @@ class BuiltinRuntime:
 
         The caller becomes a child subreaper and is the parent of the returned pid: it must reap it.
         """
+        from podpy.runtime.builtin import launch
+
         bundle = Path(bundle).absolute()
         cfg = load_config(bundle)
         ensure_subreaper()
@@ -118,6 +123,8 @@ class BuiltinRuntime:
         start_time = state.get("startTime") if int(state.get("pid") or 0) == init_pid else None
         # rootless containers have cgroups only when they asked for limits (a delegated v2 tree)
         join = os.geteuid() == 0 or bool(cgroups.CgroupSet.from_json(state.get("cgroups")).paths)
+        from podpy.runtime.builtin import launch
+
         return launch.exec_in(init_pid, proc, stdio, join_cgroups=join, start_time=start_time, seccomp=seccomp)
 
     def kill(self, cid: str, pid: int, sig: int, state_dir: Path) -> None:
