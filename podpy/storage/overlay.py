@@ -6,10 +6,13 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podpy.storage import _mount, initlayer
-from podpy.storage.diffwalk import Entry, LowerView, overlay_entries
 from podpy.storage.driver import Driver
+
+if TYPE_CHECKING:
+    from podpy.storage.diffwalk import Entry
 
 # mount(2) copies at most one page of options
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -103,5 +106,7 @@ class OverlayDriver(Driver):
             os.close(old)
 
     def _entries(self, cid: str, top_chain: str | None) -> Iterable[Entry]:
+        from podpy.storage.diffwalk import LowerView, overlay_entries  # diff/commit only
+
         lower = LowerView(self._lowers(top_chain))
         return overlay_entries(self.rw_dir(cid) / "upper", lower)
