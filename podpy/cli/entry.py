@@ -7,7 +7,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    if args in (["--version"], ["-v"]):
+    if _version_only(args):
         from podpy import __version__
 
         print(f"podpy version {__version__}")
@@ -24,6 +24,17 @@ def main(argv: list[str] | None = None) -> None:
     from podpy.cli.app import run
 
     sys.exit(run(args))
+
+
+def _version_only(args: list[str]) -> bool:
+    """`--version` after nothing but global options (`--root X --version`): typer would build the
+    whole command tree first (~30 ms) to print the same line (its --version is eager)."""
+    from podpy.cli.fastpath import GLOBALS
+
+    i = 0
+    while i < len(args) and args[i].partition("=")[0] in GLOBALS:
+        i += 1 if "=" in args[i] else 2
+    return args[i:] in (["--version"], ["-v"])
 
 
 if __name__ == "__main__":

@@ -218,9 +218,9 @@ class Lifecycle:
             pass  # its supervisor removed it (--rm)
         return rec
 
-    def purge(self, rec: ContainerRecord) -> None:
+    def purge(self, rec: ContainerRecord, runtime: Any = None) -> None:
         """Remove everything of a stopped container (caller holds its lock)."""
-        self.teardown(rec, None)
+        self.teardown(rec, runtime)
         if not rec.rootfs:
             self.svc.storage_driver.remove_rw(rec.id)
         shutil.rmtree(self.svc.cdir(rec.id), ignore_errors=True)
@@ -298,13 +298,13 @@ class _Hooks:
             with self.svc.lock(self.rec.id):
                 rec = cr.load(self.svc.cdir(self.rec.id))
                 rec.state.pid_start = 0  # it is dead: teardown must not signal a recycled pid
-                rec.state.oom_killed = _oom_killed(self.svc, rec)  # before teardown removes the cgroup
-                self.lc.teardown(rec, self.runtime)
-                if rec.auto_remove:
+                if rec.auto_remove:  # purge tears down too; the record goes, so no OOM check for it
                     _write_exit_file(self.svc.layout.runroot / "exits" / rec.id, exit_code)
-                    self.lc.purge(rec)
+                    self.lc.purge(rec, self.runtime)
                     removed = rec
                 else:
+                    rec.state.oom_killed = _oom_killed(self.svc, rec)  # before teardown removes the cgroup
+                    self.lc.teardown(rec, self.runtime)
                     rec.state.status = cr.EXITED
                     rec.state.exit_code = exit_code
                     rec.state.finished_at = now_rfc3339()

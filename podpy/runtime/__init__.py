@@ -49,7 +49,7 @@ def get_runtime(name: str | None = None, runroot: Path | None = None) -> Runtime
     if name in BUILTIN_NAMES:
         from podpy.runtime.builtin import BuiltinRuntime
 
-        return BuiltinRuntime()
+        return BuiltinRuntime(runroot)
     assert name is not None
     path = find_external(name)
     if path is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 from functools import cache
 
 CLONE_NEWNS = 0x00020000
@@ -118,7 +117,7 @@ def umount2(target: str | os.PathLike[str], flags: int = 0) -> None:
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
-    nr = _SYS_PIVOT_ROOT[platform.machine()]
+    nr = _SYS_PIVOT_ROOT[os.uname().machine]
     _check(_libc().syscall(ctypes.c_long(nr), _b(new_root), _b(put_old)), "pivot_root", new_root)
 
 
@@ -129,7 +128,7 @@ def sethostname(name: str) -> None:
 
 def setdomainname(name: str) -> None:
     raw = name.encode()
-    nr = _SYS_SETDOMAINNAME[platform.machine()]
+    nr = _SYS_SETDOMAINNAME[os.uname().machine]
     _check(_libc().syscall(ctypes.c_long(nr), raw, ctypes.c_size_t(len(raw))), "setdomainname")
 
 
@@ -169,7 +168,7 @@ def bpf(cmd: int, attr: bytes) -> int:
     """bpf(2) with `attr` as the raw union bpf_attr (zero-padded by the caller); returns the result
     (an fd for BPF_PROG_LOAD). A writable copy is passed: some commands write back into it."""
     buf = ctypes.create_string_buffer(attr, len(attr))
-    nr = _SYS_BPF[platform.machine()]
+    nr = _SYS_BPF[os.uname().machine]
     return _check(_libc().syscall(ctypes.c_long(nr), ctypes.c_int(cmd), buf, ctypes.c_uint(len(attr))), "bpf")
 
 
@@ -178,7 +177,7 @@ def seccomp_set_filter(program: bytes, flags: int = 0) -> None:
     byte order. Needs no_new_privs or CAP_SYS_ADMIN in the caller's user namespace."""
     buf = ctypes.create_string_buffer(program, len(program))
     prog = _SockFprog(len(program) // 8, ctypes.addressof(buf))
-    nr = _SYS_SECCOMP[platform.machine()]
+    nr = _SYS_SECCOMP[os.uname().machine]
     args = (ctypes.c_uint(SECCOMP_SET_MODE_FILTER), ctypes.c_uint(flags), ctypes.byref(prog))
     _check(_libc().syscall(ctypes.c_long(nr), *args), "seccomp")
 

@@ -15,6 +15,8 @@ store: `ensure_private` fixes it once (its mode is the marker; one stat per comm
       layer.json                 {chainId, diffId, parent, size, ...}
       diff/                      the extracted tree (overlay: this layer only; vfs: full snapshot)
   layers/.tmp-*                  extraction in progress (removed by the next GC)
+  init-layer/                    overlay: the read-only init layer every container's rootfs stacks
+                                 over its image (storage/initlayer.py; made once, shared)
   containers/<id>/container.json container record
   containers/<id>/userdata/      bundle: config.json, hosts, hostname, resolv.conf; ctr.log (k8s-file)
                                  and its rotated ctr.log.1, .2, ... (--log-opt max-size/max-file)
@@ -67,6 +69,10 @@ class Layout:
     @property
     def layers(self) -> Path:
         return self.root / "layers"
+
+    @property
+    def init_layer(self) -> Path:
+        return self.root / "init-layer"
 
     @property
     def containers(self) -> Path:

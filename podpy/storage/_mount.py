@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 from functools import cache
+from typing import Any
 
 MS_RDONLY = 0x1
 MS_BIND = 0x1000
@@ -13,11 +13,15 @@ MNT_DETACH = 0x2
 
 
 @cache
-def _libc() -> ctypes.CDLL:
+def _libc() -> Any:
+    import ctypes  # lazy (~1.5 ms): start and rm load this module, only mounts call into it
+
     return ctypes.CDLL(None, use_errno=True)
 
 
 def mount(source: str, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
+    import ctypes
+
     rc = _libc().mount(
         source.encode(),
         target.encode(),
@@ -32,6 +36,8 @@ def mount(source: str, target: str, fstype: str | None, flags: int = 0, data: st
 
 def umount(target: str, flags: int = MNT_DETACH) -> bool:
     """Unmount; False when nothing was mounted there (EINVAL) or the path is gone."""
+    import ctypes
+
     rc = _libc().umount2(target.encode(), ctypes.c_int(flags))
     if rc == 0:
         return True

@@ -10,13 +10,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from podpy.errors import StorageError
 from podpy.storage import _mount
-from podpy.storage.diffwalk import Entry, changes_of, write_tar
 from podpy.storage.fsutil import force_rmtree
 from podpy.storage.layers import LayerStore
+
+if TYPE_CHECKING:  # diffwalk only for diff, export and commit: start and rm load this module
+    from podpy.storage.diffwalk import Entry
 
 
 class Driver(ABC):
@@ -76,6 +78,8 @@ class Driver(ABC):
 
     def changes(self, cid: str, top_chain: str | None) -> list[tuple[str, str]]:
         """Like `docker diff`: ("A"|"C"|"D", "/path") sorted by path."""
+        from podpy.storage.diffwalk import changes_of
+
         return changes_of(self._entries(cid, top_chain))
 
     def rw_tar(self, cid: str, top_chain: str | None, out: BinaryIO, skip: Collection[str] = (),
@@ -86,4 +90,6 @@ class Driver(ABC):
         below = tuple(p.rstrip("/") + "/" for p in skip_below)
         entries = (e for e in self._entries(cid, top_chain)
                    if e.path not in skip and not (e.path.startswith(below) if below else False))  # fmt: skip
+        from podpy.storage.diffwalk import write_tar
+
         write_tar(entries, out)

@@ -3,7 +3,7 @@ and its implementations, so the interface never imports them."""
 
 from __future__ import annotations
 
-import platform
+import os
 from pathlib import Path
 
 from podpy.state.layout import Layout
@@ -24,7 +24,7 @@ def make_driver(layers: LayerStore) -> Driver:
 
 def _kernel_at_least(major: int, minor: int) -> bool:
     try:
-        nums = [int(x) for x in platform.release().split("-")[0].split(".")[:2]]
+        nums = [int(x) for x in os.uname().release.split("-")[0].split(".")[:2]]
     except ValueError:
         return False
     return (nums[0], nums[1]) >= (major, minor)

@@ -6,7 +6,6 @@ import errno
 import os
 import shutil
 import stat
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,6 +84,8 @@ def _make_traversable(path: Path) -> None:
 
 def copy_tree(src: Path, dst: Path) -> None:
     """Copy a snapshot: hard links, xattrs, devices, ownership, times (GNU cp, reflinks when possible)."""
+    import subprocess  # lazy: ~2.5 ms, and only vfs copies need it
+
     proc = subprocess.run(
         ["cp", "-a", "--reflink=auto", "--", str(src), str(dst)],
         capture_output=True,

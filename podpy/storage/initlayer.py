@@ -4,7 +4,8 @@ container's rootfs, whatever the image (or a previous run of the container) put 
 An image whose /dev is a symlink to a host directory made runc 1.1.5 create device nodes and links
 on the host (it joins "/dev/ptmx" to the rootfs as a string). Docker is immune because it stacks a
 read-only init layer holding these paths between the image and the container's writable layer;
-podpy does the same for overlay (`make`, the topmost lowerdir), and for vfs, whose rootfs is a copy,
+podpy does the same for overlay (`make`, the topmost lowerdir; one per store, shared by every
+container, as its content never differs), and for vfs, whose rootfs is a copy,
 replaces such symlinks in place (`sanitize`). A container that made one of them a symlink in its
 writable layer gets it removed at its next start (`unshadow`), so the init layer shows through.
 """
@@ -12,6 +13,7 @@ writable layer gets it removed at its next start (`unshadow`), so the init layer
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import stat
 from pathlib import Path
@@ -25,18 +27,39 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def make(path: Path) -> None:
-    """Create the init layer at `path` once (built aside and renamed: never half made)."""
+    """Create the init layer at `path` once (built aside and renamed: never half made). Concurrent
+    callers each build their own copy; the first rename wins, the others drop theirs."""
     if path.is_dir():
         return
-    tmp = path.with_name(f".{path.name}.tmp")
-    force_rmtree(tmp)  # one a killed process left behind
+    _drop_stale(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.mkdir(0o755)
-    for d in DIRS:
-        (tmp / d).mkdir(0o755, parents=True, exist_ok=True)
-        os.chmod(tmp / d, 0o755)
-    for f in FILES:
-        (tmp / f).touch(0o644)
-    os.rename(tmp, path)
+    try:
+        for d in DIRS:
+            (tmp / d).mkdir(0o755, parents=True, exist_ok=True)
+            os.chmod(tmp / d, 0o755)
+        for f in FILES:
+            (tmp / f).touch(0o644)
+        os.rename(tmp, path)
+    except OSError:
+        force_rmtree(tmp)
+        if not path.is_dir():  # not a lost race: a real failure
+            raise
+
+
+def _drop_stale(path: Path) -> None:
+    """Remove copies that killed processes left half made (`.NAME.PID.tmp`, or `.NAME.tmp` of old)."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*tmp"):
+        pid = tmp.name[len(path.name) + 2 : -len(".tmp")].rstrip(".")
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # its maker is still at work
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        force_rmtree(tmp)
 
 
 def unshadow(upper: Path) -> None:

@@ -11,10 +11,8 @@ Per-chain locks live in <runroot>/locks/layer-<hex>.lock.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,7 +20,6 @@ from typing import BinaryIO
 from podpy.errors import CorruptContent, StorageError
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
-from podpy.storage.compress import open_decompressed
 from podpy.storage.fsutil import copy_tree, force_rmtree
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -47,6 +44,8 @@ class LockedTmpDir:
     """A locked `.tmp-*` directory under layers/; removed on close unless published."""
 
     def __init__(self, layers: Path, tag: str = "") -> None:
+        import tempfile  # these three imports: only extraction and chain IDs need them, not start/rm
+
         layers.mkdir(parents=True, exist_ok=True)
         while True:
             path = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{tag}", dir=layers))
@@ -84,6 +83,8 @@ class LayerStore:
         """OCI: ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))."""
         if parent_chain is None:
             return diff_id
+        import hashlib
+
         return "sha256:" + hashlib.sha256(f"{parent_chain} {diff_id}".encode()).hexdigest()
 
     def _dir(self, chain_id: str) -> Path:
@@ -144,6 +145,7 @@ class LayerStore:
 
     def _extract(self, parent: str | None, stream: BinaryIO, expected: str | None) -> LayerRecord:
         """Extract into a tmp dir; publish it (under the chain lock, which put() holds if `expected`)."""
+        from podpy.storage.compress import open_decompressed
         from podpy.storage.tarsafe import extract_layer  # tarfile: only when extracting
 
         tmp = LockedTmpDir(self.layout.layers)

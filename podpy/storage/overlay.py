@@ -6,10 +6,13 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podpy.storage import _mount, initlayer
-from podpy.storage.diffwalk import Entry, LowerView, overlay_entries
 from podpy.storage.driver import Driver
+
+if TYPE_CHECKING:
+    from podpy.storage.diffwalk import Entry
 
 # mount(2) copies at most one page of options
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -29,11 +32,17 @@ class OverlayDriver(Driver):
             return []
         return [self.layers.diff_path(r.chain_id) for r in self.layers.lineage(top_chain)]
 
+    def _init_layer(self) -> Path:
+        """The init layer (see initlayer), one per store: a read-only lowerdir whose content is the
+        same for every container, so none is made at create nor removed at rm (a dozen directory
+        operations each, several ms on a busy disk)."""
+        init = self.layers.layout.init_layer
+        initlayer.make(init)
+        return init
+
     def _mount_lowers(self, cid: str, top_chain: str | None) -> list[Path]:
         """The init layer over the image's layers (see initlayer): what the rootfs mount stacks."""
-        init = self.rw_dir(cid) / "init"
-        initlayer.make(init)  # a container created before podpy had init layers gets one now
-        return [init, *self._lowers(top_chain)]  # overlayfs needs a lowerdir: for `FROM scratch` too
+        return [self._init_layer(), *self._lowers(top_chain)]  # overlayfs needs a lowerdir: `FROM scratch` too
 
     def create_rw(self, cid: str, top_chain: str | None) -> None:
         rw = self.rw_dir(cid)
@@ -47,7 +56,10 @@ class OverlayDriver(Driver):
         self.mount_options(cid, top_chain)  # makes the short links now if the chain needs them
 
     def prepare_start(self, cid: str, top_chain: str | None) -> None:
-        initlayer.make(self.rw_dir(cid) / "init")
+        self._init_layer()  # config.json names it as a lowerdir
+        legacy = self.rw_dir(cid) / "init"  # a container created when each had its own
+        if legacy.is_dir():
+            initlayer.make(legacy)
         initlayer.unshadow(self.rw_dir(cid) / "upper")  # a symlink left there would hide the init layer
 
     def _data(self, lowers: list[str], upper: str, work: str) -> str:
@@ -94,5 +106,7 @@ class OverlayDriver(Driver):
             os.close(old)
 
     def _entries(self, cid: str, top_chain: str | None) -> Iterable[Entry]:
+        from podpy.storage.diffwalk import LowerView, overlay_entries  # diff/commit only
+
         lower = LowerView(self._lowers(top_chain))
         return overlay_entries(self.rw_dir(cid) / "upper", lower)

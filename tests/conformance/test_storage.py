@@ -187,7 +187,7 @@ def test_mount_options(storage: Storage, busybox_layer: bytes) -> None:
     fstype, data = storage.driver.mount_options("c1", top)
     if storage.driver.name == "overlay":
         lowers = [str(storage.layers.diff_path(r.chain_id)) for r in storage.layers.lineage(top)]
-        init = storage.driver.rw_dir("c1") / "init"  # the init layer tops the image's layers
+        init = storage.layers.layout.init_layer  # the (shared) init layer tops the image's layers
         assert fstype == "overlay" and data.startswith(f"lowerdir={':'.join([str(init), *lowers])},upperdir=")
         assert data.endswith(",userxattr" if not ROOT else ",redirect_dir=off,metacopy=off")
     else:

@@ -10,14 +10,12 @@ in its set; a deny rule when any requested access is.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import struct
 from dataclasses import dataclass
 from typing import Any
 
 from podpy.errors import PodpyError
-from podpy.runtime import syscalls as sc
 
 # runc's implicit rules (after linux.resources.devices): the nodes every container has
 DEFAULT_ALLOWED = (
@@ -143,6 +141,10 @@ _ATTR_SIZE = 128  # union bpf_attr, zero past the fields we set
 
 def load(insns: bytes) -> int:
     """BPF_PROG_LOAD; the program's fd. A verifier refusal carries the verifier's log."""
+    import ctypes  # here: rules are parsed on every start and rm, programs loaded on cgroup v2 only
+
+    from podpy.runtime import syscalls as sc
+
     code = ctypes.create_string_buffer(insns, len(insns))
     lic = ctypes.create_string_buffer(b"Apache-2.0")
     log = ctypes.create_string_buffer(4096)
@@ -164,6 +166,8 @@ def load(insns: bytes) -> int:
 def attach(cgroup_dir: str | os.PathLike[str], rules: list[Rule]) -> None:
     """Load the program for `rules` and attach it to the cgroup2 directory (ALLOW_MULTI: programs of
     ancestors, e.g. systemd's, keep applying too). The attachment lives as long as the cgroup."""
+    from podpy.runtime import syscalls as sc
+
     prog = load(program(rules))
     try:
         cg = os.open(cgroup_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)

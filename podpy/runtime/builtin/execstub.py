@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import platform
 import struct
 
 STUB_FD = 3
@@ -43,7 +42,7 @@ _PF_X, _PF_W, _PF_R = 1, 2, 4
 def image(arch: str | None = None) -> bytes | None:
     """The stub as a static ELF executable for `arch` (this machine's by default); None if podpy has
     no stub for it (then the command is exec'd directly)."""
-    arch = arch or platform.machine()
+    arch = arch or os.uname().machine
     code = _CODE.get(arch)
     if code is None:
         return None

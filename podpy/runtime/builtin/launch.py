@@ -129,10 +129,12 @@ def _spawn(
         chan.close()
 
 
-def start(cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet | None) -> Started:
+def start(
+    cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet | None, seccomp_cache: Path | None = None
+) -> Started:
     proc = cfg["process"]
     plan = namespaces.plan(cfg)
-    seccomp = prepare_seccomp(cfg.get("linux"))  # compiled here: the child only loads it
+    seccomp = prepare_seccomp(cfg.get("linux"), seccomp_cache)  # compiled (or read) here: the child only loads it
     chan = Channel(with_socket=bool(proc.get("terminal")))
     caller = os.getpid()
     # a cgroup namespace is rooted where its creator sits: then the launcher joins first; otherwise

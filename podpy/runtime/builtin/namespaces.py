@@ -6,7 +6,6 @@ import fcntl
 import os
 import socket
 import struct
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +91,8 @@ def _single_own(maps: list[dict[str, int]], own: int) -> bool:
 
 
 def _helper(tool: str, pid: int, maps: list[dict[str, int]]) -> None:
+    import subprocess  # lazy: ~2.5 ms, and only rootless id maps need it
+
     args = [tool, str(pid)] + [str(m[k]) for m in maps for k in ("containerID", "hostID", "size")]
     try:
         res = subprocess.run(args, capture_output=True, text=True)

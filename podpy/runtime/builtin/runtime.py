@@ -6,14 +6,15 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podpy.errors import PodpyError
 from podpy.runtime.base import Started, Stdio, ensure_subreaper, load_config, pid_alive, proc_start_time
-from podpy.runtime.builtin import cgroups, launch
-from podpy.runtime.seccomp import Filter
-from podpy.runtime.seccomp import prepare as prepare_seccomp
+from podpy.runtime.builtin import cgroups
 from podpy.state.atomic import atomic_write_json, read_json
+
+if TYPE_CHECKING:  # launch and seccomp only for start/exec: rm, stop, kill, pause need the cgroups alone
+    from podpy.runtime.seccomp import Filter
 
 STATE_FILE = "state.json"
 
@@ -47,7 +48,9 @@ def _container_cgroups(cid: str, cfg: dict[str, Any], state_dir: Path) -> cgroup
 _INHERITED = ("capabilities", "noNewPrivileges", "rlimits", "apparmorProfile", "selinuxLabel")
 
 
-def _with_container_defaults(process: dict[str, Any], state_dir: Path) -> tuple[dict[str, Any], Filter | None]:
+def _with_container_defaults(
+    process: dict[str, Any], state_dir: Path, seccomp_cache: Path | None
+) -> tuple[dict[str, Any], Filter | None]:
     """The process with the container's security settings it leaves out, and the container's
     seccomp filter (an exec'd process gets it too, as with runc)."""
     state = read_json(Path(state_dir) / STATE_FILE, default={})
@@ -61,7 +64,9 @@ def _with_container_defaults(process: dict[str, Any], state_dir: Path) -> tuple[
     for key in _INHERITED:
         if key not in merged and key in container:
             merged[key] = container[key]
-    return merged, prepare_seccomp(cfg.get("linux"))
+    from podpy.runtime.seccomp import prepare as prepare_seccomp
+
+    return merged, prepare_seccomp(cfg.get("linux"), seccomp_cache)
 
 
 def _leftover(cid: str, state: dict[str, Any]) -> cgroups.CgroupSet:
@@ -79,26 +84,33 @@ def _leftover(cid: str, state: dict[str, Any]) -> cgroups.CgroupSet:
 class BuiltinRuntime:
     name = "builtin"
 
+    def __init__(self, runroot: Path | None = None) -> None:
+        # compiled seccomp programs are kept there (see podpy.runtime.seccomp); none without a runroot
+        self.seccomp_cache = Path(runroot) / "seccomp" if runroot is not None else None
+
     def start(self, cid: str, bundle: Path, stdio: Stdio, state_dir: Path) -> Started:
         """Create and start the container; returns once its process has exec'd (or raises).
 
         The caller becomes a child subreaper and is the parent of the returned pid: it must reap it.
         """
+        from podpy.runtime.builtin import launch
+
         bundle = Path(bundle).absolute()
         cfg = load_config(bundle)
         ensure_subreaper()
         cg = _container_cgroups(cid, cfg, state_dir)
         try:
-            started = launch.start(cfg, bundle, stdio, cg)
+            started = launch.start(cfg, bundle, stdio, cg, self.seccomp_cache)
         except BaseException:
             if cg is not None:
                 cgroups.kill_all(cg)
                 cgroups.remove(cg)
             raise
+        # not fsync'd: the runroot is runtime state (tmpfs as a rule), a reboot ends the container anyway
         atomic_write_json(Path(state_dir) / STATE_FILE, {
             "id": cid, "pid": started.pid, "startTime": proc_start_time(started.pid),
             "bundle": str(bundle), "cgroups": cg.to_json() if cg else {}, "created": time.time(),
-        })  # fmt: skip
+        }, durable=False)  # fmt: skip
         return started
 
     def exec(self, cid: str, init_pid: int, process: dict[str, Any], stdio: Stdio, state_dir: Path) -> Started:
@@ -106,11 +118,13 @@ class BuiltinRuntime:
         Security settings it leaves out come from the container's config.json (as runc does): an exec
         never gets more privilege than the container just because a field was omitted."""
         ensure_subreaper()
-        proc, seccomp = _with_container_defaults(process, state_dir)
+        proc, seccomp = _with_container_defaults(process, state_dir, self.seccomp_cache)
         state = read_json(Path(state_dir) / STATE_FILE, default={})
         start_time = state.get("startTime") if int(state.get("pid") or 0) == init_pid else None
         # rootless containers have cgroups only when they asked for limits (a delegated v2 tree)
         join = os.geteuid() == 0 or bool(cgroups.CgroupSet.from_json(state.get("cgroups")).paths)
+        from podpy.runtime.builtin import launch
+
         return launch.exec_in(init_pid, proc, stdio, join_cgroups=join, start_time=start_time, seccomp=seccomp)
 
     def kill(self, cid: str, pid: int, sig: int, state_dir: Path) -> None:

@@ -13,7 +13,6 @@ import fcntl
 import json
 import os
 import socket
-import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -122,6 +121,8 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror or exc}{where}"
+    import traceback  # lazy: only a bug gets here
+
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 

@@ -3,7 +3,7 @@ each machine can execute."""
 
 from __future__ import annotations
 
-import platform
+import os
 
 from podpy.errors import InvalidArgument
 
@@ -28,7 +28,7 @@ MACHINES = {
 
 
 def machine_arches(machine: str | None = None) -> tuple[str, ...]:
-    machine = machine or platform.machine()
+    machine = machine or os.uname().machine
     if machine not in MACHINES:
         raise InvalidArgument(
             f"seccomp: architecture {machine} is not supported (use --security-opt seccomp=unconfined)"

@@ -6,7 +6,7 @@ minimum kernel) decided here, so that runc and the built-in runtime see plain ru
 from __future__ import annotations
 
 import json
-import platform
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -100,10 +100,10 @@ def _architectures(doc: dict[str, Any], machine: str) -> list[str]:
 
 def to_oci(doc: dict[str, Any], caps: Iterable[str], machine: str | None = None,
            kernel: str | None = None) -> dict[str, Any]:  # fmt: skip
-    machine = machine or platform.machine()
+    machine = machine or os.uname().machine
     machine_arches(machine)  # refuse a machine the compiler has no table for
     have = set(caps)
-    release = _kernel(kernel or platform.release())
+    release = _kernel(kernel or os.uname().release)
     out: dict[str, Any] = {"defaultAction": doc["defaultAction"]}
     if doc.get("defaultErrnoRet") is not None:
         out["defaultErrnoRet"] = doc["defaultErrnoRet"]
