@@ -75,8 +75,9 @@ def copy_files(ex: Executor, inst: ins.Copy, scope: StageScope, rec: Any) -> Non
         job = CopyJob(str(context), matches, dest, [(c.path, c.data.encode()) for c in inst.contents],
                       inst.chown, inst.chmod, unpack=unpack,
                       wildcard=any(c in s for s in sources for c in "*?["),
-                      rootless=ex.engine.opts.rootless)  # fmt: skip
-        bs.write_into(ex.engine, rec, lambda root: run_copy(root, job))
+                      rootless=ex.engine.opts.rootless, defer_ids=bs.owners_deferred(ex.engine))  # fmt: skip
+        owners = bs.write_into(ex.engine, rec, lambda root: run_copy(root, job))
+        bs.set_owners(ex.engine, rec, owners)
 
 
 def make_workdir(root: Any, parts: list[str], user: str) -> list[str]:

@@ -73,6 +73,30 @@ def write_into(engine: Engine, rec: ContainerRecord, fn: Callable[[Root], T]) ->
     return with_rootfs(engine, rec, lambda view: fn(view.root))
 
 
+def owners_deferred(engine: Engine) -> bool:
+    """Rootless with subordinate ids: write_into cannot chown to other ids (its namespace maps only
+    ours), so file steps return their owners for `set_owners`."""
+    if not engine.opts.rootless:
+        return False
+    from podpy.storage import userns
+
+    mapping = userns.current()
+    return mapping is not None and mapping.full and engine.containers.storage_driver.name == "overlay"
+
+
+def set_owners(engine: Engine, rec: ContainerRecord, owners: list[list[Any]]) -> None:
+    """Give what a file step wrote its container owners ([parts, uid, gid, mode] from the step),
+    from inside the user's mapping, on the step container's upper dir (where the writes landed)."""
+    if not owners:
+        return
+    from podpy.storage import userns
+
+    mapping = userns.current()
+    assert mapping is not None
+    upper = engine.containers.storage_driver.rw_dir(rec.id) / "upper"
+    userns.apply_owners(mapping, upper, [userns.Owner(tuple(p), u, g, m) for p, u, g, m in owners])
+
+
 def commit_layer(engine: Engine, rec: ContainerRecord) -> NewLayer:
     """The container's changes as an uncompressed layer in the content store (as `commit` makes it)."""
     from podpy.engine.container_commit import _rw_layer
