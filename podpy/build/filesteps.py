@@ -80,12 +80,14 @@ def copy_files(ex: Executor, inst: ins.Copy, scope: StageScope, rec: Any) -> Non
         bs.set_owners(ex.engine, rec, owners)
 
 
-def make_workdir(root: Any, parts: list[str], user: str) -> list[str]:
-    """WORKDIR: the missing directories, owned by the stage's USER (as BuildKit makes them)."""
+def make_workdir(root: Any, parts: list[str], user: str, defer: bool = False) -> list[list[Any]]:
+    """WORKDIR: the missing directories, owned by the stage's USER (as BuildKit makes them). With
+    `defer` (rootless with subordinate ids) the owners are returned for set_owners instead."""
     from podpy.build.copystep import resolve_owner
     from podpy.storage.fsutil import proc_fd_path
 
     ids = resolve_owner(root, user) if user else None
+    owners: list[list[Any]] = []
     for i in range(1, len(parts) + 1):
         try:
             with root.dir(parts[:i], create=False):
@@ -93,9 +95,12 @@ def make_workdir(root: Any, parts: list[str], user: str) -> list[str]:
         except FileNotFoundError:
             pass
         with root.dir(parts[:i], create=True) as d:
-            if ids is not None:
+            if ids is not None and defer:
+                if ids != (0, 0):
+                    owners.append([list(d.real), *ids, None])
+            elif ids is not None:
                 os.chown(proc_fd_path(d.fd), *ids)  # an O_PATH descriptor: through /proc
-    return []
+    return owners
 
 
 class _source_root:  # noqa: N801 - used as a context manager

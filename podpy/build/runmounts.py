@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from podpy.build.errors import BuildError
 from podpy.build.mounts import Mount
+from podpy.engine import build_support as bs
 
 if TYPE_CHECKING:
     from podpy.build.executor import Executor
@@ -74,8 +75,6 @@ def _tmpdir(stack: ExitStack, prefix: str) -> Path:
 
 
 def _bind(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) -> None:
-    from podpy.engine import build_support as bs
-
     named = ex._context_dir(m.from_) if m.from_ else None
     if named is not None:
         root = named
@@ -110,14 +109,13 @@ def _bind(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) ->
 
 
 def _cache(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) -> None:
-    from podpy.engine.build_support import cache_index
 
     ident = m.id or m.target
-    path = cache_index(ex.engine).parent / "mounts" / hashlib.sha256(ident.encode()).hexdigest()[:32]
+    path = bs.cache_index(ex.engine).parent / "mounts" / hashlib.sha256(ident.encode()).hexdigest()[:32]
     if not path.exists():
         path.mkdir(parents=True, mode=0o755)
         os.chmod(path, m.mode if m.mode is not None else 0o755)
-        os.chown(path, m.uid or 0, m.gid or 0)
+        bs.own_path(path, m.uid or 0, m.gid or 0)
     out.mounts.append(f"type=bind,source={path},target={m.target}" + (",readonly" if m.readonly else ""))
 
 
@@ -148,7 +146,7 @@ def _secret(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) 
     with os.fdopen(fd, "wb") as f:
         f.write(value)
     os.chmod(path, m.mode if m.mode is not None else 0o400)
-    os.chown(path, m.uid or 0, m.gid or 0)
+    bs.own_path(path, m.uid or 0, m.gid or 0)
     target = m.target or f"/run/secrets/{sid}"
     out.mounts.append(f"type=bind,source={path},target={target},readonly")
 

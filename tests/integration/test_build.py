@@ -219,6 +219,7 @@ RUN --mount=type=bind,source=d,target=/mnt,rw echo changed > /mnt/x && cat /mnt/
 RUN --mount=type=tmpfs,target=/scratch echo t > /scratch/t && ls /scratch > /tmpls
 RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /seclen
 RUN --mount=type=secret,id=tok,env=TOKEN echo "${#TOKEN}" > /envlen
+RUN --mount=type=tmpfs,target=/w/t echo k > /w/keep
 RUN <<EOT
 echo one > /h
 echo two >> /h
@@ -231,6 +232,10 @@ EOT
                                             "ls /cache /mnt /scratch /run/secrets/tok 2>&1 | wc -l")  # fmt: skip
     assert out == "1\nctx\nchanged\nt\n7\n7\none\ntwo\n4\n"  # the mount targets are not in the image
     assert (ctx / "d" / "x").read_text() == "ctx\n"  # rw bind mounts write to a copy
+    podpy("save", "-o", str(tmp_path / "mnt.tar"), "mnt")
+    names = _layer_names(tmp_path / "mnt.tar")  # no mount point, nor a parent made for one (BuildKit)
+    assert not names & {"cache", "mnt", "scratch", "run", "run/secrets", "run/secrets/tok", "w/t"}, names
+    assert {"w", "w/keep"} <= names
     podpy("build", "--no-cache", "-t", "mnt", "--secret", f"id=tok,src={secret}", str(ctx))
     assert run_out(podpy, "mnt", "cat", "/count") == "2\n"  # the cache mount outlives the build
     history = podpy("history", "--no-trunc", "--format", "{{.CreatedBy}}", "mnt").stdout

@@ -52,8 +52,14 @@ def test_build_chown_maps_into_the_namespace(rl: Rootless, context: Path) -> Non
         "FROM busybox\nCOPY --chown=1234:5 f /f\n"
         "RUN mkdir -p /d/s && echo x > /d/s/x && chown -R 1000:1000 /d && chmod 700 /d /d/s\n"
         "RUN cp /bin/busybox /su && chmod 4755 /su && chown 7:7 /su && chmod 4755 /su\n"
+        "RUN --mount=type=secret,id=tok,uid=1000 --mount=type=cache,target=/c,uid=1000 "
+        "stat -c %u /run/secrets/tok /c > /mounts\n"
+        "USER 1000:1000\nWORKDIR /home/u/w\nUSER root\n"
     )
-    rl("build", "-t", "rlc", str(context))
+    (context / "tok").write_text("s\n")
+    rl("build", "-t", "rlc", "--secret", f"id=tok,src={context / 'tok'}", str(context))
+    assert rl("run", "--rm", "rlc", "cat", "/mounts").stdout == "1000\n1000\n"
+    assert rl("run", "--rm", "rlc", "stat", "-c", "%u:%g", "/home/u", "/home/u/w").stdout == "1000:1000\n" * 2
     out = rl("run", "--rm", "rlc", "stat", "-c", "%u:%g %a %n", "/f", "/d", "/d/s", "/d/s/x", "/su").stdout
     assert out.splitlines() == ["1234:5 644 /f", "1000:1000 700 /d", "1000:1000 700 /d/s",
                                 "1000:1000 644 /d/s/x", "7:7 4755 /su"]  # fmt: skip
