@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podpy.build.chmodspec import ModeFn, mode_function
 from podpy.build.copysources import SourceMatch
 from podpy.errors import InvalidArgument, UnsafeArchive
 from podpy.inroot import Root, clean_parts
@@ -39,6 +40,7 @@ class CopyJob:
     wildcard: bool = False
     rootless: bool = False  # other owners cannot be set here (a single-id namespace)
     defer_ids: bool = False  # rootless with subordinate ids: owners returned, set from the mapping
+    keep: list[str] | None = None  # --parents: per match, the source path kept below dest
 
 
 def run_copy(root: Root, job: CopyJob) -> list[list[Any]]:
@@ -46,14 +48,17 @@ def run_copy(root: Root, job: CopyJob) -> list[list[Any]]:
     ids = resolve_owner(root, job.chown) if job.chown else (0, 0)
     strict = os.geteuid() == 0 and not job.rootless  # rootless: ownership collapses, as in layer extraction
     wopts = WriteOptions(keep_ids=False, ids=ids, strict_ids=strict, devices=strict, defer_ids=job.defer_ids)
-    mode = int(job.chmod, 8) if job.chmod else None
+    mode = mode_function(job.chmod) if job.chmod else None
     many = len(job.matches) + len(job.contents) > 1 or job.wildcard
     into_dir = job.dest.endswith("/") or many or _is_dir(root, job.dest)
     dest_parts = clean_parts(job.dest)
     owners: list[Owner] = []
-    for m in job.matches:
+    for i, m in enumerate(job.matches):
         is_dir = stat.S_ISDIR(m.st.st_mode)
-        if is_dir or into_dir:
+        if job.keep is not None:  # --parents: dest is a directory, the source's path recreated in it
+            kept = clean_parts(job.keep[i])
+            prefix, arc = (dest_parts + kept, "") if is_dir or not kept else (dest_parts + kept[:-1], kept[-1])
+        elif is_dir or into_dir:
             prefix, arc = dest_parts, "" if is_dir else posixpath.basename(m.path)
         else:
             prefix, arc = dest_parts[:-1], dest_parts[-1] if dest_parts else ""
@@ -64,7 +69,7 @@ def run_copy(root: Root, job: CopyJob) -> list[list[Any]]:
     for name, data in job.contents:
         prefix, arc = (dest_parts, name) if into_dir else (dest_parts[:-1], dest_parts[-1])
         ti = tarfile.TarInfo(arc)
-        ti.size, ti.mode, ti.mtime = len(data), mode if mode is not None else 0o644, 0
+        ti.size, ti.mode, ti.mtime = len(data), mode(0o644, False) if mode is not None else 0o644, 0
         writer = _writer(root, prefix, wopts)
         writer.put(ti, io.BytesIO(data))
         owners += writer.owners
@@ -90,7 +95,7 @@ def _is_dir(root: Root, dest: str) -> bool:
 
 
 def _copy_tree(root: Root, prefix: tuple[str, ...], context: Path, m: SourceMatch, arc: str,
-               wopts: WriteOptions, mode: int | None) -> list[Owner]:  # fmt: skip
+               wopts: WriteOptions, mode: ModeFn | None) -> list[Owner]:  # fmt: skip
     real = Path(os.path.realpath(context / m.path)) if m.path else context
     parent_fd = os.open(real.parent if m.path else real, _DIR)
     name = real.name if m.path else "."
@@ -103,7 +108,7 @@ def _copy_tree(root: Root, prefix: tuple[str, ...], context: Path, m: SourceMatc
             if stat.S_ISDIR(m.st.st_mode) and rel and rel not in allowed:
                 continue  # .dockerignore'd or --exclude'd
             if mode is not None:
-                item.info.mode = mode
+                item.info.mode = mode(item.info.mode, item.info.isdir())
             if item.info.isreg() and item.info.size:
                 with item.open() as data:
                     writer.put(item.info, data)  # type: ignore[arg-type]

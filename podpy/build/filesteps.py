@@ -56,12 +56,6 @@ def copy_files(ex: Executor, inst: ins.Copy, scope: StageScope, rec: Any) -> Non
     from podpy.build.copystep import CopyJob, run_copy
     from podpy.build.download import file_name
 
-    if inst.parents:
-        raise BuildError("--parents is not supported yet", file=ex.plan.file, line=inst.line,
-                         instruction=inst.name)  # fmt: skip
-    if inst.chmod and not inst.chmod.isdigit():
-        raise BuildError(f"--chmod={inst.chmod}: only octal modes are supported", file=ex.plan.file,
-                         line=inst.line, instruction=inst.name)  # fmt: skip
     dest = inst.dest if inst.dest.startswith("/") else posixpath.join(scope.workdir, inst.dest)
     if inst.dest.endswith("/") and not dest.endswith("/"):
         dest += "/"
@@ -70,14 +64,34 @@ def copy_files(ex: Executor, inst: ins.Copy, scope: StageScope, rec: Any) -> Non
     with _source_root(ex, inst) as (context, ignore):
         if url_ctx:
             context, ignore = url_ctx, Matcher([])
-        matches = ex._guard(inst, lambda: resolve_sources(context, sources, ignore, inst.exclude))
+        keep: list[str] | None = None
+        if inst.parents and not url_ctx:
+            matches, keep = ex._guard(inst, lambda: _with_parents(context, sources, ignore, inst.exclude))
+        else:
+            matches = ex._guard(inst, lambda: resolve_sources(context, sources, ignore, inst.exclude))
         unpack = isinstance(inst, ins.Add) and inst.unpack is not False and not url_ctx
         job = CopyJob(str(context), matches, dest, [(c.path, c.data.encode()) for c in inst.contents],
                       inst.chown, inst.chmod, unpack=unpack,
                       wildcard=any(c in s for s in sources for c in "*?["),
-                      rootless=ex.engine.opts.rootless, defer_ids=bs.owners_deferred(ex.engine))  # fmt: skip
+                      rootless=ex.engine.opts.rootless, defer_ids=bs.owners_deferred(ex.engine),
+                      keep=keep)  # fmt: skip
         owners = bs.write_into(ex.engine, rec, lambda root: run_copy(root, job))
         bs.set_owners(ex.engine, rec, owners)
+
+
+def _with_parents(context: Path, sources: list[str], ignore: Matcher, exclude: list[str]) -> tuple[list[Any], list[str]]:
+    """COPY --parents: the matches and, for each, the path kept below the destination: the whole
+    context path, or what follows a `/./` pivot in its source (`a/./b/c` keeps `b/c`)."""
+    from podpy.build.copysources import clean_source, resolve_sources
+
+    matches, keep = [], []
+    for src in sources:
+        pivot = clean_source(src.split("/./", 1)[0]) if "/./" in src else ""
+        for m in resolve_sources(context, [src], ignore, exclude):
+            inside = pivot and (m.path == pivot or m.path.startswith(pivot + "/"))
+            matches.append(m)
+            keep.append(m.path[len(pivot):].lstrip("/") if inside else m.path)
+    return matches, keep
 
 
 def make_workdir(root: Any, parts: list[str], user: str, defer: bool = False) -> list[list[Any]]:

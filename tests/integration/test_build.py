@@ -430,3 +430,18 @@ RUN rm -r /t /b && rm -r /root && mkdir /root && echo new > /root/only
     out = run_out(podpy, "sqn", "sh", "-c", "cat /f; ls -A /root; test -e /t || test -e /b || test -e /etc/group "
                                             "|| echo gone")  # fmt: skip
     assert out == "f\nonly\ngone\n"
+
+
+def test_copy_parents_and_symbolic_chmod(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox
+COPY --parents x/a.txt y/*.txt /p/
+COPY --parents src/./lib/m.txt /q/
+COPY --chmod=u+x,g-w,o= x/a.txt /c
+COPY --chmod=a=rX x /cd/
+""", {"x/a.txt": "a\n", "y/b.txt": "b\n", "y/c.txt": "c\n", "src/lib/m.txt": "m\n"})
+    os.chmod(ctx / "x" / "a.txt", 0o664)
+    podpy("build", "-t", "par", str(ctx))
+    out = run_out(podpy, "par", "sh", "-c", "cat /p/x/a.txt /p/y/b.txt /p/y/c.txt /q/lib/m.txt; "
+                                            "stat -c '%a %n' /c /cd /cd/a.txt")  # fmt: skip
+    assert out == "a\nb\nc\nm\n740 /c\n755 /cd\n444 /cd/a.txt\n"  # each entry's own mode changed
