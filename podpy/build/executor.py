@@ -54,6 +54,7 @@ class BuildOptions:
     labels: dict[str, str] = field(default_factory=dict)
     out_fd: int = 1  # where RUN output goes
     secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # runmounts.parse_secrets
+    ssh: dict[str, str] = field(default_factory=dict)  # runmounts.parse_ssh: id → agent socket
     contexts: dict[str, str] = field(default_factory=dict)  # --build-context: name → dir or docker-image://
     no_cache_stages: set[str] = field(default_factory=set)  # --no-cache-filter
 

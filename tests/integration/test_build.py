@@ -445,3 +445,32 @@ COPY --chmod=a=rX x /cd/
     out = run_out(podpy, "par", "sh", "-c", "cat /p/x/a.txt /p/y/b.txt /p/y/c.txt /q/lib/m.txt; "
                                             "stat -c '%a %n' /c /cd /cd/a.txt")  # fmt: skip
     assert out == "a\nb\nc\nm\n740 /c\n755 /cd\n444 /cd/a.txt\n"  # each entry's own mode changed
+
+
+def test_ssh_agent_forwarding_and_cache_from(podpy: Podpy, busybox_image: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import socket
+
+    ctx = make_context(tmp_path, """\
+FROM busybox
+RUN --mount=type=ssh stat -c %F "$SSH_AUTH_SOCK" > /kind && echo "$SSH_AUTH_SOCK" > /where
+RUN --mount=type=ssh,id=none true
+""")
+    with socket.socket(socket.AF_UNIX) as agent:
+        agent.bind(str(tmp_path / "agent.sock"))
+        agent.listen()
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "agent.sock"))
+        podpy("build", "-t", "sshb", "--ssh", "default", str(ctx))
+        (ctx / "Dockerfile").write_text("FROM busybox\nRUN --mount=type=ssh,id=k,required true\n")
+        need = podpy("build", "--ssh", "default", str(ctx), check=False)
+        assert need.returncode != 0 and "--ssh k" in need.stderr
+        monkeypatch.delenv("SSH_AUTH_SOCK")
+        bad = podpy("build", "--ssh", "default", str(ctx), check=False)
+        assert bad.returncode == 125 and "SSH_AUTH_SOCK" in bad.stderr
+    assert run_out(podpy, "sshb", "cat", "/kind", "/where") == "socket\n/run/buildkit/ssh_agent.0\n"
+    podpy("save", "-o", str(tmp_path / "s.tar"), "sshb")
+    assert not {"run", "run/buildkit"} & _layer_names(tmp_path / "s.tar")
+    for args in (["--ssh", f"k={ctx / 'Dockerfile'}"], ["--cache-from", "reg.example/cache"],
+                 ["--cache-to", "type=local,dest=/tmp/x"]):  # fmt: skip
+        res = podpy("build", *args, str(ctx), check=False)
+        assert res.returncode == 125 and res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1, res.stderr
