@@ -24,13 +24,13 @@ def url_sources(ex: Executor, inst: ins.Copy) -> bool:
     from podpy.build.copysources import source_kind
 
     kinds = {source_kind(s) for s in inst.sources}
-    if "git" in kinds:
-        raise BuildError("ADD of a git repository is not supported", file=ex.plan.file, line=inst.line,
-                         instruction=inst.name)  # fmt: skip
-    if "url" in kinds and (kinds != {"url"} or inst.from_ or inst.contents):
+    if "git" in kinds and (len(inst.sources) != 1 or not isinstance(inst, ins.Add)):
+        raise BuildError("a git repository can only be ADDed, as the only source", file=ex.plan.file,
+                         line=inst.line, instruction=inst.name)  # fmt: skip
+    if kinds & {"url", "git"} and (len(kinds) != 1 or inst.from_ or inst.contents):
         raise BuildError("ADD cannot mix URLs with other sources here", file=ex.plan.file,
                          line=inst.line, instruction=inst.name)  # fmt: skip
-    return kinds == {"url"}
+    return kinds in ({"url"}, {"git"})
 
 
 def fetch_sources(ex: Executor, inst: ins.Copy) -> str:
@@ -38,11 +38,14 @@ def fetch_sources(ex: Executor, inst: ins.Copy) -> str:
     import hashlib
     import tempfile
 
+    from podpy.build.copysources import source_kind
     from podpy.build.download import fetch
 
     if ex._downloads is None:
         ex._downloads = Path(tempfile.mkdtemp(prefix="podpy-add-"))
     ex._url_ctx = Path(tempfile.mkdtemp(dir=ex._downloads))
+    if source_kind(inst.sources[0]) == "git":
+        return _fetch_git(ex, inst, ex._url_ctx)
     h = hashlib.sha256()
     for url in inst.sources:
         _, digest = fetch(url, ex._url_ctx, getattr(inst, "checksum", None))
@@ -50,9 +53,30 @@ def fetch_sources(ex: Executor, inst: ins.Copy) -> str:
     return "sha256:" + h.hexdigest()
 
 
+GIT_DIR_NAME = "repo"  # where an ADDed repository sits in the step's scratch context
+
+
+def _fetch_git(ex: Executor, inst: ins.Copy, into: Path) -> str:
+    """ADD URL.git#ref:subdir: the tree (with .git only with --keep-git-dir); the commit is the key
+    content, and what --checksum checks."""
+    import shutil
+
+    from podpy.build.gitsource import cloned
+
+    url = inst.sources[0]
+    keep = bool(getattr(inst, "keep_git_dir", False))
+    with cloned(url, keep_git_dir=keep) as (tree, commit):
+        checksum = getattr(inst, "checksum", None)
+        if checksum and not commit.startswith(checksum.removeprefix("sha1:")):
+            raise BuildError(f"{url}: expected commit {checksum}, got {commit}", file=ex.plan.file,
+                             line=inst.line, instruction=inst.name)  # fmt: skip
+        shutil.copytree(tree, into / GIT_DIR_NAME, symlinks=True)
+    return f"git:{commit}:{url.partition('#')[2]}:{int(keep)}"
+
+
 def copy_files(ex: Executor, inst: ins.Copy, scope: StageScope, rec: Any) -> None:
     """COPY/ADD into the step container: the sources resolved here, written by copystep in its root."""
-    from podpy.build.copysources import resolve_sources
+    from podpy.build.copysources import resolve_sources, source_kind
     from podpy.build.copystep import CopyJob, run_copy
     from podpy.build.download import file_name
 
@@ -61,6 +85,8 @@ def copy_files(ex: Executor, inst: ins.Copy, scope: StageScope, rec: Any) -> Non
         dest += "/"
     url_ctx = ex._url_ctx
     sources = [file_name(s) for s in inst.sources] if url_ctx else inst.sources
+    if url_ctx and (url_ctx / GIT_DIR_NAME).is_dir() and source_kind(inst.sources[0]) == "git":
+        sources = [GIT_DIR_NAME]  # the repository's contents into dest
     with _source_root(ex, inst) as (context, ignore):
         if url_ctx:
             context, ignore = url_ctx, Matcher([])

@@ -168,14 +168,18 @@ def _context(arg: str) -> Iterator[Path]:
         with _tar_context(sys.stdin.buffer) as path:
             yield path
         return
-    if arg.startswith(("http://", "https://")) and not arg.split("#")[0].split("?")[0].endswith(".git"):
+    from podpy.build.gitsource import cloned, is_git_url
+
+    if is_git_url(arg):
+        with cloned(arg) as (tree, _commit):
+            yield tree
+        return
+    if arg.startswith(("http://", "https://")):
         from podpy.engine.importer import open_source
 
         with open_source(arg) as stream, _tar_context(stream) as path:  # a tar archive at a URL
             yield path
         return
-    if arg.startswith(("http://", "https://", "git@", "git://")):
-        raise InvalidArgument(f"{arg}: git repositories as build contexts are not supported")
     path = Path(arg)
     if not path.is_dir():
         what = "is not a directory" if path.exists() else "no such file or directory"

@@ -289,9 +289,9 @@ def test_add_url_with_checksum(podpy: Podpy, busybox_image: str, tmp_path: Path,
     (ctx / "Dockerfile").write_text(f"FROM busybox\nADD --checksum=sha256:{'0' * 64} {url} /r/\n")
     res = podpy("build", "-t", "bad", str(ctx), check=False)
     assert res.returncode == 125 and "digest mismatch" in res.stderr
-    (ctx / "Dockerfile").write_text("FROM busybox\nADD https://example.invalid/repo.git /src\n")
+    (ctx / "Dockerfile").write_text(f"FROM busybox\nADD file://{tmp_path}/none.git /src\n")  # local: no network
     res = podpy("build", str(ctx), check=False)
-    assert res.returncode == 125 and "git repository is not supported" in res.stderr
+    assert res.returncode == 125 and "none.git" in res.stderr and res.stderr.count("\n") == 1, res.stderr
 
 
 def test_independent_stages_build_at_once(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
@@ -474,3 +474,32 @@ RUN --mount=type=ssh,id=none true
                  ["--cache-to", "type=local,dest=/tmp/x"]):  # fmt: skip
         res = podpy("build", *args, str(ctx), check=False)
         assert res.returncode == 125 and res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1, res.stderr
+
+
+@pytest.mark.skipif(not shutil.which("git"), reason="git is not installed")
+def test_git_context_and_add_git(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    import subprocess
+
+    repo = tmp_path / "r.git"
+    (repo / "sub").mkdir(parents=True)
+    (repo / "Dockerfile").write_text("FROM busybox\nCOPY . /ctx/\n")
+    (repo / "sub" / "Dockerfile").write_text("FROM busybox\nCOPY s.txt /s\n")
+    (repo / "sub" / "s.txt").write_text("sub\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    subprocess.run([*git, "tag", "v1"], check=True)
+    url = f"file://{repo}"
+    podpy("build", "-t", "gitctx", url)
+    assert run_out(podpy, "gitctx", "sh", "-c", "ls -A /ctx; cat /ctx/sub/s.txt") == "Dockerfile\nsub\nsub\n"
+    podpy("build", "-t", "gitsub", f"{url}#v1:sub")
+    assert run_out(podpy, "gitsub", "cat", "/s") == "sub\n"
+    (tmp_path / "c").mkdir()
+    ctx = make_context(tmp_path / "c", f"FROM busybox\nADD {url}#main:sub /g/\nADD --keep-git-dir {url} /k/\n")
+    podpy("build", "-t", "addgit", str(ctx))
+    assert run_out(podpy, "addgit", "sh", "-c", "ls -A /g; test -d /k/.git && echo kept") == "Dockerfile\ns.txt\nkept\n"
+    again = podpy("build", "-t", "addgit", str(ctx)).stdout
+    assert again.count("Using cache") == 2  # the same commit: the same key
+    bad = podpy("build", f"file://{tmp_path}/missing.git", check=False)
+    assert bad.returncode == 125 and bad.stderr.startswith("Error: ") and bad.stderr.count("\n") == 1, bad.stderr
