@@ -133,7 +133,8 @@ class _Extractor:
         self.mode = mode
         self.allow_devices = allow_devices
         self.rootless = rootless
-        mapping = userns.current() if rootless else None
+        # vfs copies each parent layer as our own user, which files of other ids would defeat: collapse
+        mapping = userns.current() if rootless and mode == "overlay" else None
         self.mapping = mapping if mapping is not None and mapping.full else None  # None: collapses
         self.owners: dict[tuple[str, ...], Owner] = {}  # rootless: set inside the mapping at the end
         self.written: set[tuple[str, ...]] = set()  # real paths this layer wrote
@@ -206,8 +207,8 @@ class _Extractor:
             self.ancestors.add(real[:i])
 
     def _chown(self, real: tuple[str, ...], m: tarfile.TarInfo, fn: Callable[[], object]) -> None:
-        """Set the entry's owner; rootless with subordinate ids: left to `finish_owners` (our own id
-        is the container's root, other ids need the mapping)."""
+        """Set the entry's owner; rootless with subordinate ids, noted for userns.apply_owners at the
+        end instead (our own id is the container's root, other ids need the mapping)."""
         if self.mapping is not None:
             if (m.uid, m.gid) == (0, 0):
                 self.owners.pop(real, None)

@@ -110,15 +110,17 @@ def run_mapped(mapping: IdMapping, fn: Callable[[], None]) -> None:
     os.close(up_w)
     os.close(go_r)
     try:
-        if os.read(up_r, 1) == b"1":
+        first = os.read(up_r, 1)  # b"1" once it has its namespace, else the start of its error
+        if first == b"1":
             _helper("newuidmap", pid, mapping.uids)
             _helper("newgidmap", pid, mapping.gids)
             os.write(go_w, b"1")
+            first = b""
         os.close(go_w)
         go_w = -1
         with os.fdopen(up_r, "rb") as f:
             up_r = -1
-            err = f.read().decode(errors="replace")
+            err = (first + f.read()).decode(errors="replace")
     finally:
         for fd in (up_r, go_w):
             if fd >= 0:
