@@ -143,8 +143,11 @@ def _prune(upper: Path, parts: list[str], lower: Any) -> None:
             except OSError:
                 return  # missing, or not a real directory: nothing of ours
         for i in range(len(parts), 0, -1):
-            if lower.lookup("/" + "/".join(parts[:i])) is not None:
-                return
+            try:
+                if lower.lookup("/" + "/".join(parts[:i])) is not None:
+                    return
+            except OSError:
+                return  # an image directory we may not read (rootless): leave it as it is
             dfd, name = fds[i - 1], parts[i - 1]
             try:
                 st = os.lstat(name, dir_fd=dfd)
