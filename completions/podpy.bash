@@ -20,8 +20,8 @@ _podpy_spec() {
         _args='k:containers' _inter=1 ;;
     'build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter --annotation'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
         _fvals='--file=f:file -f=f:file --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder')
@@ -32,8 +32,8 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'builder build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter --annotation'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
         _fvals='--file=f:file -f=f:file --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder prune')
@@ -50,8 +50,8 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'buildx build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter --annotation'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
         _fvals='--file=f:file -f=f:file --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'buildx prune')
@@ -446,8 +446,8 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'image build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --progress --build-context --no-cache-filter --annotation'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
         _fvals='--file=f:file -f=f:file --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'image exists')

@@ -54,12 +54,15 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 def source_kind(src: str) -> str:
     """"git" (a remote repository ADD may clone), "url" (http/https), or "local" (the context)."""
     low = src.lower()
-    if low.startswith(("git://", "git@", "ssh://")):
+    if low.startswith(("git://", "git@", "ssh://")) or (low.startswith("file://") and _git_path(low)):
         return "git"
     if low.startswith(("http://", "https://")):
-        path = low.split("#", 1)[0].split("?", 1)[0]
-        return "git" if path.endswith(".git") else "url"
+        return "git" if _git_path(low) else "url"
     return "local"
+
+
+def _git_path(url: str) -> bool:
+    return url.split("#", 1)[0].split("?", 1)[0].rstrip("/").endswith(".git")
 
 
 def clean_source(src: str) -> str:

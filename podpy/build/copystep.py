@@ -13,12 +13,15 @@ import stat
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from podpy.build.chmodspec import ModeFn, mode_function
 from podpy.build.copysources import SourceMatch
 from podpy.errors import InvalidArgument, UnsafeArchive
 from podpy.inroot import Root, clean_parts
 from podpy.storage.treesource import Walker
 from podpy.storage.treewrite import TreeWriter, WriteOptions
+from podpy.storage.userns import Owner
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
@@ -35,34 +38,42 @@ class CopyJob:
     chmod: str | None = None
     unpack: bool = False  # ADD: extract local tar archives
     wildcard: bool = False
-    rootless: bool = False  # a single-id namespace: other owners cannot be set
+    rootless: bool = False  # other owners cannot be set here (a single-id namespace)
+    defer_ids: bool = False  # rootless with subordinate ids: owners returned, set from the mapping
+    keep: list[str] | None = None  # --parents: per match, the source path kept below dest
 
 
-def run_copy(root: Root, job: CopyJob) -> list[str]:
+def run_copy(root: Root, job: CopyJob) -> list[list[Any]]:
+    """Copy; with `defer_ids` the non-root owners to set afterwards, as [parts, uid, gid, mode]."""
     ids = resolve_owner(root, job.chown) if job.chown else (0, 0)
     strict = os.geteuid() == 0 and not job.rootless  # rootless: ownership collapses, as in layer extraction
-    wopts = WriteOptions(keep_ids=False, ids=ids, strict_ids=strict, devices=strict)
-    mode = int(job.chmod, 8) if job.chmod else None
+    wopts = WriteOptions(keep_ids=False, ids=ids, strict_ids=strict, devices=strict, defer_ids=job.defer_ids)
+    mode = mode_function(job.chmod) if job.chmod else None
     many = len(job.matches) + len(job.contents) > 1 or job.wildcard
     into_dir = job.dest.endswith("/") or many or _is_dir(root, job.dest)
     dest_parts = clean_parts(job.dest)
-    skipped: list[str] = []
-    for m in job.matches:
+    owners: list[Owner] = []
+    for i, m in enumerate(job.matches):
         is_dir = stat.S_ISDIR(m.st.st_mode)
-        if is_dir or into_dir:
+        if job.keep is not None:  # --parents: dest is a directory, the source's path recreated in it
+            kept = clean_parts(job.keep[i])
+            prefix, arc = (dest_parts + kept, "") if is_dir or not kept else (dest_parts + kept[:-1], kept[-1])
+        elif is_dir or into_dir:
             prefix, arc = dest_parts, "" if is_dir else posixpath.basename(m.path)
         else:
             prefix, arc = dest_parts[:-1], dest_parts[-1] if dest_parts else ""
         if job.unpack and not is_dir and _is_archive(Path(job.context) / m.path):
-            skipped += _extract(root, dest_parts, Path(job.context) / m.path, wopts)
+            owners += _extract(root, dest_parts, Path(job.context) / m.path, wopts)
             continue
-        skipped += _copy_tree(root, prefix, Path(job.context), m, arc, wopts, mode)
+        owners += _copy_tree(root, prefix, Path(job.context), m, arc, wopts, mode)
     for name, data in job.contents:
         prefix, arc = (dest_parts, name) if into_dir else (dest_parts[:-1], dest_parts[-1])
         ti = tarfile.TarInfo(arc)
-        ti.size, ti.mode, ti.mtime = len(data), mode if mode is not None else 0o644, 0
-        _writer(root, prefix, wopts).put(ti, io.BytesIO(data))
-    return skipped
+        ti.size, ti.mode, ti.mtime = len(data), mode(0o644, False) if mode is not None else 0o644, 0
+        writer = _writer(root, prefix, wopts)
+        writer.put(ti, io.BytesIO(data))
+        owners += writer.owners
+    return [[list(o.parts), o.uid, o.gid, o.mode] for o in owners]
 
 
 def _writer(root: Root, prefix: tuple[str, ...], wopts: WriteOptions) -> TreeWriter:
@@ -84,7 +95,7 @@ def _is_dir(root: Root, dest: str) -> bool:
 
 
 def _copy_tree(root: Root, prefix: tuple[str, ...], context: Path, m: SourceMatch, arc: str,
-               wopts: WriteOptions, mode: int | None) -> list[str]:  # fmt: skip
+               wopts: WriteOptions, mode: ModeFn | None) -> list[Owner]:  # fmt: skip
     real = Path(os.path.realpath(context / m.path)) if m.path else context
     parent_fd = os.open(real.parent if m.path else real, _DIR)
     name = real.name if m.path else "."
@@ -97,7 +108,7 @@ def _copy_tree(root: Root, prefix: tuple[str, ...], context: Path, m: SourceMatc
             if stat.S_ISDIR(m.st.st_mode) and rel and rel not in allowed:
                 continue  # .dockerignore'd or --exclude'd
             if mode is not None:
-                item.info.mode = mode
+                item.info.mode = mode(item.info.mode, item.info.isdir())
             if item.info.isreg() and item.info.size:
                 with item.open() as data:
                     writer.put(item.info, data)  # type: ignore[arg-type]
@@ -106,7 +117,7 @@ def _copy_tree(root: Root, prefix: tuple[str, ...], context: Path, m: SourceMatc
         writer.finish()
     finally:
         os.close(parent_fd)
-    return walker.skipped + writer.skipped
+    return writer.owners
 
 
 def _is_archive(path: Path) -> bool:
@@ -128,10 +139,11 @@ def _is_archive(path: Path) -> bool:
     return True
 
 
-def _extract(root: Root, dest: tuple[str, ...], path: Path, wopts: WriteOptions) -> list[str]:
+def _extract(root: Root, dest: tuple[str, ...], path: Path, wopts: WriteOptions) -> list[Owner]:
     from podpy.storage.compress import open_decompressed
 
-    writer = _writer(root, dest, WriteOptions(keep_ids=True, strict_ids=wopts.strict_ids, devices=wopts.devices))
+    writer = _writer(root, dest, WriteOptions(keep_ids=True, strict_ids=wopts.strict_ids, devices=wopts.devices,
+                                              defer_ids=wopts.defer_ids))  # fmt: skip
     with open(path, "rb") as f:
         stream, _ = open_decompressed(f)
         with stream, tarfile.open(fileobj=stream, mode="r|") as tf:
@@ -139,7 +151,7 @@ def _extract(root: Root, dest: tuple[str, ...], path: Path, wopts: WriteOptions)
                 writer.put(member, tf.extractfile(member) if member.isreg() else None)
                 tf.members.clear()
     writer.finish()
-    return writer.skipped
+    return writer.owners
 
 
 def resolve_owner(root: Root, spec: str) -> tuple[int, int]:

@@ -54,6 +54,7 @@ class BuildOptions:
     labels: dict[str, str] = field(default_factory=dict)
     out_fd: int = 1  # where RUN output goes
     secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # runmounts.parse_secrets
+    ssh: dict[str, str] = field(default_factory=dict)  # runmounts.parse_ssh: id → agent socket
     contexts: dict[str, str] = field(default_factory=dict)  # --build-context: name → dir or docker-image://
     no_cache_stages: set[str] = field(default_factory=set)  # --no-cache-filter
 
@@ -260,6 +261,7 @@ class Executor:
                     raise StepFailed(inst.original or "RUN", e.exit_code, str(e)) from None
                 if code:
                     raise StepFailed(inst.original or "RUN", code)
+                bs.prune_mount_points(self.engine, rec, [t for m in prep.mounts for t in _targets(m)])
                 return bs.commit_layer(self.engine, rec)
             finally:
                 bs.discard(self.engine, rec)
@@ -269,13 +271,21 @@ class Executor:
         try:
             if isinstance(inst, ins.Workdir):
                 parts = [p for p in inst.path.split("/") if p]
-                user = "" if self.engine.opts.rootless else str(rec.spec.get("user") or "")  # one owner rootless
-                bs.write_into(self.engine, rec, lambda root: make_workdir(root, parts, user))
+                defer = bs.owners_deferred(self.engine)
+                single = self.engine.opts.rootless and not defer  # one owner: nobody else to give it to
+                user = "" if single else str(rec.spec.get("user") or "")
+                owners = bs.write_into(self.engine, rec, lambda root: make_workdir(root, parts, user, defer))
+                bs.set_owners(self.engine, rec, owners)
             else:
                 copy_files(self, inst, scope, rec)  # type: ignore[arg-type]
             return bs.commit_layer(self.engine, rec)
         finally:
             bs.discard(self.engine, rec)
+
+def _targets(mount: str) -> list[str]:
+    """The target= of a `--mount` value (the values runmounts makes: no quoting)."""
+    return [f.partition("=")[2] for f in mount.split(",") if f.startswith(("target=", "dst=", "destination="))]
+
 
 def _script(inst: ins.Run, argv: list[str]) -> tuple[str, str] | None:
     """A lone heredoc with a #! line runs as a script at /dev/pipes/NAME (as BuildKit): (path, text)."""

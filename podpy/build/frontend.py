@@ -36,6 +36,7 @@ class BuildRequest:
     layers: bool = True
     network: str = ""
     secrets: list[str] = field(default_factory=list)
+    ssh: list[str] = field(default_factory=list)  # --ssh default | id=socket
     build_contexts: list[str] = field(default_factory=list)  # name=dir or name=docker-image://ref
     no_cache_filter: list[str] = field(default_factory=list)
     format: str = "oci"  # or "docker": the manifest's media types
@@ -84,10 +85,11 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
     plan = make_plan(df, args, req.target)
     for w in plan.warnings:
         sys.stderr.write(f"WARN: {w}\n")
-    from podpy.build.runmounts import parse_secrets
+    from podpy.build.runmounts import parse_secrets, parse_ssh
 
     try:
         secrets = parse_secrets(req.secrets)
+        ssh = parse_ssh(req.ssh, os.environ)
     except ValueError as e:
         raise InvalidArgument(str(e)) from None
     ignore = load_matcher(context, df_path)
@@ -95,7 +97,7 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
     try:
         opts = BuildOptions(context=context, ignore=ignore, no_cache=req.no_cache, layers=req.layers,
                             pull=req.pull, network=req.network, labels=labels, out_fd=out_fd,
-                            secrets=secrets, contexts=_named_contexts(req.build_contexts),
+                            secrets=secrets, ssh=ssh, contexts=_named_contexts(req.build_contexts),
                             no_cache_stages={x.lower() for x in req.no_cache_filter})  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
@@ -166,14 +168,18 @@ def _context(arg: str) -> Iterator[Path]:
         with _tar_context(sys.stdin.buffer) as path:
             yield path
         return
-    if arg.startswith(("http://", "https://")) and not arg.split("#")[0].split("?")[0].endswith(".git"):
+    from podpy.build.gitsource import cloned, is_git_url
+
+    if is_git_url(arg):
+        with cloned(arg) as (tree, _commit):
+            yield tree
+        return
+    if arg.startswith(("http://", "https://")):
         from podpy.engine.importer import open_source
 
         with open_source(arg) as stream, _tar_context(stream) as path:  # a tar archive at a URL
             yield path
         return
-    if arg.startswith(("http://", "https://", "git@", "git://")):
-        raise InvalidArgument(f"{arg}: git repositories as build contexts are not supported")
     path = Path(arg)
     if not path.is_dir():
         what = "is not a directory" if path.exists() else "no such file or directory"

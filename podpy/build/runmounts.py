@@ -1,7 +1,8 @@
 """RUN --mount as BuildKit defines them, turned into the `--mount` values `run` takes:
 bind (the context or a stage/image, read-only unless rw: then a throw-away copy), cache (a directory
 kept under the store across builds), tmpfs, secret (a 0400 file, or an environment variable).
-ssh is refused with a clear error. Nothing a mount holds ends up in the layer (commit skips it).
+ssh (the agent socket given with --ssh, bound in with SSH_AUTH_SOCK pointing at it, as BuildKit's
+`--ssh default`). Nothing a mount holds ends up in the layer (commit skips it).
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from podpy.build.errors import BuildError
 from podpy.build.mounts import Mount
+from podpy.engine import build_support as bs
 
 if TYPE_CHECKING:
     from podpy.build.executor import Executor
@@ -44,6 +47,27 @@ def parse_secrets(items: list[str]) -> dict[str, tuple[str, str]]:
         if not sid or not value or kind not in ("file", "env"):
             raise ValueError(f"invalid --secret {item!r}: expected id=ID,src=PATH or id=ID,env=VARIABLE")
         out[sid] = (kind, value)
+    return out
+
+
+def parse_ssh(items: list[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """`--ssh default` (the agent of $SSH_AUTH_SOCK) or `--ssh id=/path/to/agent.sock` → {id: socket}.
+    Key files need an agent of our own: refused with a clear error."""
+    out: dict[str, str] = {}
+    for item in items:
+        sid, eq, paths = item.partition("=")
+        if not sid or "," in paths:
+            raise ValueError(f"invalid --ssh {item!r}: expected default or ID=SOCKET")
+        sock = paths if eq else environ.get("SSH_AUTH_SOCK", "")
+        if not sock:
+            raise ValueError(f"--ssh {item}: SSH_AUTH_SOCK is not set (start ssh-agent, or give ID=SOCKET)")
+        try:
+            is_sock = stat.S_ISSOCK(os.stat(sock).st_mode)
+        except OSError as e:
+            raise ValueError(f"--ssh {item}: {sock}: {e.strerror}") from None
+        if not is_sock:
+            raise ValueError(f"--ssh {item}: {sock} is not an ssh-agent socket (key files are not supported)")
+        out[sid] = os.path.abspath(sock)
     return out
 
 
@@ -74,8 +98,6 @@ def _tmpdir(stack: ExitStack, prefix: str) -> Path:
 
 
 def _bind(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) -> None:
-    from podpy.engine import build_support as bs
-
     named = ex._context_dir(m.from_) if m.from_ else None
     if named is not None:
         root = named
@@ -110,14 +132,13 @@ def _bind(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) ->
 
 
 def _cache(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) -> None:
-    from podpy.engine.build_support import cache_index
 
     ident = m.id or m.target
-    path = cache_index(ex.engine).parent / "mounts" / hashlib.sha256(ident.encode()).hexdigest()[:32]
+    path = bs.cache_index(ex.engine).parent / "mounts" / hashlib.sha256(ident.encode()).hexdigest()[:32]
     if not path.exists():
         path.mkdir(parents=True, mode=0o755)
         os.chmod(path, m.mode if m.mode is not None else 0o755)
-        os.chown(path, m.uid or 0, m.gid or 0)
+        bs.own_path(path, m.uid or 0, m.gid or 0)
     out.mounts.append(f"type=bind,source={path},target={m.target}" + (",readonly" if m.readonly else ""))
 
 
@@ -148,9 +169,21 @@ def _secret(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) 
     with os.fdopen(fd, "wb") as f:
         f.write(value)
     os.chmod(path, m.mode if m.mode is not None else 0o400)
-    os.chown(path, m.uid or 0, m.gid or 0)
+    bs.own_path(path, m.uid or 0, m.gid or 0)
     target = m.target or f"/run/secrets/{sid}"
     out.mounts.append(f"type=bind,source={path},target={target},readonly")
 
 
-_KINDS = {"bind": _bind, "cache": _cache, "tmpfs": _tmpfs, "secret": _secret}
+def _ssh(ex: Executor, m: Mount, out: Prepared, stack: ExitStack, line: int) -> None:
+    sock = ex.opts.ssh.get(m.id or "default")
+    if sock is None:
+        if m.required:
+            raise BuildError(f"no SSH agent for id {m.id or 'default'}: give --ssh {m.id or 'default'}",
+                             file=ex.plan.file, line=line, instruction="RUN")  # fmt: skip
+        return
+    out.mounts.append(f"type=bind,source={sock},target={m.target}")
+    if not any(e.startswith("SSH_AUTH_SOCK=") for e in out.env):
+        out.env.append(f"SSH_AUTH_SOCK={m.target}")
+
+
+_KINDS = {"bind": _bind, "cache": _cache, "tmpfs": _tmpfs, "secret": _secret, "ssh": _ssh}

@@ -93,6 +93,21 @@ def _emit(plan: _Plan, idx: int, m: tarfile.TarInfo, tf: tarfile.TarFile, dst: t
         dst.addfile(marker)
 
 
+def squashed_history(entries: list[dict], keep: int) -> list[dict]:
+    """As Podman (buildah without layers) records it: the base's entries as they were, the build's
+    steps as empty layers but the last one, which carries the one new layer."""
+    base, seen = 0, 0
+    for h in entries:
+        if seen >= keep and not h.get("empty_layer"):
+            break
+        base += 1
+        seen += 0 if h.get("empty_layer") else 1
+    built = [{**h, "empty_layer": True} for h in entries[base:]]
+    if built:
+        built[-1].pop("empty_layer")
+    return [*entries[:base], *built]
+
+
 def squash_image(engine: Engine, image_id: str, keep: int) -> str:
     """The image with its layers after the first `keep` (the base's) merged into one new layer."""
     import json
@@ -113,11 +128,6 @@ def squash_image(engine: Engine, image_id: str, keep: int) -> str:
         tmp.seek(0)
         digest, size = engine.content.ingest(tmp)
     doc["rootfs"] = {"type": "layers", "diff_ids": [*(x.diff_id for x in base), digest]}
-    history, seen = [], 0
-    for h in doc.get("history") or []:  # the base's entries as they were, the build's as empty ones
-        history.append(h if seen < keep or h.get("empty_layer") else {**h, "empty_layer": True})
-        seen += 0 if h.get("empty_layer") else 1
-    history.append({"created": doc.get("created", ""), "created_by": "podpy build --squash", "comment": "squashed"})
-    doc["history"] = history
+    doc["history"] = squashed_history(doc.get("history") or [], keep)
     layers = [*bs.image_layers(img)[:keep], NewLayer(digest, mf.OCI_LAYER, size, digest)]
     return bs.register(engine, doc, layers, []).id

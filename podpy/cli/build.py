@@ -33,6 +33,9 @@ def build(
     layers: bool = typer.Option(True, "--layers/--no-layers", help="Keep each step's image and use the cache"),
     network: str | None = typer.Option(None, "--network", help="RUN's network: default, none or host"),
     secret: list[str] | None = typer.Option(None, "--secret", help="A secret for RUN --mount=type=secret (id=..,src=..|env=..)"),
+    ssh: list[str] | None = typer.Option(None, "--ssh", help="Forward an SSH agent for RUN --mount=type=ssh (default, or id=socket)"),
+    cache_from: list[str] | None = typer.Option(None, "--cache-from", help="Not supported: podpy's layer cache is local and always used"),
+    cache_to: list[str] | None = typer.Option(None, "--cache-to", help="Not supported: podpy's layer cache is local and always kept"),
     progress: str = typer.Option("auto", "--progress", help="Progress output: auto, plain or tty"),
     build_context: list[str] | None = typer.Option(None, "--build-context", help="A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)"),
     no_cache_filter: list[str] | None = typer.Option(None, "--no-cache-filter", help="Do not use the cache for these stages"),
@@ -51,13 +54,17 @@ def build(
     policy = {"true": "always", "false": "missing"}.get((pull or "missing").lower(), (pull or "missing").lower())
     if policy not in ("always", "missing", "never", "newer"):
         raise InvalidArgument(f"invalid --pull {pull!r}: use always, missing or never")
+    if cache_from or cache_to:
+        flag = "--cache-from" if cache_from else "--cache-to"
+        raise InvalidArgument(f"{flag}: imported and exported build caches are not supported: podpy's "
+                              "layer cache is local, and rebuilds on this host use it")
     net = "" if network in (None, "", "default", "bridge", "private") else network
     if net not in ("", "none", "host"):
         raise InvalidArgument(f"--network {network!r}: only default, none and host are supported for builds")
     req = BuildRequest(
         context=context, dockerfile=file, tags=list(tag or []), build_args=list(build_arg or []), target=target,
         no_cache=no_cache, pull="missing" if policy == "newer" else policy, labels=list(label or []),
-        quiet=quiet, platform=platform, layers=layers, network=net, secrets=list(secret or []),
+        quiet=quiet, platform=platform, layers=layers, network=net, secrets=list(secret or []), ssh=list(ssh or []),
         build_contexts=list(build_context or []), no_cache_filter=list(no_cache_filter or []), format=format_,
         annotations=list(annotation or []), squash_all=squash_all, squash=squash,
     )  # fmt: skip

@@ -73,6 +73,97 @@ def write_into(engine: Engine, rec: ContainerRecord, fn: Callable[[Root], T]) ->
     return with_rootfs(engine, rec, lambda view: fn(view.root))
 
 
+def owners_deferred(engine: Engine) -> bool:
+    """Rootless with subordinate ids: write_into cannot chown to other ids (its namespace maps only
+    ours), so file steps return their owners for `set_owners`."""
+    if not engine.opts.rootless:
+        return False
+    from podpy.storage import userns
+
+    mapping = userns.current()
+    return mapping is not None and mapping.full and engine.containers.storage_driver.name == "overlay"
+
+
+def set_owners(engine: Engine, rec: ContainerRecord, owners: list[list[Any]]) -> None:
+    """Give what a file step wrote its container owners ([parts, uid, gid, mode] from the step),
+    from inside the user's mapping, on the step container's upper dir (where the writes landed)."""
+    if not owners:
+        return
+    from podpy.storage import userns
+
+    mapping = userns.current()
+    assert mapping is not None
+    upper = engine.containers.storage_driver.rw_dir(rec.id) / "upper"
+    userns.apply_owners(mapping, upper, [userns.Owner(tuple(p), u, g, m) for p, u, g, m in owners])
+
+
+def own_path(path: Path, uid: int, gid: int) -> None:
+    """chown a file the build made on the host (a secret, a cache dir) to container ids: rootless,
+    our own id is the container's root and other ids are set from inside the user's mapping."""
+    if os.geteuid() == 0:
+        os.chown(path, uid, gid)
+        return
+    if (uid, gid) == (0, 0):
+        return
+    from podpy.storage import userns
+
+    mapping = userns.current()
+    if mapping is None or not mapping.full:
+        return  # a single-id namespace: one owner, as everywhere rootless
+    userns.apply_owners(mapping, path.parent, [userns.Owner((path.name,), uid, gid)])
+
+
+def prune_mount_points(engine: Engine, rec: ContainerRecord, targets: list[str]) -> None:
+    """RUN --mount targets the runtime had to create, and the parents it made for them, leave the
+    step's upper dir while they are empty and absent from the image (BuildKit leaves none behind)."""
+    driver = engine.containers.storage_driver
+    if driver.name != "overlay" or not targets:
+        return
+    from podpy.storage.diffwalk import LowerView
+
+    lower = LowerView([driver.layers.diff_path(r.chain_id) for r in driver.layers.lineage(rec.top_layer)])
+    upper = driver.rw_dir(rec.id) / "upper"
+    for target in targets:
+        parts = [p for p in target.split("/") if p and p != "."]
+        if parts and ".." not in parts:
+            _prune(upper, parts, lower)
+
+
+def _prune(upper: Path, parts: list[str], lower: Any) -> None:
+    """Walk `parts` in `upper` by descriptor, never through a symlink the step may have left; then
+    remove from the deepest up what is new and empty."""
+    import stat
+
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    fds = [os.open(upper, flags)]
+    try:
+        for name in parts[:-1]:
+            try:
+                fds.append(os.open(name, flags, dir_fd=fds[-1]))
+            except OSError:
+                return  # missing, or not a real directory: nothing of ours
+        for i in range(len(parts), 0, -1):
+            try:
+                if lower.lookup("/" + "/".join(parts[:i])) is not None:
+                    return
+            except OSError:
+                return  # an image directory we may not read (rootless): leave it as it is
+            dfd, name = fds[i - 1], parts[i - 1]
+            try:
+                st = os.lstat(name, dir_fd=dfd)
+                if stat.S_ISDIR(st.st_mode):
+                    os.rmdir(name, dir_fd=dfd)
+                elif stat.S_ISREG(st.st_mode) and st.st_size == 0:  # a file's mount point
+                    os.unlink(name, dir_fd=dfd)
+                else:
+                    return
+            except OSError:
+                return  # not empty: the step wrote there too
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
 def commit_layer(engine: Engine, rec: ContainerRecord) -> NewLayer:
     """The container's changes as an uncompressed layer in the content store (as `commit` makes it)."""
     from podpy.engine.container_commit import _rw_layer

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -18,6 +18,7 @@ from podpy.storage.fsutil import is_opaque, is_overlay_xattr, is_whiteout, lstat
 if TYPE_CHECKING:
     import tarfile
 
+OwnerMap = Callable[[int, int], tuple[int, int]]
 WH_PREFIX = ".wh."
 WH_OPAQUE = ".wh..wh..opq"
 
@@ -193,8 +194,9 @@ def _listxattr(src: Path) -> list[str]:
         return []
 
 
-def write_tar(entries: Iterable[Entry], out: BinaryIO) -> None:
-    """Write `entries` as an OCI layer tar: deletions as `.wh.NAME`, opaque dirs with the marker."""
+def write_tar(entries: Iterable[Entry], out: BinaryIO, owner: OwnerMap | None = None) -> None:
+    """Write `entries` as an OCI layer tar: deletions as `.wh.NAME`, opaque dirs with the marker.
+    `owner` turns the ids on disk into the container's (rootless storage keeps host ids)."""
     import tarfile  # here: commands that never write a tar should not pay for importing it
 
     links: dict[tuple[int, int], str] = {}
@@ -210,6 +212,8 @@ def write_tar(entries: Iterable[Entry], out: BinaryIO) -> None:
             ti = _tarinfo(name, e.src, e.st, links)
             if ti is None:
                 continue
+            if owner is not None:
+                ti.uid, ti.gid = owner(ti.uid, ti.gid)
             if ti.isreg() and ti.size:
                 fd = os.open(e.src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
                 with open(fd, "rb") as f:

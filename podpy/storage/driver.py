@@ -90,6 +90,18 @@ class Driver(ABC):
         below = tuple(p.rstrip("/") + "/" for p in skip_below)
         entries = (e for e in self._entries(cid, top_chain)
                    if e.path not in skip and not (e.path.startswith(below) if below else False))  # fmt: skip
+        from podpy.storage import userns
         from podpy.storage.diffwalk import write_tar
 
-        write_tar(entries, out)
+        mapping = userns.current() if self.rootless else None
+        if mapping is None:
+            write_tar(entries, out)
+        elif mapping.full:  # inside the mapping: container ids, and dirs of other ids readable
+
+            def inside() -> None:
+                write_tar(entries, out)
+                out.flush()
+
+            userns.run_mapped(mapping, inside)
+        else:
+            write_tar(entries, out, mapping.to_container)  # our own id is the container's root

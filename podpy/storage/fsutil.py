@@ -60,8 +60,15 @@ def force_rmtree(path: Path) -> None:
 
     if not os.path.lexists(path):
         return
-    _make_traversable(path)
-    shutil.rmtree(path, onerror=onerror)
+    try:
+        _make_traversable(path)
+        shutil.rmtree(path, onerror=onerror)
+    except PermissionError:
+        if os.geteuid() == 0:
+            raise
+        from podpy.storage.userns import rmtree_mapped  # files of the user's subordinate ids
+
+        rmtree_mapped(Path(path))
 
 
 def _make_traversable(path: Path) -> None:

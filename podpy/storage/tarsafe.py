@@ -13,7 +13,9 @@ What is refused or neutralised, per case:
   overlayfs metadata); xattrs the filesystem or our privileges refuse are ignored (as Docker does).
 - character/block devices only when `allow_devices`, else skipped (listed in stats.skipped).
   FIFOs are always created: that needs no privilege.
-- ownership: lchown to the archive's numeric ids; failures are ignored when rootless.
+- ownership: lchown to the archive's numeric ids. Rootless, our own id is the container's root; the
+  other ids are set at the end from inside the user's subordinate mapping (storage/userns.py), or
+  collapse to our id when there is none.
 Same-layer rule (OCI): a whiteout only hides what lower layers hold; entries of this layer
 written before it stay.
 """
@@ -35,8 +37,10 @@ from urllib.parse import unquote
 
 from podpy.errors import CorruptContent, StorageError, UnsafeArchive
 from podpy.inroot import ResolvedDir, Root, clean_parts
+from podpy.storage import userns
 from podpy.storage.compress import CHUNK, as_corrupt
 from podpy.storage.fsutil import force_rmtree, is_overlay_xattr, is_whiteout, opaque_xattr, proc_fd_path
+from podpy.storage.userns import Owner
 
 WH_PREFIX = ".wh."
 WH_META_PREFIX = ".wh..wh."
@@ -103,6 +107,8 @@ def extract_layer(
         except tarfile.TarError as e:
             raise CorruptContent(f"corrupt layer tar: {e}") from None
         ex.finish()
+    if ex.mapping is not None:
+        userns.apply_owners(ex.mapping, target, list(ex.owners.values()))
     reader.drain()
     return ExtractStats(
         f"sha256:{reader.h.hexdigest()}", reader.size, ex.content_size, ex.entries, ex.skipped
@@ -127,6 +133,10 @@ class _Extractor:
         self.mode = mode
         self.allow_devices = allow_devices
         self.rootless = rootless
+        # vfs copies each parent layer as our own user, which files of other ids would defeat: collapse
+        mapping = userns.current() if rootless and mode == "overlay" else None
+        self.mapping = mapping if mapping is not None and mapping.full else None  # None: collapses
+        self.owners: dict[tuple[str, ...], Owner] = {}  # rootless: set inside the mapping at the end
         self.written: set[tuple[str, ...]] = set()  # real paths this layer wrote
         self.ancestors: set[tuple[str, ...]] = set()  # and their parents
         self.dirs: dict[tuple[str, ...], tarfile.TarInfo] = {}  # mode/mtime applied at the end
@@ -167,7 +177,7 @@ class _Extractor:
         elif m.issym():
             self._clear(d.fd, name)
             os.symlink(m.linkname, name, dir_fd=d.fd)
-            self._chown(lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
+            self._chown(d.real + (name,), m, lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
             self._xattrs(proc_fd_path(d.fd, name), m)
             os.utime(name, ns=_ns(m.mtime), dir_fd=d.fd, follow_symlinks=False)
         elif m.islnk():
@@ -196,7 +206,16 @@ class _Extractor:
         for i in range(1, len(real)):
             self.ancestors.add(real[:i])
 
-    def _chown(self, fn: Callable[[], object]) -> None:
+    def _chown(self, real: tuple[str, ...], m: tarfile.TarInfo, fn: Callable[[], object]) -> None:
+        """Set the entry's owner; rootless with subordinate ids, noted for userns.apply_owners at the
+        end instead (our own id is the container's root, other ids need the mapping)."""
+        if self.mapping is not None:
+            if (m.uid, m.gid) == (0, 0):
+                self.owners.pop(real, None)
+            else:
+                setid = m.isreg() and m.mode & 0o6000
+                self.owners[real] = Owner(real, m.uid, m.gid, m.mode & 0o7777 if setid else None)
+            return
         try:
             fn()
         except OSError as e:
@@ -247,13 +266,13 @@ class _Extractor:
             if self.mode == "overlay" and st is not None and is_whiteout(st):
                 # a directory recreated where this layer whited one out: hide the lower one's content
                 os.setxattr(proc_fd_path(d.fd, name), opaque_xattr(self.rootless), b"y")
-        self._chown(lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
+        self._chown(d.real + (name,), m, lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
         self._xattrs(proc_fd_path(d.fd, name), m)
         self.dirs[d.real + (name,)] = m
 
     def _root_dir(self, m: tarfile.TarInfo) -> None:
         root = proc_fd_path(self.root.fd)
-        self._chown(lambda: os.chown(root, m.uid, m.gid))
+        self._chown((), m, lambda: os.chown(root, m.uid, m.gid))
         self._xattrs(root, m)
         self.dirs[()] = m
 
@@ -266,7 +285,7 @@ class _Extractor:
             if src is not None and m.size:
                 with open(fd, "wb", buffering=CHUNK, closefd=False) as f:
                     shutil.copyfileobj(src, f, CHUNK)
-            self._chown(lambda: os.chown(fd, m.uid, m.gid))
+            self._chown(d.real + (name,), m, lambda: os.chown(fd, m.uid, m.gid))
             os.chmod(fd, m.mode & 0o7777)  # after chown, which clears setuid/setgid
             self._xattrs(fd, m)  # after chown, which drops security.capability
             os.utime(fd, ns=_ns(m.mtime))
@@ -305,7 +324,7 @@ class _Extractor:
             except PermissionError:
                 self.skipped.append(m.name)
                 return
-        self._chown(lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
+        self._chown(d.real + (name,), m, lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
         os.chmod(name, m.mode & 0o7777, dir_fd=d.fd)  # just created here: not a symlink
         os.utime(name, ns=_ns(m.mtime), dir_fd=d.fd, follow_symlinks=False)
 

@@ -18,6 +18,7 @@ from podpy.errors import InvalidArgument, UnsafeArchive
 from podpy.inroot import ResolvedDir, Root, clean_parts
 from podpy.storage.fsutil import is_overlay_xattr, proc_fd_path
 from podpy.storage.treesource import lstat_at
+from podpy.storage.userns import Owner
 
 if TYPE_CHECKING:
     import tarfile
@@ -32,6 +33,8 @@ class WriteOptions:
     strict_ids: bool = True  # a refused chown is an error (not when rootless)
     devices: bool = False  # create device nodes (else they are skipped)
     strip_setid: bool = False  # drop setuid/setgid bits (copying out of a container without -a)
+    defer_ids: bool = False  # rootless with subordinate ids: record owners (in `owners`) to set them
+    # from inside the mapping (storage/userns.py) instead of chowning here, where we cannot
 
 
 def _ns(mtime: float) -> tuple[int, int]:
@@ -47,6 +50,7 @@ class TreeWriter:
     prefix: tuple[str, ...]
     opts: WriteOptions
     skipped: list[str] = field(default_factory=list)
+    owners: list[Owner] = field(default_factory=list)  # with defer_ids: non-root owners to set
     _dirs: dict[tuple[str, ...], tarfile.TarInfo] = field(default_factory=dict)
 
     def put(self, ti: tarfile.TarInfo, data: BinaryIO | None) -> None:
@@ -73,7 +77,7 @@ class TreeWriter:
                 raise InvalidArgument(f'cannot overwrite non-directory "{shown}" with directory')
             if old is None:
                 os.mkdir(name, 0o700, dir_fd=d.fd)  # writable while we fill it; finish() sets its mode
-            self._own(d.fd, name, ti)
+            self._own(d.fd, name, ti, (*d.real, name))
             self._xattrs(proc_fd_path(d.fd, name), ti)
             self._dirs[(*d.real, name)] = ti
             return
@@ -82,22 +86,32 @@ class TreeWriter:
                 raise InvalidArgument(f'cannot overwrite directory "{shown}" with non-directory')
             os.unlink(name, dir_fd=d.fd)
         if ti.isreg():
-            self._file(d.fd, name, ti, data)
+            self._file(d.fd, name, ti, data, (*d.real, name))
         elif ti.issym():
             os.symlink(ti.linkname, name, dir_fd=d.fd)
-            self._own(d.fd, name, ti)
+            self._own(d.fd, name, ti, (*d.real, name))
             os.utime(name, ns=_ns(ti.mtime), dir_fd=d.fd, follow_symlinks=False)
         elif ti.islnk():
             self._hardlink(d, name, ti)
         else:
-            self._special(d.fd, name, ti)
+            self._special(d.fd, name, ti, (*d.real, name))
 
     def _ids(self, ti: tarfile.TarInfo) -> tuple[int, int] | None:
         return (ti.uid, ti.gid) if self.opts.keep_ids else self.opts.ids
 
-    def _own(self, dfd: int, name: str, ti: tarfile.TarInfo) -> None:
+    def _defer(self, real: tuple[str, ...], ti: tarfile.TarInfo) -> bool:
+        """With defer_ids: note a non-root owner for later; True when the chown is left to that."""
+        if not self.opts.defer_ids:
+            return False
         ids = self._ids(ti)
-        if ids is None:
+        if ids is not None and ids != (0, 0):
+            mode = self._mode(ti)
+            self.owners.append(Owner(real, ids[0], ids[1], mode if ti.isreg() and mode & 0o6000 else None))
+        return True
+
+    def _own(self, dfd: int, name: str, ti: tarfile.TarInfo, real: tuple[str, ...]) -> None:
+        ids = self._ids(ti)
+        if ids is None or self._defer(real, ti):
             return
         try:
             os.chown(name, ids[0], ids[1], dir_fd=dfd, follow_symlinks=False)
@@ -109,7 +123,8 @@ class TreeWriter:
         mode = ti.mode & 0o7777
         return mode & ~0o6000 if self.opts.strip_setid else mode
 
-    def _file(self, dfd: int, name: str, ti: tarfile.TarInfo, data: BinaryIO | None) -> None:
+    def _file(self, dfd: int, name: str, ti: tarfile.TarInfo, data: BinaryIO | None,
+              real: tuple[str, ...]) -> None:  # fmt: skip
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(name, flags, 0o600, dir_fd=dfd)
         try:
@@ -121,7 +136,7 @@ class TreeWriter:
                 _write_all(fd, chunk)
                 left -= len(chunk)
             ids = self._ids(ti)
-            if ids is not None:
+            if ids is not None and not self._defer(real, ti):
                 try:
                     os.fchown(fd, *ids)
                 except OSError:
@@ -150,7 +165,7 @@ class TreeWriter:
         finally:
             os.close(src.fd)
 
-    def _special(self, dfd: int, name: str, ti: tarfile.TarInfo) -> None:
+    def _special(self, dfd: int, name: str, ti: tarfile.TarInfo, real: tuple[str, ...]) -> None:
         if ti.isfifo():
             os.mkfifo(name, 0o600, dir_fd=dfd)
         else:
@@ -160,7 +175,7 @@ class TreeWriter:
             except PermissionError:
                 self.skipped.append(ti.name)
                 return
-        self._own(dfd, name, ti)
+        self._own(dfd, name, ti, real)
         os.chmod(name, self._mode(ti), dir_fd=dfd)  # just made here: not a symlink
         os.utime(name, ns=_ns(ti.mtime), dir_fd=dfd, follow_symlinks=False)
 

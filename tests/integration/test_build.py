@@ -219,6 +219,7 @@ RUN --mount=type=bind,source=d,target=/mnt,rw echo changed > /mnt/x && cat /mnt/
 RUN --mount=type=tmpfs,target=/scratch echo t > /scratch/t && ls /scratch > /tmpls
 RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /seclen
 RUN --mount=type=secret,id=tok,env=TOKEN echo "${#TOKEN}" > /envlen
+RUN --mount=type=tmpfs,target=/w/t echo k > /w/keep
 RUN <<EOT
 echo one > /h
 echo two >> /h
@@ -231,6 +232,10 @@ EOT
                                             "ls /cache /mnt /scratch /run/secrets/tok 2>&1 | wc -l")  # fmt: skip
     assert out == "1\nctx\nchanged\nt\n7\n7\none\ntwo\n4\n"  # the mount targets are not in the image
     assert (ctx / "d" / "x").read_text() == "ctx\n"  # rw bind mounts write to a copy
+    podpy("save", "-o", str(tmp_path / "mnt.tar"), "mnt")
+    names = _layer_names(tmp_path / "mnt.tar")  # no mount point, nor a parent made for one (BuildKit)
+    assert not names & {"cache", "mnt", "scratch", "run", "run/secrets", "run/secrets/tok", "w/t"}, names
+    assert {"w", "w/keep"} <= names
     podpy("build", "--no-cache", "-t", "mnt", "--secret", f"id=tok,src={secret}", str(ctx))
     assert run_out(podpy, "mnt", "cat", "/count") == "2\n"  # the cache mount outlives the build
     history = podpy("history", "--no-trunc", "--format", "{{.CreatedBy}}", "mnt").stdout
@@ -284,9 +289,9 @@ def test_add_url_with_checksum(podpy: Podpy, busybox_image: str, tmp_path: Path,
     (ctx / "Dockerfile").write_text(f"FROM busybox\nADD --checksum=sha256:{'0' * 64} {url} /r/\n")
     res = podpy("build", "-t", "bad", str(ctx), check=False)
     assert res.returncode == 125 and "digest mismatch" in res.stderr
-    (ctx / "Dockerfile").write_text("FROM busybox\nADD https://example.invalid/repo.git /src\n")
+    (ctx / "Dockerfile").write_text(f"FROM busybox\nADD file://{tmp_path}/none.git /src\n")  # local: no network
     res = podpy("build", str(ctx), check=False)
-    assert res.returncode == 125 and "git repository is not supported" in res.stderr
+    assert res.returncode == 125 and "none.git" in res.stderr and res.stderr.count("\n") == 1, res.stderr
 
 
 def test_independent_stages_build_at_once(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
@@ -425,3 +430,76 @@ RUN rm -r /t /b && rm -r /root && mkdir /root && echo new > /root/only
     out = run_out(podpy, "sqn", "sh", "-c", "cat /f; ls -A /root; test -e /t || test -e /b || test -e /etc/group "
                                             "|| echo gone")  # fmt: skip
     assert out == "f\nonly\ngone\n"
+
+
+def test_copy_parents_and_symbolic_chmod(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox
+COPY --parents x/a.txt y/*.txt /p/
+COPY --parents src/./lib/m.txt /q/
+COPY --chmod=u+x,g-w,o= x/a.txt /c
+COPY --chmod=a=rX x /cd/
+""", {"x/a.txt": "a\n", "y/b.txt": "b\n", "y/c.txt": "c\n", "src/lib/m.txt": "m\n"})
+    os.chmod(ctx / "x" / "a.txt", 0o664)
+    podpy("build", "-t", "par", str(ctx))
+    out = run_out(podpy, "par", "sh", "-c", "cat /p/x/a.txt /p/y/b.txt /p/y/c.txt /q/lib/m.txt; "
+                                            "stat -c '%a %n' /c /cd /cd/a.txt")  # fmt: skip
+    assert out == "a\nb\nc\nm\n740 /c\n755 /cd\n444 /cd/a.txt\n"  # each entry's own mode changed
+
+
+def test_ssh_agent_forwarding_and_cache_from(podpy: Podpy, busybox_image: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import socket
+
+    ctx = make_context(tmp_path, """\
+FROM busybox
+RUN --mount=type=ssh stat -c %F "$SSH_AUTH_SOCK" > /kind && echo "$SSH_AUTH_SOCK" > /where
+RUN --mount=type=ssh,id=none true
+""")
+    with socket.socket(socket.AF_UNIX) as agent:
+        agent.bind(str(tmp_path / "agent.sock"))
+        agent.listen()
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "agent.sock"))
+        podpy("build", "-t", "sshb", "--ssh", "default", str(ctx))
+        (ctx / "Dockerfile").write_text("FROM busybox\nRUN --mount=type=ssh,id=k,required true\n")
+        need = podpy("build", "--ssh", "default", str(ctx), check=False)
+        assert need.returncode != 0 and "--ssh k" in need.stderr
+        monkeypatch.delenv("SSH_AUTH_SOCK")
+        bad = podpy("build", "--ssh", "default", str(ctx), check=False)
+        assert bad.returncode == 125 and "SSH_AUTH_SOCK" in bad.stderr
+    assert run_out(podpy, "sshb", "cat", "/kind", "/where") == "socket\n/run/buildkit/ssh_agent.0\n"
+    podpy("save", "-o", str(tmp_path / "s.tar"), "sshb")
+    assert not {"run", "run/buildkit"} & _layer_names(tmp_path / "s.tar")
+    for args in (["--ssh", f"k={ctx / 'Dockerfile'}"], ["--cache-from", "reg.example/cache"],
+                 ["--cache-to", "type=local,dest=/tmp/x"]):  # fmt: skip
+        res = podpy("build", *args, str(ctx), check=False)
+        assert res.returncode == 125 and res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1, res.stderr
+
+
+@pytest.mark.skipif(not shutil.which("git"), reason="git is not installed")
+def test_git_context_and_add_git(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    import subprocess
+
+    repo = tmp_path / "r.git"
+    (repo / "sub").mkdir(parents=True)
+    (repo / "Dockerfile").write_text("FROM busybox\nCOPY . /ctx/\n")
+    (repo / "sub" / "Dockerfile").write_text("FROM busybox\nCOPY s.txt /s\n")
+    (repo / "sub" / "s.txt").write_text("sub\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    subprocess.run([*git, "tag", "v1"], check=True)
+    url = f"file://{repo}"
+    podpy("build", "-t", "gitctx", url)
+    assert run_out(podpy, "gitctx", "sh", "-c", "ls -A /ctx; cat /ctx/sub/s.txt") == "Dockerfile\nsub\nsub\n"
+    podpy("build", "-t", "gitsub", f"{url}#v1:sub")
+    assert run_out(podpy, "gitsub", "cat", "/s") == "sub\n"
+    (tmp_path / "c").mkdir()
+    ctx = make_context(tmp_path / "c", f"FROM busybox\nADD {url}#main:sub /g/\nADD --keep-git-dir {url} /k/\n")
+    podpy("build", "-t", "addgit", str(ctx))
+    assert run_out(podpy, "addgit", "sh", "-c", "ls -A /g; test -d /k/.git && echo kept") == "Dockerfile\ns.txt\nkept\n"
+    again = podpy("build", "-t", "addgit", str(ctx)).stdout
+    assert again.count("Using cache") == 2  # the same commit: the same key
+    bad = podpy("build", f"file://{tmp_path}/missing.git", check=False)
+    assert bad.returncode == 125 and bad.stderr.startswith("Error: ") and bad.stderr.count("\n") == 1, bad.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,11 +43,40 @@ def test_build_chown_collapses_like_layer_extraction(rl: Rootless, context: Path
     assert rl("run", "--rm", "--user", "0", "rlc", "cat", "/f").stdout == "copied\n"
 
 
-@pytest.mark.xfail(strict=True, reason="rootless storage writes with host ids: --chown to another id needs the "
-                   "file step to run in the subuid-mapped namespace (and commit to map ids back)")
 def test_build_chown_maps_into_the_namespace(rl: Rootless, context: Path) -> None:
+    """COPY --chown and RUN chown survive commit: the layer carries container ids, and extraction
+    sets them again through the user's subordinate ids (also in a 0700 dir the host user cannot read)."""
     if rl.user.kind != "subuid":
         pytest.skip("a single-id namespace has only one owner")
-    (context / "Dockerfile").write_text("FROM busybox\nCOPY --chown=1234:5 f /f\n")
-    rl("build", "-t", "rlc", str(context))
-    assert rl("run", "--rm", "rlc", "stat", "-c", "%u:%g", "/f").stdout == "1234:5\n"
+    (context / "Dockerfile").write_text(
+        "FROM busybox\nCOPY --chown=1234:5 f /f\n"
+        "RUN mkdir -p /d/s && echo x > /d/s/x && chown -R 1000:1000 /d && chmod 700 /d /d/s\n"
+        "RUN cp /bin/busybox /su && chmod 4755 /su && chown 7:7 /su && chmod 4755 /su\n"
+        "RUN --mount=type=secret,id=tok,uid=1000 --mount=type=cache,target=/c,uid=1000 "
+        "stat -c %u /run/secrets/tok /c > /mounts\n"
+        "USER 1000:1000\nWORKDIR /home/u/w\nUSER root\n"
+    )
+    (context / "tok").write_text("s\n")
+    rl("build", "-t", "rlc", "--secret", f"id=tok,src={context / 'tok'}", str(context))
+    assert rl("run", "--rm", "rlc", "cat", "/mounts").stdout == "1000\n1000\n"
+    assert rl("run", "--rm", "rlc", "stat", "-c", "%u:%g", "/home/u", "/home/u/w").stdout == "1000:1000\n" * 2
+    out = rl("run", "--rm", "rlc", "stat", "-c", "%u:%g %a %n", "/f", "/d", "/d/s", "/d/s/x", "/su").stdout
+    assert out.splitlines() == ["1234:5 644 /f", "1000:1000 700 /d", "1000:1000 700 /d/s",
+                                "1000:1000 644 /d/s/x", "7:7 4755 /su"]  # fmt: skip
+    rl("save", "-o", str(context / "img.tar"), "rlc")
+    assert ("d/s/x", 1000, 1000) in _layer_owners(context / "img.tar")  # container ids, not host ones
+    rl("rmi", "rlc")  # layers holding files of subordinate ids are removed too
+    rl("builder", "prune", "-f")
+
+
+def _layer_owners(saved: Path) -> set[tuple[str, int, int]]:
+    out = set()
+    with tarfile.open(saved) as outer:
+        for m in outer.getmembers():
+            f = outer.extractfile(m) if m.isreg() else None
+            if f is None or not tarfile.is_tarfile(f):
+                continue
+            f.seek(0)
+            with tarfile.open(fileobj=f) as layer:
+                out |= {(x.name, x.uid, x.gid) for x in layer.getmembers()}
+    return out
