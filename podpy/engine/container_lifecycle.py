@@ -116,6 +116,10 @@ class Lifecycle:
             from podpy.engine import networks
 
             networks.setup(self.svc.engine.networks, rec.id, rec.name, rec.spec)
+        elif rec.spec.get("network") in ("pasta", "slirp4netns"):
+            from podpy.engine.networks import rootless
+
+            rootless.setup(self.svc.engine.networks, rec.id, rec.spec, self.svc.bundle(rec.id) / "config.json")
 
     # ---- signals and waiting
     def kill(self, ref: str, sig: int | str = signal.SIGKILL) -> ContainerRecord:
@@ -260,6 +264,10 @@ class Lifecycle:
             from podpy.engine import networks
 
             networks.teardown(self.svc.engine.networks, rec.id, rec.spec)
+        elif rec.spec.get("network") in ("pasta", "slirp4netns"):  # pasta outlives its namespace
+            from podpy.engine.networks import rootless
+
+            rootless.teardown(self.svc.engine.networks, rec.id)
 
 
 class _Hooks:
