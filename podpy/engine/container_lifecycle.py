@@ -260,7 +260,11 @@ class Lifecycle:
         if rec.state.premounted:
             self.svc.storage_driver.unmount(Path(rec.state.premounted))
             rec.state.premounted = ""
-        if rec.spec.get("network") == "bridge":  # after the processes: nothing uses the netns now
+        self.network_down(rec)  # after the processes: nothing uses the netns now
+
+    def network_down(self, rec: ContainerRecord) -> None:
+        """Undo network_up (idempotent): also run by the reconcile after a supervisor crash."""
+        if rec.spec.get("network") == "bridge":
             from podpy.engine import networks
 
             networks.teardown(self.svc.engine.networks, rec.id, rec.spec)

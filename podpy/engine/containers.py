@@ -110,6 +110,7 @@ class ContainerService:
                     from podpy.engine.container_cgroups import release
 
                     release(self, fresh)
+                    self.lifecycle.network_down(fresh)  # its init is gone too: nothing uses the netns
         except (PodpyError, OSError):
             pass  # read-only store, or removed meanwhile: the in-memory answer stands
 

@@ -112,6 +112,19 @@ def test_kill9_of_supervisor_is_reconciled_by_rm(net):  # noqa: F811
     assert wait_until(lambda: leftovers(net, [cid], []) == CLEAN), leftovers(net, [cid], [])
 
 
+def test_kill9_of_supervisor_is_reconciled_by_ps(net):  # noqa: F811
+    """The read that marks the container exited also undoes its network (no rm or start needed)."""
+    import signal
+
+    cid = net("run", "-d", "--network", "bridge", "busybox", "sleep", "60").stdout.strip()
+    rec = json.loads((net.root / "containers" / cid / "container.json").read_text())
+    os.kill(rec["state"]["supervisor_pid"], signal.SIGKILL)
+    os.kill(rec["state"]["pid"], signal.SIGKILL)
+    assert wait_until(lambda: "Exited (-1)" in net("ps", "-a").stdout)
+    assert wait_until(lambda: leftovers(net, [cid], []) == CLEAN), leftovers(net, [cid], [])
+    assert net("inspect", "--format", "{{.State.Status}}", cid).stdout.strip() == "exited"
+
+
 def test_default_network_cannot_be_removed(net):  # noqa: F811
     net("network", "ls")  # made on first use
     res = net("network", "rm", "bridge", check=False)

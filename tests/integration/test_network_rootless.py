@@ -144,3 +144,18 @@ def test_rootless_without_tun_private_loopback_and_clear_errors(rl: Rootless, tu
     res = rl("run", "--rm", "--network", "bridge", "busybox", "true", check=False)
     assert res.returncode == 125 and res.stderr.startswith("Error: ") and "Traceback" not in res.stderr
     assert _helpers(rl.user.uid) == []
+
+
+def test_rootless_supervisor_crash_ends_pasta_on_read(rl: Rootless, tun_open: None) -> None:  # noqa: F811
+    import json
+    import signal
+
+    cid = rl("run", "-d", "busybox", "sleep", "60").stdout.strip()
+    rec = json.loads((rl.store() / "containers" / cid / "container.json").read_text())
+    assert _helpers(rl.user.uid)
+    os.kill(rec["state"]["supervisor_pid"], signal.SIGKILL)
+    os.kill(rec["state"]["pid"], signal.SIGKILL)
+    end = time.monotonic() + 10
+    while "Exited (-1)" not in rl("ps", "-a").stdout and time.monotonic() < end:
+        time.sleep(0.1)
+    assert _helpers(rl.user.uid) == []
