@@ -159,3 +159,17 @@ def test_rootless_supervisor_crash_ends_pasta_on_read(rl: Rootless, tun_open: No
     while "Exited (-1)" not in rl("ps", "-a").stdout and time.monotonic() < end:
         time.sleep(0.1)
     assert _helpers(rl.user.uid) == []
+
+
+def test_rootless_pasta_lifecycle(rl: Rootless, tun_open: None) -> None:  # noqa: F811
+    """exec joins the holder's namespaces; stop ends pasta, start makes a new one. (Rootless runc
+    cannot mount an overlay rootfs yet, so only the built-in runtime is covered.)"""
+    runtime = "builtin"
+    cid = rl("--runtime", runtime, "run", "-d", "busybox", "sleep", "60").stdout.strip()
+    assert "inet " in rl("exec", cid, "ip", "-o", "-4", "addr", "show", "eth0").stdout
+    rl("stop", "-t", "0", cid)
+    assert _helpers(rl.user.uid) == []
+    rl("--runtime", runtime, "start", cid)
+    assert "inet " in rl("exec", cid, "ip", "-o", "-4", "addr", "show", "eth0").stdout
+    rl("rm", "-f", cid)
+    assert _helpers(rl.user.uid) == []
