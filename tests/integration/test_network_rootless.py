@@ -92,6 +92,7 @@ def test_rootless_published_port_and_no_leak(rl: Rootless, tun_open: None, mode:
              "mkdir /w && echo hello-rootless > /w/index.html && exec httpd -f -p 80 -h /w").stdout.strip()  # fmt: skip
     assert b"hello-rootless" in _get(port)
     assert rl("port", cid).stdout.strip() == f"80/tcp -> 127.0.0.1:{port}"
+    assert f"127.0.0.1:{port}->80/tcp" in rl("ps").stdout
     assert _helpers(rl.user.uid)
     rl("rm", "-f", cid)
     assert _helpers(rl.user.uid) == []
