@@ -5,6 +5,7 @@ rootless lock (see BRIEF): the tun mode is changed for the test and restored."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -93,6 +94,9 @@ def test_rootless_published_port_and_no_leak(rl: Rootless, tun_open: None, mode:
     assert b"hello-rootless" in _get(port)
     assert rl("port", cid).stdout.strip() == f"80/tcp -> 127.0.0.1:{port}"
     assert f"127.0.0.1:{port}->80/tcp" in rl("ps").stdout
+    doc = json.loads(rl("inspect", cid).stdout)[0]
+    assert doc["NetworkSettings"]["Ports"] == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+    assert doc["HostConfig"]["NetworkMode"] == mode
     assert _helpers(rl.user.uid)
     rl("rm", "-f", cid)
     assert _helpers(rl.user.uid) == []
@@ -148,7 +152,6 @@ def test_rootless_without_tun_private_loopback_and_clear_errors(rl: Rootless, tu
 
 
 def test_rootless_supervisor_crash_ends_pasta_on_read(rl: Rootless, tun_open: None) -> None:  # noqa: F811
-    import json
     import signal
 
     cid = rl("run", "-d", "busybox", "sleep", "60").stdout.strip()
