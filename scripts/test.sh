@@ -8,7 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     python3 python3-venv busybox-static uidmap runc docker-registry tmux openssl \
-    apache2-utils iproute2 procps util-linux man-db groff-base zsh fish catatonit nftables git >/dev/null
+    apache2-utils iproute2 procps util-linux man-db groff-base zsh fish catatonit nftables git \
+    passt slirp4netns >/dev/null
 # The venv comes from Debian's own python3 (3.11.2), the interpreter an ordinary user has.
 VENV=/opt/podpy-test
 [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"

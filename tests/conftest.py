@@ -91,9 +91,24 @@ def busybox_image(podpy: Podpy, busybox_tar: Path) -> str:
     return res.stdout.strip().splitlines()[-1]
 
 
+def _net_helpers() -> set[str]:
+    """Running pasta / slirp4netns processes (rootless networking helpers), as "pid name"."""
+    out = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm in ("pasta", "passt", "slirp4netns"):
+            out.add(f"{pid} {comm}")
+    return out
+
+
 def _network_state() -> tuple[set[str], str]:
-    """podpy's bridges and veths on the host, and its nft table ("" when there is none)."""
-    links = {x for x in os.listdir("/sys/class/net") if x.startswith(("podpy", "veth"))}
+    """podpy's bridges and veths on the host, rootless network helpers, and podpy's nft table ("" when
+    there is none)."""
+    links = {x for x in os.listdir("/sys/class/net") if x.startswith(("podpy", "veth"))} | _net_helpers()
     table = ""
     if shutil.which("nft"):
         res = subprocess.run(["nft", "list", "table", "ip", "podpy"], capture_output=True, text=True)
@@ -103,7 +118,8 @@ def _network_state() -> tuple[set[str], str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def no_network_leftovers():  # type: ignore[no-untyped-def]
-    """After the whole run: no podpy bridge, container veth or nft table that was not there before."""
+    """After the whole run: no podpy bridge, container veth, pasta/slirp4netns process or nft table that
+    was not there before."""
     if os.geteuid() != 0:
         yield
         return

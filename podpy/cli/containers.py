@@ -67,7 +67,7 @@ def ps_row(rec: Any, no_trunc: bool, size: bool, now: float, created_at: bool = 
         "Command": command_text(rec.args, not no_trunc),
         "CreatedAt": humanize.local_time(rec.created) if created_at else "",
         "RunningFor": humanize.ago(rec.created),
-        "Ports": "",
+        "Ports": _ports(rec),
         "Status": status,
         "State": "paused" if "(Paused)" in status else rec.state.status,
         "Names": rec.name,
@@ -80,6 +80,15 @@ def ps_row(rec: Any, no_trunc: bool, size: bool, now: float, created_at: bool = 
         rw = disk_usage(engine().containers.cdir(rec.id) / "rw")
         row["Size"] = f"{humanize.size(rw)} (virtual {humanize.size(rw + _image_size(rec))})"
     return row
+
+
+def _ports(rec: Any) -> str:
+    """Published ports of a running container (its live bindings: random host ports resolved)."""
+    if not rec.spec.get("ports") or rec.state.status != "running":
+        return ""
+    from podpy.network.ports import load, ps_text
+
+    return ps_text(load(engine().layout, rec.id))
 
 
 def _image_size(rec: Any) -> int:

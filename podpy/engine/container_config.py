@@ -232,7 +232,7 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
     published = publish_specs(net, ic)
     modes = list(net.get("network") or ([opts.network] if opts.network else []))
     network, networks = network_mode(modes or [default_network(published)], net)
-    if published and network != "bridge":
+    if published and network not in ("bridge", *ROOTLESS_MODES):
         raise InvalidArgument(f"cannot publish ports with network mode {network}")
     return ContainerSpec(
         args=args,
@@ -273,14 +273,19 @@ def _devices(args: list[str]) -> tuple[dict[str, Any], ...]:
     return tuple(d for arg in args for d in parse_device(arg))
 
 
-SIMPLE_MODES = ("none", "host", "private")
+ROOTLESS_MODES = ("pasta", "slirp4netns")
+SIMPLE_MODES = ("none", "host", "private", *ROOTLESS_MODES)
 
 
 def default_network(publishing: bool) -> str:
-    """Docker's and Podman's default: the default bridge network as root. Rootless keeps a private
-    namespace (loopback only; no pasta/slirp4netns yet), unless ports are published: then the
-    bridge is asked for and refused with a clear error."""
-    return "bridge" if publishing or os.geteuid() == 0 else "private"
+    """Docker's and Podman's default: the default bridge network as root; rootless, pasta (else
+    slirp4netns). When neither can run: a private namespace (loopback only, the engine warns once),
+    or with published ports pasta, refused at create with the cause."""
+    if os.geteuid() == 0:
+        return "bridge"
+    from podpy.network.rootless import default_mode
+
+    return default_mode() or ("pasta" if publishing else "private")
 
 
 def network_mode(modes: list[str], net: dict[str, Any]) -> tuple[str, dict[str, dict[str, Any]]]:

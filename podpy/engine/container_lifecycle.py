@@ -109,6 +109,10 @@ class Lifecycle:
             from podpy.engine import networks
 
             networks.setup(self.svc.engine.networks, rec.id, rec.name, rec.spec)
+        elif rec.spec.get("network") in ("pasta", "slirp4netns"):
+            from podpy.engine.networks import rootless
+
+            rootless.setup(self.svc.engine.networks, rec.id, rec.spec, self.svc.bundle(rec.id) / "config.json")
 
     # ---- signals and waiting
     def kill(self, ref: str, sig: int | str = signal.SIGKILL) -> ContainerRecord:
@@ -249,10 +253,18 @@ class Lifecycle:
         if rec.state.premounted:
             self.svc.storage_driver.unmount(Path(rec.state.premounted))
             rec.state.premounted = ""
-        if rec.spec.get("network") == "bridge":  # after the processes: nothing uses the netns now
+        self.network_down(rec)  # after the processes: nothing uses the netns now
+
+    def network_down(self, rec: ContainerRecord) -> None:
+        """Undo network_up (idempotent): also run by the reconcile after a supervisor crash."""
+        if rec.spec.get("network") == "bridge":
             from podpy.engine import networks
 
             networks.teardown(self.svc.engine.networks, rec.id, rec.spec)
+        elif rec.spec.get("network") in ("pasta", "slirp4netns"):  # pasta outlives its namespace
+            from podpy.engine.networks import rootless
+
+            rootless.teardown(self.svc.engine.networks, rec.id)
 
 
 class _Hooks:

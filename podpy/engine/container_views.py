@@ -171,7 +171,7 @@ def _config(rec: ContainerRecord) -> dict[str, Any]:
 
 
 def _network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
-    if rec.spec.get("network") == "bridge":
+    if rec.spec.get("network") in ("bridge", "pasta", "slirp4netns"):
         from podpy.engine.networks.views import network_settings
 
         return network_settings(svc.engine, rec)

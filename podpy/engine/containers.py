@@ -110,6 +110,7 @@ class ContainerService:
                     from podpy.engine.container_cgroups import release
 
                     release(self, fresh)
+                    self.lifecycle.network_down(fresh)  # its init is gone too: nothing uses the netns
         except (PodpyError, OSError):
             pass  # read-only store, or removed meanwhile: the in-memory answer stands
 
@@ -126,6 +127,8 @@ class ContainerService:
     def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
         img_id, top, icfg = self._image(opts, progress)
         spec = build_spec(opts, icfg)
+        if spec.network == "private" and os.geteuid() != 0 and not (opts.network or (opts.net or {}).get("network")):
+            self._private_notice()
         if spec.networks or spec.network.startswith("container:"):
             from podpy.engine.networks import for_create
 
@@ -150,6 +153,18 @@ class ContainerService:
             self.engine.volumes.remove_anonymous(rec.anonymous_volumes)
             raise
         return rec
+
+    def _private_notice(self) -> None:
+        """Rootless default without pasta/slirp4netns: said once per runroot (it is every run's case)."""
+        from podpy.network.rootless import tun_problem
+
+        marker = self.layout.runroot / "netns" / "private-noticed"
+        if marker.exists():
+            return
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        why = tun_problem() or "neither is installed"
+        self.notices.append(f"no rootless network (pasta, slirp4netns): {why}: using a private namespace, loopback only")
 
     def _resolve_mounts(self, opts: CreateOptions, icfg: dict) -> Any:
         """-v/--mount/--tmpfs/--volumes-from and the image's VOLUMEs (None when there are none: the
@@ -254,6 +269,8 @@ class ContainerService:
         if spec.network == "bridge":  # the runtime joins the namespace pinned at start
             spec = replace(spec, network=f"ns:{self.layout.runroot / 'netns' / rec.id}")
         doc = specgen.generate(spec, rootfs, cid=rec.id, host=host, read_etc=reader, init_path=init)
+        if spec.network in ("pasta", "slirp4netns"):
+            _rootless_network(doc, spec.network, host.rootless, self.layout.runroot, rec.id)
         atomic_write_bytes(ud / "config.json", json.dumps(doc).encode(), durable=False)
 
     def _rootfs(
@@ -395,3 +412,13 @@ def find_init() -> str | None:
             return found
     return None
 
+
+def _rootless_network(doc: dict, mode: str, rootless: bool, runroot: Path, cid: str) -> None:
+    """pasta/slirp4netns: rootless only, checked usable now (a clear error at create, not at start)."""
+    from podpy.engine.networks import rootless as rl
+    from podpy.network.rootless import check
+
+    if not rootless:
+        raise InvalidArgument(f"--network {mode} is for rootless containers: as root use bridge networks")
+    check(mode)
+    rl.join_paths(doc, runroot, cid)

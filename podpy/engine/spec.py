@@ -12,7 +12,7 @@ from typing import Any
 
 from podpy.errors import InvalidArgument
 
-NETWORK_MODES = ("none", "host", "private", "bridge")  # bridge: on `networks`, in a pinned netns
+NETWORK_MODES = ("none", "host", "private", "bridge", "pasta", "slirp4netns")  # bridge: in a pinned netns
 USERNS_MODES = ("", "host", "keep-id")
 
 

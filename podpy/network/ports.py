@@ -148,3 +148,9 @@ def port_lines(live: list[dict[str, Any]], which: str = "") -> list[str]:
         addr = f"{b['host_ip'] or '0.0.0.0'}:{b['host_port']}"
         lines.append(addr if which else f"{b['container_port']}/{b['protocol']} -> {addr}")
     return lines
+
+
+def ps_text(live: list[dict[str, Any]]) -> str:
+    """ps's PORTS column, Docker's form: `127.0.0.1:8080->80/tcp, 0.0.0.0:8443->443/tcp`."""
+    return ", ".join(f"{b['host_ip'] or '0.0.0.0'}:{b['host_port']}->{b['container_port']}/{b['protocol']}"
+                     for b in live)  # fmt: skip

@@ -49,6 +49,7 @@ def test_publish_to_host_loopback_and_port_command(net):  # noqa: F811
     assert doc["NetworkSettings"]["IPAddress"] == "10.88.0.2"
     assert doc["NetworkSettings"]["Networks"]["podman"]["Gateway"] == "10.88.0.1"
     assert doc["HostConfig"]["NetworkMode"] == "bridge"
+    assert net("ps", "--format", "{{.Ports}}").stdout == f"127.0.0.1:{port}->80/tcp\n"
 
 
 def test_port_conflict_is_a_clear_error_and_leaves_nothing(net):  # noqa: F811

@@ -25,16 +25,16 @@ def network_settings(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
         "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": {},
     }  # fmt: skip
     wanted: dict[str, dict[str, Any]] = rec.spec.get("networks") or {}
-    if rec.spec.get("network") != "bridge":
-        return doc
     from podpy.engine.networks.attach import leases_of, netns_path
     from podpy.network.model import NoSuchNetwork
 
     running = rec.state.status == "running"
-    leases = leases_of(engine.networks, rec.id) if running else {}
     doc["Ports"] = portmod.docker_ports(rec.spec.get("ports") or [], portmod.load(engine.layout, rec.id))
     if running:
         doc["SandboxKey"] = str(netns_path(engine.networks, rec.id))
+    if rec.spec.get("network") != "bridge":  # pasta / slirp4netns: no leases, no networks
+        return doc
+    leases = leases_of(engine.networks, rec.id) if running else {}
     for i, (name, opts) in enumerate(wanted.items()):
         try:
             nid = engine.networks.get(name).id
