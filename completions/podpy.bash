@@ -74,8 +74,8 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'compose build')
         _subs='' _hsubs=''
-        _flags='--help'
-        _vflags=''
+        _flags='--build-arg --no-cache --pull --quiet -q --with-dependencies --help'
+        _vflags='--build-arg'
         _fvals=''
         _args='-*' _inter=1 ;;
     'compose config')
@@ -92,7 +92,7 @@ _podpy_spec() {
         _args='f:file f:file' _inter=1 ;;
     'compose create')
         _subs='' _hsubs=''
-        _flags='--pull --force-recreate --no-recreate --remove-orphans --no-build --scale --help'
+        _flags='--pull --force-recreate --no-recreate --remove-orphans --build --no-build --scale --help'
         _vflags='--pull --scale'
         _fvals=''
         _args='-*' _inter=1 ;;

@@ -13,7 +13,7 @@ import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
-from podpy.cli.compose_common import Events, G, load, warn
+from podpy.cli.compose_common import Events, G, builds, load, warn
 
 
 def global_options(
@@ -72,6 +72,7 @@ def _up_request(services: list[str], kw: dict[str, Any]) -> Any:
                     dry_run=G.dry_run or kw.get("dry_run", False))
     if kw.get("wait_timeout"):
         req.wait_timeout = float(kw["wait_timeout"])
+    req.builds = builds("always" if kw.get("build") else "never" if kw.get("no_build") else "auto")
     return req
 
 
@@ -95,7 +96,7 @@ def _converge(services: list[str], kw: dict[str, Any]) -> tuple[Any, Any]:
 def up(
     services: list[str] | None = typer.Argument(None, help="Services (default: all)"),
     detach: bool = typer.Option(False, "--detach", "-d", help="Run containers in the background"),
-    build: bool = typer.Option(False, "--build", help="Build images before starting (not supported yet)"),
+    build: bool = typer.Option(False, "--build", help="Build images before starting containers"),
     no_build: bool = typer.Option(False, "--no-build", help="Don't build an image, even if it's missing"),
     pull: str = typer.Option("policy", "--pull", help="Pull image before running: always, missing, never, policy"),
     wait: bool = typer.Option(False, "--wait", help="Wait for services to be running|healthy (implies -d)"),
@@ -119,10 +120,6 @@ def up(
 ) -> None:
     """Create and start containers."""
     G.dry_run = G.dry_run or dry_run
-    if build:
-        from podpy.compose.errors import ComposeError
-
-        raise ComposeError("building images is not supported yet (--build)")
     if exit_code_from:
         abort_on_container_exit = True
     if (detach or wait) and abort_on_container_exit:
@@ -180,6 +177,7 @@ def create(
     force_recreate: bool = typer.Option(False, "--force-recreate", help="Recreate containers even if unchanged"),
     no_recreate: bool = typer.Option(False, "--no-recreate", help="Don't recreate existing containers"),
     remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove containers of services not defined"),
+    build: bool = typer.Option(False, "--build", help="Build images before creating containers"),
     no_build: bool = typer.Option(False, "--no-build", help="Don't build an image, even if it's missing"),
     scale: list[str] | None = typer.Option(None, "--scale", help="Scale SERVICE to NUM instances"),
 ) -> None:

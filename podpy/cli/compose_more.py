@@ -1,12 +1,11 @@
-"""`compose pull`, `build` (not yet: podpy has no builder) and `cp`."""
+"""`compose pull`, `build` (through podpy's builder, in process) and `cp`."""
 
 from __future__ import annotations
 
 import typer
 
 from podpy.cli.common import engine
-from podpy.cli.compose_common import Events, G, load, warn
-from podpy.compose.errors import ComposeError
+from podpy.cli.compose_common import Events, G, builds, load, warn
 
 
 def pull(
@@ -46,9 +45,26 @@ def _quiet(noun: str, name: str, status: str) -> None:
     return None
 
 
-def build(services: list[str] | None = typer.Argument(None, help="Services (default: all)")) -> None:
-    """Build or rebuild services (not supported yet)."""
-    raise ComposeError("building images is not supported yet")
+def build(
+    services: list[str] | None = typer.Argument(None, help="Services (default: all)"),
+    build_arg: list[str] | None = typer.Option(None, "--build-arg", help="Set build-time variables for services"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use cache when building the image"),
+    pull: bool = typer.Option(False, "--pull", help="Always attempt to pull a newer version of the image"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Don't print anything to STDOUT"),
+    with_dependencies: bool = typer.Option(False, "--with-dependencies", help="Also build dependencies"),
+) -> None:
+    """Build or rebuild services."""
+    from podpy.compose import planner, project_ops
+
+    project = load(list(services or []))
+    names = planner.service_set(project, list(services or []), not with_dependencies)
+    if G.dry_run:
+        for name in names:
+            if project.services[name].build is not None:
+                Events()("Service", name, "Built")
+        return
+    project_ops.build_services(engine(), project, names, builds("always", no_cache, pull, build_arg, quiet),
+                               Events())
 
 
 def cp(
