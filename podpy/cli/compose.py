@@ -112,6 +112,7 @@ def up(
         False, "--abort-on-container-exit", help="Stop all containers if any container was stopped"),
     exit_code_from: str | None = typer.Option(None, "--exit-code-from", help="Return the exit code of this service"),
     attach: list[str] | None = typer.Option(None, "--attach", help="Restrict attaching to these services"),
+    attach_dependencies: bool = typer.Option(False, "--attach-dependencies", help="Also attach to dependencies"),
     no_attach: list[str] | None = typer.Option(None, "--no-attach", help="Do not attach to these services"),
     no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="Don't print prefix in logs"),
     timestamps: bool = typer.Option(False, "--timestamps", help="Show timestamps"),
@@ -140,7 +141,8 @@ def up(
         return
     from podpy.cli.compose_attach import attached
 
-    chosen = [n for n in (attach or names) if n not in (no_attach or [])]
+    default = names if attach_dependencies or not services else [n for n in names if n in services]
+    chosen = [n for n in (attach or default) if n not in (no_attach or [])]
     started = {a.target for a in plan.actions if a.kind in ("start", "restart")}
     code = attached(project, chosen, abort_on_container_exit, exit_code_from, timeout,
                     not no_log_prefix, timestamps, started)
@@ -317,6 +319,8 @@ def config(
     show_profiles: bool = typer.Option(False, "--profiles", help="Print the profile names, one per line"),
     show_images: bool = typer.Option(False, "--images", help="Print the image names, one per line"),
     hash_: str | None = typer.Option(None, "--hash", help='Print the service config hash ("*": all)'),
+    variables: bool = typer.Option(False, "--variables", help="Print the model's variables and their defaults"),
+    environment: bool = typer.Option(False, "--environment", help="Print the environment used for interpolation"),
     no_interpolate: bool = typer.Option(False, "--no-interpolate", help="Don't interpolate variables"),
     no_path_resolution: bool = typer.Option(False, "--no-path-resolution", help="Don't resolve file paths"),
     output: str | None = typer.Option(None, "--output", "-o", help="Save to this file (default: stdout)"),
@@ -331,6 +335,12 @@ def config(
     chosen = [k for k, v in lists.items() if v]
     if hash_ is not None:
         text = "".join(f"{line}\n" for line in co.list_hashes(project, hash_))
+    elif variables:
+        from podpy.compose.variables import project_variables, table
+
+        text = "".join(f"{line}\n" for line in table(project_variables(project.config_files)))
+    elif environment:
+        text = "".join(f"{k}={v}\n" for k, v in sorted(project.environment.items()))
     elif chosen:
         listing = {"services": co.list_services, "volumes": co.list_volumes, "profiles": co.list_profiles,
                    "images": co.list_images}[chosen[0]]

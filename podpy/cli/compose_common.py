@@ -13,7 +13,7 @@ from typing import Any
 from podpy.cli import common
 
 DONE = {"Created", "Started", "Stopped", "Removed", "Healthy", "Running", "Recreated", "Pulled", "Exited",
-        "Killed", "Paused", "Unpaused", "Restarted", "Built"}
+        "Killed", "Paused", "Unpaused", "Restarted", "Built", "Pushed"}
 
 
 @dataclass

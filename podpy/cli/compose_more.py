@@ -1,4 +1,4 @@
-"""`compose pull`, `build` (through podpy's builder, in process) and `cp`."""
+"""`compose pull`, `build` (through podpy's builder, in process), `push`, `events` and `cp`."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def pull(
             events("Image", svc.image, "Pulled")
             continue
         try:
-            project_ops.ensure_images(engine(), project, [name], policy, None, _quiet if quiet else events)
+            project_ops.ensure_images(engine(), project, [name], policy, None, _quiet if quiet else events,
+                                      project_ops.Builds("pull"))
         except PodpyError as e:
             if not ignore_pull_failures:
                 raise
@@ -67,6 +68,53 @@ def build(
                                Events())
 
 
+def push(
+    services: list[str] | None = typer.Argument(None, help="Services (default: all)"),
+    ignore_push_failures: bool = typer.Option(False, "--ignore-push-failures", help="Push what it can"),
+    include_deps: bool = typer.Option(False, "--include-deps", help="Also push images of dependencies"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Push without printing progress information"),
+) -> None:
+    """Push service images (those a service builds under an `image:` name, and its build tags)."""
+    from podpy.compose import planner
+    from podpy.engine.push import push as do_push
+    from podpy.errors import PodpyError
+
+    project = load(list(services or []))
+    events = _quiet if quiet else Events()
+    failed = False
+    for name in planner.service_set(project, list(services or []), not include_deps):
+        svc = project.services[name]
+        if svc.build is None or not svc.config.get("image"):
+            continue  # Compose pushes what it builds, and only under a name the file gives
+        for ref in (svc.image, *map(str, svc.build.get("tags") or [])):
+            events("Image", ref, "Pushing")
+            if G.dry_run:
+                events("Image", ref, "Pushed")
+                continue
+            try:
+                do_push(engine(), ref)
+            except PodpyError as e:
+                if not ignore_push_failures:
+                    raise
+                warn(f"{name}: {e}")
+                failed = True
+                continue
+            events("Image", ref, "Pushed")
+    if failed:
+        events("Warning", "push", "some service images could not be pushed")
+
+
+def events(
+    services: list[str] | None = typer.Argument(None, help="Services (default: all)"),
+    json_: bool = typer.Option(False, "--json", help="Output events as a stream of json objects"),
+) -> None:
+    """Receive real time events from containers (podpy records no events yet)."""
+    load(list(services or []))
+    from podpy.errors import PodpyError
+
+    raise PodpyError("podpy does not record container events yet: `compose events` is not available")
+
+
 def cp(
     src: str = typer.Argument(..., metavar="SRC", help="SERVICE:SRC_PATH or a host path"),
     dest: str = typer.Argument(..., metavar="DEST", help="SERVICE:DEST_PATH or a host path"),
@@ -89,4 +137,4 @@ def cp(
     container_files.cp(resolve(src), resolve(dest), archive, follow_link, False)
 
 
-COMMANDS = (("pull", pull), ("build", build), ("cp", cp))
+COMMANDS = (("pull", pull), ("build", build), ("push", push), ("events", events), ("cp", cp))

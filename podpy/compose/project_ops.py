@@ -42,11 +42,11 @@ def ensure_images(engine: Any, project: Project, services: list[str], pull: str 
         svc = project.services[name]
         local = find_local(engine, svc.image)
         policy = _policy(svc, pull)
-        if svc.build is not None and builds.mode != "never" and (
+        if svc.build is not None and builds.mode in ("auto", "always") and (
                 local is None or policy == "build" or builds.mode == "always"):
             out[name] = _build(engine, project, svc, builds, report)
             continue
-        if local is None and svc.build is not None and policy != "always":
+        if local is None and svc.build is not None and builds.mode == "never":
             raise ComposeError(f'service "{name}": image {svc.image} not found locally and --no-build given')
         if local is None or policy == "always":
             if policy == "never":
@@ -62,7 +62,7 @@ def ensure_images(engine: Any, project: Project, services: list[str], pull: str 
 @dataclass
 class Builds:
     """When `up`/`create` build: `auto` (a missing image or `pull_policy: build`), `always` (--build),
-    `never` (--no-build); `say` receives the builder's output lines; each build runs inside
+    `never` (--no-build), `pull` (`compose pull`: as if there were no `build:`); `say` receives the builder's output lines; each build runs inside
     `output()` (the CLI points the steps' fd 1 where it wants them, only while building: containers
     started later must not inherit that)."""
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import Podpy
 from tests.integration.network_fixtures import ctr, net  # noqa: F401
+from tests.integration.registry_fixtures import open_registry_fixture, registry_env_fixture  # noqa: F401
 from tests.integration.test_compose import proj  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="root tests (rootless ones live in tests/rootless)")
@@ -110,3 +111,45 @@ def test_build_errors_and_missing_image_with_no_build(proj, net):  # noqa: F811
     res = pr("--profile", "x", "build", "nofile", check=False)
     assert res.returncode == 125 and "Traceback" not in res.stderr
     assert pr("--dry-run", "build").stderr.strip().endswith("Service bad  Built")
+
+
+def test_push_built_images_to_a_loopback_registry(proj, net, open_registry, registry_env):  # noqa: F811
+    host = open_registry.host
+    pr = proj("bpu", f"""
+        services:
+          app:
+            build:
+              dockerfile_inline: "FROM busybox\\nRUN echo pushed > /msg\\n"
+              tags: ["{host}/compose/app:extra"]
+            image: {host}/compose/app:v1
+          plain:
+            image: busybox
+    """)
+    pr("build")
+    res = pr("push")
+    assert f"Image {host}/compose/app:v1  Pushed" in res.stderr
+    assert f"Image {host}/compose/app:extra  Pushed" in res.stderr and "busybox" not in res.stderr
+    assert open_registry.requests("PUT", "/compose/app/manifests/v1")
+    assert open_registry.requests("PUT", "/compose/app/manifests/extra")
+    net("rmi", f"{host}/compose/app:v1", f"{host}/compose/app:extra")
+    assert "Pulled" in pr("pull", "app").stderr  # what was pushed comes back
+    assert net("run", "--rm", f"{host}/compose/app:v1", "cat", "/msg").stdout == "pushed\n"
+
+
+def test_events_is_a_clear_error_and_config_variables(proj):  # noqa: F811
+    pr = proj("bev", """
+        services:
+          web:
+            image: "busybox:${TAG:-latest}"
+            environment: {A: "${REQ:?need it}", B: "${ALT:+on}"}
+    """)
+    (pr.dir / ".env").write_text("REQ=1\n")
+    res = pr("events", check=False)
+    assert res.returncode == 125 and res.stderr.startswith("Error: podpy does not record container events")
+    assert pr("config", "--variables").stdout.split("\n") == [
+        "NAME   REQUIRED   DEFAULT VALUE   ALTERNATE VALUE",
+        "ALT    false                      on",
+        "REQ    true",
+        "TAG    false      latest",
+        ""]
+    assert "REQ=1\n" in pr("config", "--environment").stdout
