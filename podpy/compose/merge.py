@@ -47,15 +47,15 @@ _UNIQUE: dict[str, Callable[[Any], str]] = {
 def unique(items: list[Any], key: Callable[[Any], str], path: str = "") -> list[Any]:
     """A later entry with the same key is merged into the earlier one in its place, field by field
     when both are mappings (ports, volumes, secrets, configs: the spec's "merge entries that share a
-    unique key"), else it replaces it."""
+    unique key"); a volume of another type, or a plain value, replaces it."""
     out: list[Any] = []
     where: dict[str, int] = {}
     for item in items:
         k = key(item)
         if k in where:
             old = out[where[k]]
-            both = isinstance(old, dict) and isinstance(item, dict)
-            out[where[k]] = merge_mapping(old, item, path) if both else item
+            same = isinstance(old, dict) and isinstance(item, dict) and old.get("type") == item.get("type")
+            out[where[k]] = merge_mapping(old, item, path) if same else item
         else:
             where[k] = len(out)
             out.append(item)
