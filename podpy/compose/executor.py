@@ -59,6 +59,8 @@ class Executor:
                     continue
                 if action.kind not in _ALONGSIDE:
                     self._join(list(self.pending))
+                elif action.service:  # network_mode/volumes_from: service:x needs x started first
+                    self._join(self._pending_deps(action.service))
                 handlers[action.kind](action)
         finally:
             self._join(list(self.pending))
@@ -68,12 +70,15 @@ class Executor:
         """Start in a child once what the service depends on has started (and its waits hold)."""
         from podpy.compose.parallel import fork
 
-        self._join([d for d in self.project.services[a.service].dependencies() if d in self.pending])
+        self._join(self._pending_deps(a.service))
         for w in a.waits:
             self.wait_for(w)
         self.report("Container", a.target, "Starting")
         cid = self._cid(a)
         self.pending.setdefault(a.service, []).append((fork(lambda: self._start_now(cid), a.target), a.target))
+
+    def _pending_deps(self, service: str) -> list[str]:
+        return [d for d in self.project.services[service].dependencies() if d in self.pending]
 
     def _start_now(self, cid: str) -> None:
         _rec, launch = self.engine.containers.start(cid, None)
