@@ -67,20 +67,20 @@ _podpy_spec() {
         _fvals=''
         _args='k:containers k:images' _inter=1 ;;
     'compose')
-        _subs='build config cp create down exec images kill logs ls pause port ps pull restart rm run start stop top unpause up version wait' _hsubs=''
+        _subs='build config cp create down events exec images kill logs ls pause port ps pull push restart rm run start stop top unpause up version wait' _hsubs=''
         _flags='--file -f --project-name -p --project-directory --env-file --profile --dry-run --ansi --progress --help'
         _vflags='--file -f --project-name -p --project-directory --env-file --profile --ansi --progress'
         _fvals='--file=f:file -f=f:file --project-directory=f:dir --env-file=f:file'
         _args='' _inter=0 ;;
     'compose build')
         _subs='' _hsubs=''
-        _flags='--help'
-        _vflags=''
+        _flags='--build-arg --no-cache --pull --quiet -q --with-dependencies --help'
+        _vflags='--build-arg'
         _fvals=''
         _args='-*' _inter=1 ;;
     'compose config')
         _subs='' _hsubs=''
-        _flags='--format --quiet -q --services --volumes --profiles --images --hash --no-interpolate --no-path-resolution --output -o --help'
+        _flags='--format --quiet -q --services --volumes --profiles --images --hash --variables --environment --no-interpolate --no-path-resolution --output -o --help'
         _vflags='--format --hash --output -o'
         _fvals='--output=f:file -o=f:file'
         _args='-*' _inter=1 ;;
@@ -92,7 +92,7 @@ _podpy_spec() {
         _args='f:file f:file' _inter=1 ;;
     'compose create')
         _subs='' _hsubs=''
-        _flags='--pull --force-recreate --no-recreate --remove-orphans --no-build --scale --help'
+        _flags='--pull --force-recreate --no-recreate --remove-orphans --build --no-build --scale --help'
         _vflags='--pull --scale'
         _fvals=''
         _args='-*' _inter=1 ;;
@@ -100,6 +100,12 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--volumes -v --remove-orphans --rmi --timeout -t --dry-run --help'
         _vflags='--rmi --timeout -t'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'compose events')
+        _subs='' _hsubs=''
+        _flags='--json --help'
+        _vflags=''
         _fvals=''
         _args='-*' _inter=1 ;;
     'compose exec')
@@ -156,6 +162,12 @@ _podpy_spec() {
         _vflags='--policy'
         _fvals=''
         _args='-*' _inter=1 ;;
+    'compose push')
+        _subs='' _hsubs=''
+        _flags='--ignore-push-failures --include-deps --quiet -q --help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
     'compose restart')
         _subs='' _hsubs=''
         _flags='--timeout -t --no-deps --help'
@@ -200,7 +212,7 @@ _podpy_spec() {
         _args='-*' _inter=1 ;;
     'compose up')
         _subs='' _hsubs=''
-        _flags='--detach -d --build --no-build --pull --wait --wait-timeout --force-recreate --no-recreate --always-recreate-deps --remove-orphans --no-deps --no-start --scale --abort-on-container-exit --exit-code-from --attach --no-attach --no-log-prefix --timestamps --timeout -t --dry-run --help'
+        _flags='--detach -d --build --no-build --pull --wait --wait-timeout --force-recreate --no-recreate --always-recreate-deps --remove-orphans --no-deps --no-start --scale --abort-on-container-exit --exit-code-from --attach --attach-dependencies --no-attach --no-log-prefix --timestamps --timeout -t --dry-run --help'
         _vflags='--pull --wait-timeout --scale --exit-code-from --attach --no-attach --timeout -t'
         _fvals=''
         _args='-*' _inter=1 ;;

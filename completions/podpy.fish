@@ -106,8 +106,8 @@ function __podpy_row --argument-names path
             set -g __podpy_args 'k:containers' 'k:images'
             set -g __podpy_inter '1'
         case 'compose'
-            set -g __podpy_subs 'build' 'config' 'cp' 'create' 'down' 'exec' 'images' 'kill' 'logs' 'ls' 'pause' 'port' 'ps' 'pull' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'up' 'version' 'wait'
-            set -g __podpy_sub_help 'Build or rebuild services (not supported yet).' 'Parse, resolve and render the compose file in canonical format.' 'Copy files/folders between a service container and the local filesystem.' 'Create containers for services (without starting them).' 'Stop and remove containers, networks (and with -v volumes).' 'Execute a command in a running service container.' 'List images used by the created containers.' 'Force stop service containers.' 'View output from containers.' 'List running compose projects.' 'Pause services.' 'Print the public port for a port binding.' 'List containers.' 'Pull service images.' 'Restart service containers.' 'Remove stopped service containers.' 'Run a one-off command on a service.' 'Start existing containers of services.' 'Stop running containers without removing them.' 'Display the running processes.' 'Unpause services.' 'Create and start containers.' 'Show the podpy compose version information.' 'Block until the first service container stops; exit with its code.'
+            set -g __podpy_subs 'build' 'config' 'cp' 'create' 'down' 'events' 'exec' 'images' 'kill' 'logs' 'ls' 'pause' 'port' 'ps' 'pull' 'push' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'up' 'version' 'wait'
+            set -g __podpy_sub_help 'Build or rebuild services.' 'Parse, resolve and render the compose file in canonical format.' 'Copy files/folders between a service container and the local filesystem.' 'Create containers for services (without starting them).' 'Stop and remove containers, networks (and with -v volumes).' 'Receive real time events from containers (podpy records no events yet).' 'Execute a command in a running service container.' 'List images used by the created containers.' 'Force stop service containers.' 'View output from containers.' 'List running compose projects.' 'Pause services.' 'Print the public port for a port binding.' 'List containers.' 'Pull service images.' 'Push service images (those a service builds under an `image:` name, and its...' 'Restart service containers.' 'Remove stopped service containers.' 'Run a one-off command on a service.' 'Start existing containers of services.' 'Stop running containers without removing them.' 'Display the running processes.' 'Unpause services.' 'Create and start containers.' 'Show the podpy compose version information.' 'Block until the first service container stops; exit with its code.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--file' '-f' '--project-name' '-p' '--project-directory' '--env-file' '--profile' '--dry-run' '--ansi' '--progress' '--help'
             set -g __podpy_flag_help 'Compose configuration files (\'-\': stdin)' 'Compose configuration files (\'-\': stdin)' 'Project name' 'Project name' 'Alternate working directory (default: the first file\'s directory)' 'Alternate environment files' 'Profiles to enable' 'Print what would be done, change nothing' 'Control characters: never, always, auto' 'Progress output: auto, tty, plain, quiet' 'Show this message and exit.'
@@ -119,9 +119,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--build-arg' '--no-cache' '--pull' '--quiet' '-q' '--with-dependencies' '--help'
+            set -g __podpy_flag_help 'Set build-time variables for services' 'Do not use cache when building the image' 'Always attempt to pull a newer version of the image' 'Don\'t print anything to STDOUT' 'Don\'t print anything to STDOUT' 'Also build dependencies' 'Show this message and exit.'
+            set -g __podpy_vflags '--build-arg'
             set -g __podpy_fvals
             set -g __podpy_args '-*'
             set -g __podpy_inter '1'
@@ -129,8 +129,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--format' '--quiet' '-q' '--services' '--volumes' '--profiles' '--images' '--hash' '--no-interpolate' '--no-path-resolution' '--output' '-o' '--help'
-            set -g __podpy_flag_help 'Format the output: yaml or json' 'Only validate the configuration' 'Only validate the configuration' 'Print the service names, one per line' 'Print the volume names, one per line' 'Print the profile names, one per line' 'Print the image names, one per line' 'Print the service config hash ("*": all)' 'Don\'t interpolate variables' 'Don\'t resolve file paths' 'Save to this file (default: stdout)' 'Save to this file (default: stdout)' 'Show this message and exit.'
+            set -g __podpy_flags '--format' '--quiet' '-q' '--services' '--volumes' '--profiles' '--images' '--hash' '--variables' '--environment' '--no-interpolate' '--no-path-resolution' '--output' '-o' '--help'
+            set -g __podpy_flag_help 'Format the output: yaml or json' 'Only validate the configuration' 'Only validate the configuration' 'Print the service names, one per line' 'Print the volume names, one per line' 'Print the profile names, one per line' 'Print the image names, one per line' 'Print the service config hash ("*": all)' 'Print the model\'s variables and their defaults' 'Print the environment used for interpolation' 'Don\'t interpolate variables' 'Don\'t resolve file paths' 'Save to this file (default: stdout)' 'Save to this file (default: stdout)' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '--hash' '--output' '-o'
             set -g __podpy_fvals '--output=f:file' '-o=f:file'
             set -g __podpy_args '-*'
@@ -149,8 +149,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--pull' '--force-recreate' '--no-recreate' '--remove-orphans' '--no-build' '--scale' '--help'
-            set -g __podpy_flag_help 'Pull image before creating: always, missing, never, policy' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Remove containers of services not defined' 'Don\'t build an image, even if it\'s missing' 'Scale SERVICE to NUM instances' 'Show this message and exit.'
+            set -g __podpy_flags '--pull' '--force-recreate' '--no-recreate' '--remove-orphans' '--build' '--no-build' '--scale' '--help'
+            set -g __podpy_flag_help 'Pull image before creating: always, missing, never, policy' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Remove containers of services not defined' 'Build images before creating containers' 'Don\'t build an image, even if it\'s missing' 'Scale SERVICE to NUM instances' 'Show this message and exit.'
             set -g __podpy_vflags '--pull' '--scale'
             set -g __podpy_fvals
             set -g __podpy_args '-*'
@@ -162,6 +162,16 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--volumes' '-v' '--remove-orphans' '--rmi' '--timeout' '-t' '--dry-run' '--help'
             set -g __podpy_flag_help 'Remove named volumes declared in the file' 'Remove named volumes declared in the file' 'Remove containers of services not defined' 'Remove images used by services: local or all' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Print what would be done, change nothing' 'Show this message and exit.'
             set -g __podpy_vflags '--rmi' '--timeout' '-t'
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
+        case 'compose events'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--json' '--help'
+            set -g __podpy_flag_help 'Output events as a stream of json objects' 'Show this message and exit.'
+            set -g __podpy_vflags
             set -g __podpy_fvals
             set -g __podpy_args '-*'
             set -g __podpy_inter '1'
@@ -255,6 +265,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args '-*'
             set -g __podpy_inter '1'
+        case 'compose push'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--ignore-push-failures' '--include-deps' '--quiet' '-q' '--help'
+            set -g __podpy_flag_help 'Push what it can' 'Also push images of dependencies' 'Push without printing progress information' 'Push without printing progress information' 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-*'
+            set -g __podpy_inter '1'
         case 'compose restart'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -329,8 +349,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--detach' '-d' '--build' '--no-build' '--pull' '--wait' '--wait-timeout' '--force-recreate' '--no-recreate' '--always-recreate-deps' '--remove-orphans' '--no-deps' '--no-start' '--scale' '--abort-on-container-exit' '--exit-code-from' '--attach' '--no-attach' '--no-log-prefix' '--timestamps' '--timeout' '-t' '--dry-run' '--help'
-            set -g __podpy_flag_help 'Run containers in the background' 'Run containers in the background' 'Build images before starting (not supported yet)' 'Don\'t build an image, even if it\'s missing' 'Pull image before running: always, missing, never, policy' 'Wait for services to be running|healthy (implies -d)' 'Maximum seconds to wait' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Recreate dependent containers' 'Remove containers of services not defined' 'Don\'t start linked services' 'Don\'t start the services after creating them' 'Scale SERVICE to NUM instances' 'Stop all containers if any container was stopped' 'Return the exit code of this service' 'Restrict attaching to these services' 'Do not attach to these services' 'Don\'t print prefix in logs' 'Show timestamps' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Print what would be done, change nothing' 'Show this message and exit.'
+            set -g __podpy_flags '--detach' '-d' '--build' '--no-build' '--pull' '--wait' '--wait-timeout' '--force-recreate' '--no-recreate' '--always-recreate-deps' '--remove-orphans' '--no-deps' '--no-start' '--scale' '--abort-on-container-exit' '--exit-code-from' '--attach' '--attach-dependencies' '--no-attach' '--no-log-prefix' '--timestamps' '--timeout' '-t' '--dry-run' '--help'
+            set -g __podpy_flag_help 'Run containers in the background' 'Run containers in the background' 'Build images before starting containers' 'Don\'t build an image, even if it\'s missing' 'Pull image before running: always, missing, never, policy' 'Wait for services to be running|healthy (implies -d)' 'Maximum seconds to wait' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Recreate dependent containers' 'Remove containers of services not defined' 'Don\'t start linked services' 'Don\'t start the services after creating them' 'Scale SERVICE to NUM instances' 'Stop all containers if any container was stopped' 'Return the exit code of this service' 'Restrict attaching to these services' 'Also attach to dependencies' 'Do not attach to these services' 'Don\'t print prefix in logs' 'Show timestamps' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Print what would be done, change nothing' 'Show this message and exit.'
             set -g __podpy_vflags '--pull' '--wait-timeout' '--scale' '--exit-code-from' '--attach' '--no-attach' '--timeout' '-t'
             set -g __podpy_fvals
             set -g __podpy_args '-*'

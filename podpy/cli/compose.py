@@ -13,7 +13,7 @@ import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
-from podpy.cli.compose_common import Events, G, load, warn
+from podpy.cli.compose_common import Events, G, builds, load, warn
 
 
 def global_options(
@@ -72,6 +72,7 @@ def _up_request(services: list[str], kw: dict[str, Any]) -> Any:
                     dry_run=G.dry_run or kw.get("dry_run", False))
     if kw.get("wait_timeout"):
         req.wait_timeout = float(kw["wait_timeout"])
+    req.builds = builds("always" if kw.get("build") else "never" if kw.get("no_build") else "auto")
     return req
 
 
@@ -95,7 +96,7 @@ def _converge(services: list[str], kw: dict[str, Any]) -> tuple[Any, Any]:
 def up(
     services: list[str] | None = typer.Argument(None, help="Services (default: all)"),
     detach: bool = typer.Option(False, "--detach", "-d", help="Run containers in the background"),
-    build: bool = typer.Option(False, "--build", help="Build images before starting (not supported yet)"),
+    build: bool = typer.Option(False, "--build", help="Build images before starting containers"),
     no_build: bool = typer.Option(False, "--no-build", help="Don't build an image, even if it's missing"),
     pull: str = typer.Option("policy", "--pull", help="Pull image before running: always, missing, never, policy"),
     wait: bool = typer.Option(False, "--wait", help="Wait for services to be running|healthy (implies -d)"),
@@ -111,6 +112,7 @@ def up(
         False, "--abort-on-container-exit", help="Stop all containers if any container was stopped"),
     exit_code_from: str | None = typer.Option(None, "--exit-code-from", help="Return the exit code of this service"),
     attach: list[str] | None = typer.Option(None, "--attach", help="Restrict attaching to these services"),
+    attach_dependencies: bool = typer.Option(False, "--attach-dependencies", help="Also attach to dependencies"),
     no_attach: list[str] | None = typer.Option(None, "--no-attach", help="Do not attach to these services"),
     no_log_prefix: bool = typer.Option(False, "--no-log-prefix", help="Don't print prefix in logs"),
     timestamps: bool = typer.Option(False, "--timestamps", help="Show timestamps"),
@@ -119,10 +121,6 @@ def up(
 ) -> None:
     """Create and start containers."""
     G.dry_run = G.dry_run or dry_run
-    if build:
-        from podpy.compose.errors import ComposeError
-
-        raise ComposeError("building images is not supported yet (--build)")
     if exit_code_from:
         abort_on_container_exit = True
     if (detach or wait) and abort_on_container_exit:
@@ -143,7 +141,8 @@ def up(
         return
     from podpy.cli.compose_attach import attached
 
-    chosen = [n for n in (attach or names) if n not in (no_attach or [])]
+    default = names if attach_dependencies or not services else [n for n in names if n in services]
+    chosen = [n for n in (attach or default) if n not in (no_attach or [])]
     started = {a.target for a in plan.actions if a.kind in ("start", "restart")}
     code = attached(project, chosen, abort_on_container_exit, exit_code_from, timeout,
                     not no_log_prefix, timestamps, started)
@@ -180,6 +179,7 @@ def create(
     force_recreate: bool = typer.Option(False, "--force-recreate", help="Recreate containers even if unchanged"),
     no_recreate: bool = typer.Option(False, "--no-recreate", help="Don't recreate existing containers"),
     remove_orphans: bool = typer.Option(False, "--remove-orphans", help="Remove containers of services not defined"),
+    build: bool = typer.Option(False, "--build", help="Build images before creating containers"),
     no_build: bool = typer.Option(False, "--no-build", help="Don't build an image, even if it's missing"),
     scale: list[str] | None = typer.Option(None, "--scale", help="Scale SERVICE to NUM instances"),
 ) -> None:
@@ -319,6 +319,8 @@ def config(
     show_profiles: bool = typer.Option(False, "--profiles", help="Print the profile names, one per line"),
     show_images: bool = typer.Option(False, "--images", help="Print the image names, one per line"),
     hash_: str | None = typer.Option(None, "--hash", help='Print the service config hash ("*": all)'),
+    variables: bool = typer.Option(False, "--variables", help="Print the model's variables and their defaults"),
+    environment: bool = typer.Option(False, "--environment", help="Print the environment used for interpolation"),
     no_interpolate: bool = typer.Option(False, "--no-interpolate", help="Don't interpolate variables"),
     no_path_resolution: bool = typer.Option(False, "--no-path-resolution", help="Don't resolve file paths"),
     output: str | None = typer.Option(None, "--output", "-o", help="Save to this file (default: stdout)"),
@@ -333,6 +335,12 @@ def config(
     chosen = [k for k, v in lists.items() if v]
     if hash_ is not None:
         text = "".join(f"{line}\n" for line in co.list_hashes(project, hash_))
+    elif variables:
+        from podpy.compose.variables import project_variables, table
+
+        text = "".join(f"{line}\n" for line in table(project_variables(project.config_files)))
+    elif environment:
+        text = "".join(f"{k}={v}\n" for k, v in sorted(project.environment.items()))
     elif chosen:
         listing = {"services": co.list_services, "volumes": co.list_volumes, "profiles": co.list_profiles,
                    "images": co.list_images}[chosen[0]]

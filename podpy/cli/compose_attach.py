@@ -6,6 +6,8 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from podpy.cli import common
@@ -37,17 +39,65 @@ class Prefixer:
         return text.encode()
 
 
+@dataclass
+class _Exited:
+    """A container exited and its restart policy started it again: its stream goes on."""
+
+    code: int | None  # None: it ran again before its exit code was seen
+
+
 def _pump(cid: str, name: str, opts: Any, out: queue.Queue) -> None:
-    from podpy.engine.container_logs import logs
+    """One container's records; when followed, across the restarts its restart policy makes (an
+    `_Exited` for each, however quickly they came, before the first record of the next run)."""
+    from podpy.engine.container_logs import LogOptions, log_time, logs
     from podpy.errors import PodpyError
 
+    last = log_time(time.time()).encode() if opts.follow and opts.tail == 0 else b""
+    # From the start of its log, every restart is news; from now on, only the coming ones.
+    restarts = [0 if opts.tail is None else engine().containers.get(cid).state.restart_count] if opts.follow else []
+
+    def put(entries: Any) -> None:
+        nonlocal last
+        for entry in entries:
+            if entry.time > last or not opts.follow:
+                if restarts:
+                    _exits(engine().containers.get(cid), restarts, name, out)
+                last = entry.time
+                out.put((name, entry))
+
     try:
-        for entry in logs(engine().containers, cid, opts):
-            out.put((name, entry))
+        while True:
+            put(logs(engine().containers, cid, opts))
+            if not opts.follow:
+                break
+            rec = _settled(cid)
+            if rec.state.status != "running":  # what it wrote after the stream stopped following
+                put(logs(engine().containers, cid, LogOptions()))
+                _exits(rec, restarts, name, out)
+                break
+            opts = LogOptions(follow=True)  # the whole log again: what was printed is skipped by time
     except PodpyError:
         pass  # removed meanwhile: its stream simply ends
     finally:
         out.put((name, _END))
+
+
+def _exits(rec: Any, restarts: list[int], name: str, out: queue.Queue) -> None:
+    """An `_Exited` per restart since the last look: the record keeps the code of the last exit only
+    while the container is down (it is reset when it starts again)."""
+    code = None if rec.state.status == "running" else rec.state.exit_code
+    for _ in range(rec.state.restart_count - restarts[0]):
+        out.put((name, _Exited(code)))
+    restarts[0] = rec.state.restart_count
+
+
+def _settled(cid: str) -> Any:
+    """The container's record once it is not waiting out a restart back-off."""
+    from podpy.engine import container_record as cr
+
+    while (rec := engine().containers.get(cid)).state.status == cr.RESTARTING:
+        time.sleep(0.1)
+    return rec
 
 
 def stream(containers: list[tuple[str, str, Any]], prefix: Prefixer, timestamps: bool,
@@ -68,6 +118,11 @@ def stream(containers: list[tuple[str, str, Any]], prefix: Prefixer, timestamps:
             left -= 1
             if on_end is not None and on_end(name):
                 return
+            continue
+        if isinstance(entry, _Exited):
+            if on_end is not None:
+                how = "restarted" if entry.code is None else f"exited with code {entry.code}"
+                common.out(f"{name} {how}")
             continue
         data = entry.data if entry.data.endswith(b"\n") else entry.data + b"\n"
         out.write(prefix(name) + (entry.time + b" " if timestamps else b"") + data)

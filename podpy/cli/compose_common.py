@@ -3,14 +3,17 @@ Compose's progress lines."""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from podpy.cli import common
 
 DONE = {"Created", "Started", "Stopped", "Removed", "Healthy", "Running", "Recreated", "Pulled", "Exited",
-        "Killed", "Paused", "Unpaused", "Restarted"}
+        "Killed", "Paused", "Unpaused", "Restarted", "Built", "Pushed"}
 
 
 @dataclass
@@ -83,3 +86,36 @@ class Events:
             common.err(f" {noun} {name}  {status}")
         elif status in DONE:
             common.err(f" \u2714 {noun} {name}  {status}")
+
+
+def builds(mode: str, no_cache: bool = False, pull: bool = False, build_args: list[str] | None = None,
+           quiet: bool = False) -> Any:
+    """How `up`/`create`/`build` build: the builder's lines go to stderr (stdout stays the logs')."""
+    from podpy.compose.build import BuildFlags
+    from podpy.compose.project_ops import Builds
+
+    quiet = quiet or G.progress == "quiet"
+    return Builds(mode, BuildFlags(no_cache, pull, list(build_args or []), quiet), _say_quiet if quiet else _say,
+                  build_output)
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def _say_quiet(line: str) -> None:
+    return None
+
+
+@contextmanager
+def build_output() -> Iterator[None]:
+    """RUN steps write to fd 1: point it at stderr while images are built, as Compose prints builds."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

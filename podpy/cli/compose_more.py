@@ -1,12 +1,11 @@
-"""`compose pull`, `build` (not yet: podpy has no builder) and `cp`."""
+"""`compose pull`, `build` (through podpy's builder, in process), `push`, `events` and `cp`."""
 
 from __future__ import annotations
 
 import typer
 
 from podpy.cli.common import engine
-from podpy.cli.compose_common import Events, G, load, warn
-from podpy.compose.errors import ComposeError
+from podpy.cli.compose_common import Events, G, builds, load, warn
 
 
 def pull(
@@ -32,7 +31,8 @@ def pull(
             events("Image", svc.image, "Pulled")
             continue
         try:
-            project_ops.ensure_images(engine(), project, [name], policy, None, _quiet if quiet else events)
+            project_ops.ensure_images(engine(), project, [name], policy, None, _quiet if quiet else events,
+                                      project_ops.Builds("pull"))
         except PodpyError as e:
             if not ignore_pull_failures:
                 raise
@@ -46,9 +46,73 @@ def _quiet(noun: str, name: str, status: str) -> None:
     return None
 
 
-def build(services: list[str] | None = typer.Argument(None, help="Services (default: all)")) -> None:
-    """Build or rebuild services (not supported yet)."""
-    raise ComposeError("building images is not supported yet")
+def build(
+    services: list[str] | None = typer.Argument(None, help="Services (default: all)"),
+    build_arg: list[str] | None = typer.Option(None, "--build-arg", help="Set build-time variables for services"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use cache when building the image"),
+    pull: bool = typer.Option(False, "--pull", help="Always attempt to pull a newer version of the image"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Don't print anything to STDOUT"),
+    with_dependencies: bool = typer.Option(False, "--with-dependencies", help="Also build dependencies"),
+) -> None:
+    """Build or rebuild services."""
+    from podpy.compose import planner, project_ops
+
+    project = load(list(services or []))
+    names = planner.service_set(project, list(services or []), not with_dependencies)
+    if G.dry_run:
+        for name in names:
+            if project.services[name].build is not None:
+                Events()("Service", name, "Built")
+        return
+    project_ops.build_services(engine(), project, names, builds("always", no_cache, pull, build_arg, quiet),
+                               Events())
+
+
+def push(
+    services: list[str] | None = typer.Argument(None, help="Services (default: all)"),
+    ignore_push_failures: bool = typer.Option(False, "--ignore-push-failures", help="Push what it can"),
+    include_deps: bool = typer.Option(False, "--include-deps", help="Also push images of dependencies"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Push without printing progress information"),
+) -> None:
+    """Push service images (those a service builds under an `image:` name, and its build tags)."""
+    from podpy.compose import planner
+    from podpy.engine.push import push as do_push
+    from podpy.errors import PodpyError
+
+    project = load(list(services or []))
+    events = _quiet if quiet else Events()
+    failed = False
+    for name in planner.service_set(project, list(services or []), not include_deps):
+        svc = project.services[name]
+        if svc.build is None or not svc.config.get("image"):
+            continue  # Compose pushes what it builds, and only under a name the file gives
+        for ref in (svc.image, *map(str, svc.build.get("tags") or [])):
+            events("Image", ref, "Pushing")
+            if G.dry_run:
+                events("Image", ref, "Pushed")
+                continue
+            try:
+                do_push(engine(), ref)
+            except PodpyError as e:
+                if not ignore_push_failures:
+                    raise
+                warn(f"{name}: {e}")
+                failed = True
+                continue
+            events("Image", ref, "Pushed")
+    if failed:
+        events("Warning", "push", "some service images could not be pushed")
+
+
+def events(
+    services: list[str] | None = typer.Argument(None, help="Services (default: all)"),
+    json_: bool = typer.Option(False, "--json", help="Output events as a stream of json objects"),
+) -> None:
+    """Receive real time events from containers (podpy records no events yet)."""
+    load(list(services or []))
+    from podpy.errors import PodpyError
+
+    raise PodpyError("podpy does not record container events yet: `compose events` is not available")
 
 
 def cp(
@@ -73,4 +137,4 @@ def cp(
     container_files.cp(resolve(src), resolve(dest), archive, follow_link, False)
 
 
-COMMANDS = (("pull", pull), ("build", build), ("cp", cp))
+COMMANDS = (("pull", pull), ("build", build), ("push", push), ("events", events), ("cp", cp))

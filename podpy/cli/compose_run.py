@@ -10,7 +10,7 @@ import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
-from podpy.cli.compose_common import Events, load
+from podpy.cli.compose_common import Events, builds, load
 
 
 def run(
@@ -80,8 +80,9 @@ def _ready(project: Any, service: str, no_deps: bool, pull: str) -> Any:
 
     deps = [] if no_deps else [n for n in project.service_order([service]) if n != service]
     if deps:
-        project_ops.up(engine(), project, project_ops.UpRequest(UpOptions(services=deps), pull=pull), Events())
-    images = project_ops.ensure_images(engine(), project, [service], pull)
+        project_ops.up(engine(), project, project_ops.UpRequest(UpOptions(services=deps), pull=pull,
+                                                                builds=builds("auto")), Events())
+    images = project_ops.ensure_images(engine(), project, [service], pull, None, Events(), builds("auto"))
     ex = Executor(engine(), project, observe(engine(), project.name), Events(), image_ids=images)
     for dep in project.services[service].depends_on.values():
         if dep.service in deps:

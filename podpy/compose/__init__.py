@@ -17,6 +17,6 @@
 - `observe`: `Observed` filled from the engine (containers, networks, volumes by label).
 - `service_options`: a service → the engine's CreateOptions (+ networks to connect, unsupported-field warnings).
 - `executor`: each Action through the engine; depends_on waits (started, healthy, completed successfully).
-- `project_ops`: image resolution (pull_policy, `build:` needs a local image), up, down, start/stop/restart/rm.
+- `project_ops`: image resolution (pull_policy; `build:` through `build`, podpy's builder in process), up, down, start/stop/restart/rm.
 Every error is a `errors.ComposeError` (a PodpyError: one `Error: ...` line, exit 125).
 """

@@ -10,17 +10,51 @@ from podpy.compose.model import Project
 _TOP_ORDER = ("name", "services", "networks", "volumes", "secrets", "configs")
 
 
-def _sorted(value: Any) -> Any:
+# Docker Compose prints a service's keys, and a port's or volume's, in its model's field order (not
+# alphabetically); maps (environment, labels, ...) and unknown keys come sorted.
+_SERVICE_ORDER = (
+    "profiles annotations attach build develop blkio_config cap_add cap_drop cgroup_parent cgroup cpu_count "
+    "cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpus cpuset cpu_shares command configs "
+    "container_name credential_spec depends_on deploy device_cgroup_rules devices dns dns_opt dns_search "
+    "dockerfile domainname entrypoint provider environment env_file expose extends external_links "
+    "extra_hosts group_add gpus hostname healthcheck image init ipc isolation labels label_file links "
+    "logging log_driver log_opt mem_limit mem_reservation memswap_limit mem_swappiness mac_address models "
+    "net network_mode networks oom_kill_disable oom_score_adj pid pids_limit platform ports privileged "
+    "pull_policy read_only restart runtime scale secrets security_opt shm_size stdin_open "
+    "stop_grace_period stop_signal storage_opt sysctls tmpfs tty ulimits use_api_socket user userns_mode "
+    "uts volume_driver volumes volumes_from working_dir post_start pre_stop").split()
+_PORT_ORDER = ("name", "mode", "host_ip", "target", "published", "protocol", "app_protocol")
+_VOLUME_ORDER = ("type", "source", "target", "read_only", "consistency", "bind", "volume", "tmpfs", "image")
+_FILE_ORDER = ("source", "target", "uid", "gid", "mode")
+
+
+def _sorted(value: Any, order: tuple[str, ...] | list[str] = ()) -> Any:
     if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
+        rank = {k: i for i, k in enumerate(order)}
+        return {k: _sorted(value[k]) for k in sorted(value, key=lambda k: (rank.get(k, len(rank)), k))}
     if isinstance(value, list):
-        return [_sorted(v) for v in value]
+        return [_sorted(v, order) for v in value]
     return value
+
+
+def _service(svc: Any) -> Any:
+    if not isinstance(svc, dict):
+        return svc
+    out = _sorted(svc, _SERVICE_ORDER)
+    for key, order in (("ports", _PORT_ORDER), ("volumes", _VOLUME_ORDER), ("secrets", _FILE_ORDER),
+                       ("configs", _FILE_ORDER)):
+        if isinstance(svc.get(key), list):
+            out[key] = _sorted(svc[key], order)
+    return out
 
 
 def config_document(project: Project) -> dict[str, Any]:
     doc = project.document
-    ordered = {k: _sorted(doc[k]) for k in _TOP_ORDER if k in doc}
+    ordered = {k: _sorted(doc[k]) for k in _TOP_ORDER if k in doc and k != "services"}
+    if "services" in doc:
+        services = {n: _service(s) for n, s in sorted(doc["services"].items())}
+        ordered = {**{k: v for k, v in ordered.items() if k == "name"}, "services": services,
+                   **{k: v for k, v in ordered.items() if k != "name"}}
     ordered.update({k: _sorted(v) for k, v in doc.items() if k not in ordered})
     return ordered
 

@@ -20,6 +20,8 @@ from podpy.compose.observe import refresh
 from podpy.compose.observed import Observed, ObservedContainer
 
 Reporter = Callable[[str, str, str], None]
+# Actions that may run while forked starts are under way (others wait for them all).
+_ALONGSIDE = (P.CREATE, P.CREATE_NETWORK, P.CREATE_VOLUME)
 DEFAULT_WAIT = 300.0
 
 
@@ -38,6 +40,7 @@ class Executor:
     image_ids: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)  # container name → ID, kept current as we go
     warned: set[str] = field(default_factory=set)
+    pending: dict[str, list[tuple[Any, str]]] = field(default_factory=dict)  # service → starting children
 
     def __post_init__(self) -> None:
         for c in self.observed.project_containers(self.project.name, oneoff=None):
@@ -48,8 +51,54 @@ class Executor:
                     P.CREATE: self._create, P.RECREATE: self._recreate, P.START: self._start,
                     P.RESTART: self._restart, P.STOP: self._stop, P.REMOVE: self._remove,
                     P.REMOVE_NETWORK: self._remove_network, P.REMOVE_VOLUME: self._remove_volume}
-        for action in plan.actions:
-            handlers[action.kind](action)
+        overlap = sum(a.kind == P.START for a in plan.actions) > 1
+        try:
+            for action in plan.actions:
+                if overlap and action.kind == P.START:
+                    self._start_forked(action)
+                    continue
+                if action.kind not in _ALONGSIDE:
+                    self._join(list(self.pending))
+                elif action.service:  # network_mode/volumes_from: service:x needs x started first
+                    self._join(self._pending_deps(action.service))
+                handlers[action.kind](action)
+        finally:
+            self._join(list(self.pending))
+
+    # ---- starts that overlap (podpy.compose.parallel)
+    def _start_forked(self, a: P.Action) -> None:
+        """Start in a child once what the service depends on has started (and its waits hold)."""
+        from podpy.compose.parallel import fork
+
+        self._join(self._pending_deps(a.service))
+        for w in a.waits:
+            self.wait_for(w)
+        self.report("Container", a.target, "Starting")
+        cid = self._cid(a)
+        self.pending.setdefault(a.service, []).append((fork(lambda: self._start_now(cid), a.target), a.target))
+
+    def _pending_deps(self, service: str) -> list[str]:
+        return [d for d in self.project.services[service].dependencies() if d in self.pending]
+
+    def _start_now(self, cid: str) -> None:
+        _rec, launch = self.engine.containers.start(cid, None)
+        if launch is not None:
+            launch.close()
+
+    def _join(self, services: list[str]) -> None:
+        """Wait for the children starting these services; the first failure is raised once all are in."""
+        from podpy.compose.parallel import join
+
+        failure: BaseException | None = None
+        for service in services:
+            for child, target in self.pending.pop(service, []):
+                try:
+                    join(child)
+                    self.report("Container", target, "Started")
+                except BaseException as e:  # noqa: BLE001  (the others are joined before it is raised)
+                    failure = failure or e
+        if failure is not None:
+            raise failure
 
     # ---- networks and volumes
     def _create_network(self, a: P.Action) -> None:

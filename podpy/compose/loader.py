@@ -173,4 +173,16 @@ def _included(files: list[Path], project_dir: Path, env_files: list[Path], ctx: 
         merged = merge_documents(merged, _document(parse_yaml(_read(f, None), str(f)), str(f), f, sub))
     merged = resolve_document(strip_tags(merged), project_dir, ctx.home)
     merged.pop("include", None)
+    _pin_environment(merged, env)
     return merged
+
+
+def _pin_environment(doc: dict[str, Any], env: dict[str, str]) -> None:
+    """`environment: [FOO]` (and `build.args: [FOO]`) in an included project take FOO from that
+    project's environment (its .env), not the including one's: filled in here, while it is known."""
+    for svc in (doc.get("services") or {}).values():
+        if not isinstance(svc, dict):
+            continue
+        for holder, key in ((svc, "environment"), (svc.get("build"), "args")):
+            if isinstance(holder, dict) and isinstance(holder.get(key), dict):
+                holder[key] = {k: env.get(k) if v is None else v for k, v in holder[key].items()}

@@ -44,14 +44,18 @@ _UNIQUE: dict[str, Callable[[Any], str]] = {
 }
 
 
-def unique(items: list[Any], key: Callable[[Any], str]) -> list[Any]:
-    """Later duplicates replace the earlier entry in its place."""
+def unique(items: list[Any], key: Callable[[Any], str], path: str = "") -> list[Any]:
+    """A later entry with the same key is merged into the earlier one in its place, field by field
+    when both are mappings (ports, volumes, secrets, configs: the spec's "merge entries that share a
+    unique key"); a volume of another type, or a plain value, replaces it."""
     out: list[Any] = []
     where: dict[str, int] = {}
     for item in items:
         k = key(item)
         if k in where:
-            out[where[k]] = item
+            old = out[where[k]]
+            same = isinstance(old, dict) and isinstance(item, dict) and old.get("type") == item.get("type")
+            out[where[k]] = merge_mapping(old, item, path) if same else item
         else:
             where[k] = len(out)
             out.append(item)
@@ -73,7 +77,7 @@ def merge_value(base: Any, over: Any, path: str) -> Any:
     if isinstance(base, list) and isinstance(over, list):
         key = _UNIQUE.get(_generic(path))
         merged = base + over
-        return unique(merged, key) if key else merged
+        return unique(merged, key, path) if key else merged
     return over
 
 

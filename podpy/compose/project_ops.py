@@ -4,11 +4,13 @@ commands (start/stop/restart/rm) as plan + execute."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from podpy.compose import plan as P
 from podpy.compose import planner, planner_cmds
+from podpy.compose.build import BuildFlags
 from podpy.compose.errors import ComposeError
 from podpy.compose.executor import DEFAULT_WAIT, Executor, Reporter, _silent
 from podpy.compose.model import Project, Service
@@ -28,22 +30,25 @@ def _policy(svc: Service, flag: str) -> str:
 
 
 def ensure_images(engine: Any, project: Project, services: list[str], pull: str = "policy",
-                  progress: Callable[[Any], None] | None = None,
-                  report: Reporter = _silent) -> dict[str, str]:
-    """Service → image ID, pulling what is missing (or what the policy says); a service to build
-    must already have its image (podpy has no builder yet)."""
+                  progress: Callable[[Any], None] | None = None, report: Reporter = _silent,
+                  builds: Builds | None = None) -> dict[str, str]:
+    """Service → image ID: built (with `--build`, `pull_policy: build`, or when a service with a
+    `build:` section has no image yet), else pulled when missing or when the policy says so."""
     from podpy.engine.pull import ensure_image, find_local
 
+    builds = builds or Builds()
     out = {}
     for name in services:
         svc = project.services[name]
         local = find_local(engine, svc.image)
         policy = _policy(svc, pull)
-        if svc.build is not None and (local is None or policy == "build"):
-            if local is None:
-                raise ComposeError(f'service "{name}": building images is not supported yet '
-                                   f"(no image {svc.image} found locally)")
-        elif local is None or policy == "always":
+        if svc.build is not None and builds.mode in ("auto", "always") and (
+                local is None or policy == "build" or builds.mode == "always"):
+            out[name] = _build(engine, project, svc, builds, report)
+            continue
+        if local is None and svc.build is not None and builds.mode == "never":
+            raise ComposeError(f'service "{name}": image {svc.image} not found locally and --no-build given')
+        if local is None or policy == "always":
             if policy == "never":
                 raise ComposeError(f'service "{name}": image {svc.image} not found locally and pull_policy '
                                    f"is never")
@@ -52,6 +57,38 @@ def ensure_images(engine: Any, project: Project, services: list[str], pull: str 
             report("Image", svc.image, "Pulled")
         out[name] = local.id
     return out
+
+
+@dataclass
+class Builds:
+    """When `up`/`create` build: `auto` (a missing image or `pull_policy: build`), `always` (--build),
+    `never` (--no-build), `pull` (`compose pull`: as if there were no `build:`); `say` receives the builder's output lines; each build runs inside
+    `output()` (the CLI points the steps' fd 1 where it wants them, only while building: containers
+    started later must not inherit that)."""
+
+    mode: str = "auto"
+    flags: BuildFlags = field(default_factory=BuildFlags)
+    say: Callable[[str], None] = lambda line: None
+    output: Callable[[], AbstractContextManager[Any]] = nullcontext
+
+
+def _build(engine: Any, project: Project, svc: Service, builds: Builds, report: Reporter) -> str:
+    from podpy.compose.build import build_service, ignored_keys
+
+    for key in ignored_keys(svc):
+        report("Warning", svc.name, f"build.{key} is not supported by podpy's builder: ignored")
+    report("Service", svc.name, "Building")
+    with builds.output():
+        image_id = build_service(engine, project, svc, builds.flags, builds.say)
+    report("Service", svc.name, "Built")
+    return image_id
+
+
+def build_services(engine: Any, project: Project, services: list[str], builds: Builds,
+                   report: Reporter = _silent) -> dict[str, str]:
+    """`compose build`: every selected service with a `build:` section, in dependency order."""
+    return {name: _build(engine, project, project.services[name], builds, report)
+            for name in project.service_order(services or None) if project.services[name].build is not None}
 
 
 def check_rootless(engine: Any, project: Project, services: list[str]) -> None:
@@ -71,6 +108,7 @@ class UpRequest:
     timeout: int | None = None
     wait_timeout: float = DEFAULT_WAIT
     dry_run: bool = False
+    builds: Builds = field(default_factory=Builds)
 
 
 def up(engine: Any, project: Project, req: UpRequest, report: Reporter = _silent,
@@ -78,7 +116,7 @@ def up(engine: Any, project: Project, req: UpRequest, report: Reporter = _silent
     services = planner.service_set(project, req.options.services, req.options.no_deps)
     check_rootless(engine, project, services)
     if not req.dry_run:
-        req.options.image_ids = ensure_images(engine, project, services, req.pull, progress, report)
+        req.options.image_ids = ensure_images(engine, project, services, req.pull, progress, report, req.builds)
     observed = observe(engine, project.name)
     plan = planner.plan_up(project, observed, req.options)
     if not req.dry_run:

@@ -381,8 +381,8 @@ def test_scale_dry_run_and_build_errors(proj, net):  # noqa: F811
     pr("up", "-d", "--scale", "web=1")
     assert pr.names() == ["scl-web-1"]
     res = pr("up", "-d", "built", check=False)
-    assert res.returncode == 125 and "building images is not supported yet" in res.stderr
-    assert "not supported yet" in pr("build", check=False).stderr
+    assert res.returncode == 125 and "Dockerfile" in res.stderr and "not found" in res.stderr
+    assert "not found" in pr("--profile", "b", "build", "built", check=False).stderr
     net("tag", "busybox", "scl-built")  # the image a build would make exists: it is used
     assert "Container scl-built-1  Started" in pr("up", "-d", "built").stderr
     res = pr("pull", "far", check=False)  # a closed port on loopback: refused at once
