@@ -61,6 +61,7 @@ def _register() -> None:
         healthcheck,
         images,
         network,
+        pods,
         registry,
         system,
         volumes,
@@ -72,6 +73,7 @@ def _register() -> None:
     healthcheck.register(app)
     images.register(app)
     network.register(app, new_app, SETTINGS)
+    pods.register(app, new_app, SETTINGS)
     build.register(app, new_app, SETTINGS)  # after images: it adds `image build` too
     registry.register(app)
     system.register(app)
