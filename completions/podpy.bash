@@ -7,7 +7,7 @@ _podpy_spec() {
     # $1: command path. Sets the table row for it.
     case "$1" in
     '')
-        _subs='attach build builder buildx commit compose container cp create diff exec export healthcheck help history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
+        _subs='attach build builder buildx commit compose container cp create diff exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime'
         _fvals='--root=f:file --runroot=f:file'
@@ -414,6 +414,18 @@ _podpy_spec() {
         _vflags='--output -o'
         _fvals='--output=f:file -o=f:file'
         _args='k:containers' _inter=1 ;;
+    'generate')
+        _subs='kube' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'generate kube')
+        _subs='' _hsubs=''
+        _flags='--service -s --type -t --replicas -r --filename -f --help'
+        _vflags='--type -t --replicas -r --filename -f'
+        _fvals='--filename=f:file -f=f:file'
+        _args='k:containers,pods,volumes*' _inter=1 ;;
     'healthcheck')
         _subs='run' _hsubs=''
         _flags='--help'
@@ -431,7 +443,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
+        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
     'history')
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
@@ -570,6 +582,18 @@ _podpy_spec() {
         _vflags='--signal -s'
         _fvals=''
         _args='k:containers*' _inter=1 ;;
+    'kube')
+        _subs='generate' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'kube generate')
+        _subs='' _hsubs=''
+        _flags='--service -s --type -t --replicas -r --filename -f --help'
+        _vflags='--type -t --replicas -r --filename -f'
+        _fvals='--filename=f:file -f=f:file'
+        _args='k:containers,pods,volumes*' _inter=1 ;;
     'load')
         _subs='' _hsubs=''
         _flags='--input -i --quiet -q --help'

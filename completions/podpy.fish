@@ -6,8 +6,8 @@ function __podpy_row --argument-names path
     # the table row of one command path
     switch $path
         case ''
-            set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'pod' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'Manage pods: containers sharing network, IPC and UTS namespaces.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'kube' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'pod' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Generate structured data (kube: Kubernetes YAML).' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Generate Kubernetes YAML from what runs, or run Kubernetes YAML.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'Manage pods: containers sharing network, IPC and UTS namespaces.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime' '--version' '-v' '--help'
             set -g __podpy_flag_help 'Path to the persistent store (images, containers)' 'Path to the runtime state directory' 'Storage driver: overlay or vfs (auto-detected)' 'Log level: debug, info, warn, error' 'OCI runtime: builtin (default), runc, crun or a path' 'Print the version and exit' 'Print the version and exit' 'Show this message and exit.'
@@ -685,6 +685,26 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals '--output=f:file' '-o=f:file'
             set -g __podpy_args 'k:containers'
             set -g __podpy_inter '1'
+        case 'generate'
+            set -g __podpy_subs 'kube'
+            set -g __podpy_sub_help 'Generate Kubernetes YAML from containers, pods or volumes.'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'generate kube'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--service' '-s' '--type' '-t' '--replicas' '-r' '--filename' '-f' '--help'
+            set -g __podpy_flag_help 'Also generate a Service for the published ports' 'Also generate a Service for the published ports' 'Kind of workload: pod, deployment or daemonset' 'Kind of workload: pod, deployment or daemonset' 'Replicas of a Deployment' 'Replicas of a Deployment' 'Write the YAML to this file' 'Write the YAML to this file' 'Show this message and exit.'
+            set -g __podpy_vflags '--type' '-t' '--replicas' '-r' '--filename' '-f'
+            set -g __podpy_fvals '--filename=f:file' '-f=f:file'
+            set -g __podpy_args 'k:containers,pods,volumes*'
+            set -g __podpy_inter '1'
         case 'healthcheck'
             set -g __podpy_subs 'run'
             set -g __podpy_sub_help 'Run the health check of a container (exit 0 if healthy, 1 otherwise, printing...'
@@ -713,7 +733,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
+            set -g __podpy_args 'c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
             set -g __podpy_inter '1'
         case 'history'
             set -g __podpy_subs
@@ -944,6 +964,26 @@ function __podpy_row --argument-names path
             set -g __podpy_vflags '--signal' '-s'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
+            set -g __podpy_inter '1'
+        case 'kube'
+            set -g __podpy_subs 'generate'
+            set -g __podpy_sub_help 'Generate Kubernetes YAML from containers, pods or volumes.'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'kube generate'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--service' '-s' '--type' '-t' '--replicas' '-r' '--filename' '-f' '--help'
+            set -g __podpy_flag_help 'Also generate a Service for the published ports' 'Also generate a Service for the published ports' 'Kind of workload: pod, deployment or daemonset' 'Kind of workload: pod, deployment or daemonset' 'Replicas of a Deployment' 'Replicas of a Deployment' 'Write the YAML to this file' 'Write the YAML to this file' 'Show this message and exit.'
+            set -g __podpy_vflags '--type' '-t' '--replicas' '-r' '--filename' '-f'
+            set -g __podpy_fvals '--filename=f:file' '-f=f:file'
+            set -g __podpy_args 'k:containers,pods,volumes*'
             set -g __podpy_inter '1'
         case 'load'
             set -g __podpy_subs

@@ -60,6 +60,7 @@ def _register() -> None:
         containers,
         healthcheck,
         images,
+        kube,
         network,
         pods,
         registry,
@@ -74,6 +75,7 @@ def _register() -> None:
     images.register(app)
     network.register(app, new_app, SETTINGS)
     pods.register(app, new_app, SETTINGS)
+    kube.register(app, new_app, SETTINGS)  # its yaml import waits for a kube command to run
     build.register(app, new_app, SETTINGS)  # after images: it adds `image build` too
     registry.register(app)
     system.register(app)
