@@ -7,7 +7,7 @@ _podpy_spec() {
     # $1: command path. Sets the table row for it.
     case "$1" in
     '')
-        _subs='attach build builder buildx commit compose container cp create diff exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
+        _subs='attach build builder buildx commit compose container cp create diff exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause play pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime'
         _fvals='--root=f:file --runroot=f:file'
@@ -443,7 +443,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
+        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
     'history')
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
@@ -583,17 +583,29 @@ _podpy_spec() {
         _fvals=''
         _args='k:containers*' _inter=1 ;;
     'kube')
-        _subs='generate' _hsubs=''
+        _subs='down generate play' _hsubs=''
         _flags='--help'
         _vflags=''
         _fvals=''
         _args='' _inter=0 ;;
+    'kube down')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='f:file' _inter=1 ;;
     'kube generate')
         _subs='' _hsubs=''
         _flags='--service -s --type -t --replicas -r --filename -f --help'
         _vflags='--type -t --replicas -r --filename -f'
         _fvals='--filename=f:file -f=f:file'
         _args='k:containers,pods,volumes*' _inter=1 ;;
+    'kube play')
+        _subs='' _hsubs=''
+        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --help'
+        _vflags='--configmap --network --net --publish --start'
+        _fvals=''
+        _args='f:file' _inter=1 ;;
     'load')
         _subs='' _hsubs=''
         _flags='--input -i --quiet -q --help'
@@ -696,6 +708,18 @@ _podpy_spec() {
         _vflags=''
         _fvals=''
         _args='k:containers*' _inter=1 ;;
+    'play')
+        _subs='kube' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'play kube')
+        _subs='' _hsubs=''
+        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --help'
+        _vflags='--configmap --network --net --publish --start'
+        _fvals=''
+        _args='f:file' _inter=1 ;;
     'pod')
         _subs='create exists inspect kill logs ls pause prune restart rm start stats stop top unpause' _hsubs='list ps'
         _flags='--help'

@@ -6,8 +6,8 @@ function __podpy_row --argument-names path
     # the table row of one command path
     switch $path
         case ''
-            set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'kube' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'pod' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Generate structured data (kube: Kubernetes YAML).' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Generate Kubernetes YAML from what runs, or run Kubernetes YAML.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'Manage pods: containers sharing network, IPC and UTS namespaces.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'kube' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'play' 'pod' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Generate structured data (kube: Kubernetes YAML).' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Generate Kubernetes YAML from what runs, or run Kubernetes YAML.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'Play structured data (kube: Kubernetes YAML).' 'Manage pods: containers sharing network, IPC and UTS namespaces.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime' '--version' '-v' '--help'
             set -g __podpy_flag_help 'Path to the persistent store (images, containers)' 'Path to the runtime state directory' 'Storage driver: overlay or vfs (auto-detected)' 'Log level: debug, info, warn, error' 'OCI runtime: builtin (default), runc, crun or a path' 'Print the version and exit' 'Print the version and exit' 'Show this message and exit.'
@@ -733,7 +733,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
+            set -g __podpy_args 'c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
             set -g __podpy_inter '1'
         case 'history'
             set -g __podpy_subs
@@ -966,8 +966,8 @@ function __podpy_row --argument-names path
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
         case 'kube'
-            set -g __podpy_subs 'generate'
-            set -g __podpy_sub_help 'Generate Kubernetes YAML from containers, pods or volumes.'
+            set -g __podpy_subs 'down' 'generate' 'play'
+            set -g __podpy_sub_help 'Remove the pods and volumes that `kube play FILE` created.' 'Generate Kubernetes YAML from containers, pods or volumes.' 'Create pods, containers and volumes from Kubernetes YAML.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--help'
             set -g __podpy_flag_help 'Show this message and exit.'
@@ -975,6 +975,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args
             set -g __podpy_inter '0'
+        case 'kube down'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file'
+            set -g __podpy_inter '1'
         case 'kube generate'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -984,6 +994,16 @@ function __podpy_row --argument-names path
             set -g __podpy_vflags '--type' '-t' '--replicas' '-r' '--filename' '-f'
             set -g __podpy_fvals '--filename=f:file' '-f=f:file'
             set -g __podpy_args 'k:containers,pods,volumes*'
+            set -g __podpy_inter '1'
+        case 'kube play'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--down' '--replace' '--configmap' '--network' '--net' '--publish' '--publish-all' '--start' '--wait' '--help'
+            set -g __podpy_flag_help 'Remove what a previous play of FILE created' 'Replace the pods of FILE that already exist' 'YAML file with ConfigMaps or Secrets' 'Network the pods join' 'Network the pods join' 'Publish a port on every pod' 'Publish every Service port on the host' 'Start the pods (true or false)' 'Wait until every container exits, then remove the pods' 'Show this message and exit.'
+            set -g __podpy_vflags '--configmap' '--network' '--net' '--publish' '--start'
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file'
             set -g __podpy_inter '1'
         case 'load'
             set -g __podpy_subs
@@ -1154,6 +1174,26 @@ function __podpy_row --argument-names path
             set -g __podpy_vflags
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
+            set -g __podpy_inter '1'
+        case 'play'
+            set -g __podpy_subs 'kube'
+            set -g __podpy_sub_help 'Create pods, containers and volumes from Kubernetes YAML.'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'play kube'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--down' '--replace' '--configmap' '--network' '--net' '--publish' '--publish-all' '--start' '--wait' '--help'
+            set -g __podpy_flag_help 'Remove what a previous play of FILE created' 'Replace the pods of FILE that already exist' 'YAML file with ConfigMaps or Secrets' 'Network the pods join' 'Network the pods join' 'Publish a port on every pod' 'Publish every Service port on the host' 'Start the pods (true or false)' 'Wait until every container exits, then remove the pods' 'Show this message and exit.'
+            set -g __podpy_vflags '--configmap' '--network' '--net' '--publish' '--start'
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file'
             set -g __podpy_inter '1'
         case 'pod'
             set -g __podpy_subs 'create' 'exists' 'inspect' 'kill' 'logs' 'ls' 'pause' 'prune' 'restart' 'rm' 'start' 'stats' 'stop' 'top' 'unpause'

@@ -39,10 +39,88 @@ def generate(
     atomic_write_bytes(filename, text.encode())
 
 
+def _read(path: str) -> str:
+    import sys
+
+    from podpy.errors import InvalidArgument
+
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text()
+    except OSError as e:
+        raise InvalidArgument(f"reading {path}: {e.strerror}") from None
+
+
+def _plan(path: str, configmaps: list[str] | None = None, publish_all: bool = False) -> Any:
+    from podpy.kube.plan import load, plan
+
+    extra = [o for f in configmaps or [] for o in load(_read(f))]
+    return plan(load(_read(path)), extra, publish_all)
+
+
+def play(
+    file: str = typer.Argument(..., metavar="FILE", help="Kubernetes YAML (- for stdin)"),
+    down_: bool = typer.Option(False, "--down", help="Remove what a previous play of FILE created"),
+    replace: bool = typer.Option(False, "--replace", help="Replace the pods of FILE that already exist"),
+    configmap: list[str] | None = typer.Option(None, "--configmap", help="YAML file with ConfigMaps or Secrets"),
+    network: list[str] | None = typer.Option(None, "--network", "--net", help="Network the pods join"),
+    publish: list[str] | None = typer.Option(None, "--publish", help="Publish a port on every pod"),
+    publish_all: bool = typer.Option(False, "--publish-all", help="Publish every Service port on the host"),
+    start: str = typer.Option("true", "--start", help="Start the pods (true or false)"),
+    wait_: bool = typer.Option(False, "--wait", help="Wait until every container exits, then remove the pods"),
+) -> None:
+    """Create pods, containers and volumes from Kubernetes YAML."""
+    from podpy.errors import InvalidArgument
+    from podpy.kube.play import PlayOptions, wait
+    from podpy.kube.play import down as do_down
+    from podpy.kube.play import play as do_play
+
+    if start not in ("true", "false"):
+        raise InvalidArgument(f"invalid --start {start!r}: true or false")
+    the_plan = _plan(file, configmap, publish_all)
+    if down_:
+        _print_down(do_down(engine(), the_plan))
+        return
+    for w in the_plan.warnings:
+        common.warn(w)
+    opts = PlayOptions(start=start == "true", replace=replace, network=list(network or []),
+                       publish=list(publish or []))  # fmt: skip
+    report = do_play(engine(), the_plan, opts)
+    for name in report.volumes:
+        common.out(f"Volume:\n{name}")
+    for pod_id, cids in report.pods:
+        common.out(f"Pod:\n{pod_id}\nContainers:\n" + "\n".join(cids))
+    if wait_:
+        try:
+            wait(engine(), report)
+        finally:
+            do_down(engine(), the_plan)
+
+
+def _print_down(gone: list[str]) -> None:
+    if gone:
+        common.out("Removed:\n" + "\n".join(gone))
+
+
+def down(
+    file: str = typer.Argument(..., metavar="FILE", help="Kubernetes YAML (- for stdin) that was played"),
+) -> None:
+    """Remove the pods and volumes that `kube play FILE` created."""
+    from podpy.kube.play import down as do_down
+
+    _print_down(do_down(engine(), _plan(file)))
+
+
 def register(app: typer.Typer, new_app: Any, settings: dict[str, Any]) -> None:
     kube = new_app("Generate Kubernetes YAML from what runs, or run Kubernetes YAML.")
     kube.command("generate", context_settings=settings)(generate)
+    kube.command("play", context_settings=settings)(play)
+    kube.command("down", context_settings=settings)(down)
     app.add_typer(kube, name="kube")
+    play_group = new_app("Play structured data (kube: Kubernetes YAML).")
+    play_group.command("kube", context_settings=settings)(play)
+    app.add_typer(play_group, name="play")
     gen = new_app("Generate structured data (kube: Kubernetes YAML).")
     gen.command("kube", context_settings=settings)(generate)
     app.add_typer(gen, name="generate")

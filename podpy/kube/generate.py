@@ -131,11 +131,13 @@ def _probe(hcheck: dict[str, Any] | None) -> dict[str, Any]:
     return probe
 
 
-def container(facts: dict[str, Any], extra_ports: dict[str, Any] | None = None) -> tuple[dict, list[dict]]:
-    """One container entry of a pod spec, and the pod volumes it needs."""
+def container(facts: dict[str, Any], extra_ports: dict[str, Any] | None = None,
+              pod_name: str = "") -> tuple[dict, list[dict]]:  # fmt: skip
+    """One container entry of a pod spec, and the pod volumes it needs. `kube play` names containers
+    `<pod>-<name>`: that prefix is dropped, so a generate/play round trip keeps the names."""
     ins, img = facts["inspect"], facts.get("image") or {}
     cfg, hc = ins.get("Config") or {}, ins.get("HostConfig") or {}
-    name = dns_name(ins.get("Name", "").lstrip("/"))
+    name = dns_name(ins.get("Name", "").lstrip("/").removeprefix(f"{pod_name}-" if pod_name else ""))
     c: dict[str, Any] = {"name": name, "image": cfg.get("Image") or ins.get("ImageName", "")}
     c.update(_command(ins, img))
     if env := _env(ins, img):
@@ -173,7 +175,7 @@ def pod(facts: dict[str, Any]) -> dict[str, Any]:
     ctrs, vols, labels = [], [], dict(facts.get("labels") or {})
     policies = []
     for i, cf in enumerate(facts["containers"]):
-        c, v = container(cf, facts.get("ports") if i == 0 else None)
+        c, v = container(cf, facts.get("ports") if i == 0 else None, facts["name"])
         ctrs.append(c)
         vols += [x for x in v if x not in vols]
         labels.update((cf["inspect"].get("Config") or {}).get("Labels") or {})
