@@ -119,7 +119,9 @@ def _probe(p: dict[str, Any] | None, where: str, warnings: list[str]) -> dict[st
     if "exec" not in p:
         warnings.append(f"{where}.livenessProbe: only exec probes are supported: ignored")
         return {}
-    out: dict[str, Any] = {"health_cmd": json.dumps(p["exec"].get("command") or [])}
+    cmd = [str(x) for x in p["exec"].get("command") or []]
+    shell = len(cmd) == 3 and cmd[:2] == ["/bin/sh", "-c"]  # what generate writes for CMD-SHELL
+    out: dict[str, Any] = {"health_cmd": cmd[2] if shell else json.dumps(cmd)}
     for key, opt in (("periodSeconds", "health_interval"), ("timeoutSeconds", "health_timeout"),
                      ("initialDelaySeconds", "health_start_period")):  # fmt: skip
         if p.get(key):

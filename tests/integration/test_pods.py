@@ -15,9 +15,21 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="root tests (rootless 
 HTTPD = ("busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
 
 
-def test_two_containers_share_localhost_hostname_and_published_port(net):  # noqa: F811
+@pytest.fixture
+def own_net(net):  # type: ignore[no-untyped-def]  # noqa: F811
+    """A network of the test's own, on a random subnet: the default bridge and the first free subnets
+    are shared with other stores on this host (their tests may reset them at any time)."""
+    import random
+
+    name = f"t{random.randrange(16**6):06x}"
+    net("network", "create", "--subnet", f"10.{random.randrange(150, 250)}.{random.randrange(256)}.0/24", name)
+    yield name
+    net("network", "rm", "-f", name, check=False)
+
+
+def test_two_containers_share_localhost_hostname_and_published_port(net, own_net):  # noqa: F811
     port = free_port()
-    pod = net("pod", "create", "--name", "web", "-p", f"127.0.0.1:{port}:80", "--label", "app=x").stdout.strip()
+    pod = net("pod", "create", "--name", "web", "--network", own_net, "-p", f"127.0.0.1:{port}:80", "--label", "app=x").stdout.strip()
     net("run", "-d", "--pod", "web", "--name", "srv", *HTTPD)
     got = net("run", "--rm", "--pod", "web", "busybox", "wget", "-qO-", "http://127.0.0.1:80/hostname")
     assert got.stdout.strip() == "web"  # the server's /etc/hostname: the pod's host name
@@ -43,8 +55,9 @@ def test_two_containers_share_localhost_hostname_and_published_port(net):  # noq
     assert not (net.root / "pods" / pod).exists()
 
 
-def test_pod_stop_start_together_and_new_pod(net):  # noqa: F811
-    net("run", "-d", "--pod", "new:p2", "--name", "a", *HTTPD)
+def test_pod_stop_start_together_and_new_pod(net, own_net):  # noqa: F811
+    net("pod", "create", "--name", "p2", "--network", own_net)
+    net("run", "-d", "--pod", "p2", "--name", "a", *HTTPD)
     net("run", "-d", "--pod", "p2", "--name", "b", "busybox", "sleep", "600")
     net("pod", "stop", "-t", "0", "p2")
     states = net("ps", "-a", "--format", "{{.Names}} {{.State}}").stdout.split("\n")
@@ -64,7 +77,9 @@ def test_pod_stop_start_together_and_new_pod(net):  # noqa: F811
 
 
 def test_pod_errors_are_one_line(net):  # noqa: F811
-    net("pod", "create", "--name", "e1")
+    net("pod", "create", "--name", "e1", "--network", "none")
+    net("run", "--rm", "--pod", "new:e2", "busybox", "true")  # new: makes the pod
+    assert net("pod", "exists", "e2").returncode == 0
     for args in (("pod", "rm", "nope"), ("run", "--rm", "--pod", "nope", "busybox", "true"),
                  ("run", "--rm", "--pod", "e1", "-p", "8080:80", "busybox", "true"),
                  ("pod", "create", "--name", "e1"), ("pod", "create", "--share", "pid")):

@@ -2,7 +2,8 @@
 
 Network: the infra's pinned namespace when it is on a bridge (a path that outlives restarts), else
 /proc/<infra pid>/ns/net. IPC and UTS: /proc/<infra pid>/ns/*; those paths are refreshed in
-config.json before every start (`before_start`), since the infra's pid changes when it restarts."""
+config.json before every start (`before_start`, which starts the infra first), since the infra's pid
+changes when it restarts."""
 
 from __future__ import annotations
 
@@ -34,9 +35,9 @@ def join(engine: Engine, spec: ContainerSpec) -> ContainerSpec:
         return spec  # the infra container itself (being created), or a pod without one
     if spec.ports:
         raise InvalidArgument("published ports must be set on the pod (pod create -p), not on its containers")
-    infra = svc.ensure_infra(pod)
-    assert infra is not None
-    pid = infra.state.pid
+    infra = engine.containers.get(pod.infra_id)
+    # a stopped infra (pod create, kube play --start=false): before_start fills in the real pid
+    pid = infra.state.pid if infra.state.status == "running" else 0
     changes: dict[str, Any] = {}
     if pod.shares("net"):
         net = infra.spec.get("network", "")
