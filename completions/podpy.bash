@@ -422,8 +422,8 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'generate kube')
         _subs='' _hsubs=''
-        _flags='--service -s --type -t --replicas -r --filename -f --help'
-        _vflags='--type -t --replicas -r --filename -f'
+        _flags='--compose --service -s --type -t --replicas -r --filename -f --help'
+        _vflags='--compose --type -t --replicas -r --filename -f'
         _fvals='--filename=f:file -f=f:file'
         _args='k:containers,pods,volumes*' _inter=1 ;;
     'healthcheck')
@@ -596,8 +596,8 @@ _podpy_spec() {
         _args='f:file' _inter=1 ;;
     'kube generate')
         _subs='' _hsubs=''
-        _flags='--service -s --type -t --replicas -r --filename -f --help'
-        _vflags='--type -t --replicas -r --filename -f'
+        _flags='--compose --service -s --type -t --replicas -r --filename -f --help'
+        _vflags='--compose --type -t --replicas -r --filename -f'
         _fvals='--filename=f:file -f=f:file'
         _args='k:containers,pods,volumes*' _inter=1 ;;
     'kube play')

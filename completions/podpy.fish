@@ -699,9 +699,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--service' '-s' '--type' '-t' '--replicas' '-r' '--filename' '-f' '--help'
-            set -g __podpy_flag_help 'Also generate a Service for the published ports' 'Also generate a Service for the published ports' 'Kind of workload: pod, deployment or daemonset' 'Kind of workload: pod, deployment or daemonset' 'Replicas of a Deployment' 'Replicas of a Deployment' 'Write the YAML to this file' 'Write the YAML to this file' 'Show this message and exit.'
-            set -g __podpy_vflags '--type' '-t' '--replicas' '-r' '--filename' '-f'
+            set -g __podpy_flags '--compose' '--service' '-s' '--type' '-t' '--replicas' '-r' '--filename' '-f' '--help'
+            set -g __podpy_flag_help 'A compose project: a Deployment and a Service per service (the default --type then)' 'Also generate a Service for the published ports' 'Also generate a Service for the published ports' 'Kind of workload: pod, deployment or daemonset' 'Kind of workload: pod, deployment or daemonset' 'Replicas of a Deployment' 'Replicas of a Deployment' 'Write the YAML to this file' 'Write the YAML to this file' 'Show this message and exit.'
+            set -g __podpy_vflags '--compose' '--type' '-t' '--replicas' '-r' '--filename' '-f'
             set -g __podpy_fvals '--filename=f:file' '-f=f:file'
             set -g __podpy_args 'k:containers,pods,volumes*'
             set -g __podpy_inter '1'
@@ -989,9 +989,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--service' '-s' '--type' '-t' '--replicas' '-r' '--filename' '-f' '--help'
-            set -g __podpy_flag_help 'Also generate a Service for the published ports' 'Also generate a Service for the published ports' 'Kind of workload: pod, deployment or daemonset' 'Kind of workload: pod, deployment or daemonset' 'Replicas of a Deployment' 'Replicas of a Deployment' 'Write the YAML to this file' 'Write the YAML to this file' 'Show this message and exit.'
-            set -g __podpy_vflags '--type' '-t' '--replicas' '-r' '--filename' '-f'
+            set -g __podpy_flags '--compose' '--service' '-s' '--type' '-t' '--replicas' '-r' '--filename' '-f' '--help'
+            set -g __podpy_flag_help 'A compose project: a Deployment and a Service per service (the default --type then)' 'Also generate a Service for the published ports' 'Also generate a Service for the published ports' 'Kind of workload: pod, deployment or daemonset' 'Kind of workload: pod, deployment or daemonset' 'Replicas of a Deployment' 'Replicas of a Deployment' 'Write the YAML to this file' 'Write the YAML to this file' 'Show this message and exit.'
+            set -g __podpy_vflags '--compose' '--type' '-t' '--replicas' '-r' '--filename' '-f'
             set -g __podpy_fvals '--filename=f:file' '-f=f:file'
             set -g __podpy_args 'k:containers,pods,volumes*'
             set -g __podpy_inter '1'

@@ -65,3 +65,27 @@ def collect(engine: Any, names: list[str]) -> tuple[list[dict[str, Any]], list[d
             raise InvalidArgument(f"{name}: no such pod, container or volume") from None
         volumes.append({"name": v.name, "driver": getattr(v, "driver", "local"), "labels": dict(v.labels)})
     return pods, volumes
+
+
+COMPOSE = "com.docker.compose."
+
+
+def compose_facts(engine: Any, project: str) -> list[dict[str, Any]]:
+    """One pod per service of a compose project (what kompose does), its replicas the number of the
+    service's containers; compose's own labels are left out."""
+    by_service: dict[str, list[Any]] = {}
+    for rec in engine.containers.list(True):
+        labels = rec.spec.get("labels") or {}
+        if labels.get(COMPOSE + "project") == project and labels.get(COMPOSE + "oneoff", "False") != "True":
+            by_service.setdefault(labels.get(COMPOSE + "service", rec.name), []).append(rec)
+    if not by_service:
+        raise InvalidArgument(f"no containers of compose project {project!r}: run `compose up` first")
+    pods = []
+    for service, recs in sorted(by_service.items()):
+        first = sorted(recs, key=lambda r: r.created)[0]
+        facts = _no_pod(container_facts(engine, first.id))
+        cfg = facts["inspect"].setdefault("Config", {})
+        cfg["Labels"] = {k: v for k, v in (cfg.get("Labels") or {}).items() if not k.startswith(COMPOSE)}
+        facts["inspect"]["Name"] = service
+        pods.append({"name": service, "containers": [facts], "replicas": len(recs)})
+    return pods

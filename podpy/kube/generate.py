@@ -142,7 +142,8 @@ def container(facts: dict[str, Any], extra_ports: dict[str, Any] | None = None,
     c.update(_command(ins, img))
     if env := _env(ins, img):
         c["env"] = env
-    if ports := ports_of({**(hc.get("PortBindings") or {}), **(extra_ports or {})}):
+    exposed = {k: [] for k in cfg.get("ExposedPorts") or {}}  # containerPort only (a Service's target)
+    if ports := ports_of({**exposed, **(hc.get("PortBindings") or {}), **(extra_ports or {})}):
         c["ports"] = ports
     wd = cfg.get("WorkingDir") or ""
     if wd and wd != (img.get("WorkingDir") or "/"):
@@ -247,7 +248,8 @@ def documents(pods: list[dict[str, Any]], volumes: list[dict[str, Any]], kind: s
     for facts in pods:
         doc = pod(facts)
         if kind != "pod":
-            doc = workload(doc, "Deployment" if kind == "deployment" else "DaemonSet", replicas)
+            doc = workload(doc, "Deployment" if kind == "deployment" else "DaemonSet",
+                           facts.get("replicas", replicas))
         docs.append(doc)
         if with_service and (svc := service(doc)):
             docs.append(svc)

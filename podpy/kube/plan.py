@@ -43,6 +43,7 @@ class PodPlan:
     publish: list[str] = field(default_factory=list)
     network: list[str] = field(default_factory=list)
     restart: str = "always"
+    aliases: list[str] = field(default_factory=list)  # the names of the Services that select it
     containers: list[ContainerPlan] = field(default_factory=list)
 
 
@@ -279,6 +280,10 @@ def _service(obj: dict[str, Any], pods: list[PodPlan], publish_all: bool, warnin
     targets = [p for p in pods if sel and all(p.labels.get(k) == v for k, v in sel.items())]
     if not targets:
         return
+    name = (obj.get("metadata") or {}).get("name")
+    for t in targets:  # the Service's name resolves to its pods, as cluster DNS does
+        if name and name not in t.aliases and name != t.name:
+            t.aliases.append(name)
     for port in spec.get("ports") or []:
         host = port.get("nodePort") or (port.get("port") if publish_all else None)
         if host:

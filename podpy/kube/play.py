@@ -67,7 +67,8 @@ def _play_pod(engine: Any, svc: Any, p: PodPlan, opts: PlayOptions) -> tuple[str
     from podpy.engine.pods import PodCreate
 
     pod = svc.create(PodCreate(name=p.name, hostname=p.hostname, labels=p.labels, network=opts.network or p.network,
-                               publish=[*p.publish, *opts.publish], created_by_kube=opts.tag))  # fmt: skip
+                               publish=[*p.publish, *opts.publish], aliases=p.aliases,
+                               created_by_kube=opts.tag))  # fmt: skip
     ids = []
     try:
         for c in p.containers:

@@ -61,8 +61,9 @@ def own_net(net):  # type: ignore[no-untyped-def]  # noqa: F811
     are shared with other stores on this host (their tests may reset them at any time)."""
     import random
 
-    name = f"t{random.randrange(16**6):06x}"
-    net("network", "create", "--subnet", f"10.{random.randrange(150, 250)}.{random.randrange(256)}.0/24", name)
+    name = f"t{random.randrange(16**6):06x}"  # its bridge too: bridge names are host-wide
+    net("network", "create", "--subnet", f"10.{random.randrange(150, 250)}.{random.randrange(256)}.0/24",
+        "-o", f"com.docker.network.bridge.name=pb{name}", name)
     yield name
     net("network", "rm", "-f", name, check=False)
 
@@ -161,3 +162,34 @@ def _shape(p, name: str) -> dict:  # type: ignore[no-untyped-def]
             "mounts": sorted((m["Type"], m.get("Name", ""), m["Destination"]) for m in doc["Mounts"]),
             "caps": hc["CapAdd"], "ro": hc["ReadonlyRootfs"], "memory": hc["Memory"],
             "ports": json.loads(p("inspect", infra).stdout)[0]["HostConfig"]["PortBindings"]}  # fmt: skip
+
+
+def test_compose_project_to_kube_and_back(net, own_net, tmp_path: Path):  # noqa: F811
+    port = free_port()
+    (tmp_path / "compose.yaml").write_text(f"""\
+services:
+  web:
+    image: busybox
+    command: [httpd, -f, -p, "80", -h, /etc]
+    environment: {{ROLE: server}}
+    ports: ["{port}:80"]
+  client:
+    image: busybox
+    command: [sleep, "600"]
+    depends_on: [web]
+""")
+    compose = ("compose", "-f", str(tmp_path / "compose.yaml"), "-p", "shop")
+    net(*compose, "up", "-d")
+    out = tmp_path / "shop.yaml"
+    net("kube", "generate", "--compose", "shop", "-f", str(out))
+    docs = list(yaml.safe_load_all(out.read_text()))
+    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == \
+        [("Deployment", "client"), ("Deployment", "web"), ("Service", "web")]  # fmt: skip
+    net(*compose, "down")
+    net("kube", "play", "--network", own_net, str(out))
+    assert fetch(f"http://127.0.0.1:{port}/hostname").strip() == "web-pod"
+    got = net("exec", "client-pod-client", "wget", "-qO-", "http://web/hostname")  # the Service's name
+    assert got.stdout.strip() == "web-pod"
+    assert "ROLE=server" in net("exec", "web-pod-web", "env").stdout
+    net("kube", "down", str(out))
+    assert _names(net) == []

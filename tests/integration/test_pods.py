@@ -21,8 +21,9 @@ def own_net(net):  # type: ignore[no-untyped-def]  # noqa: F811
     are shared with other stores on this host (their tests may reset them at any time)."""
     import random
 
-    name = f"t{random.randrange(16**6):06x}"
-    net("network", "create", "--subnet", f"10.{random.randrange(150, 250)}.{random.randrange(256)}.0/24", name)
+    name = f"t{random.randrange(16**6):06x}"  # its bridge too: bridge names are host-wide
+    net("network", "create", "--subnet", f"10.{random.randrange(150, 250)}.{random.randrange(256)}.0/24",
+        "-o", f"com.docker.network.bridge.name=pb{name}", name)
     yield name
     net("network", "rm", "-f", name, check=False)
 

@@ -47,7 +47,11 @@ def join(engine: Engine, spec: ContainerSpec) -> ContainerSpec:
             net = f"ns:{netns_path(engine.networks, infra.id)}"
         elif net not in ("host",) and not net.startswith("ns:"):
             net = f"ns:/proc/{pid}/ns/net"
-        changes.update(network=net, networks={})
+        # the infra's /etc/hosts: the network code keeps its peers (and their aliases) in it
+        from podpy.engine.spec import Mount
+
+        hosts = Mount("/etc/hosts", "bind", str(engine.containers.bundle(infra.id) / "hosts"), ("rbind", "rprivate"))
+        changes.update(network=net, networks={}, mounts=(*spec.mounts, hosts))
     if pod.shares("ipc"):
         changes["ipc"] = f"/proc/{pid}/ns/ipc"
     if pod.shares("uts"):

@@ -32,6 +32,7 @@ class PodCreate:
     infra_command: list[str] = field(default_factory=list)
     network: list[str] = field(default_factory=list)
     publish: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # names the pod answers to on its networks
     created_by_kube: str = ""
 
 
@@ -103,9 +104,20 @@ class PodService:
             image, rootfs, command = str(self._infra_rootfs(pod)), True, req.infra_command or ["/catatonit", "-P"]
         opts = CreateOptions(image=image, rootfs=rootfs, command=command, name=f"{pod.short_id}-infra",
                              hostname=pod.hostname if "uts" in pod.share else "", read_only=rootfs,
-                             net={"network": list(req.network), "publish": list(req.publish)},
+                             net=self._infra_net(pod, req),
                              stop_timeout=10, pod=pod.id, image_volumes=False)  # fmt: skip
         return self.engine.containers.create(opts)
+
+    @staticmethod
+    def _infra_net(pod: PodRecord, req: PodCreate) -> dict[str, Any]:
+        """The infra's network flags; on named networks it answers to the pod's name (and aliases)."""
+        import os
+
+        named = [n for n in req.network if n not in ("none", "host", "private") and ":" not in n]
+        net: dict[str, Any] = {"network": list(req.network), "publish": list(req.publish)}
+        if named or (not req.network and os.geteuid() == 0):
+            net["network_alias"] = list(dict.fromkeys([pod.name, *req.aliases]))
+        return net
 
     def _infra_rootfs(self, pod: PodRecord) -> Path:
         """A root filesystem of one static binary: catatonit in pause mode holds the namespaces."""
