@@ -76,11 +76,18 @@ def before_start(engine: Engine, rec: Any) -> None:
     path = engine.containers.bundle(rec.id) / "config.json"
     doc = json.loads(path.read_bytes())
     changed = False
-    for ns in doc.get("linux", {}).get("namespaces", []):
+    linux = doc.get("linux", {})
+    for ns in linux.get("namespaces", []):
         old = ns.get("path", "")
         if old.startswith("/proc/") and ns.get("type") in NS_FILES:
             ns["path"] = f"/proc/{infra.state.pid}/ns/{NS_FILES[ns['type']]}"
-            changed = changed or ns["path"] != old
+        elif ns.get("type") == "user" and engine.opts.rootless:
+            # rootless: the infra's namespaces belong to its user namespace: join that one too
+            # (with the same mappings: the same user's subordinate ids)
+            ns["path"] = f"/proc/{infra.state.pid}/ns/user"
+            linux.pop("uidMappings", None)
+            linux.pop("gidMappings", None)
+        changed = changed or ns.get("path", "") != old
     if changed:
         from podpy.state import atomic_write_bytes
 
