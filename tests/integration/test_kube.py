@@ -63,7 +63,7 @@ def own_net(net):  # type: ignore[no-untyped-def]  # noqa: F811
 
     name = f"t{random.randrange(16**6):06x}"  # its bridge too: bridge names are host-wide
     net("network", "create", "--subnet", f"10.{random.randrange(150, 250)}.{random.randrange(256)}.0/24",
-        "-o", f"com.docker.network.bridge.name=pb{name}", name)
+        "-o", f"com.docker.network.bridge.name=pa{name}", name)
     yield name
     net("network", "rm", "-f", name, check=False)
 
@@ -165,8 +165,14 @@ def _shape(p, name: str) -> dict:  # type: ignore[no-untyped-def]
 
 
 def test_compose_project_to_kube_and_back(net, own_net, tmp_path: Path):  # noqa: F811
-    port = free_port()
+    import random
+
+    port, sub = free_port(), f"10.{random.randrange(150, 250)}.{random.randrange(256)}.0/24"
     (tmp_path / "compose.yaml").write_text(f"""\
+networks:  # a subnet and bridge of its own: the first free ones are shared with other stores
+  default:
+    driver_opts: {{com.docker.network.bridge.name: "pb{own_net}"}}
+    ipam: {{config: [{{subnet: "{sub}"}}]}}
 services:
   web:
     image: busybox
