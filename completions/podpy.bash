@@ -7,7 +7,7 @@ _podpy_spec() {
     # $1: command path. Sets the table row for it.
     case "$1" in
     '')
-        _subs='attach build builder buildx commit compose container cp create diff exec export healthcheck help history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
+        _subs='attach build builder buildx commit compose container cp create diff exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause play pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime'
         _fvals='--root=f:file --runroot=f:file'
@@ -254,8 +254,8 @@ _podpy_spec() {
         _args='f:file f:file' _inter=1 ;;
     'container create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container diff')
@@ -296,7 +296,7 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'container list')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --help'
+        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
         _vflags='--last -n --filter -f --format'
         _fvals=''
         _args='' _inter=1 ;;
@@ -308,7 +308,7 @@ _podpy_spec() {
         _args='k:containers' _inter=1 ;;
     'container ls')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --help'
+        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
         _vflags='--last -n --filter -f --format'
         _fvals=''
         _args='' _inter=1 ;;
@@ -332,7 +332,7 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'container ps')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --help'
+        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
         _vflags='--last -n --filter -f --format'
         _fvals=''
         _args='' _inter=1 ;;
@@ -356,8 +356,8 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'container run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container start')
@@ -404,8 +404,8 @@ _podpy_spec() {
         _args='f:file f:file' _inter=1 ;;
     'create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'diff')
@@ -426,6 +426,18 @@ _podpy_spec() {
         _vflags='--output -o'
         _fvals='--output=f:file -o=f:file'
         _args='k:containers' _inter=1 ;;
+    'generate')
+        _subs='kube' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'generate kube')
+        _subs='' _hsubs=''
+        _flags='--compose --service -s --type -t --replicas -r --filename -f --help'
+        _vflags='--compose --type -t --replicas -r --filename -f'
+        _fvals='--filename=f:file -f=f:file'
+        _args='k:containers,pods,volumes*' _inter=1 ;;
     'healthcheck')
         _subs='run' _hsubs=''
         _flags='--help'
@@ -443,7 +455,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
+        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
     'history')
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
@@ -582,6 +594,30 @@ _podpy_spec() {
         _vflags='--signal -s'
         _fvals=''
         _args='k:containers*' _inter=1 ;;
+    'kube')
+        _subs='down generate play' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'kube down')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='f:file' _inter=1 ;;
+    'kube generate')
+        _subs='' _hsubs=''
+        _flags='--compose --service -s --type -t --replicas -r --filename -f --help'
+        _vflags='--compose --type -t --replicas -r --filename -f'
+        _fvals='--filename=f:file -f=f:file'
+        _args='k:containers,pods,volumes*' _inter=1 ;;
+    'kube play')
+        _subs='' _hsubs=''
+        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --help'
+        _vflags='--configmap --network --net --publish --start'
+        _fvals=''
+        _args='f:file' _inter=1 ;;
     'load')
         _subs='' _hsubs=''
         _flags='--input -i --quiet -q --help'
@@ -684,6 +720,126 @@ _podpy_spec() {
         _vflags=''
         _fvals=''
         _args='k:containers*' _inter=1 ;;
+    'play')
+        _subs='kube' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'play kube')
+        _subs='' _hsubs=''
+        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --help'
+        _vflags='--configmap --network --net --publish --start'
+        _fvals=''
+        _args='f:file' _inter=1 ;;
+    'pod')
+        _subs='create exists inspect kill logs ls pause prune restart rm start stats stop top unpause' _hsubs='list ps'
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'pod create')
+        _subs='' _hsubs=''
+        _flags='--name -n --publish -p --network --net --share --infra --no-infra --infra-image --infra-command --label -l --hostname --help'
+        _vflags='--name -n --publish -p --network --net --share --infra-image --infra-command --label -l --hostname'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'pod exists')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:pods' _inter=1 ;;
+    'pod inspect')
+        _subs='' _hsubs=''
+        _flags='--format -f --help'
+        _vflags='--format -f'
+        _fvals=''
+        _args='k:pods*' _inter=1 ;;
+    'pod kill')
+        _subs='' _hsubs=''
+        _flags='--signal -s --help'
+        _vflags='--signal -s'
+        _fvals=''
+        _args='k:pods*' _inter=1 ;;
+    'pod list')
+        _subs='' _hsubs=''
+        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --help'
+        _vflags='--filter -f --format'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'pod logs')
+        _subs='' _hsubs=''
+        _flags='--container -c --timestamps -t --help'
+        _vflags='--container -c'
+        _fvals=''
+        _args='k:pods' _inter=1 ;;
+    'pod ls')
+        _subs='' _hsubs=''
+        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --help'
+        _vflags='--filter -f --format'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'pod pause')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:pods*' _inter=1 ;;
+    'pod prune')
+        _subs='' _hsubs=''
+        _flags='--force -f --help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=1 ;;
+    'pod ps')
+        _subs='' _hsubs=''
+        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --help'
+        _vflags='--filter -f --format'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'pod restart')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:pods*' _inter=1 ;;
+    'pod rm')
+        _subs='' _hsubs=''
+        _flags='--force -f --ignore -i --help'
+        _vflags=''
+        _fvals=''
+        _args='k:pods*' _inter=1 ;;
+    'pod start')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:pods*' _inter=1 ;;
+    'pod stats')
+        _subs='' _hsubs=''
+        _flags='--format --help'
+        _vflags='--format'
+        _fvals=''
+        _args='k:pods*' _inter=1 ;;
+    'pod stop')
+        _subs='' _hsubs=''
+        _flags='--time -t --help'
+        _vflags='--time -t'
+        _fvals=''
+        _args='k:pods*' _inter=1 ;;
+    'pod top')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:pods' _inter=1 ;;
+    'pod unpause')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='k:pods*' _inter=1 ;;
     'port')
         _subs='' _hsubs=''
         _flags='--help'
@@ -692,7 +848,7 @@ _podpy_spec() {
         _args='k:containers -' _inter=1 ;;
     'ps')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --help'
+        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
         _vflags='--last -n --filter -f --format'
         _fvals=''
         _args='' _inter=1 ;;
@@ -734,8 +890,8 @@ _podpy_spec() {
         _args='k:images*' _inter=1 ;;
     'run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
         _fvals='--env-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'save')

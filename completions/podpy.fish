@@ -6,8 +6,8 @@ function __podpy_row --argument-names path
     # the table row of one command path
     switch $path
         case ''
-            set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'kube' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'play' 'pod' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Generate structured data (kube: Kubernetes YAML).' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Generate Kubernetes YAML from what runs, or run Kubernetes YAML.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'Play structured data (kube: Kubernetes YAML).' 'Manage pods: containers sharing network, IPC and UTS namespaces.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime' '--version' '-v' '--help'
             set -g __podpy_flag_help 'Path to the persistent store (images, containers)' 'Path to the runtime state directory' 'Storage driver: overlay or vfs (auto-detected)' 'Log level: debug, info, warn, error' 'OCI runtime: builtin (default), runc, crun or a path' 'Print the version and exit' 'Print the version and exit' 'Show this message and exit.'
@@ -419,9 +419,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
-            set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
-            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
+            set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
+            set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Run the container in an existing pod (new:NAME creates the pod)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
             set -g __podpy_fvals '--env-file=f:file'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
@@ -489,8 +489,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
             set -g __podpy_fvals
             set -g __podpy_args
@@ -509,8 +509,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
             set -g __podpy_fvals
             set -g __podpy_args
@@ -549,8 +549,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
             set -g __podpy_fvals
             set -g __podpy_args
@@ -589,9 +589,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
-            set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
-            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
+            set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
+            set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Run the container in an existing pod (new:NAME creates the pod)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
             set -g __podpy_fvals '--env-file=f:file'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
@@ -669,9 +669,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
-            set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
-            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
+            set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
+            set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Run the container in an existing pod (new:NAME creates the pod)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
             set -g __podpy_fvals '--env-file=f:file'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
@@ -705,6 +705,26 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals '--output=f:file' '-o=f:file'
             set -g __podpy_args 'k:containers'
             set -g __podpy_inter '1'
+        case 'generate'
+            set -g __podpy_subs 'kube'
+            set -g __podpy_sub_help 'Generate Kubernetes YAML from containers, pods or volumes.'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'generate kube'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--compose' '--service' '-s' '--type' '-t' '--replicas' '-r' '--filename' '-f' '--help'
+            set -g __podpy_flag_help 'A compose project: a Deployment and a Service per service (the default --type then)' 'Also generate a Service for the published ports' 'Also generate a Service for the published ports' 'Kind of workload: pod, deployment or daemonset' 'Kind of workload: pod, deployment or daemonset' 'Replicas of a Deployment' 'Replicas of a Deployment' 'Write the YAML to this file' 'Write the YAML to this file' 'Show this message and exit.'
+            set -g __podpy_vflags '--compose' '--type' '-t' '--replicas' '-r' '--filename' '-f'
+            set -g __podpy_fvals '--filename=f:file' '-f=f:file'
+            set -g __podpy_args 'k:containers,pods,volumes*'
+            set -g __podpy_inter '1'
         case 'healthcheck'
             set -g __podpy_subs 'run'
             set -g __podpy_sub_help 'Run the health check of a container (exit 0 if healthy, 1 otherwise, printing...'
@@ -733,7 +753,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,healthcheck,help,history,image,images,import,info,inspect,kill,load,login,logout,logs,network,pause,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
+            set -g __podpy_args 'c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
             set -g __podpy_inter '1'
         case 'history'
             set -g __podpy_subs
@@ -965,6 +985,46 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
+        case 'kube'
+            set -g __podpy_subs 'down' 'generate' 'play'
+            set -g __podpy_sub_help 'Remove the pods and volumes that `kube play FILE` created.' 'Generate Kubernetes YAML from containers, pods or volumes.' 'Create pods, containers and volumes from Kubernetes YAML.'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'kube down'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file'
+            set -g __podpy_inter '1'
+        case 'kube generate'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--compose' '--service' '-s' '--type' '-t' '--replicas' '-r' '--filename' '-f' '--help'
+            set -g __podpy_flag_help 'A compose project: a Deployment and a Service per service (the default --type then)' 'Also generate a Service for the published ports' 'Also generate a Service for the published ports' 'Kind of workload: pod, deployment or daemonset' 'Kind of workload: pod, deployment or daemonset' 'Replicas of a Deployment' 'Replicas of a Deployment' 'Write the YAML to this file' 'Write the YAML to this file' 'Show this message and exit.'
+            set -g __podpy_vflags '--compose' '--type' '-t' '--replicas' '-r' '--filename' '-f'
+            set -g __podpy_fvals '--filename=f:file' '-f=f:file'
+            set -g __podpy_args 'k:containers,pods,volumes*'
+            set -g __podpy_inter '1'
+        case 'kube play'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--down' '--replace' '--configmap' '--network' '--net' '--publish' '--publish-all' '--start' '--wait' '--help'
+            set -g __podpy_flag_help 'Remove what a previous play of FILE created' 'Replace the pods of FILE that already exist' 'YAML file with ConfigMaps or Secrets' 'Network the pods join' 'Network the pods join' 'Publish a port on every pod' 'Publish every Service port on the host' 'Start the pods (true or false)' 'Wait until every container exits, then remove the pods' 'Show this message and exit.'
+            set -g __podpy_vflags '--configmap' '--network' '--net' '--publish' '--start'
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file'
+            set -g __podpy_inter '1'
         case 'load'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -1135,6 +1195,206 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
+        case 'play'
+            set -g __podpy_subs 'kube'
+            set -g __podpy_sub_help 'Create pods, containers and volumes from Kubernetes YAML.'
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'play kube'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--down' '--replace' '--configmap' '--network' '--net' '--publish' '--publish-all' '--start' '--wait' '--help'
+            set -g __podpy_flag_help 'Remove what a previous play of FILE created' 'Replace the pods of FILE that already exist' 'YAML file with ConfigMaps or Secrets' 'Network the pods join' 'Network the pods join' 'Publish a port on every pod' 'Publish every Service port on the host' 'Start the pods (true or false)' 'Wait until every container exits, then remove the pods' 'Show this message and exit.'
+            set -g __podpy_vflags '--configmap' '--network' '--net' '--publish' '--start'
+            set -g __podpy_fvals
+            set -g __podpy_args 'f:file'
+            set -g __podpy_inter '1'
+        case 'pod'
+            set -g __podpy_subs 'create' 'exists' 'inspect' 'kill' 'logs' 'ls' 'pause' 'prune' 'restart' 'rm' 'start' 'stats' 'stop' 'top' 'unpause'
+            set -g __podpy_sub_help 'Create a new, empty pod.' 'Check if a pod exists (exit 0 if it does, 1 if not).' 'Display detailed information on one or more pods.' 'Send a signal to the containers of one or more pods.' 'Fetch the logs of a pod\'s containers, each line prefixed by its container\'s...' 'List pods.' 'Pause every container of one or more pods.' 'Remove every pod with no running container.' 'Restart one or more pods.' 'Remove one or more pods and their containers.' 'Start one or more pods (the infra container first).' 'Display one sample of the resource usage of the pods\' running containers.' 'Stop one or more pods (the infra container last).' 'Display the running processes of a pod\'s containers.' 'Unpause every container of one or more pods.'
+            set -g __podpy_hsubs 'list' 'ps'
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '0'
+        case 'pod create'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--name' '-n' '--publish' '-p' '--network' '--net' '--share' '--infra' '--no-infra' '--infra-image' '--infra-command' '--label' '-l' '--hostname' '--help'
+            set -g __podpy_flag_help 'Pod name' 'Pod name' 'Publish a port on the pod\'s network' 'Publish a port on the pod\'s network' 'Network the pod joins' 'Network the pod joins' 'Namespaces the containers share (ipc, net, uts)' 'Create an infra container holding the namespaces' 'Create an infra container holding the namespaces' 'Image of the infra container' 'Command of the infra container' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Host name of the pod (default: its name)' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '-n' '--publish' '-p' '--network' '--net' '--share' '--infra-image' '--infra-command' '--label' '-l' '--hostname'
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'pod exists'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods'
+            set -g __podpy_inter '1'
+        case 'pod inspect'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--format' '-f' '--help'
+            set -g __podpy_flag_help 'Format the output using a Go template or json' 'Format the output using a Go template or json' 'Show this message and exit.'
+            set -g __podpy_vflags '--format' '-f'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods*'
+            set -g __podpy_inter '1'
+        case 'pod kill'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--signal' '-s' '--help'
+            set -g __podpy_flag_help 'Signal to send' 'Signal to send' 'Show this message and exit.'
+            set -g __podpy_vflags '--signal' '-s'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods*'
+            set -g __podpy_inter '1'
+        case 'pod list'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--help'
+            set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format'
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'pod logs'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--container' '-c' '--timestamps' '-t' '--help'
+            set -g __podpy_flag_help 'Only this container\'s logs' 'Only this container\'s logs' 'Show timestamps' 'Show timestamps' 'Show this message and exit.'
+            set -g __podpy_vflags '--container' '-c'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods'
+            set -g __podpy_inter '1'
+        case 'pod ls'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--help'
+            set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format'
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'pod pause'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods*'
+            set -g __podpy_inter '1'
+        case 'pod prune'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--force' '-f' '--help'
+            set -g __podpy_flag_help 'Do not prompt for confirmation' 'Do not prompt for confirmation' 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'pod ps'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--help'
+            set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format'
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'pod restart'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods*'
+            set -g __podpy_inter '1'
+        case 'pod rm'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--force' '-f' '--ignore' '-i' '--help'
+            set -g __podpy_flag_help 'Stop and remove running containers too' 'Stop and remove running containers too' 'Ignore pods that do not exist' 'Ignore pods that do not exist' 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods*'
+            set -g __podpy_inter '1'
+        case 'pod start'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods*'
+            set -g __podpy_inter '1'
+        case 'pod stats'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--format' '--help'
+            set -g __podpy_flag_help 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_vflags '--format'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods*'
+            set -g __podpy_inter '1'
+        case 'pod stop'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--time' '-t' '--help'
+            set -g __podpy_flag_help 'Seconds to wait before killing the containers' 'Seconds to wait before killing the containers' 'Show this message and exit.'
+            set -g __podpy_vflags '--time' '-t'
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods*'
+            set -g __podpy_inter '1'
+        case 'pod top'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods'
+            set -g __podpy_inter '1'
+        case 'pod unpause'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args 'k:pods*'
+            set -g __podpy_inter '1'
         case 'port'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -1149,8 +1409,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
             set -g __podpy_fvals
             set -g __podpy_args
@@ -1219,9 +1479,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
-            set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
-            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
+            set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
+            set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Run the container in an existing pod (new:NAME creates the pod)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
+            set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
             set -g __podpy_fvals '--env-file=f:file'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'

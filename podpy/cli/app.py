@@ -75,6 +75,23 @@ def _register_compose(args: list[str] | None, words: list[str]) -> None:
         compose.register(app, new_app, SETTINGS)
 
 
+LAZY_GROUPS = {"pod": "pods", "kube": "kube", "generate": "kube", "play": "kube"}
+
+
+def _register_lazy(args: list[str] | None, words: list[str]) -> None:
+    """`pod`, `kube`, `generate` and `play` join the tree only when they may be invoked or listed
+    (`ps` and `run` never import them)."""
+    import importlib
+
+    known = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    listing = args is None or not words or "--help" in args or words[0] == "help" or words[0] not in known
+    for module in dict.fromkeys(LAZY_GROUPS.values()):
+        groups = [g for g, m in LAZY_GROUPS.items() if m == module]
+        if any(g in known for g in groups) or not (listing or words[0] in groups):
+            continue
+        importlib.import_module(f"podpy.cli.{module}").register(app, new_app, SETTINGS)
+
+
 def _help_command(ctx: typer.Context, command: list[str] | None = typer.Argument(None)) -> None:
     """Show help for podpy or one of its commands."""
     root = ctx.find_root().command
@@ -132,6 +149,7 @@ def build(args: list[str] | None = None):  # type: ignore[no-untyped-def]
         app.command("help", context_settings=SETTINGS)(_help_command)
     words = _command_path(args) if args is not None else []
     _register_compose(args, words)
+    _register_lazy(args, words)
     if words[:1] != ["help"] and "--help" not in (args or []):
         _prune(app, words)
     return typer.main.get_command(app)

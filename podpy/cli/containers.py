@@ -114,6 +114,7 @@ def ps(
         help="Filter output (id, name, label, status, ancestor, exited, before, since, health)",
     ),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    pod: bool = typer.Option(False, "--pod", "-p", help="Show the pod (POD ID and PODNAME) of each container"),
 ) -> None:
     """List containers."""
     recs = engine().containers.ps(all_ or latest or last >= 0, filter_ or [])
@@ -127,8 +128,14 @@ def ps(
     now = time.time()
     created_at = bool(format_) and ("CreatedAt" in format_ or "json" in format_)  # costly: only when shown
     rows = [ps_row(r, no_trunc, size, now, created_at) for r in recs]
-    common.render(rows, format_, PS_TABLE_SIZE if size else PS_TABLE,
-                  headers={"ID": "CONTAINER ID", "RunningFor": "CREATED"})  # fmt: skip
+    table = PS_TABLE_SIZE if size else PS_TABLE
+    if pod:  # the pods code is only imported when asked for
+        from podpy.engine.container_views import pod_columns
+
+        pod_columns(engine(), recs, rows, no_trunc)
+        table += "\t{{.Pod}}\t{{.PodName}}"
+    common.render(rows, format_, table, headers={"ID": "CONTAINER ID", "RunningFor": "CREATED",
+                                                 "Pod": "POD ID", "PodName": "PODNAME"})  # fmt: skip
 
 
 def _each(refs: list[str], action: Any) -> None:

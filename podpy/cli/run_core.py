@@ -22,7 +22,7 @@ def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) ->
         init=kw["init"], rootfs=kw["rootfs"], privileged=kw["privileged"], cap_add=kw["cap_add"] or [],
         cap_drop=kw["cap_drop"] or [], devices=kw["device"] or [], security_opt=kw["security_opt"] or [], userns=kw["userns"] or "",
         volumes=kw["volume"] or [], mounts=kw["mount"] or [], tmpfs=kw["tmpfs"] or [],
-        volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"],
+        volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"], pod=kw.get("pod") or "",
         resources={f.field: kw.get(f.field) for f in RESOURCE_FLAGS},
         net={f.field: kw.get(f.field) for f in NETWORK_FLAGS},
         **{f.field: kw.get(f.field, f.default) for f in (*HEALTH_FLAGS, *LOG_FLAGS)},

@@ -97,6 +97,7 @@ FLAGS = (
     ),
     Flag("hostname", ("--hostname", "-h"), STR, "Container host name"),
     Flag("label", ("--label", "-l"), LIST, "Set metadata (KEY=VALUE)"),
+    Flag("pod", ("--pod",), STR, "Run the container in an existing pod (new:NAME creates the pod)"),
     Flag("pull", ("--pull",), STR, "Pull image policy: missing, always, never, newer", "missing"),
     Flag("detach_keys", ("--detach-keys",), STR, "Key sequence for detaching (default ctrl-p,ctrl-q)"),
     Flag("stop_signal", ("--stop-signal",), STR, "Signal to stop the container"),

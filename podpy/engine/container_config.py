@@ -70,6 +70,7 @@ class CreateOptions:
     no_healthcheck: bool = False
     log_driver: str | None = None  # --log-driver / --log-opt (engine.log_options)
     log_opt: list[str] | None = None
+    pod: str = ""  # --pod NAME|ID (new:NAME is made by the CLI first)
     image_volumes: bool = True  # the image's VOLUMEs become anonymous volumes (not for build steps)
 
     @property
@@ -257,6 +258,7 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         ports=tuple(published),
         labels=labels,
         init=opts.init,
+        pod=opts.pod,
         userns=opts.userns,
         read_only=opts.read_only,
         resources=_oci_resources(opts.resources),

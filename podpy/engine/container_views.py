@@ -231,3 +231,13 @@ def _ancestor(rec: ContainerRecord, value: str, image_ids: dict[str, str]) -> bo
     hexid = rec.image.removeprefix("sha256:")
     want = value.removeprefix("sha256:")
     return len(want) >= 4 and hexid.startswith(want)
+
+
+def pod_columns(engine: Any, recs: list[Any], rows: list[dict[str, Any]], no_trunc: bool) -> None:
+    """`ps --pod`: each row gets Pod (the pod's ID) and PodName ("" outside a pod)."""
+    from podpy.engine.pods import PodService
+
+    names = {p.id: p.name for p in PodService(engine).list()}
+    for rec, row in zip(recs, rows, strict=True):
+        pid = rec.spec.get("pod") or ""
+        row["Pod"], row["PodName"] = (pid if no_trunc else pid[:12]), names.get(pid, "")

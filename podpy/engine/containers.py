@@ -127,6 +127,10 @@ class ContainerService:
     def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
         img_id, top, icfg = self._image(opts, progress)
         spec = build_spec(opts, icfg)
+        if spec.pod:
+            from podpy.engine.pods import join
+
+            spec = join(self.engine, spec)
         if spec.network == "private" and os.geteuid() != 0 and not (opts.network or (opts.net or {}).get("network")):
             self._private_notice()
         if spec.networks or spec.network.startswith("container:"):
@@ -353,6 +357,12 @@ class ContainerService:
         return out
 
     def start(self, ref: str, attach: Any = None) -> Any:
+        if (self.layout.root / "pods").is_dir():  # one stat when no pod was ever made
+            rec = self.get(ref)
+            if rec.spec.get("pod"):  # its infra first, and config.json at the infra's namespaces
+                from podpy.engine.pods import before_start
+
+                before_start(self.engine, rec)
         return self.lifecycle.start(ref, attach)
 
     def stop(self, ref: str, timeout: int | None = None) -> ContainerRecord:

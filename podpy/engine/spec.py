@@ -85,6 +85,9 @@ class ContainerSpec:
     umask: int | None = None
     oom_score_adj: int | None = None
     log: dict[str, Any] = field(default_factory=dict)  # a supervisor.logfile.LogConfig as JSON
+    pod: str = ""  # the pod's ID (engine.pods): it shares the infra container's namespaces
+    ipc: str = ""  # "" = a new IPC namespace, or the path of one to join (a pod's)
+    uts: str = ""  # likewise for UTS
 
     def __post_init__(self) -> None:
         if not self.args:

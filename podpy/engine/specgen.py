@@ -294,8 +294,9 @@ def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list
 
 
 def _namespaces(spec: ContainerSpec, host: HostFacts) -> list[dict[str, str]]:
-    names = ["pid", "mount", "uts", "ipc"]
-    ns: list[dict[str, str]] = [{"type": n} for n in names]
+    ns: list[dict[str, str]] = [{"type": "pid"}, {"type": "mount"}]
+    for kind, path in (("uts", spec.uts), ("ipc", spec.ipc)):  # a pod member joins its infra's
+        ns.append({"type": kind, "path": path} if path else {"type": kind})
     if spec.network.startswith("ns:"):
         ns.append({"type": "network", "path": spec.network[3:]})
     elif spec.network != "host":

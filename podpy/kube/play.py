@@ -1,0 +1,137 @@
+"""`kube play` and `kube down`: a plan (plan.py) carried out through the engine.
+
+What play makes is marked: pods by `created_by_kube`, volumes by the KUBE_LABEL label; `down` removes
+the pods of the YAML that play made and the volumes play made, nothing that existed before."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podpy.errors import InvalidArgument, NameInUse, PodpyError
+from podpy.kube.plan import Plan, PodPlan
+
+KUBE_LABEL = "io.podpy.kube.play"
+
+
+@dataclass
+class PlayOptions:
+    start: bool = True
+    replace: bool = False
+    network: list[str] = field(default_factory=list)
+    publish: list[str] = field(default_factory=list)  # --publish: more ports on every pod
+    tag: str = "kube"  # what created_by_kube records
+
+
+@dataclass
+class PlayReport:
+    pods: list[tuple[str, list[str]]] = field(default_factory=list)  # (pod id, container ids)
+    volumes: list[str] = field(default_factory=list)
+
+
+def _files_dir(engine: Any, pod: str) -> Path:
+    return engine.layout.root / "kube" / pod
+
+
+def play(engine: Any, the_plan: Plan, opts: PlayOptions) -> PlayReport:
+    from podpy.engine.pods import PodService
+
+    svc = PodService(engine)
+    if opts.replace:
+        down(engine, the_plan, volumes=False)
+    for p in the_plan.pods:
+        if svc.exists(p.name):
+            raise NameInUse(f"pod {p.name} already exists: use --replace or kube down first")
+    report = PlayReport()
+    for name in the_plan.volumes:
+        if not _volume_exists(engine, name):
+            engine.volumes.create(name, labels={KUBE_LABEL: opts.tag})
+            report.volumes.append(name)
+    for p in the_plan.pods:
+        report.pods.append(_play_pod(engine, svc, p, opts))
+    return report
+
+
+def _volume_exists(engine: Any, name: str) -> bool:
+    try:
+        engine.volumes.get(name)
+    except PodpyError:
+        return False
+    return True
+
+
+def _play_pod(engine: Any, svc: Any, p: PodPlan, opts: PlayOptions) -> tuple[str, list[str]]:
+    from podpy.engine.pods import PodCreate
+
+    pod = svc.create(PodCreate(name=p.name, hostname=p.hostname, labels=p.labels, network=opts.network or p.network,
+                               publish=[*p.publish, *opts.publish], aliases=p.aliases,
+                               created_by_kube=opts.tag))  # fmt: skip
+    ids = []
+    try:
+        for c in p.containers:
+            ids.append(_create_container(engine, pod, c).id)
+        if opts.start:
+            svc.start(pod.id)
+    except BaseException:
+        svc.remove(pod.id, force=True)
+        shutil.rmtree(_files_dir(engine, p.name), ignore_errors=True)
+        raise
+    return pod.id, ids
+
+
+def _create_container(engine: Any, pod: Any, c: Any) -> Any:
+    from podpy.engine.container_config import CreateOptions
+
+    kw = dict(c.options)
+    volumes = list(kw.pop("volumes", []))
+    for fv in c.file_volumes:  # configMap/secret files: written under the store, bound read-only
+        d = _files_dir(engine, pod.name) / fv.name
+        d.mkdir(parents=True, exist_ok=True)
+        for rel, text in fv.files.items():
+            if rel.startswith("/") or ".." in Path(rel).parts:
+                raise InvalidArgument(f"{fv.name}: invalid file name {rel!r}")
+            (d / rel).parent.mkdir(parents=True, exist_ok=True)
+            (d / rel).write_text(text)
+        volumes.append(f"{d}:{fv.dest}:ro")
+    labels = [f"{k}={v}" for k, v in pod.labels.items()]
+    opts = CreateOptions(image=c.image, name=c.name, pod=pod.id, volumes=volumes, labels=labels, **kw)
+    return engine.containers.create(opts)
+
+
+def down(engine: Any, the_plan: Plan, volumes: bool = True) -> list[str]:
+    """Remove the YAML's pods that kube play made (and, with `volumes`, the volumes it made)."""
+    from podpy.engine.pods import PodService
+
+    svc = PodService(engine)
+    gone = []
+    for p in the_plan.pods:
+        try:
+            pod = svc.get(p.name)
+        except PodpyError:
+            continue
+        if pod.created_by_kube:
+            gone.append(svc.remove(pod.id, force=True))
+            shutil.rmtree(_files_dir(engine, p.name), ignore_errors=True)
+    if volumes:
+        for name in the_plan.volumes:
+            try:
+                v = engine.volumes.get(name)
+            except PodpyError:
+                continue
+            if KUBE_LABEL in v.labels:
+                engine.volumes.remove(name)
+                gone.append(name)
+    return gone
+
+
+def wait(engine: Any, report: PlayReport, poll: float = 0.2) -> None:
+    """--wait: until every container of the played pods has exited."""
+    ids = [cid for _pod, cids in report.pods for cid in cids]
+    while True:
+        states = [engine.containers.get(cid).state.status for cid in ids]
+        if all(s not in ("running", "restarting", "created") for s in states):
+            return
+        time.sleep(poll)

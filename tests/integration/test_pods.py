@@ -1,0 +1,90 @@
+"""Pods: containers sharing the infra container's network, IPC and UTS namespaces."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.integration.network_fixtures import ctr, leftovers, net, wait_until  # noqa: F401
+from tests.integration.test_network_ports import fetch, free_port
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="root tests (rootless ones live in tests/rootless)")
+
+HTTPD = ("busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+
+
+@pytest.fixture
+def own_net(net):  # type: ignore[no-untyped-def]  # noqa: F811
+    """A network of the test's own, on a random subnet: the default bridge and the first free subnets
+    are shared with other stores on this host (their tests may reset them at any time)."""
+    import random
+
+    name = f"t{random.randrange(16**6):06x}"  # its bridge too: bridge names are host-wide
+    net("network", "create", "--subnet", f"10.{random.randrange(150, 250)}.{random.randrange(256)}.0/24",
+        "-o", f"com.docker.network.bridge.name=pb{name}", name)
+    yield name
+    net("network", "rm", "-f", name, check=False)
+
+
+def test_two_containers_share_localhost_hostname_and_published_port(net, own_net):  # noqa: F811
+    port = free_port()
+    pod = net("pod", "create", "--name", "web", "--network", own_net, "-p", f"127.0.0.1:{port}:80", "--label", "app=x").stdout.strip()
+    net("run", "-d", "--pod", "web", "--name", "srv", *HTTPD)
+    got = net("run", "--rm", "--pod", "web", "busybox", "wget", "-qO-", "http://127.0.0.1:80/hostname")
+    assert got.stdout.strip() == "web"  # the server's /etc/hostname: the pod's host name
+    assert fetch(f"http://127.0.0.1:{port}/hostname").strip() == "web"
+    srv = json.loads(net("inspect", "srv").stdout)[0]
+    assert net("exec", "srv", "readlink", "/proc/self/ns/ipc").stdout == \
+        net("run", "--rm", "--pod", "web", "busybox", "readlink", "/proc/self/ns/ipc").stdout  # fmt: skip
+    rows = net("ps", "-a", "--pod", "--format", "{{.Names}} {{.Pod}} {{.PodName}}").stdout.splitlines()
+    assert f"srv {pod[:12]} web" in rows and f"{pod[:12]}-infra {pod[:12]} web" in rows
+    ls = net("pod", "ls", "--format", "{{.Name}} {{.Status}} {{.NumberOfContainers}}").stdout
+    assert ls == "web Running 2\n"
+    assert net("pod", "ls", "--filter", "label=app=x", "-q").stdout.strip() == pod[:12]
+    assert net("pod", "ls", "--filter", "name=nomatch", "-q").stdout.strip() == ""
+    doc = json.loads(net("pod", "inspect", "web").stdout)[0]
+    assert doc["Id"] == pod and doc["SharedNamespaces"] == ["ipc", "net", "uts"]
+    assert srv["Id"] in [c["Id"] for c in doc["Containers"]]
+    assert net("pod", "exists", "web").returncode == 0
+    assert net("pod", "exists", "nope", check=False).returncode == 1
+    assert "httpd" in net("pod", "top", "web").stdout
+    assert net("pod", "rm", "web", check=False).returncode == 125  # running: needs -f
+    net("pod", "rm", "-f", "web")
+    assert net("ps", "-aq").stdout == "" and net("pod", "ls", "-q").stdout == ""
+    assert not (net.root / "pods" / pod).exists()
+
+
+def test_pod_stop_start_together_and_new_pod(net, own_net):  # noqa: F811
+    net("pod", "create", "--name", "p2", "--network", own_net)
+    net("run", "-d", "--pod", "p2", "--name", "a", *HTTPD)
+    net("run", "-d", "--pod", "p2", "--name", "b", "busybox", "sleep", "600")
+    net("pod", "stop", "-t", "0", "p2")
+    states = net("ps", "-a", "--format", "{{.Names}} {{.State}}").stdout.split("\n")
+    assert all(s.endswith("exited") for s in states if s), states
+    assert net("pod", "ls", "--format", "{{.Status}}").stdout == "Exited\n"
+    net("pod", "start", "p2")
+    assert net("pod", "ls", "--format", "{{.Status}}").stdout == "Running\n"
+    got = net("exec", "b", "wget", "-qO-", "http://127.0.0.1:80/hostname")  # the restarted infra's netns
+    assert got.stdout.strip() == "p2"
+    net("pod", "pause", "p2")
+    assert net("pod", "ls", "--format", "{{.Status}}").stdout == "Paused\n"
+    net("pod", "unpause", "p2")
+    net("pod", "kill", "p2")
+    assert wait_until(lambda: net("pod", "ls", "--format", "{{.Status}}").stdout == "Exited\n", timeout=10)
+    assert net("pod", "prune", "-f").stdout.strip() != ""
+    assert net("pod", "ls", "-q").stdout == "" and net("ps", "-aq").stdout == ""
+
+
+def test_pod_errors_are_one_line(net):  # noqa: F811
+    net("pod", "create", "--name", "e1", "--network", "none")
+    net("run", "--rm", "--pod", "new:e2", "busybox", "true")  # new: makes the pod
+    assert net("pod", "exists", "e2").returncode == 0
+    for args in (("pod", "rm", "nope"), ("run", "--rm", "--pod", "nope", "busybox", "true"),
+                 ("run", "--rm", "--pod", "e1", "-p", "8080:80", "busybox", "true"),
+                 ("pod", "create", "--name", "e1"), ("pod", "create", "--share", "pid")):
+        res = net(*args, check=False)
+        assert res.returncode == 125, args
+        assert res.stderr.startswith("Error: ") and len(res.stderr.splitlines()) == 1, res.stderr
+    net("pod", "rm", "-f", "e1")
