@@ -94,7 +94,7 @@ def unpause(
 
 
 def _set_paused(refs: list[str], paused: bool) -> None:
-    from podpy.cli.containers import _each
+    from podpy.cli.appkit import for_each as _each
     from podpy.engine.container_cgroups import set_paused
 
     svc = engine().containers

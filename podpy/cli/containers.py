@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from podpy.cli import common
+from podpy.cli.appkit import for_each as _each
 from podpy.cli.common import engine
 
 PS_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -138,22 +139,6 @@ def ps(
                                                  "Pod": "POD ID", "PodName": "PODNAME"})  # fmt: skip
 
 
-def _each(refs: list[str], action: Any) -> None:
-    """Apply `action` to every ref, printing it on success; report failures, exit non-zero at the end."""
-    from podpy.errors import PodpyError
-
-    failed: PodpyError | None = None
-    for ref in refs:
-        try:
-            shown = action(ref)
-        except PodpyError as e:
-            common.err(f"Error: {e}")
-            failed = e
-            continue
-        if shown is not None:
-            common.out(str(shown))
-    if failed is not None:
-        raise typer.Exit(failed.exit_code if len(refs) == 1 else 125)
 
 
 def stop(

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from podpy.cli import common
+from podpy.cli.appkit import for_each as _each
 from podpy.cli.common import engine
 
 STATS_TABLE = "table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}\t{{.PIDS}}"
@@ -123,22 +124,6 @@ def inspect(
     common.render_one(docs if len(docs) > 1 or not format_ else docs, format_)
 
 
-def _each(refs: list[str], action: Any) -> None:
-    """Act on every pod, print each done; report failures and exit non-zero at the end."""
-    from podpy.errors import PodpyError
-
-    failed: PodpyError | None = None
-    for ref in refs:
-        try:
-            shown = action(ref)
-        except PodpyError as e:
-            common.err(f"Error: {e}")
-            failed = e
-            continue
-        if shown is not None:
-            common.out(str(shown))
-    if failed is not None:
-        raise typer.Exit(failed.exit_code if len(refs) == 1 else 125)
 
 
 def start(pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods")) -> None:
