@@ -8,7 +8,7 @@ from typing import Any
 
 from podpy.errors import InvalidArgument, RegistryNotFound
 
-_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm", "armv6l": "arm",
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm", "armv6l": "arm",
          "i686": "386", "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}  # fmt: skip
 _VARIANT = {"armv7l": "v7", "armv6l": "v6", "aarch64": "v8"}
 
@@ -21,6 +21,20 @@ class Platform:
 
     def __str__(self) -> str:
         return "/".join(p for p in (self.os, self.arch, self.variant) if p)
+
+    @classmethod
+    def parse(cls, text: str) -> Platform:
+        """`os/arch[/variant]` spelled as BuildKit normalises it (`x86_64` → amd64, `arm64/v8` → arm64);
+        ValueError when malformed."""
+        parts = text.strip().lower().split("/")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise ValueError(f"invalid platform {text!r}: expected os/arch[/variant]")
+        arch, variant = _ARCH.get(parts[1], parts[1]), parts[2] if len(parts) == 3 else ""
+        return cls(parts[0], arch, _norm_variant(arch, variant))
+
+    def normalised(self) -> Platform:
+        """The same platform with the variants that mean "the default" dropped (arm64/v8, amd64/v1)."""
+        return Platform(self.os, self.arch, _norm_variant(self.arch, self.variant))
 
 
 def host() -> Platform:
