@@ -78,6 +78,14 @@ def play(
     publish_all: bool = typer.Option(False, "--publish-all", help="Publish every Service port on the host"),
     start: str = typer.Option("true", "--start", help="Start the pods (true or false)"),
     wait_: bool = typer.Option(False, "--wait", help="Wait until every container exits, then remove the pods"),
+    build: bool | None = typer.Option(None, "--build/--no-build", help="Build every image that has a directory "
+                                      "with a Containerfile (default: only images missing from the store; "
+                                      "--build=false never builds)"),
+    context_dir: Path | None = typer.Option(None, "--context-dir", help="Where the per-image build directories "
+                                            "are (default: the current directory)"),
+    log_driver: str | None = typer.Option(None, "--log-driver", help="Logging driver for the containers"),
+    log_opt: list[str] | None = typer.Option(None, "--log-opt", help="Logging driver options"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print build output"),
 ) -> None:
     """Create pods, containers and volumes from Kubernetes YAML."""
     from podpy.errors import InvalidArgument
@@ -93,9 +101,12 @@ def play(
         return
     for w in the_plan.warnings:
         common.warn(w)
+    if context_dir is not None and not context_dir.is_dir():
+        raise InvalidArgument(f"--context-dir {context_dir}: not a directory")
     opts = PlayOptions(start=start == "true", replace=replace, network=list(network or []),
-                       publish=list(publish or []))  # fmt: skip
-    report = do_play(engine(), the_plan, opts)
+                       publish=list(publish or []), build=build, context_dir=context_dir, log_driver=log_driver,
+                       log_opt=list(log_opt or []))  # fmt: skip
+    report = do_play(engine(), the_plan, opts, say=(lambda _line: None) if quiet else common.err)
     for name in report.volumes:
         common.out(f"Volume:\n{name}")
     for pod_id, cids in report.pods:

@@ -8,7 +8,7 @@ from typing import Any
 META = {"name", "namespace", "labels", "annotations", "generateName", "uid", "creationTimestamp",
         "resourceVersion"}  # fmt: skip
 CONTAINER = {"name", "image", "command", "args", "env", "envFrom", "ports", "workingDir", "volumeMounts",
-             "resources", "securityContext", "livenessProbe", "stdin", "tty", "imagePullPolicy",
+             "resources", "securityContext", "livenessProbe", "readinessProbe", "stdin", "tty", "imagePullPolicy",
              "terminationMessagePath", "terminationMessagePolicy", "stdinOnce"}  # fmt: skip
 POD_SPEC = {"containers", "initContainers", "volumes", "restartPolicy", "hostname", "hostNetwork",
             "securityContext", "terminationGracePeriodSeconds", "dnsPolicy", "enableServiceLinks",
@@ -50,7 +50,8 @@ def check_pod_spec(spec: dict[str, Any], where: str, warnings: list[str]) -> Non
         cw = f"{where}.containers[{i}]"
         unknown(c, CONTAINER, cw, warnings)
         unknown(c.get("securityContext"), SECURITY, f"{cw}.securityContext", warnings)
-        unknown(c.get("livenessProbe"), PROBE, f"{cw}.livenessProbe", warnings)
+        for probe in ("livenessProbe", "readinessProbe"):
+            unknown(c.get(probe), PROBE, f"{cw}.{probe}", warnings)
         if c.get("resources"):
             unknown(c["resources"], {"limits", "requests"}, f"{cw}.resources", warnings)
     for i, v in enumerate(spec.get("volumes") or []):

@@ -114,15 +114,50 @@ def _env(c: dict[str, Any], maps: dict[tuple[str, str], dict[str, str]], where: 
     return env
 
 
-def _probe(p: dict[str, Any] | None, where: str, warnings: list[str]) -> dict[str, Any]:
+def _probe_port(port: Any, c: dict[str, Any], where: str) -> int:
+    """A probe's port: a number, or the name of one of the container's ports."""
+    if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
+        return int(port)
+    for cp in c.get("ports") or []:
+        if cp.get("name") == port:
+            return int(cp["containerPort"])
+    raise InvalidArgument(f"{where}: probe port {port!r} names no port of the container")
+
+
+def _probe_command(p: dict[str, Any], c: dict[str, Any], where: str) -> str | None:
+    """The health-check command for an exec, httpGet or tcpSocket probe (None for others).
+    Like Podman, HTTP and TCP probes run inside the container; busybox images lack curl, so the
+    HTTP check falls back to wget."""
+    if "exec" in p:
+        cmd = [str(x) for x in p["exec"].get("command") or []]
+        shell = len(cmd) == 3 and cmd[:2] == ["/bin/sh", "-c"]  # what generate writes for CMD-SHELL
+        return cmd[2] if shell else json.dumps(cmd)
+    if "httpGet" in p:
+        g = p["httpGet"]
+        url = (f"{str(g.get('scheme') or 'HTTP').lower()}://{g.get('host') or 'localhost'}:"
+               f"{_probe_port(g.get('port'), c, where)}{g.get('path') or '/'}")  # fmt: skip
+        return (f"if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null '{url}'; "
+                f"else wget -q -O /dev/null '{url}'; fi")  # fmt: skip
+    if "tcpSocket" in p:
+        t = p["tcpSocket"]
+        return f"nc -w 1 {t.get('host') or 'localhost'} {_probe_port(t.get('port'), c, where)} </dev/null"
+    return None
+
+
+def _probe(c: dict[str, Any], where: str, warnings: list[str]) -> dict[str, Any]:
+    """The container's health check: its livenessProbe, else its readinessProbe (locally both only
+    mark the container healthy or not: there is no Service to take it out of)."""
+    live, ready = c.get("livenessProbe"), c.get("readinessProbe")
+    if live and ready:
+        warnings.append(f"{where}.readinessProbe: the livenessProbe is the container's health check: ignored")
+    field, p = ("livenessProbe", live) if live else ("readinessProbe", ready)
     if not p:
         return {}
-    if "exec" not in p:
-        warnings.append(f"{where}.livenessProbe: only exec probes are supported: ignored")
+    cmd = _probe_command(p, c, f"{where}.{field}")
+    if cmd is None:
+        warnings.append(f"{where}.{field}: only exec, httpGet and tcpSocket probes are supported: ignored")
         return {}
-    cmd = [str(x) for x in p["exec"].get("command") or []]
-    shell = len(cmd) == 3 and cmd[:2] == ["/bin/sh", "-c"]  # what generate writes for CMD-SHELL
-    out: dict[str, Any] = {"health_cmd": cmd[2] if shell else json.dumps(cmd)}
+    out: dict[str, Any] = {"health_cmd": cmd}
     for key, opt in (("periodSeconds", "health_interval"), ("timeoutSeconds", "health_timeout"),
                      ("initialDelaySeconds", "health_start_period")):  # fmt: skip
         if p.get(key):
@@ -208,7 +243,7 @@ def _container(c: dict[str, Any], ctx: dict[str, Any], where: str, warnings: lis
     opts.update(_security(c, ctx["pod_sc"]))
     if res := _resources(c):
         opts["resources"] = res
-    opts.update(_probe(c.get("livenessProbe"), where, warnings))
+    opts.update(_probe(c, where, warnings))
     binds, tmpfs, files = _mounts(c, ctx["vols"], ctx["maps"], where)
     if binds:
         opts["volumes"] = binds

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ class PlayOptions:
     network: list[str] = field(default_factory=list)
     publish: list[str] = field(default_factory=list)  # --publish: more ports on every pod
     tag: str = "kube"  # what created_by_kube records
+    build: bool | None = None  # --build: True always, False never, None when the image is missing
+    context_dir: Path | None = None  # where the per-image build directories are (default: the cwd)
+    log_driver: str | None = None
+    log_opt: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -36,7 +41,7 @@ def _files_dir(engine: Any, pod: str) -> Path:
     return engine.layout.root / "kube" / pod
 
 
-def play(engine: Any, the_plan: Plan, opts: PlayOptions) -> PlayReport:
+def play(engine: Any, the_plan: Plan, opts: PlayOptions, say: Callable[[str], None] = print) -> PlayReport:
     from podpy.engine.pods import PodService
 
     svc = PodService(engine)
@@ -45,6 +50,7 @@ def play(engine: Any, the_plan: Plan, opts: PlayOptions) -> PlayReport:
     for p in the_plan.pods:
         if svc.exists(p.name):
             raise NameInUse(f"pod {p.name} already exists: use --replace or kube down first")
+    build_images(engine, the_plan, opts, say)
     report = PlayReport()
     for name in the_plan.volumes:
         if not _volume_exists(engine, name):
@@ -53,6 +59,34 @@ def play(engine: Any, the_plan: Plan, opts: PlayOptions) -> PlayReport:
     for p in the_plan.pods:
         report.pods.append(_play_pod(engine, svc, p, opts))
     return report
+
+
+def build_dir(base: Path, image: str) -> Path | None:
+    """Podman's rule: image `foobar` is built from `foobar/Containerfile` (or `Dockerfile`) under the
+    base directory, which is also the build context. The directory is the reference's last path
+    component without its tag or digest (`localhost/foobar:1` → `foobar`)."""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    if not name or name in (".", ".."):
+        return None
+    d = base / name
+    return d if any((d / f).is_file() for f in ("Containerfile", "Dockerfile")) else None
+
+
+def build_images(engine: Any, the_plan: Plan, opts: PlayOptions, say: Callable[[str], None]) -> list[str]:
+    """Build the images that have a build directory: when missing from the store, or always with
+    --build; never with --build=false. The built images' IDs."""
+    from podpy.build.frontend import BuildRequest, run_build
+
+    if opts.build is False:
+        return []
+    base = opts.context_dir or Path.cwd()
+    built: list[str] = []
+    for image in dict.fromkeys(c.image for p in the_plan.pods for c in p.containers):
+        ctx = build_dir(base, image)
+        if ctx is None or (not opts.build and engine.images.exists(image)):
+            continue
+        built.append(run_build(engine, BuildRequest(context=str(ctx), tags=[image]), say))
+    return built
 
 
 def _volume_exists(engine: Any, name: str) -> bool:
@@ -72,7 +106,7 @@ def _play_pod(engine: Any, svc: Any, p: PodPlan, opts: PlayOptions) -> tuple[str
     ids = []
     try:
         for c in p.containers:
-            ids.append(_create_container(engine, pod, c).id)
+            ids.append(_create_container(engine, pod, c, opts).id)
         if opts.start:
             svc.start(pod.id)
     except BaseException:
@@ -82,7 +116,7 @@ def _play_pod(engine: Any, svc: Any, p: PodPlan, opts: PlayOptions) -> tuple[str
     return pod.id, ids
 
 
-def _create_container(engine: Any, pod: Any, c: Any) -> Any:
+def _create_container(engine: Any, pod: Any, c: Any, play_opts: PlayOptions) -> Any:
     from podpy.engine.container_config import CreateOptions
 
     kw = dict(c.options)
@@ -97,6 +131,10 @@ def _create_container(engine: Any, pod: Any, c: Any) -> Any:
             (d / rel).write_text(text)
         volumes.append(f"{d}:{fv.dest}:ro")
     labels = [f"{k}={v}" for k, v in pod.labels.items()]
+    if play_opts.log_driver:
+        kw["log_driver"] = play_opts.log_driver
+    if play_opts.log_opt:
+        kw["log_opt"] = list(play_opts.log_opt)
     opts = CreateOptions(image=c.image, name=c.name, pod=pod.id, volumes=volumes, labels=labels, **kw)
     return engine.containers.create(opts)
 

@@ -199,3 +199,65 @@ services:
     assert "ROLE=server" in net("exec", "web-pod-web", "env").stdout
     net("kube", "down", str(out))
     assert _names(net) == []
+
+
+BUILT_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: built}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: web
+    image: localhost/kbuilt:1
+    command: [httpd, -f, -p, "8080", -h, /www]
+    ports: [{name: http, containerPort: 8080}]
+    readinessProbe:
+      httpGet: {path: /index.html, port: http}
+      periodSeconds: 1
+"""
+
+
+def _health(p, name: str) -> str:  # type: ignore[no-untyped-def]
+    return p("inspect", "--format", "{{.State.Health.Status}}", name).stdout.strip()
+
+
+def test_play_builds_missing_images_and_http_probes_run(net, tmp_path: Path):  # noqa: F811
+    ctx = tmp_path / "ctx"
+    (ctx / "kbuilt").mkdir(parents=True)
+    (ctx / "kbuilt" / "Containerfile").write_text("FROM busybox\nCOPY index.html /www/index.html\n")
+    (ctx / "kbuilt" / "index.html").write_text("v1\n")
+    f = tmp_path / "pod.yaml"
+    f.write_text(BUILT_POD)
+    res = net("kube", "play", "--network", "none", "--context-dir", str(ctx), str(f))
+    assert "Successfully tagged localhost/kbuilt:1" in res.stderr
+    first = net("image", "inspect", "--format", "{{.Id}}", "localhost/kbuilt:1").stdout.strip()
+    assert wait_until(lambda: _health(net, "built-web") == "healthy", timeout=30)
+    # the image exists now: no build without --build; --build=false never builds
+    net("kube", "play", "--down", str(f))
+    (ctx / "kbuilt" / "index.html").write_text("v2\n")
+    res = net("kube", "play", "--network", "none", "--start=false", "--context-dir", str(ctx), str(f))
+    assert "STEP" not in res.stderr and "Successfully tagged" not in res.stderr
+    net("kube", "play", "--down", str(f))
+    res = net("kube", "play", "--network", "none", "--start=false", "--build", "--context-dir", str(ctx), str(f))
+    assert "Successfully tagged localhost/kbuilt:1" in res.stderr
+    assert net("image", "inspect", "--format", "{{.Id}}", "localhost/kbuilt:1").stdout.strip() != first
+    net("kube", "play", "--down", str(f))
+
+
+def test_play_failing_tcp_probe_marks_unhealthy(net, tmp_path: Path):  # noqa: F811
+    f = tmp_path / "pod.yaml"
+    f.write_text("""\
+apiVersion: v1
+kind: Pod
+metadata: {name: tcp}
+spec:
+  containers:
+  - name: srv
+    image: busybox
+    command: [sleep, "60"]
+    livenessProbe: {tcpSocket: {port: 9}, periodSeconds: 1, failureThreshold: 1}
+""")
+    net("kube", "play", "--network", "none", str(f))
+    assert wait_until(lambda: _health(net, "tcp-srv") == "unhealthy", timeout=30)
+    net("kube", "play", "--down", str(f))

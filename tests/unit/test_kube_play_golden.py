@@ -43,3 +43,23 @@ def test_quantities() -> None:
 def test_bad_yaml_is_one_clear_error(text: str, message: str) -> None:
     with pytest.raises(InvalidArgument, match=message):
         plan(load(text))
+
+
+def test_probe_port_must_name_a_port() -> None:
+    text = ("kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: i, "
+            "livenessProbe: {httpGet: {port: web}}}]\n")  # fmt: skip
+    with pytest.raises(InvalidArgument, match="probe port 'web' names no port"):
+        plan(load(text))
+
+
+def test_build_dir_follows_podmans_rule(tmp_path: Path) -> None:
+    from podpy.kube.play import build_dir
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Containerfile").write_text("FROM scratch\n")
+    (tmp_path / "nofile").mkdir()
+    assert build_dir(tmp_path, "app") == tmp_path / "app"
+    assert build_dir(tmp_path, "localhost/app:1.0") == tmp_path / "app"
+    assert build_dir(tmp_path, "example.com/x/app@sha256:" + "0" * 64) == tmp_path / "app"
+    assert build_dir(tmp_path, "nofile") is None
+    assert build_dir(tmp_path, "missing") is None
