@@ -24,6 +24,7 @@ from podpy.build.expand import StageScope
 from podpy.build.filesteps import copy_files, fetch_sources, make_workdir, url_sources
 from podpy.build.imageconfig import StageConfig, scratch_config
 from podpy.build.plan import Plan, Stage
+from podpy.build.remotecache import RemoteCache
 from podpy.engine import build_support as bs
 from podpy.errors import PodpyError
 from podpy.timeutil import now_rfc3339
@@ -57,6 +58,9 @@ class BuildOptions:
     ssh: dict[str, str] = field(default_factory=dict)  # runmounts.parse_ssh: id → agent socket
     contexts: dict[str, str] = field(default_factory=dict)  # --build-context: name → dir or docker-image://
     no_cache_stages: set[str] = field(default_factory=set)  # --no-cache-filter
+    cache_from: list[str] = field(default_factory=list)  # --cache-from repositories (remotecache)
+    cache_to: list[str] = field(default_factory=list)  # --cache-to repositories
+    cache_ttl: float | None = None  # --cache-ttl seconds
 
 
 @dataclass
@@ -72,6 +76,8 @@ class Executor:
     def __init__(self, engine: Engine, plan: Plan, opts: BuildOptions, say: Callable[[str], None]) -> None:
         self.engine, self.plan, self.opts, self.say = engine, plan, opts, say
         self.cache = BuildCache(engine)
+        self.remote = RemoteCache(engine, opts.cache_from, opts.cache_to, opts.cache_ttl,
+                                  lambda m: say(f"WARNING: {m}"))  # fmt: skip
         self.results: dict[int, str] = {}  # stage index → its image ID
         self.prefix = ""
         self._downloads: Path | None = None  # ADD URL files of this build
@@ -110,6 +116,7 @@ class Executor:
     # ---- one stage
     def _stage(self, st: Stage) -> str:
         self._stage_now = st
+        self.remote.new_stage()
         total = 1 + len(st.instructions)
         self.say(f"{self.prefix}STEP 1/{total}: {st.from_.original or 'FROM ' + st.base}")
         base_id, doc = self._base(st)
@@ -186,7 +193,7 @@ class Executor:
         key = step_key(cur.key, inst, scope, content=content, platform=str(host_platform()),
                        sources=sources).digest()  # fmt: skip
         layered = isinstance(inst, _LAYER_STEPS) and not (isinstance(inst, ins.Workdir) and inst.path == "/")
-        hit = None if self._no_cache() or not self.opts.layers else self.cache.lookup(key)
+        hit = None if self._no_cache() or not self.opts.layers else self._lookup(key)
         created = now_rfc3339()
         self._guard(inst, lambda: sc.apply(inst, scope, created))
         if hit is not None:
@@ -203,9 +210,17 @@ class Executor:
             cur.image = bs.register(self.engine, sc.doc, cur.layers, []).id
             if self.opts.layers:
                 self.cache.record(key, cur.image)
+                self.remote.store(key, cur.image)
             else:  # --layers=false: not reused, but still a step image (hidden, pruned with the cache)
                 self.cache.mark_intermediate(cur.image)
         cur.key = key
+
+    def _lookup(self, key: str) -> str | None:
+        """The local cache, then the --cache-from repositories (a remote hit joins the local cache)."""
+        hit = self.cache.lookup(key)
+        if hit is None and (hit := self.remote.lookup(key)) is not None:
+            self.cache.record(key, hit)
+        return hit
 
     def _no_cache(self) -> bool:
         st = self._stage_now

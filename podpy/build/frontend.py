@@ -43,14 +43,20 @@ class BuildRequest:
     annotations: list[str] = field(default_factory=list)  # KEY=VALUE for the manifest
     squash_all: bool = False  # one layer for the whole image
     squash: bool = False  # the build's new layers as one
+    cache_from: list[str] = field(default_factory=list)  # repositories (remotecache)
+    cache_to: list[str] = field(default_factory=list)
+    cache_ttl: float | None = None  # seconds
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
     """Build and tag; the image ID. Bad input raises before any step runs."""
     from podpy.build.buildargs import Platform, host_platform, parse_build_args
+    from podpy.build.remotecache import parse_repos
     from podpy.image import reference
 
     names = [str(reference.parse(t)) for t in req.tags]  # a bad tag fails before any work
+    req.cache_from = parse_repos(req.cache_from, "--cache-from")
+    req.cache_to = parse_repos(req.cache_to, "--cache-to")
     labels = _pairs(req.labels, "--label")
     _pairs(req.annotations, "--annotation")  # bad input fails before any work
     try:
@@ -98,7 +104,8 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
         opts = BuildOptions(context=context, ignore=ignore, no_cache=req.no_cache, layers=req.layers,
                             pull=req.pull, network=req.network, labels=labels, out_fd=out_fd,
                             secrets=secrets, ssh=ssh, contexts=_named_contexts(req.build_contexts),
-                            no_cache_stages={x.lower() for x in req.no_cache_filter})  # fmt: skip
+                            no_cache_stages={x.lower() for x in req.no_cache_filter},
+                            cache_from=req.cache_from, cache_to=req.cache_to, cache_ttl=req.cache_ttl)  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
         if req.squash:

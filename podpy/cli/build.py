@@ -34,8 +34,9 @@ def build(
     network: str | None = typer.Option(None, "--network", help="RUN's network: default, none or host"),
     secret: list[str] | None = typer.Option(None, "--secret", help="A secret for RUN --mount=type=secret (id=..,src=..|env=..)"),
     ssh: list[str] | None = typer.Option(None, "--ssh", help="Forward an SSH agent for RUN --mount=type=ssh (default, or id=socket)"),
-    cache_from: list[str] | None = typer.Option(None, "--cache-from", help="Not supported: podpy's layer cache is local and always used"),
-    cache_to: list[str] | None = typer.Option(None, "--cache-to", help="Not supported: podpy's layer cache is local and always kept"),
+    cache_from: list[str] | None = typer.Option(None, "--cache-from", help="A registry repository to look up cached steps in (REGISTRY/NAME)"),
+    cache_to: list[str] | None = typer.Option(None, "--cache-to", help="A registry repository to push each step's image to, as a cache for other hosts"),
+    cache_ttl: str | None = typer.Option(None, "--cache-ttl", help="Only use cache images younger than this (e.g. 10h)"),
     progress: str = typer.Option("auto", "--progress", help="Progress output: auto, plain or tty"),
     build_context: list[str] | None = typer.Option(None, "--build-context", help="A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)"),
     no_cache_filter: list[str] | None = typer.Option(None, "--no-cache-filter", help="Do not use the cache for these stages"),
@@ -54,10 +55,11 @@ def build(
     policy = {"true": "always", "false": "missing"}.get((pull or "missing").lower(), (pull or "missing").lower())
     if policy not in ("always", "missing", "never", "newer"):
         raise InvalidArgument(f"invalid --pull {pull!r}: use always, missing or never")
-    if cache_from or cache_to:
-        flag = "--cache-from" if cache_from else "--cache-to"
-        raise InvalidArgument(f"{flag}: imported and exported build caches are not supported: podpy's "
-                              "layer cache is local, and rebuilds on this host use it")
+    ttl = None
+    if cache_ttl is not None:
+        from podpy.engine.container_health import parse_duration
+
+        ttl = parse_duration(cache_ttl, "--cache-ttl") / 1e9
     net = "" if network in (None, "", "default", "bridge", "private") else network
     if net not in ("", "none", "host"):
         raise InvalidArgument(f"--network {network!r}: only default, none and host are supported for builds")
@@ -67,6 +69,7 @@ def build(
         quiet=quiet, platform=platform, layers=layers, network=net, secrets=list(secret or []), ssh=list(ssh or []),
         build_contexts=list(build_context or []), no_cache_filter=list(no_cache_filter or []), format=format_,
         annotations=list(annotation or []), squash_all=squash_all, squash=squash,
+        cache_from=list(cache_from or []), cache_to=list(cache_to or []), cache_ttl=ttl,
     )  # fmt: skip
 
     fancy = progress == "tty" or (progress == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))

@@ -470,7 +470,7 @@ RUN --mount=type=ssh,id=none true
     assert run_out(podpy, "sshb", "cat", "/kind", "/where") == "socket\n/run/buildkit/ssh_agent.0\n"
     podpy("save", "-o", str(tmp_path / "s.tar"), "sshb")
     assert not {"run", "run/buildkit"} & _layer_names(tmp_path / "s.tar")
-    for args in (["--ssh", f"k={ctx / 'Dockerfile'}"], ["--cache-from", "reg.example/cache"],
+    for args in (["--ssh", f"k={ctx / 'Dockerfile'}"], ["--cache-from", "reg.example/cache:tag"],
                  ["--cache-to", "type=local,dest=/tmp/x"]):  # fmt: skip
         res = podpy("build", *args, str(ctx), check=False)
         assert res.returncode == 125 and res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1, res.stderr
