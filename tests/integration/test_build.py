@@ -363,18 +363,32 @@ def test_image_prune_removes_the_build_cache(podpy: Podpy, busybox_image: str, t
 @pytest.mark.skipif(not shutil.which("podman"), reason="podman is not installed")
 def test_built_image_runs_in_podman(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
     import subprocess
+    import tempfile
 
     ctx = make_context(tmp_path, 'FROM busybox\nRUN echo built > /b\nCMD ["cat", "/b"]\n')
     podpy("build", "-t", "interop", str(ctx))
     archive = tmp_path / "i.tar"
     podpy("save", "-o", str(archive), "interop")
-    store = ["podman", "--root", str(tmp_path / "pm"), "--runroot", str(tmp_path / "pm-run")]
+    short = Path(tempfile.mkdtemp(prefix="pm-"))  # podman refuses a runroot longer than 50 characters
+    store = ["podman", "--root", str(tmp_path / "pm"), "--runroot", str(short), "--storage-driver", "vfs"]
+    # podman raises RLIMIT_NOFILE/NPROC past the hard limits by default: that fails without CAP_SYS_RESOURCE
+    nofile = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
     try:
         subprocess.run([*store, "load", "-i", str(archive)], check=True, capture_output=True)
-        out = subprocess.run([*store, "run", "--rm", "interop"], check=True, capture_output=True, text=True)
-        assert out.stdout == "built\n"
+        out = subprocess.run([*store, "run", *nofile, "--rm", "--network", "none", "interop"], capture_output=True,
+                             text=True)  # fmt: skip
+        assert out.returncode == 0 and out.stdout == "built\n", out.stderr
+        # and back: an image podman built runs in podpy
+        (ctx / "Dockerfile").write_text('FROM localhost/interop\nRUN echo podman > /p\nCMD ["cat", "/b", "/p"]\n')
+        subprocess.run([*store, "build", *nofile, "--network", "none", "-t", "localhost/frompodman", str(ctx)],
+                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run([*store, "save", "-o", str(tmp_path / "pm.tar"), "localhost/frompodman"], check=True,
+                       capture_output=True)  # fmt: skip
+        podpy("load", "-i", str(tmp_path / "pm.tar"))
+        assert podpy("run", "--rm", "--network", "none", "localhost/frompodman").stdout == "built\npodman\n"
     finally:
         subprocess.run([*store, "system", "reset", "-f"], capture_output=True)
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def test_pull_policies(podpy: Podpy, tmp_path: Path) -> None:
