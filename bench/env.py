@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -45,8 +46,15 @@ class Env:
         self.repo = REPO
         self.tmp = Path(tempfile.mkdtemp(prefix="podpy-bench-"))
         self._stores: dict[int, Path] = {}
+        self._closers: list[Callable[[], object]] = []
+
+    def on_close(self, fn: Callable[[], object]) -> None:
+        """Run `fn` when the harness closes the environment, before the scratch directory goes."""
+        self._closers.append(fn)
 
     def close(self) -> None:
+        for fn in reversed(self._closers):
+            fn()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def store_args(self, n_images: int) -> list[str]:
