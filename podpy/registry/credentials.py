@@ -34,9 +34,12 @@ def default_auth_file() -> Path:
     env = os.environ.get("REGISTRY_AUTH_FILE")
     if env:
         return Path(env)
+    run = os.environ.get("XDG_RUNTIME_DIR")
+    if run:
+        return Path(run) / "containers" / "auth.json"
     if os.geteuid() == 0:
         return Path("/run/containers/0/auth.json")
-    from podpy.paths import runtime_dir  # $XDG_RUNTIME_DIR, else /tmp/podpy-run-UID (as Podman)
+    from podpy.paths import runtime_dir  # /run/user/UID, else /tmp/podpy-run-UID (as Podman)
 
     return runtime_dir() / "containers" / "auth.json"
 
