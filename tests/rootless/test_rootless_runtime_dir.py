@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +18,13 @@ from tests.rootless.conftest import Rootless
 
 
 def _no_xdg(rl: Rootless, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = [f"HOME={rl.user.home}", "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "REGISTRY_AUTH_FILE="]
-    argv = ["runuser", "-u", rl.user.name, "--", "env", "-i", *env[:2], str(rl.script), *args]
+    env = [f"HOME={rl.user.home}", "PATH=/usr/bin:/bin:/usr/sbin:/sbin"]  # and no XDG_RUNTIME_DIR
+    argv = ["runuser", "-u", rl.user.name, "--", "env", "-i", *env, str(rl.script), *args]
     return subprocess.run(argv, input=input, capture_output=True, text=True, timeout=120, cwd="/")
 
 
 @pytest.fixture
-def fallback(rl: Rootless) -> Path:
+def fallback(rl: Rootless) -> Iterator[Path]:
     d = Path(f"/tmp/podpy-run-{rl.user.uid}")
     shutil.rmtree(d, ignore_errors=True)
     yield d
