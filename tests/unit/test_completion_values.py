@@ -103,6 +103,7 @@ def test_zsh_values(tmp_path: Path, root: Path) -> None:
     assert {"bridge", "host", "backend", "container:", "container:up"} <= set(net), net
     fmt = {w.replace("\\", "") for w in zsh_complete(tmp_path, "podpy ps --format ")}  # zsh quotes braces
     assert {"json", "{{.Names}}"} <= fmt
+    assert "up:" in zsh_complete(tmp_path, f"podpy --root {root} cp u")
 
 
 @pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
@@ -115,3 +116,4 @@ def test_fish_values(root: Path) -> None:
     assert named(complete(f"podpy --root {root} unpause ")) == ["frozen"]
     assert {"bridge", "backend", "container:up"} <= set(complete(f"podpy --root {root} run --network "))
     assert "{{.Names}}" in complete("podpy ps --format ")
+    assert "up:" in complete(f"podpy --root {root} cp u")
