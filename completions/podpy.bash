@@ -10,19 +10,19 @@ _podpy_spec() {
         _subs='attach build builder buildx commit compose container cp create diff exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause play pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime'
-        _fvals='--root=f:file --runroot=f:file'
+        _fvals='--root=f:file --runroot=f:file --log-level=c:trace,debug,info,warn,warning,error,fatal,panic'
         _args='' _inter=0 ;;
     'attach')
         _subs='' _hsubs=''
         _flags='--no-stdin --sig-proxy --detach-keys --help'
         _vflags='--detach-keys'
         _fvals=''
-        _args='k:containers' _inter=1 ;;
+        _args='k:containers-running' _inter=1 ;;
     'build')
         _subs='' _hsubs=''
         _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
         _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
-        _fvals='--file=f:file -f=f:file --build-context=f:dir'
+        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder')
         _subs='build prune' _hsubs=''
@@ -34,7 +34,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
         _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
-        _fvals='--file=f:file -f=f:file --build-context=f:dir'
+        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder prune')
         _subs='' _hsubs=''
@@ -52,7 +52,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
         _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
-        _fvals='--file=f:file -f=f:file --build-context=f:dir'
+        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'buildx prune')
         _subs='' _hsubs=''
@@ -94,7 +94,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--pull --force-recreate --no-recreate --remove-orphans --build --no-build --scale --help'
         _vflags='--pull --scale'
-        _fvals=''
+        _fvals='--pull=c:always,missing,never,policy'
         _args='-*' _inter=1 ;;
     'compose down')
         _subs='' _hsubs=''
@@ -124,7 +124,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--signal -s --remove-orphans --help'
         _vflags='--signal -s'
-        _fvals=''
+        _fvals='--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ -s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
         _args='-*' _inter=1 ;;
     'compose logs')
         _subs='' _hsubs=''
@@ -184,7 +184,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--detach -d --rm --name --env -e --label -l --no-deps --service-ports --publish -p --entrypoint --user -u --workdir -w --volume -v --no-TTY -T --interactive -i --pull --help'
         _vflags='--name --env -e --label -l --publish -p --entrypoint --user -u --workdir -w --volume -v --pull'
-        _fvals=''
+        _fvals='--pull=c:always,missing,never,policy'
         _args='- -*' _inter=0 ;;
     'compose start')
         _subs='' _hsubs=''
@@ -214,7 +214,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--detach -d --build --no-build --pull --wait --wait-timeout --force-recreate --no-recreate --always-recreate-deps --remove-orphans --no-deps --no-start --scale --abort-on-container-exit --exit-code-from --attach --attach-dependencies --no-attach --no-log-prefix --timestamps --timeout -t --dry-run --help'
         _vflags='--pull --wait-timeout --scale --exit-code-from --attach --no-attach --timeout -t'
-        _fvals=''
+        _fvals='--pull=c:always,missing,never,policy'
         _args='-*' _inter=1 ;;
     'compose version')
         _subs='' _hsubs=''
@@ -239,7 +239,7 @@ _podpy_spec() {
         _flags='--no-stdin --sig-proxy --detach-keys --help'
         _vflags='--detach-keys'
         _fvals=''
-        _args='k:containers' _inter=1 ;;
+        _args='k:containers-running' _inter=1 ;;
     'container commit')
         _subs='' _hsubs=''
         _flags='--change -c --message -m --author -a --pause --no-pause -p --quiet -q --help'
@@ -251,12 +251,12 @@ _podpy_spec() {
         _flags='--archive -a --follow-link -L --quiet -q --help'
         _vflags=''
         _fvals=''
-        _args='f:file f:file' _inter=1 ;;
+        _args='k:container-paths;f:file k:container-paths;f:file' _inter=1 ;;
     'container create')
         _subs='' _hsubs=''
         _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
         _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
-        _fvals='--env-file=f:file'
+        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
         _args='k:images -*' _inter=0 ;;
     'container diff')
         _subs='' _hsubs=''
@@ -269,7 +269,7 @@ _podpy_spec() {
         _flags='--interactive -i --tty -t --detach -d --env -e --user -u --workdir -w --privileged --help'
         _vflags='--env -e --user -u --workdir -w'
         _fvals=''
-        _args='k:containers -*' _inter=0 ;;
+        _args='k:containers-running -*' _inter=0 ;;
     'container exists')
         _subs='' _hsubs=''
         _flags='--help'
@@ -286,19 +286,19 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--format -f --size -s --help'
         _vflags='--format -f'
-        _fvals=''
+        _fvals='--format=c:json,table -f=c:json,table'
         _args='k:containers*' _inter=1 ;;
     'container kill')
         _subs='' _hsubs=''
         _flags='--signal -s --help'
         _vflags='--signal -s'
-        _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _fvals='--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ -s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
+        _args='k:containers-running*' _inter=1 ;;
     'container list')
         _subs='' _hsubs=''
         _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
         _vflags='--last -n --filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
         _args='' _inter=1 ;;
     'container logs')
         _subs='' _hsubs=''
@@ -310,14 +310,14 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
         _vflags='--last -n --filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
         _args='' _inter=1 ;;
     'container pause')
         _subs='' _hsubs=''
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _args='k:containers-running*' _inter=1 ;;
     'container port')
         _subs='' _hsubs=''
         _flags='--help'
@@ -334,7 +334,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
         _vflags='--last -n --filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
         _args='' _inter=1 ;;
     'container rename')
         _subs='' _hsubs=''
@@ -358,38 +358,38 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
         _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
-        _fvals='--env-file=f:file'
+        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
         _args='k:images -*' _inter=0 ;;
     'container start')
         _subs='' _hsubs=''
         _flags='--attach -a --interactive -i --sig-proxy --help'
         _vflags=''
         _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _args='k:containers-stopped*' _inter=1 ;;
     'container stats')
         _subs='' _hsubs=''
         _flags='--all -a --no-stream --no-trunc --format --interval -i --help'
         _vflags='--format --interval -i'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
         _args='k:containers*' _inter=1 ;;
     'container stop')
         _subs='' _hsubs=''
         _flags='--time -t --help'
         _vflags='--time -t'
         _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _args='k:containers-running*' _inter=1 ;;
     'container top')
         _subs='' _hsubs=''
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='k:containers -*' _inter=0 ;;
+        _args='k:containers-running -*' _inter=0 ;;
     'container unpause')
         _subs='' _hsubs=''
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _args='k:containers-paused*' _inter=1 ;;
     'container wait')
         _subs='' _hsubs=''
         _flags='--help'
@@ -401,12 +401,12 @@ _podpy_spec() {
         _flags='--archive -a --follow-link -L --quiet -q --help'
         _vflags=''
         _fvals=''
-        _args='f:file f:file' _inter=1 ;;
+        _args='k:container-paths;f:file k:container-paths;f:file' _inter=1 ;;
     'create')
         _subs='' _hsubs=''
         _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
         _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
-        _fvals='--env-file=f:file'
+        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
         _args='k:images -*' _inter=0 ;;
     'diff')
         _subs='' _hsubs=''
@@ -419,7 +419,7 @@ _podpy_spec() {
         _flags='--interactive -i --tty -t --detach -d --env -e --user -u --workdir -w --privileged --help'
         _vflags='--env -e --user -u --workdir -w'
         _fvals=''
-        _args='k:containers -*' _inter=0 ;;
+        _args='k:containers-running -*' _inter=0 ;;
     'export')
         _subs='' _hsubs=''
         _flags='--output -o --help'
@@ -460,10 +460,10 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
         _vflags='--format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.CreatedAt}},{{.CreatedSince}},{{.CreatedBy}},{{.Size}},{{.Comment}},{{.Tags}}'
         _args='k:images' _inter=1 ;;
     'image')
-        _subs='build exists history import inspect load ls prune pull push rm save search tag untag' _hsubs='list'
+        _subs='build exists history import import-busybox inspect load ls prune pull push rm save search tag untag' _hsubs='list'
         _flags='--help'
         _vflags=''
         _fvals=''
@@ -472,7 +472,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
         _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
-        _fvals='--file=f:file -f=f:file --build-context=f:dir'
+        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'image exists')
         _subs='' _hsubs=''
@@ -484,7 +484,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
         _vflags='--format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.CreatedAt}},{{.CreatedSince}},{{.CreatedBy}},{{.Size}},{{.Comment}},{{.Tags}}'
         _args='k:images' _inter=1 ;;
     'image import')
         _subs='' _hsubs=''
@@ -492,17 +492,23 @@ _podpy_spec() {
         _vflags='--change -c --message -m'
         _fvals=''
         _args='f:file -' _inter=1 ;;
+    'image import-busybox')
+        _subs='' _hsubs=''
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='-' _inter=1 ;;
     'image inspect')
         _subs='' _hsubs=''
         _flags='--format -f --help'
         _vflags='--format -f'
-        _fvals=''
+        _fvals='--format=c:json,table -f=c:json,table'
         _args='k:images*' _inter=1 ;;
     'image list')
         _subs='' _hsubs=''
         _flags='--all -a --quiet -q --digests --no-trunc --filter -f --format --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
         _args='k:images' _inter=1 ;;
     'image load')
         _subs='' _hsubs=''
@@ -514,7 +520,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--all -a --quiet -q --digests --no-trunc --filter -f --format --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
         _args='k:images' _inter=1 ;;
     'image prune')
         _subs='' _hsubs=''
@@ -568,7 +574,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--all -a --quiet -q --digests --no-trunc --filter -f --format --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
         _args='k:images' _inter=1 ;;
     'import')
         _subs='' _hsubs=''
@@ -586,14 +592,14 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--format -f --type -t --size -s --help'
         _vflags='--format -f --type -t'
-        _fvals=''
+        _fvals='--format=c:json,table -f=c:json,table'
         _args='k:containers,images*' _inter=1 ;;
     'kill')
         _subs='' _hsubs=''
         _flags='--signal -s --help'
         _vflags='--signal -s'
-        _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _fvals='--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ -s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
+        _args='k:containers-running*' _inter=1 ;;
     'kube')
         _subs='down generate play' _hsubs=''
         _flags='--help'
@@ -616,7 +622,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --help'
         _vflags='--configmap --network --net --publish --start'
-        _fvals=''
+        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
         _args='f:file' _inter=1 ;;
     'load')
         _subs='' _hsubs=''
@@ -676,19 +682,19 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--format -f --help'
         _vflags='--format -f'
-        _fvals=''
+        _fvals='--format=c:json,table -f=c:json,table'
         _args='k:networks*' _inter=1 ;;
     'network list')
         _subs='' _hsubs=''
         _flags='--quiet -q --filter -f --format --no-trunc --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Driver}},{{.Scope}},{{.IPv6}},{{.Internal}},{{.Labels}},{{.CreatedAt}},{{.NetworkInterface}},{{.Subnets}}'
         _args='' _inter=1 ;;
     'network ls')
         _subs='' _hsubs=''
         _flags='--quiet -q --filter -f --format --no-trunc --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Driver}},{{.Scope}},{{.IPv6}},{{.Internal}},{{.Labels}},{{.CreatedAt}},{{.NetworkInterface}},{{.Subnets}}'
         _args='' _inter=1 ;;
     'network prune')
         _subs='' _hsubs=''
@@ -719,7 +725,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _args='k:containers-running*' _inter=1 ;;
     'play')
         _subs='kube' _hsubs=''
         _flags='--help'
@@ -730,7 +736,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --help'
         _vflags='--configmap --network --net --publish --start'
-        _fvals=''
+        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
         _args='f:file' _inter=1 ;;
     'pod')
         _subs='create exists inspect kill logs ls pause prune restart rm start stats stop top unpause' _hsubs='list ps'
@@ -742,7 +748,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--name -n --publish -p --network --net --share --infra --no-infra --infra-image --infra-command --label -l --hostname --help'
         _vflags='--name -n --publish -p --network --net --share --infra-image --infra-command --label -l --hostname'
-        _fvals=''
+        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
         _args='' _inter=1 ;;
     'pod exists')
         _subs='' _hsubs=''
@@ -754,19 +760,19 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--format -f --help'
         _vflags='--format -f'
-        _fvals=''
+        _fvals='--format=c:json,table -f=c:json,table'
         _args='k:pods*' _inter=1 ;;
     'pod kill')
         _subs='' _hsubs=''
         _flags='--signal -s --help'
         _vflags='--signal -s'
-        _fvals=''
+        _fvals='--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ -s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
         _args='k:pods*' _inter=1 ;;
     'pod list')
         _subs='' _hsubs=''
         _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
         _args='' _inter=1 ;;
     'pod logs')
         _subs='' _hsubs=''
@@ -778,7 +784,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
         _args='' _inter=1 ;;
     'pod pause')
         _subs='' _hsubs=''
@@ -796,7 +802,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
         _args='' _inter=1 ;;
     'pod restart')
         _subs='' _hsubs=''
@@ -850,7 +856,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
         _vflags='--last -n --filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
         _args='' _inter=1 ;;
     'pull')
         _subs='' _hsubs=''
@@ -892,7 +898,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
         _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
-        _fvals='--env-file=f:file'
+        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
         _args='k:images -*' _inter=0 ;;
     'save')
         _subs='' _hsubs=''
@@ -911,19 +917,19 @@ _podpy_spec() {
         _flags='--attach -a --interactive -i --sig-proxy --help'
         _vflags=''
         _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _args='k:containers-stopped*' _inter=1 ;;
     'stats')
         _subs='' _hsubs=''
         _flags='--all -a --no-stream --no-trunc --format --interval -i --help'
         _vflags='--format --interval -i'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
         _args='k:containers*' _inter=1 ;;
     'stop')
         _subs='' _hsubs=''
         _flags='--time -t --help'
         _vflags='--time -t'
         _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _args='k:containers-running*' _inter=1 ;;
     'system')
         _subs='df info prune' _hsubs=''
         _flags='--help'
@@ -934,7 +940,7 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--verbose -v --format --help'
         _vflags='--format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.Type}},{{.TotalCount}},{{.Active}},{{.Size}},{{.Reclaimable}}'
         _args='' _inter=1 ;;
     'system info')
         _subs='' _hsubs=''
@@ -959,13 +965,13 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='k:containers -*' _inter=0 ;;
+        _args='k:containers-running -*' _inter=0 ;;
     'unpause')
         _subs='' _hsubs=''
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='k:containers*' _inter=1 ;;
+        _args='k:containers-paused*' _inter=1 ;;
     'untag')
         _subs='' _hsubs=''
         _flags='--help'
@@ -1000,19 +1006,19 @@ _podpy_spec() {
         _subs='' _hsubs=''
         _flags='--format -f --all -a --help'
         _vflags='--format -f'
-        _fvals=''
+        _fvals='--format=c:json,table -f=c:json,table'
         _args='k:volumes*' _inter=1 ;;
     'volume list')
         _subs='' _hsubs=''
         _flags='--quiet -q --filter -f --format --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.Name}},{{.Driver}},{{.Mountpoint}},{{.CreatedAt}},{{.Labels}},{{.Options}},{{.Scope}},{{.Anonymous}}'
         _args='' _inter=1 ;;
     'volume ls')
         _subs='' _hsubs=''
         _flags='--quiet -q --filter -f --format --help'
         _vflags='--filter -f --format'
-        _fvals=''
+        _fvals='--format=c:json,table,{{.Name}},{{.Driver}},{{.Mountpoint}},{{.CreatedAt}},{{.Labels}},{{.Options}},{{.Scope}},{{.Anonymous}}'
         _args='' _inter=1 ;;
     'volume prune')
         _subs='' _hsubs=''
@@ -1043,26 +1049,32 @@ _podpy_spec() {
 }
 
 _podpy_value() {
-    # $1: value token (see podpy/docgen/spec.py), $2: the word typed so far, $3: text to prepend
-    local spec=${1%\*} cur=$2 pre=$3 k w IFS=,
+    # $1: value token (see podpy/docgen/spec.py; parts joined by ;), $2: the word typed so far,
+    # $3: text to prepend
+    local rest=${1%\*} cur=$2 pre=$3 part k w IFS=,
     local -a cands=()
-    case $spec in
-    c:*)
-        for w in ${spec:2}; do [[ $w == "$cur"* ]] && cands+=("$w"); done ;;
-    k:*)
-        for k in ${spec:2}; do
-            while IFS= read -r w; do
-                [[ -n $w && $w == "$cur"* ]] && cands+=("$w")
-            done < <("$_podpy_prog" __names "$k" "${_podpy_rootopt[@]}" 2>/dev/null)
-        done ;;
-    f:dir)
-        compopt -o filenames 2>/dev/null
-        mapfile -t cands < <(compgen -d -- "$cur") ;;
-    f:*)
-        compopt -o filenames 2>/dev/null
-        mapfile -t cands < <(compgen -f -- "$cur") ;;
-    esac
-    for w in "${cands[@]}"; do COMPREPLY+=("$pre$w"); done
+    while [[ -n $rest ]]; do
+        part=${rest%%;*}
+        if [[ $rest == *\;* ]]; then rest=${rest#*;}; else rest=""; fi
+        case $part in
+        c:*)
+            for w in ${part:2}; do [[ $w == "$cur"* ]] && cands+=("$w"); done ;;
+        k:*)
+            for k in ${part:2}; do
+                while IFS= read -r w; do
+                    [[ -n $w && $w == "$cur"* ]] && cands+=("$w")
+                done < <("$_podpy_prog" __names "$k" "${_podpy_rootopt[@]}" 2>/dev/null)
+            done ;;
+        f:dir)
+            compopt -o filenames 2>/dev/null
+            mapfile -t -O ${#cands[@]} cands < <(compgen -d -- "$cur") ;;
+        f:*)
+            compopt -o filenames 2>/dev/null
+            mapfile -t -O ${#cands[@]} cands < <(compgen -f -- "$cur") ;;
+        esac
+    done
+    # a value that ends in : or = is a prefix (container:NAME, CTR:PATH): no space after it
+    for w in "${cands[@]}"; do [[ $w == *[:=] ]] && compopt -o nospace 2>/dev/null; COMPREPLY+=("$pre$w"); done
 }
 
 _podpy() {

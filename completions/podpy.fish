@@ -12,7 +12,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime' '--version' '-v' '--help'
             set -g __podpy_flag_help 'Path to the persistent store (images, containers)' 'Path to the runtime state directory' 'Storage driver: overlay or vfs (auto-detected)' 'Log level: debug, info, warn, error' 'OCI runtime: builtin (default), runc, crun or a path' 'Print the version and exit' 'Print the version and exit' 'Show this message and exit.'
             set -g __podpy_vflags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime'
-            set -g __podpy_fvals '--root=f:file' '--runroot=f:file'
+            set -g __podpy_fvals '--root=f:file' '--runroot=f:file' '--log-level=c:trace,debug,info,warn,warning,error,fatal,panic'
             set -g __podpy_args
             set -g __podpy_inter '0'
         case 'attach'
@@ -23,7 +23,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Do not attach STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Key sequence for detaching' 'Show this message and exit.'
             set -g __podpy_vflags '--detach-keys'
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers'
+            set -g __podpy_args 'k:containers-running'
             set -g __podpy_inter '1'
         case 'build'
             set -g __podpy_subs
@@ -32,7 +32,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--no-cache' '--pull' '--label' '--iidfile' '--quiet' '-q' '--rm' '--no-rm' '--force-rm' '--platform' '--format' '--layers' '--no-layers' '--network' '--secret' '--ssh' '--cache-from' '--cache-to' '--progress' '--build-context' '--no-cache-filter' '--annotation' '--squash' '--squash-all' '--help'
             set -g __podpy_flag_help 'Name the image (repeatable)' 'Name the image (repeatable)' 'Dockerfile path, or - for stdin' 'Dockerfile path, or - for stdin' 'Set a build-time variable (NAME=value, or NAME from the environment)' 'Build this stage and what it needs' 'Run every step, ignoring the cache' 'Pull policy: always, missing, never (alone: always)' 'Add a label to the image (KEY=VALUE)' 'Write the image ID to this file' 'Print only the image ID' 'Print only the image ID' 'Remove intermediate containers (always done)' 'Remove intermediate containers (always done)' 'Remove intermediate containers even when a step fails (always done)' 'Target platform (only the host\'s)' 'Image format: oci or docker' 'Keep each step\'s image and use the cache' 'Keep each step\'s image and use the cache' 'RUN\'s network: default, none or host' 'A secret for RUN --mount=type=secret (id=..,src=..|env=..)' 'Forward an SSH agent for RUN --mount=type=ssh (default, or id=socket)' 'Not supported: podpy\'s layer cache is local and always used' 'Not supported: podpy\'s layer cache is local and always kept' 'Progress output: auto, plain or tty' 'A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)' 'Do not use the cache for these stages' 'Add an annotation to the image manifest (KEY=VALUE)' 'Squash the build\'s new layers into one' 'Squash all of the image\'s layers into one' 'Show this message and exit.'
             set -g __podpy_vflags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--pull' '--label' '--iidfile' '--platform' '--format' '--network' '--secret' '--ssh' '--cache-from' '--cache-to' '--progress' '--build-context' '--no-cache-filter' '--annotation'
-            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--build-context=f:dir'
+            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--pull=c:always,missing,never' '--network=c:default,none,host' '--build-context=f:dir'
             set -g __podpy_args 'f:dir'
             set -g __podpy_inter '1'
         case 'builder'
@@ -52,7 +52,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--no-cache' '--pull' '--label' '--iidfile' '--quiet' '-q' '--rm' '--no-rm' '--force-rm' '--platform' '--format' '--layers' '--no-layers' '--network' '--secret' '--ssh' '--cache-from' '--cache-to' '--progress' '--build-context' '--no-cache-filter' '--annotation' '--squash' '--squash-all' '--help'
             set -g __podpy_flag_help 'Name the image (repeatable)' 'Name the image (repeatable)' 'Dockerfile path, or - for stdin' 'Dockerfile path, or - for stdin' 'Set a build-time variable (NAME=value, or NAME from the environment)' 'Build this stage and what it needs' 'Run every step, ignoring the cache' 'Pull policy: always, missing, never (alone: always)' 'Add a label to the image (KEY=VALUE)' 'Write the image ID to this file' 'Print only the image ID' 'Print only the image ID' 'Remove intermediate containers (always done)' 'Remove intermediate containers (always done)' 'Remove intermediate containers even when a step fails (always done)' 'Target platform (only the host\'s)' 'Image format: oci or docker' 'Keep each step\'s image and use the cache' 'Keep each step\'s image and use the cache' 'RUN\'s network: default, none or host' 'A secret for RUN --mount=type=secret (id=..,src=..|env=..)' 'Forward an SSH agent for RUN --mount=type=ssh (default, or id=socket)' 'Not supported: podpy\'s layer cache is local and always used' 'Not supported: podpy\'s layer cache is local and always kept' 'Progress output: auto, plain or tty' 'A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)' 'Do not use the cache for these stages' 'Add an annotation to the image manifest (KEY=VALUE)' 'Squash the build\'s new layers into one' 'Squash all of the image\'s layers into one' 'Show this message and exit.'
             set -g __podpy_vflags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--pull' '--label' '--iidfile' '--platform' '--format' '--network' '--secret' '--ssh' '--cache-from' '--cache-to' '--progress' '--build-context' '--no-cache-filter' '--annotation'
-            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--build-context=f:dir'
+            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--pull=c:always,missing,never' '--network=c:default,none,host' '--build-context=f:dir'
             set -g __podpy_args 'f:dir'
             set -g __podpy_inter '1'
         case 'builder prune'
@@ -82,7 +82,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--no-cache' '--pull' '--label' '--iidfile' '--quiet' '-q' '--rm' '--no-rm' '--force-rm' '--platform' '--format' '--layers' '--no-layers' '--network' '--secret' '--ssh' '--cache-from' '--cache-to' '--progress' '--build-context' '--no-cache-filter' '--annotation' '--squash' '--squash-all' '--help'
             set -g __podpy_flag_help 'Name the image (repeatable)' 'Name the image (repeatable)' 'Dockerfile path, or - for stdin' 'Dockerfile path, or - for stdin' 'Set a build-time variable (NAME=value, or NAME from the environment)' 'Build this stage and what it needs' 'Run every step, ignoring the cache' 'Pull policy: always, missing, never (alone: always)' 'Add a label to the image (KEY=VALUE)' 'Write the image ID to this file' 'Print only the image ID' 'Print only the image ID' 'Remove intermediate containers (always done)' 'Remove intermediate containers (always done)' 'Remove intermediate containers even when a step fails (always done)' 'Target platform (only the host\'s)' 'Image format: oci or docker' 'Keep each step\'s image and use the cache' 'Keep each step\'s image and use the cache' 'RUN\'s network: default, none or host' 'A secret for RUN --mount=type=secret (id=..,src=..|env=..)' 'Forward an SSH agent for RUN --mount=type=ssh (default, or id=socket)' 'Not supported: podpy\'s layer cache is local and always used' 'Not supported: podpy\'s layer cache is local and always kept' 'Progress output: auto, plain or tty' 'A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)' 'Do not use the cache for these stages' 'Add an annotation to the image manifest (KEY=VALUE)' 'Squash the build\'s new layers into one' 'Squash all of the image\'s layers into one' 'Show this message and exit.'
             set -g __podpy_vflags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--pull' '--label' '--iidfile' '--platform' '--format' '--network' '--secret' '--ssh' '--cache-from' '--cache-to' '--progress' '--build-context' '--no-cache-filter' '--annotation'
-            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--build-context=f:dir'
+            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--pull=c:always,missing,never' '--network=c:default,none,host' '--build-context=f:dir'
             set -g __podpy_args 'f:dir'
             set -g __podpy_inter '1'
         case 'buildx prune'
@@ -152,7 +152,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--pull' '--force-recreate' '--no-recreate' '--remove-orphans' '--build' '--no-build' '--scale' '--help'
             set -g __podpy_flag_help 'Pull image before creating: always, missing, never, policy' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Remove containers of services not defined' 'Build images before creating containers' 'Don\'t build an image, even if it\'s missing' 'Scale SERVICE to NUM instances' 'Show this message and exit.'
             set -g __podpy_vflags '--pull' '--scale'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--pull=c:always,missing,never,policy'
             set -g __podpy_args '-*'
             set -g __podpy_inter '1'
         case 'compose down'
@@ -202,7 +202,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--signal' '-s' '--remove-orphans' '--help'
             set -g __podpy_flag_help 'Signal to send' 'Signal to send' 'Remove containers of services not defined' 'Show this message and exit.'
             set -g __podpy_vflags '--signal' '-s'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ' '-s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
             set -g __podpy_args '-*'
             set -g __podpy_inter '1'
         case 'compose logs'
@@ -302,7 +302,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--detach' '-d' '--rm' '--name' '--env' '-e' '--label' '-l' '--no-deps' '--service-ports' '--publish' '-p' '--entrypoint' '--user' '-u' '--workdir' '-w' '--volume' '-v' '--no-TTY' '-T' '--interactive' '-i' '--pull' '--help'
             set -g __podpy_flag_help 'Run container in background and print its name' 'Run container in background and print its name' 'Automatically remove the container when it exits' 'Assign a name to the container' 'Set environment variables' 'Set environment variables' 'Add or override a label' 'Add or override a label' 'Don\'t start linked services' 'Publish the service\'s ports' 'Publish a container\'s port(s)' 'Publish a container\'s port(s)' 'Override the entrypoint of the image' 'Run as this username or uid' 'Run as this username or uid' 'Working directory inside the container' 'Working directory inside the container' 'Bind mount a volume' 'Bind mount a volume' 'Disable pseudo-TTY allocation' 'Disable pseudo-TTY allocation' 'Keep STDIN open (default)' 'Keep STDIN open (default)' 'Pull image before running: always, missing, never, policy' 'Show this message and exit.'
             set -g __podpy_vflags '--name' '--env' '-e' '--label' '-l' '--publish' '-p' '--entrypoint' '--user' '-u' '--workdir' '-w' '--volume' '-v' '--pull'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--pull=c:always,missing,never,policy'
             set -g __podpy_args '-' '-*'
             set -g __podpy_inter '0'
         case 'compose start'
@@ -352,7 +352,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--detach' '-d' '--build' '--no-build' '--pull' '--wait' '--wait-timeout' '--force-recreate' '--no-recreate' '--always-recreate-deps' '--remove-orphans' '--no-deps' '--no-start' '--scale' '--abort-on-container-exit' '--exit-code-from' '--attach' '--attach-dependencies' '--no-attach' '--no-log-prefix' '--timestamps' '--timeout' '-t' '--dry-run' '--help'
             set -g __podpy_flag_help 'Run containers in the background' 'Run containers in the background' 'Build images before starting containers' 'Don\'t build an image, even if it\'s missing' 'Pull image before running: always, missing, never, policy' 'Wait for services to be running|healthy (implies -d)' 'Maximum seconds to wait' 'Recreate containers even if unchanged' 'Don\'t recreate existing containers' 'Recreate dependent containers' 'Remove containers of services not defined' 'Don\'t start linked services' 'Don\'t start the services after creating them' 'Scale SERVICE to NUM instances' 'Stop all containers if any container was stopped' 'Return the exit code of this service' 'Restrict attaching to these services' 'Also attach to dependencies' 'Do not attach to these services' 'Don\'t print prefix in logs' 'Show timestamps' 'Shutdown timeout in seconds' 'Shutdown timeout in seconds' 'Print what would be done, change nothing' 'Show this message and exit.'
             set -g __podpy_vflags '--pull' '--wait-timeout' '--scale' '--exit-code-from' '--attach' '--no-attach' '--timeout' '-t'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--pull=c:always,missing,never,policy'
             set -g __podpy_args '-*'
             set -g __podpy_inter '1'
         case 'compose version'
@@ -393,7 +393,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Do not attach STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Key sequence for detaching' 'Show this message and exit.'
             set -g __podpy_vflags '--detach-keys'
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers'
+            set -g __podpy_args 'k:containers-running'
             set -g __podpy_inter '1'
         case 'container commit'
             set -g __podpy_subs
@@ -413,7 +413,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Archive mode (copy all uid/gid information)' 'Archive mode (copy all uid/gid information)' 'Always follow symbol link in SRC_PATH' 'Always follow symbol link in SRC_PATH' 'Suppress warnings about entries that were skipped' 'Suppress warnings about entries that were skipped' 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'f:file' 'f:file'
+            set -g __podpy_args 'k:container-paths;f:file' 'k:container-paths;f:file'
             set -g __podpy_inter '1'
         case 'container create'
             set -g __podpy_subs
@@ -422,7 +422,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
             set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Run the container in an existing pod (new:NAME creates the pod)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
             set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
-            set -g __podpy_fvals '--env-file=f:file'
+            set -g __podpy_fvals '--env-file=f:file' '--pull=c:always,missing,never,newer' '--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs' '--net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
         case 'container diff'
@@ -443,7 +443,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Run the command in the background' 'Run the command in the background' 'Set environment variables' 'Set environment variables' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Working directory' 'Working directory' 'Give extended privileges to the command' 'Show this message and exit.'
             set -g __podpy_vflags '--env' '-e' '--user' '-u' '--workdir' '-w'
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers' '-*'
+            set -g __podpy_args 'k:containers-running' '-*'
             set -g __podpy_inter '0'
         case 'container exists'
             set -g __podpy_subs
@@ -472,7 +472,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--format' '-f' '--size' '-s' '--help'
             set -g __podpy_flag_help 'Format the output using a Go template or json' 'Format the output using a Go template or json' 'Display total file sizes' 'Display total file sizes' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '-f'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table' '-f=c:json,table'
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
         case 'container kill'
@@ -482,8 +482,8 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--signal' '-s' '--help'
             set -g __podpy_flag_help 'Signal to send to the container' 'Signal to send to the container' 'Show this message and exit.'
             set -g __podpy_vflags '--signal' '-s'
-            set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_fvals '--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ' '-s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
+            set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
         case 'container list'
             set -g __podpy_subs
@@ -492,7 +492,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
             set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'container logs'
@@ -512,7 +512,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
             set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'container pause'
@@ -523,7 +523,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
         case 'container port'
             set -g __podpy_subs
@@ -552,7 +552,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
             set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'container rename'
@@ -592,7 +592,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
             set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Run the container in an existing pod (new:NAME creates the pod)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
             set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
-            set -g __podpy_fvals '--env-file=f:file'
+            set -g __podpy_fvals '--env-file=f:file' '--pull=c:always,missing,never,newer' '--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs' '--net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
         case 'container start'
@@ -603,7 +603,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Attach STDOUT/STDERR and forward signals' 'Attach STDOUT/STDERR and forward signals' 'Attach the container\'s STDIN' 'Attach the container\'s STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_args 'k:containers-stopped*'
             set -g __podpy_inter '1'
         case 'container stats'
             set -g __podpy_subs
@@ -612,7 +612,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--no-stream' '--no-trunc' '--format' '--interval' '-i' '--help'
             set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Print one result and exit' 'Do not truncate output' 'Format output: table, json or a Go template' 'Seconds between updates when streaming' 'Seconds between updates when streaming' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '--interval' '-i'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
         case 'container stop'
@@ -623,7 +623,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Seconds to wait before killing the container' 'Seconds to wait before killing the container' 'Show this message and exit.'
             set -g __podpy_vflags '--time' '-t'
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
         case 'container top'
             set -g __podpy_subs
@@ -633,7 +633,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers' '-*'
+            set -g __podpy_args 'k:containers-running' '-*'
             set -g __podpy_inter '0'
         case 'container unpause'
             set -g __podpy_subs
@@ -643,7 +643,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_args 'k:containers-paused*'
             set -g __podpy_inter '1'
         case 'container wait'
             set -g __podpy_subs
@@ -663,7 +663,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Archive mode (copy all uid/gid information)' 'Archive mode (copy all uid/gid information)' 'Always follow symbol link in SRC_PATH' 'Always follow symbol link in SRC_PATH' 'Suppress warnings about entries that were skipped' 'Suppress warnings about entries that were skipped' 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'f:file' 'f:file'
+            set -g __podpy_args 'k:container-paths;f:file' 'k:container-paths;f:file'
             set -g __podpy_inter '1'
         case 'create'
             set -g __podpy_subs
@@ -672,7 +672,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
             set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Run the container in an existing pod (new:NAME creates the pod)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
             set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
-            set -g __podpy_fvals '--env-file=f:file'
+            set -g __podpy_fvals '--env-file=f:file' '--pull=c:always,missing,never,newer' '--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs' '--net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
         case 'diff'
@@ -693,7 +693,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Run the command in the background' 'Run the command in the background' 'Set environment variables' 'Set environment variables' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Working directory' 'Working directory' 'Give extended privileges to the command' 'Show this message and exit.'
             set -g __podpy_vflags '--env' '-e' '--user' '-u' '--workdir' '-w'
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers' '-*'
+            set -g __podpy_args 'k:containers-running' '-*'
             set -g __podpy_inter '0'
         case 'export'
             set -g __podpy_subs
@@ -762,12 +762,12 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--human' '-H' '--no-trunc' '--quiet' '-q' '--format' '--help'
             set -g __podpy_flag_help 'Human-readable sizes and dates' 'Human-readable sizes and dates' 'Don\'t truncate output' 'Only show IDs' 'Only show IDs' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.CreatedAt}},{{.CreatedSince}},{{.CreatedBy}},{{.Size}},{{.Comment}},{{.Tags}}'
             set -g __podpy_args 'k:images'
             set -g __podpy_inter '1'
         case 'image'
-            set -g __podpy_subs 'build' 'exists' 'history' 'import' 'inspect' 'load' 'ls' 'prune' 'pull' 'push' 'rm' 'save' 'search' 'tag' 'untag'
-            set -g __podpy_sub_help 'Build an image from a Dockerfile.' 'Check if an image exists in local storage (exit 0 if it does, 1 if not).' 'Show the history of an image.' 'Import a tarball to create a filesystem image.' 'Display the configuration of one or more images (JSON).' 'Load images from a docker-archive or oci-archive (file or stdin).' 'List images in local storage.' 'Remove unused images.' 'Pull images from a registry.' 'Push an image to a registry.' 'Remove one or more images from local storage.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Add one or more names to a local image.' 'Remove names from a local image.'
+            set -g __podpy_subs 'build' 'exists' 'history' 'import' 'import-busybox' 'inspect' 'load' 'ls' 'prune' 'pull' 'push' 'rm' 'save' 'search' 'tag' 'untag'
+            set -g __podpy_sub_help 'Build an image from a Dockerfile.' 'Check if an image exists in local storage (exit 0 if it does, 1 if not).' 'Show the history of an image.' 'Import a tarball to create a filesystem image.' 'Make a busybox image from the host\'s busybox-static (no registry needed) and...' 'Display the configuration of one or more images (JSON).' 'Load images from a docker-archive or oci-archive (file or stdin).' 'List images in local storage.' 'Remove unused images.' 'Pull images from a registry.' 'Push an image to a registry.' 'Remove one or more images from local storage.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Add one or more names to a local image.' 'Remove names from a local image.'
             set -g __podpy_hsubs 'list'
             set -g __podpy_flags '--help'
             set -g __podpy_flag_help 'Show this message and exit.'
@@ -782,7 +782,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--no-cache' '--pull' '--label' '--iidfile' '--quiet' '-q' '--rm' '--no-rm' '--force-rm' '--platform' '--format' '--layers' '--no-layers' '--network' '--secret' '--ssh' '--cache-from' '--cache-to' '--progress' '--build-context' '--no-cache-filter' '--annotation' '--squash' '--squash-all' '--help'
             set -g __podpy_flag_help 'Name the image (repeatable)' 'Name the image (repeatable)' 'Dockerfile path, or - for stdin' 'Dockerfile path, or - for stdin' 'Set a build-time variable (NAME=value, or NAME from the environment)' 'Build this stage and what it needs' 'Run every step, ignoring the cache' 'Pull policy: always, missing, never (alone: always)' 'Add a label to the image (KEY=VALUE)' 'Write the image ID to this file' 'Print only the image ID' 'Print only the image ID' 'Remove intermediate containers (always done)' 'Remove intermediate containers (always done)' 'Remove intermediate containers even when a step fails (always done)' 'Target platform (only the host\'s)' 'Image format: oci or docker' 'Keep each step\'s image and use the cache' 'Keep each step\'s image and use the cache' 'RUN\'s network: default, none or host' 'A secret for RUN --mount=type=secret (id=..,src=..|env=..)' 'Forward an SSH agent for RUN --mount=type=ssh (default, or id=socket)' 'Not supported: podpy\'s layer cache is local and always used' 'Not supported: podpy\'s layer cache is local and always kept' 'Progress output: auto, plain or tty' 'A named context for COPY --from / RUN --mount from= (name=dir or name=docker-image://ref)' 'Do not use the cache for these stages' 'Add an annotation to the image manifest (KEY=VALUE)' 'Squash the build\'s new layers into one' 'Squash all of the image\'s layers into one' 'Show this message and exit.'
             set -g __podpy_vflags '--tag' '-t' '--file' '-f' '--build-arg' '--target' '--pull' '--label' '--iidfile' '--platform' '--format' '--network' '--secret' '--ssh' '--cache-from' '--cache-to' '--progress' '--build-context' '--no-cache-filter' '--annotation'
-            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--build-context=f:dir'
+            set -g __podpy_fvals '--file=f:file' '-f=f:file' '--pull=c:always,missing,never' '--network=c:default,none,host' '--build-context=f:dir'
             set -g __podpy_args 'f:dir'
             set -g __podpy_inter '1'
         case 'image exists'
@@ -802,7 +802,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--human' '-H' '--no-trunc' '--quiet' '-q' '--format' '--help'
             set -g __podpy_flag_help 'Human-readable sizes and dates' 'Human-readable sizes and dates' 'Don\'t truncate output' 'Only show IDs' 'Only show IDs' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.CreatedAt}},{{.CreatedSince}},{{.CreatedBy}},{{.Size}},{{.Comment}},{{.Tags}}'
             set -g __podpy_args 'k:images'
             set -g __podpy_inter '1'
         case 'image import'
@@ -815,6 +815,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'f:file' '-'
             set -g __podpy_inter '1'
+        case 'image import-busybox'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--help'
+            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_vflags
+            set -g __podpy_fvals
+            set -g __podpy_args '-'
+            set -g __podpy_inter '1'
         case 'image inspect'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -822,7 +832,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--format' '-f' '--help'
             set -g __podpy_flag_help 'Format the output using a Go template or json' 'Format the output using a Go template or json' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '-f'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table' '-f=c:json,table'
             set -g __podpy_args 'k:images*'
             set -g __podpy_inter '1'
         case 'image list'
@@ -832,7 +842,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--digests' '--no-trunc' '--filter' '-f' '--format' '--help'
             set -g __podpy_flag_help 'Show all images (default hides intermediate images)' 'Show all images (default hides intermediate images)' 'Only show image IDs' 'Only show image IDs' 'Show digests' 'Don\'t truncate output' 'Filter output (reference, dangling, label, before, since)' 'Filter output (reference, dangling, label, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
             set -g __podpy_args 'k:images'
             set -g __podpy_inter '1'
         case 'image load'
@@ -852,7 +862,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--digests' '--no-trunc' '--filter' '-f' '--format' '--help'
             set -g __podpy_flag_help 'Show all images (default hides intermediate images)' 'Show all images (default hides intermediate images)' 'Only show image IDs' 'Only show image IDs' 'Show digests' 'Don\'t truncate output' 'Filter output (reference, dangling, label, before, since)' 'Filter output (reference, dangling, label, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
             set -g __podpy_args 'k:images'
             set -g __podpy_inter '1'
         case 'image prune'
@@ -942,7 +952,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--digests' '--no-trunc' '--filter' '-f' '--format' '--help'
             set -g __podpy_flag_help 'Show all images (default hides intermediate images)' 'Show all images (default hides intermediate images)' 'Only show image IDs' 'Only show image IDs' 'Show digests' 'Don\'t truncate output' 'Filter output (reference, dangling, label, before, since)' 'Filter output (reference, dangling, label, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
             set -g __podpy_args 'k:images'
             set -g __podpy_inter '1'
         case 'import'
@@ -972,7 +982,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--format' '-f' '--type' '-t' '--size' '-s' '--help'
             set -g __podpy_flag_help 'Format the output using a Go template or json' 'Format the output using a Go template or json' 'Object type: container, image or all' 'Object type: container, image or all' 'Display total file size (containers)' 'Display total file size (containers)' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '-f' '--type' '-t'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table' '-f=c:json,table'
             set -g __podpy_args 'k:containers,images*'
             set -g __podpy_inter '1'
         case 'kill'
@@ -982,8 +992,8 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--signal' '-s' '--help'
             set -g __podpy_flag_help 'Signal to send to the container' 'Signal to send to the container' 'Show this message and exit.'
             set -g __podpy_vflags '--signal' '-s'
-            set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_fvals '--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ' '-s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
+            set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
         case 'kube'
             set -g __podpy_subs 'down' 'generate' 'play'
@@ -1022,7 +1032,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--down' '--replace' '--configmap' '--network' '--net' '--publish' '--publish-all' '--start' '--wait' '--help'
             set -g __podpy_flag_help 'Remove what a previous play of FILE created' 'Replace the pods of FILE that already exist' 'YAML file with ConfigMaps or Secrets' 'Network the pods join' 'Network the pods join' 'Publish a port on every pod' 'Publish every Service port on the host' 'Start the pods (true or false)' 'Wait until every container exits, then remove the pods' 'Show this message and exit.'
             set -g __podpy_vflags '--configmap' '--network' '--net' '--publish' '--start'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs' '--net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
             set -g __podpy_args 'f:file'
             set -g __podpy_inter '1'
         case 'load'
@@ -1122,7 +1132,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--format' '-f' '--help'
             set -g __podpy_flag_help 'Format the output using a Go template or json' 'Format the output using a Go template or json' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '-f'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table' '-f=c:json,table'
             set -g __podpy_args 'k:networks*'
             set -g __podpy_inter '1'
         case 'network list'
@@ -1132,7 +1142,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--no-trunc' '--help'
             set -g __podpy_flag_help 'Only display network IDs' 'Only display network IDs' 'Filter output (name, id, driver, label, label!, until, dangling)' 'Filter output (name, id, driver, label, label!, until, dangling)' 'Format output: table, json or a Go template' 'Do not truncate the network IDs' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Driver}},{{.Scope}},{{.IPv6}},{{.Internal}},{{.Labels}},{{.CreatedAt}},{{.NetworkInterface}},{{.Subnets}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'network ls'
@@ -1142,7 +1152,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--no-trunc' '--help'
             set -g __podpy_flag_help 'Only display network IDs' 'Only display network IDs' 'Filter output (name, id, driver, label, label!, until, dangling)' 'Filter output (name, id, driver, label, label!, until, dangling)' 'Format output: table, json or a Go template' 'Do not truncate the network IDs' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Driver}},{{.Scope}},{{.IPv6}},{{.Internal}},{{.Labels}},{{.CreatedAt}},{{.NetworkInterface}},{{.Subnets}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'network prune'
@@ -1193,7 +1203,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
         case 'play'
             set -g __podpy_subs 'kube'
@@ -1212,7 +1222,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--down' '--replace' '--configmap' '--network' '--net' '--publish' '--publish-all' '--start' '--wait' '--help'
             set -g __podpy_flag_help 'Remove what a previous play of FILE created' 'Replace the pods of FILE that already exist' 'YAML file with ConfigMaps or Secrets' 'Network the pods join' 'Network the pods join' 'Publish a port on every pod' 'Publish every Service port on the host' 'Start the pods (true or false)' 'Wait until every container exits, then remove the pods' 'Show this message and exit.'
             set -g __podpy_vflags '--configmap' '--network' '--net' '--publish' '--start'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs' '--net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
             set -g __podpy_args 'f:file'
             set -g __podpy_inter '1'
         case 'pod'
@@ -1232,7 +1242,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--name' '-n' '--publish' '-p' '--network' '--net' '--share' '--infra' '--no-infra' '--infra-image' '--infra-command' '--label' '-l' '--hostname' '--help'
             set -g __podpy_flag_help 'Pod name' 'Pod name' 'Publish a port on the pod\'s network' 'Publish a port on the pod\'s network' 'Network the pod joins' 'Network the pod joins' 'Namespaces the containers share (ipc, net, uts)' 'Create an infra container holding the namespaces' 'Create an infra container holding the namespaces' 'Image of the infra container' 'Command of the infra container' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Host name of the pod (default: its name)' 'Show this message and exit.'
             set -g __podpy_vflags '--name' '-n' '--publish' '-p' '--network' '--net' '--share' '--infra-image' '--infra-command' '--label' '-l' '--hostname'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs' '--net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'pod exists'
@@ -1252,7 +1262,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--format' '-f' '--help'
             set -g __podpy_flag_help 'Format the output using a Go template or json' 'Format the output using a Go template or json' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '-f'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table' '-f=c:json,table'
             set -g __podpy_args 'k:pods*'
             set -g __podpy_inter '1'
         case 'pod kill'
@@ -1262,7 +1272,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--signal' '-s' '--help'
             set -g __podpy_flag_help 'Signal to send' 'Signal to send' 'Show this message and exit.'
             set -g __podpy_vflags '--signal' '-s'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ' '-s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
             set -g __podpy_args 'k:pods*'
             set -g __podpy_inter '1'
         case 'pod list'
@@ -1272,7 +1282,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--help'
             set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'pod logs'
@@ -1292,7 +1302,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--help'
             set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'pod pause'
@@ -1322,7 +1332,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--help'
             set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'pod restart'
@@ -1412,7 +1422,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
             set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
             set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'pull'
@@ -1482,7 +1492,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--detach' '-d' '--sig-proxy' '--no-sig-proxy' '--interactive' '-i' '--tty' '-t' '--rm' '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--init' '--rootfs' '--privileged' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--read-only' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--no-healthcheck' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--oom-kill-disable' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--publish-all' '-P' '--expose' '--help'
             set -g __podpy_flag_help 'Run in the background and print the container ID' 'Run in the background and print the container ID' 'Proxy received signals to the container (non-TTY mode only)' 'Proxy received signals to the container (non-TTY mode only)' 'Keep STDIN open' 'Keep STDIN open' 'Allocate a pseudo-TTY' 'Allocate a pseudo-TTY' 'Remove the container when it exits' 'Assign a name to the container' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Set environment variables (KEY=VALUE, or KEY to pass the host\'s)' 'Read environment variables from a file' 'Working directory inside the container' 'Working directory inside the container' 'Username or UID[:GID]' 'Username or UID[:GID]' 'Overwrite the image\'s ENTRYPOINT (a command or a JSON array)' 'Container host name' 'Container host name' 'Set metadata (KEY=VALUE)' 'Set metadata (KEY=VALUE)' 'Run the container in an existing pod (new:NAME creates the pod)' 'Pull image policy: missing, always, never, newer' 'Key sequence for detaching (default ctrl-p,ctrl-q)' 'Signal to stop the container' 'Seconds to wait for the stop signal before killing' 'Run an init inside the container that forwards signals and reaps' 'IMAGE is a root filesystem directory, not an image' 'Give extended privileges to the container' 'Add Linux capabilities' 'Drop Linux capabilities' 'Add a host device: HOST[:CONTAINER][:PERMISSIONS], permissions of r, w, m' 'Security options (no-new-privileges)' 'User namespace mode (keep-id)' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Bind mount a volume: [SRC:]DEST[:OPTIONS]' 'Attach a filesystem mount: type=bind|volume|tmpfs,src=...,dst=...' 'Mount a tmpfs: DEST[:OPTIONS]' 'Mount the volumes of another container: CTR[:ro|rw]' 'Mount the container\'s root filesystem read-only' 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' 'Command to run to check health (a shell command or a JSON array)' 'Time between running the check (ms|s|m|h) (default 30s)' 'Maximum time to allow one check to run (default 30s)' 'Start period for the container to initialize before failures count (default 0s)' 'Consecutive failures needed to report unhealthy (default 3)' 'Disable any container-specified HEALTHCHECK' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory limit (format: <number>[<unit>], unit b, k, m or g)' 'Memory plus swap limit (-1: unlimited swap)' 'Memory soft limit' 'Number of CPUs (e.g. 0.5)' 'CPU shares (relative weight)' 'CPU shares (relative weight)' 'Limit the CPU CFS quota (microseconds per period)' 'Limit the CPU CFS period (microseconds)' 'CPUs in which to allow execution (0-3, 0,1)' 'Memory nodes in which to allow execution (0-3, 0,1)' 'Tune the container\'s pids limit (-1: unlimited)' 'Disable the OOM killer' 'Logging driver: k8s-file (json-file), none, passthrough' 'Logging driver options: max-size=10m, max-file=3, path=FILE, tag=T' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)' 'Add a network-scoped alias for the container' 'IPv4 address on the network (e.g. 10.88.0.20)' 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' 'Set custom DNS servers' 'Set custom DNS search domains' 'Set DNS options' 'Set DNS options' 'Add a custom host-to-IP mapping (host:ip)' 'Container NIS domain name' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish a container\'s port: [ip:][hostPort:]containerPort[/proto]' 'Publish all exposed ports to random host ports' 'Publish all exposed ports to random host ports' 'Expose a port or a range of ports (for -P)' 'Show this message and exit.'
             set -g __podpy_vflags '--name' '--env' '-e' '--env-file' '--workdir' '-w' '--user' '-u' '--entrypoint' '--hostname' '-h' '--label' '-l' '--pod' '--pull' '--detach-keys' '--stop-signal' '--stop-timeout' '--cap-add' '--cap-drop' '--device' '--security-opt' '--userns' '--volume' '-v' '--mount' '--tmpfs' '--volumes-from' '--restart' '--health-cmd' '--health-interval' '--health-timeout' '--health-start-period' '--health-retries' '--memory' '-m' '--memory-swap' '--memory-reservation' '--cpus' '--cpu-shares' '-c' '--cpu-quota' '--cpu-period' '--cpuset-cpus' '--cpuset-mems' '--pids-limit' '--log-driver' '--log-opt' '--network' '--net' '--network-alias' '--ip' '--mac-address' '--dns' '--dns-search' '--dns-option' '--dns-opt' '--add-host' '--domainname' '--publish' '-p' '--expose'
-            set -g __podpy_fvals '--env-file=f:file'
+            set -g __podpy_fvals '--env-file=f:file' '--pull=c:always,missing,never,newer' '--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs' '--net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
             set -g __podpy_args 'k:images' '-*'
             set -g __podpy_inter '0'
         case 'save'
@@ -1513,7 +1523,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Attach STDOUT/STDERR and forward signals' 'Attach STDOUT/STDERR and forward signals' 'Attach the container\'s STDIN' 'Attach the container\'s STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_args 'k:containers-stopped*'
             set -g __podpy_inter '1'
         case 'stats'
             set -g __podpy_subs
@@ -1522,7 +1532,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--all' '-a' '--no-stream' '--no-trunc' '--format' '--interval' '-i' '--help'
             set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Print one result and exit' 'Do not truncate output' 'Format output: table, json or a Go template' 'Seconds between updates when streaming' 'Seconds between updates when streaming' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '--interval' '-i'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
         case 'stop'
@@ -1533,7 +1543,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Seconds to wait before killing the container' 'Seconds to wait before killing the container' 'Show this message and exit.'
             set -g __podpy_vflags '--time' '-t'
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
         case 'system'
             set -g __podpy_subs 'df' 'info' 'prune'
@@ -1552,7 +1562,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--verbose' '-v' '--format' '--help'
             set -g __podpy_flag_help 'Show detailed information on space usage' 'Show detailed information on space usage' 'table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.Type}},{{.TotalCount}},{{.Active}},{{.Size}},{{.Reclaimable}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'system info'
@@ -1593,7 +1603,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers' '-*'
+            set -g __podpy_args 'k:containers-running' '-*'
             set -g __podpy_inter '0'
         case 'unpause'
             set -g __podpy_subs
@@ -1603,7 +1613,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'k:containers*'
+            set -g __podpy_args 'k:containers-paused*'
             set -g __podpy_inter '1'
         case 'untag'
             set -g __podpy_subs
@@ -1662,7 +1672,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--format' '-f' '--all' '-a' '--help'
             set -g __podpy_flag_help 'Format the output using a Go template or json' 'Format the output using a Go template or json' 'Inspect all volumes' 'Inspect all volumes' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '-f'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table' '-f=c:json,table'
             set -g __podpy_args 'k:volumes*'
             set -g __podpy_inter '1'
         case 'volume list'
@@ -1672,7 +1682,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--help'
             set -g __podpy_flag_help 'Only display volume names' 'Only display volume names' 'Filter output (name, label, dangling, driver, anonymous)' 'Filter output (name, label, dangling, driver, anonymous)' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.Name}},{{.Driver}},{{.Mountpoint}},{{.CreatedAt}},{{.Labels}},{{.Options}},{{.Scope}},{{.Anonymous}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'volume ls'
@@ -1682,7 +1692,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--help'
             set -g __podpy_flag_help 'Only display volume names' 'Only display volume names' 'Filter output (name, label, dangling, driver, anonymous)' 'Filter output (name, label, dangling, driver, anonymous)' 'Format output: table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
-            set -g __podpy_fvals
+            set -g __podpy_fvals '--format=c:json,table,{{.Name}},{{.Driver}},{{.Mountpoint}},{{.CreatedAt}},{{.Labels}},{{.Options}},{{.Scope}},{{.Anonymous}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'volume prune'
@@ -1741,26 +1751,28 @@ function __podpy_fval --argument-names flag
 end
 
 function __podpy_value --argument-names spec cur pre
-    set spec (string trim -r -c '*' -- $spec)
-    switch $spec
-        case 'c:*'
-            for w in (string split , -- (string sub -s 3 -- $spec))
-                echo $pre$w
-            end
-        case 'k:*'
-            for k in (string split , -- (string sub -s 3 -- $spec))
-                for w in ($__podpy_prog __names $k $__podpy_rootopt 2>/dev/null)
+    # parts joined by ; (see podpy/docgen/spec.py)
+    for part in (string split ';' -- (string trim -r -c '*' -- $spec))
+        switch $part
+            case 'c:*'
+                for w in (string split , -- (string sub -s 3 -- $part))
                     echo $pre$w
                 end
-            end
-        case f:dir
-            for w in (__fish_complete_directories $cur)
-                echo $pre$w
-            end
-        case 'f:*'
-            for w in (__fish_complete_path $cur)
-                echo $pre$w
-            end
+            case 'k:*'
+                for k in (string split , -- (string sub -s 3 -- $part))
+                    for w in ($__podpy_prog __names $k $__podpy_rootopt 2>/dev/null)
+                        echo $pre$w
+                    end
+                end
+            case f:dir
+                for w in (__fish_complete_directories $cur)
+                    echo $pre$w
+                end
+            case 'f:*'
+                for w in (__fish_complete_path $cur)
+                    echo $pre$w
+                end
+        end
     end
 end
 

@@ -1,8 +1,9 @@
-"""Default paths, root vs rootless (XDG). Only `os` and `pathlib`: completion imports this."""
+"""Default paths, root vs rootless (XDG). Only `os`, `stat` and `pathlib`: completion imports this."""
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 
@@ -16,17 +17,26 @@ def _xdg_data_home() -> Path:
 
 
 def runtime_dir() -> Path:
-    """$XDG_RUNTIME_DIR when usable, else a private directory under /tmp (like podman)."""
+    """$XDG_RUNTIME_DIR when usable, else /run/user/UID, else /tmp/podpy-run-UID (Podman's order; `su -`
+    and `sudo -u` leave XDG_RUNTIME_DIR unset). The /tmp fallback must be the user's own 0700 dir."""
     if not is_rootless():
         return Path("/run")
+    uid = os.geteuid()
     env = os.environ.get("XDG_RUNTIME_DIR")
-    if env and os.path.isdir(env) and os.access(env, os.W_OK):
-        return Path(env)
-    fallback = Path(f"/tmp/podpy-run-{os.geteuid()}")
-    fallback.mkdir(mode=0o700, exist_ok=True)
+    for cand in (env, f"/run/user/{uid}"):
+        if cand and os.path.isdir(cand) and os.access(cand, os.W_OK | os.X_OK) and os.stat(cand).st_uid == uid:
+            return Path(cand)
+    fallback = Path(f"/tmp/podpy-run-{uid}")
+    try:
+        fallback.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
     st = fallback.lstat()
-    if st.st_uid != os.geteuid() or st.st_mode & 0o077 or not fallback.is_dir():
-        raise PermissionError(f"{fallback} is not a private directory owned by you")
+    if st.st_uid != uid or not stat.S_ISDIR(st.st_mode):
+        raise PermissionError(f"{fallback} is not a directory owned by you (uid {uid}): refusing to keep "
+                              "runtime state there; set XDG_RUNTIME_DIR to a private directory")  # fmt: skip
+    if st.st_mode & 0o077:
+        os.chmod(fallback, 0o700)
     return fallback
 
 

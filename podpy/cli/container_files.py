@@ -121,7 +121,7 @@ def commit(
     from podpy.engine.container_commit import commit as do_commit
 
     opts = CommitOptions(changes=list(change or []), message=message, author=author, pause=pause)
-    img = do_commit(engine(), container, image, opts)
+    img = do_commit(engine(), container, image, opts, warn=common.warn)
     common.out(img.id)
 
 

@@ -22,13 +22,32 @@ CLEAR = "\x1b[2J\x1b[H"
 def stats_row(s: Any, shown_as: str, no_trunc: bool) -> dict[str, Any]:
     from podpy.cli.humanize import binary_size, size
 
-    return {
+    row = {
         "ID": s.id if no_trunc else s.id[:12], "Container": shown_as, "Name": s.name,
         "CPUPerc": f"{s.cpu_percent:.2f}%",
         "MemUsage": f"{binary_size(s.mem_usage)} / {binary_size(s.mem_limit)}",
         "MemPerc": f"{s.mem_percent:.2f}%", "NetIO": f"{size(s.net_rx)} / {size(s.net_tx)}",
         "BlockIO": f"{size(s.blk_read)} / {size(s.blk_write)}", "PIDs": str(s.pids),
     }  # fmt: skip
+    for figure in s.unreadable:
+        for key in UNREADABLE_COLUMNS.get(figure, ()):
+            row[key] = "--"
+    return row
+
+
+UNREADABLE_COLUMNS = {"CPU": ("CPUPerc",), "memory": ("MemUsage", "MemPerc"), "block I/O": ("BlockIO",),
+                      "PIDs": ("PIDs",)}  # fmt: skip
+
+
+def stats_notices(frame: list[Any]) -> list[str]:
+    """What a container without a cgroup (rootless on cgroup v1) can and cannot show, said once."""
+    out = []
+    for s in frame:
+        if s.no_cgroup:
+            what = f"cannot read {', '.join(s.unreadable)} (shown as --)" if s.unreadable else "all were read"
+            out.append(f"{s.id[:12]} has no cgroup (rootless on cgroup v1): CPU, memory, block I/O and PIDs are "
+                       f"summed over its processes; {what}")  # fmt: skip
+    return out
 
 
 def stats(
@@ -48,7 +67,10 @@ def stats(
         raise InvalidArgument("--interval must be more than 0 seconds")
     refs = list(containers or [])
     sampler = Sampler(engine().containers, refs, all_)
-    shown = dict(zip((s.id for s in sampler.frame()), refs, strict=False)) if refs else {}
+    first = sampler.frame()
+    shown = dict(zip((s.id for s in first), refs, strict=False)) if refs else {}
+    for notice in stats_notices(first):
+        common.warn(notice)
     clear = not no_stream and sys.stdout.isatty() and not (format_ or "").startswith(("json", "{{"))
     try:
         while True:

@@ -161,6 +161,25 @@ def import_(
     common.out(img.id)
 
 
+def import_busybox(
+    reference_: str = typer.Argument("busybox:latest", metavar="[REFERENCE]", help="Name for the new image"),
+) -> None:
+    """Make a busybox image from the host's busybox-static (no registry needed) and print its ID."""
+    import tempfile
+    from pathlib import Path
+
+    from podpy import samples
+    from podpy.engine.importer import import_image
+    from podpy.errors import InvalidArgument
+
+    if (why := samples.busybox_problem()) is not None:
+        raise InvalidArgument(f"cannot make a busybox image: {why}")
+    with tempfile.TemporaryDirectory(prefix="podpy-busybox-") as tmp:
+        tar = samples.make_rootfs_tar(Path(tmp) / "busybox.tar")
+        img = import_image(engine(), str(tar), reference_, [samples.BUSYBOX_CMD], None)
+    common.out(img.id)
+
+
 def load(
     input_: str | None = typer.Option(None, "--input", "-i", help="Read from a tar archive file instead of stdin"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the progress output"),
@@ -232,6 +251,6 @@ def register(app: typer.Typer) -> None:
     image = new_app("Manage images.")
     for name, fn in (("ls", images), ("list", images), ("tag", tag), ("untag", untag), ("rm", rmi),
                      ("inspect", image_inspect), ("history", history), ("import", import_), ("load", load),
-                     ("save", save), ("prune", prune), ("exists", exists)):  # fmt: skip
+                     ("save", save), ("prune", prune), ("exists", exists), ("import-busybox", import_busybox)):  # fmt: skip
         cmd(image, name, fn, hidden=name == "list")
     app.add_typer(image, name="image")

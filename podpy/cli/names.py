@@ -29,13 +29,30 @@ def image_names(root: str) -> list[str]:
     return [_familiar(n) for img in images.values() for n in img.get("names", [])]
 
 
-def container_names(root: str) -> list[str]:
+def _containers(root: str, want: str = "") -> list[str]:
+    """Names and short IDs; `want` keeps those running, paused or stopped (the recorded state, a
+    running one checked by its init's /proc entry: no reconciliation, this runs on every TAB)."""
     base = f"{root}/containers"
     out = []
     for cid in os.listdir(base) if os.path.isdir(base) else []:
-        name = _load(f"{base}/{cid}/container.json").get("name")
-        out.extend([name, cid[:12]] if name else [])
+        doc = _load(f"{base}/{cid}/container.json")
+        name = doc.get("name")
+        if not name:
+            continue
+        if want:
+            st = doc.get("state") or {}
+            pid = st.get("pid") or 0
+            running = st.get("status") in ("running", "restarting") and pid > 0 and os.path.exists(f"/proc/{pid}")
+            paused = running and bool(st.get("paused"))
+            state = "paused" if paused else "running" if running else "stopped"
+            if state != want:
+                continue
+        out.extend([name, cid[:12]])
     return out
+
+
+def container_names(root: str) -> list[str]:
+    return _containers(root)
 
 
 def volume_names(root: str) -> list[str]:
@@ -49,7 +66,17 @@ def network_names(root: str) -> list[str]:
     return names or ["bridge", "host", "none"]
 
 
-KINDS = {"images": image_names, "containers": container_names, "volumes": volume_names, "networks": network_names}
+KINDS = {
+    "images": image_names,
+    "containers": container_names,
+    "containers-running": lambda root: _containers(root, "running"),
+    "containers-stopped": lambda root: _containers(root, "stopped"),
+    "containers-paused": lambda root: _containers(root, "paused"),
+    "container-refs": lambda root: ["container:" + n for n in _containers(root)],  # --network container:NAME
+    "container-paths": lambda root: [n + ":" for n in _containers(root)],  # cp CTR:PATH
+    "volumes": volume_names,
+    "networks": network_names,
+}
 
 
 def _root(args: list[str]) -> str:

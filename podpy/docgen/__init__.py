@@ -23,8 +23,9 @@ def render(root: Cmd, version: str) -> dict[str, str]:
 def generated() -> dict[str, str]:
     from podpy import __version__
     from podpy.docgen.model import load
+    from podpy.docgen.values import refine
 
-    return render(load(), __version__)
+    return render(refine(load()), __version__)
 
 
 def stale(out: Path, files: dict[str, str]) -> list[str]:

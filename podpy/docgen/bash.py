@@ -16,26 +16,32 @@ HEADER = """\
 # the flag, the flag value, the sub-command or the positional argument under the cursor.
 BODY = r"""
 _podpy_value() {
-    # $1: value token (see podpy/docgen/spec.py), $2: the word typed so far, $3: text to prepend
-    local spec=${1%\*} cur=$2 pre=$3 k w IFS=,
+    # $1: value token (see podpy/docgen/spec.py; parts joined by ;), $2: the word typed so far,
+    # $3: text to prepend
+    local rest=${1%\*} cur=$2 pre=$3 part k w IFS=,
     local -a cands=()
-    case $spec in
-    c:*)
-        for w in ${spec:2}; do [[ $w == "$cur"* ]] && cands+=("$w"); done ;;
-    k:*)
-        for k in ${spec:2}; do
-            while IFS= read -r w; do
-                [[ -n $w && $w == "$cur"* ]] && cands+=("$w")
-            done < <("$_podpy_prog" __names "$k" "${_podpy_rootopt[@]}" 2>/dev/null)
-        done ;;
-    f:dir)
-        compopt -o filenames 2>/dev/null
-        mapfile -t cands < <(compgen -d -- "$cur") ;;
-    f:*)
-        compopt -o filenames 2>/dev/null
-        mapfile -t cands < <(compgen -f -- "$cur") ;;
-    esac
-    for w in "${cands[@]}"; do COMPREPLY+=("$pre$w"); done
+    while [[ -n $rest ]]; do
+        part=${rest%%;*}
+        if [[ $rest == *\;* ]]; then rest=${rest#*;}; else rest=""; fi
+        case $part in
+        c:*)
+            for w in ${part:2}; do [[ $w == "$cur"* ]] && cands+=("$w"); done ;;
+        k:*)
+            for k in ${part:2}; do
+                while IFS= read -r w; do
+                    [[ -n $w && $w == "$cur"* ]] && cands+=("$w")
+                done < <("$_podpy_prog" __names "$k" "${_podpy_rootopt[@]}" 2>/dev/null)
+            done ;;
+        f:dir)
+            compopt -o filenames 2>/dev/null
+            mapfile -t -O ${#cands[@]} cands < <(compgen -d -- "$cur") ;;
+        f:*)
+            compopt -o filenames 2>/dev/null
+            mapfile -t -O ${#cands[@]} cands < <(compgen -f -- "$cur") ;;
+        esac
+    done
+    # a value that ends in : or = is a prefix (container:NAME, CTR:PATH): no space after it
+    for w in "${cands[@]}"; do [[ $w == *[:=] ]] && compopt -o nospace 2>/dev/null; COMPREPLY+=("$pre$w"); done
 }
 
 _podpy() {

@@ -26,26 +26,28 @@ function __podpy_fval --argument-names flag
 end
 
 function __podpy_value --argument-names spec cur pre
-    set spec (string trim -r -c '*' -- $spec)
-    switch $spec
-        case 'c:*'
-            for w in (string split , -- (string sub -s 3 -- $spec))
-                echo $pre$w
-            end
-        case 'k:*'
-            for k in (string split , -- (string sub -s 3 -- $spec))
-                for w in ($__podpy_prog __names $k $__podpy_rootopt 2>/dev/null)
+    # parts joined by ; (see podpy/docgen/spec.py)
+    for part in (string split ';' -- (string trim -r -c '*' -- $spec))
+        switch $part
+            case 'c:*'
+                for w in (string split , -- (string sub -s 3 -- $part))
                     echo $pre$w
                 end
-            end
-        case f:dir
-            for w in (__fish_complete_directories $cur)
-                echo $pre$w
-            end
-        case 'f:*'
-            for w in (__fish_complete_path $cur)
-                echo $pre$w
-            end
+            case 'k:*'
+                for k in (string split , -- (string sub -s 3 -- $part))
+                    for w in ($__podpy_prog __names $k $__podpy_rootopt 2>/dev/null)
+                        echo $pre$w
+                    end
+                end
+            case f:dir
+                for w in (__fish_complete_directories $cur)
+                    echo $pre$w
+                end
+            case 'f:*'
+                for w in (__fish_complete_path $cur)
+                    echo $pre$w
+                end
+        end
     end
 end
 

@@ -44,6 +44,28 @@ def _options(opts: list[Opt]) -> list[str]:
     return lines
 
 
+def _formats(c: Cmd) -> list[str]:
+    """FORMAT FIELDS (what --format's Go template may name) and EXAMPLES, for the listing commands."""
+    from podpy.docgen import formats
+
+    f = formats.for_path(c.path)
+    if f is None or not any("--format" in o.names for o in c.options):
+        return []
+    lines = [".SH FORMAT FIELDS"]
+    lines += paragraphs("--format takes json, table (the default columns), table followed by a template (a "
+                        "table of those columns), or a Go template such as '{{.Field}}' evaluated for each item.")  # fmt: skip
+    if f.fields:
+        lines += [".PP", esc("Fields:"), ".RS"]
+        lines += [line for name in f.fields for line in (f"\\fB{esc('.' + name)}\\fR", ".br")]
+        lines[-1] = ".RE"
+    else:
+        lines += [".PP", esc(formats.INSPECT_NOTE)]
+    lines.append(".SH EXAMPLES")
+    for cmd, what in f.examples:
+        lines += [".PP", esc(what[:1].upper() + what[1:]) + ":", ".PP", ".RS", ".nf", esc(cmd), ".fi", ".RE"]
+    return lines
+
+
 def _see_also(refs: list[str]) -> list[str]:
     refs = list(dict.fromkeys(refs))
     items = [f".BR {esc(r)} (1){',' if i < len(refs) - 1 else ''}" for i, r in enumerate(refs)]
@@ -85,6 +107,7 @@ def page(c: Cmd, version: str) -> str:
         lines += [".SH OPTIONS" if c.path else ".SH GLOBAL OPTIONS", *_options(c.options)]
     if c.path:
         lines += [".PP", esc("Global options (see podpy(1)) go before the command name.")]
+    lines += _formats(c)
     lines += _see_also(_refs(c))
     return "\n".join(lines) + "\n"
 

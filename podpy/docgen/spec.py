@@ -8,6 +8,7 @@ each positional argument. Values are encoded as short tokens so the scripts stay
   k:commands   the top-level commands (resolved at generation time into c:...)
   f:file f:dir host paths
   -            nothing
+Parts combine with `;` (c:bridge,host;k:networks: fixed choices and live names).
 A trailing * marks a variadic argument (it completes every later position too).
 Commands that take no flags after their first argument (run IMAGE CMD -l) have _inter=0.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from podpy.docgen.model import Cmd, Value
 
-_SAFE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
+_SAFE = re.compile(r"^[A-Za-z0-9_.:/@+{}-]+$")
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,19 @@ def first_line(text: str) -> str:
 
 
 def token(v: Value, root: Cmd) -> str:
+    """The value's parts joined by `;` (choices, then live kinds, then files): `c:bridge,host;k:networks`."""
+    parts = []
     if v.choices:
         choices = [c for c in v.choices if _SAFE.match(c)]
-        return "c:" + ",".join(choices) if choices else "-"
+        parts += ["c:" + ",".join(choices)] if choices else []
     if v.kinds == ("commands",):
-        return "c:" + ",".join(s.path[-1] for s in root.visible_subs())
+        parts.append("c:" + ",".join(s.path[-1] for s in root.visible_subs()))
     kinds = [k for k in v.kinds if k != "commands"]
     if kinds:
-        return "k:" + ",".join(kinds)
-    return f"f:{v.files}" if v.files else "-"
+        parts.append("k:" + ",".join(kinds))
+    if v.files:
+        parts.append(f"f:{v.files}")
+    return ";".join(parts) or "-"
 
 
 def rows(root: Cmd) -> list[Row]:

@@ -55,16 +55,20 @@ def _desc(text: str) -> str:
 
 
 def _action(v: Value, root: Cmd) -> str:
+    parts = []
     if v.choices:
-        return "(" + " ".join(re.sub(r"([\\() ])", r"\\\1", c) for c in v.choices) + ")"
+        parts.append("(" + " ".join(re.sub(r"([\\() :])", r"\\\1", c) for c in v.choices) + ")")
     if v.kinds == ("commands",):
-        return "(" + " ".join(s.path[-1] for s in root.visible_subs()) + ")"
+        parts.append("(" + " ".join(s.path[-1] for s in root.visible_subs()) + ")")
     kinds = [k for k in v.kinds if k != "commands"]
     if kinds:
-        return "_podpy__names " + ",".join(kinds)
+        parts.append("_podpy__names " + ",".join(kinds))
     if v.files:
-        return "_files -/" if v.files == "dir" else "_files"
-    return " "
+        parts.append("_files -/" if v.files == "dir" else "_files")
+    if len(parts) > 1:  # several sources: one shell block that runs each (a choice list via compadd)
+        run = [f"compadd -- {p[1:-1]}" if p.startswith("(") else p for p in parts]
+        return "{" + "; ".join(run) + "}"
+    return parts[0] if parts else " "
 
 
 def _msg(text: str) -> str:

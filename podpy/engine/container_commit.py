@@ -8,8 +8,9 @@ then the `--change` instructions, and gets one more history entry.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,9 @@ class CommitOptions:
     pause: bool = False  # -p: freeze the container while its layer is read (podman's default: no)
 
 
-def commit(engine: Engine, ref: str, name: str | None, opts: CommitOptions) -> ImageRecord:
+def commit(engine: Engine, ref: str, name: str | None, opts: CommitOptions,
+           warn: Callable[[str], None] | None = None) -> ImageRecord:  # fmt: skip
+    """`warn` receives one-line warnings (a pause that cannot be done here)."""
     from podpy.image import reference
 
     rec = engine.containers.get(ref)
@@ -46,7 +49,7 @@ def commit(engine: Engine, ref: str, name: str | None, opts: CommitOptions) -> I
     config = container_config(base.get("config") or {}, rec)
     for change in opts.changes:
         apply_change(config, change)
-    with _paused(engine, rec, opts.pause):
+    with _paused(engine, rec, opts.pause, warn or (lambda _text: None)):
         layer = _rw_layer(engine, rec)
     doc = _image_doc(base, config, rec, layer.diff_id, opts)
     layers = [NewLayer(x.digest, x.media_type, x.size, x.diff_id) for x in img.layers]
@@ -113,10 +116,26 @@ def _rw_layer(engine: Engine, rec: cr.ContainerRecord) -> NewLayer:
     return NewLayer(digest, mf.OCI_LAYER, size, digest)
 
 
+def can_pause(engine: Engine, rec: cr.ContainerRecord) -> bool:
+    """Root always can; rootless needs a freezer of its own (a delegated cgroup v2 subtree)."""
+    if os.geteuid() == 0:
+        return True
+    from podpy.engine.container_cgroups import locate
+    from podpy.engine.specgen import is_cgroup_v2
+
+    return is_cgroup_v2() and bool(locate(engine.containers, rec).paths)
+
+
 @contextmanager
-def _paused(engine: Engine, rec: cr.ContainerRecord, pause: bool) -> Iterator[None]:
-    """Freeze a running container while its layer is read (-p), so the layer is consistent."""
+def _paused(engine: Engine, rec: cr.ContainerRecord, pause: bool, warn: Callable[[str], None]) -> Iterator[None]:
+    """Freeze a running container while its layer is read (-p), so the layer is consistent; where it
+    cannot be frozen (rootless on cgroup v1) warn and commit it running, as Podman does."""
     if not pause or rec.state.status != cr.RUNNING or rec.state.paused:  # a user pause stays as it is
+        yield
+        return
+    if not can_pause(engine, rec):
+        warn(f"cannot pause container {rec.short_id} during commit (rootless without a cgroup of its own, "
+             "e.g. on cgroup v1): committing it while it runs")  # fmt: skip
         yield
         return
     from podpy.engine.container_procs import get_runtime

@@ -348,8 +348,16 @@ def _oci_resources(flags: dict[str, Any]) -> dict[str, Any]:
     from podpy.engine import resources
 
     r = resources.parse(flags)
-    resources.require_cgroup_control(r)
-    return resources.to_oci(r)
+    return {} if resources.ignored_here(r) else resources.to_oci(r)
+
+
+def resources_notice(flags: dict[str, Any]) -> str | None:
+    """The warning when resource flags were given but cannot apply on this host (rootless, cgroup v1)."""
+    if not any(v not in (None, "", False) for v in flags.values()):
+        return None
+    from podpy.engine import resources
+
+    return resources.IGNORED_V1_ROOTLESS if resources.ignored_here(resources.parse(flags)) else None
 
 
 def resource_fields(flags: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`stats`: usage samples of containers from their cgroups and network namespace.
+"""`stats`: usage samples of containers from their cgroups and network namespace (without a cgroup,
+rootless on cgroup v1: summed over their processes by container_procstats).
 
 CPU % needs two samples: the CPU time a container used between them over the wall time between
 them (Docker's formula, whose host-wide CPU time is wall time x CPUs, comes to the same).
@@ -13,7 +14,6 @@ from typing import TYPE_CHECKING
 from podpy.engine import container_record as cr
 from podpy.engine.container_cgroups import locate
 from podpy.engine.container_record import ContainerRecord
-from podpy.errors import PodpyError
 from podpy.runtime.builtin.cgroup_stats import Usage, usage
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ class Sample:
     usage: Usage = field(default_factory=Usage)
     net_rx: int = 0
     net_tx: int = 0
+    unreadable: tuple[str, ...] = ()  # figures /proc could not give (a container without a cgroup)
+    no_cgroup: bool = False  # summed over its processes (rootless on cgroup v1)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Stats:
     blk_read: int
     blk_write: int
     pids: int
+    unreadable: tuple[str, ...] = ()  # names of figures that could not be read (shown as "--")
+    no_cgroup: bool = False
 
 
 def host_memory() -> int:
@@ -85,8 +89,12 @@ def sample(svc: ContainerService, rec: ContainerRecord) -> Sample:
     if not cg.paths:
         if not cr.alive(st.pid, st.pid_start):
             return Sample(rec, now)  # exited meanwhile (its runtime state went with it)
-        raise PodpyError(f"stats of {rec.short_id}: the container has no cgroup (rootless containers "
-                         "need cgroup v2 delegation for stats)")  # fmt: skip
+        from podpy.engine import container_procstats
+        from podpy.engine.container_top import container_pids
+
+        got, unreadable = container_procstats.usage(container_pids(svc, rec))
+        rx, tx = (0, 0) if rec.spec.get("network") == "host" else net_dev(st.pid)
+        return Sample(rec, now, got, rx, tx, unreadable, no_cgroup=True)
     got = usage(cg)
     rx, tx = (0, 0) if rec.spec.get("network") == "host" else net_dev(st.pid)
     return Sample(rec, now, got, rx, tx)
@@ -103,6 +111,7 @@ def compute(before: Sample | None, after: Sample, mem_total: int) -> Stats:
         id=after.rec.id, name=after.rec.name, cpu_percent=cpu, mem_usage=u.mem_usage, mem_limit=limit,
         mem_percent=u.mem_usage / limit * 100.0 if limit else 0.0, net_rx=after.net_rx,
         net_tx=after.net_tx, blk_read=u.blk_read, blk_write=u.blk_write, pids=u.pids,
+        unreadable=after.unreadable, no_cgroup=after.no_cgroup,
     )  # fmt: skip
 
 

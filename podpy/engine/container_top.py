@@ -130,11 +130,39 @@ def _names(root: Path, path: str) -> Callable[[int], str]:
     return lambda i: table.get(i, str(i))
 
 
-def _columns(procs: list[Proc], root: Path) -> dict[str, tuple[str, Callable[[Proc], str]]]:
+def id_mapper(init: int, kind: str) -> Callable[[int], int]:
+    """Host id -> the id inside the container's user namespace (itself when it shares ours; 65534,
+    the overflow id, for an id it does not map), from /proc/<init>/uid_map or gid_map."""
+    try:
+        if os.readlink(f"/proc/{init}/ns/user") == os.readlink("/proc/self/ns/user"):
+            return lambda i: i
+        with open(f"/proc/{init}/{kind}_map") as f:
+            ranges = [tuple(int(x) for x in line.split()) for line in f if len(line.split()) == 3]
+    except (OSError, ValueError):
+        return lambda i: i
+
+    def inside(i: int) -> int:
+        for lo, hi, count in ranges:
+            if hi <= i < hi + count:
+                return lo + i - hi
+        return 65534
+
+    return inside
+
+
+def _columns(procs: list[Proc], root: Path, init: int) -> dict[str, tuple[str, Callable[[Proc], str]]]:
+    """Podman's descriptors: user/group (and ids) as the container sees them, huser/hgroup as the host."""
     hz = os.sysconf("SC_CLK_TCK")
     uptime = float(Path("/proc/uptime").read_text().split()[0])
     ns_of = {p.pid: p.nspid for p in procs}
-    user, group = _names(root, "/etc/passwd"), _names(root, "/etc/group")
+    names, gnames = _names(root, "/etc/passwd"), _names(root, "/etc/group")
+    uid_in, gid_in = id_mapper(init, "uid"), id_mapper(init, "gid")
+
+    def user(i: int) -> str:
+        return names(uid_in(i))
+
+    def group(i: int) -> str:
+        return gnames(gid_in(i))
 
     def elapsed(p: Proc) -> float:
         return max(uptime - p.start_ticks / hz, 1e-9)
@@ -161,7 +189,7 @@ def top(svc: ContainerService, ref: str, options: list[str]) -> tuple[list[str],
     pids = container_pids(svc, rec)
     words = [w for opt in options for w in opt.replace(",", " ").split()]
     procs = [p for p in map(read_proc, pids) if p is not None]
-    columns = _columns(procs, Path(f"/proc/{rec.state.pid}/root"))
+    columns = _columns(procs, Path(f"/proc/{rec.state.pid}/root"), rec.state.pid)
     if all(w in columns for w in words):
         chosen = [columns[w] for w in words or DEFAULT]
         return [title for title, _ in chosen], [[get(p) for _, get in chosen] for p in procs]

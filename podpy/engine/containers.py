@@ -18,6 +18,7 @@ from podpy.engine.container_config import (
     parse_signal,
     resolv_conf,
     resource_fields,
+    resources_notice,
 )
 from podpy.engine.container_names import new_id, random_name, validate_name
 from podpy.engine.container_record import ContainerLock, ContainerRecord
@@ -127,6 +128,8 @@ class ContainerService:
     def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
         img_id, top, icfg = self._image(opts, progress)
         spec = build_spec(opts, icfg)
+        if os.geteuid() != 0 and (notice := resources_notice(opts.resources)):
+            self.notices.append(notice)
         if spec.pod:
             from podpy.engine.pods import join
 

@@ -1,7 +1,7 @@
 """Resource flags (--memory, --cpus, --pids-limit, ...) with Docker's rules: parsed and checked into
 `Resources`, turned into OCI linux.resources for the runtime and into inspect's HostConfig fields.
 
-Pure, except `require_cgroup_control`, which looks at the host.
+Pure, except `ignored_here`, which looks at the host.
 """
 
 from __future__ import annotations
@@ -144,13 +144,15 @@ def check(r: Resources) -> None:
         raise InvalidArgument("--cpu-quota can not be less than 1ms (1000)")
 
 
-def require_cgroup_control(r: Resources) -> None:
-    """Rootless on a cgroup v1 host: no limit can be applied; say so at create, not at start."""
+IGNORED_V1_ROOTLESS = "Resource limits are not supported and ignored on cgroups V1 rootless systems"
+
+
+def ignored_here(r: Resources) -> bool:
+    """Rootless on a cgroup v1 host (hybrid too: its v2 tree has no controllers and is root's) no limit
+    can be applied: Podman warns and runs the container without them; so do we."""
     from podpy.engine.specgen import is_cgroup_v2
 
-    if r.any and os.geteuid() != 0 and not is_cgroup_v2():
-        raise InvalidArgument("resource limits (--memory, --cpus, --pids-limit, ...) need cgroup v2 for "
-                              "rootless containers; this host uses cgroup v1, which only root can control")  # fmt: skip
+    return r.any and os.geteuid() != 0 and not is_cgroup_v2()
 
 
 def to_oci(r: Resources) -> dict[str, Any]:

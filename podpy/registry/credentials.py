@@ -1,7 +1,7 @@
 """Registry credentials in Podman's auth.json (also read from ~/.docker/config.json).
 
 Files, first match wins: $REGISTRY_AUTH_FILE or $XDG_RUNTIME_DIR/containers/auth.json (what login
-writes), then ~/.config/containers/auth.json, then ~/.docker/config.json. A key may name a
+writes; /run/containers/0 as root, /tmp/podpy-run-UID without XDG_RUNTIME_DIR), then ~/.config/containers/auth.json, then ~/.docker/config.json. A key may name a
 registry (`host:port`) or a namespace in it (`host/ns/repo`): the most specific key is used.
 """
 
@@ -37,7 +37,11 @@ def default_auth_file() -> Path:
     run = os.environ.get("XDG_RUNTIME_DIR")
     if run:
         return Path(run) / "containers" / "auth.json"
-    return Path(f"/run/containers/{os.geteuid()}/auth.json")
+    if os.geteuid() == 0:
+        return Path("/run/containers/0/auth.json")
+    from podpy.paths import runtime_dir  # /run/user/UID, else /tmp/podpy-run-UID (as Podman)
+
+    return runtime_dir() / "containers" / "auth.json"
 
 
 def _config_home() -> Path:
