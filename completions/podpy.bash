@@ -20,8 +20,8 @@ _podpy_spec() {
         _args='k:containers-running' _inter=1 ;;
     'build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation'
         _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder')
@@ -32,8 +32,8 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'builder build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation'
         _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder prune')
@@ -50,8 +50,8 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'buildx build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation'
         _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'buildx prune')
@@ -470,8 +470,8 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'image build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --progress --build-context --no-cache-filter --annotation'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation'
         _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
         _args='f:dir' _inter=1 ;;
     'image exists')
@@ -620,9 +620,9 @@ _podpy_spec() {
         _args='k:containers,pods,volumes*' _inter=1 ;;
     'kube play')
         _subs='' _hsubs=''
-        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --help'
-        _vflags='--configmap --network --net --publish --start'
-        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
+        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --build --no-build --context-dir --log-driver --log-opt --quiet -q --help'
+        _vflags='--configmap --network --net --publish --start --context-dir --log-driver --log-opt'
+        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --context-dir=f:file'
         _args='f:file' _inter=1 ;;
     'load')
         _subs='' _hsubs=''
@@ -734,9 +734,9 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'play kube')
         _subs='' _hsubs=''
-        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --help'
-        _vflags='--configmap --network --net --publish --start'
-        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
+        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --build --no-build --context-dir --log-driver --log-opt --quiet -q --help'
+        _vflags='--configmap --network --net --publish --start --context-dir --log-driver --log-opt'
+        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --context-dir=f:file'
         _args='f:file' _inter=1 ;;
     'pod')
         _subs='create exists inspect kill logs ls pause prune restart rm start stats stop top unpause' _hsubs='list ps'
