@@ -123,13 +123,16 @@ def exec_(
 ) -> None:
     """Run a process in a running container."""
     from podpy.engine import container_exec as ce
+    from podpy.engine import events as ev
 
     svc = engine().containers
     opts = ce.ExecOptions(list(command), interactive, tty, env or [], user or "", workdir or "", privileged)
     if detach:
         ce.exec_detached(svc, container, opts)
         return
-    raise typer.Exit(_exec_attached(svc, container, opts))
+    code = _exec_attached(svc, container, opts)
+    ev.exec_died(svc, container, code)
+    raise typer.Exit(code)
 
 
 def _exec_attached(svc: Any, container: str, opts: Any) -> int:
