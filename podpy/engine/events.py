@@ -8,30 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from podpy.events import Event, append
 
+def _write(owner: Any, *args: Any, **kw: Any) -> None:
+    """Build and append one Event (podpy.events is imported on the first event: `ps` never pays it)."""
+    from podpy.events import Event, append
 
-def _runroot(owner: Any) -> Any:
-    return owner.layout.runroot
+    append(owner.layout.runroot, Event(*args, **kw))
 
 
 def container(owner: Any, rec: Any, status: str, exit_code: int | None = None, health: str = "") -> None:
     """A container event from a ContainerRecord: Podman's ID, Name, Image, labels as attributes."""
     spec = rec.spec or {}
-    append(_runroot(owner), Event(
-        "container", status, id=rec.id, name=rec.name, image=rec.image_name,
+    _write(
+        owner, "container", status, id=rec.id, name=rec.name, image=rec.image_name,
         attributes=dict(spec.get("labels") or {}), exit_code=exit_code, health_status=health,
         pod_id=str(spec.get("pod") or ""),
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 def image(owner: Any, status: str, image_id: str, name: str = "") -> None:
     """An image event: ID without `sha256:` (as Podman), Name the reference or the archive path."""
-    append(_runroot(owner), Event("image", status, id=image_id.removeprefix("sha256:"), name=name))
+    _write(owner, "image", status, id=image_id.removeprefix("sha256:"), name=name)
 
 
 def volume(owner: Any, status: str, name: str) -> None:
-    append(_runroot(owner), Event("volume", status, name=name))
+    _write(owner, "volume", status, name=name)
 
 
 def network(
@@ -40,11 +41,11 @@ def network(
     """create/remove: the network's ID; connect/disconnect: the container's ID (as Podman)."""
     ident = container_id or net_id
     attrs = {"driver": driver} if status in ("create", "remove") else {}
-    append(_runroot(owner), Event("network", status, id=ident, network=net_name, attributes=attrs))
+    _write(owner, "network", status, id=ident, network=net_name, attributes=attrs)
 
 
 def pod(owner: Any, status: str, pod_rec: Any) -> None:
-    append(_runroot(owner), Event("pod", status, id=pod_rec.id, name=pod_rec.name))
+    _write(owner, "pod", status, id=pod_rec.id, name=pod_rec.name)
 
 
 def started(owner: Any, rec: Any, attached: bool = False) -> None:

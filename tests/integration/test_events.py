@@ -218,3 +218,31 @@ def test_compose_events(podpy: Podpy, busybox_image: str, tmp_path: Path) -> Non
             proc.wait()
     since = podpy(*compose, "events", "--since", "10m", "--until", "0s", timeout=30).stdout
     assert " container create " in since and "(image=busybox, name=evproj-web-1, tier=front)" in since
+
+
+def test_health_commit_export_and_pod_events(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    t0 = _now()
+    podpy("run", "-d", "--network", "none", "--name", "h", "--health-cmd", "true", "--health-interval", "1h",
+          "busybox", "sleep", "100")  # fmt: skip
+    podpy("healthcheck", "run", "h")
+    podpy("commit", "h", "snap:1")
+    podpy("export", "-o", str(tmp_path / "h.tar"), "h")
+    podpy("rm", "-f", "h")
+    podpy("rmi", "snap:1")
+    fmt = "{{.Status}} {{.HealthStatus}}"
+    got = podpy("events", "--stream=false", "--since", t0, "--filter", "container=h", "--format", fmt).stdout
+    assert "health_status healthy" in got.splitlines()
+    assert [x.split()[0] for x in got.splitlines() if x.split()[0] in ("commit", "export", "remove")] == [
+        "commit", "export", "remove",
+    ]  # fmt: skip
+    text = podpy("events", "--stream=false", "--since", t0, "--filter", "event=health_status").stdout
+    assert "(image=busybox, name=h, health_status=healthy)" in text
+    if not Path("/usr/bin/catatonit").exists():
+        return
+    t1 = _now()
+    podpy("pod", "create", "--network", "none", "--name", "p1")
+    podpy("pod", "start", "p1")
+    podpy("pod", "stop", "-t", "0", "p1")
+    podpy("pod", "rm", "p1")
+    got = podpy("events", "--stream=false", "--since", t1, "--filter", "pod=p1", "--format", FMT).stdout
+    assert got.splitlines() == [f"pod {s} p1" for s in ("create", "start", "stop", "remove")]
