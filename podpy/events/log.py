@@ -8,7 +8,8 @@ podpy command, every supervisor) never interleave or tear lines, without a lock 
 `MAX_SIZE` (Podman's `events_logfile_max_size`, 1 MB), the writer that notices renames it to
 `events.log.1` under `events.log.lock` (one older generation is kept) and starts the new file with a
 `system log-rotation` event. A writer still holding the old inode appends there: still whole lines,
-and the readers drain the old file before the new one.
+and the readers drain the old file before the new one (a follower that has already moved on
+misses such a late line: a window of one write, once per megabyte).
 """
 
 from __future__ import annotations
@@ -120,11 +121,13 @@ class Reader:
         self.path = log_path(runroot)
         self.file: object | None = None
         self.ino = -1
+        self.began = False
         self.carry = b""  # a line still being written (never happens with O_APPEND, but cheap)
 
     def read(self) -> list[Event]:
         raw = b""
-        if self.file is None and self.ino == -1:
+        if not self.began:  # the first read: the kept generation, once
+            self.began = True
             raw += _read_whole(self.path.with_name(self.path.name + ".1"))
         if self.file is None and not self._open():
             return self._parse(raw)

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import REPO, Podpy
 from tests.integration.network_fixtures import ctr, net  # noqa: F401
+from tests.integration.registry_fixtures import open_registry_fixture, registry_env_fixture  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="root tests (rootless ones live in tests/rootless)")
 
@@ -246,3 +247,24 @@ def test_health_commit_export_and_pod_events(podpy: Podpy, busybox_image: str, t
     podpy("pod", "rm", "p1")
     got = podpy("events", "--stream=false", "--since", t1, "--filter", "pod=p1", "--format", FMT).stdout
     assert got.splitlines() == [f"pod {s} p1" for s in ("create", "start", "stop", "remove")]
+
+
+def test_push_pull_events(
+    podpy: Podpy, busybox_image: str, open_registry, registry_env, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    dest = f"{open_registry.host}/ev/busybox:v1"
+    t0 = _now()
+    podpy("push", "busybox:latest", dest)
+    podpy("rmi", "busybox:latest")
+    podpy("pull", "-q", dest)
+    got = [x for x in _events(podpy, t0) if " push " in x or " pull " in x]
+    assert got == [f"image push {dest}", f"image pull {dest}"]
+
+
+def test_build_event(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    (tmp_path / "Containerfile").write_text("FROM busybox\nLABEL built=yes\n")
+    t0 = _now()
+    image_id = podpy("build", "-q", "-t", "built:1", str(tmp_path)).stdout.strip().splitlines()[-1]
+    fmt = "{{.Status}} {{.ID}} {{.Name}}"
+    got = podpy("events", "--stream=false", "--since", t0, "--filter", "event=build", "--format", fmt).stdout
+    assert got.split() == ["build", image_id.removeprefix("sha256:"), "docker.io/library/built:1"]

@@ -198,3 +198,14 @@ def test_compose_events_shapes(utc: None) -> None:
     assert cev.text(item) == (
         f"2026-12-04 19:09:04.646445 container die {CID} (app=x, exitCode=0, image=busybox, name=proj-web-1)\n\n"
     )
+
+
+def test_reader_reads_the_kept_generation_once(tmp_path: Path) -> None:
+    rotated = log_path(tmp_path).with_name("events.log.1")
+    rotated.parent.mkdir(parents=True)
+    rotated.write_bytes(_ctr("create").line())
+    reader = Reader(tmp_path)
+    assert [e.status for e in reader.read()] == ["create"]
+    assert reader.read() == []  # no live file yet: nothing read twice
+    append(tmp_path, _ctr("start"))
+    assert [e.status for e in reader.read()] == ["start"]
