@@ -30,20 +30,13 @@ def events(
         help="Show events created since this time (RFC 3339, Unix time, date or duration such as 10m)",
     ),
     until: str | None = typer.Option(None, "--until", help="Show events created until this time"),
-    stream: str = typer.Option(
-        "true",
-        "--stream",
-        flag_value="true",
-        metavar="[=true|false]",
+    stream: bool = typer.Option(
+        True,
+        "--stream/--no-stream",
         help="Stream new events; --stream=false prints the past events and exits",
     ),
-    no_stream: bool = typer.Option(False, "--no-stream", help="Same as --stream=false"),
-    no_trunc: str = typer.Option(
-        "true",
-        "--no-trunc",
-        flag_value="true",
-        metavar="[=true|false]",
-        help="Do not truncate the output (default true)",
+    no_trunc: bool = typer.Option(
+        True, "--no-trunc/--trunc", help="Do not truncate the output (default true)"
     ),
 ) -> None:
     """Show podpy events (follows new events until interrupted unless --stream=false)."""
@@ -51,8 +44,7 @@ def events(
     from podpy.events import Reader
     from podpy.events.query import QueryError, build
 
-    follow = _bool(stream, "--stream") and not no_stream
-    truncate = not _bool(no_trunc, "--no-trunc")
+    follow, truncate = stream, not no_trunc
     try:
         query = build(list(filter_ or []), since, until)
     except QueryError as e:
@@ -79,17 +71,29 @@ def events(
         return  # Ctrl-C ends a stream normally (exit 0), as Podman
 
 
-def _bool(value: str, flag: str) -> bool:
-    v = value.strip().lower()
-    if v in _TRUE:
-        return True
-    if v in _FALSE:
-        return False
-    from podpy.errors import InvalidArgument
+BOOL_FLAGS = {"--stream": "--no-stream", "--no-trunc": "--trunc"}
 
-    raise InvalidArgument(
-        f'invalid argument "{value}" for "{flag}" flag: strconv.ParseBool: parsing "{value}": invalid syntax'
-    )
+
+def normalize_args(args: list[str]) -> list[str]:
+    """pflag's `--stream=false` / `--no-trunc=true` spellings, which click does not take."""
+    out: list[str] = []
+    for i, a in enumerate(args):
+        if a == "--":
+            return out + args[i:]
+        name, eq, value = a.partition("=")
+        if eq and name in BOOL_FLAGS:
+            v = value.lower()
+            if v not in _TRUE + _FALSE:
+                from podpy.errors import InvalidArgument
+
+                raise InvalidArgument(
+                    f'invalid argument "{value}" for "{name}" flag: strconv.ParseBool: parsing "{value}": '
+                    "invalid syntax"
+                )
+            out.append(name if v in _TRUE else BOOL_FLAGS[name])
+        else:
+            out.append(a)
+    return out
 
 
 def _printer(fmt: str | None, truncate: bool) -> Any:
