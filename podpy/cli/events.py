@@ -51,7 +51,9 @@ def events(
         raise InvalidArgument(str(e)) from None
     show = _printer(format_, truncate)
     reader = Reader(common.engine().layout.runroot)
-    for ev in reader.read():
+    past = reader.read()  # a stream shows only new events unless --since/--until ask for the past (Podman)
+    replay = not follow or query.since_ns is not None or query.until_ns is not None
+    for ev in past if replay else ():
         if query.matches(ev):
             show(ev)
     sys.stdout.flush()
