@@ -59,7 +59,7 @@ def append(runroot: Path, ev: Event) -> None:
     """Write one event. Never raises: a command must not fail because its event could not be logged."""
     try:
         _append(log_path(runroot), encode(ev))
-    except OSError:
+    except (OSError, ValueError):
         pass
 
 

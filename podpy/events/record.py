@@ -65,7 +65,12 @@ class Event:
         return doc
 
     def line(self) -> bytes:
-        return json.dumps(self.to_json(), separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        return (
+            json.dumps(self.to_json(), separators=(",", ":"), ensure_ascii=False).encode(
+                errors="backslashreplace"
+            )
+            + b"\n"
+        )
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Event:

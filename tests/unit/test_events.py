@@ -209,3 +209,9 @@ def test_reader_reads_the_kept_generation_once(tmp_path: Path) -> None:
     assert reader.read() == []  # no live file yet: nothing read twice
     append(tmp_path, _ctr("start"))
     assert [e.status for e in reader.read()] == ["start"]
+
+
+def test_undecodable_label_is_escaped_not_fatal(tmp_path: Path) -> None:
+    append(tmp_path, _ctr("create", labels={"k": "bad\udcff"}))  # argv bytes that were not UTF-8
+    [ev] = Reader(tmp_path).read()
+    assert ev.status == "create" and ev.attributes["k"].startswith("bad")
