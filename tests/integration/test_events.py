@@ -269,3 +269,12 @@ def test_build_event(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
     fmt = "{{.Status}} {{.ID}} {{.Name}}"
     got = podpy("events", "--stream=false", "--since", t0, "--filter", "event=build", "--format", fmt).stdout
     assert got.split() == ["build", image_id.removeprefix("sha256:"), "docker.io/library/built:1"]
+
+
+def test_attach_command_event(podpy: Podpy, busybox_image: str) -> None:
+    podpy("run", "-d", "--network", "none", "--name", "a", "busybox", "sh", "-c", "sleep 1; echo hi")
+    assert podpy("attach", "a").stdout == "hi\n"
+    got = podpy(
+        "events", "--stream=false", "--filter", "container=a", "--format", "{{.Status}}"
+    ).stdout.split()
+    assert got == ["create", "init", "start", "attach", "died", "cleanup"]
