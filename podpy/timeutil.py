@@ -29,3 +29,35 @@ def parse_time(ts: str) -> float:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
+
+
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_input_time(value: str, now: float | None = None) -> float:
+    """Podman's --since/--until (pkg/util ParseInputTime) → epoch seconds: RFC 3339 (with or without
+    fraction and zone: local time when none), a date (2006-01-02), a Unix time (1700000000.5) or a Go
+    duration before now (10m, 1h30m, 1.5h). Raises ValueError."""
+    import re
+
+    v = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", v):
+        return float(v)
+    if m := re.fullmatch(r"(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+", v):
+        parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", m[0])
+        secs = sum(float(n) * _GO_UNITS[u] for n, u in parts)
+        return (time.time() if now is None else now) - secs
+    if re.fullmatch(r"\d{4}-\d\d-\d\d(Z|[+-]\d\d:\d\d)?", v):
+        v = v[:10] + "T00:00:00" + v[10:]
+    t = v.replace("Z", "+00:00").replace(" ", "T", 1) if "T" not in v else v.replace("Z", "+00:00")
+    if "." in t:
+        head, frac = t.split(".", 1)
+        digits = "".join(c for c in frac if c.isdigit())
+        t = f"{head}.{digits[:6].ljust(6, '0')}{frac[len(digits):]}"
+    try:
+        dt = datetime.fromisoformat(t)
+    except ValueError:
+        raise ValueError(f"unable to parse time {value!r}") from None
+    if dt.tzinfo is None:
+        return time.mktime(dt.timetuple()) + dt.microsecond / 1e6  # local time, as Go's ParseInLocation
+    return dt.timestamp()

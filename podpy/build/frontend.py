@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from podpy.engine import events as ev
 from podpy.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> 
         engine.images.tag(image_id, names)
         for n in names:
             say(f"Successfully tagged {n}")
+    ev.image(engine, "build", image_id, names[0] if names else "")
     return image_id
 
 

@@ -107,12 +107,42 @@ def push(
 def events(
     services: list[str] | None = typer.Argument(None, help="Services (default: all)"),
     json_: bool = typer.Option(False, "--json", help="Output events as a stream of json objects"),
+    since: str | None = typer.Option(None, "--since", help="Show all events created since timestamp"),
+    until: str | None = typer.Option(None, "--until", help="Stream events until this timestamp"),
 ) -> None:
-    """Receive real time events from containers (podpy records no events yet)."""
-    load(list(services or []))
-    from podpy.errors import PodpyError
+    """Receive real time events from containers."""
+    import sys
+    import time
 
-    raise PodpyError("podpy does not record container events yet: `compose events` is not available")
+    from podpy.compose import events as cev
+    from podpy.errors import InvalidArgument
+    from podpy.events import Reader
+    from podpy.events.query import QueryError, build
+
+    project = load(list(services or []), by_name=True)
+    try:
+        query = build([], since, until)
+    except QueryError as e:
+        raise InvalidArgument(str(e)) from None
+    reader = Reader(engine().layout.runroot)
+    show = cev.json_line if json_ else cev.text
+
+    def emit(evs: list) -> None:  # type: ignore[type-arg]
+        for ev in evs:
+            item = cev.select(ev, project.name, list(services or [])) if query.matches(ev) else None
+            if item is not None:
+                sys.stdout.write(show(item))
+        sys.stdout.flush()
+
+    emit([ev for ev in reader.read() if since or until])  # new events only, unless --since/--until ask for the past
+    try:
+        while query.until_ns is None or time.time_ns() < query.until_ns:
+            evs = reader.read()
+            emit(evs)
+            if not evs:
+                time.sleep(0.1)
+    except KeyboardInterrupt:
+        return
 
 
 def cp(

@@ -168,13 +168,16 @@ def restart(
     ),
 ) -> None:
     """Restart one or more containers."""
+    from podpy.engine import events as ev
+
     svc = engine().containers
 
     def one(ref: str) -> str:
         svc.stop(ref, time_)
-        _rec, launch = svc.start(ref, None)
+        rec, launch = svc.start(ref, None)
         if launch is not None:
             launch.close()
+        ev.container(svc, rec, "restart")
         return ref
 
     _each(containers, one)

@@ -89,6 +89,7 @@ def attach(
     from podpy.cli import tty as term
     from podpy.cli.run_core import quiet
     from podpy.engine import container_record as cr
+    from podpy.engine import events as ev
     from podpy.errors import ContainerState
     from podpy.supervisor.protocol import parse_detach_keys
 
@@ -98,6 +99,7 @@ def attach(
         raise ContainerState("you can only attach to running containers")
     is_tty = bool(rec.spec.get("terminal"))
     sock = term.attach_socket(svc.run_dir(rec.id))
+    ev.container(svc, rec, "attach")
 
     def forward(sig: int) -> None:
         if sig_proxy and not is_tty:
@@ -123,13 +125,16 @@ def exec_(
 ) -> None:
     """Run a process in a running container."""
     from podpy.engine import container_exec as ce
+    from podpy.engine import events as ev
 
     svc = engine().containers
     opts = ce.ExecOptions(list(command), interactive, tty, env or [], user or "", workdir or "", privileged)
     if detach:
         ce.exec_detached(svc, container, opts)
         return
-    raise typer.Exit(_exec_attached(svc, container, opts))
+    code = _exec_attached(svc, container, opts)
+    ev.exec_died(svc, container, code)
+    raise typer.Exit(code)
 
 
 def _exec_attached(svc: Any, container: str, opts: Any) -> int:

@@ -110,4 +110,7 @@ def register(app: typer.Typer) -> None:
     system.command("info", context_settings=SETTINGS)(info)
     system.command("df", context_settings=SETTINGS)(df)
     system.command("prune", context_settings=SETTINGS)(prune)
+    from podpy.cli import events  # `events` and `system events`
+
+    events.register(app, system)
     app.add_typer(system, name="system")

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from podpy.engine import events as ev
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.image import archive_docker as dk
 from podpy.image import archive_oci as oci
@@ -41,6 +42,8 @@ def save_archive(engine: Engine, refs: list[str], fmt: str, output: str | None) 
             _write_docker(engine.content, plan, w)
         else:
             _write_oci(engine.content, plan, w)
+    for img, _names in plan:
+        ev.image(engine, "save", img.id, output or "-")
 
 
 def _resolve(engine: Engine, refs: list[str]) -> list[tuple[ImageRecord, list[str]]]:

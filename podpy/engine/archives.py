@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from podpy.engine import events as ev
 from podpy.engine.archive_save import save_archive  # noqa: F401  (the CLI imports both from here)
 from podpy.engine.images import NewLayer
 from podpy.errors import CorruptContent, InvalidArgument, PodpyError
@@ -54,13 +55,15 @@ def load_archive(engine: Engine, source: str | None) -> list[tuple[ImageRecord, 
     try:
         with _open_archive(engine, source) as reader:
             pending = _read_archive(engine, reader, blobs)
-        return [
+        loaded = [
             (engine.images.register(p.config_raw, p.layers, p.names, manifest_raw=p.manifest_raw), p.names)
             for p in pending
         ]
     except BaseException:
         blobs.discard_unreferenced(engine.index)
         raise
+    ev.image(engine, "loadfromarchive", "", source or "-")  # as Podman: no ID, the archive's path
+    return loaded
 
 
 def _read_archive(engine: Engine, reader: ArchiveReader, blobs: _NewBlobs) -> list[_Pending]:

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from podpy.engine import container_record as cr
+from podpy.engine import events as ev
 from podpy.errors import ContainerState, PodpyError
 from podpy.runtime.builtin import cgroups
 from podpy.runtime.builtin.cgroups import CgroupSet
@@ -104,6 +105,7 @@ def set_paused(svc: ContainerService, ref: str, paused: bool) -> str:
         (runtime.pause if paused else runtime.resume)(cid, svc.run_dir(cid))
         rec.state.paused = paused
         cr.save(svc.cdir(cid), rec, durable=False)
+    ev.container(svc, rec, "pause" if paused else "unpause")
     return cid
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
+from podpy.engine import events as ev
 from podpy.engine.images import NewLayer
 from podpy.errors import InvalidArgument
 from podpy.image import manifest as mf
@@ -54,7 +55,9 @@ def commit(engine: Engine, ref: str, name: str | None, opts: CommitOptions,
     doc = _image_doc(base, config, rec, layer.diff_id, opts)
     layers = [NewLayer(x.digest, x.media_type, x.size, x.diff_id) for x in img.layers]
     raw = json.dumps(doc, separators=(",", ":")).encode()
-    return engine.images.register(raw, [*layers, layer], names)
+    new = engine.images.register(raw, [*layers, layer], names)
+    ev.container(engine, rec, "commit")
+    return new
 
 
 def container_config(image_cfg: dict[str, Any], rec: cr.ContainerRecord) -> dict[str, Any]:

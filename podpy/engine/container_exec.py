@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
+from podpy.engine import events as ev
 from podpy.engine.spec import ContainerSpec, merge_env
 from podpy.errors import ContainerState, PodpyError
 
@@ -77,7 +78,9 @@ def exec_start(svc: ContainerService, ref: str, opts: ExecOptions, stdio: Any) -
     rec = running(svc, ref)
     proc = exec_process(svc, rec, opts)
     runtime = get_runtime(rec.runtime, svc.layout.runroot)
-    return runtime.exec(rec.id, rec.state.pid, proc, stdio, svc.run_dir(rec.id))
+    started = runtime.exec(rec.id, rec.state.pid, proc, stdio, svc.run_dir(rec.id))
+    ev.container(svc, rec, "exec")
+    return started
 
 
 def exec_detached(svc: ContainerService, ref: str, opts: ExecOptions) -> None:
@@ -126,7 +129,8 @@ def _reaper(svc: ContainerService, cid: str, opts: ExecOptions, report: int, std
     os.write(report, b"ok")
     os.close(report)
     try:
-        os.waitpid(started.pid, 0)
+        _, status = os.waitpid(started.pid, 0)
+        ev.exec_died(svc, cid, os.waitstatus_to_exitcode(status))
     except ChildProcessError:
         pass
     return 0

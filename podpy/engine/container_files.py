@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from podpy.engine import cp_paths
+from podpy.engine import events as ev
 from podpy.engine.container_fsview import View, with_rootfs
 from podpy.errors import InvalidArgument, NoSuchFile, PodpyError, UnsafeArchive
 from podpy.inroot import Root
@@ -213,6 +214,7 @@ def export(engine: Engine, ref: str, out: BinaryIO) -> None:
     finally:
         for fd in fds:
             os.close(fd)
+    ev.container(engine, rec, "export")
 
 
 def export_file(engine: Engine, ref: str, path: Path) -> None:

@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
+from podpy.engine import events as ev
 from podpy.errors import ContainerState, InvalidArgument, NoSuchContainer, PodpyError
 from podpy.state import atomic_write_json, read_json
 from podpy.supervisor.health import (
@@ -168,6 +169,7 @@ class StateFile:
         with self.svc.lock(self.cid):
             doc = apply_result(load_doc(self.path) or {}, result, self.retries, since_start < self.start_period)
             self._write(doc)
+            ev.container(self.svc, cr.load(self.svc.cdir(self.cid)), "health_status", health=str(doc["Status"]))
         return str(doc["Status"])
 
     def active(self) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
+from podpy.engine import events as ev
 from podpy.engine.container_config import parse_signal
 from podpy.engine.container_procs import get_runtime, kill_pid, wait_pid
 from podpy.engine.container_record import ContainerRecord, RunState
@@ -82,7 +83,7 @@ class Lifecycle:
                 winsize=(attach.winsize if attach and attach.winsize else (24, 80)),
                 health=spec_for(self.svc, rec),
             )  # fmt: skip
-            launch = spawn(cfg, runtime, _Hooks(self, rec, runtime, premounted), lock.handover())
+            launch = spawn(cfg, runtime, _Hooks(self, rec, runtime, premounted, attach is not None), lock.handover())
         try:
             launch.started()
         except BaseException:
@@ -126,6 +127,7 @@ class Lifecycle:
             raise ContainerState(f"can only kill running containers. {rec.id} is in state "
                                  f"{rec.state.status}: container state improper")  # fmt: skip
         self._signal(rec, num)
+        ev.container(self.svc, rec, "kill")
         return rec
 
     def _signal(self, rec: ContainerRecord, sig: int) -> None:
@@ -150,6 +152,7 @@ class Lifecycle:
         if not self.wait_stopped(rec, float(wait_for)):
             self._signal(rec, signal.SIGKILL)
             self.wait_stopped(rec, None)
+        ev.container(self.svc, rec, "stop")
         return rec
 
     def wait_stopped(self, rec: ContainerRecord, timeout: float | None) -> bool:
@@ -229,6 +232,7 @@ class Lifecycle:
             self.svc.storage_driver.remove_rw(rec.id)
         shutil.rmtree(self.svc.cdir(rec.id), ignore_errors=True)
         shutil.rmtree(self.svc.run_dir(rec.id), ignore_errors=True)
+        ev.container(self.svc, rec, "remove")
 
     def discard(self, rec: ContainerRecord) -> None:
         """Undo a create that failed half-way."""
@@ -270,7 +274,8 @@ class Lifecycle:
 class _Hooks:
     """Runs in the supervisor process: the record and the setup follow the container's life."""
 
-    def __init__(self, lc: Lifecycle, rec: ContainerRecord, runtime: Any, premounted: str) -> None:
+    def __init__(self, lc: Lifecycle, rec: ContainerRecord, runtime: Any, premounted: str, attached: bool = False) -> None:
+        self.attached = attached  # run/start -a: an attach event after start (before it can die)
         self.lc = lc
         self.svc = lc.svc
         self.rec = rec
@@ -288,6 +293,7 @@ class _Hooks:
         )  # fmt: skip
         cr.save(self.svc.cdir(rec.id), rec, durable=False)
         self.rec = rec
+        ev.started(self.svc, rec, self.attached and self.fresh)
 
     def failed(self, err: PodpyError) -> None:  # the container lock is held (inherited)
         rec = cr.load(self.svc.cdir(self.rec.id))
@@ -310,13 +316,16 @@ class _Hooks:
             with self.svc.lock(self.rec.id):
                 rec = cr.load(self.svc.cdir(self.rec.id))
                 rec.state.pid_start = 0  # it is dead: teardown must not signal a recycled pid
+                ev.container(self.svc, rec, "died", exit_code=exit_code)
                 if rec.auto_remove:  # purge tears down too; the record goes, so no OOM check for it
                     _write_exit_file(self.svc.layout.runroot / "exits" / rec.id, exit_code)
+                    ev.container(self.svc, rec, "cleanup")
                     self.lc.purge(rec, self.runtime)
                     removed = rec
                 else:
                     rec.state.oom_killed = _oom_killed(self.svc, rec)  # before teardown removes the cgroup
                     self.lc.teardown(rec, self.runtime)
+                    ev.container(self.svc, rec, "cleanup")
                     rec.state.status = cr.EXITED
                     rec.state.exit_code = exit_code
                     rec.state.finished_at = now_rfc3339()

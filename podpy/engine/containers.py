@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
+from podpy.engine import events as ev
 from podpy.engine.container_config import (
     CreateOptions,
     build_spec,
@@ -159,6 +160,7 @@ class ContainerService:
             self.lifecycle.discard(rec)
             self.engine.volumes.remove_anonymous(rec.anonymous_volumes)
             raise
+        ev.container(self, rec, "create")
         return rec
 
     def _private_notice(self) -> None:
@@ -392,6 +394,7 @@ class ContainerService:
                 rec = cr.load(self.cdir(cid))
                 rec.name = new
                 cr.save(self.cdir(cid), rec)
+        ev.container(self, rec, "rename")
 
     def prune(self, filters: list[str] | None = None) -> tuple[list[str], int]:
         """Remove every stopped container (`until`, `label`, `label!` filters): (IDs, bytes reclaimed)."""

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from podpy.engine import events as ev
 from podpy.errors import ImageInUse, InvalidArgument, NoSuchImage, PodpyError
 from podpy.image import manifest as mf
 from podpy.image import reference
@@ -80,7 +81,8 @@ class ImageService:
                 untag_everywhere(images, name)
                 img.names.append(name)
             self.index.save(images)
-            return img
+        ev.images(self.engine, "tag", img.id, parsed)
+        return img
 
     def untag(self, ref: str, names: list[str]) -> None:
         with self.index.lock:
@@ -92,6 +94,7 @@ class ImageService:
                     raise PodpyError(f"{reference.familiar(name)}: tag not known")
                 img.names.remove(name)
             self.index.save(images)
+        ev.images(self.engine, "untag", img.id, targets)
 
     # ---- removal
     def users(self, image_id: str) -> list[str]:
@@ -116,6 +119,7 @@ class ImageService:
             if by_name and len(img.names) > 1 and not force:
                 img.names.remove(by_name)
                 self.index.save(images)
+                ev.images(self.engine, "untag", img.id, [by_name])
                 return RemoveReport([by_name], [])
             if not by_name and len(img.names) > 1 and not force:
                 raise PodpyError(
@@ -128,6 +132,8 @@ class ImageService:
             del images[img.hex]
             self.index.save(images)
         self._collect(img, images)
+        ev.images(self.engine, "untag", img.id, img.names)
+        ev.image(self.engine, "remove", img.id, img.names[0] if img.names else "")
         return RemoveReport(untagged, [img.id], img.size)
 
     @staticmethod

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO
 
+from podpy.engine import events as ev
 from podpy.engine.images import NewLayer
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.image import manifest as mf
@@ -83,4 +84,6 @@ def import_image(
     config["rootfs"]["diff_ids"] = [digest]
     layer = NewLayer(digest, mf.OCI_LAYER, size, digest)
     raw_cfg = json.dumps(config, separators=(",", ":")).encode()
-    return engine.images.register(raw_cfg, [layer], names)
+    img = engine.images.register(raw_cfg, [layer], names)
+    ev.image(engine, "import", img.id, source)
+    return img

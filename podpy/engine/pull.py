@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from podpy.engine import events as ev
 from podpy.engine.registry_layers import LayerFetcher
 from podpy.engine.registry_partial import gc_partials
 from podpy.engine.registry_session import RegistryOptions, Sessions
@@ -113,6 +114,7 @@ def _pull_one(engine: Engine, sessions: Sessions, ref: reference.Reference, want
         for d in layers:
             report(pg.Progress(pg.BLOB_DONE, d.digest, d.size, d.size, "skipped: already exists"))
     report(pg.Progress(pg.DONE, rec.id, message=str(ref)))
+    ev.image(engine, "pull", rec.id, str(ref))
     return rec
 
 

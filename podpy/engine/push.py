@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from podpy.engine import events as ev
 from podpy.engine.registry_blobcache import BlobInfoCache, Compressed
 from podpy.engine.registry_session import RegistryOptions, Sessions
 from podpy.errors import InvalidArgument, InvalidReference, StorageError
@@ -64,6 +65,7 @@ def push(
     if digestfile is not None:
         digestfile.write_text(digest)
     report(pg.Progress(pg.DONE, digest, message=str(target)))
+    ev.image(engine, "push", img.id, str(target))
     return PushResult(digest, str(target))
 
 

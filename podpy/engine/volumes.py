@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from podpy.engine import events as ev
 from podpy.engine.filters import until_time
 from podpy.errors import NoSuchVolume, PodpyError, VolumeExists, VolumeInUse
 from podpy.state import FileLock
@@ -103,7 +104,9 @@ class VolumeService:
                 if ignore:
                     return self.store.get(name)
                 raise VolumeExists(name)
-            return self.store.create(rec, uid, gid)
+            made = self.store.create(rec, uid, gid)
+        ev.volume(self, "create", name)
+        return made
 
     def ensure(self, name: str) -> tuple[VolumeRecord, bool]:
         """The named volume, created (no labels, no options) if missing: `-v name:/path`. (rec, created)"""
@@ -128,6 +131,7 @@ class VolumeService:
             if users:
                 raise VolumeInUse(name, users)
             self.store.remove(name)
+        ev.volume(self, "remove", name)
         return True
 
     def discard_new(self, names: list[str]) -> None:
@@ -181,6 +185,8 @@ class VolumeService:
                     continue
                 deleted.append(v.name)
                 size += bytes_
+        for name in deleted:
+            ev.volume(self, "prune", name)
         return PruneReport(deleted, size)
 
     # ---- copy-up (containers call it once the record lists the volume)

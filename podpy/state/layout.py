@@ -29,6 +29,8 @@ store: `ensure_private` fixes it once (its mode is the marker; one stat per comm
                                  supervisor.log (its tracebacks)
   exits/<id>                     exit code of a --rm container (for a late `wait`; kept 10 minutes)
   locks/                         per-object locks
+  events/events.log              the event log: one JSON line per event (podpy/events), rotated to
+                                 events.log.1 at 1 MB under events/events.log.lock
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from podpy.engine import container_record as cr
+from podpy.engine import events as ev
 from podpy.engine.networks.attach import connect_live, disconnect_live
 from podpy.errors import InvalidArgument, PodpyError
 
@@ -31,6 +32,7 @@ def connect(engine: Engine, network: str, container: str, aliases: list[str], ip
         networks[net.name] = opts
         rec.spec["networks"] = networks
         cr.save(svc.cdir(cid), rec)
+    ev.network(engine, "connect", net.id, net.name, container_id=cid)
 
 
 def disconnect(engine: Engine, network: str, container: str) -> None:
@@ -48,3 +50,4 @@ def disconnect(engine: Engine, network: str, container: str) -> None:
         del networks[net.name]
         rec.spec["networks"] = networks
         cr.save(svc.cdir(cid), rec)
+    ev.network(engine, "disconnect", net.id, net.name, container_id=cid)

@@ -9,6 +9,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from podpy.engine import events as ev
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.network import ipam
 from podpy.network.model import (
@@ -118,7 +119,9 @@ class NetworkService:
     def create(self, req: CreateRequest) -> NetworkRecord:
         if req.name:
             validate_name(req.name)
-        return self._create(req)
+        rec = self._create(req)
+        ev.network(self, "create", rec.id, rec.name, driver=req.driver)
+        return rec
 
     def _create(self, req: CreateRequest, default: bool = False) -> NetworkRecord:
         if req.driver not in DRIVERS:
@@ -160,6 +163,7 @@ class NetworkService:
 
             bridge.remove_bridge(rec)
             self.store.remove(rec.name)
+        ev.network(self, "remove", rec.id, rec.name)
         return rec.name
 
     def prune(self, filters: list[str] | None = None) -> list[str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from podpy.engine import events as ev
 from podpy.engine.pods import record as pr
 from podpy.engine.pods.record import NoSuchPod, PodRecord
 from podpy.errors import ContainerState, InvalidArgument, NameInUse, PodpyError
@@ -93,6 +94,7 @@ class PodService:
                 self._forget(pod)
                 raise
             pr.save(self.root, pod)
+        ev.pod(self.engine, "create", pod)
         return pod
 
     def _create_infra(self, pod: PodRecord, req: PodCreate) -> ContainerRecord:
@@ -169,6 +171,7 @@ class PodService:
             _rec, launch = self.engine.containers.start(rec.id, None)
             if launch is not None:
                 launch.close()
+        ev.pod(self.engine, "start", pod)
         return pod
 
     def stop(self, ref: str, timeout: int | None = None) -> PodRecord:
@@ -176,6 +179,7 @@ class PodService:
         self._each(self.members(pod, with_infra=False), lambda r: self.engine.containers.stop(r.id, timeout))
         if pod.infra_id:
             self.engine.containers.stop(pod.infra_id, timeout)
+        ev.pod(self.engine, "stop", pod)
         return pod
 
     def restart(self, ref: str, timeout: int | None = None) -> PodRecord:
@@ -190,6 +194,7 @@ class PodService:
         self._each([r for r in running if r.id != pod.infra_id], lambda r: self.engine.containers.kill(r.id, sig))
         if any(r.id == pod.infra_id for r in running):
             self.engine.containers.kill(pod.infra_id, sig)
+        ev.pod(self.engine, "kill", pod)
         return pod
 
     def set_paused(self, ref: str, paused: bool) -> PodRecord:
@@ -199,6 +204,7 @@ class PodService:
         for rec in self.members(pod):
             if rec.state.status == "running" and bool(rec.state.paused) != paused:
                 set_paused(self.engine.containers, rec.id, paused)
+        ev.pod(self.engine, "pause" if paused else "unpause", pod)
         return pod
 
     def remove(self, ref: str, force: bool = False) -> str:
@@ -216,6 +222,7 @@ class PodService:
                 if "no container" not in str(e):
                     raise
         self._forget(pod)
+        ev.pod(self.engine, "remove", pod)
         return pod.id
 
     def prune(self) -> list[str]:
