@@ -7,7 +7,7 @@ _podpy_spec() {
     # $1: command path. Sets the table row for it.
     case "$1" in
     '')
-        _subs='attach build builder buildx commit compose container cp create diff exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause play pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
+        _subs='attach build builder buildx commit compose container cp create diff events exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause play pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime'
         _fvals='--root=f:file --runroot=f:file --log-level=c:trace,debug,info,warn,warning,error,fatal,panic'
@@ -104,8 +104,8 @@ _podpy_spec() {
         _args='-*' _inter=1 ;;
     'compose events')
         _subs='' _hsubs=''
-        _flags='--json --help'
-        _vflags=''
+        _flags='--json --since --until --help'
+        _vflags='--since --until'
         _fvals=''
         _args='-*' _inter=1 ;;
     'compose exec')
@@ -414,6 +414,12 @@ _podpy_spec() {
         _vflags='--format'
         _fvals=''
         _args='k:containers' _inter=1 ;;
+    'events')
+        _subs='' _hsubs=''
+        _flags='--filter -f --format --since --until --stream --no-stream --no-trunc --trunc --help'
+        _vflags='--filter -f --format --since --until'
+        _fvals=''
+        _args='' _inter=1 ;;
     'exec')
         _subs='' _hsubs=''
         _flags='--interactive -i --tty -t --detach -d --env -e --user -u --workdir -w --privileged --help'
@@ -455,7 +461,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
+        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,events,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
     'history')
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
@@ -931,7 +937,7 @@ _podpy_spec() {
         _fvals=''
         _args='k:containers-running*' _inter=1 ;;
     'system')
-        _subs='df info prune' _hsubs=''
+        _subs='df events info prune' _hsubs=''
         _flags='--help'
         _vflags=''
         _fvals=''
@@ -941,6 +947,12 @@ _podpy_spec() {
         _flags='--verbose -v --format --help'
         _vflags='--format'
         _fvals='--format=c:json,table,{{.Type}},{{.TotalCount}},{{.Active}},{{.Size}},{{.Reclaimable}}'
+        _args='' _inter=1 ;;
+    'system events')
+        _subs='' _hsubs=''
+        _flags='--filter -f --format --since --until --stream --no-stream --no-trunc --trunc --help'
+        _vflags='--filter -f --format --since --until'
+        _fvals=''
         _args='' _inter=1 ;;
     'system info')
         _subs='' _hsubs=''

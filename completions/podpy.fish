@@ -6,8 +6,8 @@ function __podpy_row --argument-names path
     # the table row of one command path
     switch $path
         case ''
-            set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'exec' 'export' 'generate' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'kube' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'play' 'pod' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Generate structured data (kube: Kubernetes YAML).' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Generate Kubernetes YAML from what runs, or run Kubernetes YAML.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'Play structured data (kube: Kubernetes YAML).' 'Manage pods: containers sharing network, IPC and UTS namespaces.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'events' 'exec' 'export' 'generate' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'kube' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'play' 'pod' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem.' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Show podpy events (follows new events until interrupted unless --stream=false).' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Generate structured data (kube: Kubernetes YAML).' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Generate Kubernetes YAML from what runs, or run Kubernetes YAML.' 'Load images from a docker-archive or oci-archive (file or stdin).' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'Play structured data (kube: Kubernetes YAML).' 'Manage pods: containers sharing network, IPC and UTS namespaces.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime' '--version' '-v' '--help'
             set -g __podpy_flag_help 'Path to the persistent store (images, containers)' 'Path to the runtime state directory' 'Storage driver: overlay or vfs (auto-detected)' 'Log level: debug, info, warn, error' 'OCI runtime: builtin (default), runc, crun or a path' 'Print the version and exit' 'Print the version and exit' 'Show this message and exit.'
@@ -107,7 +107,7 @@ function __podpy_row --argument-names path
             set -g __podpy_inter '1'
         case 'compose'
             set -g __podpy_subs 'build' 'config' 'cp' 'create' 'down' 'events' 'exec' 'images' 'kill' 'logs' 'ls' 'pause' 'port' 'ps' 'pull' 'push' 'restart' 'rm' 'run' 'start' 'stop' 'top' 'unpause' 'up' 'version' 'wait'
-            set -g __podpy_sub_help 'Build or rebuild services.' 'Parse, resolve and render the compose file in canonical format.' 'Copy files/folders between a service container and the local filesystem.' 'Create containers for services (without starting them).' 'Stop and remove containers, networks (and with -v volumes).' 'Receive real time events from containers (podpy records no events yet).' 'Execute a command in a running service container.' 'List images used by the created containers.' 'Force stop service containers.' 'View output from containers.' 'List running compose projects.' 'Pause services.' 'Print the public port for a port binding.' 'List containers.' 'Pull service images.' 'Push service images (those a service builds under an `image:` name, and its...' 'Restart service containers.' 'Remove stopped service containers.' 'Run a one-off command on a service.' 'Start existing containers of services.' 'Stop running containers without removing them.' 'Display the running processes.' 'Unpause services.' 'Create and start containers.' 'Show the podpy compose version information.' 'Block until the first service container stops; exit with its code.'
+            set -g __podpy_sub_help 'Build or rebuild services.' 'Parse, resolve and render the compose file in canonical format.' 'Copy files/folders between a service container and the local filesystem.' 'Create containers for services (without starting them).' 'Stop and remove containers, networks (and with -v volumes).' 'Receive real time events from containers.' 'Execute a command in a running service container.' 'List images used by the created containers.' 'Force stop service containers.' 'View output from containers.' 'List running compose projects.' 'Pause services.' 'Print the public port for a port binding.' 'List containers.' 'Pull service images.' 'Push service images (those a service builds under an `image:` name, and its...' 'Restart service containers.' 'Remove stopped service containers.' 'Run a one-off command on a service.' 'Start existing containers of services.' 'Stop running containers without removing them.' 'Display the running processes.' 'Unpause services.' 'Create and start containers.' 'Show the podpy compose version information.' 'Block until the first service container stops; exit with its code.'
             set -g __podpy_hsubs
             set -g __podpy_flags '--file' '-f' '--project-name' '-p' '--project-directory' '--env-file' '--profile' '--dry-run' '--ansi' '--progress' '--help'
             set -g __podpy_flag_help 'Compose configuration files (\'-\': stdin)' 'Compose configuration files (\'-\': stdin)' 'Project name' 'Project name' 'Alternate working directory (default: the first file\'s directory)' 'Alternate environment files' 'Profiles to enable' 'Print what would be done, change nothing' 'Control characters: never, always, auto' 'Progress output: auto, tty, plain, quiet' 'Show this message and exit.'
@@ -169,9 +169,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--json' '--help'
-            set -g __podpy_flag_help 'Output events as a stream of json objects' 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--json' '--since' '--until' '--help'
+            set -g __podpy_flag_help 'Output events as a stream of json objects' 'Show all events created since timestamp' 'Stream events until this timestamp' 'Show this message and exit.'
+            set -g __podpy_vflags '--since' '--until'
             set -g __podpy_fvals
             set -g __podpy_args '-*'
             set -g __podpy_inter '1'
@@ -685,6 +685,16 @@ function __podpy_row --argument-names path
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers'
             set -g __podpy_inter '1'
+        case 'events'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--filter' '-f' '--format' '--since' '--until' '--stream' '--no-stream' '--no-trunc' '--trunc' '--help'
+            set -g __podpy_flag_help 'Filter output (container=, image=, event=, type=, label=, volume=, network=, pod=, since=, until=)' 'Filter output (container=, image=, event=, type=, label=, volume=, network=, pod=, since=, until=)' 'json or a Go template ({{json .}}, {{.Status}}...)' 'Show events created since this time (RFC 3339, Unix time, date or duration such as 10m)' 'Show events created until this time' 'Stream new events; --stream=false prints the past events and exits' 'Stream new events; --stream=false prints the past events and exits' 'Do not truncate the output (default true)' 'Do not truncate the output (default true)' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--since' '--until'
+            set -g __podpy_fvals
+            set -g __podpy_args
+            set -g __podpy_inter '1'
         case 'exec'
             set -g __podpy_subs
             set -g __podpy_sub_help
@@ -753,7 +763,7 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
-            set -g __podpy_args 'c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
+            set -g __podpy_args 'c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,events,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*'
             set -g __podpy_inter '1'
         case 'history'
             set -g __podpy_subs
@@ -1546,8 +1556,8 @@ function __podpy_row --argument-names path
             set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
         case 'system'
-            set -g __podpy_subs 'df' 'info' 'prune'
-            set -g __podpy_sub_help 'Show podpy disk usage.' 'Display podpy system information.' 'Remove unused data: stopped containers, dangling images (and unused anonymous...'
+            set -g __podpy_subs 'df' 'events' 'info' 'prune'
+            set -g __podpy_sub_help 'Show podpy disk usage.' 'Show podpy events (follows new events until interrupted unless --stream=false).' 'Display podpy system information.' 'Remove unused data: stopped containers, dangling images (and unused anonymous...'
             set -g __podpy_hsubs
             set -g __podpy_flags '--help'
             set -g __podpy_flag_help 'Show this message and exit.'
@@ -1563,6 +1573,16 @@ function __podpy_row --argument-names path
             set -g __podpy_flag_help 'Show detailed information on space usage' 'Show detailed information on space usage' 'table, json or a Go template' 'Show this message and exit.'
             set -g __podpy_vflags '--format'
             set -g __podpy_fvals '--format=c:json,table,{{.Type}},{{.TotalCount}},{{.Active}},{{.Size}},{{.Reclaimable}}'
+            set -g __podpy_args
+            set -g __podpy_inter '1'
+        case 'system events'
+            set -g __podpy_subs
+            set -g __podpy_sub_help
+            set -g __podpy_hsubs
+            set -g __podpy_flags '--filter' '-f' '--format' '--since' '--until' '--stream' '--no-stream' '--no-trunc' '--trunc' '--help'
+            set -g __podpy_flag_help 'Filter output (container=, image=, event=, type=, label=, volume=, network=, pod=, since=, until=)' 'Filter output (container=, image=, event=, type=, label=, volume=, network=, pod=, since=, until=)' 'json or a Go template ({{json .}}, {{.Status}}...)' 'Show events created since this time (RFC 3339, Unix time, date or duration such as 10m)' 'Show events created until this time' 'Stream new events; --stream=false prints the past events and exits' 'Stream new events; --stream=false prints the past events and exits' 'Do not truncate the output (default true)' 'Do not truncate the output (default true)' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--since' '--until'
+            set -g __podpy_fvals
             set -g __podpy_args
             set -g __podpy_inter '1'
         case 'system info'
