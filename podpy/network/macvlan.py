@@ -38,7 +38,7 @@ def check_options(driver: str, options: dict[str, str]) -> str:
 
 
 def attach(rec: NetworkRecord, lease: Lease, ns_path: Path, default_route: bool) -> None:
-    parent = rec.options.get("parent") or rec.network_interface
+    parent = rec.network_interface
     parent_idx = index_of(parent)
     if not parent_idx:
         raise PodpyError(f"network {rec.name}: parent interface {parent} does not exist")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -55,3 +56,14 @@ def test_ipv6_auto_subnet_connect_ip6_and_errors(net):  # noqa: F811
     assert bad.returncode == 125 and "no IPv6 subnet" in bad.stderr
     outside = net("run", "--rm", "--network", "auto6", "--ip6", "fd99::5", "busybox", "true", check=False)
     assert outside.returncode == 125 and "not in a subnet" in outside.stderr
+
+
+def test_internal_ipv6_network_isolated_and_rules_removed(net):  # noqa: F811
+    net("network", "create", "--internal", "--ipv6", "--subnet", "fd00:90:63::/64", "int6")
+    out = net("run", "--rm", "--network", "int6", "busybox", "ip", "-6", "route").stdout
+    assert "default via fd00:90:63::1" in out
+    bridge = json.loads(net("network", "inspect", "int6").stdout)[0]["network_interface"]
+    table = subprocess.run(["nft", "list", "table", "ip6", "podpy"], capture_output=True, text=True).stdout
+    assert f'"{bridge}" : jump fwd_{bridge}' in table and f'oifname != "{bridge}" drop' in table
+    net("network", "rm", "int6")
+    assert f"fwd_{bridge}" not in nft_table()

@@ -142,12 +142,13 @@ class NetworkService:
             if bridge:
                 iface = req.options.get("com.docker.network.bridge.name") or _free_iface(records, default)
             else:
-                iface = parent  # Podman's macvlan record names the parent here
+                iface = parent  # as Podman: the parent is the record's interface, not an option
+            options = {k: v for k, v in req.options.items() if bridge or k != "parent"}
             rec = NetworkRecord(name=name, id=new_id(), driver=req.driver, network_interface=iface,
                                 created=now_rfc3339(), subnets=subnets,
                                 ipv6_enabled=any(x.net.version == 6 for x in subnets), internal=req.internal,
                                 dns_enabled=bridge and not default and not req.disable_dns,
-                                labels=dict(req.labels), options=dict(req.options))  # fmt: skip
+                                labels=dict(req.labels), options=options)  # fmt: skip
             self.store.save(rec)
         return rec
 
