@@ -42,6 +42,13 @@ def create(
     common.out(engine().networks.create(req).id)
 
 
+def _struct_json(docs: list[dict[str, Any]]) -> str:
+    """Podman's records in its struct's field order (render_json sorts keys, as for Go maps)."""
+    import json
+
+    return json.dumps(docs, indent=4, ensure_ascii=False) + "\n"
+
+
 def _row(r: Any) -> dict[str, Any]:
     from podpy.cli import humanize
 
@@ -70,7 +77,7 @@ def ls(
         common.out("".join((r.id if no_trunc else r.id[:12]) + "\n" for r in nets))
         return
     if (format_ or "").strip() == "json":  # Podman's: the inspect objects
-        common.out(fmtmod.render_json([r.to_json() for r in nets]))
+        common.out(_struct_json([r.to_json() for r in nets]))
         return
     rows = [{**_row(r), "ID": r.id if no_trunc else r.id[:12]} for r in nets]
     text = fmtmod.render(rows, format_, NETWORKS_TABLE, headers={"ID": "NETWORK ID"})
@@ -95,7 +102,9 @@ def inspect(
         except PodpyError as e:
             common.err(f"Error: {e}")
             failed = e
-    if docs or not failed:
+    if (docs or not failed) and as_json:
+        common.out(_struct_json(docs))
+    elif docs or not failed:
         common.render_one(docs, format_)
     if failed:
         raise typer.Exit(failed.exit_code)

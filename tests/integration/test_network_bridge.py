@@ -32,8 +32,8 @@ def test_user_network_names_aliases_and_short_ids(net):  # noqa: F811
     assert out.split() == [web[:12], web[:12]]
     doc = json.loads(net("network", "inspect", "appnet").stdout)[0]  # Podman's form
     assert doc["subnets"] == [{"subnet": "10.90.7.0/24", "gateway": "10.90.7.1"}] and doc["dns_enabled"] is True
-    assert set(doc) == {"name", "id", "driver", "network_interface", "created", "subnets", "ipv6_enabled",
-                        "internal", "dns_enabled", "ipam_options"}  # fmt: skip
+    assert list(doc) == ["name", "id", "driver", "network_interface", "created", "subnets", "ipv6_enabled",
+                         "internal", "dns_enabled", "ipam_options"]  # Podman's order  # fmt: skip
     docker = net("network", "inspect", "--format", "{{json .Containers}}|{{json .IPAM.Config}}|{{.Id}}", "appnet")
     containers, config, nid = docker.stdout.strip().split("|")  # Docker users' templates work too
     assert json.loads(containers)[web]["IPv4Address"] == "10.90.7.2/24" and nid == doc["id"]
