@@ -67,3 +67,49 @@ def test_internal_ipv6_network_isolated_and_rules_removed(net):  # noqa: F811
     assert f'"{bridge}" : jump fwd_{bridge}' in table and f'oifname != "{bridge}" drop' in table
     net("network", "rm", "int6")
     assert f"fwd_{bridge}" not in nft_table()
+
+
+def _host_v6() -> str:
+    """A global IPv6 address of the host's own (published ports are forwarded from it), or ""."""
+    import ipaddress as ipa
+
+    with open("/proc/net/if_inet6") as f:
+        for line in f:
+            hexaddr, _, _, scope, _, name = line.split()
+            if scope == "00" and name != "lo":
+                return str(ipa.IPv6Address(int(hexaddr, 16)))
+    return ""
+
+
+def test_ports_published_over_ipv6(net):  # noqa: F811
+    import socket
+
+    addr = _host_v6()
+    if not addr:
+        pytest.skip("the host has no global IPv6 address")
+    net("network", "create", "--ipv6", "--subnet", "10.90.64.0/24", "--subnet", "fd00:90:64::/64", "pub6")
+    cid = net("run", "-d", "--network", "pub6", "-p", "80", "-p", f"[{addr}]::8080", "busybox", "sh", "-c",
+              "httpd -p [::]:80 -h /etc; exec httpd -f -p [::]:8080 -h /etc").stdout.strip()  # fmt: skip
+    lines = net("port", cid).stdout.splitlines()
+    any_port = int(next(x for x in lines if x.startswith("80/tcp")).rsplit(":", 1)[1])
+    own_port = int(next(x for x in lines if x.startswith("8080/tcp") and f"[{addr}]:" in x).rsplit(":", 1)[1])
+
+    def fetch(port: int) -> str:
+        for _ in range(50):
+            try:
+                with socket.create_connection((addr, port), timeout=2) as s:
+                    s.sendall(b"GET /hostname HTTP/1.0\r\n\r\n")
+                    return s.makefile("rb").read().decode().split("\r\n\r\n", 1)[1].strip()
+            except OSError:
+                import time
+
+                time.sleep(0.1)
+        return ""
+
+    assert fetch(any_port) == cid[:12] and fetch(own_port) == cid[:12]
+    assert f"p_{cid[:12]}" in subprocess.run(["nft", "list", "table", "ip6", "podpy"], capture_output=True,
+                                              text=True).stdout  # fmt: skip
+    net("rm", "-f", cid)
+    assert f"p_{cid[:12]}" not in nft_table()
+    res = net("run", "--rm", "--network", "bridge", "-p", f"[{addr}]::80", "busybox", "true", check=False)
+    assert res.returncode == 125 and "no IPv6 subnet" in res.stderr

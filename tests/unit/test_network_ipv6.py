@@ -85,3 +85,15 @@ def test_macvlan_request_carries_parent_netns_and_mode() -> None:
     assert struct.pack("HHI", 8, netlink.IFLA_LINK, 7) in body
     assert struct.pack("HHI", 8, netlink.IFLA_NET_NS_FD, 9) in body
     assert b"macvlan\0" in body and struct.pack("HHI", 8, netlink.IFLA_MACVLAN_MODE, 4) in body
+
+
+def test_publish_on_ipv6_host_addresses() -> None:
+    from podpy.network import ports
+
+    assert ports.parse_publish("[fd00:0::2]:8080:80")[0]["host_ip"] == "fd00::2"
+    with pytest.raises(InvalidArgument, match="IPv6 loopback cannot be forwarded"):
+        ports.parse_publish("[::1]:8080:80")
+    with pytest.raises(InvalidArgument, match="invalid host IP"):
+        ports.parse_publish("300.1.1.1:8080:80")
+    live = [{"host_ip": "fd00::2", "host_port": 8080, "container_port": 80, "protocol": "tcp"}]
+    assert ports.ps_text(live) == "[fd00::2]:8080->80/tcp" and ports.port_lines(live) == ["80/tcp -> [fd00::2]:8080"]

@@ -87,7 +87,12 @@ def _publish(svc: NetworkService, cid: str, wanted: list[dict[str, Any]], record
     target = next((x for r, x in zip(records, leases, strict=True) if r.is_bridge and not r.internal), None)
     if target is None:
         raise PodpyError("published ports need a bridge network that is not internal")
-    nft.add_ports(cid, ports.assign(svc.layout, cid, wanted, target.ip))
+    bound = ports.assign(svc.layout, cid, wanted, target.ip, target.ip6)
+    nft.add_ports(cid, bound)
+    if target.ip6:
+        from podpy.network import nft6
+
+        nft6.add_ports(cid, bound)
 
 
 def connect_live(svc: NetworkService, cid: str, name: str, rec: NetworkRecord, opts: dict[str, Any]) -> None:
@@ -134,6 +139,10 @@ def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:
         bound = ports.load(svc.layout, cid)
         if bound:
             nft.remove_ports(cid, bound)
+            if any(b.get("container_ip6") for b in bound):
+                from podpy.network import nft6
+
+                nft6.remove_ports(cid, bound)
         ports.drop(svc.layout, cid)
         # the veths go with the namespace (the kernel's netns cleanup, off our path: deleting each
         # one here costs ~30 ms of RCU waiting); attach replaces a host end still lingering

@@ -185,7 +185,7 @@ class NetworkService:
     def reload(self, ref: str) -> None:
         """Restore a live bridge's rules and its containers' published ports (something flushed the
         ruleset, e.g. a firewall reload); idle networks have none."""
-        from podpy.network import nft, ports
+        from podpy.network import nft, nft6, ports
         from podpy.network.netlink import index_of
 
         rec = self.get(ref)
@@ -195,11 +195,11 @@ class NetworkService:
                 return
             nft.add_network(rec.network_interface, sub.subnet, rec.internal)
             if sub6 is not None:
-                from podpy.network import nft6
-
                 nft6.add_network(rec.network_interface, sub6.subnet, rec.internal)
             for cid in ipam.load(self.layout, rec.name):
                 nft.add_ports(cid, ports.load(self.layout, cid))
+                if sub6 is not None:
+                    nft6.add_ports(cid, ports.load(self.layout, cid))
 
     def reset(self) -> None:
         """Remove every network's host side (bridges, rules), the default's too: `system reset`."""
