@@ -111,8 +111,9 @@ def _network_state() -> tuple[set[str], str]:
     links = {x for x in os.listdir("/sys/class/net") if x.startswith(("podpy", "veth"))} | _net_helpers()
     table = ""
     if shutil.which("nft"):
-        res = subprocess.run(["nft", "list", "table", "ip", "podpy"], capture_output=True, text=True)
-        table = res.stdout if res.returncode == 0 else ""
+        for family in ("ip", "ip6"):  # the IPv6 one only with dual-stack networks
+            res = subprocess.run(["nft", "list", "table", family, "podpy"], capture_output=True, text=True)
+            table += res.stdout if res.returncode == 0 else ""
     return links, table
 
 

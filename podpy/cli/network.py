@@ -10,7 +10,7 @@ import typer
 from podpy.cli import common
 from podpy.cli.common import engine
 
-NETWORKS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
+NETWORKS_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}"  # Podman's columns
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -21,14 +21,14 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
 
 def create(
     name: str | None = typer.Argument(None, help="Network name (default: podpyN)"),
-    driver: str = typer.Option("bridge", "--driver", "-d", help="Driver (bridge)"),
+    driver: str = typer.Option("bridge", "--driver", "-d", help="Driver: bridge, macvlan or ipvlan (-o parent=IFACE)"),
     subnet: list[str] | None = typer.Option(None, "--subnet", help="Subnet in CIDR format"),
     gateway: list[str] | None = typer.Option(None, "--gateway", help="Gateway of the subnet"),
     ip_range: list[str] | None = typer.Option(None, "--ip-range", help="Allocate container IPs from this range"),
     internal: bool = typer.Option(False, "--internal", help="Restrict external access to the network"),
-    ipv6: bool = typer.Option(False, "--ipv6", help="Enable IPv6 (needs an IPv6 --subnet)"),
+    ipv6: bool = typer.Option(False, "--ipv6", help="Enable IPv6 (dual-stack; a unique-local /64 unless --subnet gives one)"),
     label: list[str] | None = typer.Option(None, "--label", help="Set metadata (KEY=VALUE)"),
-    opt: list[str] | None = typer.Option(None, "--opt", "-o", help="Driver options: mtu, com.docker.network.bridge.name"),
+    opt: list[str] | None = typer.Option(None, "--opt", "-o", help="Driver options: mtu, com.docker.network.bridge.name; parent, mode (macvlan/ipvlan)"),
     disable_dns: bool = typer.Option(False, "--disable-dns", help="No name resolution between containers"),
     ignore: bool = typer.Option(False, "--ignore", help="Don't fail if the network already exists"),
 ) -> None:
@@ -42,13 +42,22 @@ def create(
     common.out(engine().networks.create(req).id)
 
 
+def _struct_json(docs: list[dict[str, Any]]) -> str:
+    """Podman's records in its struct's field order (render_json sorts keys, as for Go maps)."""
+    import json
+
+    return json.dumps(docs, indent=4, ensure_ascii=False) + "\n"
+
+
 def _row(r: Any) -> dict[str, Any]:
     from podpy.cli import humanize
 
-    return {"ID": r.id[:12], "Name": r.name, "Driver": r.driver, "Scope": "local", "IPv6": str(r.ipv6_enabled).lower(),
-            "Internal": str(r.internal).lower(), "Labels": ",".join(f"{k}={v}" for k, v in r.labels.items()),
-            "CreatedAt": humanize.local_time(r.created), "NetworkInterface": r.network_interface,
-            "Subnets": ",".join(s.subnet for s in r.subnets)}  # fmt: skip
+    # Podman's fields (its ListPrintReports), then Docker's `network ls` ones (Scope, IPv6, CreatedAt)
+    return {"ID": r.id[:12], "Name": r.name, "Driver": r.driver, "Labels": ",".join(f"{k}={v}" for k, v in r.labels.items()),
+            "NetworkInterface": r.network_interface, "Created": r.created, "IPv6Enabled": r.ipv6_enabled,
+            "Internal": r.internal, "DNSEnabled": r.dns_enabled, "Options": dict(r.options),
+            "IPAMOptions": {"driver": "host-local"}, "Subnets": ",".join(s.subnet for s in r.subnets),
+            "Scope": "local", "IPv6": str(r.ipv6_enabled).lower(), "CreatedAt": humanize.local_time(r.created)}  # fmt: skip
 
 
 def ls(
@@ -58,32 +67,44 @@ def ls(
     ),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate the network IDs"),
+    noheading: bool = typer.Option(False, "--noheading", help="Do not print headers"),
 ) -> None:
     """List networks."""
+    from podpy.cli import format as fmtmod
+
     nets = engine().networks.list(filter_ or [])
     if quiet:
         common.out("".join((r.id if no_trunc else r.id[:12]) + "\n" for r in nets))
         return
+    if (format_ or "").strip() == "json":  # Podman's: the inspect objects
+        common.out(_struct_json([r.to_json() for r in nets]))
+        return
     rows = [{**_row(r), "ID": r.id if no_trunc else r.id[:12]} for r in nets]
-    common.render(rows, format_, NETWORKS_TABLE, headers={"ID": "NETWORK ID"})
+    text = fmtmod.render(rows, format_, NETWORKS_TABLE, headers={"ID": "NETWORK ID"})
+    table = not (format_ or "").strip() or format_.strip().startswith("table")
+    common.out(text.split("\n", 1)[1] if noheading and table else text)
 
 
 def inspect(
     names: list[str] = typer.Argument(..., metavar="NETWORK...", help="Networks to inspect"),
     format_: str | None = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
 ) -> None:
-    """Display detailed information on one or more networks (Docker's JSON)."""
+    """Display detailed information on one or more networks (Podman's JSON; templates also see
+    Docker's fields: .IPAM.Config, .Containers, .Id, .EnableIPv6)."""
     from podpy.errors import PodpyError
 
     svc = engine().networks
+    as_json = not format_ or format_.strip() == "json"
     docs, failed = [], None
     for n in names:
         try:
-            docs.append(svc.docker_inspect(n))
+            docs.append(svc.get(n).to_json() if as_json else svc.template_view(n))
         except PodpyError as e:
             common.err(f"Error: {e}")
             failed = e
-    if docs or not failed:
+    if (docs or not failed) and as_json:
+        common.out(_struct_json(docs))
+    elif docs or not failed:
         common.render_one(docs, format_)
     if failed:
         raise typer.Exit(failed.exit_code)
@@ -144,11 +165,12 @@ def connect(
     container: str = typer.Argument(..., metavar="CONTAINER", help="Container"),
     alias: list[str] | None = typer.Option(None, "--alias", help="Network-scoped alias for the container"),
     ip: str | None = typer.Option(None, "--ip", help="IPv4 address on the network"),
+    ip6: str | None = typer.Option(None, "--ip6", help="IPv6 address on the network"),
 ) -> None:
     """Connect a container to a network (live when it runs)."""
     from podpy.engine.networks.connect import connect as do
 
-    do(engine(), network, container, alias or [], ip or "")
+    do(engine(), network, container, alias or [], ip or "", ip6 or "")
 
 
 def disconnect(

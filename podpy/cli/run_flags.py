@@ -63,6 +63,7 @@ NETWORK_FLAGS = (
          "Connect to a network: bridge, NAME, none, host, private, container:ID or ns:PATH (repeatable)"),
     Flag("network_alias", ("--network-alias",), LIST, "Add a network-scoped alias for the container"),
     Flag("ip", ("--ip",), STR, "IPv4 address on the network (e.g. 10.88.0.20)"),
+    Flag("ip6", ("--ip6",), STR, "IPv6 address on the network (e.g. fd00:1::20)"),
     Flag("mac_address", ("--mac-address",), STR, "Container MAC address (e.g. 92:d0:c6:0a:29:33)"),
     Flag("dns", ("--dns",), LIST, "Set custom DNS servers"),
     Flag("dns_search", ("--dns-search",), LIST, "Set custom DNS search domains"),

@@ -176,6 +176,7 @@ def network_settings(project: Project, svc: Service, first_of: Any,
     net["network"] = [project.networks[first.network].name]
     net["network_alias"] = [svc.name, *first.aliases]
     net["ip"] = first.ipv4_address
+    net["ip6"] = first.ipv6_address
     return net, [(project.networks[a.network].name, [svc.name, *a.aliases], a.ipv4_address) for a in rest]
 
 

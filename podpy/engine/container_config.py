@@ -299,19 +299,21 @@ def network_mode(modes: list[str], net: dict[str, Any]) -> tuple[str, dict[str, 
     if not named:
         if len(modes) > 1:
             raise InvalidArgument(f"cannot set multiple networks without user-defined networks: {', '.join(modes)}")
-        if net.get("ip") or net.get("mac_address") or net.get("network_alias"):
-            raise InvalidArgument("--ip, --mac-address and --network-alias need a bridge or user-defined network")
+        if net.get("ip") or net.get("ip6") or net.get("mac_address") or net.get("network_alias"):
+            raise InvalidArgument("--ip, --ip6, --mac-address and --network-alias need a bridge or user-defined network")
         return (modes[0] if modes else "private"), {}
     if len(named) != len(modes):
         raise InvalidArgument("cannot combine user-defined networks with none, host, private, container: or ns:")
-    if len(named) > 1 and (net.get("ip") or net.get("mac_address")):
-        raise InvalidArgument("--ip and --mac-address can only be used with a single network")
+    if len(named) > 1 and (net.get("ip") or net.get("ip6") or net.get("mac_address")):
+        raise InvalidArgument("--ip, --ip6 and --mac-address can only be used with a single network")
     aliases = list(net.get("network_alias") or [])
     out: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(named):
-        out["podman" if name == "bridge" else name] = {
-            "aliases": aliases, "ip": net.get("ip") or "" if i == 0 else "",
-            "mac": net.get("mac_address") or "" if i == 0 else ""}  # fmt: skip
+        opts = {"aliases": aliases, "ip": net.get("ip") or "" if i == 0 else "",
+                "mac": net.get("mac_address") or "" if i == 0 else ""}  # fmt: skip
+        if i == 0 and net.get("ip6"):
+            opts["ip6"] = net["ip6"]
+        out["podman" if name == "bridge" else name] = opts
     return "bridge", out
 
 

@@ -8,6 +8,7 @@ supervisor crashed before releasing, then the container was removed) is dropped.
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ class Lease:
     veth: str  # the host end
     name: str  # the container's name (name resolution)
     aliases: list[str] = field(default_factory=list)
+    ip6: str = ""  # on networks with an IPv6 subnet
+    prefix6: int = 0
+    gateway6: str = ""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Lease:
@@ -70,17 +74,19 @@ def _pool(sub: Subnet) -> tuple[int, int]:
     return lo, hi
 
 
-def pick(rec: NetworkRecord, taken: set[str], want: str = "") -> tuple[str, Subnet]:
-    """The requested address (checked), else the lowest free one of the IPv4 subnet."""
-    sub = rec.v4()
+def pick(rec: NetworkRecord, taken: set[str], want: str = "", version: int = 4) -> tuple[str, Subnet]:
+    """The requested address (checked), else the lowest free one of the network's IPv4 (IPv6) subnet."""
+    sub = rec.v4() if version == 4 else rec.v6()
     if sub is None:
-        raise PodpyError(f"network {rec.name} has no IPv4 subnet")
+        raise PodpyError(f"network {rec.name} has no IPv{version} subnet")
     used = taken | {sub.gateway}
+    cls = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
     if want:
         try:
-            addr = ipaddress.IPv4Address(want)
+            addr = cls(want)
         except ValueError:
-            raise InvalidArgument(f"invalid IP address {want!r}") from None
+            raise InvalidArgument(f"invalid IPv{version} address {want!r}") from None
+        want = str(addr)  # IPv6: the compressed form, as the leases hold it
         if addr not in sub.net or addr in (sub.net.network_address, sub.net.broadcast_address):
             raise InvalidArgument(f"requested ip address {want} is not in a subnet of network {rec.name}")
         if want in used:
@@ -88,8 +94,8 @@ def pick(rec: NetworkRecord, taken: set[str], want: str = "") -> tuple[str, Subn
                              f"on network {rec.name}")  # fmt: skip
         return want, sub
     lo, hi = _pool(sub)
-    for n in range(lo, hi + 1):
-        ip = str(ipaddress.IPv4Address(n))
+    for n in range(lo, min(hi, lo + 65536) + 1):  # IPv6: a /64 is not walked to its end
+        ip = str(cls(n))
         if ip not in used:
             return ip, sub
     raise PodpyError(f"IPAM error: failed to find free IP in range: {sub.subnet}")
@@ -107,3 +113,29 @@ def free_subnet(records: list[NetworkRecord]) -> str:
         if not any(cand.overlaps(u) for u in used if u.version == 4):
             return str(cand)
     raise PodpyError("could not find a free subnet for the network: pass --subnet")
+
+
+def _host_v6_nets() -> list[ipaddress.IPv6Network]:
+    """The IPv6 prefixes (/64) of the host's own addresses (/proc/net/if_inet6: no netlink dump)."""
+    try:
+        lines = Path("/proc/net/if_inet6").read_text().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        hexaddr, _, plen = line.split()[:3]
+        addr = ipaddress.IPv6Address(int(hexaddr, 16))
+        out.append(ipaddress.IPv6Network((addr, int(plen, 16)), strict=False))
+    return out
+
+
+def free_subnet6(records: list[NetworkRecord]) -> str:
+    """Podman's automatic IPv6 subnet: a random unique-local /64 (fdXX:XXXX:XXXX:XXXX::/64, RFC 4193)
+    that no network and no host address overlaps."""
+    used = [u for u in used_subnets(records) if u.version == 6] + _host_v6_nets()
+    for _ in range(100):
+        prefix = b"\xfd" + os.urandom(7)
+        cand = ipaddress.IPv6Network((int.from_bytes(prefix + bytes(8), "big"), 64))
+        if not any(cand.overlaps(u) for u in used):
+            return str(cand)
+    raise PodpyError("could not find a free IPv6 subnet for the network: pass --subnet")

@@ -23,7 +23,9 @@ DEFAULT_SUBNET = "10.88.0.0/16"
 RESERVED = ("none", "host", "private", "default", "container", "ns")
 NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 IFACE_PREFIX = "podpy"  # bridges are podpy0, podpy1, ...; a Podman on the same host uses podman*
-DRIVERS = ("bridge",)
+DRIVERS = ("bridge", "macvlan", "ipvlan")
+MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
+IPVLAN_MODES = ("l2", "l3", "l3s")
 
 
 class NoSuchNetwork(PodpyError):
@@ -86,13 +88,26 @@ class NetworkRecord:
     def v4(self) -> Subnet | None:
         return next((s for s in self.subnets if s.net.version == 4), None)
 
+    def v6(self) -> Subnet | None:
+        return next((s for s in self.subnets if s.net.version == 6), None)
+
+    @property
+    def is_bridge(self) -> bool:
+        return self.driver == "bridge"
+
     def to_json(self) -> dict[str, Any]:
-        """Podman's `network inspect` object (also the record on disk)."""
-        return {"name": self.name, "id": self.id, "driver": self.driver,
-                "network_interface": self.network_interface, "created": self.created,
-                "subnets": [s.to_json() for s in self.subnets], "ipv6_enabled": self.ipv6_enabled,
-                "internal": self.internal, "dns_enabled": self.dns_enabled, "labels": dict(self.labels),
-                "options": dict(self.options), "ipam_options": {"driver": "host-local"}}  # fmt: skip
+        """Podman's `network inspect` object (also the record on disk): labels and options are left
+        out when empty, as Podman does."""
+        doc: dict[str, Any] = {"name": self.name, "id": self.id, "driver": self.driver,
+                               "network_interface": self.network_interface, "created": self.created,
+                               "subnets": [s.to_json() for s in self.subnets], "ipv6_enabled": self.ipv6_enabled,
+                               "internal": self.internal, "dns_enabled": self.dns_enabled}  # fmt: skip
+        if self.labels:
+            doc["labels"] = dict(self.labels)
+        if self.options:
+            doc["options"] = dict(self.options)
+        doc["ipam_options"] = {"driver": "host-local"}
+        return doc
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> NetworkRecord:

@@ -17,8 +17,12 @@ RTM_NEWLINK, RTM_DELLINK, RTM_SETLINK, RTM_NEWADDR, RTM_NEWROUTE = 16, 17, 19, 2
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
 NLMSG_ERROR, NLA_F_NESTED = 2, 0x8000
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = 1, 3, 4, 10, 18, 28
-IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
+IFLA_LINK, IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 5, 1, 2, 1
+IFLA_MACVLAN_MODE, IFLA_IPVLAN_MODE = 1, 1
+MACVLAN_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8}
+IPVLAN_MODES = {"l2": 0, "l3": 1, "l3s": 2}
 IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_F_NODAD = 0x02  # IPv6: usable at once, no duplicate address detection (netavark does the same)
 RTA_GATEWAY = 5
 IFF_UP = 0x1
 RT_TABLE_MAIN, RTPROT_BOOT, RTN_UNICAST = 254, 3, 1
@@ -98,6 +102,20 @@ class Netlink:
             attrs += attr(IFLA_MTU, struct.pack("I", mtu))
         self.request(RTM_NEWLINK, ifinfo(flags=IFF_UP, change=IFF_UP) + attrs, NLM_F_CREATE | NLM_F_EXCL)
 
+    def add_vlan_child(self, kind: str, name: str, parent: int, netns_fd: int, mode: str, mtu: int = 0,
+                       mac: str = "") -> None:  # fmt: skip
+        """A macvlan/ipvlan device on the host interface `parent`, created inside the netns `netns_fd`."""
+        mode_attr = (attr(IFLA_MACVLAN_MODE, struct.pack("I", MACVLAN_MODES[mode])) if kind == "macvlan"
+                     else attr(IFLA_IPVLAN_MODE, struct.pack("H", IPVLAN_MODES[mode])))  # fmt: skip
+        attrs = (attr(IFLA_IFNAME, ifname(name)) + attr(IFLA_LINK, struct.pack("I", parent))
+                 + attr(IFLA_NET_NS_FD, struct.pack("I", netns_fd))
+                 + nested(IFLA_LINKINFO, attr(IFLA_INFO_KIND, kind.encode()), nested(IFLA_INFO_DATA, mode_attr)))
+        if mac and kind == "macvlan":
+            attrs += attr(IFLA_ADDRESS, mac_bytes(mac))
+        if mtu:
+            attrs += attr(IFLA_MTU, struct.pack("I", mtu))
+        self.request(RTM_NEWLINK, ifinfo() + attrs, NLM_F_CREATE | NLM_F_EXCL)
+
     def set_up(self, index: int) -> None:
         self.request(RTM_NEWLINK, ifinfo(index, IFF_UP, IFF_UP))
 
@@ -113,15 +131,23 @@ class Netlink:
 
     # ---- addresses and routes
     def add_address(self, index: int, ip: str, prefix: int) -> None:
-        packed = socket.inet_aton(ip)
-        body = struct.pack("BBBBI", socket.AF_INET, prefix, 0, 0, index)
-        body += attr(IFA_LOCAL, packed) + attr(IFA_ADDRESS, packed)
+        family, packed = _family(ip)
+        flags = IFA_F_NODAD if family == socket.AF_INET6 else 0
+        body = struct.pack("BBBBI", family, prefix, flags, 0, index)
+        body += (attr(IFA_LOCAL, packed) if family == socket.AF_INET else b"") + attr(IFA_ADDRESS, packed)
         self.request(RTM_NEWADDR, body, NLM_F_CREATE | NLM_F_EXCL)
 
     def add_default_route(self, gateway: str) -> None:
-        body = struct.pack("BBBBBBBBI", socket.AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST, 0)
-        body += attr(RTA_GATEWAY, socket.inet_aton(gateway))
+        family, packed = _family(gateway)
+        body = struct.pack("BBBBBBBBI", family, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST, 0)
+        body += attr(RTA_GATEWAY, packed)
         self.request(RTM_NEWROUTE, body, NLM_F_CREATE | NLM_F_EXCL)
+
+
+def _family(ip: str) -> tuple[int, bytes]:
+    if ":" in ip:
+        return socket.AF_INET6, socket.inet_pton(socket.AF_INET6, ip)
+    return socket.AF_INET, socket.inet_aton(ip)
 
 
 def index_of(name: str) -> int:

@@ -134,13 +134,15 @@ def _add_ports(cid: str, bindings: list[dict[str, Any]]) -> None:
     chain = f"p_{cid[:12]}"
     rules = []
     for b in bindings:
+        if ":" in b["host_ip"]:  # an IPv6 host address: nft6's table only
+            continue
         match = f"ip daddr {b['host_ip']} " if b["host_ip"] and b["host_ip"] != "0.0.0.0" else ""
         rules.append(f"add rule {TABLE} {chain} {match}{b['protocol']} dport {b['host_port']} "
                      f"dnat to {b['container_ip']}:{b['container_port']}\n")  # fmt: skip
     base = "" if _list() is not None else BASE  # removed behind our back (flushed ruleset): make it again
     _nft(base + f"add chain {TABLE} {chain}\nflush chain {TABLE} {chain}\n" + "".join(rules))
     elements = "".join(f"add element {TABLE} ports_{b['protocol']} {{ {b['host_port']} : jump {chain} }}\n"
-                       for b in bindings)  # fmt: skip
+                       for b in bindings if ":" not in b["host_ip"])  # fmt: skip
     _nft(elements)
 
 
@@ -148,5 +150,5 @@ def remove_ports(cid: str, bindings: list[dict[str, Any]]) -> None:
     with host_lock():
         if _list() is None:
             return
-        _delete(*(f"delete element {TABLE} ports_{b['protocol']} {{ {b['host_port']} }}" for b in bindings),
-                f"delete chain {TABLE} p_{cid[:12]}")  # fmt: skip
+        _delete(*(f"delete element {TABLE} ports_{b['protocol']} {{ {b['host_port']} }}" for b in bindings
+                  if ":" not in b["host_ip"]), f"delete chain {TABLE} p_{cid[:12]}")  # fmt: skip

@@ -50,10 +50,7 @@ def parse_publish(item: str) -> list[dict[str, Any]]:
         raise InvalidArgument(f"invalid protocol {proto!r} in -p {item} (tcp or udp)")
     ip, rest = _split_ip(body)
     if ip:
-        try:
-            socket.inet_aton(ip)
-        except OSError:
-            raise InvalidArgument(f"invalid host IP {ip!r} in -p {item} (IPv4 only)") from None
+        ip = _host_ip(ip, item)
     host, _, ctr = rest.rpartition(":")
     ctr_ports = _range(ctr, "container port")
     host_ports = _range(host, "host port") if host else [0] * len(ctr_ports)
@@ -61,6 +58,21 @@ def parse_publish(item: str) -> list[dict[str, Any]]:
         raise InvalidArgument(f"invalid -p {item}: host and container port ranges differ in length")
     return [{"host_ip": ip, "host_port": h, "container_port": c, "protocol": proto}
             for h, c in zip(host_ports, ctr_ports, strict=True)]  # fmt: skip
+
+
+def _host_ip(ip: str, item: str) -> str:
+    """The -p host address, checked (IPv6 in its compressed form; its loopback cannot be forwarded:
+    the kernel never routes ::1 off the host, there is no route_localnet for IPv6)."""
+    import ipaddress
+
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        raise InvalidArgument(f"invalid host IP {ip!r} in -p {item}") from None
+    if addr.version == 6 and addr.is_loopback:
+        raise InvalidArgument(f"-p {item}: IPv6 loopback cannot be forwarded to a container; publish on 127.0.0.1 "
+                              "or another host address")  # fmt: skip
+    return str(addr)
 
 
 def parse_expose(item: str) -> list[str]:
@@ -99,7 +111,7 @@ def taken(layout: Layout, but: str) -> set[tuple[str, int]]:
 def _probe(ip: str, port: int, proto: str) -> int:
     """Bind the host port (0: the kernel picks one) to see it is free; the port bound."""
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as s:
+    with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, kind) as s:
         try:
             s.bind((ip or "0.0.0.0", port))
         except OSError as e:
@@ -109,8 +121,9 @@ def _probe(ip: str, port: int, proto: str) -> int:
         return int(s.getsockname()[1])
 
 
-def assign(layout: Layout, cid: str, wanted: list[dict[str, Any]], ip: str) -> list[dict[str, Any]]:
-    """Host ports for `wanted` (random ones picked), checked free; saved. Caller holds the networks lock."""
+def assign(layout: Layout, cid: str, wanted: list[dict[str, Any]], ip: str, ip6: str = "") -> list[dict[str, Any]]:
+    """Host ports for `wanted` (random ones picked), checked free; saved. Caller holds the networks lock.
+    `ip6`: the container's IPv6 address on a dual-stack network (the host's IPv6 addresses forward too)."""
     busy = taken(layout, cid)
     out = []
     for w in wanted:
@@ -123,7 +136,9 @@ def assign(layout: Layout, cid: str, wanted: list[dict[str, Any]], ip: str) -> l
                 raise PodpyError(f"cannot listen on the {w['protocol'].upper()} port {port}: "
                                  "already published by another container")  # fmt: skip
         busy.add((w["protocol"], got))
-        out.append({**w, "host_port": got, "container_ip": ip})
+        if ":" in w["host_ip"] and not ip6:
+            raise PodpyError(f"cannot publish on {w['host_ip']}: the container's network has no IPv6 subnet")
+        out.append({**w, "host_port": got, "container_ip": ip, **({"container_ip6": ip6} if ip6 else {})})
     atomic_write_json(_path(layout, cid), {"bindings": out}, durable=False)
     return out
 
@@ -145,12 +160,16 @@ def port_lines(live: list[dict[str, Any]], which: str = "") -> list[str]:
     for b in live:
         if want_port and (str(b["container_port"]) != want_port or b["protocol"] != (want_proto or "tcp")):
             continue
-        addr = f"{b['host_ip'] or '0.0.0.0'}:{b['host_port']}"
+        addr = _host_addr(b)
         lines.append(addr if which else f"{b['container_port']}/{b['protocol']} -> {addr}")
     return lines
 
 
 def ps_text(live: list[dict[str, Any]]) -> str:
     """ps's PORTS column, Docker's form: `127.0.0.1:8080->80/tcp, 0.0.0.0:8443->443/tcp`."""
-    return ", ".join(f"{b['host_ip'] or '0.0.0.0'}:{b['host_port']}->{b['container_port']}/{b['protocol']}"
-                     for b in live)  # fmt: skip
+    return ", ".join(f"{_host_addr(b)}->{b['container_port']}/{b['protocol']}" for b in live)
+
+
+def _host_addr(b: dict[str, Any]) -> str:
+    ip = b["host_ip"] or "0.0.0.0"
+    return f"[{ip}]:{b['host_port']}" if ":" in ip else f"{ip}:{b['host_port']}"

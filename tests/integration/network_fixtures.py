@@ -23,8 +23,12 @@ def podpy_links() -> list[str]:
 
 
 def nft_table() -> str:
-    res = subprocess.run(["nft", "list", "table", "ip", "podpy"], capture_output=True, text=True)
-    return res.stdout if res.returncode == 0 else ""
+    """podpy's tables (IPv4, and IPv6 when a dual-stack network made it)."""
+    out = ""
+    for family in ("ip", "ip6"):
+        res = subprocess.run(["nft", "list", "table", family, "podpy"], capture_output=True, text=True)
+        out += res.stdout if res.returncode == 0 else ""
+    return out
 
 
 def remove_networks(p: Podpy) -> None:

@@ -30,9 +30,16 @@ def test_user_network_names_aliases_and_short_ids(net):  # noqa: F811
     script = "ping -c1 -W2 web >/dev/null && wget -qO- http://www/hostname && wget -qO- http://$0/hostname"
     out = net("run", "--rm", "--network", "appnet", *RAW, "busybox", "sh", "-c", script, web[:12]).stdout
     assert out.split() == [web[:12], web[:12]]
-    doc = json.loads(net("network", "inspect", "appnet").stdout)[0]
-    assert doc["Containers"][web]["IPv4Address"] == "10.90.7.2/24"
-    assert doc["IPAM"]["Config"] == [{"Subnet": "10.90.7.0/24", "Gateway": "10.90.7.1"}]
+    doc = json.loads(net("network", "inspect", "appnet").stdout)[0]  # Podman's form
+    assert doc["subnets"] == [{"subnet": "10.90.7.0/24", "gateway": "10.90.7.1"}] and doc["dns_enabled"] is True
+    assert list(doc) == ["name", "id", "driver", "network_interface", "created", "subnets", "ipv6_enabled",
+                         "internal", "dns_enabled", "ipam_options"]  # Podman's order  # fmt: skip
+    docker = net("network", "inspect", "--format", "{{json .Containers}}|{{json .IPAM.Config}}|{{.Id}}", "appnet")
+    containers, config, nid = docker.stdout.strip().split("|")  # Docker users' templates work too
+    assert json.loads(containers)[web]["IPv4Address"] == "10.90.7.2/24" and nid == doc["id"]
+    assert json.loads(config) == [{"Subnet": "10.90.7.0/24", "Gateway": "10.90.7.1"}]
+    tmpl = "{{.Name}} {{.NetworkInterface}} {{.DNSEnabled}} {{range .Subnets}}{{.Subnet}} {{.Gateway}}{{end}}"
+    assert net("network", "inspect", "--format", tmpl, "appnet").stdout.split()[::2] == ["appnet", "true", "10.90.7.1"]
 
 
 def test_default_network_resolves_no_names_but_reaches_by_ip(net):  # noqa: F811
@@ -65,9 +72,14 @@ def test_network_commands(net):  # noqa: F811
     assert net("network", "exists", "cmdnet").returncode == 0
     assert net("network", "exists", "nope", check=False).returncode == 1
     rows = net("network", "ls").stdout.splitlines()
-    assert rows[0].split() == ["NETWORK", "ID", "NAME", "DRIVER", "SCOPE"]
+    assert rows[0].split() == ["NETWORK", "ID", "NAME", "DRIVER"]  # Podman's columns
     assert any(r.split()[:3] == [nid[:12], "cmdnet", "bridge"] for r in rows[1:])
     assert net("network", "ls", "--filter", "label=team=a", "--format", "{{.Name}}").stdout == "cmdnet\n"
+    fields = "{{.Name}} {{.Internal}} {{.DNSEnabled}} {{.IPv6Enabled}} {{.Labels}} {{.Scope}}"
+    assert net("network", "ls", "--filter", "name=cmdnet", "--format", fields).stdout == "cmdnet true true false team=a local\n"
+    assert net("network", "ls", "--noheading", "--filter", "name=cmdnet").stdout.split() == [nid[:12], "cmdnet", "bridge"]
+    listed = json.loads(net("network", "ls", "--filter", "name=cmdnet", "--format", "json").stdout)
+    assert listed[0]["name"] == "cmdnet" and listed[0]["labels"] == {"team": "a"} and listed[0]["options"] == {"mtu": "1400"}
     dup = net("network", "create", "cmdnet", check=False)
     assert dup.returncode == 125 and dup.stderr.startswith("Error: ") and "already" in dup.stderr
     bad = net("network", "create", "--subnet", "10.88.1.0/24", "overlap", check=False)

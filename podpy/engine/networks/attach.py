@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podpy.errors import PodpyError
+from podpy.errors import InvalidArgument, PodpyError
 from podpy.network import bridge, ipam, netns, nft, ports
 from podpy.network.ipam import Lease
 from podpy.network.model import NetworkRecord
@@ -40,13 +40,22 @@ def setup(svc: NetworkService, cid: str, name: str, spec: dict[str, Any]) -> Non
             leases = _lease(svc, cid, name, records, wanted)
             netns.create(path, lambda: None)
             for i, (rec, lease) in enumerate(zip(records, leases, strict=True)):
-                bridge.attach(rec, lease, path, default_route=i == 0)
+                _attach(rec, lease, path, default_route=i == 0)
             if spec.get("ports"):
                 _publish(svc, cid, spec["ports"], records, leases)
             _refresh_hosts(svc)
     except BaseException:
         teardown(svc, cid, spec)
         raise
+
+
+def _attach(rec: NetworkRecord, lease: Lease, path: Path, default_route: bool) -> None:
+    if rec.is_bridge:
+        bridge.attach(rec, lease, path, default_route)
+    else:
+        from podpy.network import macvlan
+
+        macvlan.attach(rec, lease, path, default_route)
 
 
 def _lease(svc: NetworkService, cid: str, name: str, records: list[NetworkRecord],
@@ -59,7 +68,13 @@ def _lease(svc: NetworkService, cid: str, name: str, records: list[NetworkRecord
         ip, sub = ipam.pick(rec, {x.ip for x in leases.values()}, opts.get("ip") or "")
         aliases = list(opts.get("aliases") or [])
         lease = Lease(ip=ip, prefix=sub.net.prefixlen, gateway=sub.gateway, mac=opts.get("mac") or ipam.mac_for(ip),
-                      ifname=f"eth{i}", veth=f"veth{cid[:9]}{i}", name=name, aliases=aliases)  # fmt: skip
+                      ifname=f"eth{i}", veth=f"veth{cid[:9]}{i}" if rec.is_bridge else "", name=name,
+                      aliases=aliases)  # fmt: skip
+        if rec.v6() is not None:
+            lease.ip6, sub6 = ipam.pick(rec, {x.ip6 for x in leases.values()}, opts.get("ip6") or "", version=6)
+            lease.prefix6, lease.gateway6 = sub6.net.prefixlen, sub6.gateway
+        elif opts.get("ip6"):
+            raise InvalidArgument(f"--ip6 {opts['ip6']}: network {rec.name} has no IPv6 subnet")
         leases[cid] = lease
         ipam.save(svc.layout, rec.name, leases)
         out.append(lease)
@@ -68,11 +83,16 @@ def _lease(svc: NetworkService, cid: str, name: str, records: list[NetworkRecord
 
 def _publish(svc: NetworkService, cid: str, wanted: list[dict[str, Any]], records: list[NetworkRecord],
              leases: list[Lease]) -> None:  # fmt: skip
-    """DNAT the host ports to the address on the first network that is not internal."""
-    target = next((x for r, x in zip(records, leases, strict=True) if not r.internal), None)
+    """DNAT the host ports to the address on the first bridge network that is not internal."""
+    target = next((x for r, x in zip(records, leases, strict=True) if r.is_bridge and not r.internal), None)
     if target is None:
-        raise PodpyError("published ports need a network that is not internal")
-    nft.add_ports(cid, ports.assign(svc.layout, cid, wanted, target.ip))
+        raise PodpyError("published ports need a bridge network that is not internal")
+    bound = ports.assign(svc.layout, cid, wanted, target.ip, target.ip6)
+    nft.add_ports(cid, bound)
+    if target.ip6:
+        from podpy.network import nft6
+
+        nft6.add_ports(cid, bound)
 
 
 def connect_live(svc: NetworkService, cid: str, name: str, rec: NetworkRecord, opts: dict[str, Any]) -> None:
@@ -83,7 +103,7 @@ def connect_live(svc: NetworkService, cid: str, name: str, rec: NetworkRecord, o
         first = next(i for i in range(len(used) + 1) if i not in used)
         lease = _lease(svc, cid, name, [rec], {rec.name: opts}, first)[0]
         try:
-            bridge.attach(rec, lease, path, default_route=False)
+            _attach(rec, lease, path, default_route=False)
         except BaseException:
             _release(svc, cid, rec.name)
             raise
@@ -100,8 +120,12 @@ def _release(svc: NetworkService, cid: str, network: str, delete_link: bool = Tr
     leases = ipam.load(svc.layout, network)
     lease = leases.pop(cid, None)
     if lease is not None:
-        if delete_link:
+        if delete_link and lease.veth:
             bridge.detach(lease)
+        elif delete_link:  # macvlan/ipvlan: the device lives in the container's namespace
+            from podpy.network import macvlan
+
+            macvlan.detach(lease, netns_path(svc, cid))
         ipam.save(svc.layout, network, leases)
 
 
@@ -115,6 +139,10 @@ def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:
         bound = ports.load(svc.layout, cid)
         if bound:
             nft.remove_ports(cid, bound)
+            if any(b.get("container_ip6") for b in bound):
+                from podpy.network import nft6
+
+                nft6.remove_ports(cid, bound)
         ports.drop(svc.layout, cid)
         # the veths go with the namespace (the kernel's netns cleanup, off our path: deleting each
         # one here costs ~30 ms of RCU waiting); attach replaces a host end still lingering
@@ -150,9 +178,13 @@ def _refresh_hosts(svc: NetworkService) -> None:
             if own is None:
                 continue
             lines.append(f"{own.ip}\t{_hostname(svc, cid)} {own.name}")
+            if own.ip6:
+                lines.append(f"{own.ip6}\t{_hostname(svc, cid)} {own.name}")
             if rec.dns_enabled:
-                lines += [f"{x.ip}\t{' '.join([x.name, *x.aliases, other[:12]])}"
-                          for other, x in leases.items() if other != cid]  # fmt: skip
+                for other, x in leases.items():
+                    if other != cid:
+                        names = " ".join([x.name, *x.aliases, other[:12]])
+                        lines += [f"{ip}\t{names}" for ip in (x.ip, x.ip6) if ip]
         _rewrite_hosts(svc.layout.container_dir(cid) / "userdata" / "hosts", lines)
 
 

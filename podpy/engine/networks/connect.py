@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from podpy.engine.core import Engine
 
 
-def connect(engine: Engine, network: str, container: str, aliases: list[str], ip: str = "") -> None:
+def connect(engine: Engine, network: str, container: str, aliases: list[str], ip: str = "", ip6: str = "") -> None:
     net = engine.networks.get(network)
     svc = engine.containers
     cid = svc.resolve(container)
@@ -27,6 +27,8 @@ def connect(engine: Engine, network: str, container: str, aliases: list[str], ip
         if net.name in networks:
             raise PodpyError(f"container {cid} is already connected to network {net.name}")
         opts = {"aliases": list(aliases), "ip": ip, "mac": ""}
+        if ip6:
+            opts["ip6"] = ip6
         if rec.state.status == cr.RUNNING:
             connect_live(engine.networks, cid, rec.name, net, opts)
         networks[net.name] = opts

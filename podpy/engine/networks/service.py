@@ -125,9 +125,12 @@ class NetworkService:
 
     def _create(self, req: CreateRequest, default: bool = False) -> NetworkRecord:
         if req.driver not in DRIVERS:
-            raise InvalidArgument(f"unsupported driver {req.driver}: only bridge networks are supported")
-        if req.ipv6 and not any(":" in s for s in req.subnets):
-            raise InvalidArgument("--ipv6 needs an IPv6 --subnet (automatic IPv6 subnets are not supported)")
+            raise InvalidArgument(f"unsupported driver {req.driver}: invalid argument (one of {', '.join(DRIVERS)})")
+        bridge = req.driver == "bridge"
+        if not bridge:
+            from podpy.network.macvlan import check_options
+
+            parent = check_options(req.driver, req.options)
         with self.store.lock():
             records = self.store.list()
             name = req.name or _free_name(records)
@@ -139,11 +142,16 @@ class NetworkService:
             mtu = req.options.get("mtu")
             if mtu is not None and not mtu.isdigit():
                 raise InvalidArgument(f"invalid mtu {mtu!r}")
-            iface = req.options.get("com.docker.network.bridge.name") or _free_iface(records, default)
-            rec = NetworkRecord(name=name, id=new_id(), network_interface=iface, created=now_rfc3339(),
-                                subnets=subnets, ipv6_enabled=req.ipv6, internal=req.internal,
-                                dns_enabled=not default and not req.disable_dns, labels=dict(req.labels),
-                                options=dict(req.options))  # fmt: skip
+            if bridge:
+                iface = req.options.get("com.docker.network.bridge.name") or _free_iface(records, default)
+            else:
+                iface = parent  # as Podman: the parent is the record's interface, not an option
+            options = {k: v for k, v in req.options.items() if bridge or k != "parent"}
+            rec = NetworkRecord(name=name, id=new_id(), driver=req.driver, network_interface=iface,
+                                created=now_rfc3339(), subnets=subnets,
+                                ipv6_enabled=any(x.net.version == 6 for x in subnets), internal=req.internal,
+                                dns_enabled=bridge and not default and not req.disable_dns,
+                                labels=dict(req.labels), options=options)  # fmt: skip
             self.store.save(rec)
         return rec
 
@@ -181,17 +189,21 @@ class NetworkService:
     def reload(self, ref: str) -> None:
         """Restore a live bridge's rules and its containers' published ports (something flushed the
         ruleset, e.g. a firewall reload); idle networks have none."""
-        from podpy.network import nft, ports
+        from podpy.network import nft, nft6, ports
         from podpy.network.netlink import index_of
 
         rec = self.get(ref)
-        sub = rec.v4()
+        sub, sub6 = rec.v4(), rec.v6()
         with self.store.lock():
-            if sub is None or not index_of(rec.network_interface):
+            if sub is None or not rec.is_bridge or not index_of(rec.network_interface):
                 return
             nft.add_network(rec.network_interface, sub.subnet, rec.internal)
+            if sub6 is not None:
+                nft6.add_network(rec.network_interface, sub6.subnet, rec.internal)
             for cid in ipam.load(self.layout, rec.name):
                 nft.add_ports(cid, ports.load(self.layout, cid))
+                if sub6 is not None:
+                    nft6.add_ports(cid, ports.load(self.layout, cid))
 
     def reset(self) -> None:
         """Remove every network's host side (bridges, rules), the default's too: `system reset`."""
@@ -202,6 +214,21 @@ class NetworkService:
                 bridge.remove_bridge(r)
 
     # ---- inspect
+    def template_view(self, ref: str) -> dict[str, Any]:
+        """What `network inspect --format TEMPLATE` sees: Podman's Go field names (its only form)
+        and, for the templates Docker users bring ({{.IPAM.Config}}, {{.Containers}}, {{.Id}},
+        {{.EnableIPv6}}), Docker's; the names they share mean the same."""
+        rec = self.get(ref)
+        view = self.docker_inspect(rec.name)
+        view.update(
+            ID=rec.id, NetworkInterface=rec.network_interface, IPv6Enabled=rec.ipv6_enabled,
+            DNSEnabled=rec.dns_enabled, IPAMOptions={"driver": "host-local"},
+            Subnets=[{"Subnet": s.subnet, "Gateway": s.gateway,
+                      "LeaseRange": {"StartIP": s.lease_range["start_ip"], "EndIP": s.lease_range["end_ip"]}
+                      if s.lease_range else None} for s in rec.subnets],
+        )  # fmt: skip
+        return view
+
     def docker_inspect(self, ref: str) -> dict[str, Any]:
         """Docker's `network inspect` object."""
         rec = self.get(ref)
@@ -213,7 +240,8 @@ class NetworkService:
                 "Internal": rec.internal, "Attachable": False, "Ingress": False,
                 "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
                 "Containers": {cid: {"Name": x.name, "EndpointID": "", "MacAddress": x.mac,
-                                     "IPv4Address": f"{x.ip}/{x.prefix}", "IPv6Address": ""}
+                                     "IPv4Address": f"{x.ip}/{x.prefix}",
+                                     "IPv6Address": f"{x.ip6}/{x.prefix6}" if x.ip6 else ""}
                                for cid, x in leases.items()},
                 "Options": dict(rec.options), "Labels": dict(rec.labels)}  # fmt: skip
 
@@ -235,9 +263,15 @@ def _free_iface(records: list[NetworkRecord], default: bool) -> str:
 
 
 def _subnets(req: CreateRequest, records: list[NetworkRecord]) -> list[Subnet]:
-    wanted = list(req.subnets) or [ipam.free_subnet(records)]
+    """The --subnet values (an IPv4 one allocated when none is given: podpy networks always carry
+    IPv4), with --ipv6 a random unique-local /64 when no IPv6 subnet is given (Podman's way)."""
+    wanted: list[tuple[str, int]] = [(x, i) for i, x in enumerate(req.subnets)]  # (subnet, index of --gateway)
+    if not any(":" not in x for x in req.subnets):
+        wanted.insert(0, (ipam.free_subnet(records), -1))
+    if req.ipv6 and not any(":" in x for x in req.subnets):
+        wanted.append((ipam.free_subnet6(records), -1))
     out = []
-    for i, text in enumerate(wanted):
+    for text, i in wanted:
         try:
             net = ipaddress.ip_network(text, strict=False)
         except ValueError:
@@ -245,11 +279,15 @@ def _subnets(req: CreateRequest, records: list[NetworkRecord]) -> list[Subnet]:
         for other in ipam.used_subnets(records):
             if other.version == net.version and other.overlaps(net):
                 raise InvalidArgument(f"subnet {net} is already used on the host or by another network")
-        gw = req.gateways[i] if i < len(req.gateways) else str(next(net.hosts()))
-        if ipaddress.ip_address(gw) not in net:
+        gw = req.gateways[i] if 0 <= i < len(req.gateways) else str(next(net.hosts()))
+        try:
+            inside = ipaddress.ip_address(gw) in net
+        except ValueError:
+            raise InvalidArgument(f"invalid gateway {gw!r}") from None
+        if not inside:
             raise InvalidArgument(f"gateway {gw} is not in subnet {net}")
         lease_range = {}
-        if i < len(req.ip_ranges):
+        if 0 <= i < len(req.ip_ranges):
             rng = ipaddress.ip_network(req.ip_ranges[i], strict=False)
             if not rng.subnet_of(net):  # type: ignore[arg-type]
                 raise InvalidArgument(f"ip-range {rng} is not in subnet {net}")

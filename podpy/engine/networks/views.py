@@ -14,15 +14,17 @@ if TYPE_CHECKING:
 def _endpoint(nid: str, aliases: list[str], lease: Any) -> dict[str, Any]:
     return {"IPAMConfig": None, "Links": None, "Aliases": aliases or None, "NetworkID": nid,
             "EndpointID": "", "Gateway": lease.gateway if lease else "", "IPAddress": lease.ip if lease else "",
-            "IPPrefixLen": lease.prefix if lease else 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "MacAddress": lease.mac if lease else "", "DriverOpts": None}  # fmt: skip
+            "IPPrefixLen": lease.prefix if lease else 0, "IPv6Gateway": lease.gateway6 if lease else "",
+            "GlobalIPv6Address": lease.ip6 if lease else "", "GlobalIPv6PrefixLen": lease.prefix6 if lease else 0,
+            "MacAddress": lease.mac if lease else "", "DriverOpts": None}  # fmt: skip
 
 
 def network_settings(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
         "LinkLocalIPv6PrefixLen": 0, "Ports": {}, "SandboxKey": "", "Gateway": "", "IPAddress": "",
-        "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": {},
+        "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+        "MacAddress": "", "Networks": {},
     }  # fmt: skip
     wanted: dict[str, dict[str, Any]] = rec.spec.get("networks") or {}
     from podpy.engine.networks.attach import leases_of, netns_path
@@ -43,5 +45,6 @@ def network_settings(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
         lease = leases.get(name)
         doc["Networks"][name] = _endpoint(nid, list(opts.get("aliases") or []), lease)
         if i == 0 and lease is not None:
-            doc.update(Gateway=lease.gateway, IPAddress=lease.ip, IPPrefixLen=lease.prefix, MacAddress=lease.mac)
+            doc.update(Gateway=lease.gateway, IPAddress=lease.ip, IPPrefixLen=lease.prefix, MacAddress=lease.mac,
+                       IPv6Gateway=lease.gateway6, GlobalIPv6Address=lease.ip6, GlobalIPv6PrefixLen=lease.prefix6)
     return doc
