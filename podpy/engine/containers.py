@@ -190,7 +190,10 @@ class ContainerService:
                 raise InvalidArgument(f"--rootfs {opts.image}: not a directory")
             return "", None, {}
         img = self._ensure_image(opts.image, opts.pull, progress)
-        return img.id, img.top_layer, json.loads(self.engine.content.read(img.id)).get("config") or {}
+        from podpy.image.config_check import check
+
+        cfg = check(json.loads(self.engine.content.read(img.id)), f"image {img.hex[:12]}: config")
+        return img.id, img.top_layer, cfg.get("config") or {}
 
     def _ensure_image(self, ref: str, policy: str, progress: Callable[[Any], None] | None) -> Any:
         """The local image when policy allows (no registry code imported: the hot path), else a pull."""
