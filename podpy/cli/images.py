@@ -161,7 +161,7 @@ def load(
     input_: str | None = typer.Option(None, "--input", "-i", help="Read from a tar archive file instead of stdin"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the progress output"),
 ) -> None:
-    """Load images from a docker-archive or oci-archive (file or stdin)."""
+    """Load images from a docker-archive or oci-archive (file or stdin), or an oci-dir/docker-dir directory."""
     from podpy.engine.archives import load_archive
     from podpy.errors import InvalidArgument
     from podpy.image import reference
@@ -175,14 +175,16 @@ def load(
 def save(
     images_: list[str] = typer.Argument(..., metavar="IMAGE...", help="Images to save"),
     output: str | None = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout"),
-    format_: str = typer.Option("docker-archive", "--format", help="docker-archive or oci-archive"),
+    format_: str = typer.Option("docker-archive", "--format", help="docker-archive, oci-archive, oci-dir or docker-dir"),
+    multi_image_archive: bool = typer.Option(False, "--multi-image-archive", "-m", help="Accepted (archives hold several images)"),
+    uncompressed: bool = typer.Option(False, "--uncompressed", help="Accepted (layers are saved as stored)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the output"),
 ) -> None:
     """Save images to a docker-archive or oci-archive."""
     from podpy.engine.archives import save_archive
     from podpy.errors import InvalidArgument
 
-    if output is None and sys.stdout.isatty():
+    if output is None and sys.stdout.isatty() and format_ not in ("oci-dir", "docker-dir"):
         raise InvalidArgument("refusing to save to terminal. Use -o flag or redirect")
     save_archive(engine(), images_, format_, output)
 
