@@ -49,7 +49,7 @@ def test_cp_both_ways(rl: Rootless, work: Path, running: bool) -> None:
     else:
         assert rl("start", "-a", "c").stdout == "from the host\n"
     res = rl("cp", "c:/nope", str(work), check=False)
-    assert res.stderr == "Error: Could not find the file /nope in container c\n"
+    assert res.stderr == 'Error: "/nope" could not be found on container c: no such file or directory\n'
 
 
 def test_symlink_to_root_stays_inside(rl: Rootless, work: Path) -> None:
