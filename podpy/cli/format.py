@@ -50,7 +50,7 @@ class TemplateView(dict):  # type: ignore[type-arg]
 
     def __missing__(self, key: Any) -> Any:
         if isinstance(key, str) and key:
-            for alt in (key[0].lower() + key[1:], key[0] + key[1:].lower()):
+            for alt in _json_spellings(key):
                 if alt != key and dict.__contains__(self, alt):
                     return self[alt]
             if self.extra and key in self.extra:
@@ -62,6 +62,13 @@ class TemplateView(dict):  # type: ignore[type-arg]
             labels = self.get("Labels")
             return lambda key: (labels or {}).get(key, "") if isinstance(labels, Mapping) else ""
         return None
+
+
+def _json_spellings(field: str) -> tuple[str, ...]:
+    """JSON keys a Go field name may have: `Host`→`host`, `ID`→`Id`/`id`, `OCIRuntime`→`ociRuntime`, `CPUs`→`cpus`."""
+    n = len(field) - len(field.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    acronym = field[: n - 1].lower() + field[n - 1 :] if 1 < n < len(field) else field.lower()
+    return (field[0].lower() + field[1:], field[0] + field[1:].lower(), acronym, field.lower())
 
 
 def template_view(obj: Any, extra: dict[str, Any] | None = None) -> Any:

@@ -9,6 +9,8 @@ import tarfile
 
 import pytest
 
+from tests.integration.registry_fixtures import open_registry_fixture, registry_env_fixture  # noqa: F401
+
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(os.geteuid() != 0, reason="root tests (rootless ones live in tests/rootless)")]  # fmt: skip
 
@@ -112,3 +114,17 @@ def test_missing_files_and_docker_scheme(podpy, busybox_image, tmp_path):
         assert res.returncode == 125 and str(tmp_path) in res.stderr and "Traceback" not in res.stderr
     res = podpy("pull", "--retry", "0", "docker://127.0.0.1:9/x/y:1", check=False)  # nothing listens on port 9
     assert res.returncode == 125 and "Trying to pull 127.0.0.1:9/x/y:1" in res.stderr and "docker://" not in res.stderr
+
+
+def test_docker_scheme_against_a_registry(podpy, busybox_image, open_registry, registry_env, tmp_path):
+    from tests.conftest import Podpy, _cleanup_store
+
+    dest = f"{open_registry.host}/tr/busybox:v1"
+    podpy("push", "busybox", f"docker://{dest}")
+    other = Podpy(tmp_path / "root2", tmp_path / "run2", ["--storage-driver", "vfs"])
+    try:
+        assert other("pull", "-q", f"docker://{dest}").stdout.strip() == busybox_image.removeprefix("sha256:")
+        assert other("run", "--rm", f"docker://{dest}", "echo", "ok").stdout == "ok\n"
+        assert other("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split() == [dest]
+    finally:
+        _cleanup_store(other)
