@@ -72,6 +72,8 @@ def rmi(
     from podpy.image import reference
 
     targets = list(images_ or [])
+    if targets and all_:
+        raise PodpyError("when using the --all switch, you may not pass any images names or IDs")
     if not targets and not all_:
         raise PodpyError("image name or ID must be specified")
     failed: PodpyError | None = None

@@ -30,6 +30,8 @@ def test_rmi_force_two_names_of_one_image(podpy, busybox_image):
 
 def test_rmi_all_takes_multi_tagged_images(podpy, busybox_image):
     podpy("tag", "busybox", "second:tag", "third:x")
+    res = podpy("rmi", "-a", "busybox", check=False)
+    assert res.returncode == 125 and "may not pass any images names" in res.stderr
     res = podpy("rmi", "-a", check=False)
     assert res.returncode == 0, res.stderr
     assert f"Deleted: {busybox_image}" in res.stdout and _ids(podpy) == []
