@@ -75,4 +75,15 @@ def render_one(obj: Any, fmt: str | None) -> None:
         out(fmtmod.render_json(items))
         return
     tmpl = fmtmod.compile_template(fmt)
-    out("".join(tmpl.execute(i) + "\n" for i in items))
+    out("".join(tmpl.execute(fmtmod.template_view(i)) + "\n" for i in items))
+
+
+def confirm(prompt: str) -> bool:
+    """Podman's `[y/N]` question: the prompt on stdout, the answer read from stdin whether or not it is a
+    terminal (`echo y | podpy system prune` answers it); anything but y/yes, or end of input, is no."""
+    sys.stdout.write(prompt + " [y/N] ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        sys.stdout.write("\n")
+    return answer.strip().lower() in ("y", "yes")

@@ -27,11 +27,17 @@ def split_cp_arg(arg: str) -> tuple[str | None, str]:
 def cp(
     src: str = typer.Argument(..., metavar="SRC", help="CONTAINER:SRC_PATH, a host path, or - for a tar stream on stdin"),
     dest: str = typer.Argument(..., metavar="DEST", help="CONTAINER:DEST_PATH, a host path, or - for a tar stream on stdout"),
-    archive: bool = typer.Option(False, "--archive", "-a", help="Archive mode (copy all uid/gid information)"),
+    archive: bool = typer.Option(
+        True, "--archive/--no-archive", "-a",
+        help="Chown what is copied into a container to its primary uid/gid (default true); "
+        "--archive=false keeps the source's uid/gid",
+    ),  # fmt: skip
     follow_link: bool = typer.Option(False, "--follow-link", "-L", help="Always follow symbol link in SRC_PATH"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Allow directories to be overwritten with "
+                                   "non-directories and vice versa"),  # fmt: skip
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress warnings about entries that were skipped"),
 ) -> None:
-    """Copy files/folders between a container and the local filesystem.
+    """Copy files/folders between a container and the local filesystem, or between two containers.
 
     A SRC_PATH ending in /. copies the content of the directory, not the directory itself.
     """
@@ -40,12 +46,12 @@ def cp(
 
     src_ctr, src_path = split_cp_arg(src)
     dest_ctr, dest_path = split_cp_arg(dest)
-    if src_ctr and dest_ctr:
-        raise InvalidArgument("copying between containers is not supported")
     if not src_ctr and not dest_ctr:
         raise InvalidArgument("must specify at least one container source")
-    opts = cf.CopyOptions(archive=archive, follow_link=follow_link)
-    if src_ctr:
+    opts = cf.CopyOptions(archive=archive, follow_link=follow_link, overwrite=overwrite)
+    if src_ctr and dest_ctr:
+        report = cf.copy_between(engine(), src_ctr, src_path, dest_ctr, dest_path, opts)
+    elif src_ctr:
         stream = _tty_checked(sys.stdout, "write a tar archive to") if dest_path == "-" else None
         report = cf.copy_from(engine(), src_ctr, src_path, dest_path, opts, stream)
     else:
@@ -135,4 +141,25 @@ def register(app: typer.Typer) -> None:
     groups = [g.typer_instance for g in app.registered_groups if g.name == "container"]
     for target in (app, *groups):
         for name, fn in COMMANDS:
-            target.command(name, context_settings=SETTINGS)(fn)  # type: ignore[union-attr]
+            extra = {"cls": _cp_command()} if name == "cp" else {}
+            target.command(name, context_settings=SETTINGS, **extra)(fn)  # type: ignore[union-attr]
+
+
+ARCHIVE_SPELLINGS = {"true": "--archive", "false": "--no-archive"}
+
+
+def _cp_command() -> type:
+    """cp's command class: Podman's `--archive=false` / `-a=false` (a flag with a value) become
+    --no-archive before click parses them."""
+    from typer.core import TyperCommand
+
+    class CpCommand(TyperCommand):
+        def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+            out = []
+            for a in args:
+                name, eq, value = a.partition("=")
+                spelled = ARCHIVE_SPELLINGS.get(value.lower()) if eq and name in ("--archive", "-a") else None
+                out.append(spelled or a)
+            return super().parse_args(ctx, out)
+
+    return CpCommand

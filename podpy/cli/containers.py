@@ -72,7 +72,7 @@ def ps_row(rec: Any, no_trunc: bool, size: bool, now: float, created_at: bool = 
         "Status": status,
         "State": "paused" if "(Paused)" in status else rec.state.status,
         "Names": rec.name,
-        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
+        "Labels": dict(labels),  # a map, as Podman: {{.Labels.app}}, {{.Label "app"}}
         "Mounts": "",
         "Networks": "",
         "Size": "",

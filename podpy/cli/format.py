@@ -19,7 +19,8 @@ from .gotemplate.funcs import jsonable
 from .gotemplate.gofmt import sprint_value
 from .gotemplate.nodes import TextNode, first_field
 
-__all__ = ["Template", "compile_template", "render", "render_json", "render_table", "header_for"]
+__all__ = ["Template", "TemplateView", "compile_template", "render", "render_json", "render_table", "header_for",
+           "template_view"]
 
 # Docker's tabwriter settings (minwidth 10, padding 3): `TAG       IMAGE ID`.
 MIN_WIDTH = 10
@@ -32,6 +33,54 @@ HEADER_NAMES = {
     "CreatedAt": "CREATED AT",
 }
 _WORD = r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+"  # compiled on first use
+
+
+class TemplateView(dict):  # type: ignore[type-arg]
+    """A record as a template sees it, like the Go struct behind Podman's JSON:
+
+    - a missing `{{.Field}}` also finds the JSON key spelled `field` (`.Host.Arch` on `{"host": {"arch"}}`)
+      or `Field` with the rest lower-cased (`.ID` on `"Id"`);
+    - `extra` answers further fields that are not in the JSON (Docker's `.ServerVersion` on `info`);
+    - methods: `{{.Label "app"}}` reads `.Labels`.
+
+    JSON output (`--format json`) only ever sees the real keys.
+    """
+
+    extra: dict[str, Any] | None = None
+
+    def __missing__(self, key: Any) -> Any:
+        if isinstance(key, str) and key:
+            for alt in _json_spellings(key):
+                if alt != key and dict.__contains__(self, alt):
+                    return self[alt]
+            if self.extra and key in self.extra:
+                return self.extra[key]
+        raise KeyError(key)
+
+    def template_method(self, name: str) -> Any:
+        if name == "Label":
+            labels = self.get("Labels")
+            return lambda key: (labels or {}).get(key, "") if isinstance(labels, Mapping) else ""
+        return None
+
+
+def _json_spellings(field: str) -> tuple[str, ...]:
+    """JSON keys a Go field name may have: `Host`→`host`, `ID`→`Id`/`id`, `OCIRuntime`→`ociRuntime`, `CPUs`→`cpus`."""
+    n = len(field) - len(field.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    acronym = field[: n - 1].lower() + field[n - 1 :] if 1 < n < len(field) else field.lower()
+    return (field[0].lower() + field[1:], field[0] + field[1:].lower(), acronym, field.lower())
+
+
+def template_view(obj: Any, extra: dict[str, Any] | None = None) -> Any:
+    """`obj` with every dict in it a TemplateView (lists walked too); `extra` goes on the top one."""
+    if isinstance(obj, dict):
+        view = TemplateView({k: template_view(v) for k, v in obj.items()})
+        if extra:
+            view.extra = {k: template_view(v) for k, v in extra.items()}
+        return view
+    if isinstance(obj, list):
+        return [template_view(v) for v in obj]
+    return obj
 
 
 def compile_template(fmt: str, *, shell_escapes: bool = True) -> Template:
@@ -73,7 +122,7 @@ def render(
     if fmt.startswith("table"):
         return render_table(rows, fmt[len("table") :].strip(" "), headers=headers)
     tmpl = compile_template(fmt)
-    return "".join(tmpl.execute(row) + "\n" for row in rows)
+    return "".join(tmpl.execute(template_view(row)) + "\n" for row in rows)
 
 
 def render_table(
@@ -88,7 +137,7 @@ def render_table(
     tmpl = compile_template(body)
     lines = ["\t".join(table_headers(tmpl, headers))]
     for row in rows:
-        lines.extend(tmpl.execute(row).split("\n"))
+        lines.extend(tmpl.execute(template_view(row)).split("\n"))
     return "".join(line + "\n" for line in align([line.split("\t") for line in lines], min_width, padding))
 
 

@@ -67,22 +67,20 @@ def rmi(
     all_: bool = typer.Option(False, "--all", "-a", help="Remove all images"),
 ) -> None:
     """Remove one or more images from local storage."""
+    from podpy.engine.image_remove import remove_images
     from podpy.errors import PodpyError
     from podpy.image import reference
 
-    eng = engine()
     targets = list(images_ or [])
-    if all_:
-        targets = [i.id for i in eng.images.list()]
-    if not targets:
+    if targets and all_:
+        raise PodpyError("when using the --all switch, you may not pass any images names or IDs")
+    if not targets and not all_:
         raise PodpyError("image name or ID must be specified")
     failed: PodpyError | None = None
-    for ref in targets:
-        try:
-            rep = eng.images.remove(ref, force=force)
-        except PodpyError as e:
-            common.err(f"Error: {e}")
-            failed = e
+    for rep in remove_images(engine(), targets, force=force, all_=all_):
+        if isinstance(rep, PodpyError):
+            common.err(f"Error: {rep}")
+            failed = rep
             continue
         for name in rep.untagged:
             common.out(f"Untagged: {reference.familiar(name)}")
@@ -184,7 +182,7 @@ def load(
     input_: str | None = typer.Option(None, "--input", "-i", help="Read from a tar archive file instead of stdin"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the progress output"),
 ) -> None:
-    """Load images from a docker-archive or oci-archive (file or stdin)."""
+    """Load images from a docker-archive or oci-archive (file or stdin), or an oci-dir/docker-dir directory."""
     from podpy.engine.archives import load_archive
     from podpy.errors import InvalidArgument
     from podpy.image import reference
@@ -198,14 +196,16 @@ def load(
 def save(
     images_: list[str] = typer.Argument(..., metavar="IMAGE...", help="Images to save"),
     output: str | None = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout"),
-    format_: str = typer.Option("docker-archive", "--format", help="docker-archive or oci-archive"),
+    format_: str = typer.Option("docker-archive", "--format", help="docker-archive, oci-archive, oci-dir or docker-dir"),
+    multi_image_archive: bool = typer.Option(False, "--multi-image-archive", "-m", help="Accepted (archives hold several images)"),
+    uncompressed: bool = typer.Option(False, "--uncompressed", help="Accepted (layers are saved as stored)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the output"),
 ) -> None:
     """Save images to a docker-archive or oci-archive."""
     from podpy.engine.archives import save_archive
     from podpy.errors import InvalidArgument
 
-    if output is None and sys.stdout.isatty():
+    if output is None and sys.stdout.isatty() and format_ not in ("oci-dir", "docker-dir"):
         raise InvalidArgument("refusing to save to terminal. Use -o flag or redirect")
     save_archive(engine(), images_, format_, output)
 
@@ -213,17 +213,21 @@ def save(
 def prune(
     all_: bool = typer.Option(False, "--all", "-a", help="Remove all unused images, not just dangling ones"),
     force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation"),
+    filter_: list[str] | None = typer.Option(
+        None, "--filter", help="Provide filter values (until=<timestamp>, label=<key>[=<value>], label!=..., dangling=)"
+    ),
+    external: bool = typer.Option(False, "--external", help="Accepted for Podman compatibility (no build containers)"),
 ) -> None:
     """Remove unused images."""
     from podpy.cli import humanize
-
-    if not force and sys.stdin.isatty():
-        what = "all images without at least one container associated to them" if all_ else "all dangling images"
-        if not typer.confirm(f"WARNING! This will remove {what}.\nAre you sure you want to continue?"):
-            return
+    from podpy.engine.prune import image_prune
     from podpy.image import reference
 
-    reports = engine().images.prune(all_)
+    if not force:
+        what = "all images without at least one container associated with them" if all_ else "all dangling images"
+        if not common.confirm(f"WARNING! This command removes {what}.\nAre you sure you want to continue?"):
+            return
+    reports = image_prune(engine(), all_, filter_ or [])
     if reports:
         common.out("Deleted Images:")
     for r in reports:

@@ -146,7 +146,8 @@ def _prompt_password() -> str:
 
 # ---------------------------------------------------------------- commands
 def pull(
-    images: list[str] = typer.Argument(..., metavar="IMAGE...", help="Images to pull (NAME[:TAG|@DIGEST])"),
+    images: list[str] = typer.Argument(..., metavar="IMAGE...", help="Images to pull (NAME[:TAG|@DIGEST]); also "
+                                       "docker://, docker-archive:PATH[:REF], oci-archive:PATH[:REF], oci:DIR[:REF], dir:DIR"),
     all_tags: bool = typer.Option(False, "--all-tags", "-a", help="Pull every tagged image of the repository"),
     platform: str | None = typer.Option(None, "--platform", help="Pull the image for OS/ARCH[/VARIANT]"),
     arch: str | None = typer.Option(None, "--arch", help="Override the architecture"),
@@ -167,8 +168,16 @@ def pull(
         from podpy.registry import platforms
 
         platform = str(platforms.parse(platform, os_=os_, arch=arch, variant=variant))
+    from podpy.engine import transports
+
     eng = engine()
     for ref in images:
+        loc = transports.parse(ref)  # docker-archive:P, oci-archive:P, oci:DIR, dir:DIR, docker://REF
+        if loc is not None and loc.transport != "docker":
+            for rec in transports.pull(eng, loc):
+                common.out(rec.hex)
+            continue
+        ref = loc.path if loc is not None else ref
         with ProgressView(quiet) as view:
             recs = do_pull(eng, ref, opts, platform=platform, all_tags=all_tags, progress=view)
         for rec in recs:
@@ -177,7 +186,9 @@ def pull(
 
 def push(
     image: str = typer.Argument(..., help="Local image"),
-    destination: str | None = typer.Argument(None, help="Where to push it (default: the image's name)"),
+    destination: str | None = typer.Argument(
+        None, help="Where: a registry reference (default: the image's name), docker://REF, docker-archive:PATH[:REF], "
+        "oci-archive:PATH[:REF], oci:DIR[:REF] or dir:DIR"),
     format_: str | None = typer.Option(None, "--format", "-f", help="Manifest format: oci or v2s2"),
     digestfile: Path | None = typer.Option(None, "--digestfile", help="Write the pushed manifest's digest here"),
     tls_verify: str | None = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
@@ -189,8 +200,16 @@ def push(
     remove_signatures: bool = typer.Option(False, "--remove-signatures", hidden=True),
 ) -> None:
     """Push an image to a registry."""
+    from podpy.engine import transports
     from podpy.engine.push import push as do_push
 
+    if destination is None and image.startswith("docker://"):
+        image = image.removeprefix("docker://")
+    loc = transports.parse(destination) if destination else None
+    if loc is not None and loc.transport != "docker":  # docker-archive:P[:REF], oci-archive:, oci:DIR, dir:DIR
+        transports.push(engine(), image, loc)
+        return
+    destination = loc.path if loc is not None else destination
     opts = registry_options(tls_verify, cert_dir, creds, authfile, retry)
     with ProgressView(quiet, push=True) as view:
         do_push(engine(), image, destination, opts, fmt=format_, digestfile=digestfile, progress=view)

@@ -12,11 +12,16 @@ def info(format_: str | None = typer.Option(None, "--format", "-f", help="json o
     """Display podpy system information."""
     from podpy.engine.system import info as get_info
 
-    data = get_info(engine())
+    eng = engine()
+    data = get_info(eng)
     if format_:
         from podpy.cli import format as fmtmod
+        from podpy.engine.system import docker_info
 
-        common.out(fmtmod.render_json(data) if format_ == "json" else fmtmod.compile_template(format_).execute(data))
+        if format_ == "json":
+            common.out(fmtmod.render_json(data))
+        else:  # Podman's {{.Host.Arch}} and Docker's {{.ServerVersion}} alike
+            common.out(fmtmod.compile_template(format_).execute(fmtmod.template_view(data, docker_info(eng, data))))
         return
     common.out(_yaml_like(data))
 
@@ -54,6 +59,9 @@ def df(
     from podpy.cli import humanize
     from podpy.engine.system import disk_usage
 
+    if verbose:
+        _df_verbose(format_)
+        return
     rows = disk_usage(engine())
     for r in rows:
         r["Size"] = humanize.size(r["RawSize"])
@@ -61,6 +69,48 @@ def df(
         r["Reclaimable"] = humanize.size(r["RawReclaimable"]) + pct
     common.render(rows, format_, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
                   headers={"TotalCount": "TOTAL"})
+
+
+DF_IMAGES = ("table {{.Repository}}\t{{.Tag}}\t{{.ImageID}}\t{{.Created}}\t{{.Size}}\t{{.SharedSize}}"
+             "\t{{.UniqueSize}}\t{{.Containers}}")  # fmt: skip
+DF_CONTAINERS = ("table {{.ContainerID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.Created}}"
+                 "\t{{.Status}}\t{{.Names}}")  # fmt: skip
+DF_VOLUMES = "table {{.VolumeName}}\t{{.Links}}\t{{.Size}}"
+
+
+def _df_verbose(format_: str | None) -> None:
+    """Podman's `system df -v`: images, containers and volumes, one table each."""
+    from podpy.cli import humanize
+    from podpy.engine import disk_usage as du
+
+    eng = engine()
+    images, ctrs, vols = du.image_rows(eng), du.container_rows(eng), du.volume_rows(eng)
+    for r in [*images, *ctrs, *vols]:
+        for key in ("Size", "SharedSize", "UniqueSize"):
+            if "Raw" + key in r:
+                r[key] = humanize.size(r["Raw" + key])
+        if "Created" in r:
+            r["Created"] = humanize.ago(r["Created"]).removesuffix(" ago")
+    for r in images:
+        r["ImageID"] = r["ImageID"][:12]
+    for r in ctrs:
+        r["ContainerID"], r["Image"] = r["ContainerID"][:12], r["Image"][:12]
+    if format_ and format_ != "table":
+        from podpy.cli import format as fmtmod
+
+        common.out(fmtmod.render_json({"Images": images, "Containers": ctrs, "Volumes": vols}) if format_ == "json"
+                   else fmtmod.compile_template(format_).execute({"Images": images, "Containers": ctrs,
+                                                                  "Volumes": vols}))  # fmt: skip
+        return
+    sections = (("Images space usage:", images, DF_IMAGES, {"ImageID": "IMAGE ID"}),
+                ("Containers space usage:", ctrs, DF_CONTAINERS, {"ContainerID": "CONTAINER ID"}),
+                ("Local Volumes space usage:", vols, DF_VOLUMES, {"VolumeName": "VOLUME NAME"}))  # fmt: skip
+    text = []
+    for title, rows, tmpl, headers in sections:
+        from podpy.cli import format as fmtmod
+
+        text.append(title + "\n\n" + fmtmod.render(rows, None, tmpl, headers=headers))
+    common.out("\n".join(text).rstrip("\n"))
 
 
 def prune(
@@ -71,17 +121,16 @@ def prune(
         None, "--filter", help="Provide filter values (until=<timestamp>, label=<key>[=<value>], label!=...)"
     ),
 ) -> None:
-    """Remove unused data: stopped containers, dangling images (and unused anonymous volumes)."""
-    import sys
-
+    """Remove unused data: stopped containers, unused networks, dangling images (and unused volumes)."""
     from podpy.cli import humanize
     from podpy.engine.prune import system_prune
     from podpy.image import reference
 
-    if not force and sys.stdin.isatty() and not typer.confirm(_prune_warning(all_, volumes, filter_ or [])):
+    if not force and not common.confirm(_prune_warning(all_, volumes, filter_ or [])):
         return
     report = system_prune(engine(), all_, volumes, filter_ or [])
-    sections = (("Deleted Containers:", report.containers), ("Deleted Volumes:", report.volumes),
+    sections = (("Deleted Containers:", report.containers), ("Deleted Networks:", report.networks),
+                ("Deleted Volumes:", report.volumes),
                 ("Deleted Images:", [f"untagged: {reference.familiar(n)}" for r in report.images for n in r.untagged]
                  + [f"deleted: {d}" for r in report.images for d in r.deleted]))  # fmt: skip
     for title, lines in sections:
@@ -91,13 +140,14 @@ def prune(
 
 
 def _prune_warning(all_: bool, volumes: bool, filters: list[str]) -> str:
-    items = ["all stopped containers"]
+    """Podman's wording (`podman system prune`)."""
+    items = ["all stopped containers", "all networks not used by at least one container"]
     if volumes:
-        items.append("all anonymous volumes not used by at least one container")
-    items.append("all images without at least one container associated to them" if all_ else "all dangling images")
-    text = "WARNING! This will remove:\n" + "".join(f"  - {x}\n" for x in items)
+        items.append("all volumes not used by at least one container")
+    items.append("all images without at least one container associated with them" if all_ else "all dangling images")
+    text = "WARNING! This command removes:\n" + "".join(f"\t- {x}\n" for x in items)
     if filters:
-        text += "\nItems to be pruned will be filtered with:\n" + "".join(f"  - {x}\n" for x in filters)
+        text += "\nItems to be pruned will be filtered with:\n" + "".join(f"\t- {x}\n" for x in filters)
     return text + "\nAre you sure you want to continue?"
 
 

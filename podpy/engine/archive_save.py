@@ -6,6 +6,7 @@ half archive under the real name. Pure layout rules live in podpy/image/archive_
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -24,19 +25,29 @@ from podpy.image.archive_tar import ArchiveWriter
 
 if TYPE_CHECKING:
     from podpy.engine.core import Engine
+    from podpy.image.archive_dir import DirWriter
     from podpy.image.content import ContentStore
     from podpy.image.store import ImageRecord, LayerRef
 
-FORMATS = {"docker-archive": "docker", "docker": "docker", "oci-archive": "oci", "oci": "oci"}
+FORMATS = {"docker-archive": "docker", "docker": "docker", "oci-archive": "oci", "oci": "oci",
+           "oci-dir": "oci-dir", "docker-dir": "dir"}  # fmt: skip
 CHUNK = 1 << 20
 
 
-def save_archive(engine: Engine, refs: list[str], fmt: str, output: str | None) -> None:
-    """Write the images `refs` name as one archive to `output` (None: stdout)."""
+def save_archive(engine: Engine, refs: list[str], fmt: str, output: str | None, ref_name: str | None = None) -> None:
+    """Write the images `refs` name as one archive to `output` (None: stdout), or into the directory
+    `output` for oci-dir (an OCI layout; images already there under other names stay) and docker-dir
+    (the dir: layout). `ref_name` (push to `docker-archive:P:REF`, `oci:DIR:REF`, ...) is the name
+    the one image gets in the archive instead of its own."""
     kind = FORMATS.get(fmt)
     if kind is None:
-        raise InvalidArgument(f"unsupported save format {fmt!r} (use docker-archive or oci-archive)")
+        raise InvalidArgument(f"unsupported save format {fmt!r} (use docker-archive, oci-archive, oci-dir or docker-dir)")
     plan = _resolve(engine, refs)  # before writing anything: an unknown image leaves no file
+    if kind in ("oci-dir", "dir"):
+        _save_dir(engine, plan, kind, output, ref_name)
+        return
+    if ref_name is not None:
+        plan = [(img, [str(reference.parse(ref_name))] if kind == "docker" else [ref_name]) for img, _ in plan]
     with _destination(output) as dst, ArchiveWriter(dst) as w:
         if kind == "docker":
             _write_docker(engine.content, plan, w)
@@ -44,6 +55,42 @@ def save_archive(engine: Engine, refs: list[str], fmt: str, output: str | None) 
             _write_oci(engine.content, plan, w)
     for img, _names in plan:
         ev.image(engine, "save", img.id, output or "-")
+
+
+def _save_dir(engine: Engine, plan: list[tuple[ImageRecord, list[str]]], kind: str, output: str | None,
+              ref_name: str | None) -> None:  # fmt: skip
+    from podpy.image.archive_dir import DIR_MANIFEST, DIR_VERSION, DIR_VERSION_FILE, DirWriter
+
+    if not output:
+        raise InvalidArgument(f"{'oci-dir' if kind == 'oci-dir' else 'docker-dir'} needs a directory: use -o DIR")
+    root = Path(output)
+    if kind == "dir":
+        if len(plan) != 1:
+            raise InvalidArgument("a dir: image holds exactly one image")
+        img = plan[0][0]
+        with DirWriter(root, flat_blobs=True) as w:
+            for digest in [img.id, *(x.digest for x in img.layers)]:
+                with engine.content.open(digest) as f:
+                    w.add_stream(oci.blob_path(digest), f, os.fstat(f.fileno()).st_size)
+            w.add_bytes(DIR_MANIFEST, engine.content.read(img.manifest))
+            w.add_bytes(DIR_VERSION_FILE, DIR_VERSION)
+        return
+    if ref_name is not None:
+        plan = [(img, [ref_name]) for img, _ in plan]
+    with DirWriter(root) as w:
+        _write_oci(engine.content, plan, w, _existing_index(root))
+
+
+def _existing_index(root: Path) -> list[mf.Descriptor]:
+    """The descriptors of an OCI layout already at `root` (pushing adds to it)."""
+    path = root / oci.INDEX_FILE
+    if not path.is_file():
+        return []
+    try:
+        doc = json.loads(path.read_bytes())
+        return [mf.Descriptor.from_json(d) for d in doc.get("manifests") or []]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise PodpyError(f"{path}: not a valid OCI image index") from None
 
 
 def _resolve(engine: Engine, refs: list[str]) -> list[tuple[ImageRecord, list[str]]]:
@@ -139,15 +186,38 @@ def _count(stream: BinaryIO) -> int:
     return n
 
 
-def _write_oci(content: ContentStore, plan: list[tuple[ImageRecord, list[str]]], w: ArchiveWriter) -> None:
+def _write_oci(content: ContentStore, plan: list[tuple[ImageRecord, list[str]]], w: ArchiveWriter | DirWriter,
+               existing: list[mf.Descriptor] | None = None) -> None:  # fmt: skip
     descs = []
     for img, names in plan:
         size = content.size(img.manifest)
         for name in names or [None]:  # one index entry per name; an unnamed image gets one bare entry
-            ann = oci.name_annotations(name)
+            ann = _annotations(name)
             descs.append(mf.Descriptor(img.manifest_media_type, img.manifest, size, ann))
-    w.add_bytes(oci.LAYOUT_FILE, oci.encode_layout())
-    w.add_bytes(oci.INDEX_FILE, oci.encode_index(descs))
+    taken = {(d.annotations or {}).get(oci.REF_NAME) for d in descs} - {None}
+    kept = [d for d in existing or [] if (d.annotations or {}).get(oci.REF_NAME) not in taken]
+    if isinstance(w, ArchiveWriter):
+        w.add_bytes(oci.LAYOUT_FILE, oci.encode_layout())
+        w.add_bytes(oci.INDEX_FILE, oci.encode_index(kept + descs))
+    _write_oci_blobs(content, plan, w)
+    if not isinstance(w, ArchiveWriter):  # a directory: the index last, once every blob is there
+        w.add_bytes(oci.LAYOUT_FILE, oci.encode_layout())
+        w.add_bytes(oci.INDEX_FILE, oci.encode_index(kept + descs))
+
+
+def _annotations(name: str | None) -> dict[str, str] | None:
+    """A full name the way containerd writes it; a bare `oci:DIR:REF` reference as it was given."""
+    if name is None:
+        return None
+    try:
+        full = str(reference.parse(name))
+    except PodpyError:
+        return {oci.REF_NAME: name}
+    return oci.name_annotations(full) if full == name else {oci.REF_NAME: name}
+
+
+def _write_oci_blobs(content: ContentStore, plan: list[tuple[ImageRecord, list[str]]],
+                     w: ArchiveWriter | DirWriter) -> None:  # fmt: skip
     for img, _ in plan:
         for digest in [img.manifest, img.id, *(x.digest for x in img.layers)]:
             path = oci.blob_path(digest)

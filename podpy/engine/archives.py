@@ -14,7 +14,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,13 +48,21 @@ class _Pending:
     manifest_raw: bytes | None = None
 
 
-def load_archive(engine: Engine, source: str | None) -> list[tuple[ImageRecord, list[str]]]:
-    """Load every image of a docker-archive or oci-archive (`source` None: stdin)."""
+Pick = Callable[[list[str], list[str]], bool]  # (names, OCI ref.name annotations) -> load this image?
+
+
+def load_archive(engine: Engine, source: str | None, pick: Pick | None = None,
+                 names: list[str] | None = None) -> list[tuple[ImageRecord, list[str]]]:  # fmt: skip
+    """Load every image of a docker-archive or oci-archive (`source` None: stdin), or of an OCI layout
+    or dir: directory. `pick` narrows which images load; `names`, when given, replaces their names."""
     engine.content.gc_ingest()  # spools and partial blobs of killed loads
     blobs = _NewBlobs(engine.content)
     try:
         with _open_archive(engine, source) as reader:
-            pending = _read_archive(engine, reader, blobs)
+            pending = _read_archive(engine, reader, blobs, pick)
+        if names is not None:
+            for p in pending:
+                p.names = [str(reference.parse(n)) for n in names]
         loaded = [
             (engine.images.register(p.config_raw, p.layers, p.names, manifest_raw=p.manifest_raw), p.names)
             for p in pending
@@ -66,13 +74,17 @@ def load_archive(engine: Engine, source: str | None) -> list[tuple[ImageRecord, 
     return loaded
 
 
-def _read_archive(engine: Engine, reader: ArchiveReader, blobs: _NewBlobs) -> list[_Pending]:
-    if reader.has(dk.MANIFEST):  # Docker 25+ also writes index.json: manifest.json carries the tags
-        return [_read_docker_image(reader, e, blobs) for e in dk.parse_manifest(reader.read(dk.MANIFEST))]
+def _read_archive(engine: Engine, reader: ArchiveReader, blobs: _NewBlobs, pick: Pick | None = None) -> list[_Pending]:
+    is_dir_image = getattr(reader, "kind", "") == "dir"  # its manifest.json is an image manifest
+    if reader.has(dk.MANIFEST) and not is_dir_image:  # Docker 25+ also writes index.json: manifest.json has tags
+        entries = dk.parse_manifest(reader.read(dk.MANIFEST))
+        chosen = [e for e in entries if pick is None or pick(list(e.repo_tags), [])]
+        return [_read_docker_image(reader, e, blobs) for e in chosen]
     if reader.has(oci.INDEX_FILE):
         known = {(x.digest, x.diff_id) for i in engine.index.load().values() for x in i.layers}
         entries = oci.parse_index(reader.read(oci.INDEX_FILE))
-        return [_read_oci_image(reader, e, blobs, known) for e in entries]
+        chosen = [e for e in entries if pick is None or pick(e.names, e.ref_names)]
+        return [_read_oci_image(reader, e, blobs, known) for e in chosen]
     raise PodpyError("the archive has neither manifest.json (docker-archive) nor index.json (oci-archive)")
 
 
@@ -82,6 +94,11 @@ def _open_archive(engine: Engine, source: str | None) -> Iterator[ArchiveReader]
     with ExitStack() as stack:
         if source is None:
             raw: BinaryIO = sys.stdin.buffer
+        elif os.path.isdir(source):  # an OCI layout or a dir: image (`save --format oci-dir|docker-dir`)
+            from podpy.image.archive_dir import DirReader
+
+            yield DirReader(Path(source))  # type: ignore[misc]
+            return
         else:
             try:
                 raw = stack.enter_context(open(source, "rb"))

@@ -35,8 +35,12 @@ RUNTIME_PATHS = frozenset({"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/
 
 @dataclass(frozen=True)
 class CopyOptions:
-    archive: bool = False  # -a: keep uid/gid (and xattrs) from the source
+    """Podman's meaning of --archive (Docker's -a is the opposite): true (the default) chowns what is
+    copied into a container to the container's primary uid/gid; false keeps the source's ids."""
+
+    archive: bool = True
     follow_link: bool = False  # -L: copy what a source symlink points to
+    overwrite: bool = False  # a directory may replace a non-directory and vice versa
 
 
 @dataclass
@@ -67,13 +71,10 @@ def copy_from(engine: Engine, ref: str, src: str, dest: str, opts: CopyOptions,
     rec = engine.containers.get(ref)
     if stream is None:
         cp_paths.host_dest(dest)  # a missing destination directory is reported before any work
-    wopts = _out_options(opts.archive)  # here: the copy may run where we look like root
+    wopts = _out_options(opts.overwrite)  # here: the copy may run where we look like root
 
     def work(view: View) -> list[str]:
-        try:
-            source = cp_paths.container_source(view.root, src, opts.follow_link)
-        except FileNotFoundError:
-            raise NoSuchFile(f"Could not find the file {src} in container {ref}") from None
+        source = _container_source(view, src, ref, opts.follow_link)
         try:
             with _os_errors(f"copying {src} from {ref}"):
                 return _emit(source, src, dest, wopts, stream, Walker(opaque_devs=view.pseudo_devs))
@@ -83,10 +84,17 @@ def copy_from(engine: Engine, ref: str, src: str, dest: str, opts: CopyOptions,
     return CopyReport(with_rootfs(engine, rec, work))
 
 
-def _out_options(archive: bool) -> WriteOptions:
-    """Out of a container, files are ours unless -a; setuid bits and device nodes only with -a (as root)."""
-    return WriteOptions(keep_ids=archive, ids=None, strict_ids=False,
-                        devices=archive and os.geteuid() == 0, strip_setid=not archive)  # fmt: skip
+def _container_source(view: View, src: str, ref: str, follow: bool) -> cp_paths.Source:
+    try:
+        return cp_paths.container_source(view.root, src, follow)
+    except FileNotFoundError:
+        raise NoSuchFile(f'"{src}" could not be found on container {ref}: no such file or directory') from None
+
+
+def _out_options(overwrite: bool) -> WriteOptions:
+    """Out of a container, files are ours (Podman: whatever --archive says); no setuid bits, no devices."""
+    return WriteOptions(keep_ids=False, ids=None, strict_ids=False, devices=False, strip_setid=True,
+                        overwrite=overwrite)  # fmt: skip
 
 
 def _emit(source: cp_paths.Source, src: str, dest: str, wopts: WriteOptions, stream: BinaryIO | None,
@@ -96,7 +104,7 @@ def _emit(source: cp_paths.Source, src: str, dest: str, wopts: WriteOptions, str
         stream.flush()
         return walker.skipped
     target = cp_paths.host_dest(dest)
-    into, arcname = cp_paths.place(source, target, src, dest)
+    into, arcname = cp_paths.place(source, target, src, dest, "the host")
     top = dest if into else os.path.dirname(os.path.abspath(dest.rstrip("/")) or "/") or "/"
     with Root(Path(top)) as hroot:
         writer = TreeWriter(hroot, (), wopts)
@@ -126,22 +134,21 @@ def copy_to(engine: Engine, ref: str, src: str, dest: str, opts: CopyOptions,
         try:
             source = cp_paths.host_source(src, opts.follow_link)
         except FileNotFoundError:
-            raise NoSuchFile(f"{src}: no such file or directory") from None
+            raise NoSuchFile(f'"{src}" could not be found on the host: no such file or directory') from None
+        except NotADirectoryError:
+            shown = os.path.abspath(src) + ("/" if src.endswith("/") else "")
+            raise NoSuchFile(f'"{src}" could not be found on the host: stat {shown}: not a directory') from None
         except OSError as e:
             raise PodpyError(f"{src}: {e.strerror or e}") from None
-    wopts = _into_options(engine, opts.archive)
 
     def work(view: View) -> list[str]:
         root = view.root
-        try:
-            target = cp_paths.container_dest(root, dest)
-        except FileNotFoundError:
-            missing = dest if dest.endswith("/") else os.path.dirname(dest) or "/"
-            raise NoSuchFile(f"Could not find the file {missing} in container {ref}") from None
+        target = _container_dest(root, dest, ref)
+        wopts = _into_options(engine, rec, root, opts)
         with _os_errors(f"copying to {ref}:{dest}"):
             if source is None:
                 return _extract(root, target, dest, wopts, stream)  # type: ignore[arg-type]
-            into, arcname = cp_paths.place(source, target, src, dest)
+            into, arcname = cp_paths.place(source, target, src, dest, f"container {ref}")
             writer = TreeWriter(root, target.real if into else target.parent, wopts)
             walker = Walker()
             _feed(writer, walker.tree(source.dir_fd, source.name, arcname))
@@ -154,18 +161,41 @@ def copy_to(engine: Engine, ref: str, src: str, dest: str, opts: CopyOptions,
             source.close()
 
 
-def _into_options(engine: Engine, archive: bool) -> WriteOptions:
-    """Into a container, files belong to its root unless -a (rootless: we are its root already)."""
+def _container_dest(root: Root, dest: str, ref: str) -> cp_paths.Dest:
+    try:
+        return cp_paths.container_dest(root, dest)
+    except FileNotFoundError:
+        raise NoSuchFile(f'"{dest}" could not be found on container {ref}: no such file or directory') from None
+
+
+def _into_options(engine: Engine, rec: ContainerRecord, root: Root, opts: CopyOptions) -> WriteOptions:
+    """Into a container: owned by its primary uid/gid (--archive, the default) or as in the source
+    (--archive=false). Rootless, we are the container's root already: ownership stays ours."""
     rootless = engine.opts.rootless
-    return WriteOptions(keep_ids=archive, ids=None if rootless else (0, 0), strict_ids=not rootless,
-                        devices=os.geteuid() == 0 and not rootless)  # fmt: skip
+    ids = None if rootless else _primary_ids(rec, root)
+    return WriteOptions(keep_ids=not opts.archive, ids=ids, strict_ids=not rootless,
+                        devices=os.geteuid() == 0 and not rootless, overwrite=opts.overwrite)  # fmt: skip
+
+
+def _primary_ids(rec: ContainerRecord, root: Root) -> tuple[int, int]:
+    """The uid/gid the container's processes run as (`--user`, else the image's USER), as exec does."""
+    from podpy.engine.specgen import resolve_user
+
+    user = str(rec.spec.get("user") or "")
+    if not user:
+        return (0, 0)
+    try:
+        u = resolve_user(user, root.read_text("/etc/passwd"), root.read_text("/etc/group"))
+    except PodpyError:
+        return (0, 0)
+    return (u.uid, u.gid)
 
 
 def _extract(root: Root, target: cp_paths.Dest, dest: str, wopts: WriteOptions, stream: BinaryIO) -> list[str]:
     import tarfile
 
     if target.kind != "dir":
-        raise InvalidArgument(f"extraction point {dest!r} must be an existing directory")
+        raise InvalidArgument("destination must be a directory when copying from stdin")
     writer = TreeWriter(root, target.real, wopts)
     try:
         with tarfile.open(fileobj=stream, mode="r|*") as tf:  # type: ignore[call-overload]
@@ -176,6 +206,67 @@ def _extract(root: Root, target: cp_paths.Dest, dest: str, wopts: WriteOptions, 
         raise InvalidArgument(f"reading the tar archive: {e}") from None
     writer.finish()
     return writer.skipped
+
+
+# ---- container → container ----------------------------------------------------------------------
+
+
+def copy_between(engine: Engine, src_ref: str, src: str, dest_ref: str, dest: str, opts: CopyOptions) -> CopyReport:
+    """`cp C1:SRC C2:DEST`: SRC is read in C1's view as a tar spooled to an unnamed temp file, then
+    placed in C2's view by the same rules as a host source. Each side is resolved in its own root."""
+    import tempfile
+
+    src_rec, dest_rec = engine.containers.get(src_ref), engine.containers.get(dest_ref)
+    spool_dir = engine.content.ingest_dir
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=spool_dir, prefix="cp-") as spool:
+
+        def read(view: View) -> dict[str, Any]:
+            source = _container_source(view, src, src_ref, opts.follow_link)
+            try:
+                with _os_errors(f"copying {src} from {src_ref}"):
+                    walker = Walker(opaque_devs=view.pseudo_devs)
+                    write_items(walker.tree(source.dir_fd, source.name, source.base), spool)  # type: ignore[arg-type]
+                    spool.flush()
+                return {"is_dir": source.is_dir, "base": source.base, "skipped": walker.skipped}
+            finally:
+                source.close()
+
+        got = with_rootfs(engine, src_rec, read)
+        shape = cp_paths.Source(-1, got["base"], got["is_dir"], got["base"])
+
+        def write(view: View) -> list[str]:
+            spool.seek(0)
+            root = view.root
+            target = _container_dest(root, dest, dest_ref)
+            into, arcname = cp_paths.place(shape, target, src, dest, f"container {dest_ref}")
+            writer = TreeWriter(root, target.real if into else target.parent, _into_options(engine, dest_rec, root, opts))
+            with _os_errors(f"copying to {dest_ref}:{dest}"):
+                _feed_renamed(writer, spool, shape.base, arcname)  # type: ignore[arg-type]
+            return writer.skipped
+
+        return CopyReport(list(got["skipped"]) + with_rootfs(engine, dest_rec, write))
+
+
+def _feed_renamed(writer: TreeWriter, stream: BinaryIO, base: str, arcname: str) -> None:
+    """Extract the spooled tar with its top entry `base` renamed `arcname`."""
+    import tarfile
+
+    with tarfile.open(fileobj=stream, mode="r|") as tf:
+        for m in tf:
+            m.name = _renamed(m.name, base, arcname)
+            writer.put(m, tf.extractfile(m) if m.isreg() else None)
+            tf.members.clear()
+    writer.finish()
+
+
+def _renamed(name: str, base: str, arcname: str) -> str:
+    if base == cp_paths.CONTENTS:
+        rest = name.removeprefix(".").lstrip("/")
+        return arcname if not rest else f"{arcname}/{rest}"
+    if name == base:
+        return arcname
+    return arcname + name[len(base):] if name.startswith(base + "/") else name
 
 
 # ---- diff and export ----------------------------------------------------------------------------

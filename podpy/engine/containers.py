@@ -195,12 +195,32 @@ class ContainerService:
                 raise InvalidArgument(f"--rootfs {opts.image}: not a directory")
             return "", None, {}
         img = self._ensure_image(opts.image, opts.pull, progress)
-        return img.id, img.top_layer, json.loads(self.engine.content.read(img.id)).get("config") or {}
+        from podpy.image.config_check import check
+
+        cfg = check(json.loads(self.engine.content.read(img.id)), f"image {img.hex[:12]}: config")
+        return img.id, img.top_layer, cfg.get("config") or {}
+
+    def _image_name(self, typed: str, img_id: str) -> str:
+        """What ps shows: the reference typed, or for a transport (docker-archive:P) the image's name."""
+        if ":" not in typed or typed.split(":", 1)[0] not in ("docker-archive", "oci-archive", "oci", "dir"):
+            return typed.removeprefix("docker://")
+        from podpy.image import reference
+
+        img = self.engine.index.load().get(img_id.removeprefix("sha256:"))
+        return reference.familiar(img.names[0]) if img is not None and img.names else img_id.removeprefix("sha256:")
 
     def _ensure_image(self, ref: str, policy: str, progress: Callable[[Any], None] | None) -> Any:
         """The local image when policy allows (no registry code imported: the hot path), else a pull."""
         from podpy.image.store import find
 
+        if ":" in ref and not ref.startswith("sha256:"):  # docker-archive:P, oci:DIR, ... (Podman pulls them)
+            from podpy.engine import transports
+
+            loc = transports.parse(ref)
+            if loc is not None and loc.transport == "docker":
+                ref = loc.path
+            elif loc is not None:
+                return transports.pull(self.engine, loc)[0]
         if policy in ("missing", "never"):
             local = find(self.engine.index.load(), ref)
             if local is not None:
@@ -235,7 +255,8 @@ class ContainerService:
                 )
             cid = new_id()
             rec = ContainerRecord(
-                id=cid, name=name, created=now_rfc3339(), image=img_id, image_name=opts.image,
+                id=cid, name=name, created=now_rfc3339(), image=img_id,
+                image_name=self._image_name(opts.image, img_id),
                 top_layer=top, rootfs=str(Path(opts.image).absolute()) if opts.rootfs else "",
                 driver="" if opts.rootfs else self.engine.driver, runtime=self.engine.opts.runtime or "",
                 spec=asdict(spec), entrypoint=entrypoint, cmd=list(spec.args[len(entrypoint):]),

@@ -142,24 +142,25 @@ def host_dest(path: str) -> Dest:
     except FileNotFoundError:
         kind = None
     except NotADirectoryError:
-        raise InvalidArgument(f"{path}: not a directory") from None
+        raise NoSuchFile(f'"{path}" could not be found on the host: stat {path}: not a directory') from None
     if kind is None and not os.path.isdir(os.path.dirname(os.path.abspath(path.rstrip("/")) or "/")):
-        raise NoSuchFile(f"destination directory {os.path.dirname(os.path.abspath(path))!r} does not exist")
+        raise NoSuchFile(f'"{path}" could not be found on the host: no such file or directory')
     return Dest((), parts[-1] if parts else None, kind, hint)
 
 
-def place(src: Source, dest: Dest, src_path: str, dest_path: str) -> tuple[bool, str]:
-    """(write into DEST itself rather than its parent, name of the copy's top entry there)."""
+def place(src: Source, dest: Dest, src_path: str, dest_path: str, where: str = "the host") -> tuple[bool, str]:
+    """(write into DEST itself rather than its parent, name of the copy's top entry there).
+    Errors in Podman's words; `where` is "the host" or "container NAME"."""
     if dest.kind == "dir":
         return True, src.base
     if dest.kind == "file":
-        if dest.dir_hint:
-            raise InvalidArgument(f"{dest_path}: not a directory")
         if src.is_dir:
-            raise InvalidArgument(f'cannot overwrite non-directory "{dest_path}" with directory "{src_path}"')
+            raise InvalidArgument("destination must be a directory when copying a directory")
+        if dest.dir_hint:
+            raise NoSuchFile(f'"{dest_path}" could not be found on {where}: not a directory')
         return False, str(dest.name)
     if dest.dir_hint and not src.is_dir:
-        raise NoSuchFile(f'destination directory "{dest_path}" must exist: no such directory')
+        raise NoSuchFile(f'"{dest_path}" could not be found on {where}: no such file or directory')
     if src.base == CONTENTS and not src.is_dir:
         raise InvalidArgument(f"{src_path}: not a directory")
     return False, str(dest.name)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import events as ev
-from podpy.errors import ImageInUse, InvalidArgument, NoSuchImage, PodpyError
+from podpy.errors import CorruptContent, ImageInUse, InvalidArgument, NoSuchImage, PodpyError
 from podpy.image import manifest as mf
 from podpy.image import reference
 from podpy.image.store import ImageRecord, LayerRef, find, untag_everywhere
@@ -66,7 +66,14 @@ class ImageService:
         return find(self.index.load(), ref) is not None
 
     def config(self, img: ImageRecord) -> dict[str, Any]:
-        return json.loads(self.content.read(img.id))
+        """The image config, its field types checked (a store from before the check may hold bad ones)."""
+        from podpy.image.config_check import check
+
+        try:
+            doc = json.loads(self.content.read(img.id))
+        except ValueError as e:
+            raise CorruptContent(f"image {img.hex[:12]}: config is not valid JSON: {e}") from None
+        return check(doc, f"image {img.hex[:12]}: config")
 
     def layer_sizes(self, img: ImageRecord) -> list[int]:
         return [self.engine.layers.get(c).size for c in chain_ids([x.diff_id for x in img.layers])]
@@ -194,7 +201,12 @@ class ImageService:
     ) -> ImageRecord:
         """Extract missing layers, store config and manifest, and record the image under `names`."""
         config_digest = self.content.write(config_raw)
-        config = json.loads(config_raw)
+        from podpy.image.config_check import check
+
+        try:
+            config = check(json.loads(config_raw))
+        except ValueError as e:
+            raise CorruptContent(f"image config is not valid JSON: {e}") from None
         want = mf.diff_ids(config)
         if [x.diff_id for x in layers] != want:
             raise InvalidArgument("image config diff_ids do not match its layers")

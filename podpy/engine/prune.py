@@ -24,6 +24,7 @@ PRUNABLE = (cr.CREATED, cr.EXITED, "dead")  # never running, restarting, paused 
 @dataclass
 class SystemPruneReport:
     containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     images: list[RemoveReport] = field(default_factory=list)
     reclaimed: int = 0  # bytes
@@ -69,6 +70,7 @@ def system_prune(engine: Engine, all_images: bool, volumes: bool, filters: list[
     report = SystemPruneReport()
     report.containers, size = prune_containers(engine.containers, filters)
     report.reclaimed += size
+    report.networks = _prune_networks(engine, f)
     if volumes:
         vols = engine.volumes.prune(filters)
         report.volumes = vols.deleted
@@ -78,16 +80,32 @@ def system_prune(engine: Engine, all_images: bool, volumes: bool, filters: list[
     return report
 
 
+IMAGE_PRUNE_FILTERS = (*PRUNE_FILTERS, "dangling")
+
+
+def image_prune(engine: Engine, all_images: bool, filters: list[str] | None) -> list[RemoveReport]:
+    """`image prune [-a] [--filter until=|label=|label!=|dangling=]`."""
+    return prune_images(engine, all_images, parse_filters(filters, IMAGE_PRUNE_FILTERS))
+
+
 def prune_images(engine: Engine, all_images: bool, f: dict[str, list[str]]) -> list[RemoveReport]:
-    """`image prune` (dangling, or every unused image with -a), narrowed by label and until filters."""
+    """`image prune` (dangling, or every unused image with -a), narrowed by label, until and dangling
+    filters (`dangling=false` alone means the tagged ones, as `-a` would)."""
     if not f:
         return engine.images.prune(all_images)
+    from podpy.engine.filters import match_bool
     from podpy.errors import ImageInUse, NoSuchImage
 
     until = until_time(f.get("until", []))
+    dangling = f.get("dangling", [])
+    if dangling:
+        match_bool(True, dangling, "dangling")  # a bad value is an error even with no image
+        all_images = True
     reports = []
     for img in engine.images.list():
         if (img.names and not all_images) or engine.images.users(img.id):
+            continue
+        if dangling and not match_bool(not img.names, dangling, "dangling"):
             continue
         if not _selected(_image_labels(engine, img), img.created, f, until):
             continue
@@ -103,3 +121,15 @@ def _image_labels(engine: Engine, img: Any) -> dict[str, str]:
         return (engine.images.config(img).get("config") or {}).get("Labels") or {}
     except (OSError, PodpyError, ValueError):
         return {}
+
+
+def _prune_networks(engine: Engine, f: dict[str, list[str]]) -> list[str]:
+    """Unused user-defined networks (Podman's system prune does it too); label/until filters apply."""
+    nets = getattr(engine, "networks", None)
+    if nets is None:
+        return []
+    flat = [f"{k}={v}" for k, vs in f.items() for v in vs]
+    try:
+        return list(nets.prune(flat))
+    except PodpyError:
+        return []  # networks are a courtesy here: never fail the rest of the prune over them

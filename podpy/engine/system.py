@@ -96,23 +96,51 @@ def info(engine: Engine) -> dict[str, Any]:
     }
 
 
+def docker_info(engine: Engine, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of Docker's `docker info` template (`{{.ServerVersion}}`, `{{.Driver}}`, ...), from the
+    Podman-shaped `info` data; templates see both, JSON output only Podman's."""
+    from podpy.engine import container_record as cr
+
+    host, store = data["host"], data["store"]
+    states = [r.state.status for r in engine.containers.list(all_=True)]
+    paused = sum(1 for s in states if s == "paused")
+    running = sum(1 for s in states if s in (cr.RUNNING, cr.RESTARTING))
+    mem = _mem_total()
+    return {
+        "ID": "", "Name": host["hostname"], "ServerVersion": data["version"]["Version"],
+        "Driver": store["graphDriverName"], "DriverStatus": [], "DockerRootDir": store["graphRoot"],
+        "Containers": len(states), "ContainersRunning": running, "ContainersPaused": paused,
+        "ContainersStopped": len(states) - running - paused, "Images": store["imageStore"]["number"],
+        "OperatingSystem": _os_name(), "OSType": "linux", "OSVersion": "", "Architecture": platform.machine(),
+        "KernelVersion": host["kernel"], "NCPU": host["cpus"], "MemTotal": mem,
+        "CgroupDriver": host["cgroupManager"], "CgroupVersion": host["cgroupVersion"].removeprefix("v"),
+        "DefaultRuntime": host["ociRuntime"]["name"], "LoggingDriver": "k8s-file",
+        "SecurityOptions": ["name=seccomp,profile=builtin"] + (["name=rootless"] if host["security"]["rootless"]
+                                                                else []),  # fmt: skip
+        "Labels": [], "Debug": False, "Runtimes": {host["ociRuntime"]["name"]: {"path": host["ociRuntime"]["path"]}},
+    }  # fmt: skip
+
+
+def _mem_total() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _os_name() -> str:
+    try:
+        return platform.freedesktop_os_release().get("PRETTY_NAME", "linux")
+    except OSError:
+        return "linux"
+
+
 def disk_usage(engine: Engine) -> list[dict[str, Any]]:
-    """`system df` rows: Images, Containers, Local Volumes, Build Cache."""
-    imgs = engine.images.list()
-    in_use = [i for i in imgs if engine.images.users(i.id)]
-    size = sum(i.size for i in imgs)
-    reclaim = sum(i.size for i in imgs if i not in in_use)
-    return [
-        {"Type": "Images", "TotalCount": len(imgs), "Active": len(in_use), "RawSize": size, "RawReclaimable": reclaim},
-        {"Type": "Containers", "TotalCount": _count(engine.layout.containers, "*/container.json"), "Active": 0,
-         "RawSize": 0, "RawReclaimable": 0},  # fmt: skip
-        {"Type": "Local Volumes", "TotalCount": _count(engine.layout.volumes, "*/volume.json"), "Active": 0,
-         "RawSize": 0, "RawReclaimable": 0},  # fmt: skip
-        _build_cache(engine),
-    ]
+    """`system df` rows: Images, Containers, Local Volumes, Build Cache (engine/disk_usage.py)."""
+    from podpy.engine.disk_usage import summary
 
-
-def _build_cache(engine: Engine) -> dict[str, Any]:
-    from podpy.engine.build_support import cache_usage
-
-    return cache_usage(engine)
+    return summary(engine)

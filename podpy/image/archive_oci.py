@@ -32,6 +32,7 @@ class OciEntry:
 
     descriptor: mf.Descriptor
     names: list[str] = field(default_factory=list)
+    ref_names: list[str] = field(default_factory=list)  # every org.opencontainers.image.ref.name, as written
 
 
 def blob_path(digest: str) -> str:
@@ -86,6 +87,9 @@ def parse_index(raw: bytes) -> list[OciEntry]:
             raise PodpyError("oci-archive: index.json has a malformed descriptor") from None
         entry = by_digest.setdefault(desc.digest, OciEntry(desc))
         entry.names += [n for n in names_of(desc) if n not in entry.names]
+        ref_name = (desc.annotations or {}).get(REF_NAME)
+        if ref_name and ref_name not in entry.ref_names:
+            entry.ref_names.append(ref_name)
     return list(by_digest.values())
 
 

@@ -33,6 +33,7 @@ class WriteOptions:
     strict_ids: bool = True  # a refused chown is an error (not when rootless)
     devices: bool = False  # create device nodes (else they are skipped)
     strip_setid: bool = False  # drop setuid/setgid bits (copying out of a container without -a)
+    overwrite: bool = False  # a directory may replace a non-directory and vice versa (cp --overwrite)
     defer_ids: bool = False  # rootless with subordinate ids: record owners (in `owners`) to set them
     # from inside the mapping (storage/userns.py) instead of chowning here, where we cannot
 
@@ -74,7 +75,10 @@ class TreeWriter:
         shown = "/" + "/".join((*d.real, name))
         if ti.isdir():
             if old is not None and not stat.S_ISDIR(old.st_mode):
-                raise InvalidArgument(f'cannot overwrite non-directory "{shown}" with directory')
+                if not self.opts.overwrite:
+                    raise InvalidArgument(f'cannot overwrite non-directory "{shown}" with directory')
+                os.unlink(name, dir_fd=d.fd)
+                old = None
             if old is None:
                 os.mkdir(name, 0o700, dir_fd=d.fd)  # writable while we fill it; finish() sets its mode
             self._own(d.fd, name, ti, (*d.real, name))
@@ -83,8 +87,13 @@ class TreeWriter:
             return
         if old is not None:
             if stat.S_ISDIR(old.st_mode):
-                raise InvalidArgument(f'cannot overwrite directory "{shown}" with non-directory')
-            os.unlink(name, dir_fd=d.fd)
+                if not self.opts.overwrite:
+                    raise InvalidArgument(f'cannot overwrite directory "{shown}" with non-directory')
+                import shutil
+
+                shutil.rmtree(name, dir_fd=d.fd)  # fd-relative, never follows a symlink out of d
+            else:
+                os.unlink(name, dir_fd=d.fd)
         if ti.isreg():
             self._file(d.fd, name, ti, data, (*d.real, name))
         elif ti.issym():

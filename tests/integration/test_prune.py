@@ -71,9 +71,9 @@ def test_system_prune_asks_on_a_terminal(ctr):  # noqa: F811
     ctr("create", "--name", "gone", "busybox", "true")
     term = PtyProc(ctr.argv("system", "prune", "--volumes"), cwd=ctr.root.parent)
     try:
-        out = term.expect(r"continue\? \[y/N\]: ").decode()
-        assert "WARNING! This will remove:\r\n  - all stopped containers\r\n" in out
-        assert "  - all anonymous volumes not used by at least one container\r\n" in out
+        out = term.expect(r"continue\? \[y/N\] ").decode()
+        assert "WARNING! This command removes:\r\n\t- all stopped containers\r\n" in out
+        assert "\t- all volumes not used by at least one container\r\n" in out
         term.send("n\r")
         assert term.wait() == 0
     finally:
@@ -81,7 +81,7 @@ def test_system_prune_asks_on_a_terminal(ctr):  # noqa: F811
     assert _names(ctr) == ["gone"]
     term = PtyProc(ctr.argv("system", "prune"), cwd=ctr.root.parent)
     try:
-        term.expect(r"\[y/N\]: ")
+        term.expect(r"\[y/N\] ")
         term.send("y\r")
         term.expect("Total reclaimed space")
         assert term.wait() == 0

@@ -49,7 +49,7 @@ def test_cp_both_ways(rl: Rootless, work: Path, running: bool) -> None:
     else:
         assert rl("start", "-a", "c").stdout == "from the host\n"
     res = rl("cp", "c:/nope", str(work), check=False)
-    assert res.stderr == "Error: Could not find the file /nope in container c\n"
+    assert res.stderr == 'Error: "/nope" could not be found on container c: no such file or directory\n'
 
 
 def test_symlink_to_root_stays_inside(rl: Rootless, work: Path) -> None:
@@ -74,3 +74,18 @@ def test_diff_export_commit(rl: Rootless, work: Path) -> None:
     assert "home/logs.txt" in names and "etc/group" not in names
     rl("commit", "c", "snap")
     assert rl("run", "--rm", "snap", "sh", "-c", "ls /home; test -e /etc/group || echo gone").stdout == "logs.txt\ngone\n"
+
+
+def test_cp_tmpfs_volume_and_between_containers(rl: Rootless, work: Path) -> None:
+    """A running container's tmpfs and volume (not in its layer), and container to container."""
+    rl("run", "-d", "--name", "up", "--tmpfs", "/scratch", "-v", "vol:/data", "busybox", "sleep", "300")
+    rl("create", "--name", "other", "busybox", "cat", "/copied/f")
+    _as_user(rl, work / "f", "rootless\n")
+    rl("cp", str(work / "f"), "up:/scratch/f")
+    rl("cp", str(work / "f"), "up:/data/f")
+    assert rl("exec", "up", "cat", "/scratch/f", "/data/f").stdout == "rootless\nrootless\n"
+    rl("exec", "up", "mkdir", "/scratch/dir")
+    rl("cp", "up:/scratch/f", "up:/scratch/dir/g")
+    rl("cp", "up:/scratch/dir", "other:/copied")
+    rl("cp", "up:/scratch/f", "other:/copied/f")
+    assert rl("start", "-a", "other").stdout == "rootless\n"

@@ -153,10 +153,22 @@ def _eval_command(st: State, cmd: nd.Command, dot: Any, final: Any) -> Any:
     if kind is nd.IdentNode:
         return _call(st, cmd, first, dot, final)
     if len(cmd.args) > 1 or final is not _NO_FINAL:
+        if kind is nd.FieldNode:
+            method = _method(st, first, dot)
+            if method is not None:
+                args = [eval_arg(st, a, dot) for a in cmd.args[1:]]
+                return method(*args, *([] if final is _NO_FINAL else [final]))
         if kind in (nd.FieldNode, nd.ChainNode) or (kind is nd.VarNode and first.names):
             raise st.error(first, f"{first.names[-1]} has arguments but cannot be invoked as function")
         raise st.error(first, f"can't give argument to non-function {first.text}")
     return eval_arg(st, first, dot)
+
+
+def _method(st: State, node: Any, dot: Any) -> Any:
+    """`{{.Label "app"}}`: a record offering methods (format.TemplateView) answers the last name."""
+    receiver = _fields(st, node, dot, node.names[:-1]) if len(node.names) > 1 else dot
+    lookup = getattr(receiver, "template_method", None)
+    return lookup(node.names[-1]) if lookup is not None else None
 
 
 def eval_arg(st: State, node: Any, dot: Any) -> Any:
