@@ -248,7 +248,7 @@ _podpy_spec() {
         _args='k:containers k:images' _inter=1 ;;
     'container cp')
         _subs='' _hsubs=''
-        _flags='--archive -a --follow-link -L --quiet -q --help'
+        _flags='--archive --no-archive -a --follow-link -L --overwrite --quiet -q --help'
         _vflags=''
         _fvals=''
         _args='k:container-paths;f:file k:container-paths;f:file' _inter=1 ;;
@@ -398,7 +398,7 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'cp')
         _subs='' _hsubs=''
-        _flags='--archive -a --follow-link -L --quiet -q --help'
+        _flags='--archive --no-archive -a --follow-link -L --overwrite --quiet -q --help'
         _vflags=''
         _fvals=''
         _args='k:container-paths;f:file k:container-paths;f:file' _inter=1 ;;
@@ -530,8 +530,8 @@ _podpy_spec() {
         _args='k:images' _inter=1 ;;
     'image prune')
         _subs='' _hsubs=''
-        _flags='--all -a --force -f --help'
-        _vflags=''
+        _flags='--all -a --force -f --filter --external --help'
+        _vflags='--filter'
         _fvals=''
         _args='' _inter=1 ;;
     'image pull')
@@ -554,7 +554,7 @@ _podpy_spec() {
         _args='k:images*' _inter=1 ;;
     'image save')
         _subs='' _hsubs=''
-        _flags='--output -o --format --quiet -q --help'
+        _flags='--output -o --format --multi-image-archive -m --uncompressed --quiet -q --help'
         _vflags='--output -o --format'
         _fvals='--output=f:file -o=f:file'
         _args='k:images*' _inter=1 ;;
@@ -908,7 +908,7 @@ _podpy_spec() {
         _args='k:images -*' _inter=0 ;;
     'save')
         _subs='' _hsubs=''
-        _flags='--output -o --format --quiet -q --help'
+        _flags='--output -o --format --multi-image-archive -m --uncompressed --quiet -q --help'
         _vflags='--output -o --format'
         _fvals='--output=f:file -o=f:file'
         _args='k:images*' _inter=1 ;;
