@@ -80,25 +80,41 @@ def top(
 
 
 def pause(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to pause"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to pause"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Pause all running containers"),
+    cidfile: list[str] | None = typer.Option(None, "--cidfile", help="Read the container ID from the file"),
+    filter_: list[str] | None = typer.Option(None, "--filter", "-f", help="Filter based on conditions given"),
+    ignore: bool = typer.Option(False, "--ignore", help="Ignore errors when a specified container is missing"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Pause all processes within one or more containers."""
-    _set_paused(containers, True)
+    _set_paused(containers, True, all_, cidfile, filter_, ignore, latest)
 
 
 def unpause(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to unpause"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to unpause"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Unpause all paused containers"),
+    cidfile: list[str] | None = typer.Option(None, "--cidfile", help="Read the container ID from the file"),
+    filter_: list[str] | None = typer.Option(None, "--filter", "-f", help="Filter based on conditions given"),
+    ignore: bool = typer.Option(False, "--ignore", help="Ignore errors when a specified container is missing"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Unpause all processes within one or more containers."""
-    _set_paused(containers, False)
+    _set_paused(containers, False, all_, cidfile, filter_, ignore, latest)
 
 
-def _set_paused(refs: list[str], paused: bool) -> None:
-    from podpy.cli.appkit import for_each as _each
+def _set_paused(refs: list[str] | None, paused: bool, all_: bool, cidfile: list[str] | None,
+                filters: list[str] | None, ignore: bool, latest: bool) -> None:  # fmt: skip
+    from podpy.cli import ctr_select as sel
     from podpy.engine.container_cgroups import set_paused
 
     svc = engine().containers
-    _each(refs, lambda ref: (set_paused(svc, ref, paused), ref)[1])
+
+    def keep(rec: Any) -> bool:  # --all: the running ones to pause, the paused ones to unpause
+        return rec.state.status == "running" and bool(rec.state.paused) != paused
+
+    targets = sel.select(refs, all_=all_, filters=filters, latest=latest, cidfiles=cidfile, keep=keep)
+    sel.each(targets, lambda ref: (set_paused(svc, ref, paused), ref)[1], ignore_missing=ignore)
 
 
 COMMANDS = (("stats", stats), ("top", top), ("pause", pause), ("unpause", unpause))
