@@ -286,21 +286,26 @@ def rm(
     svc = engine().containers
     refs = sel.select(containers, all_=all_, filters=filter_, latest=latest, cidfiles=cidfile)
 
-    def one(ref: str) -> str:
+    removed: set[str] = set()  # by --depend already
+
+    def one(ref: str) -> str | None:
         if depend:
             from podpy.engine.container_deps import removal_order
 
             cid = svc.resolve(ref)
+            if cid in removed:
+                return None
             for dep in removal_order(svc, cid)[:-1]:
-                remove(dep)
-                common.out(dep)
+                if dep not in removed:
+                    remove(dep)
+                    common.out(dep)
         remove(ref)
         return ref
 
     def remove(ref: str) -> None:
         if force and time_:  # the stop signal and up to --time seconds first; -f alone kills at once
             svc.stop(ref, time_)
-        svc.remove(ref, force, volumes)
+        removed.add(svc.remove(ref, force, volumes))
 
     sel.each(refs, one, ignore_missing=ignore or force, code=sel.rm_exit_code)
 

@@ -113,6 +113,10 @@ def test_rm_depend_removes_dependents_first(ctr):  # noqa: F811
     out = ctr("rm", "-f", "--depend", "base").stdout.split()
     assert out[-1] == "base" and len(out) == 2
     assert names(ctr) == ["other"]
+    ctr("run", "-d", "--name", "base", "busybox", "sleep", "100")
+    ctr("create", "--name", "rider", "--network", "container:base", "busybox", "true")
+    assert len(ctr("rm", "-af", "--depend").stdout.split()) == 3  # each once, whatever the order
+    assert names(ctr) == []
 
 
 def test_pflag_booleans_on_lifecycle_commands(ctr):  # noqa: F811
