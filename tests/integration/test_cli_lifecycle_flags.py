@@ -159,3 +159,21 @@ def test_ps_and_images_listing_flags(ctr):  # noqa: F811
     assert [line.split()[0] for line in out] == ["aaa/first", "busybox"]
     assert ctr("images", "-n").stdout.count("\n") == 2
     assert "DIGEST" in ctr("images", "--digests").stdout.splitlines()[0]
+
+
+def test_pod_lifecycle_flags(ctr, tmp_path):  # noqa: F811
+    ctr("pod", "create", "--name", "p1")
+    (tmp_path / "pid").write_text(ctr("pod", "create", "--name", "p2").stdout)
+    assert len(ctr("pod", "start", "--all").stdout.split()) == 2
+    assert ctr("pod", "stop", "--latest", "-t", "0").stdout.split() == [
+        (tmp_path / "pid").read_text().strip()
+    ]
+    assert ctr("pod", "stop", "--ignore", "nosuch").returncode == 0
+    res = ctr("pod", "rm", "nosuch", check=False)
+    assert res.returncode == 1 and "no pod with name or ID nosuch found" in res.stderr  # as Podman
+    assert ctr("pod", "rm", "-i", "nosuch").stdout == ""
+    assert ctr("pod", "rm", "--pod-id-file", str(tmp_path / "pid")).returncode == 0
+    res = ctr("pod", "stop", "-a", "p1", check=False)
+    assert res.returncode == 125 and "no arguments are needed with --all" in res.stderr
+    ctr("pod", "rm", "-a", "-f", "-t", "1")
+    assert ctr("pod", "ps", "-q").stdout == ""
