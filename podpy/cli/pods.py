@@ -82,14 +82,27 @@ def ls(
     ctr_status: bool = typer.Option(False, "--ctr-status", help="Show the status of the pod's containers"),
     ctr_ids: bool = typer.Option(False, "--ctr-ids", help="Show the IDs of the pod's containers"),
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate pod IDs"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Show the latest pod created"),
+    noheading: bool = typer.Option(False, "--noheading", help="Do not print headers"),
+    sort: str = typer.Option("created", "--sort", help="Sort output by created, id, name, or number"),
 ) -> None:
     """List pods."""
+    from podpy.errors import InvalidArgument
+
+    if sort not in ("created", "id", "name", "number"):
+        raise InvalidArgument("invalid option for --sort, options are: id, names, or number")  # Podman's words
     svc, now = _svc(), time.time()
     rows = []
-    for pod in svc.list():
+    for pod in svc.list()[:1] if latest else svc.list():
         row = _row(svc, pod, now)
         if all(_match(row, pod, f) for f in filter_ or []):
-            rows.append({**row, "ID": pod.id if no_trunc else pod.short_id})
+            rows.append({**row, "ID": pod.id if no_trunc else pod.short_id, "_pod": pod})
+    if sort != "created":  # newest first already
+        keys = {"id": lambda r: r["_pod"].id, "name": lambda r: r["_pod"].name,
+                "number": lambda r: r.get("NumberOfContainers", 0)}  # fmt: skip
+        rows.sort(key=keys[sort])
+    for r in rows:
+        del r["_pod"]
     if quiet:
         common.out("".join(r["ID"] + "\n" for r in rows))
         return
@@ -100,7 +113,7 @@ def ls(
     common.render(rows, format_, table, headers={"ID": "POD ID", "InfraID": "INFRA ID",
                                                   "NumberOfContainers": "# OF CONTAINERS",
                                                   "ContainerNames": "NAMES", "ContainerIDs": "IDS",
-                                                  "ContainerStatuses": "STATUS"})  # fmt: skip
+                                                  "ContainerStatuses": "STATUS"}, noheading=noheading)  # fmt: skip
 
 
 def _inspect_doc(svc: Any, pod: Any) -> dict[str, Any]:

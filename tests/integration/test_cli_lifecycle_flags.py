@@ -177,3 +177,14 @@ def test_pod_lifecycle_flags(ctr, tmp_path):  # noqa: F811
     assert res.returncode == 125 and "no arguments are needed with --all" in res.stderr
     ctr("pod", "rm", "-a", "-f", "-t", "1")
     assert ctr("pod", "ps", "-q").stdout == ""
+
+
+def test_pod_and_volume_listing_flags(ctr):  # noqa: F811
+    ctr("pod", "create", "--name", "pz")
+    ctr("pod", "create", "--name", "pa")
+    lines = ctr("pod", "ps", "--sort", "name", "--noheading").stdout.splitlines()
+    assert [line.split()[1] for line in lines] == ["pa", "pz"]
+    assert ctr("pod", "ps", "--latest", "--format", "{{.Name}}").stdout == "pa\n"
+    ctr("pod", "rm", "-a", "-f")
+    ctr("volume", "create", "v1")
+    assert ctr("volume", "ls", "--noheading").stdout.split() == ["local", "v1"]
