@@ -310,12 +310,50 @@ def rm(
     sel.each(refs, one, ignore_missing=ignore or force, code=sel.rm_exit_code)
 
 
+WAIT_STATES = {"configured": "created", "created": "created", "exited": "exited", "stopped": "exited",
+               "paused": "paused", "running": "running"}  # fmt: skip
+
+
 def wait(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to wait for"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to wait for"),
+    condition: list[str] | None = typer.Option(
+        None, "--condition", help="Condition to wait on: " + ", ".join(WAIT_STATES) + " (default stopped)"
+    ),
+    interval: str = typer.Option("250ms", "--interval", "-i", help="Time interval between polls (250ms; bare: ms)"),
+    latest: bool = sel.latest_opt(),
 ) -> None:
-    """Block until one or more containers stop, then print their exit codes."""
+    """Block until one or more containers stop (or meet --condition), then print their exit codes."""
+    from podpy.errors import InvalidArgument
+
     svc = engine().containers
-    _each(containers, svc.wait)
+    wanted = {c.strip() for cond in condition or [] for c in cond.split(",") if c.strip()}
+    for c in wanted - set(WAIT_STATES):
+        raise InvalidArgument(f"unknown container state: {c}: invalid argument")
+    pause = _interval(interval)
+    refs = sel.select(containers, latest=latest)
+    if not wanted or wanted <= {"exited", "stopped"}:
+        _each(refs, svc.wait)
+        return
+    states = {WAIT_STATES[c] for c in wanted}
+
+    def until(ref: str) -> int:
+        while True:
+            rec = svc.get(ref)
+            now = "paused" if rec.state.paused else rec.state.status
+            if now in states:
+                return rec.state.exit_code if now == "exited" else -1  # Podman prints -1 for the others
+            time.sleep(pause)
+
+    _each(refs, until)
+
+
+def _interval(text: str) -> float:
+    """Podman's --interval: a Go duration (250ms, 1s) or a bare number of milliseconds."""
+    if text.isdigit():
+        return int(text) / 1000
+    from podpy.engine.container_health import parse_duration
+
+    return max(parse_duration(text, "--interval"), 0) / 1e9
 
 
 def logs(

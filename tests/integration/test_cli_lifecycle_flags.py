@@ -188,3 +188,13 @@ def test_pod_and_volume_listing_flags(ctr):  # noqa: F811
     ctr("pod", "rm", "-a", "-f")
     ctr("volume", "create", "v1")
     assert ctr("volume", "ls", "--noheading").stdout.split() == ["local", "v1"]
+
+
+def test_wait_condition_interval_latest(ctr):  # noqa: F811
+    ctr("create", "--name", "w", "busybox", "sh", "-c", "sleep 0.5; exit 4")
+    assert ctr("wait", "--condition", "created", "w").stdout == "-1\n"  # Podman prints -1 for non-exit states
+    ctr("start", "w")
+    assert ctr("wait", "--condition=stopped,exited", "-i", "50ms", "w").stdout == "4\n"
+    assert ctr("wait", "-l", "-i", "100").stdout == "4\n"
+    res = ctr("wait", "--condition", "bogus", "w", check=False)
+    assert res.returncode == 125 and "unknown container state: bogus" in res.stderr
