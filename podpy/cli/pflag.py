@@ -32,8 +32,8 @@ class PflagParser(_OptionParser):
 
     def _set_bool(self, opt: _Option, name: str, value: str, state: _ParsingState) -> None:
         on = parse_bool(value)
-        if on is None:
-            shown = ", ".join(opt._short_opts + opt._long_opts) if name in opt._short_opts else name
+        if on is None:  # pflag names the flag `-a, --all` when it has a short form
+            shown = ", ".join(opt._short_opts[:1] + opt._long_opts[:1]) if opt._short_opts else name
             raise BadOptionUsage(
                 name,
                 f'invalid argument "{value}" for "{shown}" flag: strconv.ParseBool: parsing "{value}": invalid syntax',

@@ -61,11 +61,13 @@ def test_pflag_forms(args: list[str], want: dict[str, Any]) -> None:
 
 def test_bad_bool_value_is_pflags_message() -> None:
     with pytest.raises(
-        typer._click.exceptions.BadOptionUsage, match='invalid argument "maybe" for "--all" flag'
+        typer._click.exceptions.BadOptionUsage, match='invalid argument "maybe" for "-a, --all" flag'
     ):
         _parse(["--all=maybe"])
     with pytest.raises(typer._click.exceptions.BadOptionUsage, match='for "-d, --detach" flag'):
         _parse(["-d=yes"])
+    with pytest.raises(typer._click.exceptions.BadOptionUsage, match='for "-d, --detach" flag'):
+        _parse(["--detach=yes"])  # as pflag: the short form is named too
 
 
 def test_unknown_short_letter_is_still_an_error() -> None:
