@@ -38,6 +38,7 @@ def stats(
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate output"),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
     interval: float = typer.Option(1.0, "--interval", "-i", help="Seconds between updates when streaming"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Display a live stream of container resource usage statistics."""
     from podpy.cli import format as fmtmod
@@ -46,7 +47,7 @@ def stats(
 
     if interval <= 0:
         raise InvalidArgument("--interval must be more than 0 seconds")
-    refs = list(containers or [])
+    refs = _latest(containers) if latest else list(containers or [])
     sampler = Sampler(engine().containers, refs, all_)
     shown = dict(zip((s.id for s in sampler.frame()), refs, strict=False)) if refs else {}
     clear = not no_stream and sys.stdout.isatty() and not (format_ or "").startswith(("json", "{{"))
@@ -67,15 +68,24 @@ def stats(
 
 
 def top(
-    container: str = typer.Argument(..., help="Container"),
+    container: str | None = typer.Argument(None, metavar="CONTAINER", help="Container"),
     options: list[str] | None = typer.Argument(None, metavar="[ps OPTIONS]",
                                                help="Descriptors (user pid args ...) or ps options (-ef, aux)"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:  # fmt: skip
     """Display the running processes of a container."""
     from podpy.cli.format import align
     from podpy.engine.container_top import top as top_of
+    from podpy.errors import InvalidArgument
 
-    titles, rows = top_of(engine().containers, container, list(options or []))
+    words = [*([container] if container is not None else []), *(options or [])]
+    if latest:  # `top -l -ef`: every word is a ps option
+        container, words = _latest(None)[0], words
+    elif container is None:
+        raise InvalidArgument("you must provide the name or ID of a running container or use --latest")
+    else:
+        words = words[1:]
+    titles, rows = top_of(engine().containers, container, words)
     common.out("".join(line + "\n" for line in align([titles, *rows])))
 
 
@@ -115,6 +125,13 @@ def _set_paused(refs: list[str] | None, paused: bool, all_: bool, cidfile: list[
 
     targets = sel.select(refs, all_=all_, filters=filters, latest=latest, cidfiles=cidfile, keep=keep)
     sel.each(targets, lambda ref: (set_paused(svc, ref, paused), ref)[1], ignore_missing=ignore)
+
+
+def _latest(refs: list[str] | None) -> list[str]:
+    """--latest: the newest container (never together with names)."""
+    from podpy.cli.ctr_select import select
+
+    return select(refs, latest=True)
 
 
 COMMANDS = (("stats", stats), ("top", top), ("pause", pause), ("unpause", unpause))

@@ -91,20 +91,25 @@ def start(
 
 
 def attach(
-    container: str = typer.Argument(..., help="Container"),
+    container: str | None = typer.Argument(None, metavar="CONTAINER", help="Container"),
     no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not attach STDIN"),
     sig_proxy: bool = typer.Option(True, "--sig-proxy", help=SIG_PROXY_HELP),
     detach_keys: str | None = typer.Option(None, "--detach-keys", help="Key sequence for detaching"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Attach to a running container's input and output (detach with ctrl-p ctrl-q)."""
     from podpy.cli import tty as term
+    from podpy.cli.ctr_select import select
     from podpy.cli.run_core import quiet
     from podpy.engine import container_record as cr
     from podpy.errors import ContainerState
     from podpy.supervisor.protocol import parse_detach_keys
 
     svc = engine().containers
-    rec = svc.get(container)
+    refs = select([container] if container else [], latest=latest)
+    if len(refs) != 1:
+        raise ContainerState("you can only attach to running containers")  # --latest of no container
+    rec = svc.get(refs[0])
     if rec.state.status != cr.RUNNING:
         raise ContainerState("you can only attach to running containers")
     is_tty = bool(rec.spec.get("terminal"))

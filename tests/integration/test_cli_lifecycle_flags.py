@@ -198,3 +198,12 @@ def test_wait_condition_interval_latest(ctr):  # noqa: F811
     assert ctr("wait", "-l", "-i", "100").stdout == "4\n"
     res = ctr("wait", "--condition", "bogus", "w", check=False)
     assert res.returncode == 125 and "unknown container state: bogus" in res.stderr
+
+
+def test_latest_on_top_stats_attach(ctr):  # noqa: F811
+    ctr("run", "-d", "--name", "old", "busybox", "sleep", "100")
+    ctr("run", "-d", "--name", "new", "busybox", "sh", "-c", "sleep 3; echo done")
+    assert "sh -c sleep 3; echo done" in ctr("top", "-l").stdout
+    assert ctr("top", "-l", "pid").stdout.split()[:2] == ["PID", "1"]
+    assert ctr("stats", "-l", "--no-stream", "--format", "{{.Name}}").stdout == "new\n"
+    assert ctr("attach", "--latest").stdout == "done\n"
