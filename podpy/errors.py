@@ -37,7 +37,7 @@ class ImageInUse(PodpyError):
 
 class NoSuchContainer(PodpyError):
     def __init__(self, ref: str) -> None:
-        super().__init__(f"no container with name or ID {ref!r} found: no such container")
+        super().__init__(f'no container with name or ID "{ref}" found: no such container')
         self.ref = ref
 
 

@@ -152,7 +152,9 @@ def build(args: list[str] | None = None):  # type: ignore[no-untyped-def]
     _register_lazy(args, words)
     if words[:1] != ["help"] and "--help" not in (args or []):
         _prune(app, words)
-    return typer.main.get_command(app)
+    from podpy.cli import pflag
+
+    return pflag.apply(typer.main.get_command(app))
 
 
 def run(args: list[str]) -> int:

@@ -60,10 +60,25 @@ def warn(text: str) -> None:
     err(f"WARNING: {text}")
 
 
-def render(rows: list[dict[str, Any]], fmt: str | None, default: str, headers: dict[str, str] | None = None) -> None:
+def logrus_warn(text: str) -> None:
+    """A warning as Podman prints it (logrus): `WARN[0000] ...` on a terminal, key=value lines otherwise."""
+    if sys.stderr.isatty():
+        err(f"WARN[0000] {text}")
+        return
+    from datetime import datetime
+
+    now = datetime.now().astimezone().isoformat(timespec="seconds").replace("+00:00", "Z")
+    err(f'time="{now}" level=warning msg="{text}"')
+
+
+def render(rows: list[dict[str, Any]], fmt: str | None, default: str, headers: dict[str, str] | None = None,
+           noheading: bool = False) -> None:  # fmt: skip
+    """A list command's output; `noheading` (Podman's --noheading) drops a table's header line."""
     from podpy.cli import format as fmtmod
 
-    out(fmtmod.render(rows, fmt, default, headers=headers))
+    text = fmtmod.render(rows, fmt, default, headers=headers)
+    table = not (fmt or "").strip() or (fmt or "").strip().startswith("table")
+    out(text.partition("\n")[2] if noheading and table else text)
 
 
 def render_one(obj: Any, fmt: str | None) -> None:

@@ -57,6 +57,7 @@ def stats(
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate output"),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
     interval: float = typer.Option(1.0, "--interval", "-i", help="Seconds between updates when streaming"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Display a live stream of container resource usage statistics."""
     from podpy.cli import format as fmtmod
@@ -65,7 +66,7 @@ def stats(
 
     if interval <= 0:
         raise InvalidArgument("--interval must be more than 0 seconds")
-    refs = list(containers or [])
+    refs = _latest(containers) if latest else list(containers or [])
     sampler = Sampler(engine().containers, refs, all_)
     first = sampler.frame()
     shown = dict(zip((s.id for s in first), refs, strict=False)) if refs else {}
@@ -89,38 +90,70 @@ def stats(
 
 
 def top(
-    container: str = typer.Argument(..., help="Container"),
+    container: str | None = typer.Argument(None, metavar="CONTAINER", help="Container"),
     options: list[str] | None = typer.Argument(None, metavar="[ps OPTIONS]",
                                                help="Descriptors (user pid args ...) or ps options (-ef, aux)"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:  # fmt: skip
     """Display the running processes of a container."""
     from podpy.cli.format import align
     from podpy.engine.container_top import top as top_of
+    from podpy.errors import InvalidArgument
 
-    titles, rows = top_of(engine().containers, container, list(options or []))
+    words = [*([container] if container is not None else []), *(options or [])]
+    if latest:  # `top -l -ef`: every word is a ps option
+        container, words = _latest(None)[0], words
+    elif container is None:
+        raise InvalidArgument("you must provide the name or ID of a running container or use --latest")
+    else:
+        words = words[1:]
+    titles, rows = top_of(engine().containers, container, words)
     common.out("".join(line + "\n" for line in align([titles, *rows])))
 
 
 def pause(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to pause"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to pause"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Pause all running containers"),
+    cidfile: list[str] | None = typer.Option(None, "--cidfile", help="Read the container ID from the file"),
+    filter_: list[str] | None = typer.Option(None, "--filter", "-f", help="Filter based on conditions given"),
+    ignore: bool = typer.Option(False, "--ignore", help="Ignore errors when a specified container is missing"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Pause all processes within one or more containers."""
-    _set_paused(containers, True)
+    _set_paused(containers, True, all_, cidfile, filter_, ignore, latest)
 
 
 def unpause(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to unpause"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to unpause"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Unpause all paused containers"),
+    cidfile: list[str] | None = typer.Option(None, "--cidfile", help="Read the container ID from the file"),
+    filter_: list[str] | None = typer.Option(None, "--filter", "-f", help="Filter based on conditions given"),
+    ignore: bool = typer.Option(False, "--ignore", help="Ignore errors when a specified container is missing"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Unpause all processes within one or more containers."""
-    _set_paused(containers, False)
+    _set_paused(containers, False, all_, cidfile, filter_, ignore, latest)
 
 
-def _set_paused(refs: list[str], paused: bool) -> None:
-    from podpy.cli.appkit import for_each as _each
+def _set_paused(refs: list[str] | None, paused: bool, all_: bool, cidfile: list[str] | None,
+                filters: list[str] | None, ignore: bool, latest: bool) -> None:  # fmt: skip
+    from podpy.cli import ctr_select as sel
     from podpy.engine.container_cgroups import set_paused
 
     svc = engine().containers
-    _each(refs, lambda ref: (set_paused(svc, ref, paused), ref)[1])
+
+    def keep(rec: Any) -> bool:  # --all: the running ones to pause, the paused ones to unpause
+        return rec.state.status == "running" and bool(rec.state.paused) != paused
+
+    targets = sel.select(refs, all_=all_, filters=filters, latest=latest, cidfiles=cidfile, keep=keep)
+    sel.each(targets, lambda ref: (set_paused(svc, ref, paused), ref)[1], ignore_missing=ignore)
+
+
+def _latest(refs: list[str] | None) -> list[str]:
+    """--latest: the newest container (never together with names)."""
+    from podpy.cli.ctr_select import select
+
+    return select(refs, latest=True)
 
 
 COMMANDS = (("stats", stats), ("top", top), ("pause", pause), ("unpause", unpause))

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from podpy.cli import common
+from podpy.cli import ctr_select as sel
 from podpy.cli.appkit import for_each as _each
 from podpy.cli.common import engine
 
@@ -101,13 +102,16 @@ def _image_size(rec: Any) -> int:
         return 0
 
 
+PS_SORT = ("command", "created", "id", "image", "names", "runningfor", "size", "status")
+PS_NS_TABLE = ("table {{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Namespaces.Cgroup}}\t{{.Namespaces.IPC}}\t{{.Namespaces.MNT}}"
+               "\t{{.Namespaces.NET}}\t{{.Namespaces.PIDNS}}\t{{.Namespaces.User}}\t{{.Namespaces.UTS}}")  # fmt: skip
+PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "Pod": "POD ID", "PodName": "PODNAME",
+              "Namespaces.Cgroup": "CGROUPNS", "Namespaces.User": "USERNS", "Namespaces.PIDNS": "PIDNS"}  # fmt: skip
+
+
 def ps(
     all_: bool = typer.Option(False, "--all", "-a", help="Show all containers (default shows just running)"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only display container IDs"),
-    latest: bool = typer.Option(False, "--latest", "-l", help="Show the latest created container"),
-    last: int = typer.Option(-1, "--last", "-n", help="Show n last created containers (includes all states)"),
-    size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes"),
-    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output"),
+    external: bool = typer.Option(False, "--external", help="Show containers in storage not controlled by podpy (none)"),
     filter_: list[str] | None = typer.Option(
         None,
         "--filter",
@@ -115,17 +119,46 @@ def ps(
         help="Filter output (id, name, label, status, ancestor, exited, before, since, health)",
     ),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    last: int = typer.Option(-1, "--last", "-n", help="Show n last created containers (includes all states)"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Show the latest created container"),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output"),
+    noheading: bool = typer.Option(False, "--noheading", help="Do not print headers"),
+    ns: bool = typer.Option(False, "--ns", help="Display namespace information"),
     pod: bool = typer.Option(False, "--pod", "-p", help="Show the pod (POD ID and PODNAME) of each container"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only display container IDs"),
+    size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes"),
+    sort: str | None = typer.Option(None, "--sort", help="Sort output by: " + ", ".join(PS_SORT)),
+    sync: bool = typer.Option(False, "--sync", help="Sync container state with the runtime (always done)"),
+    watch: int = typer.Option(0, "--watch", "-w", help="Watch the ps output on an interval in seconds"),
 ) -> None:
     """List containers."""
+    if sort is not None and sort not in PS_SORT:
+        from podpy.errors import InvalidArgument
+
+        raise InvalidArgument(f'invalid argument "{sort}" for "--sort" flag: "{sort}" is not a valid value.  '
+                              f'Choose from: "{", ".join(PS_SORT)}"')  # fmt: skip
+    while True:
+        text = _ps_text(all_, filter_, format_, last, latest, no_trunc, noheading, ns, pod, quiet, size, sort)
+        if watch <= 0:
+            common.out(text)
+            return
+        sys.stdout.write("\033[2J\033[H" + text)  # redrawn every --watch seconds, as Podman
+        sys.stdout.flush()
+        time.sleep(watch)
+
+
+def _ps_text(all_: bool, filter_: list[str] | None, format_: str | None, last: int, latest: bool,  # fmt: skip
+             no_trunc: bool, noheading: bool, ns: bool, pod: bool, quiet: bool, size: bool, sort: str | None) -> str:
+    from podpy.cli import format as fmtmod
+
     recs = engine().containers.ps(all_ or latest or last >= 0, filter_ or [])
     if latest:
         recs = recs[:1]
     elif last >= 0:
         recs = recs[:last]
+    recs = _sorted(recs, sort)
     if quiet:
-        common.out("\n".join(r.id if no_trunc else r.short_id for r in recs))
-        return
+        return "\n".join(r.id if no_trunc else r.short_id for r in recs)
     now = time.time()
     created_at = bool(format_) and ("CreatedAt" in format_ or "json" in format_)  # costly: only when shown
     rows = [ps_row(r, no_trunc, size, now, created_at) for r in recs]
@@ -135,42 +168,97 @@ def ps(
 
         pod_columns(engine(), recs, rows, no_trunc)
         table += "\t{{.Pod}}\t{{.PodName}}"
-    common.render(rows, format_, table, headers={"ID": "CONTAINER ID", "RunningFor": "CREATED",
-                                                 "Pod": "POD ID", "PodName": "PODNAME"})  # fmt: skip
+    if ns:
+        for rec, row in zip(recs, rows, strict=True):
+            row.update(_namespaces(rec))
+        table = PS_NS_TABLE
+    text = fmtmod.render(rows, format_, table, headers=PS_HEADERS)
+    is_table = not (format_ or "").strip() or (format_ or "").strip().startswith("table")
+    return text.partition("\n")[2] if noheading and is_table else text
 
 
+def _sorted(recs: list[Any], key: str | None) -> list[Any]:
+    """Podman's --sort: oldest first by created/runningfor, else by the column's value."""
+    if not key:
+        return recs
+    if key == "size":
+        from podpy.storage.fsutil import disk_usage
+
+        svc = engine().containers
+        return sorted(recs, key=lambda r: disk_usage(svc.cdir(r.id) / "rw"))
+    now = time.time()
+    keys = {"created": lambda r: r.created, "runningfor": lambda r: r.created, "id": lambda r: r.id,
+            "image": lambda r: r.image_name or "", "names": lambda r: r.name, "command": lambda r: " ".join(r.args),
+            "status": lambda r: status_text(r, now)}  # fmt: skip
+    return sorted(recs, key=keys[key])
+
+
+def _namespaces(rec: Any) -> dict[str, Any]:
+    """--ns: the PID and the namespace inodes of a running container (Podman's columns)."""
+    import os
+
+    pid = rec.state.pid if rec.state.status == "running" else 0
+    names = {"Cgroup": "cgroup", "IPC": "ipc", "MNT": "mnt", "NET": "net", "PIDNS": "pid", "User": "user",
+             "UTS": "uts"}  # fmt: skip
+    spaces: dict[str, str] = {}
+    for key, ns in names.items():
+        try:
+            spaces[key] = str(os.stat(f"/proc/{pid}/ns/{ns}").st_ino) if pid else ""
+        except OSError:
+            spaces[key] = ""
+    return {"Pid": pid, "Namespaces": spaces}
 
 
 def stop(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to stop"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to stop"),
+    all_: bool = sel.all_opt("Stop all running containers"),
+    cidfile: list[str] | None = sel.cidfile_opt(),
+    filter_: list[str] | None = sel.filter_opt(),
+    ignore: bool = sel.ignore_opt(),
+    latest: bool = sel.latest_opt(),
     time_: int | None = typer.Option(
-        None, "--time", "-t", help="Seconds to wait before killing the container"
+        None, "--time", "-t", "--timeout", help="Seconds to wait for stop before killing the container"
     ),
 ) -> None:
     """Stop one or more running containers (stop signal, then SIGKILL after the timeout)."""
     svc = engine().containers
-    _each(containers, lambda ref: (svc.stop(ref, time_), ref)[1])
+    refs = sel.select(containers, all_=all_, filters=filter_, latest=latest, cidfiles=cidfile)
+    sel.each(refs, lambda ref: (svc.stop(ref, time_), ref)[1], ignore_missing=ignore)
 
 
 def kill(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to kill"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to kill"),
+    all_: bool = sel.all_opt("Signal all running containers"),
+    cidfile: list[str] | None = sel.cidfile_opt(),
+    filter_: list[str] | None = sel.filter_opt(short=False),
+    ignore: bool = sel.ignore_opt(short=False),
+    latest: bool = sel.latest_opt(),
     signal_: str = typer.Option("KILL", "--signal", "-s", help="Signal to send to the container"),
 ) -> None:
     """Kill one or more running containers with a signal."""
     svc = engine().containers
-    _each(containers, lambda ref: (svc.kill(ref, signal_), ref)[1])
+    refs = sel.select(containers, all_=all_, filters=filter_, latest=latest, cidfiles=cidfile, keep=sel.running)
+    sel.each(refs, lambda ref: (svc.kill(ref, signal_), ref)[1], ignore_missing=ignore)
 
 
 def restart(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to restart"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to restart"),
+    all_: bool = sel.all_opt("Restart all containers"),
+    cidfile: list[str] | None = sel.cidfile_opt(),
+    filter_: list[str] | None = sel.filter_opt(),
+    ignore: bool = sel.ignore_opt(short=False),
+    latest: bool = sel.latest_opt(),
+    running: bool = typer.Option(False, "--running", help="Restart only running containers"),
     time_: int | None = typer.Option(
-        None, "--time", "-t", help="Seconds to wait before killing the container"
+        None, "--time", "-t", "--timeout", help="Seconds to wait for stop before killing the container"
     ),
 ) -> None:
     """Restart one or more containers."""
     from podpy.engine import events as ev
 
     svc = engine().containers
+    keep = sel.running if running else None
+    refs = sel.select(containers, all_=all_, filters=filter_, latest=latest, cidfiles=cidfile, keep=keep)
 
     def one(ref: str) -> str:
         svc.stop(ref, time_)
@@ -180,33 +268,95 @@ def restart(
         ev.container(svc, rec, "restart")
         return ref
 
-    _each(containers, one)
+    sel.each(refs, one, ignore_missing=ignore)
 
 
 def rm(
     containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to remove"),
-    force: bool = typer.Option(False, "--force", "-f", help="Force removal of running containers"),
+    all_: bool = sel.all_opt("Remove all containers"),
+    cidfile: list[str] | None = sel.cidfile_opt(),
+    depend: bool = typer.Option(False, "--depend", help="Remove the container and all containers that depend on it"),
+    filter_: list[str] | None = sel.filter_opt(short=False),
+    force: bool = typer.Option(False, "--force", "-f", help="Force removal of a running or paused container"),
+    ignore: bool = sel.ignore_opt(),
+    latest: bool = sel.latest_opt(),
+    time_: int | None = typer.Option(
+        None, "--time", "-t", help="Seconds to wait for stop before killing the container (with --force)"
+    ),
     volumes: bool = typer.Option(False, "--volumes", "-v", help="Remove anonymous volumes of the container"),
-    all_: bool = typer.Option(False, "--all", "-a", help="Remove all containers"),
 ) -> None:
     """Remove one or more containers."""
-    from podpy.errors import InvalidArgument
-
     svc = engine().containers
-    refs = list(containers or [])
-    if all_:
-        refs = [r.id for r in svc.list(all_=True)]
-    elif not refs:
-        raise InvalidArgument("must specify at least one container name or ID (or --all)")
-    _each(refs, lambda ref: (svc.remove(ref, force, volumes), ref)[1])
+    refs = sel.select(containers, all_=all_, filters=filter_, latest=latest, cidfiles=cidfile)
+
+    removed: set[str] = set()  # by --depend already
+
+    def one(ref: str) -> str | None:
+        if depend:
+            from podpy.engine.container_deps import removal_order
+
+            cid = svc.resolve(ref)
+            if cid in removed:
+                return None
+            for dep in removal_order(svc, cid)[:-1]:
+                if dep not in removed:
+                    remove(dep)
+                    common.out(dep)
+        remove(ref)
+        return ref
+
+    def remove(ref: str) -> None:
+        if force and time_:  # the stop signal and up to --time seconds first; -f alone kills at once
+            svc.stop(ref, time_)
+        removed.add(svc.remove(ref, force, volumes))
+
+    sel.each(refs, one, ignore_missing=ignore or force, code=sel.rm_exit_code)
+
+
+WAIT_STATES = {"configured": "created", "created": "created", "exited": "exited", "stopped": "exited",
+               "paused": "paused", "running": "running"}  # fmt: skip
 
 
 def wait(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to wait for"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to wait for"),
+    condition: list[str] | None = typer.Option(
+        None, "--condition", help="Condition to wait on: " + ", ".join(WAIT_STATES) + " (default stopped)"
+    ),
+    interval: str = typer.Option("250ms", "--interval", "-i", help="Time interval between polls (250ms; bare: ms)"),
+    latest: bool = sel.latest_opt(),
 ) -> None:
-    """Block until one or more containers stop, then print their exit codes."""
+    """Block until one or more containers stop (or meet --condition), then print their exit codes."""
+    from podpy.errors import InvalidArgument
+
     svc = engine().containers
-    _each(containers, svc.wait)
+    wanted = {c.strip() for cond in condition or [] for c in cond.split(",") if c.strip()}
+    for c in wanted - set(WAIT_STATES):
+        raise InvalidArgument(f"unknown container state: {c}: invalid argument")
+    pause = _interval(interval)
+    refs = sel.select(containers, latest=latest)
+    if not wanted or wanted <= {"exited", "stopped"}:
+        _each(refs, svc.wait)
+        return
+    states = {WAIT_STATES[c] for c in wanted}
+
+    def until(ref: str) -> int:
+        while True:
+            rec = svc.get(ref)
+            now = "paused" if rec.state.paused else rec.state.status
+            if now in states:
+                return rec.state.exit_code if now == "exited" else -1  # Podman prints -1 for the others
+            time.sleep(pause)
+
+    _each(refs, until)
+
+
+def _interval(text: str) -> float:
+    """Podman's --interval: a Go duration (250ms, 1s) or a bare number of milliseconds."""
+    if text.isdigit():
+        return int(text) / 1000
+    from podpy.engine.container_health import parse_duration
+
+    return max(parse_duration(text, "--interval"), 0) / 1e9
 
 
 def logs(

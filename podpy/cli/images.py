@@ -14,20 +14,32 @@ IMAGES_TABLE_DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{
 IMAGE_FILTERS = ("reference", "dangling", "label", "before", "since")
 
 
+IMAGES_SORT = ("created", "id", "repository", "size", "tag")
+
+
 def images(
     repository: str | None = typer.Argument(None, help="Only images of this repository"),
     all_: bool = typer.Option(False, "--all", "-a", help="Show all images (default hides intermediate images)"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show image IDs"),
     digests: bool = typer.Option(False, "--digests", help="Show digests"),
-    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output"),
     filter_: list[str] | None = typer.Option(None, "--filter", "-f", help="Filter output (reference, dangling, label, before, since)"),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="Don't truncate output"),
+    noheading: bool = typer.Option(False, "--noheading", "-n", help="Do not print column headings"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show image IDs"),
+    sort: str = typer.Option("created", "--sort", help="Sort by " + ", ".join(IMAGES_SORT)),
 ) -> None:
     """List images in local storage."""
     from podpy.cli import humanize
     from podpy.engine.image_listing import list_images
 
+    if sort not in IMAGES_SORT:
+        from podpy.errors import InvalidArgument
+
+        raise InvalidArgument(f"\"{sort}\" is not a valid field for sorting. Choose from: {', '.join(IMAGES_SORT)}")
     rows = list_images(engine(), repository, filter_ or [], all_=all_)
+    if sort != "created":  # listed newest first already
+        key = {"id": "FullID", "repository": "Repository", "size": "Size", "tag": "Tag"}[sort]
+        rows.sort(key=lambda r: (r[key], r["Repository"], r["Tag"]) if sort == "size" else str(r[key]))
     for r in rows:
         r["CreatedSince"] = humanize.ago(r["CreatedAt"])
         r["Size"] = humanize.size(r["Size"])
@@ -42,7 +54,7 @@ def images(
         common.out("\n".join(seen))
         return
     default = IMAGES_TABLE_DIGESTS if digests else IMAGES_TABLE
-    common.render(rows, format_, default, headers={"ID": "IMAGE ID"})
+    common.render(rows, format_, default, headers={"ID": "IMAGE ID"}, noheading=noheading)
 
 
 def tag(

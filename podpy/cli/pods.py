@@ -82,14 +82,27 @@ def ls(
     ctr_status: bool = typer.Option(False, "--ctr-status", help="Show the status of the pod's containers"),
     ctr_ids: bool = typer.Option(False, "--ctr-ids", help="Show the IDs of the pod's containers"),
     no_trunc: bool = typer.Option(False, "--no-trunc", help="Do not truncate pod IDs"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Show the latest pod created"),
+    noheading: bool = typer.Option(False, "--noheading", help="Do not print headers"),
+    sort: str = typer.Option("created", "--sort", help="Sort output by created, id, name, or number"),
 ) -> None:
     """List pods."""
+    from podpy.errors import InvalidArgument
+
+    if sort not in ("created", "id", "name", "number"):
+        raise InvalidArgument("invalid option for --sort, options are: id, names, or number")  # Podman's words
     svc, now = _svc(), time.time()
     rows = []
-    for pod in svc.list():
+    for pod in svc.list()[:1] if latest else svc.list():
         row = _row(svc, pod, now)
         if all(_match(row, pod, f) for f in filter_ or []):
-            rows.append({**row, "ID": pod.id if no_trunc else pod.short_id})
+            rows.append({**row, "ID": pod.id if no_trunc else pod.short_id, "_pod": pod})
+    if sort != "created":  # newest first already
+        keys = {"id": lambda r: r["_pod"].id, "name": lambda r: r["_pod"].name,
+                "number": lambda r: r.get("NumberOfContainers", 0)}  # fmt: skip
+        rows.sort(key=keys[sort])
+    for r in rows:
+        del r["_pod"]
     if quiet:
         common.out("".join(r["ID"] + "\n" for r in rows))
         return
@@ -100,7 +113,7 @@ def ls(
     common.render(rows, format_, table, headers={"ID": "POD ID", "InfraID": "INFRA ID",
                                                   "NumberOfContainers": "# OF CONTAINERS",
                                                   "ContainerNames": "NAMES", "ContainerIDs": "IDS",
-                                                  "ContainerStatuses": "STATUS"})  # fmt: skip
+                                                  "ContainerStatuses": "STATUS"}, noheading=noheading)  # fmt: skip
 
 
 def _inspect_doc(svc: Any, pod: Any) -> dict[str, Any]:
@@ -126,67 +139,146 @@ def inspect(
 
 
 
-def start(pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods")) -> None:
+PODS = typer.Argument(None, metavar="POD...", help="Pods")
+
+
+def _all(help_text: str = "Act on all pods") -> Any:
+    return typer.Option(False, "--all", "-a", help=help_text)
+
+
+def _latest() -> Any:
+    return typer.Option(False, "--latest", "-l", help="Act on the latest pod podpy is aware of")
+
+
+def _id_files() -> Any:
+    return typer.Option(None, "--pod-id-file", help="Read the pod ID from the file")
+
+
+def _targets(pods: list[str] | None, all_: bool, latest: bool, id_files: list[str] | None = None) -> list[str]:
+    """Named pods and those read from --pod-id-file, or every pod (--all) or the newest (--latest)."""
+    from podpy.errors import InvalidArgument
+
+    refs = list(pods or [])
+    for path in id_files or []:
+        try:
+            with open(path) as f:
+                refs.append(f.read().strip())
+        except OSError as e:
+            raise InvalidArgument(f"reading pod ID file: open {path}: {(e.strerror or str(e)).lower()}") from None
+    if all_ and refs:
+        raise InvalidArgument("no arguments are needed with --all")
+    if latest and refs:
+        raise InvalidArgument("--latest and containers cannot be used together")
+    if all_ or latest:
+        recs = _svc().list()  # newest first
+        return [p.id for p in (recs[:1] if latest else recs)]
+    if not refs:
+        raise InvalidArgument("you must provide at least one name or id")
+    return refs
+
+
+def start(
+    pods: list[str] | None = PODS,
+    all_: bool = _all("Start all pods"),
+    latest: bool = _latest(),
+    pod_id_file: list[str] | None = _id_files(),
+) -> None:
     """Start one or more pods (the infra container first)."""
     svc = _svc()
-    _each(pods, lambda p: svc.start(p).id)
+    _each(_targets(pods, all_, latest, pod_id_file), lambda p: svc.start(p).id)
 
 
 def stop(
-    pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods"),
+    pods: list[str] | None = PODS,
+    all_: bool = _all("Stop all running pods"),
+    ignore: bool = typer.Option(False, "--ignore", "-i", help="Ignore pods that do not exist"),
+    latest: bool = _latest(),
+    pod_id_file: list[str] | None = _id_files(),
     time_: int | None = typer.Option(None, "--time", "-t", help="Seconds to wait before killing the containers"),
 ) -> None:
     """Stop one or more pods (the infra container last)."""
     svc = _svc()
-    _each(pods, lambda p: svc.stop(p, time_).id)
+    _each(_targets(pods, all_, latest, pod_id_file), _ignoring(ignore, lambda p: svc.stop(p, time_).id))
 
 
-def restart(pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods")) -> None:
+def restart(pods: list[str] | None = PODS, all_: bool = _all("Restart all pods"), latest: bool = _latest()) -> None:
     """Restart one or more pods."""
     svc = _svc()
-    _each(pods, lambda p: svc.restart(p).id)
+    _each(_targets(pods, all_, latest), lambda p: svc.restart(p).id)
 
 
 def kill(
-    pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods"),
+    pods: list[str] | None = PODS,
+    all_: bool = _all("Kill all pods"),
+    latest: bool = _latest(),
     signal_: str = typer.Option("SIGKILL", "--signal", "-s", help="Signal to send"),
 ) -> None:
     """Send a signal to the containers of one or more pods."""
     svc = _svc()
-    _each(pods, lambda p: svc.kill(p, signal_).id)
+    _each(_targets(pods, all_, latest), lambda p: svc.kill(p, signal_).id)
 
 
-def pause(pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods")) -> None:
+def pause(pods: list[str] | None = PODS, all_: bool = _all("Pause all running pods"), latest: bool = _latest()) -> None:
     """Pause every container of one or more pods."""
     svc = _svc()
-    _each(pods, lambda p: svc.set_paused(p, True).id)
+    _each(_targets(pods, all_, latest), lambda p: svc.set_paused(p, True).id)
 
 
-def unpause(pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods")) -> None:
+def unpause(pods: list[str] | None = PODS, all_: bool = _all("Unpause all paused pods"),
+            latest: bool = _latest()) -> None:  # fmt: skip
     """Unpause every container of one or more pods."""
     svc = _svc()
-    _each(pods, lambda p: svc.set_paused(p, False).id)
+    _each(_targets(pods, all_, latest), lambda p: svc.set_paused(p, False).id)
+
+
+def _ignoring(ignore: bool, action: Any) -> Any:
+    from podpy.engine.pods import NoSuchPod
+
+    def one(p: str) -> str | None:
+        try:
+            return action(p)
+        except NoSuchPod:
+            if ignore:
+                return None
+            raise
+
+    return one
 
 
 def rm(
-    pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods"),
+    pods: list[str] | None = PODS,
+    all_: bool = _all("Remove all pods"),
     force: bool = typer.Option(False, "--force", "-f", help="Stop and remove running containers too"),
     ignore: bool = typer.Option(False, "--ignore", "-i", help="Ignore pods that do not exist"),
+    latest: bool = _latest(),
+    pod_id_file: list[str] | None = _id_files(),
+    time_: int | None = typer.Option(None, "--time", "-t", help="Seconds to wait for the pod to stop (with --force)"),
 ) -> None:
     """Remove one or more pods and their containers."""
     from podpy.engine.pods import NoSuchPod
 
     svc = _svc()
 
-    def one(p: str) -> str | None:
-        try:
-            return svc.remove(p, force=force)
-        except NoSuchPod:
-            if ignore:
-                return None
-            raise
+    def remove(p: str) -> str:
+        if force and time_:  # stopped with their stop signal first, as Podman; -f alone kills
+            svc.stop(p, time_)
+        return svc.remove(p, force=force)
 
-    _each(pods, one)
+    refs = _targets(pods, all_, latest, pod_id_file)
+    try:
+        _each(refs, _ignoring(ignore, remove))
+    except typer.Exit:
+        if any(_missing(svc, r, NoSuchPod) for r in refs):
+            raise typer.Exit(1) from None  # Podman: pod rm of a missing pod exits 1
+        raise
+
+
+def _missing(svc: Any, ref: str, error: type) -> bool:
+    try:
+        svc.get(ref)
+    except error:
+        return True
+    return False
 
 
 def prune(force: bool = typer.Option(False, "--force", "-f", help="Do not prompt for confirmation")) -> None:

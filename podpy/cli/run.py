@@ -56,37 +56,50 @@ create.__signature__ = _signature(for_run=False)  # type: ignore[attr-defined]
 
 
 def start(
-    containers: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to start"),
+    containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers to start"),
+    all_: bool = typer.Option(False, "--all", help="Start all containers regardless of their state or configuration"),
     attach: bool = typer.Option(False, "--attach", "-a", help="Attach STDOUT/STDERR and forward signals"),
+    detach_keys: str | None = typer.Option(None, "--detach-keys", help="Key sequence for detaching a container"),
+    filter_: list[str] | None = typer.Option(None, "--filter", "-f", help="Filter based on conditions given"),
+    ignore: bool = typer.Option(False, "--ignore", help="Ignore errors when a specified container is missing"),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Attach the container's STDIN"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
     sig_proxy: bool = typer.Option(True, "--sig-proxy", help=SIG_PROXY_HELP),
 ) -> None:
     """Start one or more stopped containers."""
+    from podpy.cli import ctr_select as sel
     from podpy.cli.run_core import run_attached
     from podpy.errors import InvalidArgument
 
     svc = engine().containers
-    if (attach or interactive) and len(containers) > 1:
+    refs = sel.select(containers, all_=all_, filters=filter_, latest=latest,
+                      keep=lambda r: r.state.status not in ("running", "restarting"))  # fmt: skip
+    if (attach or interactive) and len(refs) > 1:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
     if attach or interactive:
-        rec = svc.get(containers[0])
+        rec = svc.get(refs[0])
         rec.open_stdin = rec.open_stdin and interactive
         raise typer.Exit(run_attached(rec, sig_proxy))
-    for ref in containers:
+
+    def one(ref: str) -> str:
         _rec, launch = svc.start(ref, None)
         if launch is not None:
             launch.close()
-        common.out(ref)
+        return ref
+
+    sel.each(refs, one, ignore_missing=ignore)
 
 
 def attach(
-    container: str = typer.Argument(..., help="Container"),
+    container: str | None = typer.Argument(None, metavar="CONTAINER", help="Container"),
     no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not attach STDIN"),
     sig_proxy: bool = typer.Option(True, "--sig-proxy", help=SIG_PROXY_HELP),
     detach_keys: str | None = typer.Option(None, "--detach-keys", help="Key sequence for detaching"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Attach to a running container's input and output (detach with ctrl-p ctrl-q)."""
     from podpy.cli import tty as term
+    from podpy.cli.ctr_select import select
     from podpy.cli.run_core import quiet
     from podpy.engine import container_record as cr
     from podpy.engine import events as ev
@@ -94,7 +107,10 @@ def attach(
     from podpy.supervisor.protocol import parse_detach_keys
 
     svc = engine().containers
-    rec = svc.get(container)
+    refs = select([container] if container else [], latest=latest)
+    if len(refs) != 1:
+        raise ContainerState("you can only attach to running containers")  # --latest of no container
+    rec = svc.get(refs[0])
     if rec.state.status != cr.RUNNING:
         raise ContainerState("you can only attach to running containers")
     is_tty = bool(rec.spec.get("terminal"))

@@ -131,9 +131,12 @@ def defaults(run: bool = True) -> dict[str, Any]:
     return {f.field: f.default for f in FLAGS if run or not f.run_only}
 
 
+TRUE = ("1", "t", "T", "TRUE", "true", "True")  # Go's strconv.ParseBool, as pflag reads `--flag=VALUE`
+FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
 def parse_bool(text: str) -> bool | None:
-    low = text.lower()
-    return True if low in ("true", "1", "yes") else False if low in ("false", "0", "no") else None
+    return True if text in TRUE else False if text in FALSE else None
 
 
 class NotHandled(Exception):
@@ -162,16 +165,17 @@ def _one(args: list[str], i: int, kw: dict[str, Any]) -> int:
     if arg.startswith("--"):
         name, eq, value = arg.partition("=")
         return _set(BY_DECL.get(name), value if eq else None, args, i, kw)
-    flag = BY_DECL.get(arg[:2])
-    if flag is None:
-        raise NotHandled
-    if flag.kind != BOOL:  # -eFOO=1 or -e FOO=1
-        return _set(flag, arg[2:] or None, args, i, kw)
-    for ch in arg[1:]:  # -it, -dit
-        f = BY_DECL.get("-" + ch)
-        if f is None or f.kind != BOOL:
+    rest = arg[1:]  # as pflag: -it, -dit, -d=false, -dt=false (t off), -eFOO=1, -e=FOO=1, -e FOO=1
+    while rest:
+        flag = BY_DECL.get("-" + rest[0])
+        if flag is None:
             raise NotHandled
-        kw[f.field] = True
+        if len(rest) > 2 and rest[1] == "=":
+            return _set(flag, rest[2:], args, i, kw)
+        if flag.kind != BOOL:
+            return _set(flag, rest[1:] or None, args, i, kw)
+        kw[flag.field] = True
+        rest = rest[1:]
     return i + 1
 
 

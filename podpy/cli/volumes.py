@@ -47,6 +47,7 @@ def ls(
         None, "--filter", "-f", help="Filter output (name, label, dangling, driver, anonymous)"
     ),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    noheading: bool = typer.Option(False, "--noheading", help="Do not print headers"),
 ) -> None:
     """List volumes."""
     svc = engine().volumes
@@ -55,7 +56,7 @@ def ls(
         common.out("".join(v.name + "\n" for v in vols))
         return
     rows = [_row(v, str(svc.mountpoint(v.name))) for v in vols]
-    common.render(rows, format_, VOLUMES_TABLE, headers={"Name": "VOLUME NAME"})
+    common.render(rows, format_, VOLUMES_TABLE, headers={"Name": "VOLUME NAME"}, noheading=noheading)
 
 
 def inspect(

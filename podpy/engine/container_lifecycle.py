@@ -148,8 +148,11 @@ class Lifecycle:
         if rec.state.status != cr.RUNNING:
             return rec
         wait_for = rec.stop_timeout if timeout is None else timeout
-        self._signal(rec, parse_signal(rec.stop_signal))
+        stop_signal = parse_signal(rec.stop_signal)
+        self._signal(rec, stop_signal)
         if not self.wait_stopped(rec, float(wait_for)):
+            self.svc.notices.append(f"StopSignal {_signame(stop_signal)} failed to stop container "
+                                    f"{rec.name} in {wait_for} seconds, resorting to SIGKILL")  # Podman's words
             self._signal(rec, signal.SIGKILL)
             self.wait_stopped(rec, None)
         ev.container(self.svc, rec, "stop")
@@ -347,6 +350,13 @@ class _Hooks:
 
         self.fresh = False
         return relaunch(self.svc, self.rec.id, premount)
+
+
+def _signame(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:  # a real-time signal
+        return str(num)
 
 
 def _oom_killed(svc: ContainerService, rec: ContainerRecord) -> bool:

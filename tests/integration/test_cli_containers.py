@@ -127,5 +127,5 @@ def test_prune_and_rm_all(three):
 def test_unknown_container_errors(ctr):  # noqa: F811
     for args in (("stop", "nope"), ("rm", "nope"), ("logs", "nope"), ("wait", "nope"), ("start", "nope")):
         res = ctr(*args, check=False)
-        assert res.returncode == 125, args
-        assert "no container with name or ID" in res.stderr, args
+        assert res.returncode == (1 if args[0] == "rm" else 125), args  # Podman 4.3: rm says 1
+        assert 'no container with name or ID "nope" found: no such container' in res.stderr, args

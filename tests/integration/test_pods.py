@@ -85,6 +85,6 @@ def test_pod_errors_are_one_line(net):  # noqa: F811
                  ("run", "--rm", "--pod", "e1", "-p", "8080:80", "busybox", "true"),
                  ("pod", "create", "--name", "e1"), ("pod", "create", "--share", "pid")):
         res = net(*args, check=False)
-        assert res.returncode == 125, args
+        assert res.returncode == (1 if args[:2] == ("pod", "rm") else 125), args  # Podman 4.3: pod rm says 1
         assert res.stderr.startswith("Error: ") and len(res.stderr.splitlines()) == 1, res.stderr
     net("pod", "rm", "-f", "e1")

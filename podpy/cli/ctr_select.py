@@ -1,0 +1,136 @@
+"""The containers a lifecycle verb acts on, as Podman picks them: the named ones and those read from
+`--cidfile`, or `--all` / `--latest` / `--filter` ones; plus the shared options those verbs take."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+ALL_HELP = "Act on all containers"
+FILTER_HELP = "Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)"
+
+
+def all_opt(help_text: str = ALL_HELP, short: bool = True) -> Any:
+    return typer.Option(False, "--all", *(("-a",) if short else ()), help=help_text)
+
+
+def filter_opt(short: bool = True) -> Any:
+    return typer.Option(None, "--filter", *(("-f",) if short else ()), help=FILTER_HELP)
+
+
+def latest_opt() -> Any:
+    return typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of")
+
+
+def cidfile_opt() -> Any:
+    return typer.Option(None, "--cidfile", help="Read the container ID from the file")
+
+
+def ignore_opt(short: bool = True) -> Any:
+    return typer.Option(
+        False,
+        "--ignore",
+        *(("-i",) if short else ()),
+        help="Ignore errors when a specified container is missing",
+    )
+
+
+def select(
+    refs: list[str] | None,
+    *,
+    all_: bool = False,
+    filters: list[str] | None = None,
+    latest: bool = False,
+    cidfiles: list[str] | None = None,
+    keep: Callable[[Any], bool] | None = None,
+) -> list[str]:
+    """Refs as given (names stay names: they are printed back), or full IDs for --all/--filter/--latest."""
+    from podpy.cli.common import engine
+    from podpy.errors import InvalidArgument
+
+    refs = list(refs or [])
+    for path in cidfiles or []:
+        try:
+            with open(path) as f:
+                refs.append(f.read().strip())
+        except OSError as e:
+            raise InvalidArgument(f"reading CIDFile: open {path}: {(e.strerror or str(e)).lower()}") from None
+    if all_ and refs:
+        raise InvalidArgument("no arguments are needed with --all")
+    if latest and refs:
+        raise InvalidArgument("--latest and containers cannot be used together")
+    if filters and refs:
+        raise InvalidArgument("--filter takes no arguments")
+    if not (all_ or latest or filters):
+        if not refs:
+            raise InvalidArgument("you must provide at least one name or id")
+        return refs
+    svc = engine().containers
+    recs = svc.ps(True, filters) if filters else svc.list(all_=True)
+    if keep is not None:
+        recs = [r for r in recs if keep(r)]
+    return [r.id for r in (recs[:1] if latest else recs)]
+
+
+def running(rec: Any) -> bool:
+    return rec.state.status == "running"
+
+
+def exit_code(errors: list[Any], count: int) -> int:
+    """As for_each: the error's own code for one container, 125 for several."""
+    return errors[-1].exit_code if count == 1 else 125
+
+
+def rm_exit_code(errors: list[Any], count: int) -> int:
+    """Podman's rm: 1 when a container is missing, 2 when one is running (no --force), else 125."""
+    from podpy.errors import ContainerState, NoSuchContainer
+
+    if any(isinstance(e, NoSuchContainer) for e in errors):
+        return 1
+    if any(isinstance(e, ContainerState) and "without force" in str(e) for e in errors):
+        return 2
+    return exit_code(errors, count)
+
+
+def each(
+    refs: list[str],
+    action: Callable[[str], Any],
+    *,
+    ignore_missing: bool = False,
+    code: Callable[[list[Any], int], int] = exit_code,
+) -> None:
+    """Apply `action` to every ref, printing what it returns; report failures (missing ones skipped
+    with `ignore_missing`), print any engine notices (Podman's warnings), exit non-zero at the end."""
+    from podpy.cli import common
+    from podpy.errors import NoSuchContainer, PodpyError
+
+    errors: list[PodpyError] = []
+    for ref in refs:
+        try:
+            shown = action(ref)
+        except NoSuchContainer as e:
+            if not ignore_missing:
+                common.err(f"Error: {e}")
+                errors.append(e)
+            continue
+        except PodpyError as e:
+            common.err(f"Error: {e}")
+            errors.append(e)
+            continue
+        finally:
+            _notices()
+        if shown is not None:
+            common.out(str(shown))
+    if errors:
+        raise typer.Exit(code(errors, len(refs)))
+
+
+def _notices() -> None:
+    from podpy.cli import common
+
+    svc = common.engine().containers
+    for text in svc.notices:
+        common.logrus_warn(text)
+    svc.notices.clear()
