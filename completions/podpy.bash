@@ -14,7 +14,7 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'attach')
         _subs='' _hsubs=''
-        _flags='--no-stdin --sig-proxy --detach-keys --help'
+        _flags='--no-stdin --sig-proxy --detach-keys --latest -l --help'
         _vflags='--detach-keys'
         _fvals=''
         _args='k:containers-running' _inter=1 ;;
@@ -236,7 +236,7 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'container attach')
         _subs='' _hsubs=''
-        _flags='--no-stdin --sig-proxy --detach-keys --help'
+        _flags='--no-stdin --sig-proxy --detach-keys --latest -l --help'
         _vflags='--detach-keys'
         _fvals=''
         _args='k:containers-running' _inter=1 ;;
@@ -290,14 +290,14 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'container kill')
         _subs='' _hsubs=''
-        _flags='--signal -s --help'
-        _vflags='--signal -s'
+        _flags='--all -a --cidfile --filter --ignore --latest -l --signal -s --help'
+        _vflags='--cidfile --filter --signal -s'
         _fvals='--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ -s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
         _args='k:containers-running*' _inter=1 ;;
     'container list')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
-        _vflags='--last -n --filter -f --format'
+        _flags='--all -a --external --filter -f --format --last -n --latest -l --no-trunc --noheading --ns --pod -p --quiet -q --size -s --sort --sync --watch -w --help'
+        _vflags='--filter -f --format --last -n --sort --watch -w'
         _fvals='--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
         _args='' _inter=1 ;;
     'container logs')
@@ -308,14 +308,14 @@ _podpy_spec() {
         _args='k:containers' _inter=1 ;;
     'container ls')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
-        _vflags='--last -n --filter -f --format'
+        _flags='--all -a --external --filter -f --format --last -n --latest -l --no-trunc --noheading --ns --pod -p --quiet -q --size -s --sort --sync --watch -w --help'
+        _vflags='--filter -f --format --last -n --sort --watch -w'
         _fvals='--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
         _args='' _inter=1 ;;
     'container pause')
         _subs='' _hsubs=''
-        _flags='--help'
-        _vflags=''
+        _flags='--all -a --cidfile --filter -f --ignore --latest -l --help'
+        _vflags='--cidfile --filter -f'
         _fvals=''
         _args='k:containers-running*' _inter=1 ;;
     'container port')
@@ -332,8 +332,8 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'container ps')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
-        _vflags='--last -n --filter -f --format'
+        _flags='--all -a --external --filter -f --format --last -n --latest -l --no-trunc --noheading --ns --pod -p --quiet -q --size -s --sort --sync --watch -w --help'
+        _vflags='--filter -f --format --last -n --sort --watch -w'
         _fvals='--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
         _args='' _inter=1 ;;
     'container rename')
@@ -344,14 +344,14 @@ _podpy_spec() {
         _args='k:containers -' _inter=1 ;;
     'container restart')
         _subs='' _hsubs=''
-        _flags='--time -t --help'
-        _vflags='--time -t'
+        _flags='--all -a --cidfile --filter -f --ignore --latest -l --running --time --timeout -t --help'
+        _vflags='--cidfile --filter -f --time --timeout -t'
         _fvals=''
         _args='k:containers*' _inter=1 ;;
     'container rm')
         _subs='' _hsubs=''
-        _flags='--force -f --volumes -v --all -a --help'
-        _vflags=''
+        _flags='--all -a --cidfile --depend --filter --force -f --ignore -i --latest -l --time -t --volumes -v --help'
+        _vflags='--cidfile --filter --time -t'
         _fvals=''
         _args='k:containers*' _inter=1 ;;
     'container run')
@@ -362,38 +362,38 @@ _podpy_spec() {
         _args='k:images -*' _inter=0 ;;
     'container start')
         _subs='' _hsubs=''
-        _flags='--attach -a --interactive -i --sig-proxy --help'
-        _vflags=''
+        _flags='--all --attach -a --detach-keys --filter -f --ignore --interactive -i --latest -l --sig-proxy --help'
+        _vflags='--detach-keys --filter -f'
         _fvals=''
         _args='k:containers-stopped*' _inter=1 ;;
     'container stats')
         _subs='' _hsubs=''
-        _flags='--all -a --no-stream --no-trunc --format --interval -i --help'
+        _flags='--all -a --no-stream --no-trunc --format --interval -i --latest -l --help'
         _vflags='--format --interval -i'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
         _args='k:containers*' _inter=1 ;;
     'container stop')
         _subs='' _hsubs=''
-        _flags='--time -t --help'
-        _vflags='--time -t'
+        _flags='--all -a --cidfile --filter -f --ignore -i --latest -l --time --timeout -t --help'
+        _vflags='--cidfile --filter -f --time --timeout -t'
         _fvals=''
         _args='k:containers-running*' _inter=1 ;;
     'container top')
         _subs='' _hsubs=''
-        _flags='--help'
+        _flags='--latest -l --help'
         _vflags=''
         _fvals=''
         _args='k:containers-running -*' _inter=0 ;;
     'container unpause')
         _subs='' _hsubs=''
-        _flags='--help'
-        _vflags=''
+        _flags='--all -a --cidfile --filter -f --ignore --latest -l --help'
+        _vflags='--cidfile --filter -f'
         _fvals=''
         _args='k:containers-paused*' _inter=1 ;;
     'container wait')
         _subs='' _hsubs=''
-        _flags='--help'
-        _vflags=''
+        _flags='--condition --interval -i --latest -l --help'
+        _vflags='--condition --interval -i'
         _fvals=''
         _args='k:containers*' _inter=1 ;;
     'cp')
@@ -512,8 +512,8 @@ _podpy_spec() {
         _args='k:images*' _inter=1 ;;
     'image list')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --digests --no-trunc --filter -f --format --help'
-        _vflags='--filter -f --format'
+        _flags='--all -a --digests --filter -f --format --no-trunc --noheading -n --quiet -q --sort --help'
+        _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
         _args='k:images' _inter=1 ;;
     'image load')
@@ -524,8 +524,8 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'image ls')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --digests --no-trunc --filter -f --format --help'
-        _vflags='--filter -f --format'
+        _flags='--all -a --digests --filter -f --format --no-trunc --noheading -n --quiet -q --sort --help'
+        _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
         _args='k:images' _inter=1 ;;
     'image prune')
@@ -578,8 +578,8 @@ _podpy_spec() {
         _args='k:images -*' _inter=1 ;;
     'images')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --digests --no-trunc --filter -f --format --help'
-        _vflags='--filter -f --format'
+        _flags='--all -a --digests --filter -f --format --no-trunc --noheading -n --quiet -q --sort --help'
+        _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
         _args='k:images' _inter=1 ;;
     'import')
@@ -602,8 +602,8 @@ _podpy_spec() {
         _args='k:containers,images*' _inter=1 ;;
     'kill')
         _subs='' _hsubs=''
-        _flags='--signal -s --help'
-        _vflags='--signal -s'
+        _flags='--all -a --cidfile --filter --ignore --latest -l --signal -s --help'
+        _vflags='--cidfile --filter --signal -s'
         _fvals='--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ -s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
         _args='k:containers-running*' _inter=1 ;;
     'kube')
@@ -728,8 +728,8 @@ _podpy_spec() {
         _args='k:networks*' _inter=1 ;;
     'pause')
         _subs='' _hsubs=''
-        _flags='--help'
-        _vflags=''
+        _flags='--all -a --cidfile --filter -f --ignore --latest -l --help'
+        _vflags='--cidfile --filter -f'
         _fvals=''
         _args='k:containers-running*' _inter=1 ;;
     'play')
@@ -770,14 +770,14 @@ _podpy_spec() {
         _args='k:pods*' _inter=1 ;;
     'pod kill')
         _subs='' _hsubs=''
-        _flags='--signal -s --help'
+        _flags='--all -a --latest -l --signal -s --help'
         _vflags='--signal -s'
         _fvals='--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ -s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
         _args='k:pods*' _inter=1 ;;
     'pod list')
         _subs='' _hsubs=''
-        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --help'
-        _vflags='--filter -f --format'
+        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --latest -l --noheading --sort --help'
+        _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
         _args='' _inter=1 ;;
     'pod logs')
@@ -788,13 +788,13 @@ _podpy_spec() {
         _args='k:pods' _inter=1 ;;
     'pod ls')
         _subs='' _hsubs=''
-        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --help'
-        _vflags='--filter -f --format'
+        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --latest -l --noheading --sort --help'
+        _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
         _args='' _inter=1 ;;
     'pod pause')
         _subs='' _hsubs=''
-        _flags='--help'
+        _flags='--all -a --latest -l --help'
         _vflags=''
         _fvals=''
         _args='k:pods*' _inter=1 ;;
@@ -806,27 +806,27 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'pod ps')
         _subs='' _hsubs=''
-        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --help'
-        _vflags='--filter -f --format'
+        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --latest -l --noheading --sort --help'
+        _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
         _args='' _inter=1 ;;
     'pod restart')
         _subs='' _hsubs=''
-        _flags='--help'
+        _flags='--all -a --latest -l --help'
         _vflags=''
         _fvals=''
         _args='k:pods*' _inter=1 ;;
     'pod rm')
         _subs='' _hsubs=''
-        _flags='--force -f --ignore -i --help'
-        _vflags=''
-        _fvals=''
+        _flags='--all -a --force -f --ignore -i --latest -l --pod-id-file --time -t --help'
+        _vflags='--pod-id-file --time -t'
+        _fvals='--pod-id-file=f:file'
         _args='k:pods*' _inter=1 ;;
     'pod start')
         _subs='' _hsubs=''
-        _flags='--help'
-        _vflags=''
-        _fvals=''
+        _flags='--all -a --latest -l --pod-id-file --help'
+        _vflags='--pod-id-file'
+        _fvals='--pod-id-file=f:file'
         _args='k:pods*' _inter=1 ;;
     'pod stats')
         _subs='' _hsubs=''
@@ -836,9 +836,9 @@ _podpy_spec() {
         _args='k:pods*' _inter=1 ;;
     'pod stop')
         _subs='' _hsubs=''
-        _flags='--time -t --help'
-        _vflags='--time -t'
-        _fvals=''
+        _flags='--all -a --ignore -i --latest -l --pod-id-file --time -t --help'
+        _vflags='--pod-id-file --time -t'
+        _fvals='--pod-id-file=f:file'
         _args='k:pods*' _inter=1 ;;
     'pod top')
         _subs='' _hsubs=''
@@ -848,7 +848,7 @@ _podpy_spec() {
         _args='k:pods' _inter=1 ;;
     'pod unpause')
         _subs='' _hsubs=''
-        _flags='--help'
+        _flags='--all -a --latest -l --help'
         _vflags=''
         _fvals=''
         _args='k:pods*' _inter=1 ;;
@@ -860,8 +860,8 @@ _podpy_spec() {
         _args='k:containers -' _inter=1 ;;
     'ps')
         _subs='' _hsubs=''
-        _flags='--all -a --quiet -q --latest -l --last -n --size -s --no-trunc --filter -f --format --pod -p --help'
-        _vflags='--last -n --filter -f --format'
+        _flags='--all -a --external --filter -f --format --last -n --latest -l --no-trunc --noheading --ns --pod -p --quiet -q --size -s --sort --sync --watch -w --help'
+        _vflags='--filter -f --format --last -n --sort --watch -w'
         _fvals='--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
         _args='' _inter=1 ;;
     'pull')
@@ -884,14 +884,14 @@ _podpy_spec() {
         _args='k:containers -' _inter=1 ;;
     'restart')
         _subs='' _hsubs=''
-        _flags='--time -t --help'
-        _vflags='--time -t'
+        _flags='--all -a --cidfile --filter -f --ignore --latest -l --running --time --timeout -t --help'
+        _vflags='--cidfile --filter -f --time --timeout -t'
         _fvals=''
         _args='k:containers*' _inter=1 ;;
     'rm')
         _subs='' _hsubs=''
-        _flags='--force -f --volumes -v --all -a --help'
-        _vflags=''
+        _flags='--all -a --cidfile --depend --filter --force -f --ignore -i --latest -l --time -t --volumes -v --help'
+        _vflags='--cidfile --filter --time -t'
         _fvals=''
         _args='k:containers*' _inter=1 ;;
     'rmi')
@@ -920,20 +920,20 @@ _podpy_spec() {
         _args='-' _inter=1 ;;
     'start')
         _subs='' _hsubs=''
-        _flags='--attach -a --interactive -i --sig-proxy --help'
-        _vflags=''
+        _flags='--all --attach -a --detach-keys --filter -f --ignore --interactive -i --latest -l --sig-proxy --help'
+        _vflags='--detach-keys --filter -f'
         _fvals=''
         _args='k:containers-stopped*' _inter=1 ;;
     'stats')
         _subs='' _hsubs=''
-        _flags='--all -a --no-stream --no-trunc --format --interval -i --help'
+        _flags='--all -a --no-stream --no-trunc --format --interval -i --latest -l --help'
         _vflags='--format --interval -i'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
         _args='k:containers*' _inter=1 ;;
     'stop')
         _subs='' _hsubs=''
-        _flags='--time -t --help'
-        _vflags='--time -t'
+        _flags='--all -a --cidfile --filter -f --ignore -i --latest -l --time --timeout -t --help'
+        _vflags='--cidfile --filter -f --time --timeout -t'
         _fvals=''
         _args='k:containers-running*' _inter=1 ;;
     'system')
@@ -974,14 +974,14 @@ _podpy_spec() {
         _args='k:images -*' _inter=1 ;;
     'top')
         _subs='' _hsubs=''
-        _flags='--help'
+        _flags='--latest -l --help'
         _vflags=''
         _fvals=''
         _args='k:containers-running -*' _inter=0 ;;
     'unpause')
         _subs='' _hsubs=''
-        _flags='--help'
-        _vflags=''
+        _flags='--all -a --cidfile --filter -f --ignore --latest -l --help'
+        _vflags='--cidfile --filter -f'
         _fvals=''
         _args='k:containers-paused*' _inter=1 ;;
     'untag')
@@ -1022,13 +1022,13 @@ _podpy_spec() {
         _args='k:volumes*' _inter=1 ;;
     'volume list')
         _subs='' _hsubs=''
-        _flags='--quiet -q --filter -f --format --help'
+        _flags='--quiet -q --filter -f --format --noheading --help'
         _vflags='--filter -f --format'
         _fvals='--format=c:json,table,{{.Name}},{{.Driver}},{{.Mountpoint}},{{.CreatedAt}},{{.Labels}},{{.Options}},{{.Scope}},{{.Anonymous}}'
         _args='' _inter=1 ;;
     'volume ls')
         _subs='' _hsubs=''
-        _flags='--quiet -q --filter -f --format --help'
+        _flags='--quiet -q --filter -f --format --noheading --help'
         _vflags='--filter -f --format'
         _fvals='--format=c:json,table,{{.Name}},{{.Driver}},{{.Mountpoint}},{{.CreatedAt}},{{.Labels}},{{.Options}},{{.Scope}},{{.Anonymous}}'
         _args='' _inter=1 ;;
@@ -1052,8 +1052,8 @@ _podpy_spec() {
         _args='k:volumes*' _inter=1 ;;
     'wait')
         _subs='' _hsubs=''
-        _flags='--help'
-        _vflags=''
+        _flags='--condition --interval -i --latest -l --help'
+        _vflags='--condition --interval -i'
         _fvals=''
         _args='k:containers*' _inter=1 ;;
     *) _subs='' _hsubs='' _flags='--help' _vflags='' _fvals='' _args='' _inter=1 ;;

@@ -7,7 +7,7 @@ function __podpy_row --argument-names path
     switch $path
         case ''
             set -g __podpy_subs 'attach' 'build' 'builder' 'buildx' 'commit' 'compose' 'container' 'cp' 'create' 'diff' 'events' 'exec' 'export' 'generate' 'healthcheck' 'help' 'history' 'image' 'images' 'import' 'info' 'inspect' 'kill' 'kube' 'load' 'login' 'logout' 'logs' 'network' 'pause' 'play' 'pod' 'port' 'ps' 'pull' 'push' 'rename' 'restart' 'rm' 'rmi' 'run' 'save' 'search' 'start' 'stats' 'stop' 'system' 'tag' 'top' 'unpause' 'untag' 'version' 'volume' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem, or between...' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Show podpy events (follows new events until interrupted unless --stream=false).' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Generate structured data (kube: Kubernetes YAML).' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Generate Kubernetes YAML from what runs, or run Kubernetes YAML.' 'Load images from a docker-archive or oci-archive (file or stdin), or an...' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'Play structured data (kube: Kubernetes YAML).' 'Manage pods: containers sharing network, IPC and UTS namespaces.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Build an image from a Dockerfile.' 'Manage the build cache.' 'Build images (buildx compatibility).' 'Create a new image from a container\'s changes.' 'Define and run multi-container applications.' 'Manage containers.' 'Copy files/folders between a container and the local filesystem, or between...' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Show podpy events (follows new events until interrupted unless --stream=false).' 'Run a process in a running container.' 'Export a container\'s filesystem as a tar archive.' 'Generate structured data (kube: Kubernetes YAML).' 'Manage health checks on containers.' 'Show help for podpy or one of its commands.' 'Show the history of an image.' 'Manage images.' 'List images in local storage.' 'Import a tarball to create a filesystem image.' 'Display podpy system information.' 'Display the configuration of containers or images (JSON).' 'Kill one or more running containers with a signal.' 'Generate Kubernetes YAML from what runs, or run Kubernetes YAML.' 'Load images from a docker-archive or oci-archive (file or stdin), or an...' 'Log in to a registry (credentials are checked, then stored in auth.json).' 'Log out of a registry (forget its stored credentials).' 'Fetch the logs of a container (stdout and stderr kept apart).' 'Manage networks.' 'Pause all processes within one or more containers.' 'Play structured data (kube: Kubernetes YAML).' 'Manage pods: containers sharing network, IPC and UTS namespaces.' 'List port mappings or a specific mapping for the container.' 'List containers.' 'Pull images from a registry.' 'Push an image to a registry.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Remove one or more images from local storage.' 'Run a command in a new container.' 'Save images to a docker-archive or oci-archive.' 'Search registries for images.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Manage podpy.' 'Add one or more names to a local image.' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Remove names from a local image.' 'Display the podpy version information.' 'Manage volumes.' 'Block until one or more containers stop (or meet --condition), then print...'
             set -g __podpy_hsubs
             set -g __podpy_flags '--root' '--runroot' '--storage-driver' '--log-level' '--runtime' '--version' '-v' '--help'
             set -g __podpy_flag_help 'Path to the persistent store (images, containers)' 'Path to the runtime state directory' 'Storage driver: overlay or vfs (auto-detected)' 'Log level: debug, info, warn, error' 'OCI runtime: builtin (default), runc, crun or a path' 'Print the version and exit' 'Print the version and exit' 'Show this message and exit.'
@@ -19,8 +19,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--no-stdin' '--sig-proxy' '--detach-keys' '--help'
-            set -g __podpy_flag_help 'Do not attach STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Key sequence for detaching' 'Show this message and exit.'
+            set -g __podpy_flags '--no-stdin' '--sig-proxy' '--detach-keys' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Do not attach STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Key sequence for detaching' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
             set -g __podpy_vflags '--detach-keys'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-running'
@@ -377,7 +377,7 @@ function __podpy_row --argument-names path
             set -g __podpy_inter '1'
         case 'container'
             set -g __podpy_subs 'attach' 'commit' 'cp' 'create' 'diff' 'exec' 'exists' 'export' 'inspect' 'kill' 'logs' 'ls' 'pause' 'port' 'prune' 'rename' 'restart' 'rm' 'run' 'start' 'stats' 'stop' 'top' 'unpause' 'wait'
-            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Create a new image from a container\'s changes.' 'Copy files/folders between a container and the local filesystem, or between...' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Check if a container exists (exit 0 if it does, 1 if not).' 'Export a container\'s filesystem as a tar archive.' 'Display the configuration of one or more containers (JSON).' 'Kill one or more running containers with a signal.' 'Fetch the logs of a container (stdout and stderr kept apart).' 'List containers.' 'Pause all processes within one or more containers.' 'List port mappings or a specific mapping for the container.' 'Remove all stopped containers.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Run a command in a new container.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Block until one or more containers stop, then print their exit codes.'
+            set -g __podpy_sub_help 'Attach to a running container\'s input and output (detach with ctrl-p ctrl-q).' 'Create a new image from a container\'s changes.' 'Copy files/folders between a container and the local filesystem, or between...' 'Create a new container (without starting it); prints its ID.' 'Inspect changes to files or directories on a container\'s filesystem (A added,...' 'Run a process in a running container.' 'Check if a container exists (exit 0 if it does, 1 if not).' 'Export a container\'s filesystem as a tar archive.' 'Display the configuration of one or more containers (JSON).' 'Kill one or more running containers with a signal.' 'Fetch the logs of a container (stdout and stderr kept apart).' 'List containers.' 'Pause all processes within one or more containers.' 'List port mappings or a specific mapping for the container.' 'Remove all stopped containers.' 'Rename a container.' 'Restart one or more containers.' 'Remove one or more containers.' 'Run a command in a new container.' 'Start one or more stopped containers.' 'Display a live stream of container resource usage statistics.' 'Stop one or more running containers (stop signal, then SIGKILL after the...' 'Display the running processes of a container.' 'Unpause all processes within one or more containers.' 'Block until one or more containers stop (or meet --condition), then print...'
             set -g __podpy_hsubs 'list' 'ps'
             set -g __podpy_flags '--help'
             set -g __podpy_flag_help 'Show this message and exit.'
@@ -389,8 +389,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--no-stdin' '--sig-proxy' '--detach-keys' '--help'
-            set -g __podpy_flag_help 'Do not attach STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Key sequence for detaching' 'Show this message and exit.'
+            set -g __podpy_flags '--no-stdin' '--sig-proxy' '--detach-keys' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Do not attach STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Key sequence for detaching' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
             set -g __podpy_vflags '--detach-keys'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-running'
@@ -479,9 +479,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--signal' '-s' '--help'
-            set -g __podpy_flag_help 'Signal to send to the container' 'Signal to send to the container' 'Show this message and exit.'
-            set -g __podpy_vflags '--signal' '-s'
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '--ignore' '--latest' '-l' '--signal' '-s' '--help'
+            set -g __podpy_flag_help 'Signal all running containers' 'Signal all running containers' 'Read the container ID from the file' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Signal to send to the container' 'Signal to send to the container' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '--signal' '-s'
             set -g __podpy_fvals '--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ' '-s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
             set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
@@ -489,9 +489,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
-            set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
+            set -g __podpy_flags '--all' '-a' '--external' '--filter' '-f' '--format' '--last' '-n' '--latest' '-l' '--no-trunc' '--noheading' '--ns' '--pod' '-p' '--quiet' '-q' '--size' '-s' '--sort' '--sync' '--watch' '-w' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Show containers in storage not controlled by podpy (none)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Show the latest created container' 'Show the latest created container' 'Don\'t truncate output' 'Do not print headers' 'Display namespace information' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Only display container IDs' 'Only display container IDs' 'Display total file sizes' 'Display total file sizes' 'Sort output by: command, created, id, image, names, runningfor, size, status' 'Sync container state with the runtime (always done)' 'Watch the ps output on an interval in seconds' 'Watch the ps output on an interval in seconds' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--last' '-n' '--sort' '--watch' '-w'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
@@ -509,9 +509,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
-            set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
+            set -g __podpy_flags '--all' '-a' '--external' '--filter' '-f' '--format' '--last' '-n' '--latest' '-l' '--no-trunc' '--noheading' '--ns' '--pod' '-p' '--quiet' '-q' '--size' '-s' '--sort' '--sync' '--watch' '-w' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Show containers in storage not controlled by podpy (none)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Show the latest created container' 'Show the latest created container' 'Don\'t truncate output' 'Do not print headers' 'Display namespace information' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Only display container IDs' 'Only display container IDs' 'Display total file sizes' 'Display total file sizes' 'Sort output by: command, created, id, image, names, runningfor, size, status' 'Sync container state with the runtime (always done)' 'Watch the ps output on an interval in seconds' 'Watch the ps output on an interval in seconds' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--last' '-n' '--sort' '--watch' '-w'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
@@ -519,9 +519,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '-f' '--ignore' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Pause all running containers' 'Pause all running containers' 'Read the container ID from the file' 'Filter based on conditions given' 'Filter based on conditions given' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '-f'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
@@ -549,9 +549,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
-            set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
+            set -g __podpy_flags '--all' '-a' '--external' '--filter' '-f' '--format' '--last' '-n' '--latest' '-l' '--no-trunc' '--noheading' '--ns' '--pod' '-p' '--quiet' '-q' '--size' '-s' '--sort' '--sync' '--watch' '-w' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Show containers in storage not controlled by podpy (none)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Show the latest created container' 'Show the latest created container' 'Don\'t truncate output' 'Do not print headers' 'Display namespace information' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Only display container IDs' 'Only display container IDs' 'Display total file sizes' 'Display total file sizes' 'Sort output by: command, created, id, image, names, runningfor, size, status' 'Sync container state with the runtime (always done)' 'Watch the ps output on an interval in seconds' 'Watch the ps output on an interval in seconds' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--last' '-n' '--sort' '--watch' '-w'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
@@ -569,9 +569,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--time' '-t' '--help'
-            set -g __podpy_flag_help 'Seconds to wait before killing the container' 'Seconds to wait before killing the container' 'Show this message and exit.'
-            set -g __podpy_vflags '--time' '-t'
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '-f' '--ignore' '--latest' '-l' '--running' '--time' '--timeout' '-t' '--help'
+            set -g __podpy_flag_help 'Restart all containers' 'Restart all containers' 'Read the container ID from the file' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Restart only running containers' 'Seconds to wait for stop before killing the container' 'Seconds to wait for stop before killing the container' 'Seconds to wait for stop before killing the container' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '-f' '--time' '--timeout' '-t'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
@@ -579,9 +579,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--force' '-f' '--volumes' '-v' '--all' '-a' '--help'
-            set -g __podpy_flag_help 'Force removal of running containers' 'Force removal of running containers' 'Remove anonymous volumes of the container' 'Remove anonymous volumes of the container' 'Remove all containers' 'Remove all containers' 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--depend' '--filter' '--force' '-f' '--ignore' '-i' '--latest' '-l' '--time' '-t' '--volumes' '-v' '--help'
+            set -g __podpy_flag_help 'Remove all containers' 'Remove all containers' 'Read the container ID from the file' 'Remove the container and all containers that depend on it' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Force removal of a running or paused container' 'Force removal of a running or paused container' 'Ignore errors when a specified container is missing' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Seconds to wait for stop before killing the container (with --force)' 'Seconds to wait for stop before killing the container (with --force)' 'Remove anonymous volumes of the container' 'Remove anonymous volumes of the container' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '--time' '-t'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
@@ -599,9 +599,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--attach' '-a' '--interactive' '-i' '--sig-proxy' '--help'
-            set -g __podpy_flag_help 'Attach STDOUT/STDERR and forward signals' 'Attach STDOUT/STDERR and forward signals' 'Attach the container\'s STDIN' 'Attach the container\'s STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--all' '--attach' '-a' '--detach-keys' '--filter' '-f' '--ignore' '--interactive' '-i' '--latest' '-l' '--sig-proxy' '--help'
+            set -g __podpy_flag_help 'Start all containers regardless of their state or configuration' 'Attach STDOUT/STDERR and forward signals' 'Attach STDOUT/STDERR and forward signals' 'Key sequence for detaching a container' 'Filter based on conditions given' 'Filter based on conditions given' 'Ignore errors when a specified container is missing' 'Attach the container\'s STDIN' 'Attach the container\'s STDIN' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Proxy received signals to the container process (non-TTY mode only)' 'Show this message and exit.'
+            set -g __podpy_vflags '--detach-keys' '--filter' '-f'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-stopped*'
             set -g __podpy_inter '1'
@@ -609,8 +609,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--no-stream' '--no-trunc' '--format' '--interval' '-i' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Print one result and exit' 'Do not truncate output' 'Format output: table, json or a Go template' 'Seconds between updates when streaming' 'Seconds between updates when streaming' 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--no-stream' '--no-trunc' '--format' '--interval' '-i' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Print one result and exit' 'Do not truncate output' 'Format output: table, json or a Go template' 'Seconds between updates when streaming' 'Seconds between updates when streaming' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '--interval' '-i'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
             set -g __podpy_args 'k:containers*'
@@ -619,9 +619,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--time' '-t' '--help'
-            set -g __podpy_flag_help 'Seconds to wait before killing the container' 'Seconds to wait before killing the container' 'Show this message and exit.'
-            set -g __podpy_vflags '--time' '-t'
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '-f' '--ignore' '-i' '--latest' '-l' '--time' '--timeout' '-t' '--help'
+            set -g __podpy_flag_help 'Stop all running containers' 'Stop all running containers' 'Read the container ID from the file' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Ignore errors when a specified container is missing' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Seconds to wait for stop before killing the container' 'Seconds to wait for stop before killing the container' 'Seconds to wait for stop before killing the container' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '-f' '--time' '--timeout' '-t'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
@@ -629,8 +629,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_flags '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-running' '-*'
@@ -639,9 +639,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '-f' '--ignore' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Unpause all paused containers' 'Unpause all paused containers' 'Read the container ID from the file' 'Filter based on conditions given' 'Filter based on conditions given' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '-f'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-paused*'
             set -g __podpy_inter '1'
@@ -649,9 +649,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--condition' '--interval' '-i' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Condition to wait on: configured, created, exited, stopped, paused, running (default stopped)' 'Time interval between polls (250ms; bare: ms)' 'Time interval between polls (250ms; bare: ms)' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
+            set -g __podpy_vflags '--condition' '--interval' '-i'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
@@ -849,9 +849,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--digests' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all images (default hides intermediate images)' 'Show all images (default hides intermediate images)' 'Only show image IDs' 'Only show image IDs' 'Show digests' 'Don\'t truncate output' 'Filter output (reference, dangling, label, before, since)' 'Filter output (reference, dangling, label, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
-            set -g __podpy_vflags '--filter' '-f' '--format'
+            set -g __podpy_flags '--all' '-a' '--digests' '--filter' '-f' '--format' '--no-trunc' '--noheading' '-n' '--quiet' '-q' '--sort' '--help'
+            set -g __podpy_flag_help 'Show all images (default hides intermediate images)' 'Show all images (default hides intermediate images)' 'Show digests' 'Filter output (reference, dangling, label, before, since)' 'Filter output (reference, dangling, label, before, since)' 'Format output: table, json or a Go template' 'Don\'t truncate output' 'Do not print column headings' 'Do not print column headings' 'Only show image IDs' 'Only show image IDs' 'Sort by created, id, repository, size, tag' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--sort'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
             set -g __podpy_args 'k:images'
             set -g __podpy_inter '1'
@@ -869,9 +869,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--digests' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all images (default hides intermediate images)' 'Show all images (default hides intermediate images)' 'Only show image IDs' 'Only show image IDs' 'Show digests' 'Don\'t truncate output' 'Filter output (reference, dangling, label, before, since)' 'Filter output (reference, dangling, label, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
-            set -g __podpy_vflags '--filter' '-f' '--format'
+            set -g __podpy_flags '--all' '-a' '--digests' '--filter' '-f' '--format' '--no-trunc' '--noheading' '-n' '--quiet' '-q' '--sort' '--help'
+            set -g __podpy_flag_help 'Show all images (default hides intermediate images)' 'Show all images (default hides intermediate images)' 'Show digests' 'Filter output (reference, dangling, label, before, since)' 'Filter output (reference, dangling, label, before, since)' 'Format output: table, json or a Go template' 'Don\'t truncate output' 'Do not print column headings' 'Do not print column headings' 'Only show image IDs' 'Only show image IDs' 'Sort by created, id, repository, size, tag' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--sort'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
             set -g __podpy_args 'k:images'
             set -g __podpy_inter '1'
@@ -959,9 +959,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--digests' '--no-trunc' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Show all images (default hides intermediate images)' 'Show all images (default hides intermediate images)' 'Only show image IDs' 'Only show image IDs' 'Show digests' 'Don\'t truncate output' 'Filter output (reference, dangling, label, before, since)' 'Filter output (reference, dangling, label, before, since)' 'Format output: table, json or a Go template' 'Show this message and exit.'
-            set -g __podpy_vflags '--filter' '-f' '--format'
+            set -g __podpy_flags '--all' '-a' '--digests' '--filter' '-f' '--format' '--no-trunc' '--noheading' '-n' '--quiet' '-q' '--sort' '--help'
+            set -g __podpy_flag_help 'Show all images (default hides intermediate images)' 'Show all images (default hides intermediate images)' 'Show digests' 'Filter output (reference, dangling, label, before, since)' 'Filter output (reference, dangling, label, before, since)' 'Format output: table, json or a Go template' 'Don\'t truncate output' 'Do not print column headings' 'Do not print column headings' 'Only show image IDs' 'Only show image IDs' 'Sort by created, id, repository, size, tag' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--sort'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
             set -g __podpy_args 'k:images'
             set -g __podpy_inter '1'
@@ -999,9 +999,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--signal' '-s' '--help'
-            set -g __podpy_flag_help 'Signal to send to the container' 'Signal to send to the container' 'Show this message and exit.'
-            set -g __podpy_vflags '--signal' '-s'
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '--ignore' '--latest' '-l' '--signal' '-s' '--help'
+            set -g __podpy_flag_help 'Signal all running containers' 'Signal all running containers' 'Read the container ID from the file' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Signal to send to the container' 'Signal to send to the container' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '--signal' '-s'
             set -g __podpy_fvals '--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ' '-s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
             set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
@@ -1209,9 +1209,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '-f' '--ignore' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Pause all running containers' 'Pause all running containers' 'Read the container ID from the file' 'Filter based on conditions given' 'Filter based on conditions given' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '-f'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
@@ -1279,8 +1279,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--signal' '-s' '--help'
-            set -g __podpy_flag_help 'Signal to send' 'Signal to send' 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--latest' '-l' '--signal' '-s' '--help'
+            set -g __podpy_flag_help 'Kill all pods' 'Kill all pods' 'Act on the latest pod podpy is aware of' 'Act on the latest pod podpy is aware of' 'Signal to send' 'Signal to send' 'Show this message and exit.'
             set -g __podpy_vflags '--signal' '-s'
             set -g __podpy_fvals '--signal=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ' '-s=c:ABRT,ALRM,BUS,CHLD,CONT,FPE,HUP,ILL,INT,IO,KILL,PIPE,PROF,PWR,QUIT,RTMAX,RTMIN,SEGV,STKFLT,STOP,SYS,TERM,TRAP,TSTP,TTIN,TTOU,URG,USR1,USR2,VTALRM,WINCH,XCPU,XFSZ'
             set -g __podpy_args 'k:pods*'
@@ -1289,9 +1289,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--help'
-            set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show this message and exit.'
-            set -g __podpy_vflags '--filter' '-f' '--format'
+            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--latest' '-l' '--noheading' '--sort' '--help'
+            set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show the latest pod created' 'Show the latest pod created' 'Do not print headers' 'Sort output by created, id, name, or number' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--sort'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
@@ -1309,9 +1309,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--help'
-            set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show this message and exit.'
-            set -g __podpy_vflags '--filter' '-f' '--format'
+            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--latest' '-l' '--noheading' '--sort' '--help'
+            set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show the latest pod created' 'Show the latest pod created' 'Do not print headers' 'Sort output by created, id, name, or number' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--sort'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
@@ -1319,8 +1319,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Pause all running pods' 'Pause all running pods' 'Act on the latest pod podpy is aware of' 'Act on the latest pod podpy is aware of' 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
             set -g __podpy_args 'k:pods*'
@@ -1339,9 +1339,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--help'
-            set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show this message and exit.'
-            set -g __podpy_vflags '--filter' '-f' '--format'
+            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--ctr-names' '--ctr-status' '--ctr-ids' '--no-trunc' '--latest' '-l' '--noheading' '--sort' '--help'
+            set -g __podpy_flag_help 'Only display pod IDs' 'Only display pod IDs' 'Filter output (name, id, label, status)' 'Filter output (name, id, label, status)' 'Format output: table, json or a Go template' 'Show the names of the pod\'s containers' 'Show the status of the pod\'s containers' 'Show the IDs of the pod\'s containers' 'Do not truncate pod IDs' 'Show the latest pod created' 'Show the latest pod created' 'Do not print headers' 'Sort output by created, id, name, or number' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--sort'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
@@ -1349,8 +1349,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Restart all pods' 'Restart all pods' 'Act on the latest pod podpy is aware of' 'Act on the latest pod podpy is aware of' 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
             set -g __podpy_args 'k:pods*'
@@ -1359,20 +1359,20 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--force' '-f' '--ignore' '-i' '--help'
-            set -g __podpy_flag_help 'Stop and remove running containers too' 'Stop and remove running containers too' 'Ignore pods that do not exist' 'Ignore pods that do not exist' 'Show this message and exit.'
-            set -g __podpy_vflags
-            set -g __podpy_fvals
+            set -g __podpy_flags '--all' '-a' '--force' '-f' '--ignore' '-i' '--latest' '-l' '--pod-id-file' '--time' '-t' '--help'
+            set -g __podpy_flag_help 'Remove all pods' 'Remove all pods' 'Stop and remove running containers too' 'Stop and remove running containers too' 'Ignore pods that do not exist' 'Ignore pods that do not exist' 'Act on the latest pod podpy is aware of' 'Act on the latest pod podpy is aware of' 'Read the pod ID from the file' 'Seconds to wait for the pod to stop (with --force)' 'Seconds to wait for the pod to stop (with --force)' 'Show this message and exit.'
+            set -g __podpy_vflags '--pod-id-file' '--time' '-t'
+            set -g __podpy_fvals '--pod-id-file=f:file'
             set -g __podpy_args 'k:pods*'
             set -g __podpy_inter '1'
         case 'pod start'
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
-            set -g __podpy_vflags
-            set -g __podpy_fvals
+            set -g __podpy_flags '--all' '-a' '--latest' '-l' '--pod-id-file' '--help'
+            set -g __podpy_flag_help 'Start all pods' 'Start all pods' 'Act on the latest pod podpy is aware of' 'Act on the latest pod podpy is aware of' 'Read the pod ID from the file' 'Show this message and exit.'
+            set -g __podpy_vflags '--pod-id-file'
+            set -g __podpy_fvals '--pod-id-file=f:file'
             set -g __podpy_args 'k:pods*'
             set -g __podpy_inter '1'
         case 'pod stats'
@@ -1389,10 +1389,10 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--time' '-t' '--help'
-            set -g __podpy_flag_help 'Seconds to wait before killing the containers' 'Seconds to wait before killing the containers' 'Show this message and exit.'
-            set -g __podpy_vflags '--time' '-t'
-            set -g __podpy_fvals
+            set -g __podpy_flags '--all' '-a' '--ignore' '-i' '--latest' '-l' '--pod-id-file' '--time' '-t' '--help'
+            set -g __podpy_flag_help 'Stop all running pods' 'Stop all running pods' 'Ignore pods that do not exist' 'Ignore pods that do not exist' 'Act on the latest pod podpy is aware of' 'Act on the latest pod podpy is aware of' 'Read the pod ID from the file' 'Seconds to wait before killing the containers' 'Seconds to wait before killing the containers' 'Show this message and exit.'
+            set -g __podpy_vflags '--pod-id-file' '--time' '-t'
+            set -g __podpy_fvals '--pod-id-file=f:file'
             set -g __podpy_args 'k:pods*'
             set -g __podpy_inter '1'
         case 'pod top'
@@ -1409,8 +1409,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Unpause all paused pods' 'Unpause all paused pods' 'Act on the latest pod podpy is aware of' 'Act on the latest pod podpy is aware of' 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
             set -g __podpy_args 'k:pods*'
@@ -1429,9 +1429,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--quiet' '-q' '--latest' '-l' '--last' '-n' '--size' '-s' '--no-trunc' '--filter' '-f' '--format' '--pod' '-p' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Only display container IDs' 'Only display container IDs' 'Show the latest created container' 'Show the latest created container' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Display total file sizes' 'Display total file sizes' 'Don\'t truncate output' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Show this message and exit.'
-            set -g __podpy_vflags '--last' '-n' '--filter' '-f' '--format'
+            set -g __podpy_flags '--all' '-a' '--external' '--filter' '-f' '--format' '--last' '-n' '--latest' '-l' '--no-trunc' '--noheading' '--ns' '--pod' '-p' '--quiet' '-q' '--size' '-s' '--sort' '--sync' '--watch' '-w' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Show containers in storage not controlled by podpy (none)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Filter output (id, name, label, status, ancestor, exited, before, since, health)' 'Format output: table, json or a Go template' 'Show n last created containers (includes all states)' 'Show n last created containers (includes all states)' 'Show the latest created container' 'Show the latest created container' 'Don\'t truncate output' 'Do not print headers' 'Display namespace information' 'Show the pod (POD ID and PODNAME) of each container' 'Show the pod (POD ID and PODNAME) of each container' 'Only display container IDs' 'Only display container IDs' 'Display total file sizes' 'Display total file sizes' 'Sort output by: command, created, id, image, names, runningfor, size, status' 'Sync container state with the runtime (always done)' 'Watch the ps output on an interval in seconds' 'Watch the ps output on an interval in seconds' 'Show this message and exit.'
+            set -g __podpy_vflags '--filter' '-f' '--format' '--last' '-n' '--sort' '--watch' '-w'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Image}},{{.Command}},{{.CreatedAt}},{{.RunningFor}},{{.Ports}},{{.Status}},{{.State}},{{.Names}},{{.Labels}},{{.Mounts}},{{.Networks}},{{.Size}}'
             set -g __podpy_args
             set -g __podpy_inter '1'
@@ -1469,9 +1469,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--time' '-t' '--help'
-            set -g __podpy_flag_help 'Seconds to wait before killing the container' 'Seconds to wait before killing the container' 'Show this message and exit.'
-            set -g __podpy_vflags '--time' '-t'
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '-f' '--ignore' '--latest' '-l' '--running' '--time' '--timeout' '-t' '--help'
+            set -g __podpy_flag_help 'Restart all containers' 'Restart all containers' 'Read the container ID from the file' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Restart only running containers' 'Seconds to wait for stop before killing the container' 'Seconds to wait for stop before killing the container' 'Seconds to wait for stop before killing the container' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '-f' '--time' '--timeout' '-t'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
@@ -1479,9 +1479,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--force' '-f' '--volumes' '-v' '--all' '-a' '--help'
-            set -g __podpy_flag_help 'Force removal of running containers' 'Force removal of running containers' 'Remove anonymous volumes of the container' 'Remove anonymous volumes of the container' 'Remove all containers' 'Remove all containers' 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--depend' '--filter' '--force' '-f' '--ignore' '-i' '--latest' '-l' '--time' '-t' '--volumes' '-v' '--help'
+            set -g __podpy_flag_help 'Remove all containers' 'Remove all containers' 'Read the container ID from the file' 'Remove the container and all containers that depend on it' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Force removal of a running or paused container' 'Force removal of a running or paused container' 'Ignore errors when a specified container is missing' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Seconds to wait for stop before killing the container (with --force)' 'Seconds to wait for stop before killing the container (with --force)' 'Remove anonymous volumes of the container' 'Remove anonymous volumes of the container' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '--time' '-t'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
@@ -1529,9 +1529,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--attach' '-a' '--interactive' '-i' '--sig-proxy' '--help'
-            set -g __podpy_flag_help 'Attach STDOUT/STDERR and forward signals' 'Attach STDOUT/STDERR and forward signals' 'Attach the container\'s STDIN' 'Attach the container\'s STDIN' 'Proxy received signals to the container process (non-TTY mode only)' 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--all' '--attach' '-a' '--detach-keys' '--filter' '-f' '--ignore' '--interactive' '-i' '--latest' '-l' '--sig-proxy' '--help'
+            set -g __podpy_flag_help 'Start all containers regardless of their state or configuration' 'Attach STDOUT/STDERR and forward signals' 'Attach STDOUT/STDERR and forward signals' 'Key sequence for detaching a container' 'Filter based on conditions given' 'Filter based on conditions given' 'Ignore errors when a specified container is missing' 'Attach the container\'s STDIN' 'Attach the container\'s STDIN' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Proxy received signals to the container process (non-TTY mode only)' 'Show this message and exit.'
+            set -g __podpy_vflags '--detach-keys' '--filter' '-f'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-stopped*'
             set -g __podpy_inter '1'
@@ -1539,8 +1539,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--all' '-a' '--no-stream' '--no-trunc' '--format' '--interval' '-i' '--help'
-            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Print one result and exit' 'Do not truncate output' 'Format output: table, json or a Go template' 'Seconds between updates when streaming' 'Seconds between updates when streaming' 'Show this message and exit.'
+            set -g __podpy_flags '--all' '-a' '--no-stream' '--no-trunc' '--format' '--interval' '-i' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Show all containers (default shows just running)' 'Show all containers (default shows just running)' 'Print one result and exit' 'Do not truncate output' 'Format output: table, json or a Go template' 'Seconds between updates when streaming' 'Seconds between updates when streaming' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
             set -g __podpy_vflags '--format' '--interval' '-i'
             set -g __podpy_fvals '--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
             set -g __podpy_args 'k:containers*'
@@ -1549,9 +1549,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--time' '-t' '--help'
-            set -g __podpy_flag_help 'Seconds to wait before killing the container' 'Seconds to wait before killing the container' 'Show this message and exit.'
-            set -g __podpy_vflags '--time' '-t'
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '-f' '--ignore' '-i' '--latest' '-l' '--time' '--timeout' '-t' '--help'
+            set -g __podpy_flag_help 'Stop all running containers' 'Stop all running containers' 'Read the container ID from the file' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)' 'Ignore errors when a specified container is missing' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Seconds to wait for stop before killing the container' 'Seconds to wait for stop before killing the container' 'Seconds to wait for stop before killing the container' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '-f' '--time' '--timeout' '-t'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-running*'
             set -g __podpy_inter '1'
@@ -1619,8 +1619,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
+            set -g __podpy_flags '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
             set -g __podpy_vflags
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-running' '-*'
@@ -1629,9 +1629,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--all' '-a' '--cidfile' '--filter' '-f' '--ignore' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Unpause all paused containers' 'Unpause all paused containers' 'Read the container ID from the file' 'Filter based on conditions given' 'Filter based on conditions given' 'Ignore errors when a specified container is missing' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
+            set -g __podpy_vflags '--cidfile' '--filter' '-f'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers-paused*'
             set -g __podpy_inter '1'
@@ -1699,8 +1699,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Only display volume names' 'Only display volume names' 'Filter output (name, label, dangling, driver, anonymous)' 'Filter output (name, label, dangling, driver, anonymous)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--noheading' '--help'
+            set -g __podpy_flag_help 'Only display volume names' 'Only display volume names' 'Filter output (name, label, dangling, driver, anonymous)' 'Filter output (name, label, dangling, driver, anonymous)' 'Format output: table, json or a Go template' 'Do not print headers' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
             set -g __podpy_fvals '--format=c:json,table,{{.Name}},{{.Driver}},{{.Mountpoint}},{{.CreatedAt}},{{.Labels}},{{.Options}},{{.Scope}},{{.Anonymous}}'
             set -g __podpy_args
@@ -1709,8 +1709,8 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--help'
-            set -g __podpy_flag_help 'Only display volume names' 'Only display volume names' 'Filter output (name, label, dangling, driver, anonymous)' 'Filter output (name, label, dangling, driver, anonymous)' 'Format output: table, json or a Go template' 'Show this message and exit.'
+            set -g __podpy_flags '--quiet' '-q' '--filter' '-f' '--format' '--noheading' '--help'
+            set -g __podpy_flag_help 'Only display volume names' 'Only display volume names' 'Filter output (name, label, dangling, driver, anonymous)' 'Filter output (name, label, dangling, driver, anonymous)' 'Format output: table, json or a Go template' 'Do not print headers' 'Show this message and exit.'
             set -g __podpy_vflags '--filter' '-f' '--format'
             set -g __podpy_fvals '--format=c:json,table,{{.Name}},{{.Driver}},{{.Mountpoint}},{{.CreatedAt}},{{.Labels}},{{.Options}},{{.Scope}},{{.Anonymous}}'
             set -g __podpy_args
@@ -1749,9 +1749,9 @@ function __podpy_row --argument-names path
             set -g __podpy_subs
             set -g __podpy_sub_help
             set -g __podpy_hsubs
-            set -g __podpy_flags '--help'
-            set -g __podpy_flag_help 'Show this message and exit.'
-            set -g __podpy_vflags
+            set -g __podpy_flags '--condition' '--interval' '-i' '--latest' '-l' '--help'
+            set -g __podpy_flag_help 'Condition to wait on: configured, created, exited, stopped, paused, running (default stopped)' 'Time interval between polls (250ms; bare: ms)' 'Time interval between polls (250ms; bare: ms)' 'Act on the latest container podpy is aware of' 'Act on the latest container podpy is aware of' 'Show this message and exit.'
+            set -g __podpy_vflags '--condition' '--interval' '-i'
             set -g __podpy_fvals
             set -g __podpy_args 'k:containers*'
             set -g __podpy_inter '1'
