@@ -270,9 +270,14 @@ class ContainerService:
                 "no subordinate ids for this user in /etc/subuid and /etc/subgid (or no "
                 "newuidmap): using a single-id user namespace, other users appear as nobody"
             )
-        if spec.network == "bridge":  # the runtime joins the namespace pinned at start
+        bridged = spec.network == "bridge"
+        if bridged:  # the runtime joins the namespace pinned at start
             spec = replace(spec, network=f"ns:{self.layout.runroot / 'netns' / rec.id}")
         doc = specgen.generate(spec, rootfs, cid=rec.id, host=host, read_etc=reader, init_path=init)
+        if bridged and host.rootless:  # and the rootless network namespace's user namespace
+            from podpy.engine.networks.rootless import join_paths
+
+            join_paths(doc, self.layout.runroot, rec.id)
         if spec.network in ("pasta", "slirp4netns"):
             _rootless_network(doc, spec.network, host.rootless, self.layout.runroot, rec.id)
         atomic_write_bytes(ud / "config.json", json.dumps(doc).encode(), durable=False)

@@ -83,7 +83,12 @@ def connect_live(svc: NetworkService, cid: str, name: str, rec: NetworkRecord, o
         first = next(i for i in range(len(used) + 1) if i not in used)
         lease = _lease(svc, cid, name, [rec], {rec.name: opts}, first)[0]
         try:
-            bridge.attach(rec, lease, path, default_route=False)
+            if svc.engine.opts.rootless:  # the bridges are in the rootless network namespace
+                from podpy.network import rootless_netns
+
+                rootless_netns.run_in(svc.layout.runroot, lambda: bridge.attach(rec, lease, path, default_route=False))
+            else:
+                bridge.attach(rec, lease, path, default_route=False)
         except BaseException:
             _release(svc, cid, rec.name)
             raise
@@ -100,7 +105,11 @@ def _release(svc: NetworkService, cid: str, network: str, delete_link: bool = Tr
     leases = ipam.load(svc.layout, network)
     lease = leases.pop(cid, None)
     if lease is not None:
-        if delete_link:
+        if delete_link and svc.engine.opts.rootless:
+            from podpy.network import rootless_netns
+
+            rootless_netns.run_if_up(svc.layout.runroot, lambda: bridge.detach(lease))
+        elif delete_link:
             bridge.detach(lease)
         ipam.save(svc.layout, network, leases)
 
@@ -193,7 +202,8 @@ def for_create(engine: Any, spec: Any) -> Any:
             raise ContainerState(f"container {other.id} is not running: cannot join its network namespace")
         return replace(spec, network=f"ns:/proc/{other.state.pid}/ns/net")
     if engine.opts.rootless:
-        raise PodpyError("rootless bridge networks and published ports need pasta or slirp4netns, which podpy does "
-                         "not drive yet: use --network private, none or host")  # fmt: skip
+        from podpy.network.rootless_netns import mode
+
+        mode()  # pasta or slirp4netns can run: said at create, not at start
     svc = engine.networks
     return replace(spec, networks={svc.get(name).name: opts for name, opts in spec.networks.items()})

@@ -6,6 +6,7 @@ Lock order: a container's lock, then the networks lock (never the reverse).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -158,7 +159,7 @@ class NetworkService:
         with self.store.lock():
             from podpy.network import bridge
 
-            bridge.remove_bridge(rec)
+            self.host_side(lambda: bridge.remove_bridge(rec))
             self.store.remove(rec.name)
         return rec.name
 
@@ -182,10 +183,17 @@ class NetworkService:
 
         rec = self.get(ref)
         sub = rec.v4()
+
+        def rules() -> None:
+            if sub is not None and index_of(rec.network_interface):
+                nft.add_network(rec.network_interface, sub.subnet, rec.internal)
+
         with self.store.lock():
-            if sub is None or not index_of(rec.network_interface):
+            self.host_side(rules)
+            if sub is None or self.engine.opts.rootless:  # rootless ports: a userspace forwarder
                 return
-            nft.add_network(rec.network_interface, sub.subnet, rec.internal)
+            if not index_of(rec.network_interface):
+                return
             for cid in ipam.load(self.layout, rec.name):
                 nft.add_ports(cid, ports.load(self.layout, cid))
 
@@ -195,7 +203,17 @@ class NetworkService:
 
         with self.store.lock():
             for r in self.store.list():
-                bridge.remove_bridge(r)
+                self.host_side(lambda r=r: bridge.remove_bridge(r))  # type: ignore[misc]
+
+    def host_side(self, fn: Callable[[], None]) -> None:
+        """`fn()` where the bridges are: the host's namespace, or (rootless) the rootless network
+        namespace when it runs (nothing of the networks exists otherwise)."""
+        if self.engine.opts.rootless:
+            from podpy.network import rootless_netns
+
+            rootless_netns.run_if_up(self.layout.runroot, fn)
+        else:
+            fn()
 
     # ---- inspect
     def docker_inspect(self, ref: str) -> dict[str, Any]:
