@@ -55,7 +55,8 @@ def start(bindings: list[dict[str, Any]], ns_pid: int) -> int:
 
     socks = [_listen(b) for b in bindings]
     fds = [s.fileno() for s in socks]
-    args = [f"{fd}:{b['protocol']}:{b['container_ip']}:{b['container_port']}" for fd, b in zip(fds, bindings, strict=True)]
+    args = [f"{fd}:{b['protocol']}:{b['container_ip']}:{b['container_port']}"
+            for fd, b in zip(fds, bindings, strict=True)]  # fmt: skip
     root = str(Path(__file__).resolve().parent.parent.parent)
     code = f"import sys; sys.path.insert(0, {root!r}); from podpy.network.portfwd import main; main()"
     argv = [sys.executable, "-s", "-c", code, MARKER, *args]

@@ -99,7 +99,10 @@ def ensure(runroot: Path, maps: tuple[list[Any], list[Any]], mode: str) -> int:
 
 def _helper(runroot: Path, mode: str, pid: int) -> list[int]:
     d = _dir(runroot)
-    helper = rootless._pasta(pid, d / "helper.pid", []) if mode == "pasta" else rootless._slirp(pid, d / "slirp.sock", [])
+    if mode == "pasta":
+        helper = rootless._pasta(pid, d / "helper.pid", [])
+    else:
+        helper = rootless._slirp(pid, d / "slirp.sock", [])
     return [helper, rootless._start_time(helper)]
 
 

@@ -61,7 +61,8 @@ def test_rootless_user_network_by_name_alias_and_ip(rl: Rootless, tun_open: None
         for name in ("web", "www"):
             out = rl("run", "--rm", "--network", "rlnet", "busybox", "sh", "-c", WGET.format(name)).stdout
             assert out == "hello-web\n"
-        res = rl("run", "--rm", "--cap-add", "NET_RAW", "--network", "rlnet", "busybox", "ping", "-c1", "-W2", "web")
+        res = rl("run", "--rm", "--cap-add", "NET_RAW", "--network", "rlnet", "busybox", "ping", "-c1", "-W2",
+                 "web")  # fmt: skip
         assert "1 packets received" in res.stdout
         doc = json.loads(rl("inspect", "web").stdout)[0]
         ip = doc["NetworkSettings"]["Networks"]["rlnet"]["IPAddress"]
@@ -71,7 +72,8 @@ def test_rootless_user_network_by_name_alias_and_ip(rl: Rootless, tun_open: None
         rl("run", "-d", "--name", "dflt", "--network", "bridge", "busybox", "sh", "-c", HTTPD)
         dip = json.loads(rl("inspect", "dflt").stdout)[0]["NetworkSettings"]["IPAddress"]
         assert dip.startswith("10.88.")
-        assert rl("run", "--rm", "--network", "bridge", "busybox", "sh", "-c", WGET.format(dip)).stdout.startswith("hello-")
+        out = rl("run", "--rm", "--network", "bridge", "busybox", "sh", "-c", WGET.format(dip)).stdout
+        assert out.startswith("hello-")
         res = rl("run", "--rm", "--network", "bridge", *NO_DNS, "busybox", *GET, "http://dflt/", check=False)
         assert res.returncode != 0
         rl("rm", "-f", "web", "dflt")
@@ -102,7 +104,8 @@ def test_rootless_published_port_connect_disconnect(rl: Rootless, tun_open: None
         res = rl("exec", "cli", *GET, "http://srv/", check=False)
         assert res.returncode != 0
         assert b"hello-srv" in _get(port)  # still published
-        busy = rl("run", "--rm", "--network", "back", "-p", f"127.0.0.1:{port}:80", "busybox", "true", check=False)
+        busy = rl("run", "--rm", "--network", "back", "-p", f"127.0.0.1:{port}:80", "busybox", "true",
+                  check=False)  # fmt: skip
         assert busy.returncode == 125 and f"Error: cannot listen on the TCP port {port}" in busy.stderr
         rl("rm", "-f", "srv", "cli")
         assert _gone(rl)
