@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.errors import PodpyError
-from podpy.network import bridge, ipam, netns, nft, ports
+from podpy.network import bridge, hostipam, ipam, netns, nft, ports
 from podpy.network.ipam import Lease
 from podpy.network.model import NetworkRecord
 
@@ -51,12 +51,23 @@ def setup(svc: NetworkService, cid: str, name: str, spec: dict[str, Any]) -> Non
 
 def _lease(svc: NetworkService, cid: str, name: str, records: list[NetworkRecord],
            wanted: dict[str, dict[str, Any]], first: int = 0) -> list[Lease]:  # fmt: skip
+    if svc.engine.opts.rootless:  # the bridges are in the user's own rootless network namespace
+        return _lease_locked(svc, cid, name, records, wanted, first)
+    with hostipam.lock():  # bridges are the host's: other stores' addresses on them are taken too
+        return _lease_locked(svc, cid, name, records, wanted, first, str(svc.layout.containers / cid))
+
+
+def _lease_locked(svc: NetworkService, cid: str, name: str, records: list[NetworkRecord],
+                  wanted: dict[str, dict[str, Any]], first: int, owner: str = "") -> list[Lease]:  # fmt: skip
     out = []
     for i, rec in enumerate(records, first):
         opts = wanted.get(rec.name) or {}
         leases = ipam.load(svc.layout, rec.name)
         leases.pop(cid, None)
-        ip, sub = ipam.pick(rec, {x.ip for x in leases.values()}, opts.get("ip") or "")
+        others = hostipam.taken(rec.network_interface, owner) if owner else set()
+        ip, sub = ipam.pick(rec, {x.ip for x in leases.values()} | others, opts.get("ip") or "")
+        if owner:
+            hostipam.claim(rec.network_interface, ip, owner)
         aliases = list(opts.get("aliases") or [])
         lease = Lease(ip=ip, prefix=sub.net.prefixlen, gateway=sub.gateway, mac=opts.get("mac") or ipam.mac_for(ip),
                       ifname=f"eth{i}", veth=f"veth{cid[:9]}{i}", name=name, aliases=aliases)  # fmt: skip
@@ -104,6 +115,8 @@ def disconnect_live(svc: NetworkService, cid: str, network: str) -> None:
 def _release(svc: NetworkService, cid: str, network: str, delete_link: bool = True) -> None:
     leases = ipam.load(svc.layout, network)
     lease = leases.pop(cid, None)
+    if lease is not None and not svc.engine.opts.rootless:
+        _unclaim(svc, cid, network, lease.ip)
     if lease is not None:
         if delete_link and svc.engine.opts.rootless:
             from podpy.network import rootless_netns
@@ -112,6 +125,15 @@ def _release(svc: NetworkService, cid: str, network: str, delete_link: bool = Tr
         elif delete_link:
             bridge.detach(lease)
         ipam.save(svc.layout, network, leases)
+
+
+def _unclaim(svc: NetworkService, cid: str, network: str, ip: str) -> None:
+    try:
+        bridge_name = svc.store.find(network).network_interface
+    except PodpyError:
+        return
+    with hostipam.lock():
+        hostipam.release(bridge_name, ip, str(svc.layout.containers / cid))
 
 
 def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:

@@ -249,7 +249,12 @@ def _free_iface(records: list[NetworkRecord], default: bool) -> str:
 
 
 def _subnets(req: CreateRequest, records: list[NetworkRecord]) -> list[Subnet]:
-    wanted = list(req.subnets) or [ipam.free_subnet(records)]
+    if req.subnets:
+        wanted = list(req.subnets)
+    else:  # skipping what the host routes: other stores' bridges are the host's too
+        from podpy.network.hostipam import routed
+
+        wanted = [ipam.free_subnet(records, routed())]
     out = []
     for i, text in enumerate(wanted):
         try:
