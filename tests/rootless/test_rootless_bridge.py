@@ -61,6 +61,9 @@ def test_rootless_user_network_by_name_alias_and_ip(rl: Rootless, tun_open: None
         for name in ("web", "www"):
             out = rl("run", "--rm", "--network", "rlnet", "busybox", "sh", "-c", WGET.format(name)).stdout
             assert out == "hello-web\n"
+        # container:web joins web's namespace (and so the rootless network namespace's user namespace)
+        out = rl("run", "--rm", "--network", "container:web", "busybox", "wget", "-qO-", "http://127.0.0.1/").stdout
+        assert out == "hello-web\n"
         res = rl("run", "--rm", "--cap-add", "NET_RAW", "--network", "rlnet", "busybox", "ping", "-c1", "-W2",
                  "web")  # fmt: skip
         assert "1 packets received" in res.stdout
