@@ -97,13 +97,16 @@ def _net_helpers() -> set[str]:
     out = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue  # ended, not yet reaped by init
             with open(f"/proc/{pid}/comm") as f:
                 comm = f.read().strip()
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 argv = f.read().split(b"\0")
-        except OSError:
+        except (OSError, IndexError):
             continue
-        if comm in ("pasta", "passt", "slirp4netns"):
+        if comm in ("pasta", "passt", "pasta.avx2", "passt.avx2", "slirp4netns"):
             out.add(f"{pid} {comm}")
         elif argv[0] == b"podpy-rootless-netns" or b"podpy-portfwd" in argv:
             out.add(f"{pid} {argv[0].decode(errors='replace')}")

@@ -69,6 +69,17 @@ def _start_time(pid: int) -> int:
         return 0
 
 
+def _running(pid: int, started: int) -> bool:
+    """The process recorded with this start time still runs (a zombie does not: our holders and
+    helpers are reparented to an init that may reap them late)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[0] != "Z" and len(fields) > 19 and fields[19] == str(started)
+
+
 def _record(netns_dir: Path, cid: str, pids: dict[str, int]) -> None:
     doc = {k: [p, _start_time(p)] for k, p in pids.items()}
     tmp = _pids_file(netns_dir, cid).with_suffix(".tmp")
@@ -279,8 +290,8 @@ def stop_all(runroot: Path, cid: str) -> None:
             except ProcessLookupError:
                 pass
     deadline = time.monotonic() + 2
-    while any(p and _start_time(p) == s for p, s in doc.values()) and time.monotonic() < deadline:
-        time.sleep(0.005)  # not our children: wait until /proc says they are gone (zombies reaped by init)
+    while any(p and _running(p, s) for p, s in doc.values()) and time.monotonic() < deadline:
+        time.sleep(0.005)  # not our children: wait until /proc says they are gone (or zombies)
     for path in (netns_dir / cid, runroot / "userns" / cid, _pids_file(netns_dir, cid),
                  netns_dir / f"{cid}.sock", netns_dir / f"{cid}.log", netns_dir / f"{cid}.helper"):  # fmt: skip
         path.unlink(missing_ok=True)

@@ -121,7 +121,7 @@ def stop(runroot: Path) -> None:
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + 2
-    while any(_alive(e) for e in live) and time.monotonic() < deadline:
+    while any(rootless._running(*e) for e in live) and time.monotonic() < deadline:
         time.sleep(0.005)  # not our children: until /proc says they are gone
     d = _dir(runroot)
     for name in ("pids.json", "helper.pid", "slirp.sock", "slirp.log"):
