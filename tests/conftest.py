@@ -92,16 +92,24 @@ def busybox_image(podpy: Podpy, busybox_tar: Path) -> str:
 
 
 def _net_helpers() -> set[str]:
-    """Running pasta / slirp4netns processes (rootless networking helpers), as "pid name"."""
+    """Running rootless networking helpers, as "pid name": pasta / slirp4netns, the rootless network
+    namespace's holder and the port forwarders of rootless bridge containers."""
     out = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue  # ended, not yet reaped by init
             with open(f"/proc/{pid}/comm") as f:
                 comm = f.read().strip()
-        except OSError:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except (OSError, IndexError):
             continue
-        if comm in ("pasta", "passt", "slirp4netns"):
+        if comm in ("pasta", "passt", "pasta.avx2", "passt.avx2", "slirp4netns"):
             out.add(f"{pid} {comm}")
+        elif argv[0] == b"podpy-rootless-netns" or b"podpy-portfwd" in argv:
+            out.add(f"{pid} {argv[0].decode(errors='replace')}")
     return out
 
 
@@ -119,8 +127,8 @@ def _network_state() -> tuple[set[str], str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def no_network_leftovers():  # type: ignore[no-untyped-def]
-    """After the whole run: no podpy bridge, container veth, pasta/slirp4netns process or nft table that
-    was not there before."""
+    """After the whole run: no podpy bridge, container veth, rootless network helper (pasta, slirp4netns,
+    the rootless network namespace's holder, a port forwarder) or nft table that was not there before."""
     if os.geteuid() != 0:
         yield
         return

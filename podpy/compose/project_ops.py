@@ -92,13 +92,18 @@ def build_services(engine: Any, project: Project, services: list[str], builds: B
 
 
 def check_rootless(engine: Any, project: Project, services: list[str]) -> None:
-    """Rootless podpy has no bridge networks yet: say so before anything is created."""
+    """Rootless bridge networks need pasta or slirp4netns: say so before anything is created."""
     if not getattr(engine.opts, "rootless", False):
         return
     on_networks = [n for n in services if project.services[n].networks]
     if on_networks:
-        raise ComposeError(f'service "{on_networks[0]}" needs a bridge network, which rootless podpy cannot make '
-                           "yet (no pasta/slirp4netns support): give it network_mode: host or none")
+        from podpy.errors import PodpyError
+        from podpy.network.rootless_netns import mode
+
+        try:
+            mode()
+        except PodpyError as e:
+            raise ComposeError(f'service "{on_networks[0]}" needs a bridge network: {e}') from None
 
 
 @dataclass

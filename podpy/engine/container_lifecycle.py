@@ -106,7 +106,12 @@ class Lifecycle:
 
     def network_up(self, rec: ContainerRecord) -> None:
         """Pin and wire the network namespace config.json names (bridge/user networks only)."""
-        if rec.spec.get("network") == "bridge":
+        if rec.spec.get("network") == "bridge" and self.svc.engine.opts.rootless:
+            from podpy.engine.networks import rootless_bridge
+
+            rootless_bridge.setup(self.svc.engine.networks, rec.id, rec.name, rec.spec,
+                                  self.svc.bundle(rec.id) / "config.json")  # fmt: skip
+        elif rec.spec.get("network") == "bridge":
             from podpy.engine import networks
 
             networks.setup(self.svc.engine.networks, rec.id, rec.name, rec.spec)
@@ -264,7 +269,11 @@ class Lifecycle:
 
     def network_down(self, rec: ContainerRecord) -> None:
         """Undo network_up (idempotent): also run by the reconcile after a supervisor crash."""
-        if rec.spec.get("network") == "bridge":
+        if rec.spec.get("network") == "bridge" and self.svc.engine.opts.rootless:
+            from podpy.engine.networks import rootless_bridge
+
+            rootless_bridge.teardown(self.svc.engine.networks, rec.id, rec.spec)
+        elif rec.spec.get("network") == "bridge":
             from podpy.engine import networks
 
             networks.teardown(self.svc.engine.networks, rec.id, rec.spec)

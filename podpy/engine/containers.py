@@ -299,6 +299,14 @@ class ContainerService:
         if spec.network == "bridge":  # the runtime joins the namespace pinned at start
             spec = replace(spec, network=f"ns:{self.layout.runroot / 'netns' / rec.id}")
         doc = specgen.generate(spec, rootfs, cid=rec.id, host=host, read_etc=reader, init_path=init)
+        held = Path(spec.network[3:]) if spec.network.startswith("ns:") else None
+        if host.rootless and held is not None and held.parent == self.layout.runroot / "netns":
+            # a namespace podpy holds for a rootless container (its own, or the one of a bridge
+            # container it joins: container:X, a pod's infra) is owned by the holder's user
+            # namespace, which the container must join too
+            from podpy.engine.networks.rootless import join_paths
+
+            join_paths(doc, self.layout.runroot, held.name)
         if spec.network in ("pasta", "slirp4netns"):
             _rootless_network(doc, spec.network, host.rootless, self.layout.runroot, rec.id)
         atomic_write_bytes(ud / "config.json", json.dumps(doc).encode(), durable=False)

@@ -105,9 +105,10 @@ def used_subnets(records: list[NetworkRecord]) -> list[ipaddress.IPv4Network | i
     return [s.net for r in records for s in r.subnets]
 
 
-def free_subnet(records: list[NetworkRecord]) -> str:
-    """Podman's pool for new networks: the first 10.89.N.0/24 no other network overlaps."""
-    used = used_subnets(records)
+def free_subnet(records: list[NetworkRecord], avoid: list[ipaddress.IPv4Network] | None = None) -> str:
+    """Podman's pool for new networks: the first 10.89.N.0/24 no other network (nor `avoid`: what
+    the host routes already) overlaps."""
+    used = [*used_subnets(records), *(avoid or [])]
     for n in range(256):
         cand = ipaddress.ip_network(f"10.89.{n}.0/24")
         if not any(cand.overlaps(u) for u in used if u.version == 4):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +70,13 @@ def _list() -> str | None:
     return res.stdout if res.returncode == 0 else None
 
 
-def host_lock() -> FileLock:
+def host_lock() -> AbstractContextManager[Any]:
     """The table is the host's, shared by every podpy store: changes to it are serialized host-wide
-    (a store's networks lock only covers that store)."""
+    (a store's networks lock only covers that store). In a user namespace (rootless podpy's network
+    namespace) the table is that namespace's own, under the store's networks lock: no host lock."""
+    with open("/proc/self/uid_map") as f:
+        if f.read().split() != ["0", "0", "4294967295"]:
+            return nullcontext()
     return FileLock(Path(LOCK))
 
 

@@ -112,6 +112,8 @@ def _probe(ip: str, port: int, proto: str) -> int:
     """Bind the host port (0: the kernel picks one) to see it is free; the port bound."""
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
     with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, kind) as s:
+        if kind == socket.SOCK_STREAM:  # a listener still fails; connections in TIME_WAIT do not
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((ip or "0.0.0.0", port))
         except OSError as e:

@@ -69,6 +69,17 @@ def _start_time(pid: int) -> int:
         return 0
 
 
+def _running(pid: int, started: int) -> bool:
+    """The process recorded with this start time still runs (a zombie does not: our holders and
+    helpers are reparented to an init that may reap them late)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[0] != "Z" and len(fields) > 19 and fields[19] == str(started)
+
+
 def _record(netns_dir: Path, cid: str, pids: dict[str, int]) -> None:
     doc = {k: [p, _start_time(p)] for k, p in pids.items()}
     tmp = _pids_file(netns_dir, cid).with_suffix(".tmp")
@@ -76,9 +87,11 @@ def _record(netns_dir: Path, cid: str, pids: dict[str, int]) -> None:
     tmp.rename(_pids_file(netns_dir, cid))
 
 
-def _holder(uid_maps: list[dict[str, int]], gid_maps: list[dict[str, int]]) -> int:
-    """A detached process in a new user namespace (mapped like the container) and network namespace
-    with lo up; it waits for SIGTERM. Returns its pid once both namespaces are ready."""
+def _holder(uid_maps: list[dict[str, int]], gid_maps: list[dict[str, int]], userns: str = "",
+            argv0: str = "sleep") -> int:  # fmt: skip
+    """A detached process in a new user namespace (mapped like the container; or joining `userns`, a
+    path) and a new network namespace with lo up; it waits for SIGTERM. Returns its pid once both
+    namespaces are ready."""
     from podpy.runtime.builtin.namespaces import loopback_up, write_id_maps
 
     r, w = os.pipe()
@@ -90,7 +103,12 @@ def _holder(uid_maps: list[dict[str, int]], gid_maps: list[dict[str, int]]) -> i
             if os.fork() == 0:
                 os.close(r)
                 os.close(w2)
-                sc.unshare(sc.CLONE_NEWUSER)
+                if userns:
+                    ufd = os.open(userns, os.O_RDONLY | os.O_CLOEXEC)
+                    sc.setns(ufd, sc.CLONE_NEWUSER)
+                    os.close(ufd)
+                else:
+                    sc.unshare(sc.CLONE_NEWUSER)
                 os.write(w, f"{os.getpid():>10}".encode())
                 os.read(r2, 1)  # the maps are written
                 sc.unshare(sc.CLONE_NEWNET)
@@ -101,7 +119,7 @@ def _holder(uid_maps: list[dict[str, int]], gid_maps: list[dict[str, int]]) -> i
                 os.closerange(3, w)
                 os.closerange(w + 1, 65536)
                 os.write(w, b"n")
-                os.execv("/bin/sleep", ["sleep", "infinity"])
+                os.execv("/bin/sleep", [argv0, "infinity"])
         finally:
             os._exit(0)
     os.close(w)
@@ -113,7 +131,8 @@ def _holder(uid_maps: list[dict[str, int]], gid_maps: list[dict[str, int]]) -> i
         if not holder:
             raise PodpyError("starting the rootless network namespace holder failed")
         try:
-            write_id_maps(holder, uid_maps, gid_maps)
+            if not userns:
+                write_id_maps(holder, uid_maps, gid_maps)
         except BaseException:
             os.kill(holder, signal.SIGKILL)
             raise
@@ -138,18 +157,38 @@ def start(
     """The holder, the symlinks config.json names, and the helper with `ports` forwarded."""
     check(mode)
     netns_dir = runroot / "netns"
-    netns_dir.mkdir(parents=True, exist_ok=True)
-    holder = _holder(*maps)
+    holder = hold(runroot, cid, maps)
     pids = {"holder": holder}
-    _record(netns_dir, cid, pids)
-    _link(netns_dir / cid, f"/proc/{holder}/ns/net")
-    _link(runroot / "userns" / cid, f"/proc/{holder}/ns/user")
     pidfile = netns_dir / f"{cid}.helper"
     if mode == "pasta":
         pids["helper"] = _pasta(holder, pidfile, ports)
     else:
         pids["helper"] = _slirp(holder, netns_dir / f"{cid}.sock", ports)
     _record(netns_dir, cid, pids)
+
+
+def hold(runroot: Path, cid: str, maps: tuple[list[Any], list[Any]], userns: str = "") -> int:
+    """The container's namespace holder (see _holder), recorded, with the links config.json names."""
+    netns_dir = runroot / "netns"
+    netns_dir.mkdir(parents=True, exist_ok=True)
+    holder = _holder(*maps, userns=userns)
+    _record(netns_dir, cid, {"holder": holder})
+    _link(netns_dir / cid, f"/proc/{holder}/ns/net")
+    _link(runroot / "userns" / cid, f"/proc/{holder}/ns/user")
+    return holder
+
+
+def add_pid(runroot: Path, cid: str, role: str, pid: int) -> None:
+    """One more process of the container's network to end with it (stop_all)."""
+    netns_dir = runroot / "netns"
+    try:
+        doc = json.loads(_pids_file(netns_dir, cid).read_text())
+    except (OSError, ValueError):
+        doc = {}
+    doc[role] = [pid, _start_time(pid)]
+    tmp = _pids_file(netns_dir, cid).with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc))
+    tmp.rename(_pids_file(netns_dir, cid))
 
 
 def _pasta(holder: int, pidfile: Path, ports: list[dict[str, Any]]) -> int:
@@ -251,8 +290,8 @@ def stop_all(runroot: Path, cid: str) -> None:
             except ProcessLookupError:
                 pass
     deadline = time.monotonic() + 2
-    while any(p and _start_time(p) == s for p, s in doc.values()) and time.monotonic() < deadline:
-        time.sleep(0.005)  # not our children: wait until /proc says they are gone (zombies reaped by init)
+    while any(p and _running(p, s) for p, s in doc.values()) and time.monotonic() < deadline:
+        time.sleep(0.005)  # not our children: wait until /proc says they are gone (or zombies)
     for path in (netns_dir / cid, runroot / "userns" / cid, _pids_file(netns_dir, cid),
                  netns_dir / f"{cid}.sock", netns_dir / f"{cid}.log", netns_dir / f"{cid}.helper"):  # fmt: skip
         path.unlink(missing_ok=True)

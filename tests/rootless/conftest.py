@@ -187,6 +187,41 @@ class Rootless:
         return self.user.home / ".local" / "share" / "podpy"
 
 
+TUN = "/dev/net/tun"
+
+
+@pytest.fixture
+def tun_open() -> Iterator[None]:
+    """/dev/net/tun 0666 for the test, as most distributions ship it (this host: 0600), for pasta and
+    slirp4netns. Restored afterwards (run the suite under the rootless lock, see BRIEF)."""
+    import stat
+
+    if not os.path.exists(TUN):
+        pytest.skip("no /dev/net/tun")
+    old = stat.S_IMODE(os.stat(TUN).st_mode)
+    os.chmod(TUN, 0o666)
+    try:
+        yield
+    finally:
+        os.chmod(TUN, old)
+
+
+def net_processes(uid: int) -> list[str]:
+    """The user's network helpers: pasta, slirp4netns, namespace holders, port forwarders."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat(f"/proc/{pid}").st_uid != uid:
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cmd.startswith(("pasta", "slirp4netns", "sleep infinity", "podpy-rootless-netns")) or "podpy-portfwd" in cmd:
+            out.append(f"{pid} {cmd}")
+    return out
+
+
 @pytest.fixture(scope="module")
 def rl_image(rl_user: User, rootless_podpy: Path) -> str:
     """busybox:latest in the user's own store (imported once per user)."""

@@ -1,5 +1,6 @@
-"""`podpy compose` as an ordinary user: host and none network modes (rootless bridges are not there
-yet, and a project that needs one is refused before anything is created)."""
+"""`podpy compose` as an ordinary user: host and none network modes; bridge networks in the rootless
+network namespace (with /dev/net/tun usable), refused before anything is created when pasta and
+slirp4netns cannot run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from tests.rootless.conftest import Rootless
+from tests.rootless.conftest import Rootless, net_processes
 
 
 def _project(text: str) -> Path:
@@ -48,6 +49,38 @@ def test_rootless_compose_up_exec_run_down(rl: Rootless) -> None:
         assert "app-1  | started" in rl("compose", "-f", f, "logs", "app").stdout
         rl("compose", "-f", f, "down", "-v")
         assert rl("ps", "-aq").stdout == "" and "rlc_data" not in rl("volume", "ls", "-q").stdout
+    finally:
+        rl("compose", "-f", f, "down", "-v", "-t", "0", check=False)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_rootless_compose_bridge_services_by_name(rl: Rootless, tun_open: None) -> None:
+    d = _project("""
+        name: rlweb
+        services:
+          web:
+            image: busybox
+            command: ["sh", "-c", "mkdir -p /w && echo hello-web > /w/index.html && exec httpd -f -p 80 -h /w"]
+            stop_signal: SIGKILL
+            volumes: [data:/data]
+          client:
+            image: busybox
+            command: ["sleep", "300"]
+            stop_signal: SIGKILL
+            depends_on: [web]
+        volumes: {data: {}}
+    """)
+    f = str(d / "compose.yaml")
+    try:
+        rl("compose", "-f", f, "up", "-d")
+        assert "rlweb_default" in rl("network", "ls").stdout
+        script = "for i in $(seq 100); do wget -qO- http://$0/ && exit 0; sleep 0.1; done; exit 1"
+        for name in ("web", "rlweb-web-1"):
+            assert rl("compose", "-f", f, "exec", "-T", "client", "sh", "-c", script, name).stdout == "hello-web\n"
+        rl("compose", "-f", f, "down", "-v")
+        assert rl("ps", "-aq").stdout == "" and "rlweb" not in rl("network", "ls").stdout
+        assert "rlweb_data" not in rl("volume", "ls", "-q").stdout
+        assert net_processes(rl.user.uid) == []
     finally:
         rl("compose", "-f", f, "down", "-v", "-t", "0", check=False)
         shutil.rmtree(d, ignore_errors=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.errors import InvalidArgument, PodpyError
-from podpy.network import bridge, ipam, netns, nft, ports
+from podpy.network import bridge, hostipam, ipam, netns, nft, ports
 from podpy.network.ipam import Lease
 from podpy.network.model import NetworkRecord
 
@@ -60,12 +60,23 @@ def _attach(rec: NetworkRecord, lease: Lease, path: Path, default_route: bool) -
 
 def _lease(svc: NetworkService, cid: str, name: str, records: list[NetworkRecord],
            wanted: dict[str, dict[str, Any]], first: int = 0) -> list[Lease]:  # fmt: skip
+    if svc.engine.opts.rootless:  # the bridges are in the user's own rootless network namespace
+        return _lease_locked(svc, cid, name, records, wanted, first)
+    with hostipam.lock():  # bridges are the host's: other stores' addresses on them are taken too
+        return _lease_locked(svc, cid, name, records, wanted, first, str(svc.layout.containers / cid))
+
+
+def _lease_locked(svc: NetworkService, cid: str, name: str, records: list[NetworkRecord],
+                  wanted: dict[str, dict[str, Any]], first: int, owner: str = "") -> list[Lease]:  # fmt: skip
     out = []
     for i, rec in enumerate(records, first):
         opts = wanted.get(rec.name) or {}
         leases = ipam.load(svc.layout, rec.name)
         leases.pop(cid, None)
-        ip, sub = ipam.pick(rec, {x.ip for x in leases.values()}, opts.get("ip") or "")
+        others = hostipam.taken(rec.network_interface, owner) if owner else set()
+        ip, sub = ipam.pick(rec, {x.ip for x in leases.values()} | others, opts.get("ip") or "")
+        if owner:
+            hostipam.claim(rec.network_interface, ip, owner)
         aliases = list(opts.get("aliases") or [])
         lease = Lease(ip=ip, prefix=sub.net.prefixlen, gateway=sub.gateway, mac=opts.get("mac") or ipam.mac_for(ip),
                       ifname=f"eth{i}", veth=f"veth{cid[:9]}{i}" if rec.is_bridge else "", name=name,
@@ -103,7 +114,12 @@ def connect_live(svc: NetworkService, cid: str, name: str, rec: NetworkRecord, o
         first = next(i for i in range(len(used) + 1) if i not in used)
         lease = _lease(svc, cid, name, [rec], {rec.name: opts}, first)[0]
         try:
-            _attach(rec, lease, path, default_route=False)
+            if svc.engine.opts.rootless:  # the bridges are in the rootless network namespace
+                from podpy.network import rootless_netns
+
+                rootless_netns.run_in(svc.layout.runroot, lambda: _attach(rec, lease, path, default_route=False))
+            else:
+                _attach(rec, lease, path, default_route=False)
         except BaseException:
             _release(svc, cid, rec.name)
             raise
@@ -119,14 +135,29 @@ def disconnect_live(svc: NetworkService, cid: str, network: str) -> None:
 def _release(svc: NetworkService, cid: str, network: str, delete_link: bool = True) -> None:
     leases = ipam.load(svc.layout, network)
     lease = leases.pop(cid, None)
+    if lease is not None and not svc.engine.opts.rootless:
+        _unclaim(svc, cid, network, lease.ip)
     if lease is not None:
-        if delete_link and lease.veth:
+        if delete_link and lease.veth and svc.engine.opts.rootless:
+            from podpy.network import rootless_netns
+
+            rootless_netns.run_if_up(svc.layout.runroot, lambda: bridge.detach(lease))
+        elif delete_link and lease.veth:
             bridge.detach(lease)
         elif delete_link:  # macvlan/ipvlan: the device lives in the container's namespace
             from podpy.network import macvlan
 
             macvlan.detach(lease, netns_path(svc, cid))
         ipam.save(svc.layout, network, leases)
+
+
+def _unclaim(svc: NetworkService, cid: str, network: str, ip: str) -> None:
+    try:
+        bridge_name = svc.store.find(network).network_interface
+    except PodpyError:
+        return
+    with hostipam.lock():
+        hostipam.release(bridge_name, ip, str(svc.layout.containers / cid))
 
 
 def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:
@@ -225,7 +256,8 @@ def for_create(engine: Any, spec: Any) -> Any:
             raise ContainerState(f"container {other.id} is not running: cannot join its network namespace")
         return replace(spec, network=f"ns:/proc/{other.state.pid}/ns/net")
     if engine.opts.rootless:
-        raise PodpyError("rootless bridge networks and published ports need pasta or slirp4netns, which podpy does "
-                         "not drive yet: use --network private, none or host")  # fmt: skip
+        from podpy.network.rootless_netns import mode
+
+        mode()  # pasta or slirp4netns can run: said at create, not at start
     svc = engine.networks
     return replace(spec, networks={svc.get(name).name: opts for name, opts in spec.networks.items()})

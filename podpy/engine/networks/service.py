@@ -6,6 +6,7 @@ Lock order: a container's lock, then the networks lock (never the reverse).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -169,7 +170,7 @@ class NetworkService:
         with self.store.lock():
             from podpy.network import bridge
 
-            bridge.remove_bridge(rec)
+            self.host_side(lambda: bridge.remove_bridge(rec))
             self.store.remove(rec.name)
         ev.network(self, "remove", rec.id, rec.name)
         return rec.name
@@ -194,12 +195,19 @@ class NetworkService:
 
         rec = self.get(ref)
         sub, sub6 = rec.v4(), rec.v6()
+
+        def rules() -> None:
+            if sub is not None and rec.is_bridge and index_of(rec.network_interface):
+                nft.add_network(rec.network_interface, sub.subnet, rec.internal)
+                if sub6 is not None:
+                    nft6.add_network(rec.network_interface, sub6.subnet, rec.internal)
+
         with self.store.lock():
-            if sub is None or not rec.is_bridge or not index_of(rec.network_interface):
+            self.host_side(rules)
+            if sub is None or not rec.is_bridge or self.engine.opts.rootless:  # rootless ports: a forwarder
                 return
-            nft.add_network(rec.network_interface, sub.subnet, rec.internal)
-            if sub6 is not None:
-                nft6.add_network(rec.network_interface, sub6.subnet, rec.internal)
+            if not index_of(rec.network_interface):
+                return
             for cid in ipam.load(self.layout, rec.name):
                 nft.add_ports(cid, ports.load(self.layout, cid))
                 if sub6 is not None:
@@ -211,7 +219,17 @@ class NetworkService:
 
         with self.store.lock():
             for r in self.store.list():
-                bridge.remove_bridge(r)
+                self.host_side(lambda r=r: bridge.remove_bridge(r))  # type: ignore[misc]
+
+    def host_side(self, fn: Callable[[], None]) -> None:
+        """`fn()` where the bridges are: the host's namespace, or (rootless) the rootless network
+        namespace when it runs (nothing of the networks exists otherwise)."""
+        if self.engine.opts.rootless:
+            from podpy.network import rootless_netns
+
+            rootless_netns.run_if_up(self.layout.runroot, fn)
+        else:
+            fn()
 
     # ---- inspect
     def template_view(self, ref: str) -> dict[str, Any]:
@@ -264,10 +282,13 @@ def _free_iface(records: list[NetworkRecord], default: bool) -> str:
 
 def _subnets(req: CreateRequest, records: list[NetworkRecord]) -> list[Subnet]:
     """The --subnet values (an IPv4 one allocated when none is given: podpy networks always carry
-    IPv4), with --ipv6 a random unique-local /64 when no IPv6 subnet is given (Podman's way)."""
+    IPv4, skipping what the host routes: other stores' bridges are the host's too), with --ipv6 a
+    random unique-local /64 when no IPv6 subnet is given (Podman's way)."""
     wanted: list[tuple[str, int]] = [(x, i) for i, x in enumerate(req.subnets)]  # (subnet, index of --gateway)
     if not any(":" not in x for x in req.subnets):
-        wanted.insert(0, (ipam.free_subnet(records), -1))
+        from podpy.network.hostipam import routed
+
+        wanted.insert(0, (ipam.free_subnet(records, routed()), -1))
     if req.ipv6 and not any(":" in x for x in req.subnets):
         wanted.append((ipam.free_subnet6(records), -1))
     out = []
