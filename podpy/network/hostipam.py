@@ -67,9 +67,8 @@ def release(bridge: str, ip: str, owner: str) -> None:
         pass
 
 
-def routed() -> list[ipaddress.IPv4Network]:
-    """IPv4 destinations the host routes (main table, default route aside): its interfaces' subnets,
-    other stores' bridges, VPNs..."""
+def routes() -> list[tuple[str, ipaddress.IPv4Network]]:
+    """(interface, destination) of the IPv4 routes of the main table, the default route aside."""
     out = []
     try:
         lines = Path("/proc/net/route").read_text().splitlines()[1:]
@@ -82,7 +81,30 @@ def routed() -> list[ipaddress.IPv4Network]:
         try:
             dest = ipaddress.IPv4Address(int(parts[1], 16).to_bytes(4, "little"))
             mask = ipaddress.IPv4Address(int(parts[7], 16).to_bytes(4, "little"))
-            out.append(ipaddress.IPv4Network(f"{dest}/{mask}", strict=False))
+            out.append((parts[0], ipaddress.IPv4Network(f"{dest}/{mask}", strict=False)))
         except ValueError:
             continue
     return out
+
+
+def routed() -> list[ipaddress.IPv4Network]:
+    """IPv4 destinations the host routes: its interfaces' subnets, other stores' bridges, VPNs..."""
+    return [net for _iface, net in routes()]
+
+
+def default_subnet(bridge: str, preferred: str) -> str:
+    """The default network's subnet for a new store. Every store shares its bridge, so: the subnet
+    the bridge already has (another store made it); else `preferred` (Podman's 10.88.0.0/16) unless
+    something else routes it (a Podman on this host has podman0 there), then the first free /16
+    below it (10.87, 10.86, ...)."""
+    table = routes()
+    mine = [net for iface, net in table if iface == bridge]
+    if mine:
+        return str(mine[0])
+    others = [net for iface, net in table if iface != bridge]
+    first = ipaddress.IPv4Network(preferred)
+    for n in range(first.network_address.packed[1], 63, -1):
+        cand = ipaddress.IPv4Network(f"10.{n}.0.0/{first.prefixlen}")
+        if not any(cand.overlaps(o) for o in others):
+            return str(cand)
+    return preferred

@@ -96,3 +96,19 @@ def test_listen_conflict_is_a_clear_error() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(PodpyError, match=f"cannot listen on the TCP port {port}: address already in use"):
             portfwd._listen({"protocol": "tcp", "host_ip": "127.0.0.1", "host_port": port})
+
+
+def test_default_subnet_shares_the_bridge_and_steps_around_others(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ipaddress
+
+    from podpy.network import hostipam
+
+    def table(*rows: tuple[str, str]) -> None:
+        monkeypatch.setattr(hostipam, "routes", lambda: [(i, ipaddress.IPv4Network(n)) for i, n in rows])
+
+    table(("eth0", "192.168.1.0/24"))
+    assert hostipam.default_subnet("podpy0", "10.88.0.0/16") == "10.88.0.0/16"
+    table(("eth0", "192.168.1.0/24"), ("podman0", "10.88.0.0/16"), ("tun0", "10.87.4.0/24"))
+    assert hostipam.default_subnet("podpy0", "10.88.0.0/16") == "10.86.0.0/16"  # Podman's podman0 has 10.88
+    table(("podman0", "10.88.0.0/16"), ("podpy0", "10.86.0.0/16"))
+    assert hostipam.default_subnet("podpy0", "10.88.0.0/16") == "10.86.0.0/16"  # what another store chose

@@ -109,12 +109,18 @@ class NetworkService:
 
     # ---- creating
     def default(self) -> NetworkRecord:
-        """The default network, created on first use (Podman's `podman`, 10.88.0.0/16)."""
+        """The default network, created on first use (Podman's `podman`, 10.88.0.0/16, unless the host
+        routes that elsewhere: hostipam.default_subnet)."""
         try:
             return self.store.find(DEFAULT_NETWORK)
         except NoSuchNetwork:
             pass
-        req = CreateRequest(name=DEFAULT_NETWORK, subnets=[DEFAULT_SUBNET], ignore=True)
+        subnet = DEFAULT_SUBNET
+        if not self.engine.opts.rootless:  # rootless bridges live in a namespace of their own
+            from podpy.network.hostipam import default_subnet
+
+            subnet = default_subnet(f"{IFACE_PREFIX}0", DEFAULT_SUBNET)
+        req = CreateRequest(name=DEFAULT_NETWORK, subnets=[subnet], ignore=True)
         return self._create(req, default=True)
 
     def create(self, req: CreateRequest) -> NetworkRecord:
