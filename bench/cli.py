@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.cases import discover
 from bench.env import Env, find_podpy
-from bench.harness import run_case, table
+from bench.harness import ratios, run_case, table
 
 
 def _select(all_cases, names: list[str]):  # type: ignore[no-untyped-def]
@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         env.close()
     print(table(results))
+    vs = ratios(results)
+    if vs:
+        print(f"\npodpy vs podman (medians, ms unless the name gives a unit; ratio < 1: podpy is faster)\n{vs}")
     if opts.json:
         doc = {"podpy": env.podpy, "python": sys.version, "platform": platform.platform(),
                "repeat": repeat, "results": [r.as_json() for r in results]}  # fmt: skip

@@ -28,6 +28,7 @@ class Case:
     group: str = "podpy"
     repeat: int = 0  # 0: the harness default (--repeat / --quick)
     input: bytes | None = None  # stdin for argv cases
+    unit: str = "ms"  # "ms": samples are seconds; anything else (e.g. "MB"): samples are shown as they are
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Result:
     samples: list[float] = field(default_factory=list)
     skipped: str = ""
     error: str = ""
+    unit: str = "ms"
 
     def stats(self) -> dict[str, float]:
         s = sorted(self.samples)
@@ -61,7 +63,7 @@ def time_argv(argv: list[str], stdin: bytes | None = None) -> float:
 
 
 def run_case(case: Case, env: Env, repeat: int, warmup: int = 2) -> Result:
-    res = Result(case.name, case.group)
+    res = Result(case.name, case.group, unit=case.unit)
     try:
         reason = case.skip(env)
         if reason:
@@ -84,10 +86,10 @@ def run_case(case: Case, env: Env, repeat: int, warmup: int = 2) -> Result:
 def table(results: list[Result]) -> str:
     rows = [("benchmark", "n", "median ms", "p90 ms", "min ms")]
     for r in results:
-        st = r.stats()
+        st, k = r.stats(), _scale(r)
         if st:
-            rows.append((r.name, str(st["n"]), f"{st['median'] * 1e3:.2f}", f"{st['p90'] * 1e3:.2f}",
-                         f"{st['min'] * 1e3:.2f}"))  # fmt: skip
+            rows.append((r.name, str(st["n"]), f"{st['median'] * k:.2f}", f"{st['p90'] * k:.2f}",
+                         f"{st['min'] * k:.2f}"))  # fmt: skip
         else:
             rows.append((r.name, "-", "skipped" if r.skipped else "ERROR", "", r.skipped or r.error))
     widths = [max(len(row[i]) for row in rows if i < 4 or row[1] != "-") for i in range(5)]
@@ -98,3 +100,24 @@ def table(results: list[Result]) -> str:
         else:
             lines.append(f"{row[0]:<{widths[0]}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row[1:], widths[1:], strict=True)))
     return "\n".join(lines)
+
+
+def _scale(r: Result) -> float:
+    """Milliseconds for timed cases; other units as sampled (their name says the unit)."""
+    return 1e3 if r.unit == "ms" else 1.0
+
+
+def ratios(results: list[Result]) -> str:
+    """podpy against Podman from the same run: every "podpy X" with a "podman X" beside it (medians)."""
+    by_name = {r.name: r for r in results if r.samples}
+    rows = [("workload", "podpy", "podman", "ratio")]
+    for r in results:
+        other = by_name.get("podman " + r.name.removeprefix("podpy ")) if r.name.startswith("podpy ") else None
+        if r.samples and other is not None:
+            a, b = statistics.median(r.samples) * _scale(r), statistics.median(other.samples) * _scale(other)
+            rows.append((r.name.removeprefix("podpy "), f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x" if b else "-"))
+    if len(rows) == 1:
+        return ""
+    w = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(f"{row[0]:<{w[0]}}  " + "  ".join(f"{c:>{x}}" for c, x in zip(row[1:], w[1:], strict=True))
+                     for row in rows)  # fmt: skip
