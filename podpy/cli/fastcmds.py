@@ -248,6 +248,8 @@ def logs(kw: dict[str, Any], pos: list[str]) -> int:
         raise InvalidArgument(f"invalid --tail {tail!r}: a number or all")
     opts = LogOptions(follow, None if tail in (None, "all") else int(tail), kw["since"], kw["until"])
     out, err = sys.stdout.buffer, sys.stderr.buffer
+    if follow:
+        _gc_back_on()  # may run for hours
     for ts, stream, data in read_logs(common.engine().containers, pos[0], opts):
         target = out if stream == b"stdout" else err
         target.write(ts + b" " + data if timestamps else data)
@@ -267,7 +269,15 @@ def exec_(kw: dict[str, Any], pos: list[str]) -> int:
         return 0
     from podpy.cli.exec_core import _exec_attached
 
+    _gc_back_on()  # the relay may run for hours
     return _exec_attached(svc, pos[0], opts)
+
+
+def _gc_back_on() -> None:
+    """fastpath turns the collector off for start-up; a command that may run long turns it back on."""
+    import gc
+
+    gc.enable()
 
 
 # ---- the tables (the typer declarations of the same commands)
