@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.errors import PodpyError
-from podpy.network import bridge, ipam, netns, nft, ports
+from podpy.network import ipam
 from podpy.network.ipam import Lease
 from podpy.network.model import NetworkRecord
 
@@ -32,6 +32,8 @@ def netns_path(svc: NetworkService, cid: str) -> Path:
 
 def setup(svc: NetworkService, cid: str, name: str, spec: dict[str, Any]) -> None:
     """Leases, the pinned namespace, one veth per network, hosts files. Undone on failure."""
+    from podpy.network import bridge, netns
+
     wanted: dict[str, dict[str, Any]] = spec.get("networks") or {}
     records = [svc.get(n) for n in wanted]  # the default network is made here, outside the lock
     path = netns_path(svc, cid)
@@ -72,11 +74,15 @@ def _publish(svc: NetworkService, cid: str, wanted: list[dict[str, Any]], record
     target = next((x for r, x in zip(records, leases, strict=True) if not r.internal), None)
     if target is None:
         raise PodpyError("published ports need a network that is not internal")
+    from podpy.network import nft, ports
+
     nft.add_ports(cid, ports.assign(svc.layout, cid, wanted, target.ip))
 
 
 def connect_live(svc: NetworkService, cid: str, name: str, rec: NetworkRecord, opts: dict[str, Any]) -> None:
     """Attach a running container to one more network (next free ethN), hosts files updated."""
+    from podpy.network import bridge
+
     path = netns_path(svc, cid)
     with svc.store.lock():
         used = {int(x.ifname[3:]) for x in leases_of_locked(svc, cid).values()}
@@ -97,6 +103,8 @@ def disconnect_live(svc: NetworkService, cid: str, network: str) -> None:
 
 
 def _release(svc: NetworkService, cid: str, network: str, delete_link: bool = True) -> None:
+    from podpy.network import bridge
+
     leases = ipam.load(svc.layout, network)
     lease = leases.pop(cid, None)
     if lease is not None:
@@ -107,6 +115,8 @@ def _release(svc: NetworkService, cid: str, network: str, delete_link: bool = Tr
 
 def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:
     """Veths, leases, the pinned namespace, peers' hosts entries. Idempotent."""
+    from podpy.network import netns, nft, ports
+
     wanted = spec.get("networks") or {}
     path = netns_path(svc, cid)
     if not wanted and not path.exists():
