@@ -215,6 +215,9 @@ CASES = [
     *_pair("rmi (tiny image)", _rmi(lambda e: _pp(e, "vs")), _rmi(_pm_rmi_base), sample=True),
     *_pair("run --rm busybox true (vs)", lambda e: [*_pp(e, "run"), "run", "--rm", "busybox", "true"],
            lambda e: [*_pm(e, "run"), "run", "--rm", *ULIMITS, "busybox", "true"]),
+    *_pair("run --rm --network none busybox true",  # no shared bridge: other users of podpy0 do not interfere
+           lambda e: [*_pp(e, "run"), "run", "--rm", "--network", "none", "busybox", "true"],
+           lambda e: [*_pm(e, "run"), "run", "--rm", "--network", "none", *ULIMITS, "busybox", "true"]),
     *_pair("exec CTR true", lambda e: [*_pp(e, "exec"), "exec", ctr._exec_target(e), "true"],
            lambda e: [*_pm(e, "exec"), "exec", _pm_exec_target(e), "true"]),
     *_pair(f"ps -a ({PS_MANY} containers)", lambda e: [*e.podpy, *ctr._ps_store(e, PS_MANY), "ps", "-a"],
