@@ -75,7 +75,9 @@ def parse(cmd: Cmd, args: list[str]) -> tuple[dict[str, Any], list[str]] | None:
     return kw, pos
 
 
-def _value(flag: tuple[str, str, Any], value: str | None, args: list[str], i: int, kw: dict[str, Any]) -> int | None:
+def _value(
+    flag: tuple[str, str, Any], value: str | None, args: list[str], i: int, kw: dict[str, Any]
+) -> int | None:
     field, kind, _ = flag
     if kind == B:
         kw[field] = True

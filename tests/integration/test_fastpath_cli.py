@@ -44,12 +44,26 @@ def _full(p, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no
 
 
 def test_fast_path_answers_as_the_full_cli(ctr):  # noqa: F811
-    ctr("run", "--network", "none", "--name", "done", "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
+    ctr(
+        "run",
+        "--network",
+        "none",
+        "--name",
+        "done",
+        "busybox",
+        "sh",
+        "-c",
+        "echo one; echo two >&2; echo three",
+    )
     ctr("run", "-d", "--network", "none", "--name", "up", "busybox", "sleep", "100")
     ctr("volume", "create", "v1")
     for args in SAME:
         fast, full = ctr(*args, check=False), _full(ctr, *args)
-        assert (fast.returncode, _norm(fast.stdout), fast.stderr) == (full.returncode, _norm(full.stdout), full.stderr), args
+        assert (fast.returncode, _norm(fast.stdout), fast.stderr) == (
+            full.returncode,
+            _norm(full.stdout),
+            full.stderr,
+        ), args
 
 
 def test_fast_rm_rmi_and_create_do_what_the_cli_does(ctr):  # noqa: F811

@@ -36,7 +36,9 @@ def test_tables_match_typer(words: tuple[str, ...]) -> None:
 
 def test_parse_forms() -> None:
     ps = fastcmds.PS
-    kw, pos = fastcmds.parse(ps, ["-aq", "--filter=name=x", "-f", "status=exited", "-n", "2", "--format", "{{.ID}}"])
+    kw, pos = fastcmds.parse(
+        ps, ["-aq", "--filter=name=x", "-f", "status=exited", "-n", "2", "--format", "{{.ID}}"]
+    )
     assert (kw["all_"], kw["quiet"], kw["filter_"], kw["last"], kw["format_"], pos) == (
         True, True, ["name=x", "status=exited"], 2, "{{.ID}}", [])  # fmt: skip
     kw, pos = fastcmds.parse(fastcmds.RM, ["a", "-f", "--", "-b"])
