@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.cases import discover
 from bench.env import Env, find_podpy
-from bench.harness import run_case, table
+from bench.harness import ratios, run_case, run_interleaved, table
 
 
 def _select(all_cases, names: list[str]):  # type: ignore[no-untyped-def]
@@ -22,6 +22,21 @@ def _select(all_cases, names: list[str]):  # type: ignore[no-untyped-def]
     return [(m, c) for m, c in all_cases if any(n == m or n.lower() in c.name.lower() for n in names)]
 
 
+def _groups(cases, interleave: bool):  # type: ignore[no-untyped-def]
+    """Each case alone, or (interleave) `podpy X` together with a `podman X` that is also selected."""
+    if not interleave:
+        return [[c] for c in cases]
+    by_name = {c.name: c for c in cases}
+    out, taken = [], set()
+    for c in cases:
+        if c.name in taken:
+            continue
+        twin = by_name.get("podman " + c.name.removeprefix("podpy ")) if c.name.startswith("podpy ") else None
+        out.append([c, twin] if twin else [c])
+        taken.update({c.name, twin.name} if twin else {c.name})
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description="Time podpy start-up and completion.")
     ap.add_argument("names", nargs="*", help="case modules (startup, completion, podman) or parts of case names")
@@ -29,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, help="repetitions per case")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument("--interleave", action="store_true",
+                    help="sample each `podpy X` and its `podman X` in turn (fair ratios on a busy machine)")
     ap.add_argument("--podpy", metavar="CMD",
                     help="the podpy command to time, split like a shell would (default: the one beside this python)")
     opts = ap.parse_args(argv)
@@ -48,15 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     progress = sys.stderr.isatty()
     try:
-        for _, case in cases:
+        for group in _groups([c for _, c in cases], opts.interleave):
             if progress:
-                print(f"  {case.name} ...", end="\r", file=sys.stderr, flush=True)
-            results.append(run_case(case, env, repeat))
+                print(f"  {group[0].name} ...", end="\r", file=sys.stderr, flush=True)
+            results.extend(run_interleaved(group, env, repeat) if len(group) > 1 else [run_case(group[0], env, repeat)])
             if progress:
-                print(" " * (len(case.name) + 6), end="\r", file=sys.stderr, flush=True)
+                print(" " * (len(group[0].name) + 6), end="\r", file=sys.stderr, flush=True)
     finally:
         env.close()
     print(table(results))
+    vs = ratios(results)
+    if vs:
+        print(f"\npodpy vs podman (medians, ms unless the name gives a unit; ratio < 1: podpy is faster)\n{vs}")
     if opts.json:
         doc = {"podpy": env.podpy, "python": sys.version, "platform": platform.platform(),
                "repeat": repeat, "results": [r.as_json() for r in results]}  # fmt: skip

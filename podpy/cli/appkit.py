@@ -26,17 +26,6 @@ def new_app(help_text: str, **kw: object) -> typer.Typer:
 
 def for_each(refs: list[str], action: Any) -> None:
     """Apply `action` to every ref, printing it on success; report failures, exit non-zero at the end."""
-    from podpy.errors import PodpyError
-
-    failed: PodpyError | None = None
-    for ref in refs:
-        try:
-            shown = action(ref)
-        except PodpyError as e:
-            common.err(f"Error: {e}")
-            failed = e
-            continue
-        if shown is not None:
-            common.out(str(shown))
-    if failed is not None:
-        raise typer.Exit(failed.exit_code if len(refs) == 1 else 125)
+    code = common.each(refs, action)
+    if code:
+        raise typer.Exit(code)

@@ -56,6 +56,26 @@ def err(text: str) -> None:
     sys.stderr.write(text.rstrip("\n") + "\n")
 
 
+def each(refs: list[str], action: Any) -> int:
+    """Apply `action` to every ref, printing what it returns (unless None); report failures. The exit
+    code: 0, the error's own for a single ref, else 125."""
+    from podpy.errors import PodpyError
+
+    failed: PodpyError | None = None
+    for ref in refs:
+        try:
+            shown = action(ref)
+        except PodpyError as e:
+            err(f"Error: {e}")
+            failed = e
+            continue
+        if shown is not None:
+            out(str(shown))
+    if failed is None:
+        return 0
+    return failed.exit_code if len(refs) == 1 else 125
+
+
 def warn(text: str) -> None:
     err(f"WARNING: {text}")
 

@@ -8,9 +8,8 @@ import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
+from podpy.cli.fastcmds import IMAGES_TABLE, IMAGES_TABLE_DIGESTS
 
-IMAGES_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-IMAGES_TABLE_DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 IMAGE_FILTERS = ("reference", "dangling", "label", "before", "since")
 
 

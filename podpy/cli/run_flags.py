@@ -125,6 +125,7 @@ FLAGS = (
 )
 
 BY_DECL = {d: f for f in FLAGS for d in f.decls}
+CREATE_BY_DECL = {d: f for d, f in BY_DECL.items() if not f.run_only}
 
 
 def defaults(run: bool = True) -> dict[str, Any]:
@@ -143,9 +144,11 @@ class NotHandled(Exception):
     """The fast parser cannot take these arguments: typer will (and print help or errors)."""
 
 
-def parse(args: list[str]) -> tuple[dict[str, Any], str, list[str]]:
-    """`[flags] IMAGE [COMMAND...]` -> (flag values, image, command). Flags stop at the image."""
-    kw = defaults()
+def parse(args: list[str], run: bool = True) -> tuple[dict[str, Any], str, list[str]]:
+    """`[flags] IMAGE [COMMAND...]` -> (flag values, image, command). Flags stop at the image.
+    run=False: `create`'s flags (a run-only flag is not handled)."""
+    kw = defaults(run)
+    decls = BY_DECL if run else CREATE_BY_DECL
     i = 0
     while i < len(args):
         arg = args[i]
@@ -154,20 +157,20 @@ def parse(args: list[str]) -> tuple[dict[str, Any], str, list[str]]:
             break
         if not arg.startswith("-") or arg == "-":
             break
-        i = _one(args, i, kw)
+        i = _one(args, i, kw, decls)
     if i >= len(args):
         raise NotHandled
     return kw, args[i], args[i + 1 :]
 
 
-def _one(args: list[str], i: int, kw: dict[str, Any]) -> int:
+def _one(args: list[str], i: int, kw: dict[str, Any], decls: dict[str, Flag]) -> int:
     arg = args[i]
     if arg.startswith("--"):
         name, eq, value = arg.partition("=")
-        return _set(BY_DECL.get(name), value if eq else None, args, i, kw)
+        return _set(decls.get(name), value if eq else None, args, i, kw)
     rest = arg[1:]  # as pflag: -it, -dit, -d=false, -dt=false (t off), -eFOO=1, -e=FOO=1, -e FOO=1
     while rest:
-        flag = BY_DECL.get("-" + rest[0])
+        flag = decls.get("-" + rest[0])
         if flag is None:
             raise NotHandled
         if len(rest) > 2 and rest[1] == "=":

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
-
-VOLUMES_TABLE = "table {{.Driver}}\t{{.Name}}"
+from podpy.cli.fastcmds import VOLUMES_TABLE
+from podpy.cli.fastcmds import volume_row as _row
 
 
 def create(
@@ -29,16 +28,6 @@ def create(
     options = parse_key_values(opt or [], "volume option")
     rec = engine().volumes.create(name, driver, labels, options, ignore=ignore)
     common.out(rec.name)
-
-
-def _row(v: Any, mountpoint: str) -> dict[str, Any]:
-    from podpy.cli import humanize
-
-    labels = ",".join(f"{k}={val}" for k, val in v.labels.items())
-    return {"Availability": "N/A", "CreatedAt": humanize.local_time(v.created_at), "Driver": v.driver,
-            "Group": "N/A", "Labels": labels, "Links": "N/A", "Mountpoint": mountpoint, "Name": v.name,
-            "Options": ",".join(f"{k}={val}" for k, val in v.options.items()), "Scope": "local",
-            "Size": "N/A", "Status": "N/A", "Anonymous": v.anonymous}  # fmt: skip
 
 
 def ls(

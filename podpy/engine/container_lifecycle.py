@@ -235,7 +235,9 @@ class Lifecycle:
 
     def purge(self, rec: ContainerRecord, runtime: Any = None) -> None:
         """Remove everything of a stopped container (caller holds its lock)."""
-        self.teardown(rec, runtime)
+        if rec.state.started_at or rec.state.premounted or self.svc.run_dir(rec.id).exists():
+            self.teardown(rec, runtime)  # a start (even one cut short) makes the run dir first;
+            # a container only created has nothing to undo (and rm need not load the network code)
         if not rec.rootfs:
             self.svc.storage_driver.remove_rw(rec.id)
         shutil.rmtree(self.svc.cdir(rec.id), ignore_errors=True)

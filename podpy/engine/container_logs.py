@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,14 +61,11 @@ def logs(svc: ContainerService, ref: str, opts: LogOptions) -> Iterator[LogEntry
     until = parse_time_arg(opts.until).encode() if opts.until else b""
     reader = LogReader(svc.log_path(rec.id, rec.spec))
     following = opts.follow and rec.state.status == cr.RUNNING
-    entries = reader.read()
-    if not following:
-        entries += reader.flush()
-        reader.close()
+    entries: Iterable[LogEntry] = reader.stream(final=not following)  # never the whole log in memory
     if since or until:
-        entries = [e for e in entries if (not since or e.time >= since) and (not until or e.time <= until)]
+        entries = (e for e in entries if (not since or e.time >= since) and (not until or e.time <= until))
     if opts.tail is not None and opts.tail >= 0:
-        entries = entries[len(entries) - opts.tail :] if opts.tail else []
+        entries = deque(entries, maxlen=opts.tail)
     yield from entries
     if not following:
         return

@@ -6,7 +6,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
-from podpy.engine.container_config import display_security_opts
 from podpy.engine.container_record import ContainerRecord
 from podpy.engine.filters import match_labels, parse_filters
 from podpy.errors import InvalidArgument
@@ -71,6 +70,8 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
 
 
 def _host_config(rec: ContainerRecord) -> dict[str, Any]:
+    from podpy.engine.container_config import display_security_opts  # inspect only: ps need not load it
+
     spec = rec.spec
     network = spec.get("network", "private")
     return {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -12,25 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
-from podpy.engine.container_config import (
-    CreateOptions,
-    build_spec,
-    hosts_file,
-    parse_signal,
-    resolv_conf,
-    resource_fields,
-    resources_notice,
-)
 from podpy.engine.container_names import new_id, random_name, validate_name
 from podpy.engine.container_record import ContainerLock, ContainerRecord
-from podpy.engine.spec import ContainerSpec, Mount
 from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
 from podpy.state import FileLock, atomic_write_bytes
 from podpy.timeutil import now_rfc3339
 
 if TYPE_CHECKING:
+    from podpy.engine.container_config import CreateOptions
     from podpy.engine.container_lifecycle import Lifecycle
     from podpy.engine.core import Engine
+    from podpy.engine.spec import ContainerSpec
 
 INIT_BINARIES = ("catatonit", "tini", "tini-static", "docker-init")
 INIT_DIRS = ("/usr/libexec/podman", "/usr/libexec/podpy", "/usr/local/libexec/podman")
@@ -128,6 +119,8 @@ class ContainerService:
     # ---- create
     def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
         img_id, top, icfg = self._image(opts, progress)
+        from podpy.engine.container_config import build_spec, resources_notice  # only create needs these
+
         spec = build_spec(opts, icfg)
         if os.geteuid() != 0 and (notice := resources_notice(opts.resources)):
             self.notices.append(notice)
@@ -239,6 +232,8 @@ class ContainerService:
                   icfg: dict, resolved: Any) -> ContainerRecord:  # fmt: skip
         """Name and ID under the store lock; the record exists (status created) when it is released."""
         stop_sig = opts.stop_signal or icfg.get("StopSignal") or "SIGTERM"
+        from podpy.engine.container_config import parse_signal, resource_fields
+
         parse_signal(stop_sig)
         entrypoint = _effective_entrypoint(opts, icfg)
         from podpy.engine.container_health import healthcheck_config
@@ -275,6 +270,9 @@ class ContainerService:
         return rec
 
     def _write_bundle(self, rec: ContainerRecord, spec: ContainerSpec) -> None:
+        from podpy.engine.container_config import hosts_file, resolv_conf
+        from podpy.engine.spec import Mount
+
         """rw layer, /etc files and config.json: everything `start` needs."""
         from podpy.engine import specgen
 
@@ -450,6 +448,8 @@ def _effective_entrypoint(opts: CreateOptions, icfg: dict) -> list[str]:
 
 def find_init() -> str | None:
     for name in INIT_BINARIES:
+        import shutil
+
         found = shutil.which(name) or next(
             (f"{d}/{name}" for d in INIT_DIRS if os.access(f"{d}/{name}", os.X_OK)), None
         )

@@ -20,7 +20,6 @@ Contract with the caller (the supervisor):
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +38,8 @@ def find_external(name: str) -> str | None:
     """Path of an OCI runtime given by name (searched on PATH and in sbin dirs) or path."""
     if "/" in name:
         return name if os.path.isfile(name) and os.access(name, os.X_OK) else None
+    import shutil  # not at import: shutil loads bz2 and lzma, and run/exec need none of it
+
     extra = "/usr/local/sbin:/usr/sbin:/sbin"
     return shutil.which(name) or shutil.which(name, path=extra)
 

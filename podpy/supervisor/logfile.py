@@ -198,6 +198,49 @@ class LogReader:
                 raw += self.file.read()
         return self._parse(raw)
 
+    def stream(self, final: bool, chunk: int = 1 << 20) -> Iterator[LogEntry]:
+        """What read() returns (then flush() when `final`), parsed one chunk at a time: memory stays
+        flat however long the log. Not final: the live file stays open for follow()."""
+        if self.file is None:
+            for older in rotated_paths(self.path):
+                yield from self._stream_path(older, chunk)
+            if not self._open():
+                yield from self._final(final)
+                return
+        yield from self._stream_file(self.file, chunk)
+        try:
+            ino = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            ino = self.ino
+        if ino != self.ino:
+            yield from self._stream_file(self.file, chunk)
+            self.file.close()
+            self.file = None
+            for newer in self._rotated_since():
+                yield from self._stream_path(newer, chunk)
+            if self._open():
+                yield from self._stream_file(self.file, chunk)
+        yield from self._final(final)
+
+    def _final(self, final: bool) -> Iterator[LogEntry]:
+        if final:
+            yield from self.flush()
+            self.close()
+
+    def _stream_path(self, path: Path, chunk: int) -> Iterator[LogEntry]:
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed below (a generator)
+        except FileNotFoundError:  # rotated away meanwhile
+            return
+        try:
+            yield from self._stream_file(f, chunk)
+        finally:
+            f.close()
+
+    def _stream_file(self, f: Any, chunk: int) -> Iterator[LogEntry]:
+        while raw := f.read(chunk):
+            yield from self._parse(raw)
+
     def _rotated_since(self) -> list[Path]:
         """Rotated files newer than the one just drained (all of them if it was dropped already)."""
         paths = rotated_paths(self.path)

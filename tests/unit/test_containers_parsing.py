@@ -57,11 +57,11 @@ def test_run_flags_parse() -> None:
             run_flags.parse(bad)
 
 
-def test_fastpath_only_takes_run() -> None:
-    assert fastpath.dispatch(["ps", "-a"]) is None
-    assert fastpath.dispatch(["--root", "/x", "images"]) is None
+def test_fastpath_leaves_help_and_unknowns_to_typer() -> None:
     assert fastpath.dispatch(["--unknown-global", "run", "img"]) is None
     assert fastpath.dispatch(["run", "--help"]) is None
+    assert fastpath.dispatch(["--root", "/x", "ps", "--help"]) is None
+    assert fastpath.dispatch(["pod", "ps"]) is None
 
 
 def test_parse_signal() -> None:

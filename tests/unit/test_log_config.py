@@ -57,6 +57,24 @@ def test_writer_partial_records_span_a_rotation(tmp_path: Path) -> None:
     assert [e.data for e in LogReader(path).read()] == [b"abcdef\n"]
 
 
+def test_stream_matches_read_in_small_chunks(tmp_path: Path) -> None:
+    """`logs` streams the file (flat memory): same entries as read() + flush(), across rotated files,
+    records split between chunks and a partial last line."""
+    path = tmp_path / "ctr.log"
+    w = LogWriter(path, max_size=200, max_file=4)
+    for i in range(30):
+        w.write(b"stderr" if i % 4 == 0 else b"stdout", b"line %d\n" % i)
+    w.write(b"stdout", b"no newline")
+    w.close()
+    whole = LogReader(path)
+    expected = whole.read() + whole.flush()
+    for chunk in (1, 7, 64, 1 << 20):
+        assert list(LogReader(path).stream(final=True, chunk=chunk)) == expected
+    follower = LogReader(path)  # not final: partial lines wait, the live file stays open
+    assert list(follower.stream(final=False, chunk=5)) == expected[:-1] and follower.file is not None
+    follower.close()
+
+
 def test_write_errors_are_reported_once_and_dropped() -> None:
     errors: list[OSError] = []
     w = LogWriter(Path("/dev/full"), on_error=errors.append)  # every write: ENOSPC, from the kernel

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.errors import InvalidArgument, PodpyError
-from podpy.network import bridge, hostipam, ipam, netns, nft, ports
+from podpy.network import hostipam, ipam
 from podpy.network.ipam import Lease
 from podpy.network.model import NetworkRecord
 
@@ -32,6 +32,8 @@ def netns_path(svc: NetworkService, cid: str) -> Path:
 
 def setup(svc: NetworkService, cid: str, name: str, spec: dict[str, Any]) -> None:
     """Leases, the pinned namespace, one veth per network, hosts files. Undone on failure."""
+    from podpy.network import netns
+
     wanted: dict[str, dict[str, Any]] = spec.get("networks") or {}
     records = [svc.get(n) for n in wanted]  # the default network is made here, outside the lock
     path = netns_path(svc, cid)
@@ -51,6 +53,8 @@ def setup(svc: NetworkService, cid: str, name: str, spec: dict[str, Any]) -> Non
 
 def _attach(rec: NetworkRecord, lease: Lease, path: Path, default_route: bool) -> None:
     if rec.is_bridge:
+        from podpy.network import bridge
+
         bridge.attach(rec, lease, path, default_route)
     else:
         from podpy.network import macvlan
@@ -98,6 +102,8 @@ def _publish(svc: NetworkService, cid: str, wanted: list[dict[str, Any]], record
     target = next((x for r, x in zip(records, leases, strict=True) if r.is_bridge and not r.internal), None)
     if target is None:
         raise PodpyError("published ports need a bridge network that is not internal")
+    from podpy.network import nft, ports
+
     bound = ports.assign(svc.layout, cid, wanted, target.ip, target.ip6)
     nft.add_ports(cid, bound)
     if target.ip6:
@@ -108,6 +114,7 @@ def _publish(svc: NetworkService, cid: str, wanted: list[dict[str, Any]], record
 
 def connect_live(svc: NetworkService, cid: str, name: str, rec: NetworkRecord, opts: dict[str, Any]) -> None:
     """Attach a running container to one more network (next free ethN), hosts files updated."""
+
     path = netns_path(svc, cid)
     with svc.store.lock():
         used = {int(x.ifname[3:]) for x in leases_of_locked(svc, cid).values()}
@@ -133,6 +140,8 @@ def disconnect_live(svc: NetworkService, cid: str, network: str) -> None:
 
 
 def _release(svc: NetworkService, cid: str, network: str, delete_link: bool = True) -> None:
+    from podpy.network import bridge
+
     leases = ipam.load(svc.layout, network)
     lease = leases.pop(cid, None)
     if lease is not None and not svc.engine.opts.rootless:
@@ -162,6 +171,8 @@ def _unclaim(svc: NetworkService, cid: str, network: str, ip: str) -> None:
 
 def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:
     """Veths, leases, the pinned namespace, peers' hosts entries. Idempotent."""
+    from podpy.network import netns, nft, ports
+
     wanted = spec.get("networks") or {}
     path = netns_path(svc, cid)
     if not wanted and not path.exists():

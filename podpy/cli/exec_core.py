@@ -1,0 +1,81 @@
+"""`exec` attached: the process is our child, its output relayed (typer-free: the CLI and the fast
+front door share it)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+
+def exec_attached(svc: Any, container: str, opts: Any) -> int:
+    """Run the exec attached; its exit code, recorded as an exec_died event."""
+    from podpy.engine import events as ev
+
+    code = _exec_attached(svc, container, opts)
+    ev.exec_died(svc, container, code)
+    return code
+
+
+def _exec_attached(svc: Any, container: str, opts: Any) -> int:
+    """The exec'd process is our child: its stdio is ours (or a pty we relay); we reap it."""
+    from podpy.cli import tty as term
+    from podpy.engine import container_exec as ce
+    from podpy.runtime.base import Stdio
+
+    null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+    ours: dict[int, int] = {}  # our read end -> our fd it is relayed to
+    stdin_w = None
+    theirs = [null]
+    if opts.tty:
+        stdio = Stdio(stdin=null)
+    else:  # pipes of our own, never our fds: the process could chown them (-u) or reopen them
+        stdin = null
+        if opts.interactive:
+            stdin, stdin_w = os.pipe2(os.O_CLOEXEC)
+            theirs.append(stdin)
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        ours, theirs = {out_r: 1, err_r: 2}, [*theirs, out_w, err_w]
+        stdio = Stdio(stdin=stdin, stdout=out_w, stderr=err_w)
+    sys.stdout.flush()
+    pids: list[int] = []
+    pending: list[int] = []
+
+    def forward(sig: int) -> None:  # installed before the start: output may precede start()'s return
+        if not pids:
+            pending.append(sig)
+            return
+        try:
+            os.kill(pids[0], sig)
+        except ProcessLookupError:
+            pass
+
+    with term.proxy_signals(None if opts.tty else forward):
+        try:
+            started = ce.exec_start(svc, container, opts, stdio)
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        pids.append(started.pid)
+        for sig in pending:
+            forward(sig)
+        if started.pty_master is None:
+            return term.relay_pipes(started.pid, stdin_w, ours)
+    return _relay_exec_pty(started, opts.interactive)
+
+
+def _relay_exec_pty(started: Any, interactive: bool) -> int:
+    import fcntl
+    import struct
+    import termios
+
+    from podpy.cli import tty as term
+
+    def winch() -> None:
+        if size := term.winsize():
+            fcntl.ioctl(started.pty_master, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
+
+    winch()
+    with term.proxy_signals(None, winch):
+        return term.relay_pty(started.pty_master, started.pid, interactive)

@@ -1,0 +1,329 @@
+"""The frequent commands without typer: their flags as tables, their bodies as in the typer modules.
+
+fastpath.dispatch looks a command up here and parses its arguments with its table; a flag, form or
+argument count the table does not know returns None, and the typer CLI takes the whole command
+line (help, errors, and flags added there later stay right). The bodies mirror the typer handlers
+(containers.ps/rm/logs/container_inspect, images.images/rmi/image_inspect/inspect_any, volumes.ls,
+run.exec_) and share their helpers; a change of behaviour goes into both. No typer import here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from podpy.cli import common
+
+B, S, L, I = "bool", "str", "list", "int"  # noqa: E741
+
+IMAGES_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+IMAGES_TABLE_DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+VOLUMES_TABLE = "table {{.Driver}}\t{{.Name}}"
+
+
+class Cmd:
+    """A command: flags (declaration -> (keyword, kind, default)), how many positionals, its body."""
+
+    def __init__(self, handler: Callable[[dict[str, Any], list[str]], int], flags: dict[str, tuple[str, str, Any]],
+                 nargs: tuple[int, int | None], interspersed: bool = True) -> None:  # fmt: skip
+        self.handler, self.flags, self.nargs, self.interspersed = handler, flags, nargs, interspersed
+
+
+def _flags(*specs: tuple[str, str, Any, tuple[str, ...]]) -> dict[str, tuple[str, str, Any]]:
+    return {d: (field, kind, default) for field, kind, default, decls in specs for d in decls}
+
+
+def parse(cmd: Cmd, args: list[str]) -> tuple[dict[str, Any], list[str]] | None:
+    """(keywords, positionals), or None when typer must parse `args` (click's rules otherwise)."""
+    kw = {field: ([] if kind == L else default) for field, kind, default in cmd.flags.values()}
+    pos: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            pos.extend(args[i + 1 :])
+            break
+        if arg == "-" or not arg.startswith("-") or (pos and not cmd.interspersed):
+            if not cmd.interspersed:
+                pos.extend(args[i:])
+                break
+            pos.append(arg)
+            i += 1
+            continue
+        if arg.startswith("--"):
+            name, eq, value = arg.partition("=")
+            flag = cmd.flags.get(name)
+            if flag is None or (eq and flag[1] == B):
+                return None
+            taken = _value(flag, value if eq else None, args, i, kw)
+        elif (flag := cmd.flags.get(arg[:2])) is not None and flag[1] != B:
+            taken = _value(flag, arg[2:] or None, args, i, kw)
+        else:  # -aq
+            for ch in arg[1:]:
+                f = cmd.flags.get("-" + ch)
+                if f is None or f[1] != B:
+                    return None
+                kw[f[0]] = True
+            taken = 1
+        if taken is None:
+            return None
+        i += taken
+    lo, hi = cmd.nargs
+    if len(pos) < lo or (hi is not None and len(pos) > hi):
+        return None
+    return kw, pos
+
+
+def _value(
+    flag: tuple[str, str, Any], value: str | None, args: list[str], i: int, kw: dict[str, Any]
+) -> int | None:
+    field, kind, _ = flag
+    if kind == B:
+        kw[field] = True
+        return 1
+    taken = 1
+    if value is None:
+        if i + 1 >= len(args):
+            return None
+        value, taken = args[i + 1], 2
+    if kind == L:
+        kw[field].append(value)
+    elif kind == I:
+        if not value.lstrip("-").isdigit():
+            return None
+        kw[field] = int(value)
+    else:
+        kw[field] = value
+    return taken
+
+
+# ---- bodies (mirroring the typer handlers)
+
+
+def ps(kw: dict[str, Any], pos: list[str]) -> int:
+    import time
+
+    from podpy.cli.ps_rows import PS_TABLE, PS_TABLE_SIZE, ps_row
+
+    no_trunc, fmt, last = kw["no_trunc"], kw["format_"], kw["last"]
+    recs = common.engine().containers.ps(kw["all_"] or kw["latest"] or last >= 0, kw["filter_"])
+    if kw["latest"]:
+        recs = recs[:1]
+    elif last >= 0:
+        recs = recs[:last]
+    if kw["quiet"]:
+        common.out("\n".join(r.id if no_trunc else r.short_id for r in recs))
+        return 0
+    now = time.time()
+    created_at = bool(fmt) and ("CreatedAt" in fmt or "json" in fmt)
+    rows = [ps_row(r, no_trunc, kw["size"], now, created_at) for r in recs]
+    table = PS_TABLE_SIZE if kw["size"] else PS_TABLE
+    if kw["pod"]:
+        from podpy.engine.container_views import pod_columns
+
+        pod_columns(common.engine(), recs, rows, no_trunc)
+        table += "\t{{.Pod}}\t{{.PodName}}"
+    common.render(rows, fmt, table, headers={"ID": "CONTAINER ID", "RunningFor": "CREATED",
+                                             "Pod": "POD ID", "PodName": "PODNAME"})  # fmt: skip
+    return 0
+
+
+def images(kw: dict[str, Any], pos: list[str]) -> int:
+    from podpy.cli import humanize
+    from podpy.engine.image_listing import list_images
+
+    rows = list_images(common.engine(), pos[0] if pos else None, kw["filter_"], all_=kw["all_"])
+    for r in rows:
+        r["CreatedSince"] = humanize.ago(r["CreatedAt"])
+        r["Size"] = humanize.size(r["Size"])
+        r["CreatedAt"] = humanize.local_time(r["CreatedAt"])
+        if kw["no_trunc"]:
+            r["ID"] = r["FullID"]
+    if kw["quiet"]:
+        common.out("\n".join(dict.fromkeys(r["ID"] for r in rows)))
+        return 0
+    default = IMAGES_TABLE_DIGESTS if kw["digests"] else IMAGES_TABLE
+    common.render(rows, kw["format_"], default, headers={"ID": "IMAGE ID"})
+    return 0
+
+
+def volume_row(v: Any, mountpoint: str) -> dict[str, Any]:
+    from podpy.cli import humanize
+
+    labels = ",".join(f"{k}={val}" for k, val in v.labels.items())
+    return {"Availability": "N/A", "CreatedAt": humanize.local_time(v.created_at), "Driver": v.driver,
+            "Group": "N/A", "Labels": labels, "Links": "N/A", "Mountpoint": mountpoint, "Name": v.name,
+            "Options": ",".join(f"{k}={val}" for k, val in v.options.items()), "Scope": "local",
+            "Size": "N/A", "Status": "N/A", "Anonymous": v.anonymous}  # fmt: skip
+
+
+def volume_ls(kw: dict[str, Any], pos: list[str]) -> int:
+    svc = common.engine().volumes
+    vols = svc.list(kw["filter_"])
+    if kw["quiet"]:
+        common.out("".join(v.name + "\n" for v in vols))
+        return 0
+    rows = [volume_row(v, str(svc.mountpoint(v.name))) for v in vols]
+    common.render(rows, kw["format_"], VOLUMES_TABLE, headers={"Name": "VOLUME NAME"})
+    return 0
+
+
+def inspect_any(kw: dict[str, Any], pos: list[str]) -> int:
+    from podpy.engine.inspect_any import inspect_objects
+
+    common.render_one(inspect_objects(common.engine(), pos, kw["type_"]), kw["format_"])
+    return 0
+
+
+def container_inspect(kw: dict[str, Any], pos: list[str]) -> int:
+    svc = common.engine().containers
+    docs = [svc.inspect(n) for n in pos]
+    if kw["size"]:
+        from podpy.cli.ps_rows import _image_size
+        from podpy.storage.fsutil import disk_usage
+
+        for doc in docs:
+            rw = disk_usage(svc.cdir(doc["Id"]) / "rw")
+            doc["SizeRw"], doc["SizeRootFs"] = rw, rw + _image_size(svc.get(doc["Id"]))
+    common.render_one(docs, kw["format_"])
+    return 0
+
+
+def image_inspect(kw: dict[str, Any], pos: list[str]) -> int:
+    from podpy.engine.image_views import inspect
+
+    eng = common.engine()
+    objs = []
+    for n in pos:
+        img = eng.images.get(n)
+        objs.append(inspect(eng, img, eng.images.config(img)))
+    common.render_one(objs, kw["format_"])
+    return 0
+
+
+def rm(kw: dict[str, Any], pos: list[str]) -> int:
+    from podpy.errors import InvalidArgument
+
+    svc = common.engine().containers
+    refs = list(pos)
+    if kw["all_"]:
+        refs = [r.id for r in svc.list(all_=True)]
+    elif not refs:
+        raise InvalidArgument("must specify at least one container name or ID (or --all)")
+    force, volumes = kw["force"], kw["volumes"]
+    return common.each(refs, lambda ref: (svc.remove(ref, force, volumes), ref)[1])
+
+
+def rmi(kw: dict[str, Any], pos: list[str]) -> int:
+    from podpy.errors import PodpyError
+    from podpy.image import reference
+
+    eng = common.engine()
+    targets = list(pos)
+    if kw["all_"]:
+        targets = [i.id for i in eng.images.list()]
+    if not targets:
+        raise PodpyError("image name or ID must be specified")
+    failed: PodpyError | None = None
+    for ref in targets:
+        try:
+            rep = eng.images.remove(ref, force=kw["force"])
+        except PodpyError as e:
+            common.err(f"Error: {e}")
+            failed = e
+            continue
+        for name in rep.untagged:
+            common.out(f"Untagged: {reference.familiar(name)}")
+        for d in rep.deleted:
+            common.out(f"Deleted: {d}")
+    return (failed.exit_code if len(targets) == 1 else 125) if failed else 0
+
+
+def logs(kw: dict[str, Any], pos: list[str]) -> int:
+    from podpy.engine.container_logs import LogOptions
+    from podpy.engine.container_logs import logs as read_logs
+    from podpy.errors import InvalidArgument
+
+    tail, follow, timestamps = kw["tail"], kw["follow"], kw["timestamps"]
+    if tail not in (None, "all") and not tail.lstrip("-").isdigit():
+        raise InvalidArgument(f"invalid --tail {tail!r}: a number or all")
+    opts = LogOptions(follow, None if tail in (None, "all") else int(tail), kw["since"], kw["until"])
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    if follow:
+        _gc_back_on()  # may run for hours
+    for ts, stream, data in read_logs(common.engine().containers, pos[0], opts):
+        target = out if stream == b"stdout" else err
+        target.write(ts + b" " + data if timestamps else data)
+        if follow:
+            target.flush()
+    return 0
+
+
+def exec_(kw: dict[str, Any], pos: list[str]) -> int:
+    from podpy.engine import container_exec as ce
+
+    svc = common.engine().containers
+    opts = ce.ExecOptions(pos[1:], kw["interactive"], kw["tty"], kw["env"], kw["user"] or "", kw["workdir"] or "",
+                          kw["privileged"])  # fmt: skip
+    if kw["detach"]:
+        ce.exec_detached(svc, pos[0], opts)
+        return 0
+    from podpy.cli.exec_core import exec_attached
+
+    _gc_back_on()  # the relay may run for hours
+    return exec_attached(svc, pos[0], opts)
+
+
+def _gc_back_on() -> None:
+    """fastpath turns the collector off for start-up; a command that may run long turns it back on."""
+    import gc
+
+    gc.enable()
+
+
+# ---- the tables (the typer declarations of the same commands)
+
+_FILTER = ("filter_", L, None, ("--filter", "-f"))
+_FORMAT = ("format_", S, None, ("--format",))
+_FORMAT_F = ("format_", S, None, ("--format", "-f"))
+PS = Cmd(ps, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("--quiet", "-q")),
+                    ("latest", B, False, ("--latest", "-l")), ("last", I, -1, ("--last", "-n")),
+                    ("size", B, False, ("--size", "-s")), ("no_trunc", B, False, ("--no-trunc",)), _FILTER, _FORMAT,
+                    ("pod", B, False, ("--pod", "-p"))), (0, 0))  # fmt: skip
+IMAGES = Cmd(images, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("--quiet", "-q")),
+                            ("digests", B, False, ("--digests",)), ("no_trunc", B, False, ("--no-trunc",)),
+                            _FILTER, _FORMAT), (0, 1))  # fmt: skip
+VOLUME_LS = Cmd(volume_ls, _flags(("quiet", B, False, ("--quiet", "-q")), _FILTER, _FORMAT), (0, 0))
+INSPECT = Cmd(inspect_any, _flags(_FORMAT_F, ("type_", S, "all", ("--type", "-t")), ("size", B, False, ("--size", "-s"))),
+              (1, None))  # fmt: skip
+CONTAINER_INSPECT = Cmd(container_inspect, _flags(_FORMAT_F, ("size", B, False, ("--size", "-s"))), (1, None))
+IMAGE_INSPECT = Cmd(image_inspect, _flags(_FORMAT_F), (1, None))
+RM = Cmd(rm, _flags(("force", B, False, ("--force", "-f")), ("volumes", B, False, ("--volumes", "-v")),
+                    ("all_", B, False, ("--all", "-a"))), (0, None))  # fmt: skip
+RMI = Cmd(rmi, _flags(("force", B, False, ("--force", "-f")), ("all_", B, False, ("--all", "-a"))), (0, None))
+LOGS = Cmd(logs, _flags(("follow", B, False, ("--follow", "-f")), ("timestamps", B, False, ("--timestamps", "-t")),
+                        ("tail", S, None, ("--tail", "-n")), ("since", S, None, ("--since",)),
+                        ("until", S, None, ("--until",))), (1, 1))  # fmt: skip
+EXEC = Cmd(exec_, _flags(("interactive", B, False, ("--interactive", "-i")), ("tty", B, False, ("--tty", "-t")),
+                         ("detach", B, False, ("--detach", "-d")), ("env", L, None, ("--env", "-e")),
+                         ("user", S, None, ("--user", "-u")), ("workdir", S, None, ("--workdir", "-w")),
+                         ("privileged", B, False, ("--privileged",))), (2, None), interspersed=False)  # fmt: skip
+
+COMMANDS: dict[tuple[str, ...], Cmd] = {
+    ("ps",): PS, ("container", "ps"): PS, ("container", "ls"): PS, ("container", "list"): PS,
+    ("images",): IMAGES, ("image", "ls"): IMAGES, ("image", "list"): IMAGES,
+    ("volume", "ls"): VOLUME_LS, ("volume", "list"): VOLUME_LS,
+    ("inspect",): INSPECT, ("container", "inspect"): CONTAINER_INSPECT, ("image", "inspect"): IMAGE_INSPECT,
+    ("rm",): RM, ("container", "rm"): RM, ("rmi",): RMI, ("image", "rm"): RMI,
+    ("logs",): LOGS, ("container", "logs"): LOGS, ("exec",): EXEC, ("container", "exec"): EXEC,
+}  # fmt: skip
+
+
+def lookup(args: list[str]) -> tuple[Cmd, list[str]] | None:
+    """The command `args` start with (one or two words) and the arguments after it."""
+    for n in (2, 1):
+        cmd = COMMANDS.get(tuple(args[:n]))
+        if cmd is not None:
+            return cmd, args[n:]
+    return None
