@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -10,8 +11,18 @@ from podpy.cli.common import engine
 
 
 def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
-    from podpy.cli.run_flags import HEALTH_FLAGS, LOG_FLAGS, NETWORK_FLAGS, RESOURCE_FLAGS
+    from podpy.cli.run_flags import (
+        HEALTH_FLAGS,
+        LIFECYCLE_FLAGS,
+        LOG_FLAGS,
+        MORE_FLAGS,
+        NETWORK_FLAGS,
+        RESOURCE_FLAGS,
+    )
     from podpy.engine.container_config import CreateOptions
+
+    if kw.get("pod_id_file"):
+        kw["pod"] = _read_id_file(kw["pod_id_file"])
 
     return CreateOptions(
         image=image, command=list(command or []), name=kw["name"] or "", entrypoint=kw["entrypoint"],
@@ -25,6 +36,7 @@ def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) ->
         volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"], pod=kw.get("pod") or "",
         resources={f.field: kw.get(f.field) for f in RESOURCE_FLAGS},
         net={f.field: kw.get(f.field) for f in NETWORK_FLAGS},
+        more={f.field: kw.get(f.field, f.default) for f in (*MORE_FLAGS, *LIFECYCLE_FLAGS) if not f.run_only},
         **{f.field: kw.get(f.field, f.default) for f in (*HEALTH_FLAGS, *LOG_FLAGS)},
     )  # fmt: skip
 
@@ -42,9 +54,18 @@ def pull_progress(p: Any) -> None:
         common.err(f"Copying {what} {p.id.removeprefix('sha256:')[:12]} done")
 
 
+def _read_id_file(path: str) -> str:
+    from podpy.errors import InvalidArgument
+
+    try:
+        return open(path).read().strip()
+    except OSError as e:
+        raise InvalidArgument(f"reading pod ID file {path}: {e.strerror}") from None
+
+
 def create(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
     svc = engine().containers
-    rec = svc.create(create_options(image, command, kw), progress=pull_progress)
+    rec = svc.create(create_options(image, command, kw), progress=None if kw.get("quiet") else pull_progress)
     for notice in svc.notices:
         common.warn(notice)
     return rec
@@ -57,6 +78,9 @@ def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> 
         from podpy.engine.log_options import check_for_run
 
         check_for_run(kw["log_driver"], kw["detach"], kw["tty"], (1, 2, 0) if kw["interactive"] else (1, 2))
+    streams = _attach_streams(kw)
+    if kw.get("rmi"):
+        kw["rm"] = True
     rec = create(image, command, kw)
     if kw["detach"]:
         _rec, launch = eng.containers.start(rec.id, None)
@@ -64,10 +88,40 @@ def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> 
             launch.close()
         common.out(rec.id)
         return 0
-    return run_attached(rec, kw["sig_proxy"])
+    code = run_attached(rec, kw["sig_proxy"], streams)
+    if kw.get("rmi"):
+        _remove_image(rec.image)
+    return code
 
 
-def run_attached(rec: Any, sig_proxy: bool) -> int:
+def _attach_streams(kw: dict[str, Any]) -> set[str] | None:
+    """-a/--attach: which of stdin, stdout, stderr (None: all of them, the default)."""
+    if not kw.get("attach"):
+        return None
+    from podpy.errors import InvalidArgument
+
+    if kw["detach"]:
+        raise InvalidArgument("-d and -a cannot be used together")
+    streams = {s.strip().lower() for item in kw["attach"] for s in item.split(",") if s.strip()}
+    bad = streams - {"stdin", "stdout", "stderr"}
+    if bad:
+        raise InvalidArgument(f"invalid stream {sorted(bad)[0]!r} for --attach - must be one of stdin, stdout, or stderr")
+    return streams
+
+
+def _remove_image(image_id: str) -> None:
+    """--rmi: the image goes once the container is gone, unless another container uses it."""
+    if not image_id:
+        return
+    from podpy.errors import PodpyError
+
+    try:
+        engine().images.remove(image_id)
+    except PodpyError as e:
+        common.err(f"Error: {e}")
+
+
+def run_attached(rec: Any, sig_proxy: bool, streams: set[str] | None = None) -> int:
     """Start with the CLI's own stdio handed to the supervisor; relay signals and window size.
 
     Handlers go in before the start: the container's output reaches the terminal straight from the
@@ -76,7 +130,12 @@ def run_attached(rec: Any, sig_proxy: bool) -> int:
     from podpy.engine.container_lifecycle import AttachRequest
 
     is_tty = bool(rec.spec.get("terminal"))
-    req = AttachRequest(stdin=0 if rec.open_stdin else None, winsize=term.winsize() if is_tty else None)
+    req = AttachRequest(stdin=0 if rec.open_stdin and (streams is None or "stdin" in streams) else None,
+                        winsize=term.winsize() if is_tty else None)  # fmt: skip
+    if streams is not None:  # -a: what is not attached goes nowhere (the log keeps it)
+        null = os.open("/dev/null", os.O_WRONLY | os.O_CLOEXEC)
+        req.stdout = 1 if "stdout" in streams else null
+        req.stderr = 2 if "stderr" in streams else null
     svc = engine().containers
     pending: list[int] = []
     running: list[Any] = []

@@ -80,7 +80,7 @@ class Lifecycle:
                 tty=bool(rec.spec.get("terminal")), open_stdin=rec.open_stdin,
                 detach_keys=parse_detach_keys(rec.detach_keys), direct=direct,
                 winsize=(attach.winsize if attach and attach.winsize else (24, 80)),
-                health=spec_for(self.svc, rec),
+                health=spec_for(self.svc, rec), timeout=int(rec.spec.get("timeout") or 0),
             )  # fmt: skip
             launch = spawn(cfg, runtime, _Hooks(self, rec, runtime, premounted), lock.handover())
         try:
@@ -267,6 +267,16 @@ class Lifecycle:
             rootless.teardown(self.svc.engine.networks, rec.id)
 
 
+def _write_pid_file(path: str, pid: int) -> None:
+    """--pidfile / --conmon-pidfile (at every start); a failure must not stop the container."""
+    from podpy.state import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(Path(path), str(pid).encode(), durable=False)
+    except OSError:
+        pass
+
+
 class _Hooks:
     """Runs in the supervisor process: the record and the setup follow the container's life."""
 
@@ -288,6 +298,9 @@ class _Hooks:
         )  # fmt: skip
         cr.save(self.svc.cdir(rec.id), rec, durable=False)
         self.rec = rec
+        for path, value in ((rec.pidfile, pid), (rec.conmon_pidfile, me)):
+            if path:
+                _write_pid_file(path, value)
 
     def failed(self, err: PodpyError) -> None:  # the container lock is held (inherited)
         rec = cr.load(self.svc.cdir(self.rec.id))

@@ -125,8 +125,15 @@ class ContainerService:
 
     # ---- create
     def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
+        more = opts.more if opts.more and _wants_more(opts.more) else {}
+        if more:
+            from podpy.engine import create_more
+
+            create_more.before_create(self, opts)
         img_id, top, icfg = self._image(opts, progress)
         spec = build_spec(opts, icfg)
+        if more:
+            spec = create_more.apply(self.engine, spec, more)
         if spec.pod:
             from podpy.engine.pods import join
 
@@ -156,6 +163,8 @@ class ContainerService:
             self.lifecycle.discard(rec)
             self.engine.volumes.remove_anonymous(rec.anonymous_volumes)
             raise
+        if more.get("cidfile"):
+            create_more.write_id_file(more["cidfile"], rec.id)
         return rec
 
     def _private_notice(self) -> None:
@@ -174,11 +183,18 @@ class ContainerService:
         """-v/--mount/--tmpfs/--volumes-from and the image's VOLUMEs (None when there are none: the
         volume code is not even imported on the common path)."""
         image_volumes = sorted((icfg.get("Volumes") or {}).keys()) if opts.image_volumes else []
-        if not opts.wants_mounts and not image_volumes:
+        tmpfs = opts.tmpfs
+        mode = (opts.more or {}).get("image_volume") or "bind"
+        if mode not in ("bind", "tmpfs", "ignore"):
+            raise InvalidArgument(f"invalid --image-volume {mode!r}: expected bind, tmpfs or ignore")
+        if mode != "bind":  # ignore: none; tmpfs: a tmpfs on each instead of an anonymous volume
+            tmpfs = [*tmpfs, *(image_volumes if mode == "tmpfs" else [])]
+            image_volumes = []
+        if not opts.wants_mounts and not image_volumes and not tmpfs:
             return None
         from podpy.engine.mount_resolution import resolve_mounts
 
-        return resolve_mounts(self.engine, opts.volumes, mount_flags=opts.mounts, tmpfs_flags=opts.tmpfs,
+        return resolve_mounts(self.engine, opts.volumes, mount_flags=opts.mounts, tmpfs_flags=tmpfs,
                               volumes_from=opts.volumes_from, image_volumes=image_volumes,
                               cwd=os.getcwd())  # fmt: skip
 
@@ -241,6 +257,11 @@ class ContainerService:
                 security_opt=list(opts.security_opt), resources=resource_fields(opts.resources),
                 restart_policy=restart_policy, healthcheck=healthcheck,
             )  # fmt: skip
+            if opts.more:
+                from podpy.engine.create_more import record_fields
+
+                for key, value in record_fields(self, opts.more).items():
+                    setattr(rec, key, value)
             if resolved is not None:
                 rec.volumes, rec.anonymous_volumes = list(resolved.volumes), list(resolved.anonymous)
                 rec.mounts = [dict(p) for p in resolved.points]
@@ -258,12 +279,21 @@ class ContainerService:
         hostname = spec.hostname or (os.uname().nodename if spec.network == "host" else rec.short_id)
         etc = {"hostname": hostname + "\n", "hosts": hosts_file(hostname, rec.name, spec.network, spec.add_hosts),
                "resolv.conf": resolv_conf(spec.network, spec.dns, spec.dns_search, spec.dns_options)}  # fmt: skip
+        if spec.no_hosts:
+            del etc["hosts"]
+        if spec.user[:1].isdigit() and spec.passwd:  # a uid the image may not know: Podman adds it
+            from podpy.engine.create_more import passwd_text
+            from podpy.inroot import read_inside
+
+            passwd = passwd_text(spec, reader or (lambda p: read_inside(rootfs, p)))
+            if passwd is not None:
+                etc["passwd"] = passwd
         mounts = []
         for fname, text in etc.items():
             (ud / fname).write_text(text)  # nobody reads these before the container starts
             mounts.append(Mount(f"/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
         spec = replace(spec, mounts=(*mounts, *spec.mounts), annotations={**spec.annotations, **annotations})
-        init = find_init() if spec.init else None
+        init = (rec.init_path or find_init()) if spec.init else None
         host = specgen.HostFacts.detect(spec.userns)
         if host.id_maps is not None and host.id_maps.single and spec.userns != "host":
             self.notices.append(
@@ -356,14 +386,18 @@ class ContainerService:
                     continue
         return out
 
-    def start(self, ref: str, attach: Any = None) -> Any:
-        if (self.layout.root / "pods").is_dir():  # one stat when no pod was ever made
-            rec = self.get(ref)
-            if rec.spec.get("pod"):  # its infra first, and config.json at the infra's namespaces
-                from podpy.engine.pods import before_start
+    def start(self, ref: str, attach: Any = None, _chain: tuple[str, ...] = ()) -> Any:
+        rec = self.get(ref)
+        for dep in rec.requires:  # --requires: those first (each with its own requirements)
+            if dep not in _chain and self.get(dep).state.status != cr.RUNNING:
+                _rec, launch = self.start(dep, None, (*_chain, rec.id))
+                if launch is not None:
+                    launch.close()
+        if rec.spec.get("pod") and (self.layout.root / "pods").is_dir():
+            from podpy.engine.pods import before_start  # its infra first, config.json at its namespaces
 
-                before_start(self.engine, rec)
-        return self.lifecycle.start(ref, attach)
+            before_start(self.engine, rec)
+        return self.lifecycle.start(rec.id, attach)
 
     def stop(self, ref: str, timeout: int | None = None) -> ContainerRecord:
         return self.lifecycle.stop(ref, timeout)
@@ -404,6 +438,18 @@ class ContainerService:
         from podpy.network import ports
 
         return ports.port_lines(ports.load(self.layout, rec.id), which)
+
+
+_MORE_DEFAULTS = {"http_proxy": True, "read_only_tmpfs": True, "passwd": True}
+
+
+def _wants_more(more: dict[str, Any]) -> bool:
+    """Any of the rarer flags away from its default (else engine.create_more is not imported)."""
+    for key, value in more.items():
+        default = _MORE_DEFAULTS.get(key)
+        if (value is False) if default is True else value not in (None, False, [], ""):
+            return True
+    return False
 
 
 def _effective_entrypoint(opts: CreateOptions, icfg: dict) -> list[str]:

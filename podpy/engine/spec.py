@@ -86,8 +86,20 @@ class ContainerSpec:
     oom_score_adj: int | None = None
     log: dict[str, Any] = field(default_factory=dict)  # a supervisor.logfile.LogConfig as JSON
     pod: str = ""  # the pod's ID (engine.pods): it shares the infra container's namespaces
-    ipc: str = ""  # "" = a new IPC namespace, or the path of one to join (a pod's)
+    ipc: str = ""  # "" = a new IPC namespace, "host", or the path of one to join (a pod's, --ipc)
     uts: str = ""  # likewise for UTS
+    pid: str = ""  # likewise for PID (--pid)
+    cgroupns: str = ""  # "" = private on cgroup v2 (host on v1), "private", "host", or a path
+    group_add: tuple[str, ...] = ()  # --group-add: names (of the image's /etc/group), gids, keep-groups
+    device_cgroup_rules: tuple[dict[str, Any], ...] = ()  # --device-cgroup-rule: OCI resources.devices
+    cgroup_parent: str = ""
+    tz: str = ""  # --tz: the host's zone file bound on /etc/localtime
+    unsetenv: tuple[str, ...] = ()  # default variables (PATH, HOSTNAME, HOME, TERM) not to add
+    unsetenv_all: bool = False
+    passwd: bool = True  # add an /etc/passwd entry for a --user the image does not know
+    passwd_entry: str = ""  # its template ($USERNAME, $UID, $GID, $NAME, $HOME)
+    no_hosts: bool = False  # --no-hosts: the image's /etc/hosts
+    timeout: int = 0  # --timeout: seconds before the supervisor kills the container
 
     def __post_init__(self) -> None:
         if not self.args:

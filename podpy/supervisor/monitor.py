@@ -57,6 +57,7 @@ class SupervisorConfig:
     winsize: tuple[int, int] = (24, 80)
     health: Any = None  # a supervisor.health.HealthSpec when the container has a health check
     log: LogConfig = field(default_factory=LogConfig)  # driver and rotation; the file is log_path
+    timeout: int = 0  # --timeout: seconds each run may last before the container is killed
 
 
 class Hooks(Protocol):
@@ -110,6 +111,7 @@ class Supervisor:
         self.backoff = Backoff()
         self.launched_at = 0.0
         self.last_code = 0
+        self.expired = False  # --timeout killed this run
 
     # ---- setup
     def run(self, lock_fd: int) -> int:
@@ -162,7 +164,7 @@ class Supervisor:
                 os.close(lock_fd)
                 self._ctl_send(f"err {err.exit_code} {err}")
             return False
-        self.init_pid, self.launched_at = started.pid, time.monotonic()
+        self.init_pid, self.launched_at, self.expired = started.pid, time.monotonic(), False
         for fd in self.pipes.child:
             os.close(fd)
         self.pipes.child = []
@@ -250,6 +252,8 @@ class Supervisor:
                 handler = self.handlers.get(fd)
                 if handler is not None:
                     handler(fd, ev)
+            if self.status is None and self._kill_at() and time.monotonic() >= self._kill_at():
+                self._expire()
             if self.health is not None:
                 self.health.tick()
         return _exit_code(self.status or 0)
@@ -257,8 +261,22 @@ class Supervisor:
     def _timeout(self, deadline: float | None) -> float | None:
         """poll's timeout in ms: the drain deadline or the next health check, whichever is first."""
         due = self.health.due() if self.health is not None else None
-        times = [t for t in (deadline, due) if t is not None]
+        kill_at = self._kill_at() if self.status is None and not self.expired else None
+        times = [t for t in (deadline, due, kill_at) if t]
         return max(0.0, min(times) - time.monotonic()) * 1000 if times else None
+
+    def _kill_at(self) -> float:
+        """When --timeout ends this run (0: never)."""
+        return self.launched_at + self.cfg.timeout if self.cfg.timeout else 0.0
+
+    def _expire(self) -> None:
+        """--timeout reached: SIGKILL the init, once (as conmon's timeout)."""
+        if self.init_pid and not self.expired:
+            self.expired = True
+            try:
+                os.kill(self.init_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def _finish(self, code: int) -> bool:
         """Record the exit; True when the restart policy wants another run. The starting CLI and the

@@ -133,6 +133,8 @@ def start(
     cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet | None, seccomp_cache: Path | None = None
 ) -> Started:
     proc = cfg["process"]
+    if (cfg.get("annotations") or {}).get("run.oci.keep_original_groups") == "1":  # crun's; no setgroups
+        proc = {**proc, "user": {**proc.get("user", {}), "keepGroups": True}}
     plan = namespaces.plan(cfg)
     seccomp = prepare_seccomp(cfg.get("linux"), seccomp_cache)  # compiled (or read) here: the child only loads it
     chan = Channel(with_socket=bool(proc.get("terminal")))

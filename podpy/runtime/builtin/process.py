@@ -99,7 +99,7 @@ def switch_user(user: dict[str, Any], caps: dict[str, list[str]] | None) -> None
     uid, gid = int(user.get("uid", 0)), int(user.get("gid", 0))
     sc.prctl(sc.PR_SET_KEEPCAPS, 1)
     try:
-        if _setgroups_allowed():
+        if not user.get("keepGroups") and _setgroups_allowed():  # keepGroups: --group-add keep-groups
             os.setgroups([int(g) for g in user.get("additionalGids") or []])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)

@@ -1,0 +1,340 @@
+"""The less common `run`/`create` flags applied to a ContainerSpec: namespaces (--ipc, --pid, --uts,
+--cgroupns), kernel settings (--sysctl, --shm-size, --ulimit, --oom-score-adj, --umask), groups,
+device cgroup rules, time zone, annotations and label files, the host's environment.
+
+`more` is the dict of those flags as the CLI parsed them (cli.run_flags.MORE_FLAGS and
+LIFECYCLE_FLAGS); an empty or all-default dict leaves the spec alone and this module unimported.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from podpy.errors import ContainerState, InvalidArgument
+
+if TYPE_CHECKING:
+    from podpy.engine.core import Engine
+    from podpy.engine.spec import ContainerSpec
+
+NS_FLAGS = {"ipc": "ipc", "pid": "pid", "uts": "uts", "cgroupns": "cgroup"}  # flag -> /proc/PID/ns name
+IPC_SYSCTLS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
+               "kernel.shmmni", "kernel.shm_rmid_forced")  # fmt: skip
+UTS_SYSCTLS = ("kernel.domainname", "kernel.hostname")
+PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY",
+              "NO_PROXY")  # fmt: skip
+ZONEINFO = Path("/usr/share/zoneinfo")
+KEEP_GROUPS = "keep-groups"
+KEEP_GROUPS_ANNOTATION = "run.oci.keep_original_groups"
+PASSWD_ENTRY = "$USERNAME:*:$UID:$GID:$NAME:$HOME:/bin/sh"
+
+
+def env_layers(more: dict[str, Any], environ: dict[str, str] | None = None) -> list[str]:
+    """What the host contributes to the container's environment: its proxy variables (--http-proxy,
+    on by default, as Podman) and with --env-host all of it. Between the image's and -e's."""
+    env = dict(os.environ if environ is None else environ)
+    if more.get("env_host"):
+        return [f"{k}={v}" for k, v in env.items()]
+    if more.get("http_proxy", True):
+        return [f"{k}={env[k]}" for k in PROXY_VARS if k in env]
+    return []
+
+
+def image_env(more: dict[str, Any], env: list[str]) -> list[str]:
+    """The image's environment minus --unsetenv names (all of it with --unsetenv-all)."""
+    if more.get("unsetenv_all"):
+        return []
+    drop = set(more.get("unsetenv") or ())
+    return [e for e in env if e.partition("=")[0] not in drop]
+
+
+def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> ContainerSpec:
+    """The spec with every flag of `more` applied; errors name the flag (exit 125)."""
+    ch: dict[str, Any] = {}
+    annotations = dict(spec.annotations)
+    for flag in NS_FLAGS:
+        if more.get(flag):
+            ch[flag] = _namespace(engine, flag, more[flag])
+    if ch.get("ipc") == "host":  # POSIX shm lives in /dev/shm: the host's too
+        ch["mounts"] = (*spec.mounts, _bind("/dev/shm", "/dev/shm"))
+    if ch.get("uts") == "host":
+        if spec.hostname:
+            raise InvalidArgument("cannot set a hostname (--hostname) with --uts host")
+        ch["hostname"] = os.uname().nodename
+    if more.get("sysctl"):
+        ch["sysctls"] = {**spec.sysctls, **parse_sysctls(more["sysctl"], spec.network, ch.get("ipc", spec.ipc),
+                                                       ch.get("uts", spec.uts))}  # fmt: skip
+    if more.get("shm_size"):
+        from podpy.engine.resources import parse_size
+
+        ch["shm_size"] = parse_size(more["shm_size"], "shm-size")
+    if more.get("ulimit"):
+        ch["rlimits"] = merge_ulimits(spec.rlimits, more["ulimit"])
+    if more.get("group_add"):
+        groups = split_commas(more["group_add"])
+        if KEEP_GROUPS in groups:
+            if len(groups) > 1:
+                raise InvalidArgument("the '--group-add keep-groups' option is not allowed with other groups")
+            annotations[KEEP_GROUPS_ANNOTATION] = "1"
+        ch["group_add"] = tuple(groups)
+    if more.get("device_cgroup_rule"):
+        ch["device_cgroup_rules"] = tuple(parse_device_rule(r) for r in more["device_cgroup_rule"])
+    if more.get("cgroup_parent"):
+        ch["cgroup_parent"] = more["cgroup_parent"]
+    if more.get("oom_score_adj") not in (None, ""):
+        ch["oom_score_adj"] = _int_in(more["oom_score_adj"], "oom-score-adj", -1000, 1000)
+    if more.get("umask"):
+        ch["umask"] = parse_umask(more["umask"])
+    if more.get("tz"):
+        ch["tz"] = zone_file(more["tz"])
+    for item in more.get("annotation") or ():
+        key, eq, value = item.partition("=")
+        if not key or not eq:
+            raise InvalidArgument(f"invalid --annotation {item!r}: expected KEY=VALUE")
+        annotations[key] = value
+    if not more.get("read_only_tmpfs", True):
+        ch["read_only_tmpfs"] = False
+    if more.get("unsetenv") or more.get("unsetenv_all"):
+        ch.update(unsetenv=tuple(more.get("unsetenv") or ()), unsetenv_all=bool(more.get("unsetenv_all")))
+    if more.get("passwd_entry"):
+        ch["passwd_entry"] = more["passwd_entry"]
+    if not more.get("passwd", True):
+        ch["passwd"] = False
+    if more.get("no_hosts"):
+        ch["no_hosts"] = True
+    if more.get("timeout"):
+        if more["timeout"] < 0:
+            raise InvalidArgument(f"invalid --timeout {more['timeout']}: must be 0 or more seconds")
+        ch["timeout"] = int(more["timeout"])
+    if annotations != spec.annotations:
+        ch["annotations"] = annotations
+    return replace(spec, **ch) if ch else spec
+
+
+def split_commas(items: list[str]) -> list[str]:
+    """pflag's `strings`: each value may hold several, comma separated."""
+    return [x.strip() for item in items for x in item.split(",") if x.strip()]
+
+
+def _namespace(engine: Engine, flag: str, mode: str) -> str:
+    """--ipc/--pid/--uts/--cgroupns -> "" (a new one), "host", "private" (cgroupns) or a path to join."""
+    kind = NS_FLAGS[flag]
+    if mode in ("private", "") or (flag == "ipc" and mode in ("shareable", "none")):
+        return "private" if flag == "cgroupns" else ""
+    if mode == "host":
+        return "host"
+    if mode.startswith("ns:") and len(mode) > 3:
+        if not Path(mode[3:]).exists():
+            raise InvalidArgument(f"--{flag} {mode}: no such namespace file")
+        return mode[3:]
+    if mode.startswith("container:") and len(mode) > 10:
+        other = engine.containers.get(mode[10:])
+        if other.state.status != "running":
+            raise ContainerState(f"container {other.id} is not running: cannot join its {kind} namespace")
+        return f"/proc/{other.state.pid}/ns/{kind}"
+    raise InvalidArgument(f"invalid --{flag} {mode!r}: expected private, host, container:ID or ns:PATH")
+
+
+def _bind(dest: str, source: str) -> Any:
+    from podpy.engine.spec import Mount
+
+    return Mount(dest, "bind", source, ("rbind", "rprivate"))
+
+
+def parse_sysctls(items: list[str], network: str, ipc: str, uts: str) -> dict[str, str]:
+    """Namespaced sysctls only (Podman's and Docker's list), and not those of a namespace shared
+    with the host."""
+    out: dict[str, str] = {}
+    for item in split_commas(items):
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not key or not eq:
+            raise InvalidArgument(f"invalid sysctl {item!r}: expected KEY=VALUE")
+        if key.startswith("net."):
+            if network == "host":
+                raise InvalidArgument(f"sysctl {key!r} can't be set since the network namespace is the host's")
+        elif key in IPC_SYSCTLS or key.startswith("fs.mqueue."):
+            if ipc == "host":
+                raise InvalidArgument(f"sysctl {key!r} can't be set since the IPC namespace is the host's")
+        elif key in UTS_SYSCTLS:
+            if uts == "host":
+                raise InvalidArgument(f"sysctl {key!r} can't be set since the UTS namespace is the host's")
+        else:
+            raise InvalidArgument(f"sysctl {key!r} is not allowed (only namespaced ones: net.*, kernel.shm*, "
+                                  "kernel.msg*, kernel.sem, fs.mqueue.*)")  # fmt: skip
+        out[key] = value
+    return out
+
+
+def merge_ulimits(base: tuple[Any, ...], items: list[str]) -> tuple[Any, ...]:
+    """--ulimit over the defaults, by name; an unlimited one drops the entry (the limit is inherited)."""
+    from podpy.engine.ulimits import clamp, parse_ulimit
+
+    limits = {r.name: r for r in base}
+    for item in items:
+        name, soft, hard = parse_ulimit(item)
+        limits.pop(name, None)
+        if (r := clamp(name, soft, hard)) is not None:
+            limits[name] = r
+    return tuple(limits.values())
+
+
+def parse_device_rule(rule: str) -> dict[str, Any]:
+    """`c 42:* rwm` -> an OCI linux.resources.devices entry (allow)."""
+    parts = rule.split()
+    ok = len(parts) == 3 and parts[0] in ("a", "b", "c") and parts[1].count(":") == 1
+    ok = ok and set(parts[2]) <= set("rwm") and bool(parts[2])
+    nums = parts[1].split(":") if ok else []
+    if not ok or not all(n == "*" or n.isdigit() for n in nums):
+        raise InvalidArgument(f"invalid device cgroup rule {rule!r}: expected TYPE MAJOR:MINOR ACCESS, e.g. 'c 42:* rwm'")
+    out: dict[str, Any] = {"allow": True, "type": parts[0], "access": parts[2]}
+    for key, n in zip(("major", "minor"), nums, strict=True):
+        if n != "*":
+            out[key] = int(n)
+    return out
+
+
+def _int_in(text: str, flag: str, low: int, high: int) -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise InvalidArgument(f"invalid --{flag} {text!r}: not an integer") from None
+    if not low <= value <= high:
+        raise InvalidArgument(f"invalid --{flag} {value}: must be between {low} and {high}")
+    return value
+
+
+def parse_umask(text: str) -> int:
+    try:
+        value = int(text, 8)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0o777:
+        raise InvalidArgument(f"invalid umask string {text}: must be an octal number from 0000 to 0777")
+    return value
+
+
+def zone_file(tz: str) -> str:
+    """--tz: the host file to bind on /etc/localtime (`local`: the host's own zone)."""
+    if tz == "local":
+        path = Path("/etc/localtime")
+    elif tz.startswith(("/", ".")) or ".." in tz.split("/"):
+        raise InvalidArgument(f"finding timezone: unknown time zone {tz}")
+    else:
+        path = ZONEINFO / tz
+    try:
+        resolved = path.resolve(strict=True)
+    except OSError:
+        raise InvalidArgument(f"finding timezone: unknown time zone {tz}") from None
+    if not resolved.is_file():
+        raise InvalidArgument(f"finding timezone: unknown time zone {tz}")
+    return str(resolved)
+
+
+def read_label_files(paths: list[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for path in paths:
+        try:
+            text = Path(path).read_text()
+        except OSError as e:
+            raise InvalidArgument(f"reading label file {path}: {e.strerror}") from None
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                key, _, value = line.partition("=")
+                labels[key] = value
+    return labels
+
+
+# --- platform ----------------------------------------------------------------------------------------
+
+ARCHES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l": "arm", "i686": "386",
+          "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}  # fmt: skip
+
+
+def host_platform() -> tuple[str, str]:
+    machine = platform.machine()
+    return "linux", ARCHES.get(machine, machine)
+
+
+def check_platform(more: dict[str, Any]) -> None:
+    """--platform/--arch/--os/--variant: this host's platform only (podpy runs no emulation)."""
+    plat, arch, os_, variant = (more.get(k) or "" for k in ("platform", "arch", "os", "variant"))
+    if plat and (arch or os_):
+        raise InvalidArgument("--platform option can not be specified with --arch or --os")
+    if plat:
+        parts = plat.split("/")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise InvalidArgument(f"invalid platform {plat!r}: expected OS/ARCH[/VARIANT]")
+        os_, arch = parts[0], parts[1]
+    host_os, host_arch = host_platform()
+    if os_ and os_ != host_os:
+        raise InvalidArgument(f"image OS {os_!r} is not supported: podpy runs {host_os} images only")
+    if arch and arch != host_arch and not (host_arch == "amd64" and arch == "x86_64"):
+        raise InvalidArgument(f"image architecture {arch!r} is not supported on this {host_arch} host "
+                              "(podpy does not emulate other architectures)")  # fmt: skip
+    del variant  # any variant of the host's architecture
+
+
+def write_id_file(path: str, text: str, what: str = "cidfile") -> None:
+    """--cidfile at create: refused when the file exists (Podman's rule); --pidfile/--conmon-pidfile
+    are rewritten at every start."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        raise InvalidArgument(f"container id file exists. Ensure another container is not using it or "
+                              f"delete {path}") from None  # fmt: skip
+    except OSError as e:
+        raise InvalidArgument(f"opening {what} {path}: {e.strerror}") from None
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def before_create(svc: Any, opts: Any) -> None:
+    """What must hold before anything is made: the platform, a free --cidfile, --replace's removal."""
+    more = opts.more
+    check_platform(more)
+    if more.get("cidfile") and os.path.exists(more["cidfile"]):
+        raise InvalidArgument(f"container id file exists. Ensure another container is not using it or "
+                              f"delete {more['cidfile']}")  # fmt: skip
+    if more.get("replace") and opts.name:
+        from podpy.errors import NoSuchContainer
+
+        try:
+            svc.remove(opts.name, force=True)
+        except NoSuchContainer:
+            pass
+
+
+def record_fields(svc: Any, more: dict[str, Any]) -> dict[str, Any]:
+    """The record's share of the flags: absolute paths (the supervisor writes them from `/`), and
+    --requires as IDs (each must exist)."""
+    out: dict[str, Any] = {}
+    for key in ("pidfile", "conmon_pidfile", "init_path"):
+        if more.get(key):
+            out[key] = os.path.abspath(more[key])
+    if more.get("requires"):
+        out["requires"] = [svc.resolve(ref) for ref in split_commas(more["requires"])]
+    return out
+
+
+def passwd_text(spec: ContainerSpec, read: Any) -> str | None:
+    """The image's /etc/passwd plus an entry for a numeric --user it does not have (None: unchanged)."""
+    uid, _, grp = spec.user.partition(":")
+    if not uid.isdigit():
+        return None
+    current = read("/etc/passwd") or ""
+    if any(line.split(":")[2:3] == [uid] for line in current.splitlines()):
+        return None
+    values = {"USERNAME": uid, "UID": uid, "GID": grp if grp.isdigit() else "0", "NAME": "container user",
+              "HOME": spec.cwd or "/"}  # fmt: skip
+    entry = spec.passwd_entry or PASSWD_ENTRY
+    for key in sorted(values, key=len, reverse=True):  # $USERNAME before $NAME
+        entry = entry.replace(f"${key}", values[key]).replace(f"${{{key}}}", values[key])
+    sep = "" if not current or current.endswith("\n") else "\n"
+    return f"{current}{sep}{entry.rstrip(chr(10))}\n"
