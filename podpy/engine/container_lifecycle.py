@@ -61,7 +61,7 @@ class Lifecycle:
             cr.reconcile(rec)
             if rec.state.status in (cr.RUNNING, cr.RESTARTING):  # restarting: its supervisor starts it
                 return rec, None
-            runtime = get_runtime(rec.runtime, self.svc.layout.runroot)
+            runtime = get_runtime(rec.runtime, self.svc.layout.runroot, self.svc.engine.opts.runtime_flags)
             if rec.state.started_at:  # it ran before: undo what that run may have left
                 self.teardown(rec, runtime)
             run_dir = self.svc.run_dir(cid)
@@ -130,7 +130,7 @@ class Lifecycle:
 
     def _signal(self, rec: ContainerRecord, sig: int) -> None:
         try:
-            get_runtime(rec.runtime, self.svc.layout.runroot).kill(
+            get_runtime(rec.runtime, self.svc.layout.runroot, self.svc.engine.opts.runtime_flags).kill(
                 rec.id, rec.state.pid, sig, self.svc.run_dir(rec.id)
             )
         except PodpyError:
@@ -245,7 +245,7 @@ class Lifecycle:
             kill_pid(pid, rec.state.pid_start)
             wait_pid(pid, rec.state.pid_start, 5.0)
         try:
-            (runtime or get_runtime(rec.runtime, self.svc.layout.runroot)).delete(
+            (runtime or get_runtime(rec.runtime, self.svc.layout.runroot, self.svc.engine.opts.runtime_flags)).delete(
                 rec.id, self.svc.run_dir(rec.id)
             )
         except (PodpyError, OSError):

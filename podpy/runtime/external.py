@@ -87,15 +87,16 @@ class _ConsoleSocket:
 
 
 class ExternalRuntime:
-    def __init__(self, path: str, root: Path) -> None:
+    def __init__(self, path: str, root: Path, flags: tuple[str, ...] = ()) -> None:
         self.path = path
         self.name = os.path.basename(path)
         self.root = Path(root)
+        self.flags = [f if f.startswith("-") else f"--{f}" for f in flags]  # Podman's `--runtime-flag debug`
 
     def _run(
         self, args: list[str], state_dir: Path | None = None, stdio: Stdio | None = None
     ) -> subprocess.CompletedProcess[str]:
-        cmd = [self.path, "--root", str(self.root)]
+        cmd = [self.path, *self.flags, "--root", str(self.root)]
         log = None
         if state_dir is not None:
             log = Path(state_dir) / f"{self.name}.log"
@@ -110,7 +111,7 @@ class ExternalRuntime:
             text=True,
         )
         if res.returncode != 0:
-            text = (_last_log_error(log) if log else "") or res.stderr
+            text = (_last_log_error(log) if log else "") or res.stderr or f"exit status {res.returncode}"
             raise _error(self.name, text)
         return res
 
