@@ -93,6 +93,13 @@ class ContainerService:
             raise NoSuchContainer(ref)
         return matches[0]
 
+    def latest(self) -> str:
+        """-l/--latest: the ID of the container created last."""
+        recs = self._load_all()
+        if not recs:
+            raise PodpyError("no containers to act on with --latest: no such container")
+        return max(recs, key=lambda r: r.created).id
+
     def get(self, ref: str) -> ContainerRecord:
         """The record, reconciled: a dead supervisor means not running (persisted when possible)."""
         cid = self.resolve(ref)
