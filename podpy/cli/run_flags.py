@@ -106,6 +106,11 @@ MORE_FLAGS = (
     Flag("os", ("--os",), STR, "OS of the image (linux only)"),
     Flag("variant", ("--variant",), STR, "Architecture variant of the image"),
     Flag("timeout", ("--timeout",), INT, "Seconds the container may run before it is killed (0: no limit)"),
+    Flag("personality", ("--personality",), STR, "Execution domain: LINUX or LINUX32"),
+    Flag("hostuser", ("--hostuser",), LIST, "Add a host user account to the container's /etc/passwd"),
+    Flag("env_merge", ("--env-merge",), LIST, "KEY=VALUE where ${KEY} (or $KEY) is the image's value"),
+    Flag("seccomp_policy", ("--seccomp-policy",), STR, "Seccomp profile selection: default (the only policy)"),
+    Flag("disable_content_trust", ("--disable-content-trust",), BOOL, "Docker's option: a no-op, as in Podman", False),
 )
 
 # Files and other containers around the container (engine.create_more; the CLI for --replace).

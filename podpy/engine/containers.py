@@ -288,7 +288,7 @@ class ContainerService:
                "resolv.conf": resolv_conf(spec.network, spec.dns, spec.dns_search, spec.dns_options)}  # fmt: skip
         if spec.no_hosts:
             del etc["hosts"]
-        if spec.user[:1].isdigit() and spec.passwd:  # a uid the image may not know: Podman adds it
+        if (spec.user[:1].isdigit() and spec.passwd) or spec.hostusers:  # accounts the image may not have
             from podpy.engine.create_more import passwd_text
             from podpy.inroot import read_inside
 

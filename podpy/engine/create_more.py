@@ -44,11 +44,25 @@ def env_layers(more: dict[str, Any], environ: dict[str, str] | None = None) -> l
 
 
 def image_env(more: dict[str, Any], env: list[str]) -> list[str]:
-    """The image's environment minus --unsetenv names (all of it with --unsetenv-all)."""
+    """The image's environment minus --unsetenv names (all of it with --unsetenv-all), with
+    --env-merge's KEY=VALUE (its ${KEY} or $KEY is the image's value)."""
     if more.get("unsetenv_all"):
         return []
     drop = set(more.get("unsetenv") or ())
-    return [e for e in env if e.partition("=")[0] not in drop]
+    out = [e for e in env if e.partition("=")[0] not in drop]
+    if more.get("env_merge"):
+        from podpy.engine.spec import merge_env
+
+        values = dict(e.partition("=")[::2] for e in out)
+        merged = []
+        for item in more["env_merge"]:
+            key, eq, value = item.partition("=")
+            if not key or not eq:
+                raise InvalidArgument(f"invalid --env-merge {item!r}: expected KEY=VALUE")
+            old = values.get(key, "")
+            merged.append(f"{key}={value.replace('${' + key + '}', old).replace('$' + key, old)}")
+        out = list(merge_env(out, merged))
+    return out
 
 
 def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> ContainerSpec:
@@ -109,6 +123,15 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
         if more["timeout"] < 0:
             raise InvalidArgument(f"invalid --timeout {more['timeout']}: must be 0 or more seconds")
         ch["timeout"] = int(more["timeout"])
+    if more.get("personality"):
+        domain = more["personality"].upper()
+        if domain not in ("LINUX", "LINUX32"):
+            raise InvalidArgument(f"invalid --personality {more['personality']!r}: expected LINUX or LINUX32")
+        ch["personality"] = domain
+    if more.get("hostuser"):
+        ch["hostusers"] = tuple(more["hostuser"])
+    if more.get("seccomp_policy") not in (None, "", "default"):
+        raise InvalidArgument(f"invalid --seccomp-policy {more['seccomp_policy']!r}: only default is supported")
     if annotations != spec.annotations:
         ch["annotations"] = annotations
     return replace(spec, **ch) if ch else spec
@@ -324,13 +347,14 @@ def record_fields(svc: Any, more: dict[str, Any]) -> dict[str, Any]:
 
 
 def passwd_text(spec: ContainerSpec, read: Any) -> str | None:
-    """The image's /etc/passwd plus an entry for a numeric --user it does not have (None: unchanged)."""
-    uid, _, grp = spec.user.partition(":")
-    if not uid.isdigit():
-        return None
+    """The image's /etc/passwd plus --hostuser accounts and an entry for a numeric --user it does not
+    have (None: unchanged)."""
     current = read("/etc/passwd") or ""
-    if any(line.split(":")[2:3] == [uid] for line in current.splitlines()):
-        return None
+    if spec.hostusers:
+        current = _with_host_users(current, spec.hostusers)
+    uid, _, grp = spec.user.partition(":")
+    if not uid.isdigit() or not spec.passwd or any(line.split(":")[2:3] == [uid] for line in current.splitlines()):
+        return current if spec.hostusers else None
     values = {"USERNAME": uid, "UID": uid, "GID": grp if grp.isdigit() else "0", "NAME": "container user",
               "HOME": spec.cwd or "/"}  # fmt: skip
     entry = spec.passwd_entry or PASSWD_ENTRY
@@ -338,3 +362,21 @@ def passwd_text(spec: ContainerSpec, read: Any) -> str | None:
         entry = entry.replace(f"${key}", values[key]).replace(f"${{{key}}}", values[key])
     sep = "" if not current or current.endswith("\n") else "\n"
     return f"{current}{sep}{entry.rstrip(chr(10))}\n"
+
+
+def _with_host_users(current: str, users: tuple[str, ...]) -> str:
+    """--hostuser NAME|UID: the host's passwd line for each, unless the image has that name already."""
+    import pwd
+
+    names = {line.split(":")[0] for line in current.splitlines() if line}
+    lines = []
+    for user in users:
+        try:
+            pw = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+        except (KeyError, OverflowError):
+            raise InvalidArgument(f"--hostuser {user}: no such user on the host") from None
+        if pw.pw_name not in names:
+            lines.append(f"{pw.pw_name}:*:{pw.pw_uid}:{pw.pw_gid}:{pw.pw_gecos}:{pw.pw_dir}:{pw.pw_shell}\n")
+            names.add(pw.pw_name)
+    sep = "" if not current or current.endswith("\n") else "\n"
+    return current + sep + "".join(lines) if lines else current

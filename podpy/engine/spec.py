@@ -100,6 +100,8 @@ class ContainerSpec:
     passwd_entry: str = ""  # its template ($USERNAME, $UID, $GID, $NAME, $HOME)
     no_hosts: bool = False  # --no-hosts: the image's /etc/hosts
     timeout: int = 0  # --timeout: seconds before the supervisor kills the container
+    personality: str = ""  # --personality: LINUX or LINUX32 (OCI linux.personality.domain)
+    hostusers: tuple[str, ...] = ()  # --hostuser: host accounts added to the container's /etc/passwd
 
     def __post_init__(self) -> None:
         if not self.args:

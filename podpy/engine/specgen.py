@@ -322,6 +322,8 @@ def _namespaces(spec: ContainerSpec, host: HostFacts) -> list[dict[str, str]]:
 
 def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | None) -> dict[str, Any]:
     linux: dict[str, Any] = {"namespaces": _namespaces(spec, host)}
+    if spec.personality:
+        linux["personality"] = {"domain": spec.personality}
     if host.rootless and spec.userns != "host":
         if host.id_maps is None:
             raise InvalidArgument("rootless: no user namespace mappings")

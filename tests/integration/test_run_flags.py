@@ -178,3 +178,17 @@ def test_rmi_removes_the_image(ctr, busybox_tar):  # noqa: F811
     assert ctr("run", "--rmi", "solo:1", "/bin/true").returncode == 0
     assert ctr("image", "inspect", "solo:1", check=False).returncode != 0
     assert ctr("ps", "-aq").stdout == ""
+
+
+def test_personality_hostuser_env_merge(ctr):  # noqa: F811
+    import platform
+
+    if platform.machine() == "x86_64":
+        assert run(ctr, "--personality", "LINUX32", "busybox", "uname", "-m").stdout == "i686\n"
+    assert run(ctr, "--personality", "bogus", "busybox", "true", check=False).returncode == 125
+    line = run(ctr, "--hostuser", "0", "--hostuser", "daemon", "busybox", "grep", "^daemon:", "/etc/passwd").stdout
+    assert line.count("\n") == 1  # the image's own daemon entry is kept, not doubled
+    assert run(ctr, "--hostuser", "no-such-user-here", "busybox", "true", check=False).returncode == 125
+    assert run(ctr, "--env-merge", "X=${X}:/opt", "busybox", "sh", "-c", "echo $X").stdout == ":/opt\n"
+    assert run(ctr, "--disable-content-trust", "--seccomp-policy", "default", "busybox", "true").returncode == 0
+    assert run(ctr, "--seccomp-policy", "image", "busybox", "true", check=False).returncode == 125

@@ -43,6 +43,7 @@ def image(arch: str | None = None) -> bytes | None:
     """The stub as a static ELF executable for `arch` (this machine's by default); None if podpy has
     no stub for it (then the command is exec'd directly)."""
     arch = arch or os.uname().machine
+    arch = {"i686": "x86_64"}.get(arch, arch) if arch not in _CODE and _is_64bit() else arch  # --personality LINUX32
     code = _CODE.get(arch)
     if code is None:
         return None
@@ -55,6 +56,10 @@ def image(arch: str | None = None) -> bytes | None:
     load = struct.pack("<IIQQQQQQ", _PT_LOAD, _PF_R | _PF_X, 0, _BASE, _BASE, total, total, 0x1000)
     stack = struct.pack("<IIQQQQQQ", _PT_GNU_STACK, _PF_R | _PF_W, 0, 0, 0, 0, 0, 16)
     return header + load + stack + code
+
+
+def _is_64bit() -> bool:
+    return struct.calcsize("P") == 8
 
 
 def sealed_fd() -> int | None:

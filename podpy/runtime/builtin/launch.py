@@ -135,6 +135,8 @@ def start(
     proc = cfg["process"]
     if (cfg.get("annotations") or {}).get("run.oci.keep_original_groups") == "1":  # crun's; no setgroups
         proc = {**proc, "user": {**proc.get("user", {}), "keepGroups": True}}
+    if domain := ((cfg.get("linux") or {}).get("personality") or {}).get("domain"):
+        proc = {**proc, "personality": domain}  # set by finalize just before the execve
     plan = namespaces.plan(cfg)
     seccomp = prepare_seccomp(cfg.get("linux"), seccomp_cache)  # compiled (or read) here: the child only loads it
     chan = Channel(with_socket=bool(proc.get("terminal")))

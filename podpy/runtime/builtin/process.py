@@ -238,4 +238,6 @@ def finalize(
     _reset_signals()
     if nnp:  # seccomp: as late as possible, after podpy's own setup
         load_seccomp(seccomp)
+    if proc.get("personality"):  # last: podpy's own code reads uname(2), which LINUX32 changes
+        sc.personality(proc["personality"])
     execute(list(proc.get("args") or []), list(proc.get("env") or []), chan)
