@@ -122,6 +122,8 @@ LIFECYCLE_FLAGS = (
     Flag("replace", ("--replace",), BOOL, "Replace a container of the same name", False),
     Flag("pod_id_file", ("--pod-id-file",), STR, "Read the pod ID from the file"),
     Flag("quiet", ("--quiet", "-q"), BOOL, "Suppress the output of an implicit pull", False),
+    Flag("authfile", ("--authfile",), STR, "Path of the authentication file (for an implicit pull)"),
+    Flag("tls_verify", ("--tls-verify",), BOOL, "Require HTTPS and verify certificates when pulling"),
     Flag("attach", ("--attach", "-a"), LIST, "Attach to STDIN, STDOUT and/or STDERR", None, True),
     Flag("rmi", ("--rmi",), BOOL, "Remove the image after the container exits, unless in use (implies --rm)", False, True),
 )

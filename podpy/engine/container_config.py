@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from podpy.engine.spec import ContainerSpec, merge_command, merge_env
+from podpy.engine.spec import PROXY_VARS, ContainerSpec, merge_command, merge_env
 from podpy.errors import InvalidArgument
 
 SECURITY_OPTS_HELP = "no-new-privileges, seccomp=unconfined|PROFILE.json, label=disable, apparmor=unconfined"
@@ -229,7 +229,7 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
     env = [e for e in (_env_item(x) for x in opts.env) if e is not None]
     files = [e for f in opts.env_files for e in read_env_file(f)]
     image_env, host_env, file_labels = ic.get("Env") or [], [], {}
-    if opts.more:  # --unsetenv, --env-host, --http-proxy, --label-file
+    if _env_flags(opts.more):  # --unsetenv, --env-host, --http-proxy, --env-merge, --label-file
         from podpy.engine import create_more as cm
 
         image_env, host_env = cm.image_env(opts.more, image_env), cm.env_layers(opts.more)
@@ -272,6 +272,16 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         rlimits=default_rlimits(conf),
         log=asdict(parse_log_config(opts.log_driver, opts.log_opt or [], conf)),
     )
+
+
+def _env_flags(more: dict[str, Any]) -> bool:
+    """Whether engine.create_more has anything to add to the environment or labels (the common
+    `run` has not: the module is not imported)."""
+    if not more:
+        return False
+    if any(more.get(k) for k in ("unsetenv", "unsetenv_all", "env_host", "env_merge", "label_file")):
+        return True
+    return more.get("http_proxy", True) and any(k in os.environ for k in PROXY_VARS)
 
 
 def _devices(args: list[str]) -> tuple[dict[str, Any], ...]:

@@ -212,10 +212,11 @@ class ContainerService:
             if not Path(opts.image).is_dir():
                 raise InvalidArgument(f"--rootfs {opts.image}: not a directory")
             return "", None, {}
-        img = self._ensure_image(opts.image, opts.pull, progress)
+        img = self._ensure_image(opts.image, opts.pull, progress, opts.more)
         return img.id, img.top_layer, json.loads(self.engine.content.read(img.id)).get("config") or {}
 
-    def _ensure_image(self, ref: str, policy: str, progress: Callable[[Any], None] | None) -> Any:
+    def _ensure_image(self, ref: str, policy: str, progress: Callable[[Any], None] | None,
+                      more: dict[str, Any] | None = None) -> Any:  # fmt: skip
         """The local image when policy allows (no registry code imported: the hot path), else a pull."""
         from podpy.image.store import find
 
@@ -231,6 +232,10 @@ class ContainerService:
             if policy == "always":
                 raise PodpyError(f"cannot pull {ref}: pulling from registries is not available") from None
             raise NoSuchImage(ref) from None
+        if more and _wants_more(more):  # --authfile, --tls-verify, --platform for the pull
+            from podpy.engine.create_more import pull_settings
+
+            return ensure_image(self.engine, ref, policy, progress, *pull_settings(more))
         return ensure_image(self.engine, ref, policy, progress)
 
     def _allocate(self, opts: CreateOptions, spec: ContainerSpec, img_id: str, top: str | None,
@@ -264,7 +269,7 @@ class ContainerService:
                 security_opt=list(opts.security_opt), resources=resource_fields(opts.resources),
                 restart_policy=restart_policy, healthcheck=healthcheck,
             )  # fmt: skip
-            if opts.more:
+            if opts.more and _wants_more(opts.more):
                 from podpy.engine.create_more import record_fields
 
                 for key, value in record_fields(self, opts.more).items():

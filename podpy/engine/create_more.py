@@ -9,11 +9,11 @@ LIFECYCLE_FLAGS); an empty or all-default dict leaves the spec alone and this mo
 from __future__ import annotations
 
 import os
-import platform
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from podpy.engine.spec import PROXY_VARS
 from podpy.errors import ContainerState, InvalidArgument
 
 if TYPE_CHECKING:
@@ -24,8 +24,6 @@ NS_FLAGS = {"ipc": "ipc", "pid": "pid", "uts": "uts", "cgroupns": "cgroup"}  # f
 IPC_SYSCTLS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
                "kernel.shmmni", "kernel.shm_rmid_forced")  # fmt: skip
 UTS_SYSCTLS = ("kernel.domainname", "kernel.hostname")
-PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY",
-              "NO_PROXY")  # fmt: skip
 ZONEINFO = Path("/usr/share/zoneinfo")
 KEEP_GROUPS = "keep-groups"
 KEEP_GROUPS_ANNOTATION = "run.oci.keep_original_groups"
@@ -279,7 +277,7 @@ ARCHES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l": "arm
 
 
 def host_platform() -> tuple[str, str]:
-    machine = platform.machine()
+    machine = os.uname().machine
     return "linux", ARCHES.get(machine, machine)
 
 
@@ -380,3 +378,18 @@ def _with_host_users(current: str, users: tuple[str, ...]) -> str:
             names.add(pw.pw_name)
     sep = "" if not current or current.endswith("\n") else "\n"
     return current + sep + "".join(lines) if lines else current
+
+
+def pull_settings(more: dict[str, Any]) -> tuple[Any, str | None]:
+    """(RegistryOptions or None, platform or None) for the implicit pull of run/create."""
+    reg = None
+    if more.get("authfile") or more.get("tls_verify") is not None:
+        from podpy.engine.registry_session import RegistryOptions
+
+        auth = Path(more["authfile"]) if more.get("authfile") else None
+        reg = RegistryOptions(tls_verify=more.get("tls_verify"), auth_file=auth)
+    plat = more.get("platform") or None
+    if not plat and (more.get("arch") or more.get("os") or more.get("variant")):
+        os_, arch = host_platform()
+        plat = "/".join(p for p in (more.get("os") or os_, more.get("arch") or arch, more.get("variant")) if p)
+    return reg, plat

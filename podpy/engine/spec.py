@@ -14,6 +14,8 @@ from podpy.errors import InvalidArgument
 
 NETWORK_MODES = ("none", "host", "private", "bridge", "pasta", "slirp4netns")  # bridge: in a pinned netns
 USERNS_MODES = ("", "host", "keep-id")
+PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY",
+              "NO_PROXY")  # the host's, passed on by --http-proxy (Podman's default)
 
 
 @dataclass(frozen=True)

@@ -192,3 +192,9 @@ def test_personality_hostuser_env_merge(ctr):  # noqa: F811
     assert run(ctr, "--env-merge", "X=${X}:/opt", "busybox", "sh", "-c", "echo $X").stdout == ":/opt\n"
     assert run(ctr, "--disable-content-trust", "--seccomp-policy", "default", "busybox", "true").returncode == 0
     assert run(ctr, "--seccomp-policy", "image", "busybox", "true", check=False).returncode == 125
+
+
+def test_pull_flags_are_accepted_for_a_local_image(ctr, tmp_path):  # noqa: F811
+    auth = tmp_path / "auth.json"
+    auth.write_text("{}")
+    assert run(ctr, "--tls-verify=false", "--authfile", str(auth), "-q", "busybox", "true").returncode == 0
