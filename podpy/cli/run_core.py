@@ -13,6 +13,7 @@ from podpy.cli.common import engine
 def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
     from podpy.cli.run_flags import (
         HEALTH_FLAGS,
+        IO_FLAGS,
         LIFECYCLE_FLAGS,
         LOG_FLAGS,
         MORE_FLAGS,
@@ -36,7 +37,7 @@ def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) ->
         volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"], pod=kw.get("pod") or "",
         resources={f.field: kw.get(f.field) for f in RESOURCE_FLAGS},
         net={f.field: kw.get(f.field) for f in NETWORK_FLAGS},
-        more={f.field: kw.get(f.field, f.default) for f in (*MORE_FLAGS, *LIFECYCLE_FLAGS) if not f.run_only},
+        more={f.field: kw.get(f.field, f.default) for f in (*MORE_FLAGS, *IO_FLAGS, *LIFECYCLE_FLAGS) if not f.run_only},
         **{f.field: kw.get(f.field, f.default) for f in (*HEALTH_FLAGS, *LOG_FLAGS)},
     )  # fmt: skip
 

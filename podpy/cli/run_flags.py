@@ -39,6 +39,15 @@ RESOURCE_FLAGS = (
     Flag("oom_kill_disable", ("--oom-kill-disable",), BOOL, "Disable the OOM killer", False),
 )
 
+# Block I/O throttling and swappiness (engine.create_more: into linux.resources).
+IO_FLAGS = (
+    Flag("memory_swappiness", ("--memory-swappiness",), INT, "Tune the container's memory swappiness (0 to 100, -1: the system's)"),
+    Flag("device_read_bps", ("--device-read-bps",), LIST, "Limit the read rate from a device: DEVICE:RATE[b|k|m|g]"),
+    Flag("device_write_bps", ("--device-write-bps",), LIST, "Limit the write rate to a device: DEVICE:RATE[b|k|m|g]"),
+    Flag("device_read_iops", ("--device-read-iops",), LIST, "Limit read operations per second from a device: DEVICE:N"),
+    Flag("device_write_iops", ("--device-write-iops",), LIST, "Limit write operations per second to a device: DEVICE:N"),
+)
+
 # Restart policy and health check (engine.container_restart, engine.container_health).
 HEALTH_FLAGS = (
     Flag("restart", ("--restart",), STR, "Restart policy: no, on-failure[:max-retries], always, unless-stopped"),
@@ -176,6 +185,7 @@ FLAGS = (
     *LOG_FLAGS,
     *NETWORK_FLAGS,
     *MORE_FLAGS,
+    *IO_FLAGS,
     *LIFECYCLE_FLAGS,
 )
 

@@ -27,6 +27,8 @@ UTS_SYSCTLS = ("kernel.domainname", "kernel.hostname")
 ZONEINFO = Path("/usr/share/zoneinfo")
 KEEP_GROUPS = "keep-groups"
 KEEP_GROUPS_ANNOTATION = "run.oci.keep_original_groups"
+THROTTLES = {"device_read_bps": "throttleReadBpsDevice", "device_write_bps": "throttleWriteBpsDevice",
+             "device_read_iops": "throttleReadIOPSDevice", "device_write_iops": "throttleWriteIOPSDevice"}  # fmt: skip
 PASSWD_ENTRY = "$USERNAME:*:$UID:$GID:$NAME:$HOME:/bin/sh"
 
 
@@ -130,6 +132,8 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
         ch["hostusers"] = tuple(more["hostuser"])
     if more.get("seccomp_policy") not in (None, "", "default"):
         raise InvalidArgument(f"invalid --seccomp-policy {more['seccomp_policy']!r}: only default is supported")
+    if any(more.get(k) not in (None, []) for k in (*THROTTLES, "memory_swappiness")):
+        ch["resources"] = io_resources(spec.resources, more)
     if annotations != spec.annotations:
         ch["annotations"] = annotations
     return replace(spec, **ch) if ch else spec
@@ -393,3 +397,47 @@ def pull_settings(more: dict[str, Any]) -> tuple[Any, str | None]:
         os_, arch = host_platform()
         plat = "/".join(p for p in (more.get("os") or os_, more.get("arch") or arch, more.get("variant")) if p)
     return reg, plat
+
+
+def io_resources(base: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """linux.resources plus --memory-swappiness and the --device-{read,write}-{bps,iops} throttles."""
+    from podpy.engine.specgen import is_cgroup_v2
+
+    if os.geteuid() != 0 and not is_cgroup_v2():
+        raise InvalidArgument("--memory-swappiness and --device-*-bps/iops need cgroup v2 for rootless containers; "
+                              "this host uses cgroup v1, which only root can control")  # fmt: skip
+    res = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    swap = more.get("memory_swappiness")
+    if swap is not None and swap != -1:
+        if not 0 <= swap <= 100:
+            raise InvalidArgument(f"invalid --memory-swappiness {swap}: must be between 0 and 100, or -1")
+        res.setdefault("memory", {})["swappiness"] = swap
+    for flag, key in THROTTLES.items():
+        for item in more.get(flag) or ():
+            res.setdefault("blockIO", {}).setdefault(key, []).append(_throttle(flag, item))
+    return res
+
+
+def _throttle(flag: str, item: str) -> dict[str, int]:
+    """`/dev/sda:10m` -> {major, minor, rate} (a rate in bytes for *-bps, operations for *-iops)."""
+    import stat
+
+    path, sep, rate_text = item.rpartition(":")
+    name = "--" + flag.replace("_", "-")
+    if not sep or not path:
+        raise InvalidArgument(f"invalid {name} {item!r}: expected DEVICE:RATE")
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise InvalidArgument(f"{name} {path}: {e.strerror}") from None
+    if not stat.S_ISBLK(st.st_mode):
+        raise InvalidArgument(f"{name} {path}: not a block device")
+    if flag.endswith("bps"):
+        from podpy.engine.resources import parse_size
+
+        rate = parse_size(rate_text, flag.replace("_", "-"))
+    elif rate_text.isdigit():
+        rate = int(rate_text)
+    else:
+        raise InvalidArgument(f"invalid {name} rate {rate_text!r}: a number of operations per second")
+    return {"major": os.major(st.st_rdev), "minor": os.minor(st.st_rdev), "rate": rate}

@@ -198,3 +198,31 @@ def test_pull_flags_are_accepted_for_a_local_image(ctr, tmp_path):  # noqa: F811
     auth = tmp_path / "auth.json"
     auth.write_text("{}")
     assert run(ctr, "--tls-verify=false", "--authfile", str(auth), "-q", "busybox", "true").returncode == 0
+
+
+def _block_device() -> str | None:
+    import stat
+
+    for name in sorted(os.listdir("/sys/block")):
+        path = f"/dev/{name}"
+        if not name.startswith(("loop", "ram")) and os.path.exists(path) and stat.S_ISBLK(os.stat(path).st_mode):
+            return path
+    return None
+
+
+def test_io_throttles_and_swappiness(ctr):  # noqa: F811
+    from tests.integration.containers_fixtures import container_cgroups
+
+    dev = _block_device()
+    if dev is None or not Path("/sys/fs/cgroup/blkio").is_dir():
+        pytest.skip("no block device or no v1 blkio controller")
+    cid = ctr("run", "-d", "--memory-swappiness", "7", "--device-read-bps", f"{dev}:1m", "--device-write-iops",
+              f"{dev}:100", "busybox", "sleep", "60").stdout.strip()  # fmt: skip
+    dirs = {p.parts[4]: p for p in container_cgroups([cid])}  # /sys/fs/cgroup/<controller>/.../podpy-<id>
+    st = os.stat(dev)
+    num = f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
+    assert (dirs["blkio"] / "blkio.throttle.read_bps_device").read_text().split() == [num, "1048576"]
+    assert (dirs["blkio"] / "blkio.throttle.write_iops_device").read_text().split() == [num, "100"]
+    assert (dirs["memory"] / "memory.swappiness").read_text().strip() == "7"
+    assert run(ctr, "--device-read-bps", "/dev/null:1m", "busybox", "true", check=False).returncode == 125
+    assert run(ctr, "--memory-swappiness", "101", "busybox", "true", check=False).returncode == 125
