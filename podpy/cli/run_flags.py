@@ -46,6 +46,7 @@ IO_FLAGS = (
     Flag("device_write_bps", ("--device-write-bps",), LIST, "Limit the write rate to a device: DEVICE:RATE[b|k|m|g]"),
     Flag("device_read_iops", ("--device-read-iops",), LIST, "Limit read operations per second from a device: DEVICE:N"),
     Flag("device_write_iops", ("--device-write-iops",), LIST, "Limit write operations per second to a device: DEVICE:N"),
+    Flag("cgroup_conf", ("--cgroup-conf",), LIST, "Set a cgroup v2 file of the container: KEY=VALUE (e.g. memory.high=1g)"),
 )
 
 # Restart policy and health check (engine.container_restart, engine.container_health).

@@ -197,7 +197,7 @@ def _config(rec: ContainerRecord) -> dict[str, Any]:
         "OnBuild": None,
         "Labels": dict(spec.get("labels") or {}),
         "Annotations": dict(spec.get("annotations") or {}),
-        **({"Timezone": _zone_name(spec["tz"])} if spec.get("tz") else {}),
+        **({"Timezone": spec["tz"]} if spec.get("tz") else {}),
         **({"Timeout": spec["timeout"]} if spec.get("timeout") else {}),
         "StopSignal": rec.stop_signal,
         "StopTimeout": rec.stop_timeout,
@@ -275,7 +275,3 @@ def pod_columns(engine: Any, recs: list[Any], rows: list[dict[str, Any]], no_tru
     for rec, row in zip(recs, rows, strict=True):
         pid = rec.spec.get("pod") or ""
         row["Pod"], row["PodName"] = (pid if no_trunc else pid[:12]), names.get(pid, "")
-
-
-def _zone_name(path: str) -> str:
-    return path.split("/zoneinfo/", 1)[1] if "/zoneinfo/" in path else path

@@ -103,7 +103,8 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
     if more.get("umask"):
         ch["umask"] = parse_umask(more["umask"])
     if more.get("tz"):
-        ch["tz"] = zone_file(more["tz"])
+        localtime = _bind("/etc/localtime", zone_file(more["tz"]), "ro")
+        ch.update(tz=more["tz"], mounts=(*ch.get("mounts", spec.mounts), localtime))
     for item in more.get("annotation") or ():
         key, eq, value = item.partition("=")
         if not key or not eq:
@@ -132,7 +133,7 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
         ch["hostusers"] = tuple(more["hostuser"])
     if more.get("seccomp_policy") not in (None, "", "default"):
         raise InvalidArgument(f"invalid --seccomp-policy {more['seccomp_policy']!r}: only default is supported")
-    if any(more.get(k) not in (None, []) for k in (*THROTTLES, "memory_swappiness")):
+    if any(more.get(k) not in (None, []) for k in (*THROTTLES, "memory_swappiness", "cgroup_conf")):
         ch["resources"] = io_resources(spec.resources, more)
     if annotations != spec.annotations:
         ch["annotations"] = annotations
@@ -163,10 +164,10 @@ def _namespace(engine: Engine, flag: str, mode: str) -> str:
     raise InvalidArgument(f"invalid --{flag} {mode!r}: expected private, host, container:ID or ns:PATH")
 
 
-def _bind(dest: str, source: str) -> Any:
+def _bind(dest: str, source: str, *extra: str) -> Any:
     from podpy.engine.spec import Mount
 
-    return Mount(dest, "bind", source, ("rbind", "rprivate"))
+    return Mount(dest, "bind", source, ("rbind", "rprivate", *extra))
 
 
 def parse_sysctls(items: list[str], network: str, ipc: str, uts: str) -> dict[str, str]:
@@ -415,6 +416,13 @@ def io_resources(base: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
     for flag, key in THROTTLES.items():
         for item in more.get(flag) or ():
             res.setdefault("blockIO", {}).setdefault(key, []).append(_throttle(flag, item))
+    for item in more.get("cgroup_conf") or ():
+        if not is_cgroup_v2():
+            raise InvalidArgument("--cgroup-conf sets cgroup v2 files: this host uses cgroup v1")
+        key, eq, value = item.partition("=")
+        if not eq or not key or "/" in key or key.startswith("."):
+            raise InvalidArgument(f"invalid --cgroup-conf {item!r}: expected KEY=VALUE")
+        res.setdefault("unified", {})[key] = value
     return res
 
 

@@ -95,7 +95,7 @@ class ContainerSpec:
     group_add: tuple[str, ...] = ()  # --group-add: names (of the image's /etc/group), gids, keep-groups
     device_cgroup_rules: tuple[dict[str, Any], ...] = ()  # --device-cgroup-rule: OCI resources.devices
     cgroup_parent: str = ""
-    tz: str = ""  # --tz: the host's zone file bound on /etc/localtime
+    tz: str = ""  # --tz as given (the host's zone file is a mount on /etc/localtime)
     unsetenv: tuple[str, ...] = ()  # default variables (PATH, HOSTNAME, HOME, TERM) not to add
     unsetenv_all: bool = False
     passwd: bool = True  # add an /etc/passwd entry for a --user the image does not know

@@ -288,8 +288,6 @@ def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list
     if spec.read_only and spec.read_only_tmpfs:
         for dest in ("/tmp", "/var/tmp", "/run"):
             mounts.append(Mount(dest, "tmpfs", "tmpfs", ("rw", "rprivate", "nosuid", "nodev")))
-    if spec.tz:
-        mounts.append(Mount("/etc/localtime", "bind", spec.tz, ("rbind", "ro", "rprivate")))
     if spec.init and init_path:
         mounts.append(Mount(INIT_PATH_IN_CONTAINER, "bind", init_path, ("bind", "ro", "nosuid", "nodev")))
     # rootless: no mknod in a user namespace, so --device binds the host's node (as Podman does); the

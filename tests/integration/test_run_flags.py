@@ -124,6 +124,8 @@ def test_annotation_label_file_inspect(ctr, tmp_path):  # noqa: F811
               "busybox", "true").stdout.strip()  # fmt: skip
     fmt = "{{index .Config.Annotations \"io.example/a\"}} {{.Config.Labels.team}} {{.Config.Labels.z}}"
     assert ctr("inspect", "-f", fmt, cid).stdout == "b x 1\n"
+    tz = ctr("create", "--tz", "local", "busybox", "true").stdout.strip()
+    assert ctr("inspect", "-f", "{{.Config.Timezone}}", tz).stdout == "local\n"
 
 
 def test_cidfile_pidfile_conmon_pidfile(ctr, tmp_path):  # noqa: F811
@@ -226,3 +228,14 @@ def test_io_throttles_and_swappiness(ctr):  # noqa: F811
     assert (dirs["memory"] / "memory.swappiness").read_text().strip() == "7"
     assert run(ctr, "--device-read-bps", "/dev/null:1m", "busybox", "true", check=False).returncode == 125
     assert run(ctr, "--memory-swappiness", "101", "busybox", "true", check=False).returncode == 125
+
+
+def test_cgroup_conf(ctr):  # noqa: F811
+    from podpy.engine.specgen import is_cgroup_v2
+
+    res = run(ctr, "--cgroup-conf", "pids.max=42", "busybox", "cat", "/sys/fs/cgroup/pids.max", check=False)
+    if is_cgroup_v2():
+        assert res.stdout == "42\n"
+    else:
+        assert res.returncode == 125 and "cgroup v2" in res.stderr
+    assert run(ctr, "--cgroup-conf", "../x=1", "busybox", "true", check=False).returncode == 125
