@@ -31,7 +31,7 @@ def logs(
     containers: list[str] | None = typer.Argument(None, metavar="CONTAINER...", help="Containers"),
     follow: bool = typer.Option(False, "--follow", "-f", help="Follow log output"),
     timestamps: bool = typer.Option(False, "--timestamps", "-t", help="Show timestamps"),
-    tail: str | None = typer.Option(None, "--tail", "-n", help='Number of lines to show from the end ("all")'),
+    tail: str | None = typer.Option(None, "--tail", help="Number of lines to show from the end (\"all\"; Docker's -n N too)"),
     since: str | None = typer.Option(None, "--since", help="Show logs since a timestamp or relative time (10m)"),
     until: str | None = typer.Option(None, "--until", help="Show logs before a timestamp or relative time"),
     names: bool = typer.Option(False, "--names", "-n", help="Prefix lines with the container name (several containers)"),

@@ -24,6 +24,9 @@ def test_logs_of_several_containers(ctr):  # noqa: F811
     assert ctr("logs", "--names", "la").stdout == "from-a\n"  # one container: no prefix, as Podman
     assert ctr("logs", "-l").stdout == "" and ctr("logs", "-l").stderr == "from-b\n"
     assert ctr("logs", "--details", "la").stdout == "from-a\n"
+    ctr("run", "--name", "lc", "busybox", "sh", "-c", "echo 1; echo 2; echo 3")
+    assert ctr("logs", "-n", "1", "lc").stdout == "3\n"  # Docker's -n N (--tail); Podman's -n is --names
+    assert ctr("logs", "--tail", "2", "lc").stdout == "2\n3\n"
     ts = ctr("logs", "-t", "--names", "la", "lb").stdout.split()
     assert ts[0] == "la" and ts[1].startswith("20") and ts[2] == "from-a"
 
