@@ -60,6 +60,8 @@ HEALTH_FLAGS = (
     Flag("health_retries", ("--health-retries",), INT, "Consecutive failures needed to report unhealthy (default 3)"),
     Flag("no_healthcheck", ("--no-healthcheck",), BOOL, "Disable any container-specified HEALTHCHECK", False),
 )
+HEALTH_ACTION = Flag("health_on_failure", ("--health-on-failure",), STR,
+                     "Action once unhealthy: none (default), kill, restart or stop")  # fmt: skip
 
 # Logging (engine.log_options; defaults from containers.conf).
 LOG_FLAGS = (
@@ -116,6 +118,7 @@ MORE_FLAGS = (
     Flag("os", ("--os",), STR, "OS of the image (linux only)"),
     Flag("variant", ("--variant",), STR, "Architecture variant of the image"),
     Flag("timeout", ("--timeout",), INT, "Seconds the container may run before it is killed (0: no limit)"),
+    HEALTH_ACTION,
     Flag("personality", ("--personality",), STR, "Execution domain: LINUX or LINUX32"),
     Flag("hostuser", ("--hostuser",), LIST, "Add a host user account to the container's /etc/passwd"),
     Flag("env_merge", ("--env-merge",), LIST, "KEY=VALUE where ${KEY} (or $KEY) is the image's value"),

@@ -287,6 +287,7 @@ class _Hooks:
         self.runtime = runtime
         self.premounted = premounted
         self.fresh = True  # a start by the user (RestartCount back to 0), not by the restart policy
+        self.force_restart = False  # --health-on-failure restart: the next exit restarts
 
     def started(self, pid: int) -> None:  # the container lock is held (inherited)
         rec = cr.load(self.svc.cdir(self.rec.id))
@@ -301,6 +302,20 @@ class _Hooks:
         for path, value in ((rec.pidfile, pid), (rec.conmon_pidfile, me)):
             if path:
                 _write_pid_file(path, value)
+
+    def unhealthy(self, action: str) -> tuple[int, int]:
+        """--health-on-failure: kill (SIGKILL, the policy decides), stop (the stop signal, no
+        restart, as `podpy stop`), restart (SIGKILL, then started again whatever the policy)."""
+        if action == "restart":
+            self.force_restart = True
+            return signal.SIGKILL, 0
+        if action == "stop":
+            with self.svc.lock(self.rec.id):
+                rec = cr.load(self.svc.cdir(self.rec.id))
+                rec.state.manually_stopped = rec.state.restart_canceled = True
+                cr.save(self.svc.cdir(rec.id), rec)
+            return parse_signal(self.rec.stop_signal), self.rec.stop_timeout
+        return signal.SIGKILL, 0
 
     def failed(self, err: PodpyError) -> None:  # the container lock is held (inherited)
         rec = cr.load(self.svc.cdir(self.rec.id))
@@ -334,6 +349,10 @@ class _Hooks:
                     rec.state.exit_code = exit_code
                     rec.state.finished_at = now_rfc3339()
                     restart = on_exit(rec, exit_code)
+                    if self.force_restart and not restart:  # --health-on-failure restart
+                        rec.state.status, restart = cr.RESTARTING, True
+                        rec.state.restart_count += 1
+                    self.force_restart = False
                     cr.save(self.svc.cdir(rec.id), rec)
                     return restart
         except NoSuchContainer:

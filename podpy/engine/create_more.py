@@ -124,6 +124,11 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
         if more["timeout"] < 0:
             raise InvalidArgument(f"invalid --timeout {more['timeout']}: must be 0 or more seconds")
         ch["timeout"] = int(more["timeout"])
+    if more.get("health_on_failure"):
+        action = more["health_on_failure"]
+        if action not in ("none", "kill", "stop", "restart"):
+            raise InvalidArgument(f"invalid --health-on-failure {action!r}: expected none, kill, restart or stop")
+        ch["health_on_failure"] = action
     if more.get("personality"):
         domain = more["personality"].upper()
         if domain not in ("LINUX", "LINUX32"):

@@ -102,6 +102,7 @@ class ContainerSpec:
     passwd_entry: str = ""  # its template ($USERNAME, $UID, $GID, $NAME, $HOME)
     no_hosts: bool = False  # --no-hosts: the image's /etc/hosts
     timeout: int = 0  # --timeout: seconds before the supervisor kills the container
+    health_on_failure: str = ""  # --health-on-failure: none, kill, stop or restart
     personality: str = ""  # --personality: LINUX or LINUX32 (OCI linux.personality.domain)
     hostusers: tuple[str, ...] = ()  # --hostuser: host accounts added to the container's /etc/passwd
 

@@ -75,6 +75,11 @@ class Hooks(Protocol):
         """After the back-off: the container lock to start it again with, None if that was called off."""
         ...
 
+    def unhealthy(self, action: str) -> tuple[int, int]:
+        """--health-on-failure: record what `action` (kill, stop, restart) means for the restart
+        policy; (the signal to send the init, seconds before SIGKILL follows it)."""
+        ...
+
 
 class Runtime(Protocol):
     def start(self, cid: str, bundle: Path, stdio: Any, state_dir: Path) -> Any: ...
@@ -112,6 +117,7 @@ class Supervisor:
         self.launched_at = 0.0
         self.last_code = 0
         self.expired = False  # --timeout killed this run
+        self.kill_deadline = 0.0  # a --health-on-failure stop: SIGKILL after the stop timeout
 
     # ---- setup
     def run(self, lock_fd: int) -> int:
@@ -165,6 +171,7 @@ class Supervisor:
                 self._ctl_send(f"err {err.exit_code} {err}")
             return False
         self.init_pid, self.launched_at, self.expired = started.pid, time.monotonic(), False
+        self.kill_deadline = 0.0
         for fd in self.pipes.child:
             os.close(fd)
         self.pipes.child = []
@@ -266,8 +273,20 @@ class Supervisor:
         return max(0.0, min(times) - time.monotonic()) * 1000 if times else None
 
     def _kill_at(self) -> float:
-        """When --timeout ends this run (0: never)."""
-        return self.launched_at + self.cfg.timeout if self.cfg.timeout else 0.0
+        """When --timeout (or a --health-on-failure stop) ends this run (0: never)."""
+        limit = self.launched_at + self.cfg.timeout if self.cfg.timeout else 0.0
+        return min(t for t in (limit, self.kill_deadline) if t) if limit or self.kill_deadline else 0.0
+
+    def unhealthy(self, action: str) -> None:
+        """--health-on-failure: the engine records what the action means; the init gets the signal."""
+        sig, grace = self.hooks.unhealthy(action)
+        if self.init_pid and self.status is None:
+            try:
+                os.kill(self.init_pid, sig)
+            except ProcessLookupError:
+                return
+            if sig != signal.SIGKILL:
+                self.kill_deadline = time.monotonic() + grace
 
     def _expire(self) -> None:
         """--timeout reached: SIGKILL the init, once (as conmon's timeout)."""

@@ -239,3 +239,19 @@ def test_cgroup_conf(ctr):  # noqa: F811
     else:
         assert res.returncode == 125 and "cgroup v2" in res.stderr
     assert run(ctr, "--cgroup-conf", "../x=1", "busybox", "true", check=False).returncode == 125
+
+
+def _state(ctr, name: str) -> str:  # noqa: F811
+    return ctr("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}", name).stdout.strip()
+
+
+def test_health_on_failure(ctr):  # noqa: F811
+    check = ("--health-cmd", "false", "--health-interval", "1s", "--health-retries", "1")
+    ctr("run", "-d", "--name", "hk", *check, "--health-on-failure", "kill", "busybox", "sleep", "100")
+    ctr("run", "-d", "--name", "hs", *check, "--health-on-failure", "stop", "--stop-timeout", "1",
+        "--restart", "always", "busybox", "sleep", "100")  # fmt: skip
+    ctr("run", "-d", "--name", "hr", *check, "--health-on-failure", "restart", "busybox", "sleep", "100")
+    assert wait_until(lambda: _state(ctr, "hk") == "exited 137 0", timeout=15)
+    assert wait_until(lambda: _state(ctr, "hs") == "exited 137 0", timeout=15)  # stopped: no restart
+    assert wait_until(lambda: int(_state(ctr, "hr").split()[2]) >= 1, timeout=15)  # restarted, no policy
+    assert run(ctr, "--health-on-failure", "explode", "busybox", "true", check=False).returncode == 125
