@@ -134,9 +134,9 @@ class ContainerService:
     def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
         more = opts.more if opts.more and _wants_more(opts.more) else {}
         if more:
-            from podpy.engine import create_more
+            from podpy.engine import create_more, create_setup
 
-            create_more.before_create(self, opts)
+            create_setup.before_create(self, opts)
         img_id, top, icfg = self._image(opts, progress)
         spec = build_spec(opts, icfg)
         if more:
@@ -171,7 +171,7 @@ class ContainerService:
             self.engine.volumes.remove_anonymous(rec.anonymous_volumes)
             raise
         if more.get("cidfile"):
-            create_more.write_id_file(more["cidfile"], rec.id)
+            create_setup.write_id_file(more["cidfile"], rec.id)
         return rec
 
     def _private_notice(self) -> None:
@@ -233,7 +233,7 @@ class ContainerService:
                 raise PodpyError(f"cannot pull {ref}: pulling from registries is not available") from None
             raise NoSuchImage(ref) from None
         if more and _wants_more(more):  # --authfile, --tls-verify, --platform for the pull
-            from podpy.engine.create_more import pull_settings
+            from podpy.engine.create_setup import pull_settings
 
             return ensure_image(self.engine, ref, policy, progress, *pull_settings(more))
         return ensure_image(self.engine, ref, policy, progress)
@@ -270,7 +270,7 @@ class ContainerService:
                 restart_policy=restart_policy, healthcheck=healthcheck,
             )  # fmt: skip
             if opts.more and _wants_more(opts.more):
-                from podpy.engine.create_more import record_fields
+                from podpy.engine.create_setup import record_fields
 
                 for key, value in record_fields(self, opts.more).items():
                     setattr(rec, key, value)
@@ -294,7 +294,7 @@ class ContainerService:
         if spec.no_hosts:
             del etc["hosts"]
         if (spec.user[:1].isdigit() and spec.passwd) or spec.hostusers:  # accounts the image may not have
-            from podpy.engine.create_more import passwd_text
+            from podpy.engine.create_setup import passwd_text
             from podpy.inroot import read_inside
 
             passwd = passwd_text(spec, reader or (lambda p: read_inside(rootfs, p)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from podpy.engine import create_more as cm
+from podpy.engine import create_setup as cs
 from podpy.engine.spec import ContainerSpec, Rlimit
 from podpy.errors import InvalidArgument
 
@@ -45,21 +46,21 @@ def test_env_layers_and_image_env() -> None:
 
 
 def test_platform() -> None:
-    os_, arch = cm.host_platform()
-    cm.check_platform({"platform": f"{os_}/{arch}"})
+    os_, arch = cs.host_platform()
+    cs.check_platform({"platform": f"{os_}/{arch}"})
     with pytest.raises(InvalidArgument):
-        cm.check_platform({"platform": "linux/s390x" if arch != "s390x" else "linux/amd64"})
+        cs.check_platform({"platform": "linux/s390x" if arch != "s390x" else "linux/amd64"})
     with pytest.raises(InvalidArgument):
-        cm.check_platform({"platform": "linux/amd64", "arch": "amd64"})
+        cs.check_platform({"platform": "linux/amd64", "arch": "amd64"})
 
 
 def test_passwd_text() -> None:
     base = "root:x:0:0:root:/root:/bin/sh\n"
     spec = ContainerSpec(args=("x",), user="1234:5", cwd="/w")
-    assert cm.passwd_text(spec, lambda p: base) == base + "1234:*:1234:5:container user:/w:/bin/sh\n"
-    assert cm.passwd_text(ContainerSpec(args=("x",), user="0"), lambda p: base) is None
+    assert cs.passwd_text(spec, lambda p: base) == base + "1234:*:1234:5:container user:/w:/bin/sh\n"
+    assert cs.passwd_text(ContainerSpec(args=("x",), user="0"), lambda p: base) is None
     custom = ContainerSpec(args=("x",), user="7", passwd_entry="$USERNAME:$UID:$NAME")
-    assert cm.passwd_text(custom, lambda p: None) == "7:7:container user\n"
+    assert cs.passwd_text(custom, lambda p: None) == "7:7:container user\n"
 
 
 def test_zone_file_refuses_escapes() -> None:
