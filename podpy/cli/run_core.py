@@ -90,8 +90,8 @@ def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> 
         common.out(rec.id)
         return 0
     code = run_attached(rec, kw["sig_proxy"], streams)
-    if kw.get("rmi"):
-        _remove_image(rec.image)
+    if kw.get("rmi") and rec.image:  # by the name given, as Podman (the last name removes the image)
+        _remove_image(rec.image_name or rec.image)
     return code
 
 
@@ -110,14 +110,12 @@ def _attach_streams(kw: dict[str, Any]) -> set[str] | None:
     return streams
 
 
-def _remove_image(image_id: str) -> None:
+def _remove_image(ref: str) -> None:
     """--rmi: the image goes once the container is gone, unless another container uses it."""
-    if not image_id:
-        return
     from podpy.errors import PodpyError
 
     try:
-        engine().images.remove(image_id)
+        engine().images.remove(ref)
     except PodpyError as e:
         common.err(f"Error: {e}")
 

@@ -255,3 +255,10 @@ def test_health_on_failure(ctr):  # noqa: F811
     assert wait_until(lambda: _state(ctr, "hs") == "exited 137 0", timeout=15)  # stopped: no restart
     assert wait_until(lambda: int(_state(ctr, "hr").split()[2]) >= 1, timeout=15)  # restarted, no policy
     assert run(ctr, "--health-on-failure", "explode", "busybox", "true", check=False).returncode == 125
+
+
+def test_rmi_keeps_an_image_in_use(ctr):  # noqa: F811
+    ctr("create", "--name", "user", "busybox", "true")
+    res = ctr("run", "--rmi", "busybox", "true", check=False)
+    assert res.returncode == 0
+    assert ctr("image", "exists", "busybox", check=False).returncode == 0
