@@ -80,16 +80,17 @@ def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> 
 
         check_for_run(kw["log_driver"], kw["detach"], kw["tty"], (1, 2, 0) if kw["interactive"] else (1, 2))
     streams = _attach_streams(kw)
+    preserve = _preserved_fds(kw.get("preserve_fds"))
     if kw.get("rmi"):
         kw["rm"] = True
     rec = create(image, command, kw)
     if kw["detach"]:
-        _rec, launch = eng.containers.start(rec.id, None)
+        _rec, launch = eng.containers.start(rec.id, None, preserve_fds=preserve)
         if launch is not None:
             launch.close()
         common.out(rec.id)
         return 0
-    code = run_attached(rec, kw["sig_proxy"], streams)
+    code = run_attached(rec, kw["sig_proxy"], streams, preserve)
     if kw.get("rmi") and rec.image:  # by the name given, as Podman (the last name removes the image)
         _remove_image(rec.image_name or rec.image)
     return code
@@ -120,7 +121,24 @@ def _remove_image(ref: str) -> None:
         common.err(f"Error: {e}")
 
 
-def run_attached(rec: Any, sig_proxy: bool, streams: set[str] | None = None) -> int:
+def _preserved_fds(count: int | None) -> int:
+    """--preserve-fds N: fds 3..3+N-1 must all be open here (Podman's rule)."""
+    from podpy.errors import InvalidArgument
+
+    if not count:
+        return 0
+    if count < 0:
+        raise InvalidArgument(f"invalid --preserve-fds {count}: must be 0 or more")
+    for fd in range(3, 3 + count):
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise InvalidArgument(f"file descriptor {fd} is not available - the preserve-fds option requires "
+                                  "that all file descriptors must be passed") from None  # fmt: skip
+    return count
+
+
+def run_attached(rec: Any, sig_proxy: bool, streams: set[str] | None = None, preserve: int = 0) -> int:
     """Start with the CLI's own stdio handed to the supervisor; relay signals and window size.
 
     Handlers go in before the start: the container's output reaches the terminal straight from the
@@ -152,7 +170,7 @@ def run_attached(rec: Any, sig_proxy: bool, streams: set[str] | None = None) -> 
     sys.stdout.flush()
     proxy = forward if sig_proxy and not is_tty else None
     with term.raw_mode(0, is_tty and rec.open_stdin), term.proxy_signals(proxy, winch if is_tty else None):
-        _rec, launch = svc.start(rec.id, req)
+        _rec, launch = svc.start(rec.id, req, preserve_fds=preserve)
         if launch is None:
             return 0
         running.append(launch)

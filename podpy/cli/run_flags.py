@@ -138,6 +138,8 @@ LIFECYCLE_FLAGS = (
     Flag("authfile", ("--authfile",), STR, "Path of the authentication file (for an implicit pull)"),
     Flag("tls_verify", ("--tls-verify",), BOOL, "Require HTTPS and verify certificates when pulling"),
     Flag("attach", ("--attach", "-a"), LIST, "Attach to STDIN, STDOUT and/or STDERR", None, True),
+    Flag("preserve_fds", ("--preserve-fds",), INT, "Pass N more file descriptors (3 to 3+N-1) into the container",
+         None, True),
     Flag("rmi", ("--rmi",), BOOL, "Remove the image after the container exits, unless in use (implies --rm)", False, True),
 )
 

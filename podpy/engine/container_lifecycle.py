@@ -45,7 +45,8 @@ class Lifecycle:
         self.svc = svc
 
     # ---- start
-    def start(self, ref: str, attach: AttachRequest | None = None) -> tuple[ContainerRecord, Launch | None]:
+    def start(self, ref: str, attach: AttachRequest | None = None,
+              preserve_fds: int = 0) -> tuple[ContainerRecord, Launch | None]:  # fmt: skip
         """Fork the supervisor; returns once the container runs (Launch) or raises its start error.
 
         An already running container is left alone (Launch None), as Docker does."""
@@ -80,7 +81,7 @@ class Lifecycle:
                 tty=bool(rec.spec.get("terminal")), open_stdin=rec.open_stdin,
                 detach_keys=parse_detach_keys(rec.detach_keys), direct=direct,
                 winsize=(attach.winsize if attach and attach.winsize else (24, 80)),
-                health=spec_for(self.svc, rec), timeout=int(rec.spec.get("timeout") or 0),
+                health=spec_for(self.svc, rec), timeout=int(rec.spec.get("timeout") or 0), preserve_fds=preserve_fds,
             )  # fmt: skip
             launch = spawn(cfg, runtime, _Hooks(self, rec, runtime, premounted), lock.handover())
         try:

@@ -109,6 +109,7 @@ class ExternalRuntime:
             stdout=io.stdout if stdio else subprocess.PIPE,
             stderr=io.stderr if stdio else subprocess.PIPE,
             text=True,
+            pass_fds=tuple(range(3, 3 + io.preserve)),
         )
         if res.returncode != 0:
             text = (_last_log_error(log) if log else "") or res.stderr or f"exit status {res.returncode}"
@@ -160,6 +161,8 @@ class ExternalRuntime:
         try:
             if console:
                 args += ["--console-socket", str(console.path)]
+            if stdio.preserve:
+                args += ["--preserve-fds", str(stdio.preserve)]
             self._run(args + [cid], state_dir, stdio)
             pid = int(pid_file.read_text())
             master = console.receive() if console else None

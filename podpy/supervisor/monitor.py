@@ -58,6 +58,7 @@ class SupervisorConfig:
     health: Any = None  # a supervisor.health.HealthSpec when the container has a health check
     log: LogConfig = field(default_factory=LogConfig)  # driver and rotation; the file is log_path
     timeout: int = 0  # --timeout: seconds each run may last before the container is killed
+    preserve_fds: int = 0  # --preserve-fds: the CLI's fds 3..3+N-1, kept open here at those numbers
 
 
 class Hooks(Protocol):
@@ -159,6 +160,10 @@ class Supervisor:
 
         self.pipes, self.sink, self.status = _Pipes(), None, None
         stdio = self._stdio(Stdio)
+        if self.cfg.preserve_fds:
+            from dataclasses import replace
+
+            stdio = replace(stdio, preserve=self.cfg.preserve_fds)
         try:
             started = self.runtime.start(self.cfg.cid, self.cfg.bundle, stdio, self.cfg.run_dir)
         except Exception as e:  # noqa: BLE001 - every failure must reach the CLI

@@ -262,3 +262,25 @@ def test_rmi_keeps_an_image_in_use(ctr):  # noqa: F811
     res = ctr("run", "--rmi", "busybox", "true", check=False)
     assert res.returncode == 0
     assert ctr("image", "exists", "busybox", check=False).returncode == 0
+
+
+def test_preserve_fds(ctr, tmp_path):  # noqa: F811
+    import subprocess
+
+    from tests.conftest import REPO
+
+    data = tmp_path / "data"
+    data.write_text("through fd 3\n")
+
+    def podpy_with_fd3(*args: str) -> subprocess.CompletedProcess[str]:
+        """podpy started by a shell that opened the file on fd 3 (as `podman run --preserve-fds 1 ... 3<file`)."""
+        return subprocess.run(["sh", "-c", 'exec "$0" "$@" 3<"$F"', *ctr.argv(*args)], capture_output=True,
+                              text=True, cwd=REPO, timeout=60, env={**os.environ, "F": str(data)})  # fmt: skip
+
+    res = podpy_with_fd3("run", "--rm", "--preserve-fds", "1", "busybox", "sh", "-c", "cat <&3; ls /proc/self/fd")
+    assert res.stdout.startswith("through fd 3\n"), res.stderr
+    assert res.stdout.split()[3:] == ["0", "1", "2", "3", "4"]  # 4: ls's own directory, nothing else leaks
+    res = podpy_with_fd3("run", "--rm", "busybox", "sh", "-c", "cat <&3")
+    assert res.returncode != 0 and "Bad file descriptor" in res.stderr
+    res = podpy_with_fd3("run", "--rm", "--preserve-fds", "2", "busybox", "true")
+    assert res.returncode == 125 and "file descriptor 4 is not available" in res.stderr

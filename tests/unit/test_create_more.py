@@ -67,3 +67,11 @@ def test_zone_file_refuses_escapes() -> None:
     for bad in ("../../etc/passwd", "/etc/passwd", "No/Such_Zone"):
         with pytest.raises(InvalidArgument):
             cm.zone_file(bad)
+
+
+def test_exec_stub_report_fd_is_patched() -> None:
+    from podpy.runtime.builtin import execstub
+
+    base, moved = execstub.image("x86_64"), execstub.image("x86_64", report_fd=5)
+    assert base is not None and moved is not None and len(base) == len(moved)
+    assert base.count(b"\xbf\x03\x00\x00\x00") == 2 and moved.count(b"\xbf\x05\x00\x00\x00") == 2

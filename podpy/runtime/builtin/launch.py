@@ -58,6 +58,7 @@ def _adopted(chan: Channel, caller: int, proc_fd: int, stdio: Stdio) -> None:
     if ppid != caller:  # the caller died before PDEATHSIG was armed
         os._exit(1)
     keep = [fd for fd in (stdio.stdin, stdio.stdout, stdio.stderr) if fd is not None]
+    keep += range(3, 3 + stdio.preserve)  # --preserve-fds
     process.close_fds_except([*chan.child_fds(), *keep])
 
 
