@@ -13,7 +13,9 @@ from podpy.paths import config_dir, default_root, default_runroot, is_rootless, 
 __all__ = ["ContainersConf", "Options", "config_dir", "containers_conf", "default_root", "default_runroot",
            "is_rootless", "runtime_dir"]  # fmt: skip
 
-LOG_LEVELS = ("debug", "info", "warn", "warning", "error", "fatal", "panic")
+LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
+CGROUP_MANAGERS = ("cgroupfs", "systemd")  # accepted; podpy manages cgroups through the filesystem either way
+EVENTS_BACKENDS = ("file", "journald", "none")
 STORAGE_DRIVERS = ("overlay", "vfs")
 
 
@@ -26,6 +28,10 @@ class Options:
     storage_driver: str | None = None  # None: recorded in the store or auto-detected
     log_level: str = "warn"
     runtime: str | None = None  # None: built-in runtime
+    runtime_flags: tuple[str, ...] = ()  # --runtime-flag: given to an external runtime before each command
+    cgroup_manager: str = "cgroupfs"
+    events_backend: str = "file"  # --events-backend: file, journald or none (no events written)
+    tmpdir: Path | None = None  # --tmpdir: podpy's own temporary files
 
     @property
     def rootless(self) -> bool:
@@ -36,7 +42,7 @@ class Options:
         """Defaults (PODPY_ROOT/PODPY_RUNROOT when set), then explicit overrides (the CLI flags)."""
         kw: dict[str, object] = {}
         kw.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("root", "runroot"):
+        for key in ("root", "runroot", "tmpdir"):
             if key in kw:
                 kw[key] = Path(kw[key]).absolute()  # type: ignore[arg-type]
         return cls(**kw)  # type: ignore[arg-type]

@@ -28,14 +28,27 @@ def global_options(
     storage_driver: str | None = typer.Option(
         None, "--storage-driver", help="Storage driver: overlay or vfs (auto-detected)"
     ),
-    log_level: str = typer.Option("warn", "--log-level", help="Log level: debug, info, warn, error"),
+    log_level: str = typer.Option(
+        "warn", "--log-level", help="Log level: trace, debug, info, warn, warning, error, fatal, panic"
+    ),
     runtime: str | None = typer.Option(None, "--runtime", help="OCI runtime: builtin (default), runc, crun or a path"),
+    runtime_flag: list[str] | None = typer.Option(
+        None, "--runtime-flag", help="A global flag for an external runtime (e.g. debug, log-format=json)"
+    ),
+    cgroup_manager: str | None = typer.Option(
+        None, "--cgroup-manager", help="Cgroup manager: cgroupfs or systemd (podpy drives cgroupfs either way)"
+    ),
+    events_backend: str | None = typer.Option(None, "--events-backend", help="Events backend: file, journald or none"),
+    tmpdir: Path | None = typer.Option(None, "--tmpdir", help="Path for podpy's temporary files"),
+    noout: bool = typer.Option(False, "--noout", help="Do not output to stdout"),
     version: bool = typer.Option(
         False, "--version", "-v", help="Print the version and exit", is_eager=True, callback=_print_version
     ),
 ) -> None:
     """podpy: a daemonless, Podman/Docker-compatible container engine."""
-    common.configure(root=root, runroot=runroot, storage_driver=storage_driver, log_level=log_level, runtime=runtime)
+    common.configure(root=root, runroot=runroot, storage_driver=storage_driver, log_level=log_level, runtime=runtime,
+                     runtime_flags=runtime_flag, cgroup_manager=cgroup_manager, events_backend=events_backend,
+                     tmpdir=tmpdir, noout=noout)  # fmt: skip
 
 
 def _register() -> None:
@@ -108,7 +121,8 @@ def _help_command(ctx: typer.Context, command: list[str] | None = typer.Argument
 
 
 # Global options that take a value (so the word after them is not the command name).
-VALUE_OPTIONS = ("--root", "--runroot", "--storage-driver", "--log-level", "--runtime")
+VALUE_OPTIONS = ("--root", "--runroot", "--storage-driver", "--log-level", "--runtime", "--runtime-flag",
+                 "--cgroup-manager", "--events-backend", "--tmpdir")  # fmt: skip
 
 
 def _command_path(args: list[str]) -> list[str]:

@@ -21,16 +21,52 @@ def set_options(opts: Options) -> None:
 
 def configure(**opts: object) -> None:
     """Validate the global options (full CLI and run's fast path alike) and keep them for engine()."""
-    from podpy.config import LOG_LEVELS, STORAGE_DRIVERS
+    from podpy.config import CGROUP_MANAGERS, EVENTS_BACKENDS, LOG_LEVELS, STORAGE_DRIVERS
     from podpy.errors import InvalidArgument
 
     level = str(opts.get("log_level") or "warn").lower()
     if level not in LOG_LEVELS:
-        raise InvalidArgument(f"log level {level!r} is not one of {', '.join(LOG_LEVELS)}")
+        raise InvalidArgument(f'invalid log level "{level}"; valid levels are: {", ".join(LOG_LEVELS)}')
     driver = opts.get("storage_driver")
     if driver is not None and driver not in STORAGE_DRIVERS:
         raise InvalidArgument(f"unknown storage driver {driver!r} (choose {' or '.join(STORAGE_DRIVERS)})")
+    for key, allowed in (("cgroup_manager", CGROUP_MANAGERS), ("events_backend", EVENTS_BACKENDS)):
+        value = opts.get(key)
+        if value is not None and value not in allowed:
+            flag = "--" + key.replace("_", "-")
+            raise InvalidArgument(f"invalid {flag} {value!r}: choose {' or '.join(allowed)}")
+    opts = dict(opts)
+    if opts.get("runtime_flags") is not None:
+        opts["runtime_flags"] = tuple(opts["runtime_flags"])  # type: ignore[arg-type]
+    if opts.pop("noout", False):  # podman's --noout: nothing on stdout (the container's output neither)
+        _silence_stdout()
+    if opts.get("tmpdir"):
+        _use_tmpdir(str(opts["tmpdir"]))
     set_options(Options.from_env(**{**opts, "log_level": level}))
+
+
+def _silence_stdout() -> None:
+    import os
+
+    sys.stdout.flush()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+
+
+def _use_tmpdir(path: str) -> None:
+    """--tmpdir: podpy's temporary files (and its children's) go there."""
+    import os
+    import tempfile
+
+    from podpy.errors import InvalidArgument
+
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise InvalidArgument(f"--tmpdir {path}: {e.strerror}") from None
+    os.environ["TMPDIR"] = path
+    tempfile.tempdir = path
 
 
 def log_level() -> str:

@@ -16,7 +16,6 @@ from podpy.cli.common import engine
 from podpy.cli.ps_rows import (  # command_text, status_text: imported from here by others
     PS_TABLE,
     PS_TABLE_SIZE,
-    _image_size,
     command_text,  # noqa: F401
     ps_row,
     status_text,  # noqa: F401
@@ -279,74 +278,12 @@ def _interval(text: str) -> float:
     return max(parse_duration(text, "--interval"), 0) / 1e9
 
 
-def logs(
-    container: str = typer.Argument(..., help="Container"),
-    follow: bool = typer.Option(False, "--follow", "-f", help="Follow log output"),
-    timestamps: bool = typer.Option(False, "--timestamps", "-t", help="Show timestamps"),
-    tail: str | None = typer.Option(
-        None, "--tail", "-n", help='Number of lines to show from the end ("all")'
-    ),
-    since: str | None = typer.Option(
-        None, "--since", help="Show logs since a timestamp or relative time (10m)"
-    ),
-    until: str | None = typer.Option(None, "--until", help="Show logs before a timestamp or relative time"),
-) -> None:
-    """Fetch the logs of a container (stdout and stderr kept apart)."""
-    from podpy.engine.container_logs import LogOptions
-    from podpy.engine.container_logs import logs as read_logs
-    from podpy.errors import InvalidArgument
-
-    if tail not in (None, "all") and not tail.lstrip("-").isdigit():
-        raise InvalidArgument(f"invalid --tail {tail!r}: a number or all")
-    opts = LogOptions(follow, None if tail in (None, "all") else int(tail), since, until)
-    out, err = sys.stdout.buffer, sys.stderr.buffer
-    for ts, stream, data in read_logs(engine().containers, container, opts):
-        target = out if stream == b"stdout" else err
-        target.write(ts + b" " + data if timestamps else data)
-        if follow:
-            target.flush()
-
-
 def rename(
     container: str = typer.Argument(..., help="Container"),
     new_name: str = typer.Argument(..., help="New name"),
 ) -> None:
     """Rename a container."""
     engine().containers.rename(container, new_name)
-
-
-def port(
-    container: str = typer.Argument(..., help="Container"),
-    private_port: str | None = typer.Argument(None, metavar="[PRIVATE_PORT[/PROTO]]", help="Only this port"),
-) -> None:
-    """List port mappings or a specific mapping for the container."""
-    lines = engine().containers.port(container, private_port or "")
-    if private_port and not lines:
-        from podpy.errors import PodpyError
-
-        raise PodpyError(f"No public port '{private_port if '/' in private_port else private_port + '/tcp'}' "
-                         "published for " + container)  # fmt: skip
-    if lines:
-        common.out("\n".join(lines))
-
-
-def container_inspect(
-    names: list[str] = typer.Argument(..., metavar="CONTAINER...", help="Containers to inspect"),
-    format_: str | None = typer.Option(
-        None, "--format", "-f", help="Format the output using a Go template or json"
-    ),
-    size: bool = typer.Option(False, "--size", "-s", help="Display total file sizes"),
-) -> None:
-    """Display the configuration of one or more containers (JSON)."""
-    from podpy.storage.fsutil import disk_usage
-
-    svc = engine().containers
-    docs = [svc.inspect(n) for n in names]
-    if size:  # Docker's SizeRw / SizeRootFs
-        for doc in docs:
-            rw = disk_usage(svc.cdir(doc["Id"]) / "rw")
-            doc["SizeRw"], doc["SizeRootFs"] = rw, rw + _image_size(svc.get(doc["Id"]))
-    common.render_one(docs, format_)
 
 
 def prune(
@@ -382,6 +319,7 @@ def exists(container: str = typer.Argument(..., help="Container")) -> None:
 def register(app: typer.Typer) -> None:
     from podpy.cli import run as runmod
     from podpy.cli.appkit import SETTINGS, new_app
+    from podpy.cli.container_info import container_inspect, inspect_any, logs, port
 
     verb_settings = {**SETTINGS, "allow_interspersed_args": False}  # `run IMG sh -c x`: -c is the command's
 
@@ -392,7 +330,7 @@ def register(app: typer.Typer) -> None:
     shared = (("run", runmod.run), ("create", runmod.create), ("start", runmod.start), ("stop", stop),
               ("kill", kill), ("restart", restart), ("rm", rm), ("wait", wait), ("attach", runmod.attach),
               ("exec", runmod.exec_), ("logs", logs), ("rename", rename), ("port", port))  # fmt: skip
-    for name, fn in (*shared, ("ps", ps)):
+    for name, fn in (*shared, ("ps", ps), ("inspect", inspect_any)):
         cmd(app, name, fn)
     group = new_app("Manage containers.")
     for name, fn in (*shared, ("ls", ps), ("list", ps), ("ps", ps), ("inspect", container_inspect),

@@ -29,11 +29,11 @@ def main(argv: list[str] | None = None) -> None:
 def _version_only(args: list[str]) -> bool:
     """`--version` after nothing but global options (`--root X --version`): typer would build the
     whole command tree first (~30 ms) to print the same line (its --version is eager)."""
-    from podpy.cli.fastpath import GLOBALS
+    from podpy.cli.fastpath import GLOBALS, global_span
 
     i = 0
     while i < len(args) and args[i].partition("=")[0] in GLOBALS:
-        i += 1 if "=" in args[i] else 2
+        i += global_span(args, i)
     return args[i:] in (["--version"], ["-v"])
 
 

@@ -9,25 +9,46 @@ and the full CLI handles the arguments, so help, errors and new flags behave the
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 GLOBALS = {"--root": "root", "--runroot": "runroot", "--storage-driver": "storage_driver",
-           "--log-level": "log_level", "--runtime": "runtime"}  # fmt: skip
+           "--log-level": "log_level", "--runtime": "runtime", "--cgroup-manager": "cgroup_manager",
+           "--events-backend": "events_backend", "--tmpdir": "tmpdir", "--runtime-flag": "runtime_flags",
+           "--noout": "noout"}  # fmt: skip
+GLOBAL_BOOLS = ("--noout",)
+GLOBAL_LISTS = ("--runtime-flag",)
 
 
-def _globals(args: list[str]) -> tuple[dict[str, str], int] | None:
-    opts: dict[str, str] = {}
+def global_span(args: list[str], i: int) -> int:
+    """How many words the global option at args[i] takes (1 or 2)."""
+    name, eq, _ = args[i].partition("=")
+    return 1 if eq or name in GLOBAL_BOOLS else 2
+
+
+def _globals(args: list[str]) -> tuple[dict[str, Any], int] | None:
+    opts: dict[str, Any] = {}
     i = 0
     while i < len(args) and args[i].startswith("-"):
         name, eq, value = args[i].partition("=")
         key = GLOBALS.get(name)
         if key is None:
             return None
+        if name in GLOBAL_BOOLS:
+            low = value.lower() if eq else "true"
+            if low not in ("true", "false", "1", "0"):
+                return None
+            opts[key] = low in ("true", "1")
+            i += 1
+            continue
         if not eq:
             if i + 1 >= len(args):
                 return None
             i += 1
             value = args[i]
-        opts[key] = value
+        if name in GLOBAL_LISTS:
+            opts[key] = [*opts.get(key, []), value]
+        else:
+            opts[key] = value
         i += 1
     return opts, i
 
@@ -88,7 +109,7 @@ def _no_gc() -> None:
     gc.disable()
 
 
-def guarded(opts: dict[str, str], action) -> int:  # type: ignore[no-untyped-def]
+def guarded(opts: dict[str, Any], action) -> int:  # type: ignore[no-untyped-def]
     """Like the full CLI (podpy.cli.app.run): a typed error is one `Error:` line and its exit code."""
     from podpy.cli import common
     from podpy.errors import PodpyError

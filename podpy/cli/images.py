@@ -116,18 +116,6 @@ def image_inspect(
     common.render_one(objs, format_)
 
 
-def inspect_any(
-    names: list[str] = typer.Argument(..., metavar="CONTAINER|IMAGE...", help="Containers or images"),
-    format_: str | None = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
-    type_: str = typer.Option("all", "--type", "-t", help="Object type: container, image or all"),
-    size: bool = typer.Option(False, "--size", "-s", help="Display total file size (containers)"),
-) -> None:
-    """Display the configuration of containers or images (JSON)."""
-    from podpy.engine.inspect_any import inspect_objects
-
-    common.render_one(inspect_objects(engine(), names, type_), format_)
-
-
 def history(
     image: str = typer.Argument(..., help="Image"),
     human: bool = typer.Option(True, "--human", "-H", help="Human-readable sizes and dates"),
@@ -261,7 +249,7 @@ def register(app: typer.Typer) -> None:
         target.command(name, context_settings=SETTINGS, hidden=hidden)(fn)
 
     for name, fn in (("images", images), ("tag", tag), ("untag", untag), ("rmi", rmi), ("history", history),
-                     ("import", import_), ("load", load), ("save", save), ("inspect", inspect_any)):  # fmt: skip
+                     ("import", import_), ("load", load), ("save", save)):  # fmt: skip
         cmd(app, name, fn)
     image = new_app("Manage images.")
     for name, fn in (("ls", images), ("list", images), ("tag", tag), ("untag", untag), ("rm", rmi),

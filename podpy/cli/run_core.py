@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -10,8 +11,19 @@ from podpy.cli.common import engine
 
 
 def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
-    from podpy.cli.run_flags import HEALTH_FLAGS, LOG_FLAGS, NETWORK_FLAGS, RESOURCE_FLAGS
+    from podpy.cli.run_flags import (
+        HEALTH_FLAGS,
+        IO_FLAGS,
+        LIFECYCLE_FLAGS,
+        LOG_FLAGS,
+        MORE_FLAGS,
+        NETWORK_FLAGS,
+        RESOURCE_FLAGS,
+    )
     from podpy.engine.container_config import CreateOptions
+
+    if kw.get("pod_id_file"):
+        kw["pod"] = _read_id_file(kw["pod_id_file"])
 
     return CreateOptions(
         image=image, command=list(command or []), name=kw["name"] or "", entrypoint=kw["entrypoint"],
@@ -25,6 +37,7 @@ def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) ->
         volumes_from=kw["volumes_from"] or [], read_only=kw["read_only"], pod=kw.get("pod") or "",
         resources={f.field: kw.get(f.field) for f in RESOURCE_FLAGS},
         net={f.field: kw.get(f.field) for f in NETWORK_FLAGS},
+        more={f.field: kw.get(f.field, f.default) for f in (*MORE_FLAGS, *IO_FLAGS, *LIFECYCLE_FLAGS) if not f.run_only},
         **{f.field: kw.get(f.field, f.default) for f in (*HEALTH_FLAGS, *LOG_FLAGS)},
     )  # fmt: skip
 
@@ -42,9 +55,18 @@ def pull_progress(p: Any) -> None:
         common.err(f"Copying {what} {p.id.removeprefix('sha256:')[:12]} done")
 
 
+def _read_id_file(path: str) -> str:
+    from podpy.errors import InvalidArgument
+
+    try:
+        return open(path).read().strip()
+    except OSError as e:
+        raise InvalidArgument(f"reading pod ID file {path}: {e.strerror}") from None
+
+
 def create(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
     svc = engine().containers
-    rec = svc.create(create_options(image, command, kw), progress=pull_progress)
+    rec = svc.create(create_options(image, command, kw), progress=None if kw.get("quiet") else pull_progress)
     for notice in svc.notices:
         common.warn(notice)
     return rec
@@ -57,17 +79,66 @@ def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> 
         from podpy.engine.log_options import check_for_run
 
         check_for_run(kw["log_driver"], kw["detach"], kw["tty"], (1, 2, 0) if kw["interactive"] else (1, 2))
+    streams = _attach_streams(kw)
+    preserve = _preserved_fds(kw.get("preserve_fds"))
+    if kw.get("rmi"):
+        kw["rm"] = True
     rec = create(image, command, kw)
     if kw["detach"]:
-        _rec, launch = eng.containers.start(rec.id, None)
+        _rec, launch = eng.containers.start(rec.id, None, preserve_fds=preserve)
         if launch is not None:
             launch.close()
         common.out(rec.id)
         return 0
-    return run_attached(rec, kw["sig_proxy"])
+    code = run_attached(rec, kw["sig_proxy"], streams, preserve)
+    if kw.get("rmi") and rec.image:  # by the name given, as Podman (the last name removes the image)
+        _remove_image(rec.image_name or rec.image)
+    return code
 
 
-def run_attached(rec: Any, sig_proxy: bool) -> int:
+def _attach_streams(kw: dict[str, Any]) -> set[str] | None:
+    """-a/--attach: which of stdin, stdout, stderr (None: all of them, the default)."""
+    if not kw.get("attach"):
+        return None
+    from podpy.errors import InvalidArgument
+
+    if kw["detach"]:
+        raise InvalidArgument("-d and -a cannot be used together")
+    streams = {s.strip().lower() for item in kw["attach"] for s in item.split(",") if s.strip()}
+    bad = streams - {"stdin", "stdout", "stderr"}
+    if bad:
+        raise InvalidArgument(f"invalid stream {sorted(bad)[0]!r} for --attach - must be one of stdin, stdout, or stderr")
+    return streams
+
+
+def _remove_image(ref: str) -> None:
+    """--rmi: the image goes once the container is gone, unless another container uses it."""
+    from podpy.errors import PodpyError
+
+    try:
+        engine().images.remove(ref)
+    except PodpyError as e:
+        common.err(f"Error: {e}")
+
+
+def _preserved_fds(count: int | None) -> int:
+    """--preserve-fds N: fds 3..3+N-1 must all be open here (Podman's rule)."""
+    from podpy.errors import InvalidArgument
+
+    if not count:
+        return 0
+    if count < 0:
+        raise InvalidArgument(f"invalid --preserve-fds {count}: must be 0 or more")
+    for fd in range(3, 3 + count):
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise InvalidArgument(f"file descriptor {fd} is not available - the preserve-fds option requires "
+                                  "that all file descriptors must be passed") from None  # fmt: skip
+    return count
+
+
+def run_attached(rec: Any, sig_proxy: bool, streams: set[str] | None = None, preserve: int = 0) -> int:
     """Start with the CLI's own stdio handed to the supervisor; relay signals and window size.
 
     Handlers go in before the start: the container's output reaches the terminal straight from the
@@ -76,7 +147,12 @@ def run_attached(rec: Any, sig_proxy: bool) -> int:
     from podpy.engine.container_lifecycle import AttachRequest
 
     is_tty = bool(rec.spec.get("terminal"))
-    req = AttachRequest(stdin=0 if rec.open_stdin else None, winsize=term.winsize() if is_tty else None)
+    req = AttachRequest(stdin=0 if rec.open_stdin and (streams is None or "stdin" in streams) else None,
+                        winsize=term.winsize() if is_tty else None)  # fmt: skip
+    if streams is not None:  # -a: what is not attached goes nowhere (the log keeps it)
+        null = os.open("/dev/null", os.O_WRONLY | os.O_CLOEXEC)
+        req.stdout = 1 if "stdout" in streams else null
+        req.stderr = 2 if "stderr" in streams else null
     svc = engine().containers
     pending: list[int] = []
     running: list[Any] = []
@@ -94,7 +170,7 @@ def run_attached(rec: Any, sig_proxy: bool) -> int:
     sys.stdout.flush()
     proxy = forward if sig_proxy and not is_tty else None
     with term.raw_mode(0, is_tty and rec.open_stdin), term.proxy_signals(proxy, winch if is_tty else None):
-        _rec, launch = svc.start(rec.id, req)
+        _rec, launch = svc.start(rec.id, req, preserve_fds=preserve)
         if launch is None:
             return 0
         running.append(launch)

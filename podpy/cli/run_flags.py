@@ -39,6 +39,16 @@ RESOURCE_FLAGS = (
     Flag("oom_kill_disable", ("--oom-kill-disable",), BOOL, "Disable the OOM killer", False),
 )
 
+# Block I/O throttling and swappiness (engine.create_more: into linux.resources).
+IO_FLAGS = (
+    Flag("memory_swappiness", ("--memory-swappiness",), INT, "Tune the container's memory swappiness (0 to 100, -1: the system's)"),
+    Flag("device_read_bps", ("--device-read-bps",), LIST, "Limit the read rate from a device: DEVICE:RATE[b|k|m|g]"),
+    Flag("device_write_bps", ("--device-write-bps",), LIST, "Limit the write rate to a device: DEVICE:RATE[b|k|m|g]"),
+    Flag("device_read_iops", ("--device-read-iops",), LIST, "Limit read operations per second from a device: DEVICE:N"),
+    Flag("device_write_iops", ("--device-write-iops",), LIST, "Limit write operations per second to a device: DEVICE:N"),
+    Flag("cgroup_conf", ("--cgroup-conf",), LIST, "Set a cgroup v2 file of the container: KEY=VALUE (e.g. memory.high=1g)"),
+)
+
 # Restart policy and health check (engine.container_restart, engine.container_health).
 HEALTH_FLAGS = (
     Flag("restart", ("--restart",), STR, "Restart policy: no, on-failure[:max-retries], always, unless-stopped"),
@@ -50,6 +60,8 @@ HEALTH_FLAGS = (
     Flag("health_retries", ("--health-retries",), INT, "Consecutive failures needed to report unhealthy (default 3)"),
     Flag("no_healthcheck", ("--no-healthcheck",), BOOL, "Disable any container-specified HEALTHCHECK", False),
 )
+HEALTH_ACTION = Flag("health_on_failure", ("--health-on-failure",), STR,
+                     "Action once unhealthy: none (default), kill, restart or stop")  # fmt: skip
 
 # Logging (engine.log_options; defaults from containers.conf).
 LOG_FLAGS = (
@@ -73,6 +85,63 @@ NETWORK_FLAGS = (
     Flag("publish", ("--publish", "-p"), LIST, "Publish a container's port: [ip:][hostPort:]containerPort[/proto]"),
     Flag("publish_all", ("--publish-all", "-P"), BOOL, "Publish all exposed ports to random host ports", False),
     Flag("expose", ("--expose",), LIST, "Expose a port or a range of ports (for -P)"),
+)
+
+# Namespaces, kernel settings and process details (engine.create_more applies them to the spec).
+MORE_FLAGS = (
+    Flag("ipc", ("--ipc",), STR, "IPC namespace: private, shareable, host, container:ID or ns:PATH"),
+    Flag("pid", ("--pid",), STR, "PID namespace: private, host, container:ID or ns:PATH"),
+    Flag("uts", ("--uts",), STR, "UTS namespace: private, host, container:ID or ns:PATH"),
+    Flag("cgroupns", ("--cgroupns",), STR, "cgroup namespace: private, host, container:ID or ns:PATH"),
+    Flag("sysctl", ("--sysctl",), LIST, "Namespaced kernel parameters (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)"),
+    Flag("shm_size", ("--shm-size",), STR, "Size of /dev/shm (<number>[<unit>], default 64m)"),
+    Flag("ulimit", ("--ulimit",), LIST, "Ulimit options: NAME=SOFT[:HARD] (e.g. nofile=1024:2048)"),
+    Flag("group_add", ("--group-add",), LIST, "Additional groups of the container process (names, gids, keep-groups)"),
+    Flag("device_cgroup_rule", ("--device-cgroup-rule",), LIST, "Add a rule to the cgroup allowed devices list ('c 42:* rmw')"),
+    Flag("cgroup_parent", ("--cgroup-parent",), STR, "Parent cgroup of the container"),
+    Flag("oom_score_adj", ("--oom-score-adj",), STR, "Tune the host's OOM preferences (-1000 to 1000)"),
+    Flag("umask", ("--umask",), STR, "Umask of the container process (default 0022)"),
+    Flag("tz", ("--tz",), STR, "Timezone in the container: local, or an Area/City of /usr/share/zoneinfo"),
+    Flag("env_host", ("--env-host",), BOOL, "Pass every host environment variable into the container", False),
+    Flag("http_proxy", ("--http-proxy",), BOOL, "Pass the host's proxy environment variables", True),
+    Flag("unsetenv", ("--unsetenv",), LIST, "Unset a default environment variable (PATH, HOSTNAME, TERM, HOME...)"),
+    Flag("unsetenv_all", ("--unsetenv-all",), BOOL, "Unset every default environment variable (image and podpy's)", False),
+    Flag("annotation", ("--annotation",), LIST, "Add an annotation to the container (KEY=VALUE)"),
+    Flag("label_file", ("--label-file",), LIST, "Read labels from a file of KEY=VALUE lines"),
+    Flag("read_only_tmpfs", ("--read-only-tmpfs",), BOOL, "With --read-only, mount tmpfs on /run, /tmp and /var/tmp", True),
+    Flag("passwd", ("--passwd",), BOOL, "Add an /etc/passwd entry for a --user the image does not know", True),
+    Flag("passwd_entry", ("--passwd-entry",), STR, "The /etc/passwd entry to add ($USERNAME, $UID, $GID, $NAME, $HOME)"),
+    Flag("no_hosts", ("--no-hosts",), BOOL, "Do not create /etc/hosts: use the image's", False),
+    Flag("init_path", ("--init-path",), STR, "Path of the init binary for --init"),
+    Flag("image_volume", ("--image-volume",), STR, "The image's VOLUMEs: bind (anonymous volumes), tmpfs or ignore"),
+    Flag("platform", ("--platform",), STR, "Platform of the image (OS/ARCH[/VARIANT]; this host's only)"),
+    Flag("arch", ("--arch",), STR, "Architecture of the image (this host's only)"),
+    Flag("os", ("--os",), STR, "OS of the image (linux only)"),
+    Flag("variant", ("--variant",), STR, "Architecture variant of the image"),
+    Flag("timeout", ("--timeout",), INT, "Seconds the container may run before it is killed (0: no limit)"),
+    HEALTH_ACTION,
+    Flag("personality", ("--personality",), STR, "Execution domain: LINUX or LINUX32"),
+    Flag("hostuser", ("--hostuser",), LIST, "Add a host user account to the container's /etc/passwd"),
+    Flag("env_merge", ("--env-merge",), LIST, "KEY=VALUE where ${KEY} (or $KEY) is the image's value"),
+    Flag("seccomp_policy", ("--seccomp-policy",), STR, "Seccomp profile selection: default (the only policy)"),
+    Flag("disable_content_trust", ("--disable-content-trust",), BOOL, "Docker's option: a no-op, as in Podman", False),
+)
+
+# Files and other containers around the container (engine.create_more; the CLI for --replace).
+LIFECYCLE_FLAGS = (
+    Flag("cidfile", ("--cidfile",), STR, "Write the container ID to the file"),
+    Flag("pidfile", ("--pidfile",), STR, "Write the container process ID to the file"),
+    Flag("conmon_pidfile", ("--conmon-pidfile",), STR, "Write the supervisor's process ID to the file"),
+    Flag("requires", ("--requires",), LIST, "Containers that must be started before this one"),
+    Flag("replace", ("--replace",), BOOL, "Replace a container of the same name", False),
+    Flag("pod_id_file", ("--pod-id-file",), STR, "Read the pod ID from the file"),
+    Flag("quiet", ("--quiet", "-q"), BOOL, "Suppress the output of an implicit pull", False),
+    Flag("authfile", ("--authfile",), STR, "Path of the authentication file (for an implicit pull)"),
+    Flag("tls_verify", ("--tls-verify",), BOOL, "Require HTTPS and verify certificates when pulling"),
+    Flag("attach", ("--attach", "-a"), LIST, "Attach to STDIN, STDOUT and/or STDERR", None, True),
+    Flag("preserve_fds", ("--preserve-fds",), INT, "Pass N more file descriptors (3 to 3+N-1) into the container",
+         None, True),
+    Flag("rmi", ("--rmi",), BOOL, "Remove the image after the container exits, unless in use (implies --rm)", False, True),
 )
 
 FLAGS = (
@@ -122,6 +191,9 @@ FLAGS = (
     *RESOURCE_FLAGS,
     *LOG_FLAGS,
     *NETWORK_FLAGS,
+    *MORE_FLAGS,
+    *IO_FLAGS,
+    *LIFECYCLE_FLAGS,
 )
 
 BY_DECL = {d: f for f in FLAGS for d in f.decls}

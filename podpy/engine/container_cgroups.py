@@ -86,7 +86,7 @@ def release(svc: ContainerService, rec: ContainerRecord, timeout: float = 0.5) -
 def _runtime(svc: ContainerService, rec: ContainerRecord):  # type: ignore[no-untyped-def]
     from podpy.engine.container_procs import get_runtime
 
-    return get_runtime(rec.runtime, svc.layout.runroot)
+    return get_runtime(rec.runtime, svc.layout.runroot, svc.engine.opts.runtime_flags)
 
 
 def set_paused(svc: ContainerService, ref: str, paused: bool) -> str:

@@ -143,7 +143,7 @@ def _paused(engine: Engine, rec: cr.ContainerRecord, pause: bool, warn: Callable
         return
     from podpy.engine.container_procs import get_runtime
 
-    runtime = get_runtime(rec.runtime, engine.layout.runroot)
+    runtime = get_runtime(rec.runtime, engine.layout.runroot, engine.opts.runtime_flags)
     state_dir = engine.containers.run_dir(rec.id)
     runtime.pause(rec.id, state_dir)
     try:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from podpy.engine.spec import ContainerSpec, merge_command, merge_env
+from podpy.engine.spec import PROXY_VARS, ContainerSpec, merge_command, merge_env
 from podpy.errors import InvalidArgument
 
 SECURITY_OPTS_HELP = "no-new-privileges, seccomp=unconfined|PROFILE.json, label=disable, apparmor=unconfined"
@@ -72,6 +72,7 @@ class CreateOptions:
     log_opt: list[str] | None = None
     pod: str = ""  # --pod NAME|ID (new:NAME is made by the CLI first)
     image_volumes: bool = True  # the image's VOLUMEs become anonymous volumes (not for build steps)
+    more: dict[str, Any] = field(default_factory=dict)  # the rarer flags, raw (engine.create_more)
 
     @property
     def wants_mounts(self) -> bool:
@@ -227,7 +228,13 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         raise InvalidArgument("no command or entrypoint provided, and no CMD or ENTRYPOINT from image")
     env = [e for e in (_env_item(x) for x in opts.env) if e is not None]
     files = [e for f in opts.env_files for e in read_env_file(f)]
-    labels = {**(ic.get("Labels") or {}), **parse_labels(opts.labels)}
+    image_env, host_env, file_labels = ic.get("Env") or [], [], {}
+    if _env_flags(opts.more):  # --unsetenv, --env-host, --http-proxy, --env-merge, --label-file
+        from podpy.engine import create_more as cm
+
+        image_env, host_env = cm.image_env(opts.more, image_env), cm.env_layers(opts.more)
+        file_labels = cm.read_label_files(opts.more.get("label_file") or [])
+    labels = {**(ic.get("Labels") or {}), **file_labels, **parse_labels(opts.labels)}
     security = parse_security_opts(opts.security_opt)
     net = opts.net or {}
     published = publish_specs(net, ic)
@@ -237,7 +244,7 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         raise InvalidArgument(f"cannot publish ports with network mode {network}")
     return ContainerSpec(
         args=args,
-        env=merge_env(ic.get("Env") or [], files, env),
+        env=merge_env(image_env, host_env, files, env),
         cwd=opts.workdir or ic.get("WorkingDir") or "/",
         user=opts.user or ic.get("User") or "",
         hostname=opts.hostname,
@@ -265,6 +272,16 @@ def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
         rlimits=default_rlimits(conf),
         log=asdict(parse_log_config(opts.log_driver, opts.log_opt or [], conf)),
     )
+
+
+def _env_flags(more: dict[str, Any]) -> bool:
+    """Whether engine.create_more has anything to add to the environment or labels (the common
+    `run` has not: the module is not imported)."""
+    if not more:
+        return False
+    if any(more.get(k) for k in ("unsetenv", "unsetenv_all", "env_host", "env_merge", "label_file")):
+        return True
+    return more.get("http_proxy", True) and any(k in os.environ for k in PROXY_VARS)
 
 
 def _devices(args: list[str]) -> tuple[dict[str, Any], ...]:

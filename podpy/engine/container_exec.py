@@ -77,7 +77,7 @@ def exec_start(svc: ContainerService, ref: str, opts: ExecOptions, stdio: Any) -
 
     rec = running(svc, ref)
     proc = exec_process(svc, rec, opts)
-    runtime = get_runtime(rec.runtime, svc.layout.runroot)
+    runtime = get_runtime(rec.runtime, svc.layout.runroot, svc.engine.opts.runtime_flags)
     started = runtime.exec(rec.id, rec.state.pid, proc, stdio, svc.run_dir(rec.id))
     ev.container(svc, rec, "exec")
     return started

@@ -143,7 +143,8 @@ def spec_for(svc: ContainerService, rec: cr.ContainerRecord) -> HealthSpec | Non
                       start_period=(hc.get("StartPeriod") or 0) / NS,
                       retries=hc.get("Retries") or DEFAULT_RETRIES,
                       recorder=StateFile(svc, rec.id, hc.get("Retries") or DEFAULT_RETRIES,
-                                         (hc.get("StartPeriod") or 0) / NS))  # fmt: skip
+                                         (hc.get("StartPeriod") or 0) / NS),
+                      on_failure=rec.spec.get("health_on_failure") or "")  # fmt: skip
 
 
 # ---- State.Health

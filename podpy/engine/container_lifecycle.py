@@ -46,7 +46,8 @@ class Lifecycle:
         self.svc = svc
 
     # ---- start
-    def start(self, ref: str, attach: AttachRequest | None = None) -> tuple[ContainerRecord, Launch | None]:
+    def start(self, ref: str, attach: AttachRequest | None = None,
+              preserve_fds: int = 0) -> tuple[ContainerRecord, Launch | None]:  # fmt: skip
         """Fork the supervisor; returns once the container runs (Launch) or raises its start error.
 
         An already running container is left alone (Launch None), as Docker does."""
@@ -62,7 +63,7 @@ class Lifecycle:
             cr.reconcile(rec)
             if rec.state.status in (cr.RUNNING, cr.RESTARTING):  # restarting: its supervisor starts it
                 return rec, None
-            runtime = get_runtime(rec.runtime, self.svc.layout.runroot)
+            runtime = get_runtime(rec.runtime, self.svc.layout.runroot, self.svc.engine.opts.runtime_flags)
             if rec.state.started_at:  # it ran before: undo what that run may have left
                 self.teardown(rec, runtime)
             run_dir = self.svc.run_dir(cid)
@@ -81,7 +82,7 @@ class Lifecycle:
                 tty=bool(rec.spec.get("terminal")), open_stdin=rec.open_stdin,
                 detach_keys=parse_detach_keys(rec.detach_keys), direct=direct,
                 winsize=(attach.winsize if attach and attach.winsize else (24, 80)),
-                health=spec_for(self.svc, rec),
+                health=spec_for(self.svc, rec), timeout=int(rec.spec.get("timeout") or 0), preserve_fds=preserve_fds,
             )  # fmt: skip
             launch = spawn(cfg, runtime, _Hooks(self, rec, runtime, premounted, attach is not None), lock.handover())
         try:
@@ -137,7 +138,7 @@ class Lifecycle:
 
     def _signal(self, rec: ContainerRecord, sig: int) -> None:
         try:
-            get_runtime(rec.runtime, self.svc.layout.runroot).kill(
+            get_runtime(rec.runtime, self.svc.layout.runroot, self.svc.engine.opts.runtime_flags).kill(
                 rec.id, rec.state.pid, sig, self.svc.run_dir(rec.id)
             )
         except PodpyError:
@@ -259,7 +260,7 @@ class Lifecycle:
             kill_pid(pid, rec.state.pid_start)
             wait_pid(pid, rec.state.pid_start, 5.0)
         try:
-            (runtime or get_runtime(rec.runtime, self.svc.layout.runroot)).delete(
+            (runtime or get_runtime(rec.runtime, self.svc.layout.runroot, self.svc.engine.opts.runtime_flags)).delete(
                 rec.id, self.svc.run_dir(rec.id)
             )
         except (PodpyError, OSError):
@@ -285,6 +286,16 @@ class Lifecycle:
             rootless.teardown(self.svc.engine.networks, rec.id)
 
 
+def _write_pid_file(path: str, pid: int) -> None:
+    """--pidfile / --conmon-pidfile (at every start); a failure must not stop the container."""
+    from podpy.state import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(Path(path), str(pid).encode(), durable=False)
+    except OSError:
+        pass
+
+
 class _Hooks:
     """Runs in the supervisor process: the record and the setup follow the container's life."""
 
@@ -296,6 +307,7 @@ class _Hooks:
         self.runtime = runtime
         self.premounted = premounted
         self.fresh = True  # a start by the user (RestartCount back to 0), not by the restart policy
+        self.force_restart = False  # --health-on-failure restart: the next exit restarts
 
     def started(self, pid: int) -> None:  # the container lock is held (inherited)
         rec = cr.load(self.svc.cdir(self.rec.id))
@@ -308,6 +320,23 @@ class _Hooks:
         cr.save(self.svc.cdir(rec.id), rec, durable=False)
         self.rec = rec
         ev.started(self.svc, rec, self.attached and self.fresh)
+        for path, value in ((rec.pidfile, pid), (rec.conmon_pidfile, me)):
+            if path:
+                _write_pid_file(path, value)
+
+    def unhealthy(self, action: str) -> tuple[int, int]:
+        """--health-on-failure: kill (SIGKILL, the policy decides), stop (the stop signal, no
+        restart, as `podpy stop`), restart (SIGKILL, then started again whatever the policy)."""
+        if action == "restart":
+            self.force_restart = True
+            return signal.SIGKILL, 0
+        if action == "stop":
+            with self.svc.lock(self.rec.id):
+                rec = cr.load(self.svc.cdir(self.rec.id))
+                rec.state.manually_stopped = rec.state.restart_canceled = True
+                cr.save(self.svc.cdir(rec.id), rec)
+            return parse_signal(self.rec.stop_signal), self.rec.stop_timeout
+        return signal.SIGKILL, 0
 
     def failed(self, err: PodpyError) -> None:  # the container lock is held (inherited)
         rec = cr.load(self.svc.cdir(self.rec.id))
@@ -344,6 +373,10 @@ class _Hooks:
                     rec.state.exit_code = exit_code
                     rec.state.finished_at = now_rfc3339()
                     restart = on_exit(rec, exit_code)
+                    if self.force_restart and not restart:  # --health-on-failure restart
+                        rec.state.status, restart = cr.RESTARTING, True
+                        rec.state.restart_count += 1
+                    self.force_restart = False
                     cr.save(self.svc.cdir(rec.id), rec)
                     return restart
         except NoSuchContainer:

@@ -12,11 +12,12 @@ from typing import Any
 from podpy.engine import container_record as cr
 
 
-def get_runtime(name: str, runroot: Path) -> Any:
-    """The built-in runtime ("" or "builtin"), or an external OCI runtime (runc, crun, a path)."""
+def get_runtime(name: str, runroot: Path, flags: tuple[str, ...] = ()) -> Any:
+    """The built-in runtime ("" or "builtin"), or an external OCI runtime (runc, crun, a path) given
+    the global --runtime-flag options."""
     from podpy.runtime import get_runtime as pick
 
-    return pick(name or None, runroot)
+    return pick(name or None, runroot, flags)
 
 
 def kill_pid(pid: int, start: int) -> None:

@@ -68,6 +68,10 @@ class ContainerRecord:
     restart_policy: str = ""  # issue 4: the supervisor's restart hook reads it
     healthcheck: dict[str, Any] | None = None  # issue 4
     resources: dict[str, Any] = field(default_factory=dict)  # resource flags (engine.resources.Resources)
+    requires: list[str] = field(default_factory=list)  # --requires: IDs started before this one
+    pidfile: str = ""  # --pidfile: the container's pid, written at every start (absolute)
+    conmon_pidfile: str = ""  # --conmon-pidfile: the supervisor's pid, likewise
+    init_path: str = ""  # --init-path
     state: RunState = field(default_factory=RunState)
 
     @property

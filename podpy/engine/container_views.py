@@ -61,6 +61,9 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
         "ProcessLabel": "",
         "AppArmorProfile": "",
         "ExecIDs": None,
+        "PidFile": rec.pidfile,
+        "ConmonPidFile": rec.conmon_pidfile,
+        "Dependencies": list(rec.requires),
         "HostConfig": {**_host_config(rec), "LogConfig": _log_config(svc, rec)},
         "GraphDriver": {"Name": rec.driver, "Data": {}},
         "Mounts": [dict(m) for m in rec.mounts],
@@ -99,8 +102,36 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
         "Init": bool(spec.get("init")),
         "Runtime": rec.runtime or "builtin",
         "UsernsMode": spec.get("userns") or "",
+        **_namespace_modes(spec),
+        "Sysctls": dict(spec.get("sysctls") or {}) or None,
+        "ShmSize": spec.get("shm_size") or 0,
+        "Ulimits": [{"Name": f"RLIMIT_{r['name'].upper()}", "Soft": r["soft"], "Hard": r["hard"]}
+                    for r in spec.get("rlimits") or []],  # fmt: skip
+        "GroupAdd": list(spec.get("group_add") or []) or None,
+        "OomScoreAdj": spec.get("oom_score_adj") or 0,
+        "CgroupParent": spec.get("cgroup_parent") or "",
+        "DeviceCgroupRules": [_rule_text(r) for r in spec.get("device_cgroup_rules") or []] or None,
         **_resources(rec),
     }
+
+
+def _namespace_modes(spec: dict[str, Any]) -> dict[str, str]:
+    """IpcMode, PidMode, UTSMode, CgroupnsMode as Podman shows them (a joined namespace: its path)."""
+    out = {}
+    for key, field, default in (("IpcMode", "ipc", "shareable"), ("PidMode", "pid", "private"),
+                                ("UTSMode", "uts", "private"), ("CgroupnsMode", "cgroupns", "")):  # fmt: skip
+        value = spec.get(field) or default
+        out[key] = value if value in ("host", "private", "shareable", "") else f"ns:{value}"
+    if not out["CgroupnsMode"]:
+        from podpy.engine.specgen import is_cgroup_v2
+
+        out["CgroupnsMode"] = "private" if is_cgroup_v2() else "host"
+    return out
+
+
+def _rule_text(r: dict[str, Any]) -> str:
+    num = [str(r[k]) if k in r else "*" for k in ("major", "minor")]
+    return f"{r.get('type', 'a')} {num[0]}:{num[1]} {r.get('access', 'rwm')}"
 
 
 def _log_config(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
@@ -166,6 +197,9 @@ def _config(rec: ContainerRecord) -> dict[str, Any]:
         "Entrypoint": rec.entrypoint or None,
         "OnBuild": None,
         "Labels": dict(spec.get("labels") or {}),
+        "Annotations": dict(spec.get("annotations") or {}),
+        **({"Timezone": spec["tz"]} if spec.get("tz") else {}),
+        **({"Timeout": spec["timeout"]} if spec.get("timeout") else {}),
         "StopSignal": rec.stop_signal,
         "StopTimeout": rec.stop_timeout,
     }

@@ -86,6 +86,13 @@ class ContainerService:
             raise NoSuchContainer(ref)
         return matches[0]
 
+    def latest(self) -> str:
+        """-l/--latest: the ID of the container created last."""
+        recs = self._load_all()
+        if not recs:
+            raise PodpyError("no containers to act on with --latest: no such container")
+        return max(recs, key=lambda r: r.created).id
+
     def get(self, ref: str) -> ContainerRecord:
         """The record, reconciled: a dead supervisor means not running (persisted when possible)."""
         cid = self.resolve(ref)
@@ -118,12 +125,19 @@ class ContainerService:
 
     # ---- create
     def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
+        more = opts.more if opts.more and _wants_more(opts.more) else {}
+        if more:
+            from podpy.engine import create_more, create_setup
+
+            create_setup.before_create(self, opts)
         img_id, top, icfg = self._image(opts, progress)
         from podpy.engine.container_config import build_spec, resources_notice  # only create needs these
 
         spec = build_spec(opts, icfg)
         if os.geteuid() != 0 and (notice := resources_notice(opts.resources)):
             self.notices.append(notice)
+        if more:
+            spec = create_more.apply(self.engine, spec, more)
         if spec.pod:
             from podpy.engine.pods import join
 
@@ -153,6 +167,8 @@ class ContainerService:
             self.lifecycle.discard(rec)
             self.engine.volumes.remove_anonymous(rec.anonymous_volumes)
             raise
+        if more.get("cidfile"):
+            create_setup.write_id_file(more["cidfile"], rec.id)
         ev.container(self, rec, "create")
         return rec
 
@@ -172,11 +188,18 @@ class ContainerService:
         """-v/--mount/--tmpfs/--volumes-from and the image's VOLUMEs (None when there are none: the
         volume code is not even imported on the common path)."""
         image_volumes = sorted((icfg.get("Volumes") or {}).keys()) if opts.image_volumes else []
-        if not opts.wants_mounts and not image_volumes:
+        tmpfs = opts.tmpfs
+        mode = (opts.more or {}).get("image_volume") or "bind"
+        if mode not in ("bind", "tmpfs", "ignore"):
+            raise InvalidArgument(f"invalid --image-volume {mode!r}: expected bind, tmpfs or ignore")
+        if mode != "bind":  # ignore: none; tmpfs: a tmpfs on each instead of an anonymous volume
+            tmpfs = [*tmpfs, *(image_volumes if mode == "tmpfs" else [])]
+            image_volumes = []
+        if not opts.wants_mounts and not image_volumes and not tmpfs:
             return None
         from podpy.engine.mount_resolution import resolve_mounts
 
-        return resolve_mounts(self.engine, opts.volumes, mount_flags=opts.mounts, tmpfs_flags=opts.tmpfs,
+        return resolve_mounts(self.engine, opts.volumes, mount_flags=opts.mounts, tmpfs_flags=tmpfs,
                               volumes_from=opts.volumes_from, image_volumes=image_volumes,
                               cwd=os.getcwd())  # fmt: skip
 
@@ -187,7 +210,7 @@ class ContainerService:
             if not Path(opts.image).is_dir():
                 raise InvalidArgument(f"--rootfs {opts.image}: not a directory")
             return "", None, {}
-        img = self._ensure_image(opts.image, opts.pull, progress)
+        img = self._ensure_image(opts.image, opts.pull, progress, opts.more)
         from podpy.image.config_check import check
 
         cfg = check(json.loads(self.engine.content.read(img.id)), f"image {img.hex[:12]}: config")
@@ -202,7 +225,8 @@ class ContainerService:
         img = self.engine.index.load().get(img_id.removeprefix("sha256:"))
         return reference.familiar(img.names[0]) if img is not None and img.names else img_id.removeprefix("sha256:")
 
-    def _ensure_image(self, ref: str, policy: str, progress: Callable[[Any], None] | None) -> Any:
+    def _ensure_image(self, ref: str, policy: str, progress: Callable[[Any], None] | None,
+                      more: dict[str, Any] | None = None) -> Any:  # fmt: skip
         """The local image when policy allows (no registry code imported: the hot path), else a pull."""
         from podpy.image.store import find
 
@@ -226,6 +250,10 @@ class ContainerService:
             if policy == "always":
                 raise PodpyError(f"cannot pull {ref}: pulling from registries is not available") from None
             raise NoSuchImage(ref) from None
+        if more and _wants_more(more):  # --authfile, --tls-verify, --platform for the pull
+            from podpy.engine.create_setup import pull_settings
+
+            return ensure_image(self.engine, ref, policy, progress, *pull_settings(more))
         return ensure_image(self.engine, ref, policy, progress)
 
     def _allocate(self, opts: CreateOptions, spec: ContainerSpec, img_id: str, top: str | None,
@@ -262,6 +290,11 @@ class ContainerService:
                 security_opt=list(opts.security_opt), resources=resource_fields(opts.resources),
                 restart_policy=restart_policy, healthcheck=healthcheck,
             )  # fmt: skip
+            if opts.more and _wants_more(opts.more):
+                from podpy.engine.create_setup import record_fields
+
+                for key, value in record_fields(self, opts.more).items():
+                    setattr(rec, key, value)
             if resolved is not None:
                 rec.volumes, rec.anonymous_volumes = list(resolved.volumes), list(resolved.anonymous)
                 rec.mounts = [dict(p) for p in resolved.points]
@@ -282,12 +315,21 @@ class ContainerService:
         hostname = spec.hostname or (os.uname().nodename if spec.network == "host" else rec.short_id)
         etc = {"hostname": hostname + "\n", "hosts": hosts_file(hostname, rec.name, spec.network, spec.add_hosts),
                "resolv.conf": resolv_conf(spec.network, spec.dns, spec.dns_search, spec.dns_options)}  # fmt: skip
+        if spec.no_hosts:
+            del etc["hosts"]
+        if (spec.user[:1].isdigit() and spec.passwd) or spec.hostusers:  # accounts the image may not have
+            from podpy.engine.create_setup import passwd_text
+            from podpy.inroot import read_inside
+
+            passwd = passwd_text(spec, reader or (lambda p: read_inside(rootfs, p)))
+            if passwd is not None:
+                etc["passwd"] = passwd
         mounts = []
         for fname, text in etc.items():
             (ud / fname).write_text(text)  # nobody reads these before the container starts
             mounts.append(Mount(f"/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
         spec = replace(spec, mounts=(*mounts, *spec.mounts), annotations={**spec.annotations, **annotations})
-        init = find_init() if spec.init else None
+        init = (rec.init_path or find_init()) if spec.init else None
         host = specgen.HostFacts.detect(spec.userns)
         if host.id_maps is not None and host.id_maps.single and spec.userns != "host":
             self.notices.append(
@@ -388,14 +430,18 @@ class ContainerService:
                     continue
         return out
 
-    def start(self, ref: str, attach: Any = None) -> Any:
-        if (self.layout.root / "pods").is_dir():  # one stat when no pod was ever made
-            rec = self.get(ref)
-            if rec.spec.get("pod"):  # its infra first, and config.json at the infra's namespaces
-                from podpy.engine.pods import before_start
+    def start(self, ref: str, attach: Any = None, _chain: tuple[str, ...] = (), preserve_fds: int = 0) -> Any:
+        rec = self.get(ref)
+        for dep in rec.requires:  # --requires: those first (each with its own requirements)
+            if dep not in _chain and self.get(dep).state.status != cr.RUNNING:
+                _rec, launch = self.start(dep, None, (*_chain, rec.id))
+                if launch is not None:
+                    launch.close()
+        if rec.spec.get("pod") and (self.layout.root / "pods").is_dir():
+            from podpy.engine.pods import before_start  # its infra first, config.json at its namespaces
 
-                before_start(self.engine, rec)
-        return self.lifecycle.start(ref, attach)
+            before_start(self.engine, rec)
+        return self.lifecycle.start(rec.id, attach, preserve_fds)
 
     def stop(self, ref: str, timeout: int | None = None) -> ContainerRecord:
         return self.lifecycle.stop(ref, timeout)
@@ -437,6 +483,18 @@ class ContainerService:
         from podpy.network import ports
 
         return ports.port_lines(ports.load(self.layout, rec.id), which)
+
+
+_MORE_DEFAULTS = {"http_proxy": True, "read_only_tmpfs": True, "passwd": True}
+
+
+def _wants_more(more: dict[str, Any]) -> bool:
+    """Any of the rarer flags away from its default (else engine.create_more is not imported)."""
+    for key, value in more.items():
+        default = _MORE_DEFAULTS.get(key)
+        if (value is False) if default is True else value not in (None, False, [], ""):
+            return True
+    return False
 
 
 def _effective_entrypoint(opts: CreateOptions, icfg: dict) -> list[str]:

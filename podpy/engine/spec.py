@@ -14,6 +14,8 @@ from podpy.errors import InvalidArgument
 
 NETWORK_MODES = ("none", "host", "private", "bridge", "pasta", "slirp4netns")  # bridge: in a pinned netns
 USERNS_MODES = ("", "host", "keep-id")
+PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY",
+              "NO_PROXY")  # the host's, passed on by --http-proxy (Podman's default)
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,23 @@ class ContainerSpec:
     oom_score_adj: int | None = None
     log: dict[str, Any] = field(default_factory=dict)  # a supervisor.logfile.LogConfig as JSON
     pod: str = ""  # the pod's ID (engine.pods): it shares the infra container's namespaces
-    ipc: str = ""  # "" = a new IPC namespace, or the path of one to join (a pod's)
+    ipc: str = ""  # "" = a new IPC namespace, "host", or the path of one to join (a pod's, --ipc)
     uts: str = ""  # likewise for UTS
+    pid: str = ""  # likewise for PID (--pid)
+    cgroupns: str = ""  # "" = private on cgroup v2 (host on v1), "private", "host", or a path
+    group_add: tuple[str, ...] = ()  # --group-add: names (of the image's /etc/group), gids, keep-groups
+    device_cgroup_rules: tuple[dict[str, Any], ...] = ()  # --device-cgroup-rule: OCI resources.devices
+    cgroup_parent: str = ""
+    tz: str = ""  # --tz as given (the host's zone file is a mount on /etc/localtime)
+    unsetenv: tuple[str, ...] = ()  # default variables (PATH, HOSTNAME, HOME, TERM) not to add
+    unsetenv_all: bool = False
+    passwd: bool = True  # add an /etc/passwd entry for a --user the image does not know
+    passwd_entry: str = ""  # its template ($USERNAME, $UID, $GID, $NAME, $HOME)
+    no_hosts: bool = False  # --no-hosts: the image's /etc/hosts
+    timeout: int = 0  # --timeout: seconds before the supervisor kills the container
+    health_on_failure: str = ""  # --health-on-failure: none, kill, stop or restart
+    personality: str = ""  # --personality: LINUX or LINUX32 (OCI linux.personality.domain)
+    hostusers: tuple[str, ...] = ()  # --hostuser: host accounts added to the container's /etc/passwd
 
     def __post_init__(self) -> None:
         if not self.args:

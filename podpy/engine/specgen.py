@@ -107,6 +107,8 @@ def generate(
     reader = read_etc or (lambda p: read_inside(rootfs, p))
     user_arg = spec.user or (f"{host.uid}:{host.gid}" if spec.userns == "keep-id" else "")
     user = resolve_user(user_arg, reader("/etc/passwd"), reader("/etc/group"))
+    if spec.group_add:
+        user = add_groups(user, spec.group_add, reader("/etc/group"))
     hostname = spec.hostname or (host.hostname if spec.network == "host" else cid[:12])
     doc: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
@@ -115,7 +117,7 @@ def generate(
         "hostname": hostname,
         "mounts": _mounts(spec, host, init_path),
         "annotations": dict(spec.annotations),
-        "linux": _linux(spec, cid, host, cgroup_parent),
+        "linux": _linux(spec, cid, host, cgroup_parent or spec.cgroup_parent or None),
     }
     if spec.domainname:
         doc["domainname"] = spec.domainname
@@ -224,13 +226,18 @@ def _groups(user: ExecUser, host: HostFacts) -> list[int]:
 
 
 def _env(spec: ContainerSpec, user: ExecUser, hostname: str) -> list[str]:
+    """spec.env plus the defaults it does not set (PATH, HOSTNAME, HOME, TERM with -t), minus those
+    --unsetenv names (all of them with --unsetenv-all)."""
     keys = {e.partition("=")[0] for e in spec.env}
-    env = [] if "PATH" in keys else [f"PATH={DEFAULT_PATH}"]
+    skip = keys | set(spec.unsetenv)
+    if spec.unsetenv_all:
+        skip |= {"PATH", "HOSTNAME", "HOME", "TERM"}
+    env = [] if "PATH" in skip else [f"PATH={DEFAULT_PATH}"]
     env += list(spec.env)
     for key, value in (("HOSTNAME", hostname), ("HOME", user.home)):
-        if key not in keys:
+        if key not in skip:
             env.append(f"{key}={value}")
-    if spec.terminal and "TERM" not in keys:
+    if spec.terminal and "TERM" not in skip:
         env.append("TERM=xterm")
     return env
 
@@ -294,15 +301,18 @@ def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list
 
 
 def _namespaces(spec: ContainerSpec, host: HostFacts) -> list[dict[str, str]]:
-    ns: list[dict[str, str]] = [{"type": "pid"}, {"type": "mount"}]
-    for kind, path in (("uts", spec.uts), ("ipc", spec.ipc)):  # a pod member joins its infra's
-        ns.append({"type": kind, "path": path} if path else {"type": kind})
+    """Each: new (no path), joined (a path: a pod's infra, container:X), or the host's (left out)."""
+    ns: list[dict[str, str]] = []
+    for kind, mode in (("pid", spec.pid), ("mount", ""), ("uts", spec.uts), ("ipc", spec.ipc)):
+        if mode != "host":
+            ns.append({"type": kind, "path": mode} if mode else {"type": kind})
     if spec.network.startswith("ns:"):
         ns.append({"type": "network", "path": spec.network[3:]})
     elif spec.network != "host":
         ns.append({"type": "network"})
-    if host.cgroup_v2:
-        ns.append({"type": "cgroup"})
+    cgroupns = spec.cgroupns or ("private" if host.cgroup_v2 else "host")
+    if cgroupns != "host":
+        ns.append({"type": "cgroup", "path": cgroupns} if cgroupns != "private" else {"type": "cgroup"})
     if host.rootless and spec.userns != "host":
         ns.insert(0, {"type": "user"})
     return ns
@@ -310,6 +320,8 @@ def _namespaces(spec: ContainerSpec, host: HostFacts) -> list[dict[str, str]]:
 
 def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | None) -> dict[str, Any]:
     linux: dict[str, Any] = {"namespaces": _namespaces(spec, host)}
+    if spec.personality:
+        linux["personality"] = {"domain": spec.personality}
     if host.rootless and spec.userns != "host":
         if host.id_maps is None:
             raise InvalidArgument("rootless: no user namespace mappings")
@@ -322,7 +334,7 @@ def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | 
         resources["devices"] = [{"allow": unconfined(spec), "access": "rwm"}] + [
             {"allow": True, "type": d["type"], "major": d["major"], "minor": d["minor"], "access": d["access"]}
             for d in spec.devices
-        ]
+        ] + [dict(r) for r in spec.device_cgroup_rules]
     linux["resources"] = resources
     if not host.rootless:
         linux["cgroupsPath"] = cgroups_path(cid, host.cgroup_v2, cgroup_parent)
@@ -433,6 +445,25 @@ def resolve_user(user: str, passwd: str | None, group: str | None) -> ExecUser:
                 extra.append(int(g[2]))
     home = entry[5] if entry and entry[5] else "/"
     return ExecUser(uid, gid, tuple(extra), home)
+
+
+def add_groups(user: ExecUser, names: tuple[str, ...], group: str | None) -> ExecUser:
+    """--group-add: gids as given, names looked up in the image's /etc/group (keep-groups is not a group)."""
+    extra = list(user.additional_gids)
+    rows = _table(group, 4)
+    for name in names:
+        if name == "keep-groups":
+            continue
+        if name.isdigit():
+            gid = _id(name, "gid")
+        else:
+            found = next((g for g in rows if g[0] == name), None)
+            if found is None or not found[2].isdigit():
+                raise InvalidArgument(f"unable to find group {name}: no matching entries in group file")
+            gid = int(found[2])
+        if gid not in extra:
+            extra.append(gid)
+    return ExecUser(user.uid, user.gid, tuple(extra), user.home)
 
 
 # --- rootless id mappings -------------------------------------------------------------------------

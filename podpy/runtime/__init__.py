@@ -44,8 +44,9 @@ def find_external(name: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path=extra)
 
 
-def get_runtime(name: str | None = None, runroot: Path | None = None) -> Runtime:
-    """None/"builtin" -> the built-in runtime; else runc, crun or a path. External runtimes keep their
+def get_runtime(name: str | None = None, runroot: Path | None = None, flags: tuple[str, ...] = ()) -> Runtime:
+    """None/"builtin" -> the built-in runtime (it has no flags: `flags` are ignored); else runc, crun
+    or a path, given `flags` (--runtime-flag) before every command. External runtimes keep their
     state under <runroot>/runtime."""
     if name in BUILTIN_NAMES:
         from podpy.runtime.builtin import BuiltinRuntime
@@ -58,5 +59,5 @@ def get_runtime(name: str | None = None, runroot: Path | None = None) -> Runtime
     from podpy.config import default_runroot
     from podpy.runtime.external import ExternalRuntime
 
-    runtime: ExternalRuntime = ExternalRuntime(path, (runroot or default_runroot()) / "runtime")
+    runtime: ExternalRuntime = ExternalRuntime(path, (runroot or default_runroot()) / "runtime", flags)
     return runtime

@@ -19,6 +19,7 @@ class Stdio:
     stdin: int | None = None
     stdout: int | None = None
     stderr: int | None = None
+    preserve: int = 0  # --preserve-fds: the caller's fds 3..3+N-1 reach the process as themselves
 
 
 @dataclass(frozen=True)

@@ -87,15 +87,16 @@ class _ConsoleSocket:
 
 
 class ExternalRuntime:
-    def __init__(self, path: str, root: Path) -> None:
+    def __init__(self, path: str, root: Path, flags: tuple[str, ...] = ()) -> None:
         self.path = path
         self.name = os.path.basename(path)
         self.root = Path(root)
+        self.flags = [f if f.startswith("-") else f"--{f}" for f in flags]  # Podman's `--runtime-flag debug`
 
     def _run(
         self, args: list[str], state_dir: Path | None = None, stdio: Stdio | None = None
     ) -> subprocess.CompletedProcess[str]:
-        cmd = [self.path, "--root", str(self.root)]
+        cmd = [self.path, *self.flags, "--root", str(self.root)]
         log = None
         if state_dir is not None:
             log = Path(state_dir) / f"{self.name}.log"
@@ -108,9 +109,10 @@ class ExternalRuntime:
             stdout=io.stdout if stdio else subprocess.PIPE,
             stderr=io.stderr if stdio else subprocess.PIPE,
             text=True,
+            pass_fds=tuple(range(3, 3 + io.preserve)),
         )
         if res.returncode != 0:
-            text = (_last_log_error(log) if log else "") or res.stderr
+            text = (_last_log_error(log) if log else "") or res.stderr or f"exit status {res.returncode}"
             raise _error(self.name, text)
         return res
 
@@ -159,6 +161,8 @@ class ExternalRuntime:
         try:
             if console:
                 args += ["--console-socket", str(console.path)]
+            if stdio.preserve:
+                args += ["--preserve-fds", str(stdio.preserve)]
             self._run(args + [cid], state_dir, stdio)
             pid = int(pid_file.read_text())
             master = console.receive() if console else None

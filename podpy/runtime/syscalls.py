@@ -121,6 +121,15 @@ def pivot_root(new_root: str, put_old: str) -> None:
     _check(_libc().syscall(ctypes.c_long(nr), _b(new_root), _b(put_old)), "pivot_root", new_root)
 
 
+PERSONALITIES = {"LINUX": 0x0000, "LINUX32": 0x0008}  # PER_LINUX, PER_LINUX32 (OCI linux.personality)
+
+
+def personality(domain: str) -> None:
+    if domain not in PERSONALITIES:
+        raise OSError(22, f"unknown personality domain {domain!r}")
+    _check(_libc().personality(ctypes.c_ulong(PERSONALITIES[domain])), "personality")
+
+
 def sethostname(name: str) -> None:
     raw = name.encode()
     _check(_libc().sethostname(raw, ctypes.c_size_t(len(raw))), "sethostname")

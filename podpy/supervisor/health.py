@@ -63,6 +63,7 @@ class HealthSpec:
     start_period: float
     retries: int
     recorder: Any = None  # a Recorder; Any so that the spec stays a plain value
+    on_failure: str = ""  # --health-on-failure: "" (none), kill, stop or restart, once unhealthy
 
 
 def apply_result(doc: dict[str, Any], result: ProbeResult, retries: int, in_start_period: bool) -> dict[str, Any]:
@@ -121,6 +122,7 @@ class HealthRunner:
         self.next_at = time.monotonic() + spec.interval  # Docker: the first probe after one interval
         self.probe: _Probe | None = None
         self.process = json.loads((sup.cfg.bundle / "config.json").read_bytes())["process"]
+        self.acted = False
         self._safely(spec.recorder.reset)
 
     def due(self) -> float | None:
@@ -215,7 +217,11 @@ class HealthRunner:
             return False
 
     def _record(self, result: ProbeResult, began: float) -> None:
-        self._safely(lambda: self.spec.recorder.record(result, began - self.started))
+        status: list[str] = []
+        self._safely(lambda: status.append(self.spec.recorder.record(result, began - self.started)))
+        if status == [UNHEALTHY] and self.spec.on_failure not in ("", "none") and not self.acted:
+            self.acted = True  # once per run: the action ends it (or restarts it)
+            self._safely(lambda: self.sup.unhealthy(self.spec.on_failure))
 
     def _safely(self, fn: Any) -> None:
         """A store problem (the container removed meanwhile) must not bring the supervisor down."""

@@ -57,6 +57,8 @@ class SupervisorConfig:
     winsize: tuple[int, int] = (24, 80)
     health: Any = None  # a supervisor.health.HealthSpec when the container has a health check
     log: LogConfig = field(default_factory=LogConfig)  # driver and rotation; the file is log_path
+    timeout: int = 0  # --timeout: seconds each run may last before the container is killed
+    preserve_fds: int = 0  # --preserve-fds: the CLI's fds 3..3+N-1, kept open here at those numbers
 
 
 class Hooks(Protocol):
@@ -72,6 +74,11 @@ class Hooks(Protocol):
 
     def relaunch(self) -> int | None:
         """After the back-off: the container lock to start it again with, None if that was called off."""
+        ...
+
+    def unhealthy(self, action: str) -> tuple[int, int]:
+        """--health-on-failure: record what `action` (kill, stop, restart) means for the restart
+        policy; (the signal to send the init, seconds before SIGKILL follows it)."""
         ...
 
 
@@ -110,6 +117,8 @@ class Supervisor:
         self.backoff = Backoff()
         self.launched_at = 0.0
         self.last_code = 0
+        self.expired = False  # --timeout killed this run
+        self.kill_deadline = 0.0  # a --health-on-failure stop: SIGKILL after the stop timeout
 
     # ---- setup
     def run(self, lock_fd: int) -> int:
@@ -151,6 +160,10 @@ class Supervisor:
 
         self.pipes, self.sink, self.status = _Pipes(), None, None
         stdio = self._stdio(Stdio)
+        if self.cfg.preserve_fds:
+            from dataclasses import replace
+
+            stdio = replace(stdio, preserve=self.cfg.preserve_fds)
         try:
             started = self.runtime.start(self.cfg.cid, self.cfg.bundle, stdio, self.cfg.run_dir)
         except Exception as e:  # noqa: BLE001 - every failure must reach the CLI
@@ -162,7 +175,8 @@ class Supervisor:
                 os.close(lock_fd)
                 self._ctl_send(f"err {err.exit_code} {err}")
             return False
-        self.init_pid, self.launched_at = started.pid, time.monotonic()
+        self.init_pid, self.launched_at, self.expired = started.pid, time.monotonic(), False
+        self.kill_deadline = 0.0
         for fd in self.pipes.child:
             os.close(fd)
         self.pipes.child = []
@@ -250,6 +264,8 @@ class Supervisor:
                 handler = self.handlers.get(fd)
                 if handler is not None:
                     handler(fd, ev)
+            if self.status is None and self._kill_at() and time.monotonic() >= self._kill_at():
+                self._expire()
             if self.health is not None:
                 self.health.tick()
         return _exit_code(self.status or 0)
@@ -257,8 +273,34 @@ class Supervisor:
     def _timeout(self, deadline: float | None) -> float | None:
         """poll's timeout in ms: the drain deadline or the next health check, whichever is first."""
         due = self.health.due() if self.health is not None else None
-        times = [t for t in (deadline, due) if t is not None]
+        kill_at = self._kill_at() if self.status is None and not self.expired else None
+        times = [t for t in (deadline, due, kill_at) if t]
         return max(0.0, min(times) - time.monotonic()) * 1000 if times else None
+
+    def _kill_at(self) -> float:
+        """When --timeout (or a --health-on-failure stop) ends this run (0: never)."""
+        limit = self.launched_at + self.cfg.timeout if self.cfg.timeout else 0.0
+        return min(t for t in (limit, self.kill_deadline) if t) if limit or self.kill_deadline else 0.0
+
+    def unhealthy(self, action: str) -> None:
+        """--health-on-failure: the engine records what the action means; the init gets the signal."""
+        sig, grace = self.hooks.unhealthy(action)
+        if self.init_pid and self.status is None:
+            try:
+                os.kill(self.init_pid, sig)
+            except ProcessLookupError:
+                return
+            if sig != signal.SIGKILL:
+                self.kill_deadline = time.monotonic() + grace
+
+    def _expire(self) -> None:
+        """--timeout reached: SIGKILL the init, once (as conmon's timeout)."""
+        if self.init_pid and not self.expired:
+            self.expired = True
+            try:
+                os.kill(self.init_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def _finish(self, code: int) -> bool:
         """Record the exit; True when the restart policy wants another run. The starting CLI and the

@@ -103,7 +103,7 @@ def _supervise(
     gc.enable()  # the CLI may have turned it off; this process lives as long as the container
     reset_signals()
     set_title(f"podpy-supervisor {cfg.cid}")
-    close_inherited({lock_fd, ctl.fileno()})
+    close_inherited({lock_fd, ctl.fileno(), *range(3, 3 + cfg.preserve_fds)})
     null = os.open("/dev/null", os.O_RDWR)
     errlog = os.open(cfg.run_dir / "supervisor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(null, 0)

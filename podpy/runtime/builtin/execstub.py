@@ -39,13 +39,17 @@ _PT_LOAD, _PT_GNU_STACK = 1, 0x6474E551
 _PF_X, _PF_W, _PF_R = 1, 2, 4
 
 
-def image(arch: str | None = None) -> bytes | None:
+def image(arch: str | None = None, report_fd: int = STUB_FD) -> bytes | None:
     """The stub as a static ELF executable for `arch` (this machine's by default); None if podpy has
-    no stub for it (then the command is exec'd directly)."""
+    no stub for it (then the command is exec'd directly). `report_fd` replaces fd 3 in its code
+    (--preserve-fds gives fds 3.. to the command)."""
     arch = arch or os.uname().machine
+    arch = {"i686": "x86_64"}.get(arch, arch) if arch not in _CODE and _is_64bit() else arch  # --personality LINUX32
     code = _CODE.get(arch)
     if code is None:
         return None
+    if report_fd != STUB_FD:  # `mov edi, 3` (the fd of fcntl and write) -> `mov edi, report_fd`
+        code = code.replace(b"\xbf" + struct.pack("<I", STUB_FD), b"\xbf" + struct.pack("<I", report_fd))
     ehsize, phsize, phnum = 64, 56, 2
     entry_off = ehsize + phsize * phnum
     total = entry_off + len(code)
@@ -57,10 +61,14 @@ def image(arch: str | None = None) -> bytes | None:
     return header + load + stack + code
 
 
-def sealed_fd() -> int | None:
+def _is_64bit() -> bool:
+    return struct.calcsize("P") == 8
+
+
+def sealed_fd(report_fd: int = STUB_FD) -> int | None:
     """A close-on-exec memfd holding the stub, sealed against any change; None when unavailable
     (no stub for this machine, memfd_create refused by a seccomp profile or a noexec policy)."""
-    data = image()
+    data = image(report_fd=report_fd)
     if data is None:
         return None
     try:
@@ -77,21 +85,22 @@ def sealed_fd() -> int | None:
     return fd
 
 
-def exec_via_stub(path: str, args: list[str], env: dict[str, str], report_fd: int) -> None:
+def exec_via_stub(path: str, args: list[str], env: dict[str, str], report_fd: int, at: int = STUB_FD) -> None:
     """execve(path, args, env) through the stub; returns only if the stub itself could not be
-    exec'd (the caller then execs directly). `report_fd` becomes the stub's fd 3."""
-    stub = sealed_fd()
+    exec'd (the caller then execs directly). `report_fd` becomes the stub's fd `at` (3, or the first
+    fd after those --preserve-fds passes on)."""
+    stub = sealed_fd(at)
     if stub is None:
         return
-    if stub == STUB_FD:  # fd 3 is taken by the stub: move it away first
-        stub = fcntl.fcntl(stub, fcntl.F_DUPFD_CLOEXEC, STUB_FD + 1)
-        os.close(STUB_FD)
-    if report_fd != STUB_FD:
-        os.dup2(report_fd, STUB_FD, inheritable=True)
+    if stub == at:  # that fd is taken by the stub: move it away first
+        stub = fcntl.fcntl(stub, fcntl.F_DUPFD_CLOEXEC, at + 1)
+        os.close(at)
+    if report_fd != at:
+        os.dup2(report_fd, at, inheritable=True)
     else:
-        os.set_inheritable(STUB_FD, True)
+        os.set_inheritable(at, True)
     try:
         os.execve(stub, [args[0], path, *args], env)
     except OSError:
-        os.set_inheritable(STUB_FD, False)
+        os.set_inheritable(at, False)
         os.close(stub)

@@ -58,6 +58,7 @@ def _adopted(chan: Channel, caller: int, proc_fd: int, stdio: Stdio) -> None:
     if ppid != caller:  # the caller died before PDEATHSIG was armed
         os._exit(1)
     keep = [fd for fd in (stdio.stdin, stdio.stdout, stdio.stderr) if fd is not None]
+    keep += range(3, 3 + stdio.preserve)  # --preserve-fds
     process.close_fds_except([*chan.child_fds(), *keep])
 
 
@@ -133,6 +134,10 @@ def start(
     cfg: dict[str, Any], bundle: Path, stdio: Stdio, cg: cgroups.CgroupSet | None, seccomp_cache: Path | None = None
 ) -> Started:
     proc = cfg["process"]
+    if (cfg.get("annotations") or {}).get("run.oci.keep_original_groups") == "1":  # crun's; no setgroups
+        proc = {**proc, "user": {**proc.get("user", {}), "keepGroups": True}}
+    if domain := ((cfg.get("linux") or {}).get("personality") or {}).get("domain"):
+        proc = {**proc, "personality": domain}  # set by finalize just before the execve
     plan = namespaces.plan(cfg)
     seccomp = prepare_seccomp(cfg.get("linux"), seccomp_cache)  # compiled (or read) here: the child only loads it
     chan = Channel(with_socket=bool(proc.get("terminal")))

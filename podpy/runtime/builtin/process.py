@@ -99,7 +99,7 @@ def switch_user(user: dict[str, Any], caps: dict[str, list[str]] | None) -> None
     uid, gid = int(user.get("uid", 0)), int(user.get("gid", 0))
     sc.prctl(sc.PR_SET_KEEPCAPS, 1)
     try:
-        if _setgroups_allowed():
+        if not user.get("keepGroups") and _setgroups_allowed():  # keepGroups: --group-add keep-groups
             os.setgroups([int(g) for g in user.get("additionalGids") or []])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
@@ -163,7 +163,7 @@ def exec_error(path: str, err: int) -> PodpyError:
     return CannotInvoke(f"exec {path}: {os.strerror(err)}")
 
 
-def execute(args: list[str], env: list[str], chan: Channel | None = None) -> NoReturn:
+def execute(args: list[str], env: list[str], chan: Channel | None = None, preserve: int = 0) -> NoReturn:
     """execve the command; with the sync channel, through the sealed stub (execstub.py), which
     reports its own execve failure over the channel."""
     if not args:
@@ -172,7 +172,7 @@ def execute(args: list[str], env: list[str], chan: Channel | None = None) -> NoR
     environ = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)
     if chan is not None:
         chan.send(t="exec", path=path)
-        execstub.exec_via_stub(path, args, environ, chan.msg_w)
+        execstub.exec_via_stub(path, args, environ, chan.msg_w, execstub.STUB_FD + preserve)
     try:
         os.execve(path, args, environ)
     except OSError as e:
@@ -234,8 +234,10 @@ def finalize(
             raise
         raise PodpyError(f"chdir to cwd ({cwd!r}) set in config.json failed: {e.strerror.lower()}") from None
     _check_cwd(cwd)
-    _cloexec_from(3)
+    _cloexec_from(3 + stdio.preserve)  # --preserve-fds: 3..3+N-1 stay open
     _reset_signals()
     if nnp:  # seccomp: as late as possible, after podpy's own setup
         load_seccomp(seccomp)
-    execute(list(proc.get("args") or []), list(proc.get("env") or []), chan)
+    if proc.get("personality"):  # last: podpy's own code reads uname(2), which LINUX32 changes
+        sc.personality(proc["personality"])
+    execute(list(proc.get("args") or []), list(proc.get("env") or []), chan, stdio.preserve)
