@@ -8,9 +8,9 @@ _podpy_spec() {
     case "$1" in
     '')
         _subs='attach build builder buildx commit compose container cp create diff events exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause play pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
-        _flags='--root --runroot --storage-driver --log-level --runtime --version -v --help'
-        _vflags='--root --runroot --storage-driver --log-level --runtime'
-        _fvals='--root=f:file --runroot=f:file --log-level=c:trace,debug,info,warn,warning,error,fatal,panic'
+        _flags='--root --runroot --storage-driver --log-level --runtime --runtime-flag --cgroup-manager --events-backend --tmpdir --noout --version -v --help'
+        _vflags='--root --runroot --storage-driver --log-level --runtime --runtime-flag --cgroup-manager --events-backend --tmpdir'
+        _fvals='--root=f:file --runroot=f:file --log-level=c:trace,debug,info,warn,warning,error,fatal,panic --tmpdir=f:file'
         _args='' _inter=0 ;;
     'attach')
         _subs='' _hsubs=''
@@ -254,9 +254,9 @@ _podpy_spec() {
         _args='k:container-paths;f:file k:container-paths;f:file' _inter=1 ;;
     'container create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
-        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile'
+        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --label-file=f:file --init-path=f:file --pod-id-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container diff')
         _subs='' _hsubs=''
@@ -284,7 +284,7 @@ _podpy_spec() {
         _args='k:containers' _inter=1 ;;
     'container inspect')
         _subs='' _hsubs=''
-        _flags='--format -f --size -s --help'
+        _flags='--format -f --size -s --latest -l --help'
         _vflags='--format -f'
         _fvals='--format=c:json,table -f=c:json,table'
         _args='k:containers*' _inter=1 ;;
@@ -302,10 +302,10 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'container logs')
         _subs='' _hsubs=''
-        _flags='--follow -f --timestamps -t --tail -n --since --until --help'
-        _vflags='--tail -n --since --until'
+        _flags='--follow -f --timestamps -t --tail --since --until --names -n --color --details --latest -l --help'
+        _vflags='--tail --since --until'
         _fvals=''
-        _args='k:containers' _inter=1 ;;
+        _args='k:containers*' _inter=1 ;;
     'container ls')
         _subs='' _hsubs=''
         _flags='--all -a --external --filter -f --format --last -n --latest -l --no-trunc --noheading --ns --pod -p --quiet -q --size -s --sort --sync --watch -w --help'
@@ -320,7 +320,7 @@ _podpy_spec() {
         _args='k:containers-running*' _inter=1 ;;
     'container port')
         _subs='' _hsubs=''
-        _flags='--help'
+        _flags='--all -a --latest -l --help'
         _vflags=''
         _fvals=''
         _args='k:containers -' _inter=1 ;;
@@ -356,9 +356,9 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'container run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
-        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --attach -a --preserve-fds --rmi --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile --attach -a --preserve-fds'
+        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --label-file=f:file --init-path=f:file --pod-id-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container start')
         _subs='' _hsubs=''
@@ -404,9 +404,9 @@ _podpy_spec() {
         _args='k:container-paths;f:file k:container-paths;f:file' _inter=1 ;;
     'create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
-        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile'
+        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --label-file=f:file --init-path=f:file --pod-id-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'diff')
         _subs='' _hsubs=''
@@ -596,10 +596,10 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'inspect')
         _subs='' _hsubs=''
-        _flags='--format -f --type -t --size -s --help'
+        _flags='--format -f --type -t --size -s --latest -l --help'
         _vflags='--format -f --type -t'
         _fvals='--format=c:json,table -f=c:json,table'
-        _args='k:containers,images*' _inter=1 ;;
+        _args='-*' _inter=1 ;;
     'kill')
         _subs='' _hsubs=''
         _flags='--all -a --cidfile --filter --ignore --latest -l --signal -s --help'
@@ -650,10 +650,10 @@ _podpy_spec() {
         _args='-' _inter=1 ;;
     'logs')
         _subs='' _hsubs=''
-        _flags='--follow -f --timestamps -t --tail -n --since --until --help'
-        _vflags='--tail -n --since --until'
+        _flags='--follow -f --timestamps -t --tail --since --until --names -n --color --details --latest -l --help'
+        _vflags='--tail --since --until'
         _fvals=''
-        _args='k:containers' _inter=1 ;;
+        _args='k:containers*' _inter=1 ;;
     'network')
         _subs='connect create disconnect exists inspect ls prune reload rm' _hsubs='list remove'
         _flags='--help'
@@ -854,7 +854,7 @@ _podpy_spec() {
         _args='k:pods*' _inter=1 ;;
     'port')
         _subs='' _hsubs=''
-        _flags='--help'
+        _flags='--all -a --latest -l --help'
         _vflags=''
         _fvals=''
         _args='k:containers -' _inter=1 ;;
@@ -902,9 +902,9 @@ _podpy_spec() {
         _args='k:images*' _inter=1 ;;
     'run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose'
-        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --attach -a --preserve-fds --rmi --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile --attach -a --preserve-fds'
+        _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --label-file=f:file --init-path=f:file --pod-id-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'save')
         _subs='' _hsubs=''
