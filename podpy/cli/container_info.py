@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-from typing import Any
-
 import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
-
-COLORS = ("\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m", "\x1b[36m")  # one per container
-RESET = "\x1b[0m"
-
-
-def _targets(names: list[str] | None, latest: bool, what: str = "container") -> list[str]:
-    from podpy.errors import InvalidArgument
-
-    if latest:
-        if names:
-            raise InvalidArgument(f"--latest and {what}s cannot be used together")
-        return [engine().containers.latest()]
-    if not names:
-        raise InvalidArgument(f"specify at least one {what} name or ID, or --latest")
-    return list(names)
 
 
 def logs(
@@ -41,81 +22,11 @@ def logs(
 ) -> None:
     """Fetch the logs of one or more containers (stdout and stderr kept apart); with several, each
     line starts with the container's short ID (or its name with --names)."""
-    from podpy.engine.container_logs import LogOptions
-    from podpy.errors import InvalidArgument
+    from podpy.cli.logs_out import show_logs
 
+    show_logs(containers, follow=follow, timestamps=timestamps, tail=tail, since=since, until=until, names=names,
+              color=color, latest=latest)  # fmt: skip
     del details  # Docker's attributes from --log-opt labels/env: podpy records none
-    if names and tail is None and containers and len(containers) > 1 and containers[0].isdigit():
-        tail, names, containers = containers[0], False, containers[1:]  # Docker's `-n N` (--tail)
-    if tail not in (None, "all") and not tail.lstrip("-").isdigit():
-        raise InvalidArgument(f"invalid --tail {tail!r}: a number or all")
-    refs = _targets(containers, latest)
-    opts = LogOptions(follow, None if tail in (None, "all") else int(tail), since, until)
-    svc = engine().containers
-    recs = [svc.get(r) for r in refs]
-    prefixes = [b""] * len(recs)
-    if len(recs) > 1:
-        prefixes = [_prefix(rec, names, color, i) for i, rec in enumerate(recs)]
-    if follow and len(recs) > 1:
-        _follow_all(recs, prefixes, opts, timestamps)
-        return
-    out = _Writer(timestamps, follow)
-    if len(recs) > 1:  # interleaved by time, as they were written
-        entries = [(e, p) for rec, p in zip(recs, prefixes, strict=True) for e in _read(rec, opts)]
-        for e, p in sorted(entries, key=lambda x: x[0][0]):
-            out.write(p, e)
-        return
-    for e in _read(recs[0], opts):
-        out.write(b"", e)
-
-
-def _prefix(rec: Any, names: bool, color: bool, index: int) -> bytes:
-    text = rec.name if names else rec.short_id
-    if color:
-        text = f"{COLORS[index % len(COLORS)]}{text}{RESET}"
-    return (text + " ").encode()
-
-
-def _read(rec: Any, opts: Any) -> Any:
-    from podpy.engine.container_logs import logs as read_logs
-
-    return read_logs(engine().containers, rec.id, opts)
-
-
-class _Writer:
-    def __init__(self, timestamps: bool, flush: bool) -> None:
-        self.timestamps, self.flush = timestamps, flush
-        self.lock = threading.Lock()
-
-    def write(self, prefix: bytes, entry: Any) -> None:
-        ts, stream, data = entry
-        target = sys.stdout.buffer if stream == b"stdout" else sys.stderr.buffer
-        with self.lock:
-            target.write(prefix + (ts + b" " if self.timestamps else b"") + data)
-            if self.flush:
-                target.flush()
-
-
-def _follow_all(recs: list[Any], prefixes: list[bytes], opts: Any, timestamps: bool) -> None:
-    """Several containers followed at once: a thread each, lines written whole as they come."""
-    out = _Writer(timestamps, True)
-    errors: list[BaseException] = []
-
-    def pump(rec: Any, prefix: bytes) -> None:
-        try:
-            for e in _read(rec, opts):
-                out.write(prefix, e)
-        except Exception as e:  # noqa: BLE001 - reported once the others are done
-            errors.append(e)
-
-    threads = [threading.Thread(target=pump, args=(r, p), daemon=True) for r, p in zip(recs, prefixes, strict=True)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        while t.is_alive():
-            t.join(0.2)
-    if errors:
-        raise errors[0]
 
 
 def port(
@@ -161,14 +72,9 @@ def container_inspect(
     latest: bool = typer.Option(False, "--latest", "-l", help="The container created last"),
 ) -> None:
     """Display the configuration of one or more containers (JSON)."""
-    from podpy.engine.inspect_any import container_size
+    from podpy.cli.fastcmds import inspect_containers
 
-    eng = engine()
-    docs = [eng.containers.inspect(n) for n in _targets(names, latest)]
-    if size:  # Docker's SizeRw / SizeRootFs
-        for doc in docs:
-            container_size(eng, doc)
-    common.render_one(docs, format_)
+    inspect_containers(names, format_, size, latest)
 
 
 def inspect_any(
@@ -179,17 +85,6 @@ def inspect_any(
     latest: bool = typer.Option(False, "--latest", "-l", help="The container created last"),
 ) -> None:
     """Display the configuration of containers, images, volumes, networks or pods (JSON)."""
-    from podpy.engine.inspect_any import inspect_objects
+    from podpy.cli.fastcmds import inspect_objects
 
-    refs = _targets(names, latest, "object") if latest or type_ != "all" or not names else list(names)
-    common.render_one(inspect_objects(engine(), refs, "container" if latest else type_, _pod_doc, size), format_)
-
-
-def _pod_doc(name: str) -> dict[str, Any] | None:
-    """A pod's inspect document (None: no pods here, or not one of them)."""
-    if not (engine().layout.root / "pods").is_dir():
-        return None
-    from podpy.cli.pods import _inspect_doc, _svc
-
-    svc = _svc()
-    return _inspect_doc(svc, svc.get(name))
+    inspect_objects(names, format_, type_, size, latest)

@@ -1,34 +1,43 @@
 """The containers a lifecycle verb acts on, as Podman picks them: the named ones and those read from
-`--cidfile`, or `--all` / `--latest` / `--filter` ones; plus the shared options those verbs take."""
+`--cidfile`, or `--all` / `--latest` / `--filter` ones; plus the shared options those verbs take.
+Importing it costs no typer (the fast path uses select/each; the option factories import it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-import typer
-
 ALL_HELP = "Act on all containers"
 FILTER_HELP = "Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)"
 
 
 def all_opt(help_text: str = ALL_HELP, short: bool = True) -> Any:
+    import typer
+
     return typer.Option(False, "--all", *(("-a",) if short else ()), help=help_text)
 
 
 def filter_opt(short: bool = True) -> Any:
+    import typer
+
     return typer.Option(None, "--filter", *(("-f",) if short else ()), help=FILTER_HELP)
 
 
 def latest_opt() -> Any:
+    import typer
+
     return typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of")
 
 
 def cidfile_opt() -> Any:
+    import typer
+
     return typer.Option(None, "--cidfile", help="Read the container ID from the file")
 
 
 def ignore_opt(short: bool = True) -> Any:
+    import typer
+
     return typer.Option(
         False,
         "--ignore",
@@ -124,7 +133,7 @@ def each(
         if shown is not None:
             common.out(str(shown))
     if errors:
-        raise typer.Exit(code(errors, len(refs)))
+        raise SystemExit(code(errors, len(refs)))  # typer-free: the fast path runs this too
 
 
 def _notices() -> None:
@@ -134,3 +143,35 @@ def _notices() -> None:
     for text in svc.notices:
         common.logrus_warn(text)
     svc.notices.clear()
+
+
+def remove(containers: list[str] | None, *, all_: bool = False, cidfile: list[str] | None = None,
+           depend: bool = False, filter_: list[str] | None = None, force: bool = False, ignore: bool = False,
+           latest: bool = False, time_: int | None = None, volumes: bool = False) -> None:  # fmt: skip
+    """`rm` (the typer command and the fast path): Podman's selection, --depend order and exit codes."""
+    from podpy.cli import common
+
+    svc = common.engine().containers
+    refs = select(containers, all_=all_, filters=filter_, latest=latest, cidfiles=cidfile)
+    removed: set[str] = set()  # by --depend already
+
+    def one(ref: str) -> str | None:
+        if depend:
+            from podpy.engine.container_deps import removal_order
+
+            cid = svc.resolve(ref)
+            if cid in removed:
+                return None
+            for dep in removal_order(svc, cid)[:-1]:
+                if dep not in removed:
+                    remove_one(dep)
+                    common.out(dep)
+        remove_one(ref)
+        return ref
+
+    def remove_one(ref: str) -> None:
+        if force and time_:  # the stop signal and up to --time seconds first; -f alone kills at once
+            svc.stop(ref, time_)
+        removed.add(svc.remove(ref, force, volumes))
+
+    each(refs, one, ignore_missing=ignore or force, code=rm_exit_code)

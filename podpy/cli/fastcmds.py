@@ -9,7 +9,6 @@ run.exec_) and share their helpers; a change of behaviour goes into both. No typ
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -102,30 +101,10 @@ def _value(
 
 
 def ps(kw: dict[str, Any], pos: list[str]) -> int:
-    import time
+    from podpy.cli.ps_rows import ps_listing
 
-    from podpy.cli.ps_rows import PS_TABLE, PS_TABLE_SIZE, ps_row
-
-    no_trunc, fmt, last = kw["no_trunc"], kw["format_"], kw["last"]
-    recs = common.engine().containers.ps(kw["all_"] or kw["latest"] or last >= 0, kw["filter_"])
-    if kw["latest"]:
-        recs = recs[:1]
-    elif last >= 0:
-        recs = recs[:last]
-    if kw["quiet"]:
-        common.out("\n".join(r.id if no_trunc else r.short_id for r in recs))
-        return 0
-    now = time.time()
-    created_at = bool(fmt) and ("CreatedAt" in fmt or "json" in fmt)
-    rows = [ps_row(r, no_trunc, kw["size"], now, created_at) for r in recs]
-    table = PS_TABLE_SIZE if kw["size"] else PS_TABLE
-    if kw["pod"]:
-        from podpy.engine.container_views import pod_columns
-
-        pod_columns(common.engine(), recs, rows, no_trunc)
-        table += "\t{{.Pod}}\t{{.PodName}}"
-    common.render(rows, fmt, table, headers={"ID": "CONTAINER ID", "RunningFor": "CREATED",
-                                             "Pod": "POD ID", "PodName": "PODNAME"})  # fmt: skip
+    common.out(ps_listing(kw["all_"], kw["filter_"], kw["format_"], kw["last"], kw["latest"], kw["no_trunc"],
+                          kw["noheading"], kw["ns"], kw["pod"], kw["quiet"], kw["size"], kw["sort"]))  # fmt: skip
     return 0
 
 
@@ -169,24 +148,47 @@ def volume_ls(kw: dict[str, Any], pos: list[str]) -> int:
     return 0
 
 
-def inspect_any(kw: dict[str, Any], pos: list[str]) -> int:
-    from podpy.engine.inspect_any import inspect_objects
+def inspect_objects(names: list[str] | None, format_: str | None = None, type_: str = "all", size: bool = False,
+                    latest: bool = False) -> None:  # fmt: skip
+    """`inspect`: containers, images, volumes, networks or pods by name (or --type)."""
+    from podpy.cli.logs_out import targets
+    from podpy.engine.inspect_any import inspect_objects as find
 
-    common.render_one(inspect_objects(common.engine(), pos, kw["type_"]), kw["format_"])
+    refs = targets(names, latest, "object") if latest or type_ != "all" or not names else list(names)
+    common.render_one(find(common.engine(), refs, "container" if latest else type_, _pod_doc, size), format_)
+
+
+def _pod_doc(name: str) -> dict[str, Any] | None:
+    """A pod's inspect document (None: no pods here, or not one of them)."""
+    if not (common.engine().layout.root / "pods").is_dir():
+        return None
+    from podpy.cli.pods import _inspect_doc, _svc
+
+    svc = _svc()
+    return _inspect_doc(svc, svc.get(name))
+
+
+def inspect_containers(names: list[str] | None, format_: str | None = None, size: bool = False,
+                       latest: bool = False) -> None:  # fmt: skip
+    """`container inspect`, with Docker's SizeRw / SizeRootFs for --size."""
+    from podpy.cli.logs_out import targets
+    from podpy.engine.inspect_any import container_size
+
+    eng = common.engine()
+    docs = [eng.containers.inspect(n) for n in targets(names, latest)]
+    if size:
+        for doc in docs:
+            container_size(eng, doc)
+    common.render_one(docs, format_)
+
+
+def inspect_any(kw: dict[str, Any], pos: list[str]) -> int:
+    inspect_objects(pos, kw["format_"], kw["type_"], kw["size"], kw["latest"])
     return 0
 
 
 def container_inspect(kw: dict[str, Any], pos: list[str]) -> int:
-    svc = common.engine().containers
-    docs = [svc.inspect(n) for n in pos]
-    if kw["size"]:
-        from podpy.cli.ps_rows import _image_size
-        from podpy.storage.fsutil import disk_usage
-
-        for doc in docs:
-            rw = disk_usage(svc.cdir(doc["Id"]) / "rw")
-            doc["SizeRw"], doc["SizeRootFs"] = rw, rw + _image_size(svc.get(doc["Id"]))
-    common.render_one(docs, kw["format_"])
+    inspect_containers(pos, kw["format_"], kw["size"], kw["latest"])
     return 0
 
 
@@ -203,60 +205,45 @@ def image_inspect(kw: dict[str, Any], pos: list[str]) -> int:
 
 
 def rm(kw: dict[str, Any], pos: list[str]) -> int:
-    from podpy.errors import InvalidArgument
+    from podpy.cli import ctr_select
 
-    svc = common.engine().containers
-    refs = list(pos)
-    if kw["all_"]:
-        refs = [r.id for r in svc.list(all_=True)]
-    elif not refs:
-        raise InvalidArgument("must specify at least one container name or ID (or --all)")
-    force, volumes = kw["force"], kw["volumes"]
-    return common.each(refs, lambda ref: (svc.remove(ref, force, volumes), ref)[1])
+    ctr_select.remove(pos, **kw)
+    return 0
 
 
-def rmi(kw: dict[str, Any], pos: list[str]) -> int:
+def remove_images(images_: list[str], force: bool = False, all_: bool = False) -> int:
+    """`rmi`: Untagged/Deleted lines; the exit code (the error's own for one image, else 125)."""
+    from podpy.engine.image_remove import remove_images as remove
     from podpy.errors import PodpyError
     from podpy.image import reference
 
-    eng = common.engine()
-    targets = list(pos)
-    if kw["all_"]:
-        targets = [i.id for i in eng.images.list()]
-    if not targets:
+    if images_ and all_:
+        raise PodpyError("when using the --all switch, you may not pass any images names or IDs")
+    if not images_ and not all_:
         raise PodpyError("image name or ID must be specified")
     failed: PodpyError | None = None
-    for ref in targets:
-        try:
-            rep = eng.images.remove(ref, force=kw["force"])
-        except PodpyError as e:
-            common.err(f"Error: {e}")
-            failed = e
+    for rep in remove(common.engine(), images_, force=force, all_=all_):
+        if isinstance(rep, PodpyError):
+            common.err(f"Error: {rep}")
+            failed = rep
             continue
         for name in rep.untagged:
             common.out(f"Untagged: {reference.familiar(name)}")
         for d in rep.deleted:
             common.out(f"Deleted: {d}")
-    return (failed.exit_code if len(targets) == 1 else 125) if failed else 0
+    return (failed.exit_code if len(images_) == 1 else 125) if failed else 0
+
+
+def rmi(kw: dict[str, Any], pos: list[str]) -> int:
+    return remove_images(pos, kw["force"], kw["all_"])
 
 
 def logs(kw: dict[str, Any], pos: list[str]) -> int:
-    from podpy.engine.container_logs import LogOptions
-    from podpy.engine.container_logs import logs as read_logs
-    from podpy.errors import InvalidArgument
+    from podpy.cli.logs_out import show_logs
 
-    tail, follow, timestamps = kw["tail"], kw["follow"], kw["timestamps"]
-    if tail not in (None, "all") and not tail.lstrip("-").isdigit():
-        raise InvalidArgument(f"invalid --tail {tail!r}: a number or all")
-    opts = LogOptions(follow, None if tail in (None, "all") else int(tail), kw["since"], kw["until"])
-    out, err = sys.stdout.buffer, sys.stderr.buffer
-    if follow:
+    if kw["follow"]:
         _gc_back_on()  # may run for hours
-    for ts, stream, data in read_logs(common.engine().containers, pos[0], opts):
-        target = out if stream == b"stdout" else err
-        target.write(ts + b" " + data if timestamps else data)
-        if follow:
-            target.flush()
+    show_logs(pos, **kw)
     return 0
 
 
@@ -290,21 +277,28 @@ _FORMAT_F = ("format_", S, None, ("--format", "-f"))
 PS = Cmd(ps, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("--quiet", "-q")),
                     ("latest", B, False, ("--latest", "-l")), ("last", I, -1, ("--last", "-n")),
                     ("size", B, False, ("--size", "-s")), ("no_trunc", B, False, ("--no-trunc",)), _FILTER, _FORMAT,
-                    ("pod", B, False, ("--pod", "-p"))), (0, 0))  # fmt: skip
+                    ("pod", B, False, ("--pod", "-p")), ("noheading", B, False, ("--noheading",)),
+                    ("ns", B, False, ("--ns",)), ("sort", S, None, ("--sort",)), ("external", B, False, ("--external",)),
+                    ("sync", B, False, ("--sync",))), (0, 0))  # fmt: skip
 IMAGES = Cmd(images, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("--quiet", "-q")),
                             ("digests", B, False, ("--digests",)), ("no_trunc", B, False, ("--no-trunc",)),
                             _FILTER, _FORMAT), (0, 1))  # fmt: skip
 VOLUME_LS = Cmd(volume_ls, _flags(("quiet", B, False, ("--quiet", "-q")), _FILTER, _FORMAT), (0, 0))
-INSPECT = Cmd(inspect_any, _flags(_FORMAT_F, ("type_", S, "all", ("--type", "-t")), ("size", B, False, ("--size", "-s"))),
-              (1, None))  # fmt: skip
-CONTAINER_INSPECT = Cmd(container_inspect, _flags(_FORMAT_F, ("size", B, False, ("--size", "-s"))), (1, None))
+_LATEST = ("latest", B, False, ("--latest", "-l"))
+INSPECT = Cmd(inspect_any, _flags(_FORMAT_F, ("type_", S, "all", ("--type", "-t")), ("size", B, False, ("--size", "-s")),
+                                  _LATEST), (0, None))  # fmt: skip
+CONTAINER_INSPECT = Cmd(container_inspect, _flags(_FORMAT_F, ("size", B, False, ("--size", "-s")), _LATEST), (0, None))
 IMAGE_INSPECT = Cmd(image_inspect, _flags(_FORMAT_F), (1, None))
 RM = Cmd(rm, _flags(("force", B, False, ("--force", "-f")), ("volumes", B, False, ("--volumes", "-v")),
-                    ("all_", B, False, ("--all", "-a"))), (0, None))  # fmt: skip
+                    ("all_", B, False, ("--all", "-a")), ("cidfile", L, None, ("--cidfile",)),
+                    ("depend", B, False, ("--depend",)), ("filter_", L, None, ("--filter",)),
+                    ("ignore", B, False, ("--ignore", "-i")), _LATEST, ("time_", I, None, ("--time", "-t"))),
+         (0, None))  # fmt: skip
 RMI = Cmd(rmi, _flags(("force", B, False, ("--force", "-f")), ("all_", B, False, ("--all", "-a"))), (0, None))
 LOGS = Cmd(logs, _flags(("follow", B, False, ("--follow", "-f")), ("timestamps", B, False, ("--timestamps", "-t")),
-                        ("tail", S, None, ("--tail", "-n")), ("since", S, None, ("--since",)),
-                        ("until", S, None, ("--until",))), (1, 1))  # fmt: skip
+                        ("tail", S, None, ("--tail",)), ("since", S, None, ("--since",)),
+                        ("until", S, None, ("--until",)), ("names", B, False, ("--names", "-n")),
+                        ("color", B, False, ("--color",)), _LATEST), (0, None))  # fmt: skip
 EXEC = Cmd(exec_, _flags(("interactive", B, False, ("--interactive", "-i")), ("tty", B, False, ("--tty", "-t")),
                          ("detach", B, False, ("--detach", "-d")), ("env", L, None, ("--env", "-e")),
                          ("user", S, None, ("--user", "-u")), ("workdir", S, None, ("--workdir", "-w")),

@@ -78,27 +78,10 @@ def rmi(
     all_: bool = typer.Option(False, "--all", "-a", help="Remove all images"),
 ) -> None:
     """Remove one or more images from local storage."""
-    from podpy.engine.image_remove import remove_images
-    from podpy.errors import PodpyError
-    from podpy.image import reference
+    from podpy.cli.fastcmds import remove_images
 
-    targets = list(images_ or [])
-    if targets and all_:
-        raise PodpyError("when using the --all switch, you may not pass any images names or IDs")
-    if not targets and not all_:
-        raise PodpyError("image name or ID must be specified")
-    failed: PodpyError | None = None
-    for rep in remove_images(engine(), targets, force=force, all_=all_):
-        if isinstance(rep, PodpyError):
-            common.err(f"Error: {rep}")
-            failed = rep
-            continue
-        for name in rep.untagged:
-            common.out(f"Untagged: {reference.familiar(name)}")
-        for d in rep.deleted:
-            common.out(f"Deleted: {d}")
-    if failed:
-        raise typer.Exit(failed.exit_code if len(targets) == 1 else 125)
+    if code := remove_images(list(images_ or []), force, all_):
+        raise typer.Exit(code)
 
 
 def image_inspect(

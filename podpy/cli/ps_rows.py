@@ -93,3 +93,79 @@ def _image_size(rec: Any) -> int:
         return engine().images.get(rec.image).size if rec.image else 0
     except PodpyError:
         return 0
+
+
+PS_SORT = ("command", "created", "id", "image", "names", "runningfor", "size", "status")
+PS_NS_TABLE = ("table {{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Namespaces.Cgroup}}\t{{.Namespaces.IPC}}\t{{.Namespaces.MNT}}"
+               "\t{{.Namespaces.NET}}\t{{.Namespaces.PIDNS}}\t{{.Namespaces.User}}\t{{.Namespaces.UTS}}")  # fmt: skip
+PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "Pod": "POD ID", "PodName": "PODNAME",
+              "Namespaces.Cgroup": "CGROUPNS", "Namespaces.User": "USERNS", "Namespaces.PIDNS": "PIDNS"}  # fmt: skip
+
+
+def ps_listing(all_: bool, filter_: list[str] | None, format_: str | None, last: int, latest: bool,  # fmt: skip
+                no_trunc: bool, noheading: bool, ns: bool, pod: bool, quiet: bool, size: bool, sort: str | None) -> str:
+    """`ps` (the typer command and the fast path): the text to print."""
+    from podpy.cli import format as fmtmod
+
+    if sort is not None and sort not in PS_SORT:
+        from podpy.errors import InvalidArgument
+
+        raise InvalidArgument(f'invalid argument "{sort}" for "--sort" flag: "{sort}" is not a valid value.  '
+                              f'Choose from: "{", ".join(PS_SORT)}"')  # fmt: skip
+
+    recs = engine().containers.ps(all_ or latest or last >= 0, filter_ or [])
+    if latest:
+        recs = recs[:1]
+    elif last >= 0:
+        recs = recs[:last]
+    recs = _sorted(recs, sort)
+    if quiet:
+        return "\n".join(r.id if no_trunc else r.short_id for r in recs)
+    now = time.time()
+    created_at = bool(format_) and ("CreatedAt" in format_ or "json" in format_)  # costly: only when shown
+    rows = [ps_row(r, no_trunc, size, now, created_at) for r in recs]
+    table = PS_TABLE_SIZE if size else PS_TABLE
+    if pod:  # the pods code is only imported when asked for
+        from podpy.engine.container_views import pod_columns
+
+        pod_columns(engine(), recs, rows, no_trunc)
+        table += "\t{{.Pod}}\t{{.PodName}}"
+    if ns:
+        for rec, row in zip(recs, rows, strict=True):
+            row.update(_namespaces(rec))
+        table = PS_NS_TABLE
+    text = fmtmod.render(rows, format_, table, headers=PS_HEADERS)
+    is_table = not (format_ or "").strip() or (format_ or "").strip().startswith("table")
+    return text.partition("\n")[2] if noheading and is_table else text
+
+
+def _sorted(recs: list[Any], key: str | None) -> list[Any]:
+    """Podman's --sort: oldest first by created/runningfor, else by the column's value."""
+    if not key:
+        return recs
+    if key == "size":
+        from podpy.storage.fsutil import disk_usage
+
+        svc = engine().containers
+        return sorted(recs, key=lambda r: disk_usage(svc.cdir(r.id) / "rw"))
+    now = time.time()
+    keys = {"created": lambda r: r.created, "runningfor": lambda r: r.created, "id": lambda r: r.id,
+            "image": lambda r: r.image_name or "", "names": lambda r: r.name, "command": lambda r: " ".join(r.args),
+            "status": lambda r: status_text(r, now)}  # fmt: skip
+    return sorted(recs, key=keys[key])
+
+
+def _namespaces(rec: Any) -> dict[str, Any]:
+    """--ns: the PID and the namespace inodes of a running container (Podman's columns)."""
+    import os
+
+    pid = rec.state.pid if rec.state.status == "running" else 0
+    names = {"Cgroup": "cgroup", "IPC": "ipc", "MNT": "mnt", "NET": "net", "PIDNS": "pid", "User": "user",
+             "UTS": "uts"}  # fmt: skip
+    spaces: dict[str, str] = {}
+    for key, ns in names.items():
+        try:
+            spaces[key] = str(os.stat(f"/proc/{pid}/ns/{ns}").st_ino) if pid else ""
+        except OSError:
+            spaces[key] = ""
+    return {"Pid": pid, "Namespaces": spaces}

@@ -45,8 +45,8 @@ def test_parse_forms() -> None:
     assert kw["force"] and pos == ["a", "-b"]
     kw, pos = fastcmds.parse(fastcmds.EXEC, ["-e", "A=1", "-it", "ctr", "sh", "-c", "x", "-i"])
     assert kw["env"] == ["A=1"] and kw["tty"] and pos == ["ctr", "sh", "-c", "x", "-i"]
-    kw, pos = fastcmds.parse(fastcmds.LOGS, ["-n5", "ctr"])
-    assert kw["tail"] == "5" and pos == ["ctr"]
+    kw, pos = fastcmds.parse(fastcmds.LOGS, ["--tail", "5", "-n", "a", "b"])
+    assert kw["tail"] == "5" and kw["names"] and pos == ["a", "b"]  # -n: Podman's --names
 
 
 @pytest.mark.parametrize(
@@ -59,10 +59,9 @@ def test_parse_forms() -> None:
         (fastcmds.PS, ["-n", "x"]),
         (fastcmds.PS, ["extra"]),
         (fastcmds.PS, ["--format"]),
-        (fastcmds.LOGS, []),
-        (fastcmds.LOGS, ["a", "b"]),
+        (fastcmds.LOGS, ["--details", "a"]),
         (fastcmds.EXEC, ["ctr"]),
-        (fastcmds.INSPECT, []),
+        (fastcmds.INSPECT, ["--bogus", "x"]),
     ],
 )
 def test_left_to_typer(cmd: fastcmds.Cmd, args: list[str]) -> None:
