@@ -108,22 +108,39 @@ def ps(kw: dict[str, Any], pos: list[str]) -> int:
     return 0
 
 
-def images(kw: dict[str, Any], pos: list[str]) -> int:
-    from podpy.cli import humanize
-    from podpy.engine.image_listing import list_images
+IMAGES_SORT = ("created", "id", "repository", "size", "tag")
 
-    rows = list_images(common.engine(), pos[0] if pos else None, kw["filter_"], all_=kw["all_"])
+
+def list_images(repository: str | None = None, all_: bool = False, digests: bool = False,
+                filter_: list[str] | None = None, format_: str | None = None, no_trunc: bool = False,
+                noheading: bool = False, quiet: bool = False, sort: str = "created") -> None:  # fmt: skip
+    """`images` (the typer command and the fast path)."""
+    from podpy.cli import humanize
+    from podpy.engine.image_listing import list_images as rows_of
+
+    if sort not in IMAGES_SORT:
+        from podpy.errors import InvalidArgument
+
+        raise InvalidArgument(f"\"{sort}\" is not a valid field for sorting. Choose from: {', '.join(IMAGES_SORT)}")
+    rows = rows_of(common.engine(), repository, filter_ or [], all_=all_)
+    if sort != "created":  # listed newest first already
+        key = {"id": "FullID", "repository": "Repository", "size": "Size", "tag": "Tag"}[sort]
+        rows.sort(key=lambda r: (r[key], r["Repository"], r["Tag"]) if sort == "size" else str(r[key]))
     for r in rows:
         r["CreatedSince"] = humanize.ago(r["CreatedAt"])
         r["Size"] = humanize.size(r["Size"])
         r["CreatedAt"] = humanize.local_time(r["CreatedAt"])
-        if kw["no_trunc"]:
+        if no_trunc:
             r["ID"] = r["FullID"]
-    if kw["quiet"]:
+    if quiet:
         common.out("\n".join(dict.fromkeys(r["ID"] for r in rows)))
-        return 0
-    default = IMAGES_TABLE_DIGESTS if kw["digests"] else IMAGES_TABLE
-    common.render(rows, kw["format_"], default, headers={"ID": "IMAGE ID"})
+        return
+    default = IMAGES_TABLE_DIGESTS if digests else IMAGES_TABLE
+    common.render(rows, format_, default, headers={"ID": "IMAGE ID"}, noheading=noheading)
+
+
+def images(kw: dict[str, Any], pos: list[str]) -> int:
+    list_images(pos[0] if pos else None, **kw)
     return 0
 
 
@@ -137,14 +154,20 @@ def volume_row(v: Any, mountpoint: str) -> dict[str, Any]:
             "Size": "N/A", "Status": "N/A", "Anonymous": v.anonymous}  # fmt: skip
 
 
-def volume_ls(kw: dict[str, Any], pos: list[str]) -> int:
+def list_volumes(quiet: bool = False, filter_: list[str] | None = None, format_: str | None = None,
+                 noheading: bool = False) -> None:  # fmt: skip
+    """`volume ls` (the typer command and the fast path)."""
     svc = common.engine().volumes
-    vols = svc.list(kw["filter_"])
-    if kw["quiet"]:
+    vols = svc.list(filter_ or [])
+    if quiet:
         common.out("".join(v.name + "\n" for v in vols))
-        return 0
+        return
     rows = [volume_row(v, str(svc.mountpoint(v.name))) for v in vols]
-    common.render(rows, kw["format_"], VOLUMES_TABLE, headers={"Name": "VOLUME NAME"})
+    common.render(rows, format_, VOLUMES_TABLE, headers={"Name": "VOLUME NAME"}, noheading=noheading)
+
+
+def volume_ls(kw: dict[str, Any], pos: list[str]) -> int:
+    list_volumes(**kw)
     return 0
 
 
@@ -192,15 +215,20 @@ def container_inspect(kw: dict[str, Any], pos: list[str]) -> int:
     return 0
 
 
-def image_inspect(kw: dict[str, Any], pos: list[str]) -> int:
+def inspect_images(names: list[str], format_: str | None = None) -> None:
+    """`image inspect` (the typer command and the fast path)."""
     from podpy.engine.image_views import inspect
 
     eng = common.engine()
     objs = []
-    for n in pos:
+    for n in names:
         img = eng.images.get(n)
         objs.append(inspect(eng, img, eng.images.config(img)))
-    common.render_one(objs, kw["format_"])
+    common.render_one(objs, format_)
+
+
+def image_inspect(kw: dict[str, Any], pos: list[str]) -> int:
+    inspect_images(pos, kw["format_"])
     return 0
 
 
@@ -282,8 +310,10 @@ PS = Cmd(ps, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("-
                     ("sync", B, False, ("--sync",))), (0, 0))  # fmt: skip
 IMAGES = Cmd(images, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("--quiet", "-q")),
                             ("digests", B, False, ("--digests",)), ("no_trunc", B, False, ("--no-trunc",)),
-                            _FILTER, _FORMAT), (0, 1))  # fmt: skip
-VOLUME_LS = Cmd(volume_ls, _flags(("quiet", B, False, ("--quiet", "-q")), _FILTER, _FORMAT), (0, 0))
+                            _FILTER, _FORMAT, ("noheading", B, False, ("--noheading", "-n")),
+                            ("sort", S, "created", ("--sort",))), (0, 1))  # fmt: skip
+VOLUME_LS = Cmd(volume_ls, _flags(("quiet", B, False, ("--quiet", "-q")), _FILTER, _FORMAT,
+                                  ("noheading", B, False, ("--noheading",))), (0, 0))  # fmt: skip
 _LATEST = ("latest", B, False, ("--latest", "-l"))
 INSPECT = Cmd(inspect_any, _flags(_FORMAT_F, ("type_", S, "all", ("--type", "-t")), ("size", B, False, ("--size", "-s")),
                                   _LATEST), (0, None))  # fmt: skip

@@ -8,12 +8,11 @@ import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
-from podpy.cli.fastcmds import IMAGES_TABLE, IMAGES_TABLE_DIGESTS
+from podpy.cli.fastcmds import IMAGES_SORT
 
 IMAGE_FILTERS = ("reference", "dangling", "label", "before", "since")
 
 
-IMAGES_SORT = ("created", "id", "repository", "size", "tag")
 
 
 def images(
@@ -28,32 +27,9 @@ def images(
     sort: str = typer.Option("created", "--sort", help="Sort by " + ", ".join(IMAGES_SORT)),
 ) -> None:
     """List images in local storage."""
-    from podpy.cli import humanize
-    from podpy.engine.image_listing import list_images
+    from podpy.cli.fastcmds import list_images
 
-    if sort not in IMAGES_SORT:
-        from podpy.errors import InvalidArgument
-
-        raise InvalidArgument(f"\"{sort}\" is not a valid field for sorting. Choose from: {', '.join(IMAGES_SORT)}")
-    rows = list_images(engine(), repository, filter_ or [], all_=all_)
-    if sort != "created":  # listed newest first already
-        key = {"id": "FullID", "repository": "Repository", "size": "Size", "tag": "Tag"}[sort]
-        rows.sort(key=lambda r: (r[key], r["Repository"], r["Tag"]) if sort == "size" else str(r[key]))
-    for r in rows:
-        r["CreatedSince"] = humanize.ago(r["CreatedAt"])
-        r["Size"] = humanize.size(r["Size"])
-        r["CreatedAt"] = humanize.local_time(r["CreatedAt"])
-        if no_trunc:
-            r["ID"] = r["FullID"]
-    if quiet:
-        seen: list[str] = []
-        for r in rows:
-            if r["ID"] not in seen:
-                seen.append(r["ID"])
-        common.out("\n".join(seen))
-        return
-    default = IMAGES_TABLE_DIGESTS if digests else IMAGES_TABLE
-    common.render(rows, format_, default, headers={"ID": "IMAGE ID"}, noheading=noheading)
+    list_images(repository, all_, digests, filter_, format_, no_trunc, noheading, quiet, sort)
 
 
 def tag(
@@ -89,14 +65,9 @@ def image_inspect(
     format_: str | None = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
 ) -> None:
     """Display the configuration of one or more images (JSON)."""
-    from podpy.engine.image_views import inspect
+    from podpy.cli.fastcmds import inspect_images
 
-    eng = engine()
-    objs = []
-    for n in names:
-        img = eng.images.get(n)
-        objs.append(inspect(eng, img, eng.images.config(img)))
-    common.render_one(objs, format_)
+    inspect_images(names, format_)
 
 
 def history(

@@ -8,8 +8,6 @@ import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
-from podpy.cli.fastcmds import VOLUMES_TABLE
-from podpy.cli.fastcmds import volume_row as _row
 
 
 def create(
@@ -39,13 +37,9 @@ def ls(
     noheading: bool = typer.Option(False, "--noheading", help="Do not print headers"),
 ) -> None:
     """List volumes."""
-    svc = engine().volumes
-    vols = svc.list(filter_ or [])
-    if quiet:
-        common.out("".join(v.name + "\n" for v in vols))
-        return
-    rows = [_row(v, str(svc.mountpoint(v.name))) for v in vols]
-    common.render(rows, format_, VOLUMES_TABLE, headers={"Name": "VOLUME NAME"}, noheading=noheading)
+    from podpy.cli.fastcmds import list_volumes
+
+    list_volumes(quiet, filter_, format_, noheading)
 
 
 def inspect(
