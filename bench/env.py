@@ -14,6 +14,9 @@ from functools import cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Podman's default nofile/nproc exceed the hard limits on a host without CAP_SYS_RESOURCE (runc then
+# fails "setting rlimits"): every Podman case runs containers with these instead.
+PODMAN_ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 
 
 def find_podpy() -> list[str]:

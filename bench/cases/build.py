@@ -9,7 +9,7 @@ import time
 from functools import cache
 from pathlib import Path
 
-from bench.env import Env
+from bench.env import PODMAN_ULIMITS, Env
 from bench.harness import Case
 
 DOCKERFILE = 'FROM busybox\nRUN echo built > /built\nCOPY big /data/big\nENV MODE=bench\nCMD ["cat", "/built"]\n'
@@ -39,7 +39,7 @@ def _context(env: Env) -> Path:
 @cache
 def _store(env: Env, tool: str) -> tuple[str, ...]:
     """A command prefix for `tool` on a scratch store holding busybox:latest."""
-    from tests.busybox import make_rootfs_tar
+    from podpy.samples import make_rootfs_tar
 
     root, run = env.tmp / f"build-{tool}", env.tmp / f"build-{tool}-run"
     base = (*env.podpy, "--root", str(root), "--runroot", str(run)) if tool == "podpy" else (
@@ -51,7 +51,8 @@ def _store(env: Env, tool: str) -> tuple[str, ...]:
 
 
 def _build(env: Env, tool: str, *flags: str) -> float:
-    argv = [*_store(env, tool), "build", "-q", *flags, "-t", "bench-build", str(_context(env))]
+    more = PODMAN_ULIMITS if tool == "podman" else []
+    argv = [*_store(env, tool), "build", "-q", *more, *flags, "-t", "bench-build", str(_context(env))]
     t0 = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True)
     dt = time.perf_counter() - t0

@@ -3,14 +3,13 @@ volume), and podman-compose's figures for the same file when it is installed. Ro
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from functools import cache
 from pathlib import Path
 
 from bench.cases.containers import _podpy, _skip, _store
-from bench.env import Env
+from bench.env import PODMAN_ULIMITS, Env
 from bench.harness import Case
 
 SERVICE = """
@@ -48,29 +47,24 @@ def _down(env: Env) -> float:
 
 
 @cache
-def _podman_setup(env: Env) -> tuple[list[str], dict[str, str]]:
-    """podman-compose's global options and environment: a scratch podman store holding the same busybox
-    (imported as docker.io/library/busybox, so nothing is pulled), and a containers.conf with rlimits a
-    host without CAP_SYS_RESOURCE can set (podman's defaults exceed the hard limits here)."""
-    from tests.busybox import make_rootfs_tar
+def _podman_setup(env: Env) -> list[str]:
+    """podman-compose's global options: a scratch podman store holding the same busybox
+    (imported as docker.io/library/busybox, so nothing is pulled), and the rlimits of PODMAN_ULIMITS."""
+    from podpy.samples import make_rootfs_tar
 
     root, run = env.tmp / "pm", env.tmp / "pmr"  # podman refuses a runroot longer than 50 characters
-    conf = env.tmp / "containers.conf"
-    conf.write_text('[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n')
-    environ = {**os.environ, "CONTAINERS_CONF": str(conf)}
     podman = ["podman", "--root", str(root), "--runroot", str(run)]
     tar = make_rootfs_tar(env.tmp / "busybox-pm.tar")
     subprocess.run([*podman, "import", "--change", 'CMD ["/bin/sh"]', str(tar), "docker.io/library/busybox:latest"],
-                   check=True, capture_output=True, env=environ)  # fmt: skip
-    env.on_close(lambda: subprocess.run([*podman, "system", "reset", "-f"], capture_output=True, env=environ))
-    return ["--podman-args", f"--root {root} --runroot {run}"], environ
+                   check=True, capture_output=True)  # fmt: skip
+    env.on_close(lambda: subprocess.run([*podman, "system", "reset", "-f"], capture_output=True))
+    return ["--podman-args", f"--root {root} --runroot {run}", "--podman-run-args", " ".join(PODMAN_ULIMITS)]
 
 
 def _podman_compose(env: Env, *args: str) -> float:
-    opts, environ = _podman_setup(env)
+    opts = _podman_setup(env)
     t0 = time.perf_counter()
-    subprocess.run(["podman-compose", *opts, "-f", str(_project(env)), *args], check=True, capture_output=True,
-                   env=environ)  # fmt: skip
+    subprocess.run(["podman-compose", *opts, "-f", str(_project(env)), *args], check=True, capture_output=True)
     return time.perf_counter() - t0
 
 

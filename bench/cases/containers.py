@@ -32,7 +32,7 @@ def _skip(env: Env) -> str | None:
 @cache
 def _store(env: Env, name: str) -> list[str]:
     """Global options for a scratch store holding busybox:latest (made on first use)."""
-    from tests.busybox import make_rootfs_tar
+    from podpy.samples import make_rootfs_tar
 
     _cleanup_on_close(env)
     root = env.tmp / f"ctr-{name}"

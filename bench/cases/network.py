@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from bench.cases.containers import _podpy, _skip, _store
-from bench.env import Env
+from bench.env import PODMAN_ULIMITS, Env
 from bench.harness import Case
 
 GIB = 1 << 30
@@ -78,7 +78,7 @@ def _podpy_forward(env: Env) -> float:
 def _podman(env: Env) -> list[str]:
     """podman on a scratch store holding the same busybox (imported: nothing is pulled, and the
     host's podman store, which other users of the machine share, is left alone)."""
-    from tests.busybox import make_rootfs_tar
+    from podpy.samples import make_rootfs_tar
 
     root, run = env.tmp / "podman", env.tmp / "podman-run"
     base = ["podman", "--root", str(root), "--runroot", str(run)]
@@ -101,9 +101,7 @@ def _podman(env: Env) -> list[str]:
 
 
 PODMAN_NET = "podpy-bench-net"
-# no CAP_SYS_RESOURCE here: podman's default nofile/nproc (and even the host's own values, passed
-# back) make runc fail with EPERM; lower limits work and change nothing for `true` or `nc`
-PODMAN_RUN = ["--pull=never", "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
+PODMAN_RUN = ["--pull=never", *PODMAN_ULIMITS]
 
 
 def _podman_forward(env: Env) -> float:

@@ -17,13 +17,12 @@ import time
 from functools import cache
 
 from bench.cases import containers as ctr
-from bench.env import Env, tiny_tar
+from bench.env import PODMAN_ULIMITS, Env, tiny_tar
 from bench.harness import Case
 
 PS_MANY = 500
 LOG_LINES = ctr.LOG_LINES
 LOG_CMD = f"seq 1 {LOG_LINES} | sed 's/$/ some text to make a realistic line/'"
-ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 _seq = itertools.count()
 
 
@@ -48,7 +47,7 @@ def _pm_empty(env: Env) -> list[str]:
 @cache
 def _pm(env: Env, name: str) -> list[str]:
     """podman with a scratch store holding busybox (imported from the same tar as podpy's)."""
-    from tests.busybox import make_rootfs_tar
+    from podpy.samples import make_rootfs_tar
 
     _pm_cleanup_on_close(env)
     base = ["podman", "--root", str(env.tmp / f"podman-{name}"), "--runroot", str(env.tmp / f"podman-{name}-run")]
@@ -144,7 +143,7 @@ def _named(env: Env, which: str) -> str:
 
 @cache
 def _pm_exec_target(env: Env) -> str:
-    return _check([*_pm(env, "exec"), "run", "-d", *ULIMITS, "busybox", "sleep", "100000"])
+    return _check([*_pm(env, "exec"), "run", "-d", *PODMAN_ULIMITS, "busybox", "sleep", "100000"])
 
 
 @cache
@@ -158,7 +157,7 @@ def _pm_ps_store(env: Env, n: int) -> list[str]:
 @cache
 def _pm_log_container(env: Env) -> str:
     b = _pm(env, "logs")
-    cid = _check([*b, "run", "-d", *ULIMITS, "--log-driver", "k8s-file", "busybox", "sh", "-c", LOG_CMD])
+    cid = _check([*b, "run", "-d", *PODMAN_ULIMITS, "--log-driver", "k8s-file", "busybox", "sh", "-c", LOG_CMD])
     _check([*b, "wait", cid])
     return cid
 
@@ -214,10 +213,10 @@ CASES = [
     *_pair("rm (created)", _rm(lambda e: _pp(e, "vs")), _rm(lambda e: _pm(e, "vs")), sample=True),
     *_pair("rmi (tiny image)", _rmi(lambda e: _pp(e, "vs")), _rmi(_pm_rmi_base), sample=True),
     *_pair("run --rm busybox true (vs)", lambda e: [*_pp(e, "run"), "run", "--rm", "busybox", "true"],
-           lambda e: [*_pm(e, "run"), "run", "--rm", *ULIMITS, "busybox", "true"]),
+           lambda e: [*_pm(e, "run"), "run", "--rm", *PODMAN_ULIMITS, "busybox", "true"]),
     *_pair("run --rm --network none busybox true",  # no shared bridge: other users of podpy0 do not interfere
            lambda e: [*_pp(e, "run"), "run", "--rm", "--network", "none", "busybox", "true"],
-           lambda e: [*_pm(e, "run"), "run", "--rm", "--network", "none", *ULIMITS, "busybox", "true"]),
+           lambda e: [*_pm(e, "run"), "run", "--rm", "--network", "none", *PODMAN_ULIMITS, "busybox", "true"]),
     *_pair("exec CTR true", lambda e: [*_pp(e, "exec"), "exec", ctr._exec_target(e), "true"],
            lambda e: [*_pm(e, "exec"), "exec", _pm_exec_target(e), "true"]),
     *_pair(f"ps -a ({PS_MANY} containers)", lambda e: [*e.podpy, *ctr._ps_store(e, PS_MANY), "ps", "-a"],
