@@ -84,13 +84,18 @@ def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> 
     if kw.get("rmi"):
         kw["rm"] = True
     rec = create(image, command, kw)
-    if kw["detach"]:
-        _rec, launch = eng.containers.start(rec.id, None, preserve_fds=preserve)
-        if launch is not None:
-            launch.close()
-        common.out(rec.id)
-        return 0
-    code = run_attached(rec, kw["sig_proxy"], streams, preserve)
+    try:
+        if kw["detach"]:
+            _rec, launch = eng.containers.start(rec.id, None, preserve_fds=preserve)
+            if launch is not None:
+                launch.close()
+            common.out(rec.id)
+            return 0
+        code = run_attached(rec, kw["sig_proxy"], streams, preserve)
+    except BaseException:
+        if kw["rm"]:  # a start that failed (a port in use, a bad network...) leaves no container behind
+            quiet(lambda: eng.containers.remove(rec.id, True, True))
+        raise
     if kw.get("rmi") and rec.image:  # by the name given, as Podman (the last name removes the image)
         _remove_image(rec.image_name or rec.image)
     return code

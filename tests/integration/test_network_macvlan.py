@@ -52,6 +52,7 @@ def test_macvlan_containers_reach_each_other(net, parent):  # noqa: F811
     assert "inet 10.90.61.2/24" in net("exec", web, "ip", "-4", "addr", "show", "eth0").stdout
     res = net("run", "--rm", "--network", "mv", "-p", "8080:80", "busybox", "true", check=False)
     assert res.returncode == 125 and "published ports need a bridge network" in res.stderr
+    assert net("ps", "-aq", "--filter", "status=created").stdout == ""  # --rm: a failed start leaves none
     assert net("network", "rm", "-f", "mv").stdout.strip() == "mv"
     assert os.path.exists(f"/sys/class/net/{parent}")  # the parent is never the network's to remove
 
