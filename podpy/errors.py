@@ -13,13 +13,17 @@ class InvalidArgument(PodpyError):
     pass
 
 
+class NotFound(PodpyError):
+    """Base of the "no such X" errors: a lookup that found nothing (inspect tries the next kind)."""
+
+
 class InvalidReference(PodpyError):
     def __init__(self, ref: str, why: str = "invalid reference format") -> None:
         super().__init__(f"{why}: {ref!r}")
         self.ref = ref
 
 
-class NoSuchImage(PodpyError):
+class NoSuchImage(NotFound):
     def __init__(self, ref: str) -> None:
         super().__init__(f"{ref}: image not known")
         self.ref = ref
@@ -35,13 +39,13 @@ class ImageInUse(PodpyError):
         self.container_id = container_id
 
 
-class NoSuchContainer(PodpyError):
+class NoSuchContainer(NotFound):
     def __init__(self, ref: str) -> None:
         super().__init__(f'no container with name or ID "{ref}" found: no such container')
         self.ref = ref
 
 
-class NoSuchObject(PodpyError):
+class NoSuchObject(NotFound):
     """inspect of a name that is neither an image nor a container (nor volume/network)."""
 
     def __init__(self, ref: str) -> None:
@@ -96,7 +100,7 @@ class RegistryUnavailable(RegistryError):
     """The registry could not be reached (connection refused, timeout, repeated 5xx, TLS)."""
 
 
-class NoSuchVolume(PodpyError):
+class NoSuchVolume(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f'no volume with name "{name}" found: no such volume')
         self.name = name

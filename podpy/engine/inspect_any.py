@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from podpy.errors import InvalidArgument, NoSuchObject, PodpyError
+from podpy.errors import InvalidArgument, NoSuchObject, NotFound, PodpyError
 
 if TYPE_CHECKING:
     from podpy.engine.core import Engine
@@ -66,7 +66,7 @@ def inspect_objects(engine: Engine, names: list[str], type_: str, pod_doc: Finde
         for kind in order:
             try:
                 obj = table[kind](name)
-            except PodpyError:
+            except NotFound:  # a broken object (e.g. an image config of wrong types) is an error
                 obj = None
             if obj is not None:
                 break

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podpy.errors import InvalidArgument, PodpyError
+from podpy.errors import InvalidArgument, NotFound, PodpyError
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
 
@@ -28,7 +28,7 @@ MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
 IPVLAN_MODES = ("l2", "l3", "l3s")
 
 
-class NoSuchNetwork(PodpyError):
+class NoSuchNetwork(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"unable to find network with name or ID {name}: network not found")
         self.name = name

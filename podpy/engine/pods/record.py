@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from podpy.errors import PodpyError
+from podpy.errors import NotFound
 from podpy.state import atomic_write_json, read_json
 
 SCHEMA = 1
@@ -17,7 +17,7 @@ SHAREABLE = ("ipc", "net", "uts")  # what members can share with the infra conta
 DEFAULT_SHARE = ("ipc", "net", "uts")
 
 
-class NoSuchPod(PodpyError):
+class NoSuchPod(NotFound):
     def __init__(self, ref: str) -> None:
         super().__init__(f"no pod with name or ID {ref} found: no such pod")
         self.ref = ref
