@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from podpy.engine import events as ev
 from podpy.errors import InvalidArgument
@@ -47,6 +47,17 @@ class BuildRequest:
     cache_from: list[str] = field(default_factory=list)  # repositories (remotecache)
     cache_to: list[str] = field(default_factory=list)
     cache_ttl: float | None = None  # seconds
+    step: dict[str, Any] = field(default_factory=dict)  # CreateOptions fields for RUN containers (build_support.STEP_FIELDS)
+    stdin: bool = False  # --stdin
+    env: list[str] = field(default_factory=list)  # --env KEY=VALUE (KEY alone: the host's value)
+    unsetenv: list[str] = field(default_factory=list)  # --unsetenv: removed from the final image
+    timestamp: int | None = None  # --timestamp: seconds since the epoch
+    omit_history: bool = False
+    identity_label: bool | None = None  # True: add io.podpy.version
+    from_image: str | None = None  # --from: replaces the first FROM's image
+    ignorefile: str | None = None
+    skip_unused_stages: bool = True
+    registry: Any = None  # RegistryOptions for FROM pulls
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
@@ -84,13 +95,14 @@ def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> 
 
 def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df_name: str,
              args: dict[str, str], labels: dict[str, str], say: Callable[[str], None]) -> str:  # fmt: skip
-    from podpy.build.dockerignore import load_matcher
     from podpy.build.executor import BuildOptions, Executor, fd_for
     from podpy.build.parser import parse_file
     from podpy.build.plan import make_plan
 
     df = parse_file(df_path, df_name)
-    plan = make_plan(df, args, req.target)
+    plan = make_plan(df, args, req.target, from_image=req.from_image)
+    if not req.skip_unused_stages:
+        plan.needed = plan.all_stages()
     for w in plan.warnings:
         sys.stderr.write(f"WARN: {w}\n")
     from podpy.build.runmounts import parse_secrets, parse_ssh
@@ -100,14 +112,16 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
         ssh = parse_ssh(req.ssh, os.environ)
     except ValueError as e:
         raise InvalidArgument(str(e)) from None
-    ignore = load_matcher(context, df_path)
+    ignore = _ignore(context, df_path, req.ignorefile)
     out_fd = fd_for(req.quiet)
     try:
         opts = BuildOptions(context=context, ignore=ignore, no_cache=req.no_cache, layers=req.layers,
                             pull=req.pull, network=req.network, labels=labels, out_fd=out_fd,
                             secrets=secrets, ssh=ssh, contexts=_named_contexts(req.build_contexts),
                             no_cache_stages={x.lower() for x in req.no_cache_filter},
-                            cache_from=req.cache_from, cache_to=req.cache_to, cache_ttl=req.cache_ttl)  # fmt: skip
+                            cache_from=req.cache_from, cache_to=req.cache_to, cache_ttl=req.cache_ttl,
+                            step=req.step, stdin=req.stdin, env=_env(req.env), registry=req.registry,
+                            created=_rfc3339(req.timestamp), mtime=req.timestamp)  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
         if req.squash:
@@ -116,8 +130,12 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
             image_id = squash_image(engine, image_id, ex.base_layers.get(plan.target, 0))
     finally:
         os.close(out_fd)
-    if labels:
-        image_id = _with_labels(engine, image_id, labels)
+    if req.identity_label:
+        from podpy import __version__
+
+        labels = {"io.podpy.version": __version__, **labels}
+    if labels or req.unsetenv or req.omit_history:
+        image_id = _final_config(engine, image_id, labels, req.unsetenv, req.omit_history)
     if req.squash_all:
         from podpy.engine.build_support import squash_all
 
@@ -157,16 +175,57 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
     return out
 
 
-def _with_labels(engine: Engine, image_id: str, labels: dict[str, str]) -> str:
-    """The image with --label values added (same created time: a rebuild gives the same ID)."""
+def _final_config(engine: Engine, image_id: str, labels: dict[str, str], unsetenv: list[str],
+                  omit_history: bool) -> str:  # fmt: skip
+    """The image with --label values added, --unsetenv names removed from its environment and, with
+    --omit-history, no history (same created time: a rebuild gives the same ID)."""
     import json
 
     from podpy.engine import build_support as bs
 
     doc = json.loads(engine.content.read(image_id))
     cfg = doc.setdefault("config", {})
-    cfg["Labels"] = {**(cfg.get("Labels") or {}), **labels}
+    if labels:
+        cfg["Labels"] = {**(cfg.get("Labels") or {}), **labels}
+    if unsetenv:
+        cfg["Env"] = [e for e in cfg.get("Env") or [] if e.partition("=")[0] not in set(unsetenv)]
+    if omit_history:
+        doc.pop("history", None)
     return bs.register(engine, doc, bs.image_layers(engine.images.get(image_id)), []).id
+
+
+def _env(items: list[str]) -> list[str]:
+    """--env KEY=VALUE as given; a bare KEY takes the host's value (dropped when unset), as Podman."""
+    out = []
+    for item in items:
+        key, eq, _ = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid --env {item!r}: empty name")
+        if eq:
+            out.append(item)
+        elif key in os.environ:
+            out.append(f"{key}={os.environ[key]}")
+    return out
+
+
+def _rfc3339(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ignore(context: Path, df_path: Path, ignorefile: str | None) -> Any:
+    """The context's .dockerignore / .containerignore, or --ignorefile's patterns."""
+    from podpy.build.dockerignore import Matcher, load_matcher, read_patterns
+
+    if ignorefile is None:
+        return load_matcher(context, df_path)
+    try:
+        return Matcher(read_patterns(Path(ignorefile).read_text(encoding="utf-8")))
+    except OSError as e:
+        raise InvalidArgument(f"--ignorefile {ignorefile}: {e.strerror or e}") from None
 
 
 @contextmanager

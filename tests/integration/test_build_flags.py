@@ -1,0 +1,137 @@
+"""`podpy build`'s Podman flags: those that configure every RUN container (the same spec code as
+`run`) and those that shape the image (--timestamp, --omit-history, --env, --unsetenv, --from...)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Podpy
+from tests.integration.test_build import config, make_context, run_out
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="builds run real containers as root here")
+
+
+def inspect(podpy: Podpy, ref: str) -> dict:
+    return json.loads(podpy("image", "inspect", ref).stdout)[0]
+
+
+def test_run_container_flags(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "file").write_text("from the host\n")
+    ctx = make_context(tmp_path, """\
+FROM busybox
+RUN mkdir /res && grep myhost /etc/hosts > /res/hosts; grep nameserver /etc/resolv.conf > /res/dns; \
+    grep search /etc/resolv.conf > /res/search; ulimit -n > /res/nofile; cat /mnt/h/file > /res/vol; \
+    echo "$FOO" > /res/env; df -k /dev/shm | tail -1 > /res/shm; hostname > /res/hostname; \
+    touch /tmp/x && (chown 1 /tmp/x 2>/dev/null && echo chown-ok || echo chown-denied) > /res/chown
+""")
+    podpy("build", "-q", "-t", "runflags", "--add-host", "myhost:10.1.2.3", "--dns", "10.9.9.9",
+          "--dns-search", "example.test", "--ulimit", "nofile=1234:1234", "-v", f"{shared}:/mnt/h:ro",
+          "--env", "FOO=bar", "--shm-size", "32m", "--uts", "host", "--cap-drop", "CHOWN", str(ctx))
+    out = {name: run_out(podpy, "runflags", "cat", f"/res/{name}").strip()
+           for name in ("hosts", "dns", "search", "nofile", "vol", "env", "shm", "hostname", "chown")}
+    assert out["hosts"].split() == ["10.1.2.3", "myhost"]
+    assert out["dns"] == "nameserver 10.9.9.9"
+    assert "example.test" in out["search"]
+    assert out["nofile"] == "1234"
+    assert out["vol"] == "from the host"
+    assert out["env"] == "bar"
+    assert out["shm"].split()[1] == "32768"
+    assert out["hostname"] == os.uname().nodename
+    assert out["chown"] == "chown-denied"
+    assert "FOO=bar" in config(podpy, "runflags")["Env"]  # --env is the image's too
+    assert run_out(podpy, "runflags", "sh", "-c", "test -e /mnt/h && echo left || echo gone").strip() == "gone"
+
+
+def test_memory_limit_and_http_proxy(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM busybox\nRUN (cat /sys/fs/cgroup/memory.max || "
+                                 "cat /sys/fs/cgroup/memory/memory.limit_in_bytes) > /mem; echo \"p=$http_proxy\" > /proxy\n")
+    env = {**os.environ, "http_proxy": "http://proxy.test:3128"}
+    res = podpy.raw("build", "-q", "-t", "mem", "--memory", "64m", str(ctx), env=env)
+    assert res.returncode == 0, res.stderr
+    assert run_out(podpy, "mem", "cat", "/mem").strip() == str(64 * 1024 * 1024)
+    assert run_out(podpy, "mem", "cat", "/proxy").strip() == "p=http://proxy.test:3128"  # --http-proxy: on by default
+    res = podpy.raw("build", "-q", "-t", "noproxy", "--no-cache", "--http-proxy=false", str(ctx), env=env)
+    assert res.returncode == 0, res.stderr
+    assert run_out(podpy, "noproxy", "cat", "/proxy").strip() == "p="
+    assert "http_proxy" not in " ".join(config(podpy, "mem").get("Env") or [])  # RUN's only, never the image's
+
+
+def test_timestamp_gives_reproducible_images(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM busybox\nCOPY a.txt /a.txt\nRUN echo hi > /hi\nENV X=1\n", {"a.txt": "A\n"})
+    first = podpy("build", "-q", "--no-cache", "--timestamp", "0", str(ctx)).stdout.strip()
+    second = podpy("build", "-q", "--no-cache", "--timestamp", "0", str(ctx)).stdout.strip()
+    assert first == second
+    img = inspect(podpy, first)
+    assert img["Created"].startswith("1970-01-01T00:00:00")
+    stamps = run_out(podpy, first, "stat", "-c", "%Y", "/hi", "/a.txt").split()
+    assert stamps == ["0", "0"]
+    other = podpy("build", "-q", "--no-cache", "--timestamp", "60", str(ctx)).stdout.strip()
+    assert other != first
+
+
+def test_image_flags(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM nothing-here\nENV A=1 B=2\nRUN echo x > /x\n")
+    podpy("build", "-q", "-t", "img", "--from", "busybox", "--unsetenv", "A", "--omit-history",
+          "--identity-label", str(ctx))
+    img = inspect(podpy, "img")
+    env = img["Config"]["Env"]
+    assert "B=2" in env and not any(e.startswith("A=") for e in env)
+    assert img["Config"]["Labels"].get("io.podpy.version")
+    assert not img.get("History")
+    plain = inspect(podpy, podpy("build", "-q", "--from", "busybox", str(ctx)).stdout.strip())
+    assert "io.podpy.version" not in (plain["Config"].get("Labels") or {})
+    assert plain.get("History")
+
+
+def test_context_and_stage_flags(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox AS unused
+RUN echo unused-stage-ran
+FROM busybox
+COPY . /ctx/
+""", {"keep.txt": "k", "drop.txt": "d"})
+    ignore = tmp_path / "myignore"
+    ignore.write_text("drop.txt\n")
+    log = tmp_path / "build.log"
+    res = podpy("build", "-t", "ctxflags", "--ignorefile", str(ignore), "--stdin", "--logfile", str(log),
+                "--skip-unused-stages=false", "-o", f"type=local,dest={tmp_path / 'out'}", str(ctx))
+    assert "unused-stage-ran" in log.read_text() and "STEP" in log.read_text()
+    assert "STEP" not in res.stdout and res.stdout.strip()  # only the image ID
+    assert sorted(p.name for p in (tmp_path / "out" / "ctx").iterdir()) == ["Dockerfile", "keep.txt"]
+    assert "unused-stage-ran" not in podpy("build", str(ctx)).stdout
+
+
+def test_stdin_and_tar_output(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, 'FROM busybox\nRUN read line; echo "got $line" > /stdin\n')
+    podpy("build", "-q", "--stdin", "--output", f"type=tar,dest={tmp_path / 'fs.tar'}", str(ctx), input="hello\n")
+    import tarfile
+
+    with tarfile.open(tmp_path / "fs.tar") as tf:
+        assert tf.extractfile("stdin").read() == b"got hello\n"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("args, text", [
+    (["--sign-by", "ABCD"], "not supported"),
+    (["--manifest", "list"], "manifest lists are not supported"),
+    (["--arch", "s390x"], "only the host's platform"),
+    (["--os", "windows"], "only the host's platform"),
+    (["--isolation", "vm"], "--isolation"),
+    (["--output", "type=registry"], "--output"),
+])  # fmt: skip
+def test_flags_podpy_cannot_honour_fail_clearly(podpy: Podpy, tmp_path: Path, args: list[str], text: str) -> None:
+    ctx = make_context(tmp_path, "FROM scratch\nENV A=1\n")
+    res = podpy("build", *args, str(ctx), check=False)
+    assert res.returncode == 125, res.stderr
+    assert res.stderr.startswith("Error: ") and text in res.stderr and "Traceback" not in res.stderr
+
+
+def test_accepted_flags_without_effect(podpy: Podpy, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, "FROM scratch\nENV A=1\n")
+    podpy("build", "-q", "--jobs", "2", "--isolation", "chroot", "--compress", "-D", "--disable-content-trust",
+          "--retry", "1", "--retry-delay", "1s", "--tls-verify=false", "--rm", "--force-rm", str(ctx))
