@@ -61,7 +61,7 @@ class BuildOptions:
     cache_from: list[str] = field(default_factory=list)  # --cache-from repositories (remotecache)
     cache_to: list[str] = field(default_factory=list)  # --cache-to repositories
     cache_ttl: float | None = None  # --cache-ttl seconds
-    step: dict[str, Any] = field(default_factory=dict)  # CreateOptions fields for RUN containers (--cap-add...)
+    step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (--cap-add...)
     stdin: bool = False  # --stdin: RUN reads the build's stdin
     created: str | None = None  # --timestamp: every created time (RFC 3339)
     mtime: int | None = None  # --timestamp: every file's modification time in the new layers

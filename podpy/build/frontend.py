@@ -47,7 +47,7 @@ class BuildRequest:
     cache_from: list[str] = field(default_factory=list)  # repositories (remotecache)
     cache_to: list[str] = field(default_factory=list)
     cache_ttl: float | None = None  # seconds
-    step: dict[str, Any] = field(default_factory=dict)  # CreateOptions fields for RUN containers (build_support.STEP_FIELDS)
+    step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (bs.STEP_FIELDS)
     stdin: bool = False  # --stdin
     env: list[str] = field(default_factory=list)  # --env KEY=VALUE (KEY alone: the host's value)
     unsetenv: list[str] = field(default_factory=list)  # --unsetenv: removed from the final image
@@ -58,6 +58,9 @@ class BuildRequest:
     ignorefile: str | None = None
     skip_unused_stages: bool = True
     registry: Any = None  # RegistryOptions for FROM pulls
+    os_features: list[str] = field(default_factory=list)  # --os-feature (FEATURE- removes)
+    os_version: str | None = None
+    cpp_flags: list[str] = field(default_factory=list)  # for a Containerfile named *.in
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
@@ -79,7 +82,8 @@ def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> 
         raise InvalidArgument(str(e)) from None
     with _context(req.context) as context:
         with _dockerfile(context, req.dockerfile) as (df_path, df_name):
-            image_id = _execute(engine, req, context, df_path, df_name, args, labels, say)
+            with _preprocessed(df_path, context, req) as text_path:
+                image_id = _execute(engine, req, context, (text_path, df_path), df_name, args, labels, say)
     if names:
         say(f"COMMIT {' '.join(reference.familiar(n) for n in names)}")
     else:
@@ -93,13 +97,15 @@ def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> 
     return image_id
 
 
-def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df_name: str,
+def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path, Path], df_name: str,
              args: dict[str, str], labels: dict[str, str], say: Callable[[str], None]) -> str:  # fmt: skip
+    """`paths`: the Dockerfile's text (preprocessed, for *.in) and its own path (its ignore file)."""
     from podpy.build.executor import BuildOptions, Executor, fd_for
     from podpy.build.parser import parse_file
     from podpy.build.plan import make_plan
 
-    df = parse_file(df_path, df_name)
+    text_path, df_path = paths
+    df = parse_file(text_path, df_name)
     plan = make_plan(df, args, req.target, from_image=req.from_image)
     if not req.skip_unused_stages:
         plan.needed = plan.all_stages()
@@ -134,8 +140,8 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
         from podpy import __version__
 
         labels = {"io.podpy.version": __version__, **labels}
-    if labels or req.unsetenv or req.omit_history:
-        image_id = _final_config(engine, image_id, labels, req.unsetenv, req.omit_history)
+    if labels or req.unsetenv or req.omit_history or req.os_features or req.os_version is not None:
+        image_id = _final_config(engine, image_id, labels, req)
     if req.squash_all:
         from podpy.engine.build_support import squash_all
 
@@ -175,10 +181,10 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
     return out
 
 
-def _final_config(engine: Engine, image_id: str, labels: dict[str, str], unsetenv: list[str],
-                  omit_history: bool) -> str:  # fmt: skip
-    """The image with --label values added, --unsetenv names removed from its environment and, with
-    --omit-history, no history (same created time: a rebuild gives the same ID)."""
+def _final_config(engine: Engine, image_id: str, labels: dict[str, str], req: BuildRequest) -> str:
+    """The image with --label values added, --unsetenv names removed from its environment,
+    --os-feature/--os-version set and, with --omit-history, no history (same created time: a
+    rebuild gives the same ID)."""
     import json
 
     from podpy.engine import build_support as bs
@@ -187,10 +193,22 @@ def _final_config(engine: Engine, image_id: str, labels: dict[str, str], unseten
     cfg = doc.setdefault("config", {})
     if labels:
         cfg["Labels"] = {**(cfg.get("Labels") or {}), **labels}
-    if unsetenv:
-        cfg["Env"] = [e for e in cfg.get("Env") or [] if e.partition("=")[0] not in set(unsetenv)]
-    if omit_history:
+    if req.unsetenv:
+        cfg["Env"] = [e for e in cfg.get("Env") or [] if e.partition("=")[0] not in set(req.unsetenv)]
+    if req.omit_history:
         doc.pop("history", None)
+    if req.os_features:
+        features = list(doc.get("os.features") or [])
+        for f in req.os_features:
+            if f.endswith("-"):
+                features = [x for x in features if x != f[:-1]]
+            elif f not in features:
+                features.append(f)
+        doc["os.features"] = features
+        if not features:
+            doc.pop("os.features")
+    if req.os_version is not None:
+        doc["os.version"] = req.os_version
     return bs.register(engine, doc, bs.image_layers(engine.images.get(image_id)), []).id
 
 
@@ -292,6 +310,33 @@ def _dockerfile(context: Path, arg: str | None) -> Iterator[tuple[Path, str]]:
             yield Path(f.name), "Dockerfile"
         return
     yield _dockerfile_path(context, arg)
+
+
+@contextmanager
+def _preprocessed(path: Path, context: Path, req: BuildRequest) -> Iterator[Path]:
+    """A Containerfile named *.in goes through cpp first (#include, #define, --cpp-flag), as Buildah
+    does: `cpp -E -iquote CONTEXT -traditional -undef -` plus the flags."""
+    if not (req.dockerfile or "").endswith(".in"):
+        yield path
+        return
+    import shlex
+    import shutil
+    import subprocess
+
+    cpp = shutil.which("cpp")
+    if cpp is None:
+        raise InvalidArgument(f"{req.dockerfile}: a *.in Containerfile needs cpp, which is not installed")
+    flags = shlex.split(os.environ.get("BUILDAH_CPPFLAGS", "")) + req.cpp_flags
+    with open(path, "rb") as src:
+        proc = subprocess.run([cpp, "-E", "-iquote", str(context), "-traditional", "-undef", "-", *flags],
+                              stdin=src, capture_output=True)  # fmt: skip
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines() or [f"cpp exited {proc.returncode}"]
+        raise InvalidArgument(f"preprocessing {req.dockerfile}: {err[-1]}")
+    with tempfile.NamedTemporaryFile(prefix="podpy-containerfile-") as f:
+        f.write(proc.stdout)
+        f.flush()
+        yield Path(f.name)
 
 
 def _dockerfile_path(context: Path, arg: str | None) -> tuple[Path, str]:

@@ -83,7 +83,7 @@ def build(
     say = _tty_say() if fancy and not quiet else _plain_say(quiet)
 
     signal.signal(signal.SIGTERM, _interrupt)  # unwind: step containers are removed on the way out
-    with build_more.logfile(kw.get("logfile")):
+    with build_more.logfile(build_more.logfile_path(kw, platform)):
         image_id = run_build(engine(), req, say)
         build_more.output(engine(), image_id, kw.get("output"))
     if iidfile:
@@ -103,7 +103,7 @@ def _signature() -> inspect.Signature:
             decls = (f"{decls[0]}/--no-{decls[0][2:]}", *decls[1:])
         opt = typer.Option(f.default, *decls, help=f.help)
         annotation = bool | None if f.kind == BOOL and f.default is None else f.annotation
-        own.append(inspect.Parameter(f.field, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=annotation))
+        own.append(inspect.Parameter(f.field, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=annotation))  # fmt: skip
     return inspect.Signature(own, return_annotation=None)
 
 

@@ -50,6 +50,8 @@ def check(kw: dict[str, Any]) -> None:
         hooks = sorted(Path(d).glob("*.json")) if Path(d).is_dir() else []
         if hooks:
             raise InvalidArgument(f"--hooks-dir {d}: OCI hooks are not supported ({hooks[0].name})")
+    if kw.get("logsplit") and not kw.get("logfile"):
+        raise InvalidArgument("cannot use --logsplit without --logfile")
     if kw.get("output"):
         from podpy.build.output import parse_output
 
@@ -78,7 +80,20 @@ def request_fields(kw: dict[str, Any]) -> dict[str, Any]:
         "omit_history": bool(kw.get("omit_history")), "identity_label": kw.get("identity_label"),
         "from_image": kw.get("from_image"), "ignorefile": kw.get("ignorefile"),
         "skip_unused_stages": kw.get("skip_unused_stages", True) is not False, "registry": _registry(kw),
+        "os_features": list(kw.get("os_feature") or []), "os_version": kw.get("os_version"),
+        "cpp_flags": list(kw.get("cpp_flag") or []),
     }  # fmt: skip
+
+
+def logfile_path(kw: dict[str, Any], platform: str | None) -> str | None:
+    """--logfile, or with --logsplit LOGFILE_OS_ARCH of the (one) platform built."""
+    path = kw.get("logfile")
+    if not path or not kw.get("logsplit"):
+        return path
+    from podpy.build.buildargs import host_platform
+
+    os_, arch = (platform.split("/") + ["", ""])[:2] if platform else (host_platform().os, host_platform().arch)
+    return f"{path}_{os_}_{arch}"
 
 
 def _registry(kw: dict[str, Any]) -> Any:

@@ -41,7 +41,7 @@ class StepSpec:
 
 # CreateOptions fields `podpy build` may set for its RUN containers (the flags `run` has too).
 STEP_FIELDS = ("cap_add", "cap_drop", "devices", "security_opt", "userns", "volumes", "resources", "net", "more",
-               "interactive")
+               "interactive")  # fmt: skip
 
 
 def create_step(engine: Engine, image_id: str, spec: StepSpec) -> ContainerRecord:
@@ -324,11 +324,12 @@ def restamp(engine: Engine, layer: NewLayer, mtime: int) -> NewLayer:
     from podpy.engine.images import NewLayer
 
     engine.layout.ingest.mkdir(parents=True, exist_ok=True)
+    times = ("mtime", "atime", "ctime")
     with engine.content.open(layer.digest) as src, tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:
-        with tarfile.open(fileobj=src, mode="r|") as tin, tarfile.open(fileobj=tmp, mode="w|", format=tarfile.PAX_FORMAT) as tout:
+        with tarfile.open(fileobj=src, mode="r|") as tin, tarfile.open(fileobj=tmp, mode="w|", format=tarfile.PAX_FORMAT) as tout:  # fmt: skip
             for m in tin:
                 m.mtime = mtime
-                m.pax_headers = {k: v for k, v in m.pax_headers.items() if k not in ("mtime", "atime", "ctime")}
+                m.pax_headers = {k: v for k, v in m.pax_headers.items() if k not in times}
                 tout.addfile(m, tin.extractfile(m) if m.isreg() else None)
                 tin.members.clear()
         tmp.seek(0)

@@ -15,6 +15,14 @@ from tests.integration.test_build import config, make_context, run_out
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="builds run real containers as root here")
 
 
+def results(podpy: Podpy, image: str, names: tuple[str, ...]) -> dict[str, str]:
+    """The /res/NAME files a build's RUN wrote, read in one container (no network: quicker)."""
+    script = "; ".join(f"echo '=={n}'; cat /res/{n}" for n in names)
+    out = podpy("run", "--rm", "--network", "none", image, "sh", "-c", script).stdout
+    parts = out.split("==")[1:]
+    return {p.partition("\n")[0]: p.partition("\n")[2].strip() for p in parts}
+
+
 def inspect(podpy: Podpy, ref: str) -> dict:
     return json.loads(podpy("image", "inspect", ref).stdout)[0]
 
@@ -33,8 +41,7 @@ RUN mkdir /res && grep myhost /etc/hosts > /res/hosts; grep nameserver /etc/reso
     podpy("build", "-q", "-t", "runflags", "--add-host", "myhost:10.1.2.3", "--dns", "10.9.9.9",
           "--dns-search", "example.test", "--ulimit", "nofile=1234:1234", "-v", f"{shared}:/mnt/h:ro",
           "--env", "FOO=bar", "--shm-size", "32m", "--uts", "host", "--cap-drop", "CHOWN", str(ctx))
-    out = {name: run_out(podpy, "runflags", "cat", f"/res/{name}").strip()
-           for name in ("hosts", "dns", "search", "nofile", "vol", "env", "shm", "hostname", "chown")}
+    out = results(podpy, "runflags", ("hosts", "dns", "search", "nofile", "vol", "env", "shm", "hostname", "chown"))
     assert out["hosts"].split() == ["10.1.2.3", "myhost"]
     assert out["dns"] == "nameserver 10.9.9.9"
     assert "example.test" in out["search"]
@@ -135,3 +142,56 @@ def test_accepted_flags_without_effect(podpy: Podpy, tmp_path: Path) -> None:
     ctx = make_context(tmp_path, "FROM scratch\nENV A=1\n")
     podpy("build", "-q", "--jobs", "2", "--isolation", "chroot", "--compress", "-D", "--disable-content-trust",
           "--retry", "1", "--retry-delay", "1s", "--tls-verify=false", "--rm", "--force-rm", str(ctx))
+
+
+def test_cpp_os_features_and_logsplit(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    import shutil
+    import tarfile
+
+    if shutil.which("cpp") is None:
+        pytest.skip("cpp is not installed")
+    ctx = make_context(tmp_path, '#include "common.in"\n#ifdef WITH_X\nENV X=yes\n#endif\n',
+                       {"common.in": "FROM busybox\nENV COMMON=1\n"})  # fmt: skip
+    (ctx / "Dockerfile").rename(ctx / "Containerfile.in")
+    log = tmp_path / "log"
+    podpy("build", "-t", "cpp", "-f", str(ctx / "Containerfile.in"), "--cpp-flag", "-DWITH_X",
+          "--os-feature", "f1", "--os-feature", "f2", "--os-feature", "f1-", "--os-version", "10.1",
+          "--logfile", str(log), "--logsplit", str(ctx))  # fmt: skip
+    env = config(podpy, "cpp")["Env"]
+    assert "COMMON=1" in env and "X=yes" in env
+    machine = os.uname().machine
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+    assert "STEP" in (tmp_path / f"log_linux_{arch}").read_text() and not log.exists()
+    podpy("save", "-o", str(tmp_path / "img.tar"), "cpp")
+    with tarfile.open(tmp_path / "img.tar") as tf:
+        manifest = json.load(tf.extractfile("manifest.json"))  # type: ignore[arg-type]
+        doc = json.load(tf.extractfile(manifest[0]["Config"]))  # type: ignore[arg-type]
+    assert doc["os.features"] == ["f2"] and doc["os.version"] == "10.1"
+    res = podpy("build", "--logsplit", str(ctx), check=False)
+    assert res.returncode == 125 and "--logsplit without --logfile" in res.stderr
+
+
+def test_namespace_device_security_and_cpu_flags(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, """\
+FROM busybox
+RUN mkdir /res; readlink /proc/self/ns/pid > /res/pid; readlink /proc/self/ns/ipc > /res/ipc; \
+    readlink /proc/self/ns/cgroup > /res/cgroupns; ls -l /dev/mynull > /res/dev; \
+    grep NoNewPrivs /proc/self/status > /res/nnp; cat /proc/self/cgroup > /res/cgroup; \
+    (grep -q localhost /etc/hosts && echo hosts || echo nohosts) > /res/hosts; \
+    (cat /sys/fs/cgroup/cpu.max || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us) \
+      > /res/cpu 2>/dev/null; \
+    (cat /sys/fs/cgroup/cpuset.cpus || cat /sys/fs/cgroup/cpuset/cpuset.cpus) > /res/cpuset 2>/dev/null; true
+""")  # fmt: skip
+    podpy("build", "-q", "-t", "nsflags", "--pid", "host", "--ipc", "host", "--cgroupns", "host",
+          "--device", "/dev/null:/dev/mynull", "--security-opt", "no-new-privileges", "--no-hosts",
+          "--cgroup-parent", "podpy-build-test.slice", "--cpu-quota", "50000", "--cpu-period", "100000",
+          "--cpuset-cpus", "0", str(ctx))  # fmt: skip
+    res = results(podpy, "nsflags", ("pid", "ipc", "cgroupns", "dev", "nnp", "cgroup", "hosts", "cpu", "cpuset"))
+    for ns in ("pid", "ipc", "cgroup"):
+        assert res["cgroupns" if ns == "cgroup" else ns] == os.readlink(f"/proc/self/ns/{ns}")
+    assert res["dev"].startswith("c") and "1," in res["dev"]  # /dev/null's major 1
+    assert res["nnp"].split() == ["NoNewPrivs:", "1"]
+    assert "podpy-build-test.slice" in res["cgroup"]
+    assert res["hosts"] == "nohosts"  # not podpy's /etc/hosts (busybox has none)
+    assert res["cpu"].split() == ["50000", "100000"]
+    assert res["cpuset"] == "0"
