@@ -130,10 +130,16 @@ def test_stdin_and_tar_output(podpy: Podpy, busybox_image: str, tmp_path: Path) 
     (["--os", "windows"], "only the host's platform"),
     (["--isolation", "vm"], "--isolation"),
     (["--output", "type=registry"], "--output"),
+    (["--jobs", "-1"], "--jobs"),
+    (["--platform", "linux/amd64,linux/arm64"], "several platforms"),
+    (["--hooks-dir", "HOOKS"], "OCI hooks are not supported"),
 ])  # fmt: skip
 def test_flags_podpy_cannot_honour_fail_clearly(podpy: Podpy, tmp_path: Path, args: list[str], text: str) -> None:
     ctx = make_context(tmp_path, "FROM scratch\nENV A=1\n")
-    res = podpy("build", *args, str(ctx), check=False)
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "hook.json").write_text("{}")
+    res = podpy("build", *[str(hooks) if a == "HOOKS" else a for a in args], str(ctx), check=False)
     assert res.returncode == 125, res.stderr
     assert res.stderr.startswith("Error: ") and text in res.stderr and "Traceback" not in res.stderr
 
@@ -141,7 +147,8 @@ def test_flags_podpy_cannot_honour_fail_clearly(podpy: Podpy, tmp_path: Path, ar
 def test_accepted_flags_without_effect(podpy: Podpy, tmp_path: Path) -> None:
     ctx = make_context(tmp_path, "FROM scratch\nENV A=1\n")
     podpy("build", "-q", "--jobs", "2", "--isolation", "chroot", "--compress", "-D", "--disable-content-trust",
-          "--retry", "1", "--retry-delay", "1s", "--tls-verify=false", "--rm", "--force-rm", str(ctx))
+          "--retry", "1", "--retry-delay", "1s", "--tls-verify=false", "--rm", "--force-rm",
+          "--hooks-dir", str(tmp_path / "no-hooks"), str(ctx))
 
 
 def test_cpp_os_features_and_logsplit(podpy: Podpy, busybox_image: str, tmp_path: Path) -> None:
