@@ -65,7 +65,6 @@ class BuildOptions:
     stdin: bool = False  # --stdin: RUN reads the build's stdin
     created: str | None = None  # --timestamp: every created time (RFC 3339)
     mtime: int | None = None  # --timestamp: every file's modification time in the new layers
-    env: list[str] = field(default_factory=list)  # --env: KEY=VALUE set after each FROM
     registry: Any = None  # RegistryOptions for FROM pulls (--authfile, --creds, --tls-verify, --retry...)
 
 
@@ -128,10 +127,6 @@ class Executor:
         base_id, doc = self._base(st)
         sc = StageConfig.from_base(doc)
         cfg = sc.config
-        if self.opts.env:
-            from podpy.engine.spec import merge_env
-
-            cfg["Env"] = list(merge_env(cfg.get("Env") or [], self.opts.env))
         scope = StageScope(self.plan, cfg.get("Env"), cfg.get("WorkingDir", ""), cfg.get("Shell"))
         from podpy.build.instructions_parse import parse_triggers
 
@@ -314,14 +309,12 @@ class Executor:
             bs.discard(self.engine, rec)
 
 def _salted(key: str, opts: BuildOptions) -> str:
-    """A stage's first cache key: its base, and the build flags that change every step's result
-    (--env values, a --timestamp)."""
-    if not opts.env and opts.created is None:
+    """A stage's first cache key: its base, and a --timestamp (which changes every step's result)."""
+    if opts.created is None:
         return key
     import hashlib
 
-    salt = json.dumps({"env": opts.env, "created": opts.created}, sort_keys=True)
-    return f"{key}+{hashlib.sha256(salt.encode()).hexdigest()[:16]}"
+    return f"{key}+{hashlib.sha256(opts.created.encode()).hexdigest()[:16]}"
 
 
 def _targets(mount: str) -> list[str]:

@@ -49,7 +49,7 @@ class BuildRequest:
     cache_ttl: float | None = None  # seconds
     step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (bs.STEP_FIELDS)
     stdin: bool = False  # --stdin
-    env: list[str] = field(default_factory=list)  # --env KEY=VALUE (KEY alone: the host's value)
+    env: list[str] = field(default_factory=list)  # --env KEY=VALUE for the final image (KEY: the host's value)
     unsetenv: list[str] = field(default_factory=list)  # --unsetenv: removed from the final image
     timestamp: int | None = None  # --timestamp: seconds since the epoch
     omit_history: bool = False
@@ -126,7 +126,7 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path
                             secrets=secrets, ssh=ssh, contexts=_named_contexts(req.build_contexts),
                             no_cache_stages={x.lower() for x in req.no_cache_filter},
                             cache_from=req.cache_from, cache_to=req.cache_to, cache_ttl=req.cache_ttl,
-                            step=req.step, stdin=req.stdin, env=_env(req.env), registry=req.registry,
+                            step=req.step, stdin=req.stdin, registry=req.registry,
                             created=_rfc3339(req.timestamp), mtime=req.timestamp)  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
@@ -140,7 +140,7 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path
         from podpy import __version__
 
         labels = {"io.podpy.version": __version__, **labels}
-    if labels or req.unsetenv or req.omit_history or req.os_features or req.os_version is not None:
+    if labels or req.env or req.unsetenv or req.omit_history or req.os_features or req.os_version is not None:
         image_id = _final_config(engine, image_id, labels, req)
     if req.squash_all:
         from podpy.engine.build_support import squash_all
@@ -182,7 +182,8 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
 
 
 def _final_config(engine: Engine, image_id: str, labels: dict[str, str], req: BuildRequest) -> str:
-    """The image with --label values added, --unsetenv names removed from its environment,
+    """The image with --label values added, --env values set (over the Dockerfile's ENV, as Podman
+    4.3 commits them; RUN does not see them) and --unsetenv names removed from its environment,
     --os-feature/--os-version set and, with --omit-history, no history (same created time: a
     rebuild gives the same ID)."""
     import json
@@ -193,6 +194,10 @@ def _final_config(engine: Engine, image_id: str, labels: dict[str, str], req: Bu
     cfg = doc.setdefault("config", {})
     if labels:
         cfg["Labels"] = {**(cfg.get("Labels") or {}), **labels}
+    if req.env:
+        from podpy.engine.spec import merge_env
+
+        cfg["Env"] = list(merge_env(cfg.get("Env") or [], _env(req.env)))
     if req.unsetenv:
         cfg["Env"] = [e for e in cfg.get("Env") or [] if e.partition("=")[0] not in set(req.unsetenv)]
     if req.omit_history:

@@ -16,7 +16,7 @@ STEP_DECLS = ("--add-host", "--cap-add", "--cap-drop", "--cgroup-parent", "--cgr
 STEP_FLAGS = tuple(BY_DECL[d] for d in STEP_DECLS)
 
 IMAGE_FLAGS = (
-    Flag("env", ("--env",), LIST, "Set an environment variable in the image (and for RUN): KEY=VALUE, or KEY for the host's"),
+    Flag("env", ("--env",), LIST, "Set an environment variable in the built image: KEY=VALUE, or KEY for the host's"),
     Flag("unsetenv", ("--unsetenv",), LIST, "Unset an environment variable in the final image"),
     Flag("timestamp", ("--timestamp",), INT, "Created time (and file times of new layers) in epoch seconds: reproducible images"),
     Flag("omit_history", ("--omit-history",), BOOL, "Omit the build history from the image", False),
