@@ -123,6 +123,8 @@ def normalize_args(args: list[str]) -> list[str]:
         name, eq, value = a.partition("=")
         if a == "--pull":
             out.append("--pull=always")
+        elif a == "--tls-verify":  # pflag's boolean alone (the option takes a value for =false)
+            out.append("--tls-verify=true")
         elif eq and name in BOOL_FLAGS and value.lower() in ("true", "false"):
             off = BOOL_FLAGS[name]
             if value.lower() == "true":

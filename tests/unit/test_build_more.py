@@ -75,3 +75,10 @@ def test_runtime_flags_join_the_global_ones() -> None:
     build_more.check({"runtime_flag": ["log-format=json"]})
     assert common._options is not None and common._options.runtime_flags == ("debug", "log-format=json")
     common.configure()
+
+
+def test_tls_verify_alone_means_true() -> None:
+    from podpy.cli.build import normalize_args
+
+    assert normalize_args(["build", "--tls-verify", "-t", "x", "."]) == ["build", "--tls-verify=true", "-t", "x", "."]
+    assert normalize_args(["build", "--tls-verify=false", "."]) == ["build", "--tls-verify=false", "."]
