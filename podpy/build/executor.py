@@ -61,6 +61,11 @@ class BuildOptions:
     cache_from: list[str] = field(default_factory=list)  # --cache-from repositories (remotecache)
     cache_to: list[str] = field(default_factory=list)  # --cache-to repositories
     cache_ttl: float | None = None  # --cache-ttl seconds
+    step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (--cap-add...)
+    stdin: bool = False  # --stdin: RUN reads the build's stdin
+    created: str | None = None  # --timestamp: every created time (RFC 3339)
+    mtime: int | None = None  # --timestamp: every file's modification time in the new layers
+    registry: Any = None  # RegistryOptions for FROM pulls (--authfile, --creds, --tls-verify, --retry...)
 
 
 @dataclass
@@ -127,7 +132,7 @@ class Executor:
 
         triggers = parse_triggers(sc.triggers, self.plan.file)
         img = self.engine.images.get(base_id) if base_id else None
-        cur = Current(base_id, bs.image_layers(img) if img else [], base_id or "scratch")
+        cur = Current(base_id, bs.image_layers(img) if img else [], _salted(base_id or "scratch", self.opts))
         self.base_layers[st.index] = len(cur.layers)
         steps = [(t, True) for t in triggers] + [(s, False) for s in st.instructions]
         n = 1
@@ -172,7 +177,8 @@ class Executor:
                 raise NoSuchImage(ref)
         from podpy.engine.pull import ensure_image
 
-        return ensure_image(self.engine, ref, "always" if self.opts.pull == "always" else "missing", None).id
+        policy = "always" if self.opts.pull == "always" else "missing"
+        return ensure_image(self.engine, ref, policy, None, opts=self.opts.registry).id
 
     # ---- one step
     def _step(self, raw: ins.Instruction, sc: StageConfig, scope: StageScope, cur: Current) -> None:
@@ -194,7 +200,7 @@ class Executor:
                        sources=sources).digest()  # fmt: skip
         layered = isinstance(inst, _LAYER_STEPS) and not (isinstance(inst, ins.Workdir) and inst.path == "/")
         hit = None if self._no_cache() or not self.opts.layers else self._lookup(key)
-        created = now_rfc3339()
+        created = self.opts.created or now_rfc3339()
         self._guard(inst, lambda: sc.apply(inst, scope, created))
         if hit is not None:
             self.say(f"--> Using cache {hit.removeprefix('sha256:')}")
@@ -204,6 +210,8 @@ class Executor:
         else:
             if layered:
                 layer = self._layer(inst, sc, scope, cur)
+                if self.opts.mtime is not None:
+                    layer = bs.restamp(self.engine, layer, self.opts.mtime)
                 sc.add_layer(layer.diff_id)
                 cur.layers = [*cur.layers, layer]
             sc.doc["created"] = created
@@ -265,18 +273,21 @@ class Executor:
         net = {"default": "", None: self.opts.network}.get(inst.network, inst.network or "")
         with prepare(self, scope.mounts(inst), inst.line, _script(inst, run_args(inst, scope))) as prep:
             spec = bs.StepSpec(argv=run_args(inst, scope), env=[*spec.env, *prep.env], workdir=spec.workdir,
-                               user=spec.user, network=net or "", mounts=prep.mounts)  # fmt: skip
+                               user=spec.user, network=net or "", mounts=prep.mounts,
+                               extra={**self.opts.step, "interactive": self.opts.stdin})  # fmt: skip
             rec = bs.create_step(self.engine, parent, spec)
             try:
                 try:
-                    code = bs.run_step(self.engine, rec, self.opts.out_fd)
+                    code = bs.run_step(self.engine, rec, self.opts.out_fd, 0 if self.opts.stdin else None)
                 except StepFailed:
                     raise
                 except PodpyError as e:  # the command could not start (not found, not executable)
                     raise StepFailed(inst.original or "RUN", e.exit_code, str(e)) from None
                 if code:
                     raise StepFailed(inst.original or "RUN", code)
-                bs.prune_mount_points(self.engine, rec, [t for m in prep.mounts for t in _targets(m)])
+                targets = [t for m in prep.mounts for t in _targets(m)]
+                targets += [_volume_target(v) for v in self.opts.step.get("volumes") or []]
+                bs.prune_mount_points(self.engine, rec, targets)
                 return bs.commit_layer(self.engine, rec)
             finally:
                 bs.discard(self.engine, rec)
@@ -297,9 +308,24 @@ class Executor:
         finally:
             bs.discard(self.engine, rec)
 
+def _salted(key: str, opts: BuildOptions) -> str:
+    """A stage's first cache key: its base, and a --timestamp (which changes every step's result)."""
+    if opts.created is None:
+        return key
+    import hashlib
+
+    return f"{key}+{hashlib.sha256(opts.created.encode()).hexdigest()[:16]}"
+
+
 def _targets(mount: str) -> list[str]:
     """The target= of a `--mount` value (the values runmounts makes: no quoting)."""
     return [f.partition("=")[2] for f in mount.split(",") if f.startswith(("target=", "dst=", "destination="))]
+
+
+def _volume_target(volume: str) -> str:
+    """The container path of a `-v [SRC:]DEST[:OPTIONS]` value."""
+    parts = volume.split(":")
+    return parts[1] if len(parts) > 1 else parts[0]
 
 
 def _script(inst: ins.Run, argv: list[str]) -> tuple[str, str] | None:

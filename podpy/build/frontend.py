@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from podpy.engine import events as ev
 from podpy.errors import InvalidArgument
@@ -47,6 +47,20 @@ class BuildRequest:
     cache_from: list[str] = field(default_factory=list)  # repositories (remotecache)
     cache_to: list[str] = field(default_factory=list)
     cache_ttl: float | None = None  # seconds
+    step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (bs.STEP_FIELDS)
+    stdin: bool = False  # --stdin
+    env: list[str] = field(default_factory=list)  # --env KEY=VALUE for the final image (KEY: the host's value)
+    unsetenv: list[str] = field(default_factory=list)  # --unsetenv: removed from the final image
+    timestamp: int | None = None  # --timestamp: seconds since the epoch
+    omit_history: bool = False
+    identity_label: bool | None = None  # True: add io.podpy.version
+    from_image: str | None = None  # --from: replaces the first FROM's image
+    ignorefile: str | None = None
+    skip_unused_stages: bool = True
+    registry: Any = None  # RegistryOptions for FROM pulls
+    os_features: list[str] = field(default_factory=list)  # --os-feature (FEATURE- removes)
+    os_version: str | None = None
+    cpp_flags: list[str] = field(default_factory=list)  # for a Containerfile named *.in
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
@@ -68,7 +82,8 @@ def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> 
         raise InvalidArgument(str(e)) from None
     with _context(req.context) as context:
         with _dockerfile(context, req.dockerfile) as (df_path, df_name):
-            image_id = _execute(engine, req, context, df_path, df_name, args, labels, say)
+            with _preprocessed(df_path, context, req) as text_path:
+                image_id = _execute(engine, req, context, (text_path, df_path), df_name, args, labels, say)
     if names:
         say(f"COMMIT {' '.join(reference.familiar(n) for n in names)}")
     else:
@@ -82,15 +97,18 @@ def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> 
     return image_id
 
 
-def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df_name: str,
+def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path, Path], df_name: str,
              args: dict[str, str], labels: dict[str, str], say: Callable[[str], None]) -> str:  # fmt: skip
-    from podpy.build.dockerignore import load_matcher
+    """`paths`: the Dockerfile's text (preprocessed, for *.in) and its own path (its ignore file)."""
     from podpy.build.executor import BuildOptions, Executor, fd_for
     from podpy.build.parser import parse_file
     from podpy.build.plan import make_plan
 
-    df = parse_file(df_path, df_name)
-    plan = make_plan(df, args, req.target)
+    text_path, df_path = paths
+    df = parse_file(text_path, df_name)
+    plan = make_plan(df, args, req.target, from_image=req.from_image)
+    if not req.skip_unused_stages:
+        plan.needed = plan.all_stages()
     for w in plan.warnings:
         sys.stderr.write(f"WARN: {w}\n")
     from podpy.build.runmounts import parse_secrets, parse_ssh
@@ -100,14 +118,16 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
         ssh = parse_ssh(req.ssh, os.environ)
     except ValueError as e:
         raise InvalidArgument(str(e)) from None
-    ignore = load_matcher(context, df_path)
+    ignore = _ignore(context, df_path, req.ignorefile)
     out_fd = fd_for(req.quiet)
     try:
         opts = BuildOptions(context=context, ignore=ignore, no_cache=req.no_cache, layers=req.layers,
                             pull=req.pull, network=req.network, labels=labels, out_fd=out_fd,
                             secrets=secrets, ssh=ssh, contexts=_named_contexts(req.build_contexts),
                             no_cache_stages={x.lower() for x in req.no_cache_filter},
-                            cache_from=req.cache_from, cache_to=req.cache_to, cache_ttl=req.cache_ttl)  # fmt: skip
+                            cache_from=req.cache_from, cache_to=req.cache_to, cache_ttl=req.cache_ttl,
+                            step=req.step, stdin=req.stdin, registry=req.registry,
+                            created=_rfc3339(req.timestamp), mtime=req.timestamp)  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
         if req.squash:
@@ -116,8 +136,12 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, df_path: Path, df
             image_id = squash_image(engine, image_id, ex.base_layers.get(plan.target, 0))
     finally:
         os.close(out_fd)
-    if labels:
-        image_id = _with_labels(engine, image_id, labels)
+    if req.identity_label:
+        from podpy import __version__
+
+        labels = {"io.podpy.version": __version__, **labels}
+    if labels or req.env or req.unsetenv or req.omit_history or req.os_features or req.os_version is not None:
+        image_id = _final_config(engine, image_id, labels, req)
     if req.squash_all:
         from podpy.engine.build_support import squash_all
 
@@ -157,16 +181,74 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
     return out
 
 
-def _with_labels(engine: Engine, image_id: str, labels: dict[str, str]) -> str:
-    """The image with --label values added (same created time: a rebuild gives the same ID)."""
+def _final_config(engine: Engine, image_id: str, labels: dict[str, str], req: BuildRequest) -> str:
+    """The image with --label values added, --env values set (over the Dockerfile's ENV, as Podman
+    4.3 commits them; RUN does not see them) and --unsetenv names removed from its environment,
+    --os-feature/--os-version set and, with --omit-history, no history (same created time: a
+    rebuild gives the same ID)."""
     import json
 
     from podpy.engine import build_support as bs
 
     doc = json.loads(engine.content.read(image_id))
     cfg = doc.setdefault("config", {})
-    cfg["Labels"] = {**(cfg.get("Labels") or {}), **labels}
+    if labels:
+        cfg["Labels"] = {**(cfg.get("Labels") or {}), **labels}
+    if req.env:
+        from podpy.engine.spec import merge_env
+
+        cfg["Env"] = list(merge_env(cfg.get("Env") or [], _env(req.env)))
+    if req.unsetenv:
+        cfg["Env"] = [e for e in cfg.get("Env") or [] if e.partition("=")[0] not in set(req.unsetenv)]
+    if req.omit_history:
+        doc.pop("history", None)
+    if req.os_features:
+        features = list(doc.get("os.features") or [])
+        for f in req.os_features:
+            if f.endswith("-"):
+                features = [x for x in features if x != f[:-1]]
+            elif f not in features:
+                features.append(f)
+        doc["os.features"] = features
+        if not features:
+            doc.pop("os.features")
+    if req.os_version is not None:
+        doc["os.version"] = req.os_version
     return bs.register(engine, doc, bs.image_layers(engine.images.get(image_id)), []).id
+
+
+def _env(items: list[str]) -> list[str]:
+    """--env KEY=VALUE as given; a bare KEY takes the host's value (dropped when unset), as Podman."""
+    out = []
+    for item in items:
+        key, eq, _ = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid --env {item!r}: empty name")
+        if eq:
+            out.append(item)
+        elif key in os.environ:
+            out.append(f"{key}={os.environ[key]}")
+    return out
+
+
+def _rfc3339(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ignore(context: Path, df_path: Path, ignorefile: str | None) -> Any:
+    """The context's .dockerignore / .containerignore, or --ignorefile's patterns."""
+    from podpy.build.dockerignore import Matcher, load_matcher, read_patterns
+
+    if ignorefile is None:
+        return load_matcher(context, df_path)
+    try:
+        return Matcher(read_patterns(Path(ignorefile).read_text(encoding="utf-8")))
+    except OSError as e:
+        raise InvalidArgument(f"--ignorefile {ignorefile}: {e.strerror or e}") from None
 
 
 @contextmanager
@@ -233,6 +315,33 @@ def _dockerfile(context: Path, arg: str | None) -> Iterator[tuple[Path, str]]:
             yield Path(f.name), "Dockerfile"
         return
     yield _dockerfile_path(context, arg)
+
+
+@contextmanager
+def _preprocessed(path: Path, context: Path, req: BuildRequest) -> Iterator[Path]:
+    """A Containerfile named *.in goes through cpp first (#include, #define, --cpp-flag), as Buildah
+    does: `cpp -E -iquote CONTEXT -traditional -undef -` plus the flags."""
+    if not (req.dockerfile or "").endswith(".in"):
+        yield path
+        return
+    import shlex
+    import shutil
+    import subprocess
+
+    cpp = shutil.which("cpp")
+    if cpp is None:
+        raise InvalidArgument(f"{req.dockerfile}: a *.in Containerfile needs cpp, which is not installed")
+    flags = shlex.split(os.environ.get("BUILDAH_CPPFLAGS", "")) + req.cpp_flags
+    with open(path, "rb") as src:
+        proc = subprocess.run([cpp, "-E", "-iquote", str(context), "-traditional", "-undef", "-", *flags],
+                              stdin=src, capture_output=True)  # fmt: skip
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines() or [f"cpp exited {proc.returncode}"]
+        raise InvalidArgument(f"preprocessing {req.dockerfile}: {err[-1]}")
+    with tempfile.NamedTemporaryFile(prefix="podpy-containerfile-") as f:
+        f.write(proc.stdout)
+        f.flush()
+        yield Path(f.name)
 
 
 def _dockerfile_path(context: Path, arg: str | None) -> tuple[Path, str]:

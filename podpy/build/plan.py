@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from podpy.build import instructions as ins
 from podpy.build.buildargs import Platform, host_platform, platform_args
@@ -62,6 +62,13 @@ class Plan:
             return self.stages[int(ref)]
         return None
 
+    def all_stages(self) -> list[int]:
+        """Every stage, dependencies first (--skip-unused-stages=false), the target last."""
+        order: list[int] = []
+        for st in [*self.stages[: self.target], *self.stages[self.target + 1 :], self.stages[self.target]]:
+            order += [i for i in _needed(self.stages, st.index, self.file) if i not in order]
+        return order
+
     def levels(self) -> list[list[int]]:
         """Needed stages grouped into waves: each wave depends only on earlier waves."""
         done: set[int] = set()
@@ -99,6 +106,7 @@ def make_plan(
     target: str | None = None,
     target_platform: Platform | None = None,
     build_platform: Platform | None = None,
+    from_image: str | None = None,
 ) -> Plan:
     """Type every instruction, resolve FROM lines and dependencies; BuildError on the first problem."""
     build_args = dict(build_args or {})
@@ -110,6 +118,8 @@ def make_plan(
     for node in df.nodes:
         inst = parse_instruction(node, df.file)
         if isinstance(inst, ins.From):
+            if from_image and not stages:  # --from: the first FROM's image replaced
+                inst = replace(inst, base=from_image)
             stages.append(_stage(inst, len(stages), globals_, lex, df.file))
         elif stages:
             stages[-1].instructions.append(inst)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import sys
@@ -43,9 +44,11 @@ def build(
     annotation: list[str] | None = typer.Option(None, "--annotation", help="Add an annotation to the image manifest (KEY=VALUE)"),
     squash: bool = typer.Option(False, "--squash", help="Squash the build's new layers into one"),
     squash_all: bool = typer.Option(False, "--squash-all", help="Squash all of the image's layers into one"),
+    **kw: Any,  # build_flags.EXTRA_FLAGS (added to the signature below)
 ) -> None:
     """Build an image from a Dockerfile."""
     from podpy.build.frontend import BuildRequest, run_build
+    from podpy.cli import build_more
     from podpy.errors import InvalidArgument
 
     if format_ not in ("oci", "docker"):
@@ -63,6 +66,8 @@ def build(
     net = "" if network in (None, "", "default", "bridge", "private") else network
     if net not in ("", "none", "host"):
         raise InvalidArgument(f"--network {network!r}: only default, none and host are supported for builds")
+    platform = build_more.platform(platform, kw)
+    build_more.check(kw)
     req = BuildRequest(
         context=context, dockerfile=file, tags=list(tag or []), build_args=list(build_arg or []), target=target,
         no_cache=no_cache, pull="missing" if policy == "newer" else policy, labels=list(label or []),
@@ -70,16 +75,39 @@ def build(
         build_contexts=list(build_context or []), no_cache_filter=list(no_cache_filter or []), format=format_,
         annotations=list(annotation or []), squash_all=squash_all, squash=squash,
         cache_from=list(cache_from or []), cache_to=list(cache_to or []), cache_ttl=ttl,
+        **build_more.request_fields(kw),
     )  # fmt: skip
 
     fancy = progress == "tty" or (progress == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    fancy = fancy and not kw.get("logfile")
     say = _tty_say() if fancy and not quiet else _plain_say(quiet)
 
     signal.signal(signal.SIGTERM, _interrupt)  # unwind: step containers are removed on the way out
-    image_id = run_build(engine(), req, say)
+    with build_more.logfile(build_more.logfile_path(kw, platform)):
+        image_id = run_build(engine(), req, say)
+        build_more.output(engine(), image_id, kw.get("output"))
     if iidfile:
         _write_iidfile(iidfile, image_id)
     common.out(image_id.removeprefix("sha256:"))
+
+
+def _signature() -> inspect.Signature:
+    """build's own parameters plus build_flags.EXTRA_FLAGS (run's table entries where shared)."""
+    from podpy.cli.build_flags import EXTRA_FLAGS
+    from podpy.cli.run_flags import BOOL
+
+    own = [p for p in inspect.signature(build).parameters.values() if p.kind != p.VAR_KEYWORD]
+    for f in EXTRA_FLAGS:
+        decls = f.decls
+        if f.kind == BOOL and f.default is not False:
+            decls = (f"{decls[0]}/--no-{decls[0][2:]}", *decls[1:])
+        opt = typer.Option(f.default, *decls, help=f.help)
+        annotation = bool | None if f.kind == BOOL and f.default is None else f.annotation
+        own.append(inspect.Parameter(f.field, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=annotation))  # fmt: skip
+    return inspect.Signature(own, return_annotation=None)
+
+
+build.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
 BOOL_FLAGS = {"--layers": "--no-layers", "--rm": "--no-rm", "--no-cache": "", "--force-rm": "", "--squash": "",
@@ -95,6 +123,8 @@ def normalize_args(args: list[str]) -> list[str]:
         name, eq, value = a.partition("=")
         if a == "--pull":
             out.append("--pull=always")
+        elif a == "--tls-verify":  # pflag's boolean alone (the option takes a value for =false)
+            out.append("--tls-verify=true")
         elif eq and name in BOOL_FLAGS and value.lower() in ("true", "false"):
             off = BOOL_FLAGS[name]
             if value.lower() == "true":

@@ -36,6 +36,12 @@ class StepSpec:
     user: str = ""
     network: str = ""  # "", "none" or "host"
     mounts: list[str] = field(default_factory=list)  # --mount values as `run` takes them
+    extra: dict[str, Any] = field(default_factory=dict)  # more CreateOptions fields (build's RUN flags)
+
+
+# CreateOptions fields `podpy build` may set for its RUN containers (the flags `run` has too).
+STEP_FIELDS = ("cap_add", "cap_drop", "devices", "security_opt", "userns", "volumes", "resources", "net", "more",
+               "interactive")  # fmt: skip
 
 
 def create_step(engine: Engine, image_id: str, spec: StepSpec) -> ContainerRecord:
@@ -47,15 +53,16 @@ def create_step(engine: Engine, image_id: str, spec: StepSpec) -> ContainerRecor
         workdir=spec.workdir or "/", user=spec.user, network=spec.network, pull="never",
         no_healthcheck=True, mounts=list(spec.mounts), labels=["io.podpy.build=step"],
         image_volumes=False,  # BuildKit keeps what a RUN writes below a VOLUME
+        **{k: v for k, v in spec.extra.items() if k in STEP_FIELDS},
     )  # fmt: skip
     return engine.containers.create(opts)
 
 
-def run_step(engine: Engine, rec: ContainerRecord, out_fd: int) -> int:
-    """Run the step container to its end with its output on `out_fd`; its exit code."""
+def run_step(engine: Engine, rec: ContainerRecord, out_fd: int, stdin: int | None = None) -> int:
+    """Run the step container to its end with its output on `out_fd` (and `stdin`, --stdin); its exit code."""
     from podpy.engine.container_lifecycle import AttachRequest
 
-    _rec, launch = engine.containers.start(rec.id, AttachRequest(stdin=None, stdout=out_fd, stderr=out_fd))
+    _rec, launch = engine.containers.start(rec.id, AttachRequest(stdin=stdin, stdout=out_fd, stderr=out_fd))
     if launch is None:
         raise PodpyError(f"build container {rec.short_id} was already running")
     try:
@@ -306,3 +313,25 @@ def squash_all(engine: Engine, image_id: str) -> str:
     history.append({"created": doc.get("created", ""), "created_by": "podpy build --squash-all", "comment": "squashed"})
     doc["history"] = history
     return register(engine, doc, [NewLayer(digest, mf.OCI_LAYER, size, digest)], []).id
+
+
+def restamp(engine: Engine, layer: NewLayer, mtime: int) -> NewLayer:
+    """The layer with every entry's modification time set to `mtime` (--timestamp: the same files
+    give the same layer, so the same image ID)."""
+    import tarfile
+    import tempfile
+
+    from podpy.engine.images import NewLayer
+
+    engine.layout.ingest.mkdir(parents=True, exist_ok=True)
+    times = ("mtime", "atime", "ctime")
+    with engine.content.open(layer.digest) as src, tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:
+        with tarfile.open(fileobj=src, mode="r|") as tin, tarfile.open(fileobj=tmp, mode="w|", format=tarfile.PAX_FORMAT) as tout:  # fmt: skip
+            for m in tin:
+                m.mtime = mtime
+                m.pax_headers = {k: v for k, v in m.pax_headers.items() if k not in times}
+                tout.addfile(m, tin.extractfile(m) if m.isreg() else None)
+                tin.members.clear()
+        tmp.seek(0)
+        digest, size = engine.content.ingest(tmp)
+    return NewLayer(digest, layer.media_type, size, digest)

@@ -20,6 +20,7 @@ class RegistryOptions:
     creds: Credentials | None = None  # --creds; else the auth files
     auth_file: Path | None = None  # --authfile
     retries: int = 4
+    retry_delay: float | None = None  # --retry-delay seconds (else the transport's backoff)
 
 
 @dataclass
@@ -35,7 +36,8 @@ class Sessions:
         key = (registry, creds)
         if key not in self._transports:
             cfg = tls.load(registry, self.opts.tls_verify, self.conf.insecure(registry), self.opts.cert_dir)
-            self._transports[key] = Transport(registry, cfg, creds, retries=self.opts.retries)
+            extra = {} if self.opts.retry_delay is None else {"backoff": self.opts.retry_delay}
+            self._transports[key] = Transport(registry, cfg, creds, retries=self.opts.retries, **extra)
         return self._transports[key]
 
     def repository(self, ref: Reference) -> Repository:

@@ -80,3 +80,18 @@ def _layer_owners(saved: Path) -> set[tuple[str, int, int]]:
             with tarfile.open(fileobj=f) as layer:
                 out |= {(x.name, x.uid, x.gid) for x in layer.getmembers()}
     return out
+
+
+def test_build_flags_for_run_and_image(rl: Rootless, context: Path) -> None:
+    """build's Podman flags as an ordinary user: RUN's (--add-host, --ulimit, --dns) and the image's
+    (--timestamp gives the same image twice, --env, --unsetenv)."""
+    (context / "Dockerfile").write_text(
+        "FROM busybox\nENV DROP=1\nRUN (grep h1 /etc/hosts; ulimit -n; grep nameserver /etc/resolv.conf) > /res\n"
+    )
+    flags = ["--add-host", "h1:10.7.7.7", "--ulimit", "nofile=512:512", "--dns", "10.8.8.8", "--timestamp", "0",
+             "--env", "KEEP=1", "--unsetenv", "DROP", "--no-cache"]  # fmt: skip
+    first = rl("build", "-q", "-t", "rlf", *flags, str(context)).stdout.strip()
+    assert rl("build", "-q", *flags, str(context)).stdout.strip() == first
+    assert rl("run", "--rm", "rlf", "cat", "/res").stdout.split() == ["10.7.7.7", "h1", "512", "nameserver", "10.8.8.8"]
+    env = rl("image", "inspect", "--format", "{{json .Config.Env}}", "rlf").stdout
+    assert "KEEP=1" in env and "DROP" not in env
