@@ -3,8 +3,10 @@ top, stats, exists, logs."""
 
 from __future__ import annotations
 
+import inspect as pyinspect
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -23,26 +25,114 @@ def _svc() -> Any:
     return PodService(engine())
 
 
-def create(
-    name: str | None = typer.Option(None, "--name", "-n", help="Pod name"),
-    publish: list[str] | None = typer.Option(None, "--publish", "-p", help="Publish a port on the pod's network"),
-    network: list[str] | None = typer.Option(None, "--network", "--net", help="Network the pod joins"),
-    share: str = typer.Option("ipc,net,uts", "--share", help="Namespaces the containers share (ipc, net, uts)"),
-    infra: bool = typer.Option(True, "--infra/--no-infra", help="Create an infra container holding the namespaces"),
-    infra_image: str | None = typer.Option(None, "--infra-image", help="Image of the infra container"),
-    infra_command: str | None = typer.Option(None, "--infra-command", help="Command of the infra container"),
-    label: list[str] | None = typer.Option(None, "--label", "-l", help="Set metadata (KEY=VALUE)"),
-    hostname: str | None = typer.Option(None, "--hostname", help="Host name of the pod (default: its name)"),
-) -> None:
+# `pod create` flags that run/create have too (run_flags.FLAGS: one help text, one parser), and where
+# each goes: the infra container's network flags, the infra's other flags, what every member inherits
+POD_RESOURCES = ("memory", "memory_swap", "cpus", "cpu_shares", "cpuset_cpus", "cpuset_mems")
+POD_INFRA_NET = ("add_host", "dns", "dns_option", "dns_search", "ip", "ip6", "mac_address", "network_alias")
+POD_MEMBER = {"volume": "volumes", "volumes_from": "volumes_from", "device": "devices",
+              "security_opt": "security_opt", "userns": "userns"}  # fmt: skip
+POD_MEMBER_MORE = ("cgroup_parent", "device_read_bps", "device_write_bps", "pid", "shm_size", "sysctl", "no_hosts")
+POD_INFRA_MORE = ("cgroup_parent", "uts", "sysctl", "no_hosts")
+POD_SHARED = (*POD_RESOURCES, *POD_INFRA_NET, *POD_MEMBER, *POD_MEMBER_MORE, "uts", "label_file")
+
+
+def create(name_arg: str | None = None, **kw: Any) -> None:
     """Create a new, empty pod."""
     from podpy.engine.container_config import parse_labels
     from podpy.engine.pods import PodCreate, parse_share
+    from podpy.errors import InvalidArgument
 
-    req = PodCreate(name=name or "", hostname=hostname or "", labels=parse_labels(label or []),
-                    share=parse_share(share), infra=infra, infra_image=infra_image or "",
-                    infra_command=infra_command.split() if infra_command else [],
-                    network=list(network or []), publish=list(publish or []))  # fmt: skip
-    common.out(_svc().create(req).id)
+    if name_arg and kw["name"] and name_arg != kw["name"]:
+        raise InvalidArgument("cannot specify a name both with --name and as an argument")
+    labels = parse_labels(kw["label"] or [])
+    if kw["label_file"]:
+        from podpy.engine.create_more import read_label_files
+
+        labels = {**read_label_files(kw["label_file"]), **labels}
+    resources = {k: kw[k] for k in POD_RESOURCES if kw[k] not in (None, "")}
+    if resources:
+        from podpy.engine import resources as res
+
+        res.check(res.parse(resources))  # a bad value fails here, not at the first member's create
+    if kw["no_hosts"] and kw["add_host"]:
+        raise InvalidArgument("--no-hosts and --add-host cannot be set together")
+    member: dict[str, Any] = {dst: kw[src] for src, dst in POD_MEMBER.items() if kw[src]}
+    more = {k: kw[k] for k in POD_MEMBER_MORE if kw[k]}
+    if kw["uts"] and "uts" not in kw["share"]:
+        more["uts"] = kw["uts"]
+    member.update({"resources": resources} if resources else {}, **({"more": more} if more else {}))
+    infra_more = {k: kw[k] for k in POD_INFRA_MORE if kw[k]}
+    if kw["infra_conmon_pidfile"]:
+        infra_more["conmon_pidfile"] = kw["infra_conmon_pidfile"]
+    req = PodCreate(name=kw["name"] or name_arg or "", hostname=kw["hostname"] or "", labels=labels,
+                    share=parse_share(kw["share"]), infra=kw["infra"], infra_image=kw["infra_image"] or "",
+                    infra_command=_command(kw["infra_command"]), infra_name=kw["infra_name"] or "",
+                    network=list(kw["network"] or []), publish=list(kw["publish"] or []),
+                    infra_net={k: kw[k] for k in POD_INFRA_NET if kw[k]}, infra_more=infra_more, member=member,
+                    exit_policy=kw["exit_policy"], share_parent=kw["share_parent"],
+                    replace=kw["replace"])  # fmt: skip
+    pod = _svc().create(req)
+    if kw["pod_id_file"]:
+        from podpy.state import atomic_write_bytes
+
+        atomic_write_bytes(Path(kw["pod_id_file"]), pod.id.encode(), durable=False)
+    common.out(pod.id)
+
+
+def _command(text: str | None) -> list[str]:
+    """--infra-command: a JSON array or words."""
+    import json
+    import shlex
+
+    if not text:
+        return []
+    if text.lstrip().startswith("["):
+        try:
+            return [str(x) for x in json.loads(text)]
+        except ValueError:
+            pass
+    return shlex.split(text)
+
+
+def _create_signature() -> pyinspect.Signature:
+    from podpy.cli.run_flags import BOOL, FLAGS
+
+    kinds = pyinspect.Parameter
+
+    def opt(field: str, annotation: Any, default: Any, *decls: str, help: str) -> pyinspect.Parameter:
+        return kinds(field, kinds.KEYWORD_ONLY, annotation=annotation, default=typer.Option(default, *decls, help=help))
+
+    params = [
+        kinds("name_arg", kinds.POSITIONAL_OR_KEYWORD, annotation=str | None,
+              default=typer.Argument(None, metavar="[NAME]", help="Pod name")),
+        opt("name", str | None, None, "--name", "-n", help="Pod name"),
+        opt("publish", list[str] | None, None, "--publish", "-p", help="Publish a port on the pod's network"),
+        opt("network", list[str] | None, None, "--network", "--net", help="Network the pod joins"),
+        opt("share", str, "ipc,net,uts", "--share", help="Namespaces the containers share (ipc, net, uts)"),
+        opt("infra", bool, True, "--infra/--no-infra", help="Create an infra container holding the namespaces"),
+        opt("infra_image", str | None, None, "--infra-image", help="Image of the infra container"),
+        opt("infra_command", str | None, None, "--infra-command", help="Command of the infra container"),
+        opt("infra_name", str | None, None, "--infra-name", help="Name of the infra container"),
+        opt("infra_conmon_pidfile", str | None, None, "--infra-conmon-pidfile",
+            help="Write the infra container's supervisor PID to the file"),
+        opt("label", list[str] | None, None, "--label", "-l", help="Set metadata (KEY=VALUE)"),
+        opt("hostname", str | None, None, "--hostname", "-h", help="Host name of the pod (default: its name)"),
+        opt("exit_policy", str, "continue", "--exit-policy",
+            help="When the last container exits: continue (the pod keeps running) or stop"),
+        opt("share_parent", bool, True, "--share-parent/--no-share-parent",
+            help="Containers take the pod's resource limits and cgroup parent"),
+        opt("pod_id_file", str | None, None, "--pod-id-file", help="Write the pod ID to the file"),
+        opt("replace", bool, False, "--replace", help="Replace a pod of the same name"),
+    ]  # fmt: skip
+    by_field = {f.field: f for f in FLAGS}
+    for field in dict.fromkeys(POD_SHARED):
+        f = by_field[field]
+        decls = f.decls if not (f.kind == BOOL and f.default is True) else (f"{f.decls[0]}/--no-{f.decls[0][2:]}",)
+        params.append(opt(f.field, f.annotation, f.default, *decls, help=f.help))
+    return pyinspect.Signature(params, return_annotation=None)
+
+
+create.__signature__ = _create_signature()  # type: ignore[attr-defined]
 
 
 def _row(svc: Any, pod: Any, now: float) -> dict[str, Any]:
