@@ -145,7 +145,9 @@ def _row(svc: Any, pod: Any, now: float) -> dict[str, Any]:
             "ContainerNames": ",".join(r.name for r in recs),
             "ContainerIDs": ",".join(r.short_id for r in recs),
             "ContainerStatuses": ",".join(r.state.status for r in recs),
-            "Networks": ",".join(pod.network)}  # fmt: skip
+            "Networks": ",".join(pod.network),
+            "Cgroup": (pod.member.get("more") or {}).get("cgroup_parent", "") if pod.share_parent else "",
+            "Namespaces": ",".join(pod.share) if pod.infra_id else ""}  # fmt: skip
 
 
 def _match(row: dict[str, Any], pod: Any, flt: str) -> bool:
@@ -175,6 +177,7 @@ def ls(
     latest: bool = typer.Option(False, "--latest", "-l", help="Show the latest pod created"),
     noheading: bool = typer.Option(False, "--noheading", help="Do not print headers"),
     sort: str = typer.Option("created", "--sort", help="Sort output by created, id, name, or number"),
+    ns: bool = typer.Option(False, "--ns", "--namespace", help="Show the pod's cgroup parent and shared namespaces"),
 ) -> None:
     """List pods."""
     from podpy.errors import InvalidArgument
@@ -197,13 +200,15 @@ def ls(
         common.out("".join(r["ID"] + "\n" for r in rows))
         return
     table = PODS_TABLE
-    for flag, col in ((ctr_ids, "ContainerIDs"), (ctr_names, "ContainerNames"), (ctr_status, "ContainerStatuses")):
+    for flag, col in ((ns, "Cgroup"), (ns, "Namespaces"), (ctr_ids, "ContainerIDs"), (ctr_names, "ContainerNames"),
+                      (ctr_status, "ContainerStatuses")):  # fmt: skip
         if flag:
             table += "\t{{." + col + "}}"
     common.render(rows, format_, table, headers={"ID": "POD ID", "InfraID": "INFRA ID",
                                                   "NumberOfContainers": "# OF CONTAINERS",
                                                   "ContainerNames": "NAMES", "ContainerIDs": "IDS",
-                                                  "ContainerStatuses": "STATUS"}, noheading=noheading)  # fmt: skip
+                                                  "ContainerStatuses": "STATUS", "Cgroup": "CGROUP",
+                                                  "Namespaces": "NAMESPACES"}, noheading=noheading)  # fmt: skip
 
 
 def _inspect_doc(svc: Any, pod: Any) -> dict[str, Any]:
@@ -211,22 +216,22 @@ def _inspect_doc(svc: Any, pod: Any) -> dict[str, Any]:
     return {"Id": pod.id, "Name": pod.name, "Created": pod.created, "State": svc.status(pod, recs),
             "Hostname": pod.hostname, "Labels": pod.labels, "CreateInfra": bool(pod.infra_id),
             "InfraContainerID": pod.infra_id, "SharedNamespaces": list(pod.share) if pod.infra_id else [],
-            "NumContainers": len(recs),
+            "NumContainers": len(recs), "ExitPolicy": pod.exit_policy,
+            "CgroupParent": (pod.member.get("more") or {}).get("cgroup_parent", ""),
             "InfraConfig": {"PortBindings": pod.publish, "Networks": pod.network,
                             "InfraImage": pod.infra_image},
             "Containers": [{"Id": r.id, "Name": r.name, "State": r.state.status} for r in recs]}  # fmt: skip
 
 
 def inspect(
-    pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods to inspect"),
+    pods: list[str] | None = typer.Argument(None, metavar="POD...", help="Pods to inspect"),
     format_: str | None = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest pod podpy is aware of"),
 ) -> None:
     """Display detailed information on one or more pods."""
     svc = _svc()
-    docs = [_inspect_doc(svc, svc.get(p)) for p in pods]
-    common.render_one(docs if len(docs) > 1 or not format_ else docs, format_)
-
-
+    docs = [_inspect_doc(svc, svc.get(p)) for p in _targets(pods, False, latest)]
+    common.render_one(docs, format_)
 
 
 PODS = typer.Argument(None, metavar="POD...", help="Pods")
@@ -384,60 +389,102 @@ def exists(pod: str = typer.Argument(..., help="Pod")) -> None:
     raise typer.Exit(0 if _svc().exists(pod) else 1)
 
 
-def top(pod: str = typer.Argument(..., help="Pod")) -> None:
+def top(
+    pod: str | None = typer.Argument(None, metavar="POD", help="Pod"),
+    options: list[str] | None = typer.Argument(None, metavar="[FORMAT-DESCRIPTORS|ARGS...]",
+                                               help="Descriptors (user pid args ...) or ps options (-ef, aux)"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest pod podpy is aware of"),
+) -> None:  # fmt: skip
     """Display the running processes of a pod's containers."""
     from podpy.cli.format import align
     from podpy.engine.container_top import top as top_of
+    from podpy.errors import InvalidArgument
 
+    words = [*([pod] if pod is not None else []), *(options or [])]
+    if latest:  # `pod top -l -ef`: every word is a ps option
+        pod = _targets(None, False, True)[0] if _svc().list() else None
+        if pod is None:
+            raise InvalidArgument("no pods to show the processes of")
+    elif pod is None:
+        raise InvalidArgument("you must provide the name or ID of a running pod or use --latest")
+    else:
+        words = words[1:]
     svc = _svc()
     lines: list[list[str]] = []
     for rec in svc.members(svc.get(pod)):
         if rec.state.status == "running":
-            titles, rows = top_of(engine().containers, rec.id, [])
+            titles, rows = top_of(engine().containers, rec.id, words)
             lines = lines or [["CONTAINER", *titles]]
             lines += [[rec.name, *row] for row in rows]
     common.out("".join(line + "\n" for line in align(lines)))
 
 
 def stats(
-    pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods"),
+    pods: list[str] | None = typer.Argument(None, metavar="[POD...]", help="Pods (default: every pod)"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Provide stats for all pods"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest pod podpy is aware of"),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    no_stream: bool = typer.Option(False, "--no-stream", help="Print one result and exit"),
+    no_reset: bool = typer.Option(False, "--no-reset", help="Do not clear the screen between results"),
 ) -> None:
-    """Display one sample of the resource usage of the pods' running containers."""
+    """Display a live stream of the resource usage of the pods' running containers."""
+    from podpy.cli import format as fmtmod
+    from podpy.cli.container_resources import CLEAR, NO_STREAM_GAP
     from podpy.cli.humanize import binary_size
     from podpy.engine.container_stats import Sampler
 
     svc = _svc()
-    by_pod = {r.id: p for p in map(svc.get, pods) for r in svc.members(p) if r.state.status == "running"}
+    chosen = [svc.get(p) for p in _targets(pods, all_ or not (pods or latest), latest)]
+    by_pod = {r.id: p for p in chosen for r in svc.members(p) if r.state.status == "running"}
     if not by_pod:
         return
     sampler = Sampler(engine().containers, list(by_pod), False)
     sampler.frame()
-    time.sleep(0.5)  # CPU % needs two samples
-    rows = [{"Pod": by_pod[s.id].short_id, "CID": s.id[:12], "Name": s.name, "CPU": f"{s.cpu_percent:.2f}%",
-             "MemUsage": f"{binary_size(s.mem_usage)} / {binary_size(s.mem_limit)}",
-             "Mem": f"{s.mem_percent:.2f}%", "PIDS": str(s.pids)} for s in sampler.frame()]  # fmt: skip
-    common.render(rows, format_, STATS_TABLE, headers={"Pod": "POD", "CID": "CID", "CPU": "CPU %",
-                                                       "MemUsage": "MEM USAGE / LIMIT", "Mem": "MEM %"})
+    clear = not no_stream and not no_reset and sys.stdout.isatty() and not (format_ or "").startswith(("json", "{{"))
+    try:
+        while True:
+            time.sleep(NO_STREAM_GAP if no_stream else 1.0)  # CPU % needs two samples
+            rows = [{"Pod": by_pod[s.id].short_id, "CID": s.id[:12], "Name": s.name, "CPU": f"{s.cpu_percent:.2f}%",
+                     "MemUsage": f"{binary_size(s.mem_usage)} / {binary_size(s.mem_limit)}",
+                     "Mem": f"{s.mem_percent:.2f}%", "PIDS": str(s.pids)} for s in sampler.frame()]  # fmt: skip
+            text = fmtmod.render(rows, format_, STATS_TABLE, headers={"Pod": "POD", "CID": "CID", "CPU": "CPU %",
+                                                                        "MemUsage": "MEM USAGE / LIMIT",
+                                                                        "Mem": "MEM %"})  # fmt: skip
+            sys.stdout.write((CLEAR if clear else "") + text)
+            sys.stdout.flush()
+            if no_stream or not rows:
+                return
+    except KeyboardInterrupt:
+        return
 
 
 def logs(
-    pod: str = typer.Argument(..., help="Pod"),
+    pod: str | None = typer.Argument(None, metavar="POD", help="Pod"),
     container: str | None = typer.Option(None, "--container", "-c", help="Only this container's logs"),
     timestamps: bool = typer.Option(False, "--timestamps", "-t", help="Show timestamps"),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Follow log output"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest pod podpy is aware of"),
+    names: bool = typer.Option(False, "--names", "-n", help="Prefix lines with container names, not IDs"),
+    color: bool = typer.Option(False, "--color", help="Each container's prefix in its own color"),
+    since: str | None = typer.Option(None, "--since", help="Show logs since TIMESTAMP (or a duration: 10m)"),
+    until: str | None = typer.Option(None, "--until", help="Show logs until TIMESTAMP (or a duration: 30m)"),
+    tail: str | None = typer.Option(None, "--tail", help="Number of lines at the end of each log (-1: all)"),
 ) -> None:
-    """Fetch the logs of a pod's containers, each line prefixed by its container's name."""
-    from podpy.engine.container_logs import LogOptions
-    from podpy.engine.container_logs import logs as read_logs
+    """Fetch the logs of a pod's containers (several: each line prefixed by its container's ID or name)."""
+    from podpy.cli.logs_out import show_logs
+    from podpy.errors import InvalidArgument
 
     svc = _svc()
-    p = svc.get(pod)
-    for rec in svc.members(p, with_infra=False):
-        if container and container not in (rec.name, rec.id, rec.short_id):
-            continue
-        for ts, stream, data in read_logs(engine().containers, rec.id, LogOptions(False, None, None, None)):
-            target = sys.stdout.buffer if stream == b"stdout" else sys.stderr.buffer
-            target.write(rec.name.encode() + b" " + (ts + b" " if timestamps else b"") + data)
+    p = svc.get(_targets([pod] if pod else [], False, latest)[0])
+    recs = svc.members(p, with_infra=False)
+    if container:
+        recs = [r for r in recs if container in (r.name, r.id) or r.id.startswith(container)]
+        if not recs:
+            raise InvalidArgument(f"container {container} is not in pod {p.name}")
+    if not recs:
+        return
+    show_logs([r.id for r in recs], follow=follow, timestamps=timestamps, since=since, until=until,
+              tail=None if tail in (None, "-1") else tail, names=names, color=color)  # fmt: skip
 
 
 COMMANDS = (("create", create), ("ls", ls), ("ps", ls), ("list", ls), ("inspect", inspect), ("start", start),

@@ -131,3 +131,22 @@ def test_pod_exit_policy_replace_and_share_parent(net):  # noqa: F811
     assert net("inspect", infra, "--format", "{{.State.Status}}").stdout.strip() == "exited"  # stopped with it
     assert net("pod", "create", "--name", "px", "--exit-policy", "never", check=False).returncode == 125
     net("pod", "rm", "-f", "pe")
+
+
+def test_pod_logs_top_stats_inspect_latest_and_ns(net):  # noqa: F811
+    pod = net("pod", "create", "--name", "pl", "--network", "none").stdout.strip()
+    a = net("run", "-d", "--pod", "pl", "--name", "la", "busybox", "sh", "-c", "echo one; echo two; sleep 600").stdout
+    net("run", "-d", "--pod", "pl", "--name", "lb", "busybox", "sh", "-c", "echo three; sleep 600")
+    assert wait_until(lambda: "three" in net("pod", "logs", "pl").stdout, timeout=10)
+    assert net("pod", "logs", "pl").stdout.splitlines()[0] == f"{a[:12]} one"  # several: ID prefixes
+    assert net("pod", "logs", "-n", "--tail", "1", "pl").stdout == "la two\nlb three\n"
+    assert net("pod", "logs", "-l", "-c", "lb").stdout == "three\n"  # one container: no prefix
+    assert net("pod", "inspect", "-l", "--format", "{{.Id}} {{.ExitPolicy}}").stdout.strip() == f"{pod} continue"
+    assert net("pod", "ps", "--ns", "--format", "{{.Name}} {{.Namespaces}}").stdout == "pl ipc,net,uts\n"
+    assert "NAMESPACES" in net("pod", "ls", "--ns").stdout.splitlines()[0]
+    top = net("pod", "top", "-l", "pid", "args").stdout.splitlines()
+    assert top[0].split() == ["CONTAINER", "PID", "COMMAND"] and any("sleep 600" in row for row in top)
+    names = net("pod", "stats", "-a", "--no-stream", "--format", "{{.Name}}").stdout.split()
+    assert "la" in names and "lb" in names
+    assert net("pod", "stats", "--no-stream", "--format", "{{.Name}}").stdout.split() == names  # default: every pod
+    net("pod", "rm", "-f", "pl")
