@@ -261,3 +261,37 @@ spec:
     net("kube", "play", "--network", "none", str(f))
     assert wait_until(lambda: _health(net, "tcp-srv") == "unhealthy", timeout=30)
     net("kube", "play", "--down", str(f))
+
+
+TWO_PODS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fl, labels: {app: fl}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: fl}}
+  template:
+    metadata: {labels: {app: fl}}
+    spec:
+      containers:
+      - {name: c, image: busybox, command: [sleep, "600"]}
+"""
+
+
+def test_play_static_addresses_annotations_no_hosts_userns(net, own_net, tmp_path: Path):  # noqa: F811
+    subnet = json.loads(net("network", "inspect", own_net).stdout)[0]["subnets"][0]["subnet"]
+    base = subnet.rsplit(".", 1)[0]
+    f = tmp_path / "two.yaml"
+    f.write_text(TWO_PODS)
+    net("kube", "play", "--network", own_net, "--ip", f"{base}.77", "--ip", f"{base}.78", "--mac-address",
+        "92:d0:c6:0a:29:33", "--annotation", "team=blue", "--no-hosts", "--seccomp-profile-root", "/nowhere",
+        "--userns", "keep-id", str(f))  # fmt: skip
+    addr0 = net("exec", "fl-pod-0-c", "ip", "addr").stdout
+    assert f"{base}.77/" in addr0 and "92:d0:c6:0a:29:33" in addr0
+    assert f"{base}.78/" in net("exec", "fl-pod-1-c", "ip", "addr").stdout
+    doc = json.loads(net("inspect", "fl-pod-0-c").stdout)[0]
+    assert doc["Config"]["Annotations"]["team"] == "blue"
+    assert doc["HostConfig"]["UsernsMode"] == "keep-id"
+    assert net("exec", "fl-pod-0-c", "cat", "/etc/hosts").stdout == ""  # the image's (empty) hosts file
+    net("kube", "down", str(f))
+    assert _names(net) == []
