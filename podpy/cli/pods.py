@@ -213,13 +213,27 @@ def ls(
 
 def _inspect_doc(svc: Any, pod: Any) -> dict[str, Any]:
     recs = svc.members(pod)
+    infra = next((r.spec for r in recs if r.id == pod.infra_id), {})
+    from podpy.engine import resources
+
+    m, more = pod.member, pod.member.get("more") or {}
+    lim = resources.parse(m.get("resources") or {})
     return {"Id": pod.id, "Name": pod.name, "Created": pod.created, "State": svc.status(pod, recs),
             "Hostname": pod.hostname, "Labels": pod.labels, "CreateInfra": bool(pod.infra_id),
             "InfraContainerID": pod.infra_id, "SharedNamespaces": list(pod.share) if pod.infra_id else [],
             "NumContainers": len(recs), "ExitPolicy": pod.exit_policy,
-            "CgroupParent": (pod.member.get("more") or {}).get("cgroup_parent", ""),
+            "CgroupParent": more.get("cgroup_parent", ""),
             "InfraConfig": {"PortBindings": pod.publish, "Networks": pod.network,
-                            "InfraImage": pod.infra_image},
+                            "InfraImage": pod.infra_image, "DNSServer": list(infra.get("dns") or []),
+                            "DNSSearch": list(infra.get("dns_search") or []),
+                            "DNSOption": list(infra.get("dns_options") or []),
+                            "HostAdd": [f"{h}:{ip}" for h, ip in infra.get("add_hosts") or []],
+                            "NoManageHosts": bool(infra.get("no_hosts")), "userns": m.get("userns", "")},
+            "CPUPeriod": 100000 if lim.nano_cpus else 0, "CPUQuota": lim.nano_cpus // 10000,
+            "CPUShares": lim.cpu_shares, "CPUSetCPUs": lim.cpuset_cpus, "CPUSetMems": lim.cpuset_mems,
+            "MemoryLimit": lim.memory, "MemorySwap": lim.memory_swap,
+            "Volumes": list(m.get("volumes") or []), "VolumesFrom": list(m.get("volumes_from") or []),
+            "Devices": list(m.get("devices") or []), "SecurityOpts": list(m.get("security_opt") or []),
             "Containers": [{"Id": r.id, "Name": r.name, "State": r.state.status} for r in recs]}  # fmt: skip
 
 

@@ -103,7 +103,8 @@ def test_pod_level_options_reach_every_member(net, tmp_path):  # noqa: F811
               "-m", "64m", "--infra-name", "pa-infra", "--pod-id-file", str(tmp_path / "id"), "-h", "pahost",
               "--label-file", str(tmp_path / "labels")).stdout.strip()  # fmt: skip
     assert (tmp_path / "id").read_text() == pod
-    assert net("pod", "inspect", "pa", "--format", "{{.Labels.team}}").stdout.strip() == "blue"
+    got = net("pod", "inspect", "pa", "--format", "{{.Labels.team}} {{.MemoryLimit}} {{.InfraConfig.DNSServer}}")
+    assert got.stdout.strip() == "blue 67108864 [10.9.9.9]"
     assert "pa-infra" in net("ps", "-a", "--format", "{{.Names}}").stdout.split()
     out = net("run", "--rm", "--pod", "pa", "busybox", "sh", "-c",
               "cat /etc/hosts /etc/resolv.conf /data/f; grep NoNewPrivs /proc/self/status; df -k /dev/shm;"
