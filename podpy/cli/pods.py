@@ -199,9 +199,10 @@ def ls(
     if quiet:
         common.out("".join(r["ID"] + "\n" for r in rows))
         return
-    table = PODS_TABLE
-    for flag, col in ((ns, "Cgroup"), (ns, "Namespaces"), (ctr_ids, "ContainerIDs"), (ctr_names, "ContainerNames"),
-                      (ctr_status, "ContainerStatuses")):  # fmt: skip
+    table = PODS_TABLE  # --ns: CGROUP and NAMESPACES before the number of containers, as Podman
+    if ns:
+        table = table.replace("\t{{.NumberOfContainers}}", "\t{{.Cgroup}}\t{{.Namespaces}}\t{{.NumberOfContainers}}")
+    for flag, col in ((ctr_ids, "ContainerIDs"), (ctr_names, "ContainerNames"), (ctr_status, "ContainerStatuses")):
         if flag:
             table += "\t{{." + col + "}}"
     common.render(rows, format_, table, headers={"ID": "POD ID", "InfraID": "INFRA ID",
@@ -212,29 +213,56 @@ def ls(
 
 
 def _inspect_doc(svc: Any, pod: Any) -> dict[str, Any]:
-    recs = svc.members(pod)
-    infra = next((r.spec for r in recs if r.id == pod.infra_id), {})
+    """Podman's pod inspect document; the pod-level limits and options under Podman's JSON names
+    (cpu_period, memory_limit, mounts, ...), present only when set (Go's omitempty)."""
     from podpy.engine import resources
 
+    recs = svc.members(pod)
+    infra = next((r.spec for r in recs if r.id == pod.infra_id), {})
     m, more = pod.member, pod.member.get("more") or {}
     lim = resources.parse(m.get("resources") or {})
-    return {"Id": pod.id, "Name": pod.name, "Created": pod.created, "State": svc.status(pod, recs),
-            "Hostname": pod.hostname, "Labels": pod.labels, "CreateInfra": bool(pod.infra_id),
-            "InfraContainerID": pod.infra_id, "SharedNamespaces": list(pod.share) if pod.infra_id else [],
-            "NumContainers": len(recs), "ExitPolicy": pod.exit_policy,
-            "CgroupParent": more.get("cgroup_parent", ""),
-            "InfraConfig": {"PortBindings": pod.publish, "Networks": pod.network,
-                            "InfraImage": pod.infra_image, "DNSServer": list(infra.get("dns") or []),
-                            "DNSSearch": list(infra.get("dns_search") or []),
-                            "DNSOption": list(infra.get("dns_options") or []),
-                            "HostAdd": [f"{h}:{ip}" for h, ip in infra.get("add_hosts") or []],
-                            "NoManageHosts": bool(infra.get("no_hosts")), "userns": m.get("userns", "")},
-            "CPUPeriod": 100000 if lim.nano_cpus else 0, "CPUQuota": lim.nano_cpus // 10000,
-            "CPUShares": lim.cpu_shares, "CPUSetCPUs": lim.cpuset_cpus, "CPUSetMems": lim.cpuset_mems,
-            "MemoryLimit": lim.memory, "MemorySwap": lim.memory_swap,
-            "Volumes": list(m.get("volumes") or []), "VolumesFrom": list(m.get("volumes_from") or []),
-            "Devices": list(m.get("devices") or []), "SecurityOpts": list(m.get("security_opt") or []),
-            "Containers": [{"Id": r.id, "Name": r.name, "State": r.state.status} for r in recs]}  # fmt: skip
+    doc = {"Id": pod.id, "Name": pod.name, "Created": pod.created, "ExitPolicy": pod.exit_policy,
+           "State": svc.status(pod, recs), "Hostname": pod.hostname, "Labels": pod.labels,
+           "CgroupParent": more.get("cgroup_parent", ""), "CreateInfra": bool(pod.infra_id),
+           "InfraContainerID": pod.infra_id,
+           "InfraConfig": {"PortBindings": pod.publish, "Networks": pod.network, "InfraImage": pod.infra_image,
+                           "DNSServer": list(infra.get("dns") or []) or None,
+                           "DNSSearch": list(infra.get("dns_search") or []) or None,
+                           "DNSOption": list(infra.get("dns_options") or []) or None,
+                           "NoManageHosts": bool(infra.get("no_hosts")),
+                           "HostAdd": [f"{h}:{ip}" for h, ip in infra.get("add_hosts") or []] or None,
+                           "userns": m.get("userns") or "host"},
+           "SharedNamespaces": list(pod.share) if pod.infra_id else [], "NumContainers": len(recs),
+           "Containers": [{"Id": r.id, "Name": r.name, "State": r.state.status} for r in recs]}  # fmt: skip
+    extra = {"cpu_period": 100000 if lim.nano_cpus else 0, "cpu_quota": lim.nano_cpus // 10000,
+             "cpu_shares": lim.cpu_shares, "cpuset_cpus": lim.cpuset_cpus, "cpuset_mems": lim.cpuset_mems,
+             "mounts": [_mount_doc(v) for v in m.get("volumes") or []],
+             "devices": [_device_doc(d) for d in m.get("devices") or []],
+             "volumes_from": list(m.get("volumes_from") or []), "security_opt": list(m.get("security_opt") or []),
+             "memory_limit": lim.memory, "memory_swap": lim.memory_swap}  # fmt: skip
+    from podpy.cli.gotemplate.gofmt import GoStruct
+
+    doc["InfraConfig"] = GoStruct(doc["InfraConfig"])
+    return GoStruct({**doc, **{k: v for k, v in extra.items() if v}})
+
+
+def _mount_doc(volume: str) -> dict[str, Any]:
+    src, _, rest = volume.partition(":")
+    dst, _, opts = rest.partition(":")
+    if not dst:  # -v /dst: an anonymous volume
+        src, dst = "", src
+    options = [o for o in opts.split(",") if o]
+    return {"Type": "bind" if src.startswith("/") else "volume", "Name": "" if src.startswith("/") else src,
+            "Source": src if src.startswith("/") else "", "Destination": dst, "Options": options,
+            "RW": "ro" not in options}  # fmt: skip
+
+
+def _device_doc(device: str) -> dict[str, str]:
+    parts = device.split(":")
+    host = parts[0]
+    inside = parts[1] if len(parts) > 1 and parts[1].startswith("/") else host
+    perms = parts[-1] if len(parts) > 1 and not parts[-1].startswith("/") else "rwm"
+    return {"PathOnHost": host, "PathInContainer": inside, "CgroupPermissions": perms}
 
 
 def inspect(

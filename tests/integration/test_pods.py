@@ -103,7 +103,7 @@ def test_pod_level_options_reach_every_member(net, tmp_path):  # noqa: F811
               "-m", "64m", "--infra-name", "pa-infra", "--pod-id-file", str(tmp_path / "id"), "-h", "pahost",
               "--label-file", str(tmp_path / "labels")).stdout.strip()  # fmt: skip
     assert (tmp_path / "id").read_text() == pod
-    got = net("pod", "inspect", "pa", "--format", "{{.Labels.team}} {{.MemoryLimit}} {{.InfraConfig.DNSServer}}")
+    got = net("pod", "inspect", "pa", "--format", "{{.Labels.team}} {{.memory_limit}} {{.InfraConfig.DNSServer}}")
     assert got.stdout.strip() == "blue 67108864 [10.9.9.9]"
     assert "pa-infra" in net("ps", "-a", "--format", "{{.Names}}").stdout.split()
     out = net("run", "--rm", "--pod", "pa", "busybox", "sh", "-c",
@@ -143,6 +143,7 @@ def test_pod_logs_top_stats_inspect_latest_and_ns(net):  # noqa: F811
     assert net("pod", "logs", "-n", "--tail", "1", "pl").stdout == "la two\nlb three\n"
     assert net("pod", "logs", "-l", "-c", "lb").stdout == "three\n"  # one container: no prefix
     assert net("pod", "inspect", "-l", "--format", "{{.Id}} {{.ExitPolicy}}").stdout.strip() == f"{pod} continue"
+    assert "memory_limit" not in net("pod", "inspect", "pl").stdout  # unset limits are left out, as Podman
     assert net("pod", "ps", "--ns", "--format", "{{.Name}} {{.Namespaces}}").stdout == "pl ipc,net,uts\n"
     assert "NAMESPACES" in net("pod", "ls", "--ns").stdout.splitlines()[0]
     top = net("pod", "top", "-l", "pid", "args").stdout.splitlines()
