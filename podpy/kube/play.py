@@ -120,7 +120,8 @@ def _volume_exists(engine: Any, name: str) -> bool:
 def _play_pod(engine: Any, svc: Any, p: PodPlan, opts: PlayOptions, index: int = 0) -> tuple[str, list[str]]:
     from podpy.engine.pods import PodCreate
 
-    infra_net = {k: v[index] for k, v in (("ip", opts.ips), ("mac_address", opts.macs)) if index < len(v)}
+    infra_net = {**p.infra_net, **{k: v[index] for k, v in (("ip", opts.ips), ("mac_address", opts.macs))
+                                   if index < len(v)}}  # fmt: skip
     member: dict[str, Any] = {"userns": opts.userns} if opts.userns else {}
     if opts.no_hosts:
         member["more"] = {"no_hosts": True}
