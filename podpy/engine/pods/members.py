@@ -66,24 +66,21 @@ def join(engine: Engine, spec: ContainerSpec) -> ContainerSpec:
 
 
 def after_exit(engine: Engine, rec: Any) -> None:
-    """`pod create --exit-policy stop`: the last member to exit stops the infra (the pod stops)."""
-    from podpy.engine.pods.record import NoSuchPod
+    """`pod create --exit-policy stop`: the last member to exit stops the infra (the pod stops).
+    Called by a member's supervisor: never raises (the pod may be going away meanwhile)."""
     from podpy.engine.pods.service import PodService
-    from podpy.errors import PodpyError
 
     svc = PodService(engine)
     try:
         pod = svc.get(rec.spec.get("pod") or "")
-    except (NoSuchPod, PodpyError):
-        return
-    if pod.exit_policy != "stop" or not pod.infra_id or rec.id == pod.infra_id:
-        return
-    if any(r.state.status in ("running", "restarting") for r in svc.members(pod, with_infra=False) if r.id != rec.id):
-        return
-    try:
+        if pod.exit_policy != "stop" or not pod.infra_id or rec.id == pod.infra_id:
+            return
+        others = [r for r in svc.members(pod, with_infra=False) if r.id != rec.id]
+        if any(r.state.status in ("running", "restarting") for r in others):
+            return
         engine.containers.stop(pod.infra_id, None)
-    except PodpyError:
-        pass  # already stopped or removed
+    except Exception:  # noqa: BLE001 - removed or stopped meanwhile (pod rm -f, pod stop)
+        pass
 
 
 def before_start(engine: Engine, rec: Any) -> None:
