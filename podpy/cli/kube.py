@@ -86,6 +86,20 @@ def play(
     log_driver: str | None = typer.Option(None, "--log-driver", help="Logging driver for the containers"),
     log_opt: list[str] | None = typer.Option(None, "--log-opt", help="Logging driver options"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print build output"),
+    annotation: list[str] | None = typer.Option(None, "--annotation", help="Add an annotation to every container "
+                                                "(KEY=VALUE)"),
+    authfile: Path | None = typer.Option(None, "--authfile", help="Path of the authentication file"),
+    cert_dir: Path | None = typer.Option(None, "--cert-dir", help="Certificates (*.crt, *.cert/*.key) for the registry"),
+    creds: str | None = typer.Option(None, "--creds", help="USERNAME[:PASSWORD] for the registry"),
+    tls_verify: str | None = typer.Option(None, "--tls-verify", metavar="BOOL",
+                                          help="Require HTTPS and verify certificates when pulling"),
+    ip: list[str] | None = typer.Option(None, "--ip", help="Static IPv4 address of a pod (one per pod, in order)"),
+    mac_address: list[str] | None = typer.Option(None, "--mac-address", help="Static MAC address of a pod "
+                                                 "(one per pod, in order)"),
+    no_hosts: bool = typer.Option(False, "--no-hosts", help="Do not create /etc/hosts: use the images'"),
+    seccomp_profile_root: str | None = typer.Option(None, "--seccomp-profile-root", help="Directory of seccomp "
+                                                    "profiles (accepted: podpy uses no localhost/ profiles)"),
+    userns: str | None = typer.Option(None, "--userns", help="User namespace mode of the pods (keep-id)"),
 ) -> None:
     """Create pods, containers and volumes from Kubernetes YAML."""
     from podpy.errors import InvalidArgument
@@ -105,7 +119,12 @@ def play(
         raise InvalidArgument(f"--context-dir {context_dir}: not a directory")
     opts = PlayOptions(start=start == "true", replace=replace, network=list(network or []),
                        publish=list(publish or []), build=build, context_dir=context_dir, log_driver=log_driver,
-                       log_opt=list(log_opt or []))  # fmt: skip
+                       log_opt=list(log_opt or []), annotations=list(annotation or []), ips=list(ip or []),
+                       macs=list(mac_address or []), no_hosts=no_hosts, userns=userns or "")  # fmt: skip
+    if any(v is not None for v in (authfile, cert_dir, creds, tls_verify)):
+        from podpy.cli.registry import registry_options
+
+        opts.registry = registry_options(tls_verify, cert_dir, creds, authfile)
     report = do_play(engine(), the_plan, opts, say=(lambda _line: None) if quiet else common.err)
     for name in report.volumes:
         common.out(f"Volume:\n{name}")

@@ -3,8 +3,10 @@ top, stats, exists, logs."""
 
 from __future__ import annotations
 
+import inspect as pyinspect
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -23,26 +25,114 @@ def _svc() -> Any:
     return PodService(engine())
 
 
-def create(
-    name: str | None = typer.Option(None, "--name", "-n", help="Pod name"),
-    publish: list[str] | None = typer.Option(None, "--publish", "-p", help="Publish a port on the pod's network"),
-    network: list[str] | None = typer.Option(None, "--network", "--net", help="Network the pod joins"),
-    share: str = typer.Option("ipc,net,uts", "--share", help="Namespaces the containers share (ipc, net, uts)"),
-    infra: bool = typer.Option(True, "--infra/--no-infra", help="Create an infra container holding the namespaces"),
-    infra_image: str | None = typer.Option(None, "--infra-image", help="Image of the infra container"),
-    infra_command: str | None = typer.Option(None, "--infra-command", help="Command of the infra container"),
-    label: list[str] | None = typer.Option(None, "--label", "-l", help="Set metadata (KEY=VALUE)"),
-    hostname: str | None = typer.Option(None, "--hostname", help="Host name of the pod (default: its name)"),
-) -> None:
+# `pod create` flags that run/create have too (run_flags.FLAGS: one help text, one parser), and where
+# each goes: the infra container's network flags, the infra's other flags, what every member inherits
+POD_RESOURCES = ("memory", "memory_swap", "cpus", "cpu_shares", "cpuset_cpus", "cpuset_mems")
+POD_INFRA_NET = ("add_host", "dns", "dns_option", "dns_search", "ip", "ip6", "mac_address", "network_alias")
+POD_MEMBER = {"volume": "volumes", "volumes_from": "volumes_from", "device": "devices",
+              "security_opt": "security_opt", "userns": "userns"}  # fmt: skip
+POD_MEMBER_MORE = ("cgroup_parent", "device_read_bps", "device_write_bps", "pid", "shm_size", "sysctl", "no_hosts")
+POD_INFRA_MORE = ("cgroup_parent", "uts", "sysctl", "no_hosts")
+POD_SHARED = (*POD_RESOURCES, *POD_INFRA_NET, *POD_MEMBER, *POD_MEMBER_MORE, "uts", "label_file")
+
+
+def create(name_arg: str | None = None, **kw: Any) -> None:
     """Create a new, empty pod."""
     from podpy.engine.container_config import parse_labels
     from podpy.engine.pods import PodCreate, parse_share
+    from podpy.errors import InvalidArgument
 
-    req = PodCreate(name=name or "", hostname=hostname or "", labels=parse_labels(label or []),
-                    share=parse_share(share), infra=infra, infra_image=infra_image or "",
-                    infra_command=infra_command.split() if infra_command else [],
-                    network=list(network or []), publish=list(publish or []))  # fmt: skip
-    common.out(_svc().create(req).id)
+    if name_arg and kw["name"] and name_arg != kw["name"]:
+        raise InvalidArgument("cannot specify a name both with --name and as an argument")
+    labels = parse_labels(kw["label"] or [])
+    if kw["label_file"]:
+        from podpy.engine.create_more import read_label_files
+
+        labels = {**read_label_files(kw["label_file"]), **labels}
+    resources = {k: kw[k] for k in POD_RESOURCES if kw[k] not in (None, "")}
+    if resources:
+        from podpy.engine import resources as res
+
+        res.check(res.parse(resources))  # a bad value fails here, not at the first member's create
+    if kw["no_hosts"] and kw["add_host"]:
+        raise InvalidArgument("--no-hosts and --add-host cannot be set together")
+    member: dict[str, Any] = {dst: kw[src] for src, dst in POD_MEMBER.items() if kw[src]}
+    more = {k: kw[k] for k in POD_MEMBER_MORE if kw[k]}
+    if kw["uts"] and "uts" not in kw["share"]:
+        more["uts"] = kw["uts"]
+    member.update({"resources": resources} if resources else {}, **({"more": more} if more else {}))
+    infra_more = {k: kw[k] for k in POD_INFRA_MORE if kw[k]}
+    if kw["infra_conmon_pidfile"]:
+        infra_more["conmon_pidfile"] = kw["infra_conmon_pidfile"]
+    req = PodCreate(name=kw["name"] or name_arg or "", hostname=kw["hostname"] or "", labels=labels,
+                    share=parse_share(kw["share"]), infra=kw["infra"], infra_image=kw["infra_image"] or "",
+                    infra_command=_command(kw["infra_command"]), infra_name=kw["infra_name"] or "",
+                    network=list(kw["network"] or []), publish=list(kw["publish"] or []),
+                    infra_net={k: kw[k] for k in POD_INFRA_NET if kw[k]}, infra_more=infra_more, member=member,
+                    exit_policy=kw["exit_policy"], share_parent=kw["share_parent"],
+                    replace=kw["replace"])  # fmt: skip
+    pod = _svc().create(req)
+    if kw["pod_id_file"]:
+        from podpy.state import atomic_write_bytes
+
+        atomic_write_bytes(Path(kw["pod_id_file"]), pod.id.encode(), durable=False)
+    common.out(pod.id)
+
+
+def _command(text: str | None) -> list[str]:
+    """--infra-command: a JSON array or words."""
+    import json
+    import shlex
+
+    if not text:
+        return []
+    if text.lstrip().startswith("["):
+        try:
+            return [str(x) for x in json.loads(text)]
+        except ValueError:
+            pass
+    return shlex.split(text)
+
+
+def _create_signature() -> pyinspect.Signature:
+    from podpy.cli.run_flags import BOOL, FLAGS
+
+    kinds = pyinspect.Parameter
+
+    def opt(field: str, annotation: Any, default: Any, *decls: str, help: str) -> pyinspect.Parameter:
+        return kinds(field, kinds.KEYWORD_ONLY, annotation=annotation, default=typer.Option(default, *decls, help=help))
+
+    params = [
+        kinds("name_arg", kinds.POSITIONAL_OR_KEYWORD, annotation=str | None,
+              default=typer.Argument(None, metavar="[NAME]", help="Pod name")),
+        opt("name", str | None, None, "--name", "-n", help="Pod name"),
+        opt("publish", list[str] | None, None, "--publish", "-p", help="Publish a port on the pod's network"),
+        opt("network", list[str] | None, None, "--network", "--net", help="Network the pod joins"),
+        opt("share", str, "ipc,net,uts", "--share", help="Namespaces the containers share (ipc, net, uts)"),
+        opt("infra", bool, True, "--infra/--no-infra", help="Create an infra container holding the namespaces"),
+        opt("infra_image", str | None, None, "--infra-image", help="Image of the infra container"),
+        opt("infra_command", str | None, None, "--infra-command", help="Command of the infra container"),
+        opt("infra_name", str | None, None, "--infra-name", help="Name of the infra container"),
+        opt("infra_conmon_pidfile", str | None, None, "--infra-conmon-pidfile",
+            help="Write the infra container's supervisor PID to the file"),
+        opt("label", list[str] | None, None, "--label", "-l", help="Set metadata (KEY=VALUE)"),
+        opt("hostname", str | None, None, "--hostname", "-h", help="Host name of the pod (default: its name)"),
+        opt("exit_policy", str, "continue", "--exit-policy",
+            help="When the last container exits: continue (the pod keeps running) or stop"),
+        opt("share_parent", bool, True, "--share-parent/--no-share-parent",
+            help="Containers take the pod's resource limits and cgroup parent"),
+        opt("pod_id_file", str | None, None, "--pod-id-file", help="Write the pod ID to the file"),
+        opt("replace", bool, False, "--replace", help="Replace a pod of the same name"),
+    ]  # fmt: skip
+    by_field = {f.field: f for f in FLAGS}
+    for field in dict.fromkeys(POD_SHARED):
+        f = by_field[field]
+        decls = f.decls if not (f.kind == BOOL and f.default is True) else (f"{f.decls[0]}/--no-{f.decls[0][2:]}",)
+        params.append(opt(f.field, f.annotation, f.default, *decls, help=f.help))
+    return pyinspect.Signature(params, return_annotation=None)
+
+
+create.__signature__ = _create_signature()  # type: ignore[attr-defined]
 
 
 def _row(svc: Any, pod: Any, now: float) -> dict[str, Any]:
@@ -55,7 +145,9 @@ def _row(svc: Any, pod: Any, now: float) -> dict[str, Any]:
             "ContainerNames": ",".join(r.name for r in recs),
             "ContainerIDs": ",".join(r.short_id for r in recs),
             "ContainerStatuses": ",".join(r.state.status for r in recs),
-            "Networks": ",".join(pod.network)}  # fmt: skip
+            "Networks": ",".join(pod.network),
+            "Cgroup": (pod.member.get("more") or {}).get("cgroup_parent", "") if pod.share_parent else "",
+            "Namespaces": ",".join(pod.share) if pod.infra_id else ""}  # fmt: skip
 
 
 def _match(row: dict[str, Any], pod: Any, flt: str) -> bool:
@@ -85,6 +177,7 @@ def ls(
     latest: bool = typer.Option(False, "--latest", "-l", help="Show the latest pod created"),
     noheading: bool = typer.Option(False, "--noheading", help="Do not print headers"),
     sort: str = typer.Option("created", "--sort", help="Sort output by created, id, name, or number"),
+    ns: bool = typer.Option(False, "--ns", "--namespace", help="Show the pod's cgroup parent and shared namespaces"),
 ) -> None:
     """List pods."""
     from podpy.errors import InvalidArgument
@@ -106,37 +199,81 @@ def ls(
     if quiet:
         common.out("".join(r["ID"] + "\n" for r in rows))
         return
-    table = PODS_TABLE
+    table = PODS_TABLE  # --ns: CGROUP and NAMESPACES before the number of containers, as Podman
+    if ns:
+        table = table.replace("\t{{.NumberOfContainers}}", "\t{{.Cgroup}}\t{{.Namespaces}}\t{{.NumberOfContainers}}")
     for flag, col in ((ctr_ids, "ContainerIDs"), (ctr_names, "ContainerNames"), (ctr_status, "ContainerStatuses")):
         if flag:
             table += "\t{{." + col + "}}"
     common.render(rows, format_, table, headers={"ID": "POD ID", "InfraID": "INFRA ID",
                                                   "NumberOfContainers": "# OF CONTAINERS",
                                                   "ContainerNames": "NAMES", "ContainerIDs": "IDS",
-                                                  "ContainerStatuses": "STATUS"}, noheading=noheading)  # fmt: skip
+                                                  "ContainerStatuses": "STATUS", "Cgroup": "CGROUP",
+                                                  "Namespaces": "NAMESPACES"}, noheading=noheading)  # fmt: skip
 
 
 def _inspect_doc(svc: Any, pod: Any) -> dict[str, Any]:
+    """Podman's pod inspect document; the pod-level limits and options under Podman's JSON names
+    (cpu_period, memory_limit, mounts, ...), present only when set (Go's omitempty)."""
+    from podpy.engine import resources
+
     recs = svc.members(pod)
-    return {"Id": pod.id, "Name": pod.name, "Created": pod.created, "State": svc.status(pod, recs),
-            "Hostname": pod.hostname, "Labels": pod.labels, "CreateInfra": bool(pod.infra_id),
-            "InfraContainerID": pod.infra_id, "SharedNamespaces": list(pod.share) if pod.infra_id else [],
-            "NumContainers": len(recs),
-            "InfraConfig": {"PortBindings": pod.publish, "Networks": pod.network,
-                            "InfraImage": pod.infra_image},
-            "Containers": [{"Id": r.id, "Name": r.name, "State": r.state.status} for r in recs]}  # fmt: skip
+    infra = next((r.spec for r in recs if r.id == pod.infra_id), {})
+    m, more = pod.member, pod.member.get("more") or {}
+    lim = resources.parse(m.get("resources") or {})
+    doc = {"Id": pod.id, "Name": pod.name, "Created": pod.created, "ExitPolicy": pod.exit_policy,
+           "State": svc.status(pod, recs), "Hostname": pod.hostname, "Labels": pod.labels,
+           "CgroupParent": more.get("cgroup_parent", ""), "CreateInfra": bool(pod.infra_id),
+           "InfraContainerID": pod.infra_id,
+           "InfraConfig": {"PortBindings": pod.publish, "Networks": pod.network, "InfraImage": pod.infra_image,
+                           "DNSServer": list(infra.get("dns") or []) or None,
+                           "DNSSearch": list(infra.get("dns_search") or []) or None,
+                           "DNSOption": list(infra.get("dns_options") or []) or None,
+                           "NoManageHosts": bool(infra.get("no_hosts")),
+                           "HostAdd": [f"{h}:{ip}" for h, ip in infra.get("add_hosts") or []] or None,
+                           "userns": m.get("userns") or "host"},
+           "SharedNamespaces": list(pod.share) if pod.infra_id else [], "NumContainers": len(recs),
+           "Containers": [{"Id": r.id, "Name": r.name, "State": r.state.status} for r in recs]}  # fmt: skip
+    extra = {"cpu_period": 100000 if lim.nano_cpus else 0, "cpu_quota": lim.nano_cpus // 10000,
+             "cpu_shares": lim.cpu_shares, "cpuset_cpus": lim.cpuset_cpus, "cpuset_mems": lim.cpuset_mems,
+             "mounts": [_mount_doc(v) for v in m.get("volumes") or []],
+             "devices": [_device_doc(d) for d in m.get("devices") or []],
+             "volumes_from": list(m.get("volumes_from") or []), "security_opt": list(m.get("security_opt") or []),
+             "memory_limit": lim.memory, "memory_swap": lim.memory_swap}  # fmt: skip
+    from podpy.cli.gotemplate.gofmt import GoStruct
+
+    doc["InfraConfig"] = GoStruct(doc["InfraConfig"])
+    return GoStruct({**doc, **{k: v for k, v in extra.items() if v}})
+
+
+def _mount_doc(volume: str) -> dict[str, Any]:
+    src, _, rest = volume.partition(":")
+    dst, _, opts = rest.partition(":")
+    if not dst:  # -v /dst: an anonymous volume
+        src, dst = "", src
+    options = [o for o in opts.split(",") if o]
+    return {"Type": "bind" if src.startswith("/") else "volume", "Name": "" if src.startswith("/") else src,
+            "Source": src if src.startswith("/") else "", "Destination": dst, "Options": options,
+            "RW": "ro" not in options}  # fmt: skip
+
+
+def _device_doc(device: str) -> dict[str, str]:
+    parts = device.split(":")
+    host = parts[0]
+    inside = parts[1] if len(parts) > 1 and parts[1].startswith("/") else host
+    perms = parts[-1] if len(parts) > 1 and not parts[-1].startswith("/") else "rwm"
+    return {"PathOnHost": host, "PathInContainer": inside, "CgroupPermissions": perms}
 
 
 def inspect(
-    pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods to inspect"),
+    pods: list[str] | None = typer.Argument(None, metavar="POD...", help="Pods to inspect"),
     format_: str | None = typer.Option(None, "--format", "-f", help="Format the output using a Go template or json"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest pod podpy is aware of"),
 ) -> None:
     """Display detailed information on one or more pods."""
     svc = _svc()
-    docs = [_inspect_doc(svc, svc.get(p)) for p in pods]
-    common.render_one(docs if len(docs) > 1 or not format_ else docs, format_)
-
-
+    docs = [_inspect_doc(svc, svc.get(p)) for p in _targets(pods, False, latest)]
+    common.render_one(docs, format_)
 
 
 PODS = typer.Argument(None, metavar="POD...", help="Pods")
@@ -294,60 +431,102 @@ def exists(pod: str = typer.Argument(..., help="Pod")) -> None:
     raise typer.Exit(0 if _svc().exists(pod) else 1)
 
 
-def top(pod: str = typer.Argument(..., help="Pod")) -> None:
+def top(
+    pod: str | None = typer.Argument(None, metavar="POD", help="Pod"),
+    options: list[str] | None = typer.Argument(None, metavar="[FORMAT-DESCRIPTORS|ARGS...]",
+                                               help="Descriptors (user pid args ...) or ps options (-ef, aux)"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest pod podpy is aware of"),
+) -> None:  # fmt: skip
     """Display the running processes of a pod's containers."""
     from podpy.cli.format import align
     from podpy.engine.container_top import top as top_of
+    from podpy.errors import InvalidArgument
 
+    words = [*([pod] if pod is not None else []), *(options or [])]
+    if latest:  # `pod top -l -ef`: every word is a ps option
+        pod = _targets(None, False, True)[0] if _svc().list() else None
+        if pod is None:
+            raise InvalidArgument("no pods to show the processes of")
+    elif pod is None:
+        raise InvalidArgument("you must provide the name or ID of a running pod or use --latest")
+    else:
+        words = words[1:]
     svc = _svc()
     lines: list[list[str]] = []
     for rec in svc.members(svc.get(pod)):
         if rec.state.status == "running":
-            titles, rows = top_of(engine().containers, rec.id, [])
+            titles, rows = top_of(engine().containers, rec.id, words)
             lines = lines or [["CONTAINER", *titles]]
             lines += [[rec.name, *row] for row in rows]
     common.out("".join(line + "\n" for line in align(lines)))
 
 
 def stats(
-    pods: list[str] = typer.Argument(..., metavar="POD...", help="Pods"),
+    pods: list[str] | None = typer.Argument(None, metavar="[POD...]", help="Pods (default: every pod)"),
+    all_: bool = typer.Option(False, "--all", "-a", help="Provide stats for all pods"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest pod podpy is aware of"),
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
+    no_stream: bool = typer.Option(False, "--no-stream", help="Print one result and exit"),
+    no_reset: bool = typer.Option(False, "--no-reset", help="Do not clear the screen between results"),
 ) -> None:
-    """Display one sample of the resource usage of the pods' running containers."""
+    """Display a live stream of the resource usage of the pods' running containers."""
+    from podpy.cli import format as fmtmod
+    from podpy.cli.container_resources import CLEAR, NO_STREAM_GAP
     from podpy.cli.humanize import binary_size
     from podpy.engine.container_stats import Sampler
 
     svc = _svc()
-    by_pod = {r.id: p for p in map(svc.get, pods) for r in svc.members(p) if r.state.status == "running"}
+    chosen = [svc.get(p) for p in _targets(pods, all_ or not (pods or latest), latest)]
+    by_pod = {r.id: p for p in chosen for r in svc.members(p) if r.state.status == "running"}
     if not by_pod:
         return
     sampler = Sampler(engine().containers, list(by_pod), False)
     sampler.frame()
-    time.sleep(0.5)  # CPU % needs two samples
-    rows = [{"Pod": by_pod[s.id].short_id, "CID": s.id[:12], "Name": s.name, "CPU": f"{s.cpu_percent:.2f}%",
-             "MemUsage": f"{binary_size(s.mem_usage)} / {binary_size(s.mem_limit)}",
-             "Mem": f"{s.mem_percent:.2f}%", "PIDS": str(s.pids)} for s in sampler.frame()]  # fmt: skip
-    common.render(rows, format_, STATS_TABLE, headers={"Pod": "POD", "CID": "CID", "CPU": "CPU %",
-                                                       "MemUsage": "MEM USAGE / LIMIT", "Mem": "MEM %"})
+    clear = not no_stream and not no_reset and sys.stdout.isatty() and not (format_ or "").startswith(("json", "{{"))
+    try:
+        while True:
+            time.sleep(NO_STREAM_GAP if no_stream else 1.0)  # CPU % needs two samples
+            rows = [{"Pod": by_pod[s.id].short_id, "CID": s.id[:12], "Name": s.name, "CPU": f"{s.cpu_percent:.2f}%",
+                     "MemUsage": f"{binary_size(s.mem_usage)} / {binary_size(s.mem_limit)}",
+                     "Mem": f"{s.mem_percent:.2f}%", "PIDS": str(s.pids)} for s in sampler.frame()]  # fmt: skip
+            text = fmtmod.render(rows, format_, STATS_TABLE, headers={"Pod": "POD", "CID": "CID", "CPU": "CPU %",
+                                                                        "MemUsage": "MEM USAGE / LIMIT",
+                                                                        "Mem": "MEM %"})  # fmt: skip
+            sys.stdout.write((CLEAR if clear else "") + text)
+            sys.stdout.flush()
+            if no_stream or not rows:
+                return
+    except KeyboardInterrupt:
+        return
 
 
 def logs(
-    pod: str = typer.Argument(..., help="Pod"),
+    pod: str | None = typer.Argument(None, metavar="POD", help="Pod"),
     container: str | None = typer.Option(None, "--container", "-c", help="Only this container's logs"),
     timestamps: bool = typer.Option(False, "--timestamps", "-t", help="Show timestamps"),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Follow log output"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest pod podpy is aware of"),
+    names: bool = typer.Option(False, "--names", "-n", help="Prefix lines with container names, not IDs"),
+    color: bool = typer.Option(False, "--color", help="Each container's prefix in its own color"),
+    since: str | None = typer.Option(None, "--since", help="Show logs since TIMESTAMP (or a duration: 10m)"),
+    until: str | None = typer.Option(None, "--until", help="Show logs until TIMESTAMP (or a duration: 30m)"),
+    tail: str | None = typer.Option(None, "--tail", help="Number of lines at the end of each log (-1: all)"),
 ) -> None:
-    """Fetch the logs of a pod's containers, each line prefixed by its container's name."""
-    from podpy.engine.container_logs import LogOptions
-    from podpy.engine.container_logs import logs as read_logs
+    """Fetch the logs of a pod's containers (several: each line prefixed by its container's ID or name)."""
+    from podpy.cli.logs_out import show_logs
+    from podpy.errors import InvalidArgument
 
     svc = _svc()
-    p = svc.get(pod)
-    for rec in svc.members(p, with_infra=False):
-        if container and container not in (rec.name, rec.id, rec.short_id):
-            continue
-        for ts, stream, data in read_logs(engine().containers, rec.id, LogOptions(False, None, None, None)):
-            target = sys.stdout.buffer if stream == b"stdout" else sys.stderr.buffer
-            target.write(rec.name.encode() + b" " + (ts + b" " if timestamps else b"") + data)
+    p = svc.get(_targets([pod] if pod else [], False, latest)[0])
+    recs = svc.members(p, with_infra=False)
+    if container:
+        recs = [r for r in recs if container in (r.name, r.id) or r.id.startswith(container)]
+        if not recs:
+            raise InvalidArgument(f"container {container} is not in pod {p.name}")
+    if not recs:
+        return
+    show_logs([r.id for r in recs], follow=follow, timestamps=timestamps, since=since, until=until,
+              tail=None if tail in (None, "-1") else tail, names=names, color=color)  # fmt: skip
 
 
 COMMANDS = (("create", create), ("ls", ls), ("ps", ls), ("list", ls), ("inspect", inspect), ("start", start),

@@ -355,6 +355,7 @@ class _Hooks:
     def exited(self, exit_code: int) -> bool:
         """Record the exit, undo the setup, remove for --rm; True when the restart policy wants
         another run (the record then says restarting)."""
+        pod_member = None
         try:
             with self.svc.lock(self.rec.id):
                 rec = cr.load(self.svc.cdir(self.rec.id))
@@ -378,11 +379,22 @@ class _Hooks:
                         rec.state.restart_count += 1
                     self.force_restart = False
                     cr.save(self.svc.cdir(rec.id), rec)
-                    return restart
+                    if restart or not rec.spec.get("pod"):
+                        return restart
+                    pod_member = rec
         except NoSuchContainer:
             return False  # removed by `rm -f` meanwhile
+        if pod_member is not None:  # outside the lock: the pod's exit policy may stop its infra
+            from podpy.engine.pods import after_exit
+
+            after_exit(self.svc.engine, pod_member)
+            return False
         if removed.anonymous_volumes:  # --rm takes its anonymous volumes along (after the record)
             self.svc.engine.volumes.remove_anonymous(removed.anonymous_volumes)
+        if removed.spec.get("pod"):
+            from podpy.engine.pods import after_exit
+
+            after_exit(self.svc.engine, removed)
         return False
 
     def relaunch(self) -> int | None:

@@ -125,6 +125,10 @@ class ContainerService:
 
     # ---- create
     def create(self, opts: CreateOptions, progress: Callable[[Any], None] | None = None) -> ContainerRecord:
+        if opts.pod and not opts.pod.startswith("new:"):
+            from podpy.engine.pods.inherit import inherit  # the pod's volumes, devices, limits...
+
+            opts = inherit(self.engine, opts)
         more = opts.more if opts.more and _wants_more(opts.more) else {}
         if more:
             from podpy.engine import create_more, create_setup

@@ -25,12 +25,23 @@ def pod_facts(engine: Any, pod: Any) -> dict[str, Any]:
 
     svc = PodService(engine)
     members = svc.members(pod, with_infra=False)
-    ports: dict[str, Any] = {}
+    hc: dict[str, Any] = {}
     if pod.infra_id:
-        ports = (engine.containers.inspect(pod.infra_id).get("HostConfig") or {}).get("PortBindings") or {}
+        hc = engine.containers.inspect(pod.infra_id).get("HostConfig") or {}
     return {"name": pod.name, "hostname": pod.hostname if pod.hostname != pod.name else "",
-            "labels": dict(pod.labels), "ports": ports,
+            "labels": dict(pod.labels), "ports": hc.get("PortBindings") or {}, **name_resolution(hc),
             "containers": [_no_pod(container_facts(engine, r.id)) for r in members]}  # fmt: skip
+
+
+def name_resolution(hc: dict[str, Any]) -> dict[str, Any]:
+    """--add-host and --dns* of a pod's infra (or a lone container): hostAliases and dnsConfig."""
+    out: dict[str, Any] = {}
+    if hc.get("ExtraHosts"):
+        out["extra_hosts"] = list(hc["ExtraHosts"])
+    dns = {k: list(hc[k]) for k in ("Dns", "DnsSearch", "DnsOptions") if hc.get(k)}
+    if dns:
+        out["dns"] = dns
+    return out
 
 
 def _no_pod(facts: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +68,8 @@ def collect(engine: Any, names: list[str]) -> tuple[list[dict[str, Any]], list[d
         if facts is not None:
             if facts.pop("pod"):
                 raise InvalidArgument(f"{name} is in a pod: generate the pod instead")
-            pods.append({"name": facts["inspect"]["Name"].lstrip("/") + "-pod", "containers": [facts]})
+            pods.append({"name": facts["inspect"]["Name"].lstrip("/") + "-pod", "containers": [facts],
+                         **name_resolution(facts["inspect"].get("HostConfig") or {})})  # fmt: skip
             continue
         try:
             v = engine.volumes.get(name)

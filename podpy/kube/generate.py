@@ -190,10 +190,34 @@ def pod(facts: dict[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = {"containers": ctrs}
     if facts.get("hostname"):
         spec["hostname"] = facts["hostname"]
+    spec.update(_name_resolution(facts))
     spec["restartPolicy"] = RESTART.get(policies[0] if policies else "", "Never")
     if vols:
         spec["volumes"] = vols
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+
+
+def _name_resolution(facts: dict[str, Any]) -> dict[str, Any]:
+    """hostAliases (one per address, as Podman) and dnsConfig from --add-host and --dns*."""
+    out: dict[str, Any] = {}
+    by_ip: dict[str, list[str]] = {}
+    for item in facts.get("extra_hosts") or []:
+        host, _, ip = item.partition(":")
+        by_ip.setdefault(ip, []).append(host)
+    if by_ip:
+        out["hostAliases"] = [{"ip": ip, "hostnames": hosts} for ip, hosts in by_ip.items()]
+    dns = facts.get("dns") or {}
+    cfg: dict[str, Any] = {}
+    if dns.get("Dns"):
+        cfg["nameservers"] = list(dns["Dns"])
+    if dns.get("DnsSearch"):
+        cfg["searches"] = list(dns["DnsSearch"])
+    if dns.get("DnsOptions"):
+        cfg["options"] = [{"name": n, **({"value": v} if sep else {})}
+                          for n, sep, v in (o.partition(":") for o in dns["DnsOptions"])]  # fmt: skip
+    if cfg:
+        out["dnsConfig"] = cfg
+    return out
 
 
 def workload(pod_doc: dict[str, Any], kind: str, replicas: int = 1) -> dict[str, Any]:

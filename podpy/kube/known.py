@@ -13,7 +13,7 @@ CONTAINER = {"name", "image", "command", "args", "env", "envFrom", "ports", "wor
 POD_SPEC = {"containers", "initContainers", "volumes", "restartPolicy", "hostname", "hostNetwork",
             "securityContext", "terminationGracePeriodSeconds", "dnsPolicy", "enableServiceLinks",
             "schedulerName", "nodeSelector", "tolerations", "affinity", "serviceAccountName",
-            "automountServiceAccountToken"}  # fmt: skip
+            "automountServiceAccountToken", "hostAliases", "dnsConfig"}  # fmt: skip
 # Accepted but without local meaning (scheduling, cluster identity): no warning.
 NO_LOCAL_MEANING = {"nodeSelector", "tolerations", "affinity", "schedulerName", "serviceAccountName",
                     "automountServiceAccountToken", "dnsPolicy", "enableServiceLinks", "namespace", "uid",

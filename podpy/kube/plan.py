@@ -44,6 +44,7 @@ class PodPlan:
     network: list[str] = field(default_factory=list)
     restart: str = "always"
     aliases: list[str] = field(default_factory=list)  # the names of the Services that select it
+    infra_net: dict[str, Any] = field(default_factory=dict)  # hostAliases, dnsConfig: the infra's flags
     containers: list[ContainerPlan] = field(default_factory=list)
 
 
@@ -54,7 +55,11 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        doc = asdict(self)
+        for pod in doc["pods"]:
+            if not pod["infra_net"]:
+                del pod["infra_net"]
+        return doc
 
 
 def quantity(text: Any) -> float:
@@ -280,7 +285,24 @@ def pod_plan(name: str, meta: dict[str, Any], spec: dict[str, Any], maps: dict[t
         raise InvalidArgument(f"{where}: a pod needs at least one container")
     return PodPlan(name=name, hostname=spec.get("hostname", ""), labels=dict(meta.get("labels") or {}),
                    publish=ports_of(spec), network=["host"] if spec.get("hostNetwork") else [],
-                   restart=restart, containers=containers)  # fmt: skip
+                   restart=restart, containers=containers, infra_net=name_resolution(spec))  # fmt: skip
+
+
+def name_resolution(spec: dict[str, Any]) -> dict[str, Any]:
+    """hostAliases -> --add-host, dnsConfig -> --dns, --dns-search, --dns-option (of the pod's infra)."""
+    out: dict[str, Any] = {}
+    hosts = [f"{h}:{a['ip']}" for a in spec.get("hostAliases") or [] for h in a.get("hostnames") or []]
+    if hosts:
+        out["add_host"] = hosts
+    cfg = spec.get("dnsConfig") or {}
+    for key, flag in (("nameservers", "dns"), ("searches", "dns_search")):
+        if cfg.get(key):
+            out[flag] = [str(x) for x in cfg[key]]
+    opts = [f"{o['name']}:{o['value']}" if o.get("value") not in (None, "") else str(o.get("name"))
+            for o in cfg.get("options") or [] if o.get("name")]  # fmt: skip
+    if opts:
+        out["dns_option"] = opts
+    return out
 
 
 def _workload_pods(obj: dict[str, Any], maps: dict[tuple[str, str], dict[str, str]], warnings: list[str],

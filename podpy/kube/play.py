@@ -29,6 +29,12 @@ class PlayOptions:
     context_dir: Path | None = None  # where the per-image build directories are (default: the cwd)
     log_driver: str | None = None
     log_opt: list[str] = field(default_factory=list)
+    annotations: list[str] = field(default_factory=list)  # --annotation KEY=VALUE on every container
+    registry: Any = None  # RegistryOptions for the pulls (--authfile, --cert-dir, --creds, --tls-verify)
+    ips: list[str] = field(default_factory=list)  # --ip: the Nth pod's static address
+    macs: list[str] = field(default_factory=list)  # --mac-address: the Nth pod's
+    no_hosts: bool = False
+    userns: str = ""
 
 
 @dataclass
@@ -51,14 +57,28 @@ def play(engine: Any, the_plan: Plan, opts: PlayOptions, say: Callable[[str], No
         if svc.exists(p.name):
             raise NameInUse(f"pod {p.name} already exists: use --replace or kube down first")
     build_images(engine, the_plan, opts, say)
+    if opts.registry is not None:
+        pull_images(engine, the_plan, opts.registry)
     report = PlayReport()
     for name in the_plan.volumes:
         if not _volume_exists(engine, name):
             engine.volumes.create(name, labels={KUBE_LABEL: opts.tag})
             report.volumes.append(name)
-    for p in the_plan.pods:
-        report.pods.append(_play_pod(engine, svc, p, opts))
+    for i, p in enumerate(the_plan.pods):
+        report.pods.append(_play_pod(engine, svc, p, opts, i))
     return report
+
+
+def pull_images(engine: Any, the_plan: Plan, registry: Any) -> None:
+    """The images by each container's pull policy, with the registry options of the command line
+    (the containers' own create then finds them here)."""
+    from podpy.engine.pull import ensure_image
+
+    for c in (c for p in the_plan.pods for c in p.containers):
+        policy = c.options.get("pull") or "missing"
+        ensure_image(engine, c.image, policy, None, registry)
+        if policy in ("always", "newer"):
+            c.options["pull"] = "missing"  # pulled just now
 
 
 def build_dir(base: Path, image: str) -> Path | None:
@@ -97,12 +117,18 @@ def _volume_exists(engine: Any, name: str) -> bool:
     return True
 
 
-def _play_pod(engine: Any, svc: Any, p: PodPlan, opts: PlayOptions) -> tuple[str, list[str]]:
+def _play_pod(engine: Any, svc: Any, p: PodPlan, opts: PlayOptions, index: int = 0) -> tuple[str, list[str]]:
     from podpy.engine.pods import PodCreate
 
+    infra_net = {**p.infra_net, **{k: v[index] for k, v in (("ip", opts.ips), ("mac_address", opts.macs))
+                                   if index < len(v)}}  # fmt: skip
+    member: dict[str, Any] = {"userns": opts.userns} if opts.userns else {}
+    if opts.no_hosts:
+        member["more"] = {"no_hosts": True}
     pod = svc.create(PodCreate(name=p.name, hostname=p.hostname, labels=p.labels, network=opts.network or p.network,
                                publish=[*p.publish, *opts.publish], aliases=p.aliases,
-                               created_by_kube=opts.tag))  # fmt: skip
+                               created_by_kube=opts.tag, infra_net=infra_net, member=member,
+                               infra_more={"no_hosts": True} if opts.no_hosts else {}))  # fmt: skip
     ids = []
     try:
         for c in p.containers:
@@ -135,6 +161,9 @@ def _create_container(engine: Any, pod: Any, c: Any, play_opts: PlayOptions) -> 
         kw["log_driver"] = play_opts.log_driver
     if play_opts.log_opt:
         kw["log_opt"] = list(play_opts.log_opt)
+    if play_opts.annotations:
+        kw["more"] = {**kw.get("more", {}), "annotation": [*kw.get("more", {}).get("annotation", []),
+                                                          *play_opts.annotations]}  # fmt: skip
     opts = CreateOptions(image=c.image, name=c.name, pod=pod.id, volumes=volumes, labels=labels, **kw)
     return engine.containers.create(opts)
 

@@ -261,3 +261,59 @@ spec:
     net("kube", "play", "--network", "none", str(f))
     assert wait_until(lambda: _health(net, "tcp-srv") == "unhealthy", timeout=30)
     net("kube", "play", "--down", str(f))
+
+
+TWO_PODS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fl, labels: {app: fl}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: fl}}
+  template:
+    metadata: {labels: {app: fl}}
+    spec:
+      containers:
+      - {name: c, image: busybox, command: [sleep, "600"]}
+"""
+
+
+def test_play_static_addresses_annotations_no_hosts_userns(net, own_net, tmp_path: Path):  # noqa: F811
+    subnet = json.loads(net("network", "inspect", own_net).stdout)[0]["subnets"][0]["subnet"]
+    base = subnet.rsplit(".", 1)[0]
+    f = tmp_path / "two.yaml"
+    f.write_text(TWO_PODS)
+    net("kube", "play", "--network", own_net, "--ip", f"{base}.77", "--ip", f"{base}.78", "--mac-address",
+        "92:d0:c6:0a:29:33", "--annotation", "team=blue", "--no-hosts", "--seccomp-profile-root", "/nowhere",
+        "--userns", "keep-id", str(f))  # fmt: skip
+    addr0 = net("exec", "fl-pod-0-c", "ip", "addr").stdout
+    assert f"{base}.77/" in addr0 and "92:d0:c6:0a:29:33" in addr0
+    assert f"{base}.78/" in net("exec", "fl-pod-1-c", "ip", "addr").stdout
+    doc = json.loads(net("inspect", "fl-pod-0-c").stdout)[0]
+    assert doc["Config"]["Annotations"]["team"] == "blue"
+    assert doc["HostConfig"]["UsernsMode"] == "keep-id"
+    assert net("exec", "fl-pod-0-c", "cat", "/etc/hosts").stdout == ""  # the image's (empty) hosts file
+    net("kube", "down", str(f))
+    assert _names(net) == []
+
+
+def test_pod_name_resolution_round_trip(net, tmp_path: Path):  # noqa: F811
+    """pod create --add-host/--dns* -> kube generate (hostAliases, dnsConfig) -> kube play: the same files."""
+    net("pod", "create", "--name", "nr", "--network", "none", "--add-host", "db:10.1.2.3", "--dns", "10.9.9.9",
+        "--dns-search", "example.test", "--dns-option", "ndots:2")  # fmt: skip
+    net("create", "--pod", "nr", "--name", "c", "busybox", "sleep", "600")
+    text = net("kube", "generate", "nr").stdout
+    spec = yaml.safe_load(text)["spec"]
+    assert spec["hostAliases"] == [{"ip": "10.1.2.3", "hostnames": ["db"]}]
+    assert spec["dnsConfig"] == {"nameservers": ["10.9.9.9"], "searches": ["example.test"],
+                                 "options": [{"name": "ndots", "value": "2"}]}  # fmt: skip
+    net("pod", "rm", "-f", "nr")
+    f = tmp_path / "nr.yaml"
+    f.write_text(text)
+    res = net("kube", "play", "--network", "none", str(f))
+    assert "not supported" not in res.stderr
+    out = net("exec", "nr-c", "cat", "/etc/hosts", "/etc/resolv.conf").stdout
+    assert "10.1.2.3\tdb" in out and "nameserver 10.9.9.9" in out and "search example.test" in out, out
+    assert "options ndots:2" in out, out
+    net("kube", "down", str(f))
+    assert _names(net) == []

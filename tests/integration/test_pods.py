@@ -88,3 +88,67 @@ def test_pod_errors_are_one_line(net):  # noqa: F811
         assert res.returncode == (1 if args[:2] == ("pod", "rm") else 125), args  # Podman 4.3: pod rm says 1
         assert res.stderr.startswith("Error: ") and len(res.stderr.splitlines()) == 1, res.stderr
     net("pod", "rm", "-f", "e1")
+
+
+def test_pod_level_options_reach_every_member(net, tmp_path):  # noqa: F811
+    """pod create's network flags on the infra (shared /etc/hosts, /etc/resolv.conf, its sysctls), volumes,
+    security options, /dev/shm size and resource limits on each member; --infra-name, --pod-id-file,
+    --label-file, -h."""
+    (tmp_path / "vol").mkdir()
+    (tmp_path / "vol" / "f").write_text("hi\n")
+    (tmp_path / "labels").write_text("team=blue\n")
+    pod = net("pod", "create", "--name", "pa", "--network", "none", "--add-host", "db:10.1.2.3", "--dns", "10.9.9.9",
+              "--dns-search", "example.test", "-v", f"{tmp_path / 'vol'}:/data:ro", "--security-opt",
+              "no-new-privileges", "--sysctl", "net.ipv4.ip_unprivileged_port_start=99", "--shm-size", "32m",
+              "-m", "64m", "--infra-name", "pa-infra", "--pod-id-file", str(tmp_path / "id"), "-h", "pahost",
+              "--label-file", str(tmp_path / "labels")).stdout.strip()  # fmt: skip
+    assert (tmp_path / "id").read_text() == pod
+    got = net("pod", "inspect", "pa", "--format", "{{.Labels.team}} {{.memory_limit}} {{.InfraConfig.DNSServer}}")
+    assert got.stdout.strip() == "blue 67108864 [10.9.9.9]"
+    assert "pa-infra" in net("ps", "-a", "--format", "{{.Names}}").stdout.split()
+    out = net("run", "--rm", "--pod", "pa", "busybox", "sh", "-c",
+              "cat /etc/hosts /etc/resolv.conf /data/f; grep NoNewPrivs /proc/self/status; df -k /dev/shm;"
+              "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; hostname").stdout  # fmt: skip
+    for want in ("10.1.2.3\tdb", "nameserver 10.9.9.9", "search example.test", "hi", "NoNewPrivs:\t1", " 32768 ",
+                 "\n99\n", "pahost"):  # fmt: skip
+        assert want in out, (want, out)
+    net("create", "--pod", "pa", "--name", "own", "-m", "32m", "busybox", "true")
+    net("create", "--pod", "pa", "--name", "inherits", "busybox", "true")
+    mem = net("inspect", "own", "inherits", "--format", "{{.HostConfig.Memory}}").stdout.split()
+    assert mem == ["33554432", "67108864"]  # the container's own limit wins
+    assert net("pod", "create", "--name", "bad", "-m", "lots", check=False).returncode == 125
+    net("pod", "rm", "-f", "pa")
+
+
+def test_pod_exit_policy_replace_and_share_parent(net):  # noqa: F811
+    old = net("pod", "create", "--name", "pe", "--network", "none").stdout.strip()
+    new = net("pod", "create", "--name", "pe", "--replace", "--network", "none", "--exit-policy", "stop",
+              "--share-parent=false", "-m", "64m").stdout.strip()  # fmt: skip
+    assert new != old and net("pod", "ls", "-q", "--no-trunc").stdout.split() == [new]
+    net("run", "--pod", "pe", "--name", "m", "busybox", "true")
+    assert net("inspect", "m", "--format", "{{.HostConfig.Memory}}").stdout.strip() == "0"  # no --share-parent
+    assert wait_until(lambda: net("pod", "ls", "--format", "{{.Status}}").stdout == "Exited\n", timeout=10)
+    infra = net("pod", "inspect", "pe", "--format", "{{.InfraContainerID}}").stdout.strip()
+    assert net("inspect", infra, "--format", "{{.State.Status}}").stdout.strip() == "exited"  # stopped with it
+    assert net("pod", "create", "--name", "px", "--exit-policy", "never", check=False).returncode == 125
+    net("pod", "rm", "-f", "pe")
+
+
+def test_pod_logs_top_stats_inspect_latest_and_ns(net):  # noqa: F811
+    pod = net("pod", "create", "--name", "pl", "--network", "none").stdout.strip()
+    a = net("run", "-d", "--pod", "pl", "--name", "la", "busybox", "sh", "-c", "echo one; echo two; sleep 600").stdout
+    net("run", "-d", "--pod", "pl", "--name", "lb", "busybox", "sh", "-c", "echo three; sleep 600")
+    assert wait_until(lambda: "three" in net("pod", "logs", "pl").stdout, timeout=10)
+    assert net("pod", "logs", "pl").stdout.splitlines()[0] == f"{a[:12]} one"  # several: ID prefixes
+    assert net("pod", "logs", "-n", "--tail", "1", "pl").stdout == "la two\nlb three\n"
+    assert net("pod", "logs", "-l", "-c", "lb").stdout == "three\n"  # one container: no prefix
+    assert net("pod", "inspect", "-l", "--format", "{{.Id}} {{.ExitPolicy}}").stdout.strip() == f"{pod} continue"
+    assert "memory_limit" not in net("pod", "inspect", "pl").stdout  # unset limits are left out, as Podman
+    assert net("pod", "ps", "--ns", "--format", "{{.Name}} {{.Namespaces}}").stdout == "pl ipc,net,uts\n"
+    assert "NAMESPACES" in net("pod", "ls", "--ns").stdout.splitlines()[0]
+    top = net("pod", "top", "-l", "pid", "args").stdout.splitlines()
+    assert top[0].split() == ["CONTAINER", "PID", "COMMAND"] and any("sleep 600" in row for row in top)
+    names = net("pod", "stats", "-a", "--no-stream", "--format", "{{.Name}}").stdout.split()
+    assert "la" in names and "lb" in names
+    assert net("pod", "stats", "--no-stream", "--format", "{{.Name}}").stdout.split() == names  # default: every pod
+    net("pod", "rm", "-f", "pl")

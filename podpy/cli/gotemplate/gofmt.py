@@ -19,8 +19,15 @@ _QUOTE_ESCAPES = {
 }
 
 
+class GoStruct(dict):  # type: ignore[type-arg]
+    """A dict that stands for a Go struct whatever its keys (Podman's JSON names such as cpu_period):
+    its keys keep their order in JSON output."""
+
+
 def is_struct(value: dict) -> bool:
     """A non-empty dict keyed by CamelCase names is treated like a Go struct."""
+    if isinstance(value, GoStruct):
+        return True
     if not value:
         return False
     for key in value:

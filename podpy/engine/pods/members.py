@@ -47,16 +47,40 @@ def join(engine: Engine, spec: ContainerSpec) -> ContainerSpec:
             net = f"ns:{netns_path(engine.networks, infra.id)}"
         elif net not in ("host",) and not net.startswith("ns:"):
             net = f"ns:/proc/{pid}/ns/net"
-        # the infra's /etc/hosts: the network code keeps its peers (and their aliases) in it
+        # the infra's /etc/hosts (the network code keeps its peers and their aliases in it) and
+        # /etc/resolv.conf (the pod's --dns*): shared by every member, as Podman
         from podpy.engine.spec import Mount
 
-        hosts = Mount("/etc/hosts", "bind", str(engine.containers.bundle(infra.id) / "hosts"), ("rbind", "rprivate"))
-        changes.update(network=net, networks={}, mounts=(*spec.mounts, hosts))
+        bundle = engine.containers.bundle(infra.id)
+        shared = [Mount(f"/etc/{f}", "bind", str(bundle / f), ("rbind", "rprivate"))
+                  for f in ("hosts", "resolv.conf") if (bundle / f).is_file()]  # fmt: skip
+        changes.update(network=net, networks={}, mounts=(*spec.mounts, *shared))
+        if not (bundle / "hosts").is_file():  # pod create --no-hosts
+            changes["no_hosts"] = True
     if pod.shares("ipc"):
         changes["ipc"] = f"/proc/{pid}/ns/ipc"
     if pod.shares("uts"):
-        changes.update(uts=f"/proc/{pid}/ns/uts", hostname=infra.spec.get("hostname") or pod.hostname)
+        uts = "host" if infra.spec.get("uts") == "host" else f"/proc/{pid}/ns/uts"  # pod create --uts host
+        changes.update(uts=uts, hostname=infra.spec.get("hostname") or pod.hostname)
     return replace(spec, **changes)
+
+
+def after_exit(engine: Engine, rec: Any) -> None:
+    """`pod create --exit-policy stop`: the last member to exit stops the infra (the pod stops).
+    Called by a member's supervisor: never raises (the pod may be going away meanwhile)."""
+    from podpy.engine.pods.service import PodService
+
+    svc = PodService(engine)
+    try:
+        pod = svc.get(rec.spec.get("pod") or "")
+        if pod.exit_policy != "stop" or not pod.infra_id or rec.id == pod.infra_id:
+            return
+        others = [r for r in svc.members(pod, with_infra=False) if r.id != rec.id]
+        if any(r.state.status in ("running", "restarting") for r in others):
+            return
+        engine.containers.stop(pod.infra_id, None)
+    except Exception:  # noqa: BLE001 - removed or stopped meanwhile (pod rm -f, pod stop)
+        pass
 
 
 def before_start(engine: Engine, rec: Any) -> None:

@@ -15,6 +15,7 @@ from podpy.state import atomic_write_json, read_json
 SCHEMA = 1
 SHAREABLE = ("ipc", "net", "uts")  # what members can share with the infra container
 DEFAULT_SHARE = ("ipc", "net", "uts")
+EXIT_POLICIES = ("continue", "stop")
 
 
 class NoSuchPod(NotFound):
@@ -36,6 +37,9 @@ class PodRecord:
     network: list[str] = field(default_factory=list)
     publish: list[str] = field(default_factory=list)
     created_by_kube: str = ""  # the kube play that made it (kube down removes exactly those)
+    exit_policy: str = "continue"  # stop: the infra stops once the last member exits
+    share_parent: bool = True  # members take the pod's resource limits and cgroup parent
+    member: dict[str, Any] = field(default_factory=dict)  # what every member inherits (pods.inherit)
     schema: int = SCHEMA
 
     @property

@@ -35,6 +35,13 @@ class PodCreate:
     publish: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)  # names the pod answers to on its networks
     created_by_kube: str = ""
+    infra_name: str = ""  # default <short id>-infra
+    infra_net: dict[str, Any] = field(default_factory=dict)  # more network flags of the infra (dns, ip...)
+    infra_more: dict[str, Any] = field(default_factory=dict)  # the infra's rarer flags (sysctl, pid, uts...)
+    member: dict[str, Any] = field(default_factory=dict)  # what every member inherits (pods.inherit)
+    exit_policy: str = "continue"
+    share_parent: bool = True
+    replace: bool = False  # a pod of the same name is removed first
 
 
 class PodService:
@@ -73,8 +80,12 @@ class PodService:
         from podpy.engine.container_names import new_id, validate_name
 
         share = [k for k in req.share if k in pr.SHAREABLE]
-        if not req.infra and (req.publish or req.network):
+        if not req.infra and (req.publish or req.network or any(req.infra_net.values())):
             raise InvalidArgument("a pod without an infra container cannot publish ports or join networks")
+        if req.exit_policy not in pr.EXIT_POLICIES:
+            raise InvalidArgument(f"invalid pod exit policy: {req.exit_policy!r}")
+        if req.replace and req.name and self.exists(req.name):
+            self.remove(req.name, force=True)
         with FileLock(self.engine.layout.store_lock):
             pods = pr.load_all(self.root)
             name = validate_name(req.name) if req.name else ""
@@ -85,7 +96,9 @@ class PodService:
             pod = PodRecord(id=pid, name=name, created=now_rfc3339(), hostname=req.hostname or name,
                             labels=dict(req.labels), share=share, infra_image=req.infra_image,
                             network=list(req.network), publish=list(req.publish),
-                            created_by_kube=req.created_by_kube)  # fmt: skip
+                            created_by_kube=req.created_by_kube, exit_policy=req.exit_policy,
+                            share_parent=req.share_parent,
+                            member={} if req.infra else dict(req.member))  # fmt: skip
             pr.save(self.root, pod)
         if req.infra:
             try:
@@ -93,6 +106,7 @@ class PodService:
             except BaseException:
                 self._forget(pod)
                 raise
+            pod.member = dict(req.member)  # after the infra: it takes only the network and namespace flags
             pr.save(self.root, pod)
         ev.pod(self.engine, "create", pod)
         return pod
@@ -104,9 +118,12 @@ class PodService:
             image, rootfs, command = req.infra_image, False, list(req.infra_command)
         else:
             image, rootfs, command = str(self._infra_rootfs(pod)), True, req.infra_command or ["/catatonit", "-P"]
-        opts = CreateOptions(image=image, rootfs=rootfs, command=command, name=f"{pod.short_id}-infra",
-                             hostname=pod.hostname if "uts" in pod.share else "", read_only=rootfs,
-                             net=self._infra_net(pod, req),
+        own_uts = "uts" in pod.share and not req.infra_more.get("uts")
+        opts = CreateOptions(image=image, rootfs=rootfs, command=command, name=req.infra_name or f"{pod.short_id}-infra",
+                             hostname=pod.hostname if own_uts else "", read_only=rootfs,
+                             net=self._infra_net(pod, req), more=dict(req.infra_more),
+                             security_opt=list(req.member.get("security_opt") or []),
+                             userns=req.member.get("userns") or "",
                              stop_timeout=10, pod=pod.id, image_volumes=False)  # fmt: skip
         return self.engine.containers.create(opts)
 
@@ -116,9 +133,10 @@ class PodService:
         import os
 
         named = [n for n in req.network if n not in ("none", "host", "private") and ":" not in n]
-        net: dict[str, Any] = {"network": list(req.network), "publish": list(req.publish)}
+        net: dict[str, Any] = {**req.infra_net, "network": list(req.network), "publish": list(req.publish)}
+        aliases = [*req.aliases, *(req.infra_net.get("network_alias") or [])]
         if named or (not req.network and os.geteuid() == 0):
-            net["network_alias"] = list(dict.fromkeys([pod.name, *req.aliases]))
+            net["network_alias"] = list(dict.fromkeys([pod.name, *aliases]))
         return net
 
     def _infra_rootfs(self, pod: PodRecord) -> Path:
