@@ -20,9 +20,9 @@ _podpy_spec() {
         _args='k:containers-running' _inter=1 ;;
     'build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation'
-        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --add-host --cap-add --cap-drop --cgroup-parent --cgroupns --cpu-period --cpu-quota --cpu-shares -c --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-opt --dns-search --ipc --memory -m --memory-swap --no-hosts --pid --security-opt --shm-size --ulimit --userns --uts --volume -v --http-proxy --no-http-proxy --env --unsetenv --timestamp --omit-history --identity-label --no-identity-label --from --ignorefile --skip-unused-stages --no-skip-unused-stages --stdin --hooks-dir --runtime-flag --os --arch --variant --manifest --logfile --jobs --isolation --disable-compression --no-disable-compression -D --compress --disable-content-trust --sign-by --output -o --retry --retry-delay --authfile --creds --cert-dir --tls-verify --os-feature --os-version --cpp-flag --logsplit --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --add-host --cap-add --cap-drop --cgroup-parent --cgroupns --cpu-period --cpu-quota --cpu-shares -c --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-opt --dns-search --ipc --memory -m --memory-swap --pid --security-opt --shm-size --ulimit --userns --uts --volume -v --env --unsetenv --timestamp --from --ignorefile --hooks-dir --runtime-flag --os --arch --variant --manifest --logfile --jobs --isolation --sign-by --output -o --retry --retry-delay --authfile --creds --cert-dir --tls-verify --os-feature --os-version --cpp-flag'
+        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir --hooks-dir=f:dir --output=f:file -o=f:file --cert-dir=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder')
         _subs='build prune' _hsubs=''
@@ -32,9 +32,9 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'builder build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation'
-        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --add-host --cap-add --cap-drop --cgroup-parent --cgroupns --cpu-period --cpu-quota --cpu-shares -c --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-opt --dns-search --ipc --memory -m --memory-swap --no-hosts --pid --security-opt --shm-size --ulimit --userns --uts --volume -v --http-proxy --no-http-proxy --env --unsetenv --timestamp --omit-history --identity-label --no-identity-label --from --ignorefile --skip-unused-stages --no-skip-unused-stages --stdin --hooks-dir --runtime-flag --os --arch --variant --manifest --logfile --jobs --isolation --disable-compression --no-disable-compression -D --compress --disable-content-trust --sign-by --output -o --retry --retry-delay --authfile --creds --cert-dir --tls-verify --os-feature --os-version --cpp-flag --logsplit --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --add-host --cap-add --cap-drop --cgroup-parent --cgroupns --cpu-period --cpu-quota --cpu-shares -c --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-opt --dns-search --ipc --memory -m --memory-swap --pid --security-opt --shm-size --ulimit --userns --uts --volume -v --env --unsetenv --timestamp --from --ignorefile --hooks-dir --runtime-flag --os --arch --variant --manifest --logfile --jobs --isolation --sign-by --output -o --retry --retry-delay --authfile --creds --cert-dir --tls-verify --os-feature --os-version --cpp-flag'
+        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir --hooks-dir=f:dir --output=f:file -o=f:file --cert-dir=f:dir'
         _args='f:dir' _inter=1 ;;
     'builder prune')
         _subs='' _hsubs=''
@@ -50,9 +50,9 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'buildx build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation'
-        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --add-host --cap-add --cap-drop --cgroup-parent --cgroupns --cpu-period --cpu-quota --cpu-shares -c --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-opt --dns-search --ipc --memory -m --memory-swap --no-hosts --pid --security-opt --shm-size --ulimit --userns --uts --volume -v --http-proxy --no-http-proxy --env --unsetenv --timestamp --omit-history --identity-label --no-identity-label --from --ignorefile --skip-unused-stages --no-skip-unused-stages --stdin --hooks-dir --runtime-flag --os --arch --variant --manifest --logfile --jobs --isolation --disable-compression --no-disable-compression -D --compress --disable-content-trust --sign-by --output -o --retry --retry-delay --authfile --creds --cert-dir --tls-verify --os-feature --os-version --cpp-flag --logsplit --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --add-host --cap-add --cap-drop --cgroup-parent --cgroupns --cpu-period --cpu-quota --cpu-shares -c --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-opt --dns-search --ipc --memory -m --memory-swap --pid --security-opt --shm-size --ulimit --userns --uts --volume -v --env --unsetenv --timestamp --from --ignorefile --hooks-dir --runtime-flag --os --arch --variant --manifest --logfile --jobs --isolation --sign-by --output -o --retry --retry-delay --authfile --creds --cert-dir --tls-verify --os-feature --os-version --cpp-flag'
+        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir --hooks-dir=f:dir --output=f:file -o=f:file --cert-dir=f:dir'
         _args='f:dir' _inter=1 ;;
     'buildx prune')
         _subs='' _hsubs=''
@@ -476,9 +476,9 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'image build')
         _subs='' _hsubs=''
-        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --help'
-        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation'
-        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir'
+        _flags='--tag -t --file -f --build-arg --target --no-cache --pull --label --iidfile --quiet -q --rm --no-rm --force-rm --platform --format --layers --no-layers --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --squash --squash-all --add-host --cap-add --cap-drop --cgroup-parent --cgroupns --cpu-period --cpu-quota --cpu-shares -c --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-opt --dns-search --ipc --memory -m --memory-swap --no-hosts --pid --security-opt --shm-size --ulimit --userns --uts --volume -v --http-proxy --no-http-proxy --env --unsetenv --timestamp --omit-history --identity-label --no-identity-label --from --ignorefile --skip-unused-stages --no-skip-unused-stages --stdin --hooks-dir --runtime-flag --os --arch --variant --manifest --logfile --jobs --isolation --disable-compression --no-disable-compression -D --compress --disable-content-trust --sign-by --output -o --retry --retry-delay --authfile --creds --cert-dir --tls-verify --os-feature --os-version --cpp-flag --logsplit --help'
+        _vflags='--tag -t --file -f --build-arg --target --pull --label --iidfile --platform --format --network --secret --ssh --cache-from --cache-to --cache-ttl --progress --build-context --no-cache-filter --annotation --add-host --cap-add --cap-drop --cgroup-parent --cgroupns --cpu-period --cpu-quota --cpu-shares -c --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-opt --dns-search --ipc --memory -m --memory-swap --pid --security-opt --shm-size --ulimit --userns --uts --volume -v --env --unsetenv --timestamp --from --ignorefile --hooks-dir --runtime-flag --os --arch --variant --manifest --logfile --jobs --isolation --sign-by --output -o --retry --retry-delay --authfile --creds --cert-dir --tls-verify --os-feature --os-version --cpp-flag'
+        _fvals='--file=f:file -f=f:file --pull=c:always,missing,never --network=c:default,none,host --build-context=f:dir --hooks-dir=f:dir --output=f:file -o=f:file --cert-dir=f:dir'
         _args='f:dir' _inter=1 ;;
     'image exists')
         _subs='' _hsubs=''
@@ -626,9 +626,9 @@ _podpy_spec() {
         _args='k:containers,pods,volumes*' _inter=1 ;;
     'kube play')
         _subs='' _hsubs=''
-        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --build --no-build --context-dir --log-driver --log-opt --quiet -q --help'
-        _vflags='--configmap --network --net --publish --start --context-dir --log-driver --log-opt'
-        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --context-dir=f:file'
+        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --build --no-build --context-dir --log-driver --log-opt --quiet -q --annotation --authfile --cert-dir --creds --tls-verify --ip --mac-address --no-hosts --seccomp-profile-root --userns --help'
+        _vflags='--configmap --network --net --publish --start --context-dir --log-driver --log-opt --annotation --authfile --cert-dir --creds --tls-verify --ip --mac-address --seccomp-profile-root --userns'
+        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --context-dir=f:file --authfile=f:file --cert-dir=f:file'
         _args='f:file' _inter=1 ;;
     'load')
         _subs='' _hsubs=''
@@ -740,9 +740,9 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'play kube')
         _subs='' _hsubs=''
-        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --build --no-build --context-dir --log-driver --log-opt --quiet -q --help'
-        _vflags='--configmap --network --net --publish --start --context-dir --log-driver --log-opt'
-        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --context-dir=f:file'
+        _flags='--down --replace --configmap --network --net --publish --publish-all --start --wait --build --no-build --context-dir --log-driver --log-opt --quiet -q --annotation --authfile --cert-dir --creds --tls-verify --ip --mac-address --no-hosts --seccomp-profile-root --userns --help'
+        _vflags='--configmap --network --net --publish --start --context-dir --log-driver --log-opt --annotation --authfile --cert-dir --creds --tls-verify --ip --mac-address --seccomp-profile-root --userns'
+        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --context-dir=f:file --authfile=f:file --cert-dir=f:file'
         _args='f:file' _inter=1 ;;
     'pod')
         _subs='create exists inspect kill logs ls pause prune restart rm start stats stop top unpause' _hsubs='list ps'
@@ -752,10 +752,10 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'pod create')
         _subs='' _hsubs=''
-        _flags='--name -n --publish -p --network --net --share --infra --no-infra --infra-image --infra-command --label -l --hostname --help'
-        _vflags='--name -n --publish -p --network --net --share --infra-image --infra-command --label -l --hostname'
-        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs'
-        _args='' _inter=1 ;;
+        _flags='--name -n --publish -p --network --net --share --infra --no-infra --infra-image --infra-command --infra-name --infra-conmon-pidfile --label -l --hostname -h --exit-policy --share-parent --no-share-parent --pod-id-file --replace --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --cpuset-mems --add-host --dns --dns-option --dns-opt --dns-search --ip --ip6 --mac-address --network-alias --volume -v --volumes-from --device --security-opt --userns --cgroup-parent --device-read-bps --device-write-bps --pid --shm-size --sysctl --no-hosts --uts --label-file --help'
+        _vflags='--name -n --publish -p --network --net --share --infra-image --infra-command --infra-name --infra-conmon-pidfile --label -l --hostname -h --exit-policy --pod-id-file --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --cpuset-mems --add-host --dns --dns-option --dns-opt --dns-search --ip --ip6 --mac-address --network-alias --volume -v --volumes-from --device --security-opt --userns --cgroup-parent --device-read-bps --device-write-bps --pid --shm-size --sysctl --uts --label-file'
+        _fvals='--network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --pod-id-file=f:file --label-file=f:file'
+        _args='-' _inter=1 ;;
     'pod exists')
         _subs='' _hsubs=''
         _flags='--help'
@@ -764,7 +764,7 @@ _podpy_spec() {
         _args='k:pods' _inter=1 ;;
     'pod inspect')
         _subs='' _hsubs=''
-        _flags='--format -f --help'
+        _flags='--format -f --latest -l --help'
         _vflags='--format -f'
         _fvals='--format=c:json,table -f=c:json,table'
         _args='k:pods*' _inter=1 ;;
@@ -776,19 +776,19 @@ _podpy_spec() {
         _args='k:pods*' _inter=1 ;;
     'pod list')
         _subs='' _hsubs=''
-        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --latest -l --noheading --sort --help'
+        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --latest -l --noheading --sort --ns --namespace --help'
         _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
         _args='' _inter=1 ;;
     'pod logs')
         _subs='' _hsubs=''
-        _flags='--container -c --timestamps -t --help'
-        _vflags='--container -c'
+        _flags='--container -c --timestamps -t --follow -f --latest -l --names -n --color --since --until --tail --help'
+        _vflags='--container -c --since --until --tail'
         _fvals=''
         _args='k:pods' _inter=1 ;;
     'pod ls')
         _subs='' _hsubs=''
-        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --latest -l --noheading --sort --help'
+        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --latest -l --noheading --sort --ns --namespace --help'
         _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
         _args='' _inter=1 ;;
@@ -806,7 +806,7 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'pod ps')
         _subs='' _hsubs=''
-        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --latest -l --noheading --sort --help'
+        _flags='--quiet -q --filter -f --format --ctr-names --ctr-status --ctr-ids --no-trunc --latest -l --noheading --sort --ns --namespace --help'
         _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Status}},{{.Created}},{{.InfraID}},{{.NumberOfContainers}},{{.Labels}},{{.ContainerNames}},{{.ContainerIDs}},{{.ContainerStatuses}},{{.Networks}}'
         _args='' _inter=1 ;;
@@ -830,7 +830,7 @@ _podpy_spec() {
         _args='k:pods*' _inter=1 ;;
     'pod stats')
         _subs='' _hsubs=''
-        _flags='--format --help'
+        _flags='--all -a --latest -l --format --no-stream --no-reset --help'
         _vflags='--format'
         _fvals=''
         _args='k:pods*' _inter=1 ;;
@@ -842,10 +842,10 @@ _podpy_spec() {
         _args='k:pods*' _inter=1 ;;
     'pod top')
         _subs='' _hsubs=''
-        _flags='--help'
+        _flags='--latest -l --help'
         _vflags=''
         _fvals=''
-        _args='k:pods' _inter=1 ;;
+        _args='k:pods -*' _inter=1 ;;
     'pod unpause')
         _subs='' _hsubs=''
         _flags='--all -a --latest -l --help'
