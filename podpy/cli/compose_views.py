@@ -277,7 +277,7 @@ def exec_(
     interactive: bool = typer.Option(True, "--interactive", "-i", help="Keep STDIN open (default)"),
 ) -> None:
     """Execute a command in a running service container."""
-    from podpy.cli.run import _exec_attached
+    from podpy.cli.exec_core import exec_attached
     from podpy.engine import container_exec as ce
 
     rec = service_container(load([service], by_name=True), service, index)
@@ -287,7 +287,7 @@ def exec_(
     if detach:
         ce.exec_detached(engine().containers, rec.id, opts)
         return
-    raise typer.Exit(_exec_attached(engine().containers, rec.id, opts))
+    raise typer.Exit(exec_attached(engine().containers, rec.id, opts))
 
 
 COMMANDS = (("ps", ps), ("logs", logs), ("top", top), ("images", images), ("port", port), ("ls", ls),
