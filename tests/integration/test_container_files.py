@@ -283,6 +283,22 @@ def test_commit_then_run_sees_the_change(ctr) -> None:  # noqa: F811
     assert anon.startswith("sha256:") and anon != image_id
 
 
+def test_commit_squash_format_iidfile_volumes(ctr, tmp_path: Path) -> None:  # noqa: F811
+    ctr("run", "--name", "c", "-v", "/data", "busybox", "sh", "-c", "echo v > /home/x; rm /etc/group")
+    iid = tmp_path / "iid"
+    image_id = ctr("commit", "-s", "-f", "docker", "--iidfile", str(iid), "--include-volumes", "c", "sq").stdout
+    assert iid.read_text() == image_id.strip()
+    doc = json.loads(ctr("image", "inspect", "sq").stdout)[0]
+    assert len(doc["RootFS"]["Layers"]) == 1 and doc["Config"]["Volumes"] == {"/data": {}}
+    assert doc["ManifestType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    out = ctr("run", "--rm", "sq", "sh", "-c", "cat /home/x; test -e /etc/group || echo gone; ls /bin/ls")
+    assert out.stdout == "v\ngone\n/bin/ls\n"
+    plain = json.loads(ctr("image", "inspect", ctr("commit", "c").stdout.strip()).stdout)[0]
+    assert "Volumes" not in plain["Config"] or not plain["Config"]["Volumes"]
+    res = ctr("commit", "-f", "bogus", "c", check=False)
+    assert res.returncode == 125 and 'unrecognized image type "bogus"' in res.stderr
+
+
 def test_errors_are_one_line(ctr, tmp_path: Path) -> None:  # noqa: F811
     for args, msg in [
         (("cp", "nope:/x", str(tmp_path)), "no such container"),
