@@ -239,10 +239,12 @@ def rm(kw: dict[str, Any], pos: list[str]) -> int:
     return 0
 
 
-def remove_images(images_: list[str], force: bool = False, all_: bool = False) -> int:
-    """`rmi`: Untagged/Deleted lines; the exit code (the error's own for one image, else 125)."""
+def remove_images(images_: list[str], force: bool = False, all_: bool = False, ignore: bool = False,
+                  no_prune: bool = False) -> int:  # fmt: skip
+    """`rmi`: Untagged/Deleted lines; the exit code (the error's own for one image, else 125).
+    -i skips images that do not exist; --no-prune keeps dangling parents, which podpy never removes."""
     from podpy.engine.image_remove import remove_images as remove
-    from podpy.errors import PodpyError
+    from podpy.errors import NoSuchImage, PodpyError
     from podpy.image import reference
 
     if images_ and all_:
@@ -251,6 +253,8 @@ def remove_images(images_: list[str], force: bool = False, all_: bool = False) -
         raise PodpyError("image name or ID must be specified")
     failed: PodpyError | None = None
     for rep in remove(common.engine(), images_, force=force, all_=all_):
+        if isinstance(rep, NoSuchImage) and ignore:
+            continue
         if isinstance(rep, PodpyError):
             common.err(f"Error: {rep}")
             failed = rep
@@ -263,7 +267,7 @@ def remove_images(images_: list[str], force: bool = False, all_: bool = False) -
 
 
 def rmi(kw: dict[str, Any], pos: list[str]) -> int:
-    return remove_images(pos, kw["force"], kw["all_"])
+    return remove_images(pos, **kw)
 
 
 def logs(kw: dict[str, Any], pos: list[str]) -> int:
@@ -324,7 +328,8 @@ RM = Cmd(rm, _flags(("force", B, False, ("--force", "-f")), ("volumes", B, False
                     ("depend", B, False, ("--depend",)), ("filter_", L, None, ("--filter",)),
                     ("ignore", B, False, ("--ignore", "-i")), _LATEST, ("time_", I, None, ("--time", "-t"))),
          (0, None))  # fmt: skip
-RMI = Cmd(rmi, _flags(("force", B, False, ("--force", "-f")), ("all_", B, False, ("--all", "-a"))), (0, None))
+RMI = Cmd(rmi, _flags(("force", B, False, ("--force", "-f")), ("all_", B, False, ("--all", "-a")),
+                      ("ignore", B, False, ("--ignore", "-i")), ("no_prune", B, False, ("--no-prune",))), (0, None))
 LOGS = Cmd(logs, _flags(("follow", B, False, ("--follow", "-f")), ("timestamps", B, False, ("--timestamps", "-t")),
                         ("tail", S, None, ("--tail",)), ("since", S, None, ("--since",)),
                         ("until", S, None, ("--until",)), ("names", B, False, ("--names", "-n")),

@@ -52,11 +52,13 @@ def rmi(
     images_: list[str] = typer.Argument(None, metavar="IMAGE...", help="Images to remove"),
     force: bool = typer.Option(False, "--force", "-f", help="Force removal of the image"),
     all_: bool = typer.Option(False, "--all", "-a", help="Remove all images"),
+    ignore: bool = typer.Option(False, "--ignore", "-i", help="Ignore errors if a specified image does not exist"),
+    no_prune: bool = typer.Option(False, "--no-prune", help="Do not remove dangling parent images (podpy never does)"),
 ) -> None:
     """Remove one or more images from local storage."""
     from podpy.cli.fastcmds import remove_images
 
-    if code := remove_images(list(images_ or []), force, all_):
+    if code := remove_images(list(images_ or []), force, all_, ignore, no_prune):
         raise typer.Exit(code)
 
 

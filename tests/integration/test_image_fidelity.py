@@ -37,6 +37,14 @@ def test_rmi_all_takes_multi_tagged_images(podpy, busybox_image):
     assert f"Deleted: {busybox_image}" in res.stdout and _ids(podpy) == []
 
 
+def test_rmi_ignore_skips_missing_images(podpy, busybox_image):
+    res = podpy("rmi", "nosuch", check=False)
+    assert res.returncode != 0 and "nosuch" in res.stderr
+    res = podpy("image", "rm", "-i", "--no-prune", "nosuch", "busybox", check=False)
+    assert (res.returncode, res.stderr) == (0, "") and f"Deleted: {busybox_image}" in res.stdout
+    assert podpy("rmi", "--ignore", "gone").returncode == 0
+
+
 def test_rmi_force_removes_running_containers(ctr):  # noqa: F811
     ctr("run", "-d", "--name", "up", "busybox", "sleep", "100")
     ctr("create", "--name", "idle", "busybox", "true")
