@@ -113,6 +113,9 @@ def inspect(
 def rm(
     names: list[str] = typer.Argument(..., metavar="NETWORK...", help="Networks to remove"),
     force: bool = typer.Option(False, "--force", "-f", help="Remove the containers using the network too"),
+    time_: int | None = typer.Option(
+        None, "--time", "-t", help="With -f: seconds to wait for running containers to stop before killing them"
+    ),
 ) -> None:
     """Remove one or more networks."""
     from podpy.errors import PodpyError
@@ -121,7 +124,7 @@ def rm(
     failed: PodpyError | None = None
     for name in names:
         try:
-            common.out(svc.remove(name, force=force))
+            common.out(svc.remove(name, force=force, timeout=time_))
         except PodpyError as e:
             common.err(f"Error: {e}")
             failed = e

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 
 import pytest
 
@@ -91,7 +92,10 @@ def test_network_commands(net):  # noqa: F811
     cid = net("create", "--network", "cmdnet", "busybox", "true").stdout.strip()
     busy = net("network", "rm", "cmdnet", check=False)
     assert busy.returncode == 125 and "associated containers" in busy.stderr
-    assert net("network", "rm", "-f", "cmdnet").stdout.strip() == "cmdnet"
+    net("run", "-d", "--network", "cmdnet", "busybox", "sleep", "100")  # pid 1: SIGTERM does nothing
+    started = time.monotonic()
+    assert net("network", "rm", "-f", "-t", "0", "cmdnet").stdout.strip() == "cmdnet"
+    assert time.monotonic() - started < 8  # -t 0: killed at once, not after the 10 s default
     assert net("ps", "-aq").stdout.strip() == "" and cid
     missing = net("run", "--rm", "--network", "nosuchnet", "busybox", "true", check=False)
     assert missing.returncode == 125 and "network not found" in missing.stderr

@@ -163,7 +163,8 @@ class NetworkService:
         return rec
 
     # ---- removing
-    def remove(self, ref: str, force: bool = False) -> str:
+    def remove(self, ref: str, force: bool = False, timeout: int | None = None) -> str:
+        """With `force` the containers using it go first (stopped with `timeout` seconds of grace)."""
         rec = self.get(ref)
         if rec.is_default:
             raise PodpyError(f"default network {rec.name} cannot be removed")
@@ -172,6 +173,8 @@ class NetworkService:
             if not force:
                 raise NetworkInUse(rec.name, users)
             for cid in users:
+                if timeout:
+                    self.engine.containers.stop(cid, timeout)
                 self.engine.containers.remove(cid, force=True)
         with self.store.lock():
             from podpy.network import bridge
