@@ -277,7 +277,7 @@ def exec_(
     interactive: bool = typer.Option(True, "--interactive", "-i", help="Keep STDIN open (default)"),
 ) -> None:
     """Execute a command in a running service container."""
-    from podpy.cli.run import _exec_attached
+    from podpy.cli.exec_core import _exec_attached
     from podpy.engine import container_exec as ce
 
     rec = service_container(load([service], by_name=True), service, index)

@@ -72,8 +72,9 @@ def _tty_checked(stream: Any, what: str) -> Any:
 
 
 def diff(
-    container: str = typer.Argument(..., help="Container"),
+    container: str | None = typer.Argument(None, metavar="CONTAINER", help="Container"),
     format_: str | None = typer.Option(None, "--format", help="Format output: json"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Inspect changes to files or directories on a container's filesystem (A added, C changed, D deleted)."""
     import json
@@ -81,6 +82,10 @@ def diff(
     from podpy.engine.container_files import diff as changes_of
     from podpy.errors import InvalidArgument
 
+    if latest == (container is not None):
+        raise InvalidArgument("--latest and containers cannot be used together" if latest
+                              else "you must provide a container name or ID, or use --latest")  # fmt: skip
+    container = container or engine().containers.latest()
     changes = changes_of(engine(), container)
     if format_ in (None, "", "table"):
         common.out("\n".join(f"{kind} {path}" for kind, path in changes))

@@ -280,18 +280,11 @@ def logs(kw: dict[str, Any], pos: list[str]) -> int:
 
 
 def exec_(kw: dict[str, Any], pos: list[str]) -> int:
-    from podpy.engine import container_exec as ce
+    from podpy.cli.exec_core import run_exec
 
-    svc = common.engine().containers
-    opts = ce.ExecOptions(pos[1:], kw["interactive"], kw["tty"], kw["env"], kw["user"] or "", kw["workdir"] or "",
-                          kw["privileged"])  # fmt: skip
-    if kw["detach"]:
-        ce.exec_detached(svc, pos[0], opts)
-        return 0
-    from podpy.cli.exec_core import exec_attached
-
-    _gc_back_on()  # the relay may run for hours
-    return exec_attached(svc, pos[0], opts)
+    if not kw["detach"]:
+        _gc_back_on()  # the relay may run for hours
+    return run_exec(pos, **kw)
 
 
 def _gc_back_on() -> None:
@@ -337,7 +330,8 @@ LOGS = Cmd(logs, _flags(("follow", B, False, ("--follow", "-f")), ("timestamps",
 EXEC = Cmd(exec_, _flags(("interactive", B, False, ("--interactive", "-i")), ("tty", B, False, ("--tty", "-t")),
                          ("detach", B, False, ("--detach", "-d")), ("env", L, None, ("--env", "-e")),
                          ("user", S, None, ("--user", "-u")), ("workdir", S, None, ("--workdir", "-w")),
-                         ("privileged", B, False, ("--privileged",))), (2, None), interspersed=False)  # fmt: skip
+                         ("privileged", B, False, ("--privileged",)), ("env_file", L, None, ("--env-file",)),
+                         ("preserve_fds", I, None, ("--preserve-fds",))), (2, None), interspersed=False)  # fmt: skip
 
 COMMANDS: dict[tuple[str, ...], Cmd] = {
     ("ps",): PS, ("container", "ps"): PS, ("container", "ls"): PS, ("container", "list"): PS,

@@ -152,12 +152,29 @@ def exists(name: str = typer.Argument(..., metavar="NETWORK", help="Network")) -
 
 
 def reload(
-    names: list[str] | None = typer.Argument(None, metavar="NETWORK...", help="Networks whose rules to restore"),
+    names: list[str] | None = typer.Argument(
+        None, metavar="NETWORK|CONTAINER...", help="Networks whose rules to restore, or containers (theirs)"
+    ),
     all_: bool = typer.Option(False, "--all", "-a", help="All networks"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="The networks of the latest container podpy is aware of"),
 ) -> None:
     """Restore the firewall rules of networks (after something flushed them)."""
+    from podpy.errors import InvalidArgument
+    from podpy.network.model import NoSuchNetwork
+
     svc = engine().networks
-    targets = [r.name for r in svc.list()] if all_ or not names else list(names)
+    if latest and (names or all_):
+        raise InvalidArgument("--latest and containers or --all cannot be used together")
+    refs = [engine().containers.latest()] if latest else list(names or [])
+    targets: list[str] = []
+    for ref in refs:  # a network, or (as Podman's arguments are) a container: its networks
+        try:
+            targets.append(svc.get(ref).name)
+        except NoSuchNetwork:
+            rec = engine().containers.get(ref)
+            targets += [n for n in rec.spec.get("networks") or {} if n not in targets]
+    if all_ or not refs:
+        targets = [r.name for r in svc.list()]
     for name in targets:
         svc.reload(name)
         common.out(svc.get(name).id)

@@ -224,6 +224,7 @@ def login(
     cert_dir: Path | None = typer.Option(None, "--cert-dir", help="Certificates for the registry"),
     tls_verify: str | None = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
     get_login: bool = typer.Option(False, "--get-login", help="Print the username stored for the registry"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Write more detailed information to stdout"),
 ) -> None:
     """Log in to a registry (credentials are checked, then stored in auth.json)."""
     from podpy.engine.registry_login import login as do_login
@@ -251,7 +252,9 @@ def login(
     if password is None:
         password = _prompt_password()
     opts = registry_options(tls_verify, cert_dir, None, authfile)
-    do_login(registry, credentials.Credentials(username, password), opts)
+    written = do_login(registry, credentials.Credentials(username, password), opts)
+    if verbose:
+        common.out(f"Used: {written}")  # Podman's -v: the auth file
     common.out("Login Succeeded!")
 
 

@@ -244,6 +244,10 @@ def test_diff_lists_changes_like_docker(ctr) -> None:  # noqa: F811
                    "deleted": ["/etc/group"]}  # fmt: skip
     res = ctr("diff", "nope", check=False)
     assert res.returncode == 125 and res.stderr.count("\n") == 1 and "no such container" in res.stderr
+    assert ctr("diff", "-l").stdout.splitlines() == lines
+    for args in (["diff"], ["diff", "-l", "c"]):
+        res = ctr(*args, check=False)
+        assert res.returncode == 125 and res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1
 
 
 def test_export_is_the_merged_filesystem(ctr, tmp_path: Path) -> None:  # noqa: F811

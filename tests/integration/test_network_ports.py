@@ -109,6 +109,10 @@ def test_reload_restores_flushed_rules(net):  # noqa: F811
     subprocess.run(["nft", "delete", "table", "ip", "podpy"], check=True)
     net("network", "reload", "--all")
     assert fetch(f"http://127.0.0.1:{port}/hostname").strip()
+    for how in (["--latest"], ["-l"]):  # the latest container's networks (Podman's arguments are containers)
+        subprocess.run(["nft", "delete", "table", "ip", "podpy"], check=True)
+        net("network", "reload", *how)
+        assert fetch(f"http://127.0.0.1:{port}/hostname").strip()
 
 
 def test_internal_network_does_not_forward_out(net):  # noqa: F811
