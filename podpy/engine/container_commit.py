@@ -58,11 +58,10 @@ def commit(engine: Engine, ref: str, name: str | None, opts: CommitOptions,
     if opts.include_volumes:
         config["Volumes"] = {**(config.get("Volumes") or {}), **{d: {} for d in _volume_dests(rec)}}
     with _paused(engine, rec, opts.pause, warn or (lambda _text: None)):
-        layer = _rw_layer(engine, rec)
+        layer = _squashed(engine, rec) if opts.squash else _rw_layer(engine, rec)
     layers = [NewLayer(x.digest, x.media_type, x.size, x.diff_id) for x in img.layers]
     doc = _image_doc(base, config, rec, layer.diff_id, opts)
     if opts.squash:
-        layer = _squashed(engine, [*layers, layer])
         doc["rootfs"] = {"type": "layers", "diff_ids": [layer.diff_id]}
         doc["history"] = [*({**h, "empty_layer": True} for h in doc["history"][:-1]), doc["history"][-1]]
         layers = []
@@ -93,35 +92,37 @@ def _docker_manifest(engine: Engine, raw: bytes, layers: list[NewLayer]) -> byte
     return mf.build_manifest(mf.Descriptor(mf.DOCKER_CONFIG, digest, len(raw)), descs, oci=False)
 
 
-def _squashed(engine: Engine, layers: list[NewLayer]) -> NewLayer:
-    """All of `layers` merged into one uncompressed layer (-s), with no whiteouts left: nothing lies below."""
+def _squashed(engine: Engine, rec: cr.ContainerRecord) -> NewLayer:
+    """The container's whole merged filesystem as one uncompressed layer (-s): nothing lies below it,
+    so no whiteouts; without the empty files the runtime made to mount /etc/hosts and the like on
+    (the image's own, with content, stay). Mount points' contents are not in the layers anyway."""
     import tarfile
 
-    from podpy.build.squash import WH, squash
-    from podpy.storage.compress import open_decompressed
+    from podpy.engine.container_files import RUNTIME_PATHS, merged_tar
 
-    def opener(x: NewLayer) -> Callable[[], Any]:
-        @contextmanager
-        def opened() -> Iterator[Any]:
-            with engine.content.open(x.digest) as f:
-                yield open_decompressed(f)[0]
-
-        return opened
-
+    skip = {p.lstrip("/") for p in RUNTIME_PATHS}
     engine.layout.ingest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=engine.layout.ingest) as merged, \
             tempfile.TemporaryFile(dir=engine.layout.ingest) as out:  # fmt: skip
-        squash([opener(x) for x in layers], merged)
+        merged_tar(engine, rec, merged, f"squashing {rec.short_id}")  # type: ignore[arg-type]
         merged.seek(0)
         with tarfile.open(fileobj=merged, mode="r|") as src, \
                 tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as dst:  # fmt: skip
             for m in src:
-                if not m.name.rpartition("/")[2].startswith(WH):
+                name = m.name.strip("/").removeprefix("./")
+                if not (name in skip and m.isreg() and m.size == 0):
                     dst.addfile(m, src.extractfile(m) if m.isreg() else None)
                 src.members.clear()
         out.seek(0)
         digest, size = engine.content.ingest(out)
     return NewLayer(digest, mf.OCI_LAYER, size, digest)
+
+
+def _mount_points(rec: cr.ContainerRecord) -> set[str]:
+    mounts = {str(m.get("destination") or "") for m in rec.spec.get("mounts") or []}
+    mounts |= {str(p.get("Destination") or "") for p in rec.mounts or []}
+    mounts.discard("")
+    return mounts
 
 
 def container_config(image_cfg: dict[str, Any], rec: cr.ContainerRecord) -> dict[str, Any]:
@@ -173,9 +174,7 @@ def _rw_layer(engine: Engine, rec: cr.ContainerRecord) -> NewLayer:
 
     engine.layout.ingest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:  # unnamed: nothing left if we die
-        mounts = {str(m.get("destination") or "") for m in rec.spec.get("mounts") or []}
-        mounts |= {str(p.get("Destination") or "") for p in rec.mounts or []}
-        mounts.discard("")
+        mounts = _mount_points(rec)
         engine.containers.storage_driver.rw_tar(rec.id, rec.top_layer, tmp, skip=RUNTIME_PATHS | mounts,
                                                 skip_below=mounts)  # fmt: skip
         tmp.seek(0)
