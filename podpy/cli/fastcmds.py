@@ -18,6 +18,7 @@ B, S, L, I = "bool", "str", "list", "int"  # noqa: E741
 
 IMAGES_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 IMAGES_TABLE_DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+HISTORY_COLUMN = "\t{{if .History}}{{.History}}{{else}}<none>{{end}}"  # images --history, as Podman
 VOLUMES_TABLE = "table {{.Driver}}\t{{.Name}}"
 
 
@@ -113,7 +114,8 @@ IMAGES_SORT = ("created", "id", "repository", "size", "tag")
 
 def list_images(repository: str | None = None, all_: bool = False, digests: bool = False,
                 filter_: list[str] | None = None, format_: str | None = None, no_trunc: bool = False,
-                noheading: bool = False, quiet: bool = False, sort: str = "created") -> None:  # fmt: skip
+                noheading: bool = False, quiet: bool = False, sort: str = "created",
+                history: bool = False) -> None:  # fmt: skip
     """`images` (the typer command and the fast path)."""
     from podpy.cli import humanize
     from podpy.engine.image_listing import list_images as rows_of
@@ -135,7 +137,7 @@ def list_images(repository: str | None = None, all_: bool = False, digests: bool
     if quiet:
         common.out("\n".join(dict.fromkeys(r["ID"] for r in rows)))
         return
-    default = IMAGES_TABLE_DIGESTS if digests else IMAGES_TABLE
+    default = (IMAGES_TABLE_DIGESTS if digests else IMAGES_TABLE) + (HISTORY_COLUMN if history else "")
     common.render(rows, format_, default, headers={"ID": "IMAGE ID"}, noheading=noheading)
 
 
@@ -308,7 +310,7 @@ PS = Cmd(ps, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("-
 IMAGES = Cmd(images, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("--quiet", "-q")),
                             ("digests", B, False, ("--digests",)), ("no_trunc", B, False, ("--no-trunc",)),
                             _FILTER, _FORMAT, ("noheading", B, False, ("--noheading", "-n")),
-                            ("sort", S, "created", ("--sort",))), (0, 1))  # fmt: skip
+                            ("sort", S, "created", ("--sort",)), ("history", B, False, ("--history",))), (0, 1))  # fmt: skip
 VOLUME_LS = Cmd(volume_ls, _flags(("quiet", B, False, ("--quiet", "-q")), _FILTER, _FORMAT,
                                   ("noheading", B, False, ("--noheading",))), (0, 0))  # fmt: skip
 _LATEST = ("latest", B, False, ("--latest", "-l"))

@@ -25,11 +25,12 @@ def images(
     noheading: bool = typer.Option(False, "--noheading", "-n", help="Do not print column headings"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show image IDs"),
     sort: str = typer.Option("created", "--sort", help="Sort by " + ", ".join(IMAGES_SORT)),
+    history: bool = typer.Option(False, "--history", help="Display the image name history (every name it was given)"),
 ) -> None:
     """List images in local storage."""
     from podpy.cli.fastcmds import list_images
 
-    list_images(repository, all_, digests, filter_, format_, no_trunc, noheading, quiet, sort)
+    list_images(repository, all_, digests, filter_, format_, no_trunc, noheading, quiet, sort, history)
 
 
 def tag(
