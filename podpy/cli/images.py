@@ -107,11 +107,14 @@ def import_(
     change: list[str] | None = typer.Option(None, "--change", "-c", help="Apply a Dockerfile instruction (CMD, ENV, ...)"),
     message: str | None = typer.Option(None, "--message", "-m", help="Commit message for the imported image"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress output"),
+    os_: str = typer.Option("", "--os", help="Set the OS of the imported image (default: linux)"),
+    arch: str = typer.Option("", "--arch", help="Set the architecture of the imported image (default: the host's)"),
+    variant: str = typer.Option("", "--variant", help="Set the architecture variant of the imported image"),
 ) -> None:
     """Import a tarball to create a filesystem image."""
     from podpy.engine.importer import import_image
 
-    img = import_image(engine(), source, reference_, change or [], message)
+    img = import_image(engine(), source, reference_, change or [], message, (os_, arch, variant))
     common.out(img.id)
 
 
