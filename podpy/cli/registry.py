@@ -159,6 +159,9 @@ def pull(
     authfile: Path | None = typer.Option(None, "--authfile", help="Path of the authentication file"),
     retry: int | None = typer.Option(None, "--retry", help="Retries on network errors (default 4)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the image ID"),
+    disable_content_trust: bool = typer.Option(
+        False, "--disable-content-trust", help="This is a Docker specific option and is a NOOP"
+    ),
 ) -> None:
     """Pull images from a registry."""
     from podpy.engine.pull import pull as do_pull
@@ -198,21 +201,43 @@ def push(
     retry: int | None = typer.Option(None, "--retry", help="Retries on network errors (default 4)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Don't print progress"),
     remove_signatures: bool = typer.Option(False, "--remove-signatures", hidden=True),
+    compression_format: str | None = typer.Option(
+        None, "--compression-format", help="Layer compression for the destination: gzip or zstd"
+    ),
+    disable_content_trust: bool = typer.Option(
+        False, "--disable-content-trust", help="This is a Docker specific option and is a NOOP"
+    ),
+    sign_by: str | None = typer.Option(None, "--sign-by", help="Not supported: podpy does not sign images"),
+    sign_by_sigstore_private_key: str | None = typer.Option(
+        None, "--sign-by-sigstore-private-key", help="Not supported: podpy does not sign images"
+    ),
+    sign_passphrase_file: str | None = typer.Option(
+        None, "--sign-passphrase-file", help="Not supported: podpy does not sign images"
+    ),
 ) -> None:
     """Push an image to a registry."""
     from podpy.engine import transports
     from podpy.engine.push import push as do_push
+    from podpy.errors import InvalidArgument
+
+    if sign_by or sign_by_sigstore_private_key or sign_passphrase_file:
+        raise InvalidArgument("signing images (--sign-by, --sign-by-sigstore-private-key, --sign-passphrase-file) "
+                              "is not supported by podpy")  # fmt: skip
 
     if destination is None and image.startswith("docker://"):
         image = image.removeprefix("docker://")
     loc = transports.parse(destination) if destination else None
     if loc is not None and loc.transport != "docker":  # docker-archive:P[:REF], oci-archive:, oci:DIR, dir:DIR
+        if compression_format is not None:
+            raise InvalidArgument(f"--compression-format applies to registries only: {loc.transport}: "
+                                  "destinations get the layers as stored")  # fmt: skip
         transports.push(engine(), image, loc)
         return
     destination = loc.path if loc is not None else destination
     opts = registry_options(tls_verify, cert_dir, creds, authfile, retry)
     with ProgressView(quiet, push=True) as view:
-        do_push(engine(), image, destination, opts, fmt=format_, digestfile=digestfile, progress=view)
+        do_push(engine(), image, destination, opts, fmt=format_, digestfile=digestfile, progress=view,
+                compression=compression_format)  # fmt: skip
 
 
 def login(
