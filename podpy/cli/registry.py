@@ -305,16 +305,24 @@ def search(
     cert_dir: Path | None = typer.Option(None, "--cert-dir", help="Certificates for the registry"),
     creds: str | None = typer.Option(None, "--creds", help="USERNAME[:PASSWORD] for the registry"),
     authfile: Path | None = typer.Option(None, "--authfile", help="Path of the authentication file"),
+    filter_: list[str] | None = typer.Option(
+        None, "--filter", "-f", help="Filter output: stars=N, is-official=BOOL, is-automated=BOOL"
+    ),
+    compatible: bool = typer.Option(
+        False, "--compatible", help="List stars, official and automated columns (Docker compatibility)"
+    ),
 ) -> None:
     """Search registries for images."""
     from podpy.engine.registry_search import search as do_search
 
     opts = registry_options(tls_verify, cert_dir, creds, authfile)
-    rows = do_search(term, limit, opts, list_tags)
+    rows = do_search(term, limit, opts, list_tags, filter_ or [])
     for r in rows:
         if not no_trunc and len(r["Description"]) > 44:
             r["Description"] = r["Description"][:44] + "..."
     default = "table {{.Name}}\t{{.Tag}}" if list_tags else "table {{.Name}}\t{{.Description}}"
+    if compatible and not list_tags:
+        default += "\t{{.Stars}}\t{{.Official}}\t{{.Automated}}"
     common.render(rows, format_, default)
 
 
