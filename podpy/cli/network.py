@@ -31,6 +31,7 @@ def create(
     opt: list[str] | None = typer.Option(None, "--opt", "-o", help="Driver options: mtu, com.docker.network.bridge.name; parent, mode (macvlan/ipvlan)"),
     disable_dns: bool = typer.Option(False, "--disable-dns", help="No name resolution between containers"),
     ignore: bool = typer.Option(False, "--ignore", help="Don't fail if the network already exists"),
+    ipam_driver: str = typer.Option("", "--ipam-driver", help="IP Address Management driver: host-local (the only one)"),
 ) -> None:
     """Create a network."""
     from podpy.engine.networks import CreateRequest
@@ -38,7 +39,7 @@ def create(
     req = CreateRequest(name=name or "", driver=driver, subnets=subnet or [], gateways=gateway or [],
                         ip_ranges=ip_range or [], internal=internal, ipv6=ipv6,
                         labels=_pairs(label or [], "label"), options=_pairs(opt or [], "network option"),
-                        disable_dns=disable_dns, ignore=ignore)  # fmt: skip
+                        disable_dns=disable_dns, ignore=ignore, ipam_driver=ipam_driver)  # fmt: skip
     common.out(engine().networks.create(req).id)
 
 
@@ -186,11 +187,12 @@ def connect(
     alias: list[str] | None = typer.Option(None, "--alias", help="Network-scoped alias for the container"),
     ip: str | None = typer.Option(None, "--ip", help="IPv4 address on the network"),
     ip6: str | None = typer.Option(None, "--ip6", help="IPv6 address on the network"),
+    mac_address: str | None = typer.Option(None, "--mac-address", help="MAC address of the container on the network"),
 ) -> None:
     """Connect a container to a network (live when it runs)."""
     from podpy.engine.networks.connect import connect as do
 
-    do(engine(), network, container, alias or [], ip or "", ip6 or "")
+    do(engine(), network, container, alias or [], ip or "", ip6 or "", mac_address or "")
 
 
 def disconnect(

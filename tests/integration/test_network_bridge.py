@@ -87,6 +87,12 @@ def test_network_commands(net):  # noqa: F811
     assert dup.returncode == 125 and dup.stderr.startswith("Error: ") and "already" in dup.stderr
     bad = net("network", "create", "--subnet", "10.88.1.0/24", "overlap", check=False)
     assert bad.returncode == 125 and "already used" in bad.stderr
+    for driver, why in (("dhcp", "DHCP proxy"), ("none", "not supported"), ("odd", "host-local")):
+        bad = net("network", "create", "--ipam-driver", driver, "ipamnet", check=False)
+        assert bad.returncode == 125 and f"unsupported IPAM driver '{driver}'" in bad.stderr and why in bad.stderr
+    net("network", "create", "--ipam-driver", "host-local", "ipamnet")
+    assert net("network", "inspect", "--format", "{{.IPAMOptions}}", "ipamnet").stdout.strip() == "map[driver:host-local]"
+    net("network", "rm", "ipamnet")
     out = net("run", "--rm", "--network", "cmdnet", "busybox", "cat", "/sys/class/net/eth0/mtu").stdout
     assert out.strip() == "1400"
     cid = net("create", "--network", "cmdnet", "busybox", "true").stdout.strip()

@@ -98,6 +98,13 @@ def test_connect_and_disconnect_a_running_container(net):  # noqa: F811
     net("network", "disconnect", "side", "cli")
     assert net(*probe, check=False).returncode != 0
     assert "cli" not in net("exec", "srv", "cat", "/etc/hosts").stdout
+    bad = net("network", "connect", "--mac-address", "nope", "side", "cli", check=False)
+    assert bad.returncode == 125 and "invalid MAC address 'nope'" in bad.stderr
+    net("network", "connect", "--mac-address", "92:D0:C6:0A:29:33", "side", "cli")
+    addrs = net("exec", "cli", "cat", "/sys/class/net/eth0/address", "/sys/class/net/eth1/address").stdout.split()
+    assert "92:d0:c6:0a:29:33" in addrs
+    doc = json.loads(net("inspect", cli).stdout)[0]["NetworkSettings"]["Networks"]
+    assert doc["side"]["MacAddress"] == "92:d0:c6:0a:29:33"
 
 
 def test_reload_restores_flushed_rules(net):  # noqa: F811

@@ -48,6 +48,13 @@ class CreateRequest:
     options: dict[str, str] = field(default_factory=dict)
     disable_dns: bool = False
     ignore: bool = False
+    ipam_driver: str = ""  # --ipam-driver: only host-local (podpy's own allocator); "" means it too
+
+
+IPAM_REFUSED = {
+    "dhcp": "the dhcp IPAM driver needs netavark's DHCP proxy, which podpy does not have",
+    "none": "networks without IP address management (--ipam-driver none) are not supported",
+}
 
 
 class NetworkService:
@@ -124,6 +131,9 @@ class NetworkService:
         return self._create(req, default=True)
 
     def create(self, req: CreateRequest) -> NetworkRecord:
+        if req.ipam_driver not in ("", "host-local"):
+            why = IPAM_REFUSED.get(req.ipam_driver, "podpy allocates addresses itself (host-local)")
+            raise InvalidArgument(f"unsupported IPAM driver {req.ipam_driver!r}: {why}")
         if req.name:
             validate_name(req.name)
         rec = self._create(req)
