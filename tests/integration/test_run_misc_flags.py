@@ -130,3 +130,14 @@ def test_chrootdirs(ctr) -> None:  # noqa: F811
     assert out == "jailed\njailed\n1\n"
     res = ctr("create", "--chrootdirs", "relative", "busybox", "true", check=False)
     assert res.returncode == 125 and "must be an absolute path" in res.stderr
+
+
+def test_create_attach_and_init_ctr(ctr) -> None:  # noqa: F811
+    cid = ctr("create", "-a", "stdout", "--attach", "stderr", "busybox", "echo", "hi").stdout.strip()
+    assert ctr("start", "-a", cid).stdout == "hi\n"
+    for args, msg in ((["-a", "bogus"], "invalid stream 'bogus' for --attach"),
+                      (["--init-ctr", "once"], "must specify pod value with init-ctr"),
+                      (["--init-ctr", "sometimes", "--pod", "p"], "init-ctr value must be 'always' or 'once'"),
+                      (["--init-ctr", "always", "--pod", "p"], "do not run init containers")):  # fmt: skip
+        res = ctr("create", *args, "busybox", "true", check=False)
+        assert res.returncode == 125 and msg in res.stderr and res.stderr.count("\n") == 1, (args, res.stderr)
