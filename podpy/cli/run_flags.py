@@ -97,6 +97,7 @@ MISC_FLAGS = (
     Flag("systemd", ("--systemd",), STR, "Systemd mode: true (default; none here unless the command is init), false, always"),
     Flag("sdnotify", ("--sdnotify",), STR, "Where the READY=1 notification comes from: conmon (default), container, ignore"),
     Flag("chrootdirs", ("--chrootdirs",), LIST, "A chroot directory in the container: /etc/hosts & co. are mounted there too"),
+    Flag("secret", ("--secret",), LIST, "Add a secret: NAME[,type=mount|env][,target=T] (mount: /run/secrets/NAME)"),
 )
 
 # Namespaces, kernel settings and process details (engine.create_more applies them to the spec).

@@ -32,7 +32,7 @@ SDNOTIFY_ANNOTATION = "io.podpy.sdnotify"  # the mode, for start (podpy.cli) to 
 def wanted(more: dict[str, Any]) -> bool:
     return any(more.get(k) not in (None, "", []) for k in (
         "blkio_weight", "blkio_weight_device", "cpu_rt_period", "cpu_rt_runtime", "cgroups", "systemd",
-        "sdnotify", "chrootdirs"))  # fmt: skip
+        "sdnotify", "chrootdirs", "secret"))  # fmt: skip
 
 
 def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> ContainerSpec:
@@ -64,6 +64,15 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
         annotations[SDNOTIFY_ANNOTATION] = sdnotify
     if sdnotify == "container" and os.environ.get("NOTIFY_SOCKET"):
         changes.update(_notify_into_container(spec, os.environ["NOTIFY_SOCKET"]))
+    if more.get("secret"):
+        from podpy.engine.secrets import SECRETS_ANNOTATION, for_create
+        from podpy.engine.spec import merge_env
+
+        mounts, env, ids = for_create(engine, more["secret"])
+        annotations[SECRETS_ANNOTATION] = ",".join(ids)
+        changes["mounts"] = (*changes.get("mounts", spec.mounts), *mounts)
+        if env:
+            changes["env"] = merge_env(changes.get("env", spec.env), env)
     if more.get("chrootdirs"):
         changes["chrootdirs"] = tuple(_chrootdirs(more["chrootdirs"]))
     if resources != spec.resources:
