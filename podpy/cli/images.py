@@ -159,6 +159,7 @@ def save(
     multi_image_archive: bool = typer.Option(False, "--multi-image-archive", "-m", help="Accepted (archives hold several images)"),
     uncompressed: bool = typer.Option(False, "--uncompressed", help="Accepted (layers are saved as stored)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the output"),
+    compress: bool = typer.Option(False, "--compress", help="Compress uncompressed layers (gzip) in a docker-dir"),
 ) -> None:
     """Save images to a docker-archive or oci-archive."""
     from podpy.engine.archives import save_archive
@@ -166,7 +167,7 @@ def save(
 
     if output is None and sys.stdout.isatty() and format_ not in ("oci-dir", "docker-dir"):
         raise InvalidArgument("refusing to save to terminal. Use -o flag or redirect")
-    save_archive(engine(), images_, format_, output)
+    save_archive(engine(), images_, format_, output, compress=compress)
 
 
 def prune(

@@ -201,6 +201,9 @@ def push(
     retry: int | None = typer.Option(None, "--retry", help="Retries on network errors (default 4)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Don't print progress"),
     remove_signatures: bool = typer.Option(False, "--remove-signatures", hidden=True),
+    compress: bool = typer.Option(
+        False, "--compress", help="Compress uncompressed layers (gzip) when pushing to a dir: destination"
+    ),
     compression_format: str | None = typer.Option(
         None, "--compression-format", help="Layer compression for the destination: gzip or zstd"
     ),
@@ -231,7 +234,7 @@ def push(
         if compression_format is not None:
             raise InvalidArgument(f"--compression-format applies to registries only: {loc.transport}: "
                                   "destinations get the layers as stored")  # fmt: skip
-        transports.push(engine(), image, loc)
+        transports.push(engine(), image, loc, compress=compress)
         return
     destination = loc.path if loc is not None else destination
     opts = registry_options(tls_verify, cert_dir, creds, authfile, retry)
