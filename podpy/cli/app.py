@@ -88,7 +88,7 @@ def _register_compose(args: list[str] | None, words: list[str]) -> None:
         compose.register(app, new_app, SETTINGS)
 
 
-LAZY_GROUPS = {"pod": "pods", "kube": "kube", "generate": "kube", "play": "kube"}
+LAZY_GROUPS = {"pod": "pods", "kube": "kube", "generate": "kube", "play": "kube", "secret": "secrets"}
 
 
 def _register_lazy(args: list[str] | None, words: list[str]) -> None:

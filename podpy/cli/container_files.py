@@ -11,6 +11,7 @@ import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
+from podpy.errors import PodpyError
 
 
 def split_cp_arg(arg: str) -> tuple[str | None, str]:
@@ -71,8 +72,9 @@ def _tty_checked(stream: Any, what: str) -> Any:
 
 
 def diff(
-    container: str = typer.Argument(..., help="Container"),
+    container: str | None = typer.Argument(None, metavar="CONTAINER", help="Container"),
     format_: str | None = typer.Option(None, "--format", help="Format output: json"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
 ) -> None:
     """Inspect changes to files or directories on a container's filesystem (A added, C changed, D deleted)."""
     import json
@@ -80,6 +82,10 @@ def diff(
     from podpy.engine.container_files import diff as changes_of
     from podpy.errors import InvalidArgument
 
+    if latest == (container is not None):
+        raise InvalidArgument("--latest and containers cannot be used together" if latest
+                              else "you must provide a container name or ID, or use --latest")  # fmt: skip
+    container = container or engine().containers.latest()
     changes = changes_of(engine(), container)
     if format_ in (None, "", "table"):
         common.out("\n".join(f"{kind} {path}" for kind, path in changes))
@@ -121,13 +127,23 @@ def commit(
         True, "--pause/--no-pause", "-p", help="Pause the container during commit (default, as Docker)"
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress output (the ID is still printed)"),
+    format_: str = typer.Option("oci", "--format", "-f", help="Format of the image manifest and metadata (oci|docker)"),
+    iidfile: str | None = typer.Option(None, "--iidfile", help="Write the image ID to this file"),
+    include_volumes: bool = typer.Option(False, "--include-volumes", help="Include container volumes as image volumes"),
+    squash: bool = typer.Option(False, "--squash", "-s", help="Squash all of the image's layers into one"),
 ) -> None:
     """Create a new image from a container's changes."""
     from podpy.engine.container_commit import CommitOptions
     from podpy.engine.container_commit import commit as do_commit
 
-    opts = CommitOptions(changes=list(change or []), message=message, author=author, pause=pause)
+    opts = CommitOptions(changes=list(change or []), message=message, author=author, pause=pause,
+                         format=format_, include_volumes=include_volumes, squash=squash)  # fmt: skip
     img = do_commit(engine(), container, image, opts, warn=common.warn)
+    if iidfile:
+        try:
+            Path(iidfile).write_text(img.id)
+        except OSError as e:
+            raise PodpyError(f"writing {iidfile}: {e.strerror or e}") from None
     common.out(img.id)
 
 

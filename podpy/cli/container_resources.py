@@ -58,6 +58,7 @@ def stats(
     format_: str | None = typer.Option(None, "--format", help="Format output: table, json or a Go template"),
     interval: float = typer.Option(1.0, "--interval", "-i", help="Seconds between updates when streaming"),
     latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
+    no_reset: bool = typer.Option(False, "--no-reset", help="Do not clear the screen between intervals"),
 ) -> None:
     """Display a live stream of container resource usage statistics."""
     from podpy.cli import format as fmtmod
@@ -72,7 +73,7 @@ def stats(
     shown = dict(zip((s.id for s in first), refs, strict=False)) if refs else {}
     for notice in stats_notices(first):
         common.warn(notice)
-    clear = not no_stream and sys.stdout.isatty() and not (format_ or "").startswith(("json", "{{"))
+    clear = not no_stream and not no_reset and sys.stdout.isatty() and not (format_ or "").startswith(("json", "{{"))
     try:
         while True:
             time.sleep(NO_STREAM_GAP if no_stream else interval)

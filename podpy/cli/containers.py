@@ -209,7 +209,12 @@ def prune(
     common.out(f"Total reclaimed space: {humanize.size(size)}")
 
 
-def exists(container: str = typer.Argument(..., help="Container")) -> None:
+def exists(
+    container: str = typer.Argument(..., help="Container"),
+    external: bool = typer.Option(
+        False, "--external", help="Check external (e.g. Buildah) containers too: podpy's store has none"
+    ),
+) -> None:
     """Check if a container exists (exit 0 if it does, 1 if not)."""
     from podpy.errors import NoSuchContainer
 

@@ -8,6 +8,50 @@ import sys
 from typing import Any
 
 
+def run_exec(pos: list[str], *, interactive: bool = False, tty: bool = False, detach: bool = False,
+             env: list[str] | None = None, env_file: list[str] | None = None, user: str | None = None,
+             workdir: str | None = None, privileged: bool = False, latest: bool = False,
+             preserve_fds: int | None = None) -> int:  # fmt: skip
+    """`exec` (the typer command and the fast path): CONTAINER COMMAND... (or -l COMMAND...); the exit code."""
+    from podpy.cli import common
+    from podpy.engine import container_exec as ce
+    from podpy.engine.container_config import read_env_file
+    from podpy.errors import InvalidArgument
+
+    svc = common.engine().containers
+    if latest:
+        pos = [svc.latest(), *pos]
+    if len(pos) < 2:
+        raise InvalidArgument("must provide a non-empty command to start an exec session")
+    preserve = _preserved_fds(preserve_fds)
+    if preserve and detach:
+        raise InvalidArgument("--preserve-fds cannot be used with --detach")
+    from_files = [e for f in env_file or [] for e in read_env_file(f)]
+    opts = ce.ExecOptions(pos[1:], interactive, tty, [*from_files, *(env or [])], user or "", workdir or "",
+                          privileged, preserve)  # fmt: skip
+    if detach:
+        ce.exec_detached(svc, pos[0], opts)
+        return 0
+    return exec_attached(svc, pos[0], opts)
+
+
+def _preserved_fds(count: int | None) -> int:
+    """--preserve-fds N: fds 3..3+N-1 must all be open here (Podman's rule, as for run)."""
+    from podpy.errors import InvalidArgument
+
+    if not count:
+        return 0
+    if count < 0:
+        raise InvalidArgument(f"invalid --preserve-fds {count}: must be 0 or more")
+    for fd in range(3, 3 + count):
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise InvalidArgument(f"file descriptor {fd} is not available - the preserve-fds option requires "
+                                  "that all file descriptors must be passed") from None  # fmt: skip
+    return count
+
+
 def exec_attached(svc: Any, container: str, opts: Any) -> int:
     """Run the exec attached; its exit code, recorded as an exec_died event."""
     from podpy.engine import events as ev
@@ -28,7 +72,7 @@ def _exec_attached(svc: Any, container: str, opts: Any) -> int:
     stdin_w = None
     theirs = [null]
     if opts.tty:
-        stdio = Stdio(stdin=null)
+        stdio = Stdio(stdin=null, preserve=opts.preserve_fds)
     else:  # pipes of our own, never our fds: the process could chown them (-u) or reopen them
         stdin = null
         if opts.interactive:
@@ -37,7 +81,7 @@ def _exec_attached(svc: Any, container: str, opts: Any) -> int:
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         ours, theirs = {out_r: 1, err_r: 2}, [*theirs, out_w, err_w]
-        stdio = Stdio(stdin=stdin, stdout=out_w, stderr=err_w)
+        stdio = Stdio(stdin=stdin, stdout=out_w, stderr=err_w, preserve=opts.preserve_fds)
     sys.stdout.flush()
     pids: list[int] = []
     pending: list[int] = []

@@ -18,6 +18,7 @@ B, S, L, I = "bool", "str", "list", "int"  # noqa: E741
 
 IMAGES_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 IMAGES_TABLE_DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+HISTORY_COLUMN = "\t{{if .History}}{{.History}}{{else}}<none>{{end}}"  # images --history, as Podman
 VOLUMES_TABLE = "table {{.Driver}}\t{{.Name}}"
 
 
@@ -113,7 +114,8 @@ IMAGES_SORT = ("created", "id", "repository", "size", "tag")
 
 def list_images(repository: str | None = None, all_: bool = False, digests: bool = False,
                 filter_: list[str] | None = None, format_: str | None = None, no_trunc: bool = False,
-                noheading: bool = False, quiet: bool = False, sort: str = "created") -> None:  # fmt: skip
+                noheading: bool = False, quiet: bool = False, sort: str = "created",
+                history: bool = False) -> None:  # fmt: skip
     """`images` (the typer command and the fast path)."""
     from podpy.cli import humanize
     from podpy.engine.image_listing import list_images as rows_of
@@ -135,7 +137,7 @@ def list_images(repository: str | None = None, all_: bool = False, digests: bool
     if quiet:
         common.out("\n".join(dict.fromkeys(r["ID"] for r in rows)))
         return
-    default = IMAGES_TABLE_DIGESTS if digests else IMAGES_TABLE
+    default = (IMAGES_TABLE_DIGESTS if digests else IMAGES_TABLE) + (HISTORY_COLUMN if history else "")
     common.render(rows, format_, default, headers={"ID": "IMAGE ID"}, noheading=noheading)
 
 
@@ -239,10 +241,12 @@ def rm(kw: dict[str, Any], pos: list[str]) -> int:
     return 0
 
 
-def remove_images(images_: list[str], force: bool = False, all_: bool = False) -> int:
-    """`rmi`: Untagged/Deleted lines; the exit code (the error's own for one image, else 125)."""
+def remove_images(images_: list[str], force: bool = False, all_: bool = False, ignore: bool = False,
+                  no_prune: bool = False) -> int:  # fmt: skip
+    """`rmi`: Untagged/Deleted lines; the exit code (the error's own for one image, else 125).
+    -i skips images that do not exist; --no-prune keeps dangling parents, which podpy never removes."""
     from podpy.engine.image_remove import remove_images as remove
-    from podpy.errors import PodpyError
+    from podpy.errors import NoSuchImage, PodpyError
     from podpy.image import reference
 
     if images_ and all_:
@@ -251,6 +255,8 @@ def remove_images(images_: list[str], force: bool = False, all_: bool = False) -
         raise PodpyError("image name or ID must be specified")
     failed: PodpyError | None = None
     for rep in remove(common.engine(), images_, force=force, all_=all_):
+        if isinstance(rep, NoSuchImage) and ignore:
+            continue
         if isinstance(rep, PodpyError):
             common.err(f"Error: {rep}")
             failed = rep
@@ -263,7 +269,7 @@ def remove_images(images_: list[str], force: bool = False, all_: bool = False) -
 
 
 def rmi(kw: dict[str, Any], pos: list[str]) -> int:
-    return remove_images(pos, kw["force"], kw["all_"])
+    return remove_images(pos, **kw)
 
 
 def logs(kw: dict[str, Any], pos: list[str]) -> int:
@@ -276,18 +282,11 @@ def logs(kw: dict[str, Any], pos: list[str]) -> int:
 
 
 def exec_(kw: dict[str, Any], pos: list[str]) -> int:
-    from podpy.engine import container_exec as ce
+    from podpy.cli.exec_core import run_exec
 
-    svc = common.engine().containers
-    opts = ce.ExecOptions(pos[1:], kw["interactive"], kw["tty"], kw["env"], kw["user"] or "", kw["workdir"] or "",
-                          kw["privileged"])  # fmt: skip
-    if kw["detach"]:
-        ce.exec_detached(svc, pos[0], opts)
-        return 0
-    from podpy.cli.exec_core import exec_attached
-
-    _gc_back_on()  # the relay may run for hours
-    return exec_attached(svc, pos[0], opts)
+    if not kw["detach"]:
+        _gc_back_on()  # the relay may run for hours
+    return run_exec(pos, **kw)
 
 
 def _gc_back_on() -> None:
@@ -311,7 +310,7 @@ PS = Cmd(ps, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("-
 IMAGES = Cmd(images, _flags(("all_", B, False, ("--all", "-a")), ("quiet", B, False, ("--quiet", "-q")),
                             ("digests", B, False, ("--digests",)), ("no_trunc", B, False, ("--no-trunc",)),
                             _FILTER, _FORMAT, ("noheading", B, False, ("--noheading", "-n")),
-                            ("sort", S, "created", ("--sort",))), (0, 1))  # fmt: skip
+                            ("sort", S, "created", ("--sort",)), ("history", B, False, ("--history",))), (0, 1))  # fmt: skip
 VOLUME_LS = Cmd(volume_ls, _flags(("quiet", B, False, ("--quiet", "-q")), _FILTER, _FORMAT,
                                   ("noheading", B, False, ("--noheading",))), (0, 0))  # fmt: skip
 _LATEST = ("latest", B, False, ("--latest", "-l"))
@@ -324,7 +323,8 @@ RM = Cmd(rm, _flags(("force", B, False, ("--force", "-f")), ("volumes", B, False
                     ("depend", B, False, ("--depend",)), ("filter_", L, None, ("--filter",)),
                     ("ignore", B, False, ("--ignore", "-i")), _LATEST, ("time_", I, None, ("--time", "-t"))),
          (0, None))  # fmt: skip
-RMI = Cmd(rmi, _flags(("force", B, False, ("--force", "-f")), ("all_", B, False, ("--all", "-a"))), (0, None))
+RMI = Cmd(rmi, _flags(("force", B, False, ("--force", "-f")), ("all_", B, False, ("--all", "-a")),
+                      ("ignore", B, False, ("--ignore", "-i")), ("no_prune", B, False, ("--no-prune",))), (0, None))
 LOGS = Cmd(logs, _flags(("follow", B, False, ("--follow", "-f")), ("timestamps", B, False, ("--timestamps", "-t")),
                         ("tail", S, None, ("--tail",)), ("since", S, None, ("--since",)),
                         ("until", S, None, ("--until",)), ("names", B, False, ("--names", "-n")),
@@ -332,7 +332,8 @@ LOGS = Cmd(logs, _flags(("follow", B, False, ("--follow", "-f")), ("timestamps",
 EXEC = Cmd(exec_, _flags(("interactive", B, False, ("--interactive", "-i")), ("tty", B, False, ("--tty", "-t")),
                          ("detach", B, False, ("--detach", "-d")), ("env", L, None, ("--env", "-e")),
                          ("user", S, None, ("--user", "-u")), ("workdir", S, None, ("--workdir", "-w")),
-                         ("privileged", B, False, ("--privileged",))), (2, None), interspersed=False)  # fmt: skip
+                         ("privileged", B, False, ("--privileged",)), ("env_file", L, None, ("--env-file",)),
+                         ("preserve_fds", I, None, ("--preserve-fds",))), (2, None), interspersed=False)  # fmt: skip
 
 COMMANDS: dict[tuple[str, ...], Cmd] = {
     ("ps",): PS, ("container", "ps"): PS, ("container", "ls"): PS, ("container", "list"): PS,

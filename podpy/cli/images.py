@@ -25,11 +25,12 @@ def images(
     noheading: bool = typer.Option(False, "--noheading", "-n", help="Do not print column headings"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only show image IDs"),
     sort: str = typer.Option("created", "--sort", help="Sort by " + ", ".join(IMAGES_SORT)),
+    history: bool = typer.Option(False, "--history", help="Display the image name history (every name it was given)"),
 ) -> None:
     """List images in local storage."""
     from podpy.cli.fastcmds import list_images
 
-    list_images(repository, all_, digests, filter_, format_, no_trunc, noheading, quiet, sort)
+    list_images(repository, all_, digests, filter_, format_, no_trunc, noheading, quiet, sort, history)
 
 
 def tag(
@@ -52,11 +53,13 @@ def rmi(
     images_: list[str] = typer.Argument(None, metavar="IMAGE...", help="Images to remove"),
     force: bool = typer.Option(False, "--force", "-f", help="Force removal of the image"),
     all_: bool = typer.Option(False, "--all", "-a", help="Remove all images"),
+    ignore: bool = typer.Option(False, "--ignore", "-i", help="Ignore errors if a specified image does not exist"),
+    no_prune: bool = typer.Option(False, "--no-prune", help="Do not remove dangling parent images (podpy never does)"),
 ) -> None:
     """Remove one or more images from local storage."""
     from podpy.cli.fastcmds import remove_images
 
-    if code := remove_images(list(images_ or []), force, all_):
+    if code := remove_images(list(images_ or []), force, all_, ignore, no_prune):
         raise typer.Exit(code)
 
 
@@ -104,11 +107,14 @@ def import_(
     change: list[str] | None = typer.Option(None, "--change", "-c", help="Apply a Dockerfile instruction (CMD, ENV, ...)"),
     message: str | None = typer.Option(None, "--message", "-m", help="Commit message for the imported image"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress output"),
+    os_: str = typer.Option("", "--os", help="Set the OS of the imported image (default: linux)"),
+    arch: str = typer.Option("", "--arch", help="Set the architecture of the imported image (default: the host's)"),
+    variant: str = typer.Option("", "--variant", help="Set the architecture variant of the imported image"),
 ) -> None:
     """Import a tarball to create a filesystem image."""
     from podpy.engine.importer import import_image
 
-    img = import_image(engine(), source, reference_, change or [], message)
+    img = import_image(engine(), source, reference_, change or [], message, (os_, arch, variant))
     common.out(img.id)
 
 
@@ -153,6 +159,7 @@ def save(
     multi_image_archive: bool = typer.Option(False, "--multi-image-archive", "-m", help="Accepted (archives hold several images)"),
     uncompressed: bool = typer.Option(False, "--uncompressed", help="Accepted (layers are saved as stored)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the output"),
+    compress: bool = typer.Option(False, "--compress", help="Compress uncompressed layers (gzip) in a docker-dir"),
 ) -> None:
     """Save images to a docker-archive or oci-archive."""
     from podpy.engine.archives import save_archive
@@ -160,7 +167,7 @@ def save(
 
     if output is None and sys.stdout.isatty() and format_ not in ("oci-dir", "docker-dir"):
         raise InvalidArgument("refusing to save to terminal. Use -o flag or redirect")
-    save_archive(engine(), images_, format_, output)
+    save_archive(engine(), images_, format_, output, compress=compress)
 
 
 def prune(

@@ -31,6 +31,7 @@ def create(
     opt: list[str] | None = typer.Option(None, "--opt", "-o", help="Driver options: mtu, com.docker.network.bridge.name; parent, mode (macvlan/ipvlan)"),
     disable_dns: bool = typer.Option(False, "--disable-dns", help="No name resolution between containers"),
     ignore: bool = typer.Option(False, "--ignore", help="Don't fail if the network already exists"),
+    ipam_driver: str = typer.Option("", "--ipam-driver", help="IP Address Management driver: host-local (the only one)"),
 ) -> None:
     """Create a network."""
     from podpy.engine.networks import CreateRequest
@@ -38,7 +39,7 @@ def create(
     req = CreateRequest(name=name or "", driver=driver, subnets=subnet or [], gateways=gateway or [],
                         ip_ranges=ip_range or [], internal=internal, ipv6=ipv6,
                         labels=_pairs(label or [], "label"), options=_pairs(opt or [], "network option"),
-                        disable_dns=disable_dns, ignore=ignore)  # fmt: skip
+                        disable_dns=disable_dns, ignore=ignore, ipam_driver=ipam_driver)  # fmt: skip
     common.out(engine().networks.create(req).id)
 
 
@@ -113,6 +114,9 @@ def inspect(
 def rm(
     names: list[str] = typer.Argument(..., metavar="NETWORK...", help="Networks to remove"),
     force: bool = typer.Option(False, "--force", "-f", help="Remove the containers using the network too"),
+    time_: int | None = typer.Option(
+        None, "--time", "-t", help="With -f: seconds to wait for running containers to stop before killing them"
+    ),
 ) -> None:
     """Remove one or more networks."""
     from podpy.errors import PodpyError
@@ -121,7 +125,7 @@ def rm(
     failed: PodpyError | None = None
     for name in names:
         try:
-            common.out(svc.remove(name, force=force))
+            common.out(svc.remove(name, force=force, timeout=time_))
         except PodpyError as e:
             common.err(f"Error: {e}")
             failed = e
@@ -149,12 +153,29 @@ def exists(name: str = typer.Argument(..., metavar="NETWORK", help="Network")) -
 
 
 def reload(
-    names: list[str] | None = typer.Argument(None, metavar="NETWORK...", help="Networks whose rules to restore"),
+    names: list[str] | None = typer.Argument(
+        None, metavar="NETWORK|CONTAINER...", help="Networks whose rules to restore, or containers (theirs)"
+    ),
     all_: bool = typer.Option(False, "--all", "-a", help="All networks"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="The networks of the latest container podpy is aware of"),
 ) -> None:
     """Restore the firewall rules of networks (after something flushed them)."""
+    from podpy.errors import InvalidArgument
+    from podpy.network.model import NoSuchNetwork
+
     svc = engine().networks
-    targets = [r.name for r in svc.list()] if all_ or not names else list(names)
+    if latest and (names or all_):
+        raise InvalidArgument("--latest and containers or --all cannot be used together")
+    refs = [engine().containers.latest()] if latest else list(names or [])
+    targets: list[str] = []
+    for ref in refs:  # a network, or (as Podman's arguments are) a container: its networks
+        try:
+            targets.append(svc.get(ref).name)
+        except NoSuchNetwork:
+            rec = engine().containers.get(ref)
+            targets += [n for n in rec.spec.get("networks") or {} if n not in targets]
+    if all_ or not refs:
+        targets = [r.name for r in svc.list()]
     for name in targets:
         svc.reload(name)
         common.out(svc.get(name).id)
@@ -166,11 +187,12 @@ def connect(
     alias: list[str] | None = typer.Option(None, "--alias", help="Network-scoped alias for the container"),
     ip: str | None = typer.Option(None, "--ip", help="IPv4 address on the network"),
     ip6: str | None = typer.Option(None, "--ip6", help="IPv6 address on the network"),
+    mac_address: str | None = typer.Option(None, "--mac-address", help="MAC address of the container on the network"),
 ) -> None:
     """Connect a container to a network (live when it runs)."""
     from podpy.engine.networks.connect import connect as do
 
-    do(engine(), network, container, alias or [], ip or "", ip6 or "")
+    do(engine(), network, container, alias or [], ip or "", ip6 or "", mac_address or "")
 
 
 def disconnect(

@@ -159,6 +159,9 @@ def pull(
     authfile: Path | None = typer.Option(None, "--authfile", help="Path of the authentication file"),
     retry: int | None = typer.Option(None, "--retry", help="Retries on network errors (default 4)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the image ID"),
+    disable_content_trust: bool = typer.Option(
+        False, "--disable-content-trust", help="This is a Docker specific option and is a NOOP"
+    ),
 ) -> None:
     """Pull images from a registry."""
     from podpy.engine.pull import pull as do_pull
@@ -198,21 +201,46 @@ def push(
     retry: int | None = typer.Option(None, "--retry", help="Retries on network errors (default 4)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Don't print progress"),
     remove_signatures: bool = typer.Option(False, "--remove-signatures", hidden=True),
+    compress: bool = typer.Option(
+        False, "--compress", help="Compress uncompressed layers (gzip) when pushing to a dir: destination"
+    ),
+    compression_format: str | None = typer.Option(
+        None, "--compression-format", help="Layer compression for the destination: gzip or zstd"
+    ),
+    disable_content_trust: bool = typer.Option(
+        False, "--disable-content-trust", help="This is a Docker specific option and is a NOOP"
+    ),
+    sign_by: str | None = typer.Option(None, "--sign-by", help="Not supported: podpy does not sign images"),
+    sign_by_sigstore_private_key: str | None = typer.Option(
+        None, "--sign-by-sigstore-private-key", help="Not supported: podpy does not sign images"
+    ),
+    sign_passphrase_file: str | None = typer.Option(
+        None, "--sign-passphrase-file", help="Not supported: podpy does not sign images"
+    ),
 ) -> None:
     """Push an image to a registry."""
     from podpy.engine import transports
     from podpy.engine.push import push as do_push
+    from podpy.errors import InvalidArgument
+
+    if sign_by or sign_by_sigstore_private_key or sign_passphrase_file:
+        raise InvalidArgument("signing images (--sign-by, --sign-by-sigstore-private-key, --sign-passphrase-file) "
+                              "is not supported by podpy")  # fmt: skip
 
     if destination is None and image.startswith("docker://"):
         image = image.removeprefix("docker://")
     loc = transports.parse(destination) if destination else None
     if loc is not None and loc.transport != "docker":  # docker-archive:P[:REF], oci-archive:, oci:DIR, dir:DIR
-        transports.push(engine(), image, loc)
+        if compression_format is not None:
+            raise InvalidArgument(f"--compression-format applies to registries only: {loc.transport}: "
+                                  "destinations get the layers as stored")  # fmt: skip
+        transports.push(engine(), image, loc, compress=compress)
         return
     destination = loc.path if loc is not None else destination
     opts = registry_options(tls_verify, cert_dir, creds, authfile, retry)
     with ProgressView(quiet, push=True) as view:
-        do_push(engine(), image, destination, opts, fmt=format_, digestfile=digestfile, progress=view)
+        do_push(engine(), image, destination, opts, fmt=format_, digestfile=digestfile, progress=view,
+                compression=compression_format)  # fmt: skip
 
 
 def login(
@@ -224,6 +252,7 @@ def login(
     cert_dir: Path | None = typer.Option(None, "--cert-dir", help="Certificates for the registry"),
     tls_verify: str | None = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
     get_login: bool = typer.Option(False, "--get-login", help="Print the username stored for the registry"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Write more detailed information to stdout"),
 ) -> None:
     """Log in to a registry (credentials are checked, then stored in auth.json)."""
     from podpy.engine.registry_login import login as do_login
@@ -251,7 +280,9 @@ def login(
     if password is None:
         password = _prompt_password()
     opts = registry_options(tls_verify, cert_dir, None, authfile)
-    do_login(registry, credentials.Credentials(username, password), opts)
+    written = do_login(registry, credentials.Credentials(username, password), opts)
+    if verbose:
+        common.out(f"Used: {written}")  # Podman's -v: the auth file
     common.out("Login Succeeded!")
 
 
@@ -277,16 +308,24 @@ def search(
     cert_dir: Path | None = typer.Option(None, "--cert-dir", help="Certificates for the registry"),
     creds: str | None = typer.Option(None, "--creds", help="USERNAME[:PASSWORD] for the registry"),
     authfile: Path | None = typer.Option(None, "--authfile", help="Path of the authentication file"),
+    filter_: list[str] | None = typer.Option(
+        None, "--filter", "-f", help="Filter output: stars=N, is-official=BOOL, is-automated=BOOL"
+    ),
+    compatible: bool = typer.Option(
+        False, "--compatible", help="List stars, official and automated columns (Docker compatibility)"
+    ),
 ) -> None:
     """Search registries for images."""
     from podpy.engine.registry_search import search as do_search
 
     opts = registry_options(tls_verify, cert_dir, creds, authfile)
-    rows = do_search(term, limit, opts, list_tags)
+    rows = do_search(term, limit, opts, list_tags, filter_ or [])
     for r in rows:
         if not no_trunc and len(r["Description"]) > 44:
             r["Description"] = r["Description"][:44] + "..."
     default = "table {{.Name}}\t{{.Tag}}" if list_tags else "table {{.Name}}\t{{.Description}}"
+    if compatible and not list_tags:
+        default += "\t{{.Stars}}\t{{.Official}}\t{{.Automated}}"
     common.render(rows, format_, default)
 
 

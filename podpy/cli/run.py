@@ -9,7 +9,6 @@ import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
-from podpy.cli.exec_core import exec_attached
 
 SIG_PROXY_HELP = "Proxy received signals to the container process (non-TTY mode only)"
 
@@ -128,22 +127,24 @@ def attach(
 
 
 def exec_(
-    container: str = typer.Argument(..., help="Container"),
-    command: list[str] = typer.Argument(..., help="Command and arguments"),
+    container: str = typer.Argument(..., help="Container (with -l: the command's first word)"),
+    command: list[str] | None = typer.Argument(None, help="Command and arguments"),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Keep STDIN open"),
     tty: bool = typer.Option(False, "--tty", "-t", help="Allocate a pseudo-TTY"),
     detach: bool = typer.Option(False, "--detach", "-d", help="Run the command in the background"),
     env: list[str] | None = typer.Option(None, "--env", "-e", help="Set environment variables"),
+    env_file: list[str] | None = typer.Option(None, "--env-file", help="Read in a file of environment variables"),
     user: str | None = typer.Option(None, "--user", "-u", help="Username or UID[:GID]"),
     workdir: str | None = typer.Option(None, "--workdir", "-w", help="Working directory"),
     privileged: bool = typer.Option(False, "--privileged", help="Give extended privileges to the command"),
+    latest: bool = typer.Option(False, "--latest", "-l", help="Act on the latest container podpy is aware of"),
+    preserve_fds: int | None = typer.Option(
+        None, "--preserve-fds", help="Pass N additional file descriptors (3 to 3+N-1) to the process"
+    ),
 ) -> None:
     """Run a process in a running container."""
-    from podpy.engine import container_exec as ce
+    from podpy.cli.exec_core import run_exec
 
-    svc = engine().containers
-    opts = ce.ExecOptions(list(command), interactive, tty, env or [], user or "", workdir or "", privileged)
-    if detach:
-        ce.exec_detached(svc, container, opts)
-        return
-    raise typer.Exit(exec_attached(svc, container, opts))
+    raise typer.Exit(run_exec([container, *(command or [])], interactive=interactive, tty=tty, detach=detach,
+                              env=env, env_file=env_file, user=user, workdir=workdir, privileged=privileged,
+                              latest=latest, preserve_fds=preserve_fds))  # fmt: skip

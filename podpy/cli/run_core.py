@@ -65,6 +65,8 @@ def _read_id_file(path: str) -> str:
 
 
 def create(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
+    _attach_streams(kw)  # create -a: checked as run's (the streams are what `start -a` attaches)
+    _init_ctr(kw)
     svc = engine().containers
     rec = svc.create(create_options(image, command, kw), progress=None if kw.get("quiet") else pull_progress)
     for notice in svc.notices:
@@ -74,6 +76,7 @@ def create(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
 
 def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> int:
     """create + start; attached unless -d. The exit code podpy run returns."""
+    _init_ctr(kw)
     eng = engine()
     if kw.get("log_driver"):
         from podpy.engine.log_options import check_for_run
@@ -107,13 +110,28 @@ def _attach_streams(kw: dict[str, Any]) -> set[str] | None:
         return None
     from podpy.errors import InvalidArgument
 
-    if kw["detach"]:
+    if kw.get("detach"):
         raise InvalidArgument("-d and -a cannot be used together")
     streams = {s.strip().lower() for item in kw["attach"] for s in item.split(",") if s.strip()}
     bad = streams - {"stdin", "stdout", "stderr"}
     if bad:
         raise InvalidArgument(f"invalid stream {sorted(bad)[0]!r} for --attach - must be one of stdin, stdout, or stderr")
     return streams
+
+
+def _init_ctr(kw: dict[str, Any]) -> None:
+    """create --init-ctr always|once: Podman's checks; pods here have no init containers."""
+    mode = kw.get("init_ctr")
+    if not mode:
+        return
+    from podpy.errors import InvalidArgument
+
+    if mode not in ("always", "once"):
+        raise InvalidArgument("init-ctr value must be 'always' or 'once'")
+    if not (kw.get("pod") or kw.get("pod_id_file")):
+        raise InvalidArgument("must specify pod value with init-ctr")
+    raise InvalidArgument("--init-ctr: podpy's pods do not run init containers (create it as an ordinary "
+                          "member and start it first)")  # fmt: skip
 
 
 def _remove_image(ref: str) -> None:

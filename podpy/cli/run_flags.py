@@ -87,6 +87,19 @@ NETWORK_FLAGS = (
     Flag("expose", ("--expose",), LIST, "Expose a port or a range of ports (for -P)"),
 )
 
+# cgroup placement, block I/O weights, real-time CPU, init system (engine.create_misc).
+MISC_FLAGS = (
+    Flag("blkio_weight", ("--blkio-weight",), STR, "Block IO relative weight (10 to 1000)"),
+    Flag("blkio_weight_device", ("--blkio-weight-device",), LIST, "Block IO relative device weight: DEVICE:WEIGHT"),
+    Flag("cpu_rt_period", ("--cpu-rt-period",), STR, "Limit the CPU real-time period in microseconds (cgroup v1)"),
+    Flag("cpu_rt_runtime", ("--cpu-rt-runtime",), STR, "Limit the CPU real-time runtime in microseconds (cgroup v1)"),
+    Flag("cgroups", ("--cgroups",), STR, "Control cgroup creation: enabled (default), no-conmon or disabled"),
+    Flag("systemd", ("--systemd",), STR, "Systemd mode: true (default; none here unless the command is init), false, always"),
+    Flag("sdnotify", ("--sdnotify",), STR, "Where the READY=1 notification comes from: conmon (default), container, ignore"),
+    Flag("chrootdirs", ("--chrootdirs",), LIST, "A chroot directory in the container: /etc/hosts & co. are mounted there too"),
+    Flag("secret", ("--secret",), LIST, "Add a secret: NAME[,type=mount|env][,target=T] (mount: /run/secrets/NAME)"),
+)
+
 # Namespaces, kernel settings and process details (engine.create_more applies them to the spec).
 MORE_FLAGS = (
     Flag("ipc", ("--ipc",), STR, "IPC namespace: private, shareable, host, container:ID or ns:PATH"),
@@ -125,6 +138,7 @@ MORE_FLAGS = (
     Flag("env_merge", ("--env-merge",), LIST, "KEY=VALUE where ${KEY} (or $KEY) is the image's value"),
     Flag("seccomp_policy", ("--seccomp-policy",), STR, "Seccomp profile selection: default (the only policy)"),
     Flag("disable_content_trust", ("--disable-content-trust",), BOOL, "Docker's option: a no-op, as in Podman", False),
+    *MISC_FLAGS,
 )
 
 # Files and other containers around the container (engine.create_more; the CLI for --replace).
@@ -138,7 +152,9 @@ LIFECYCLE_FLAGS = (
     Flag("quiet", ("--quiet", "-q"), BOOL, "Suppress the output of an implicit pull", False),
     Flag("authfile", ("--authfile",), STR, "Path of the authentication file (for an implicit pull)"),
     Flag("tls_verify", ("--tls-verify",), BOOL, "Require HTTPS and verify certificates when pulling"),
-    Flag("attach", ("--attach", "-a"), LIST, "Attach to STDIN, STDOUT and/or STDERR", None, True),
+    Flag("attach", ("--attach", "-a"), LIST, "Attach to STDIN, STDOUT and/or STDERR"),
+    Flag("init_ctr", ("--init-ctr",), STR, "(pods only) an init container: always or once (not supported by podpy's pods)",
+         None, False),
     Flag("preserve_fds", ("--preserve-fds",), INT, "Pass N more file descriptors (3 to 3+N-1) into the container",
          None, True),
     Flag("rmi", ("--rmi",), BOOL, "Remove the image after the container exits, unless in use (implies --rm)", False, True),

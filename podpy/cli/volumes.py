@@ -61,10 +61,15 @@ def inspect(
 
 def rm(
     names: list[str] | None = typer.Argument(None, metavar="VOLUME...", help="Volumes to remove"),
-    force: bool = typer.Option(False, "--force", "-f", help="Do not fail on volumes that do not exist"),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Remove the containers using the volume first; no error for a missing volume"
+    ),
     all_: bool = typer.Option(False, "--all", "-a", help="Remove all volumes not in use"),
+    time_: int | None = typer.Option(
+        None, "--time", "-t", help="With -f: seconds to wait for running containers to stop before killing them"
+    ),
 ) -> None:
-    """Remove one or more volumes (never one a container uses)."""
+    """Remove one or more volumes (one a container uses only with -f, which removes the container, as Podman)."""
     from podpy.errors import InvalidArgument, PodpyError
 
     svc = engine().volumes
@@ -77,7 +82,7 @@ def rm(
     failed: PodpyError | None = None
     for name in targets:
         try:
-            if svc.remove(name, force=force):
+            if svc.remove_with_users(name, time_) if force else svc.remove(name):
                 common.out(name)
         except PodpyError as e:
             common.err(f"Error: {e}")

@@ -34,17 +34,21 @@ FORMATS = {"docker-archive": "docker", "docker": "docker", "oci-archive": "oci",
 CHUNK = 1 << 20
 
 
-def save_archive(engine: Engine, refs: list[str], fmt: str, output: str | None, ref_name: str | None = None) -> None:
+def save_archive(engine: Engine, refs: list[str], fmt: str, output: str | None, ref_name: str | None = None,
+                 compress: bool = False) -> None:  # fmt: skip
     """Write the images `refs` name as one archive to `output` (None: stdout), or into the directory
     `output` for oci-dir (an OCI layout; images already there under other names stay) and docker-dir
     (the dir: layout). `ref_name` (push to `docker-archive:P:REF`, `oci:DIR:REF`, ...) is the name
-    the one image gets in the archive instead of its own."""
+    the one image gets in the archive instead of its own. `compress` (--compress, docker-dir only):
+    uncompressed layers are written gzipped, with a manifest that says so."""
     kind = FORMATS.get(fmt)
     if kind is None:
         raise InvalidArgument(f"unsupported save format {fmt!r} (use docker-archive, oci-archive, oci-dir or docker-dir)")
+    if compress and kind != "dir":
+        raise InvalidArgument("--compress applies to the docker-dir format (dir:) only")
     plan = _resolve(engine, refs)  # before writing anything: an unknown image leaves no file
     if kind in ("oci-dir", "dir"):
-        _save_dir(engine, plan, kind, output, ref_name)
+        _save_dir(engine, plan, kind, output, ref_name, compress)
         return
     if ref_name is not None:
         plan = [(img, [str(reference.parse(ref_name))] if kind == "docker" else [ref_name]) for img, _ in plan]
@@ -58,7 +62,7 @@ def save_archive(engine: Engine, refs: list[str], fmt: str, output: str | None, 
 
 
 def _save_dir(engine: Engine, plan: list[tuple[ImageRecord, list[str]]], kind: str, output: str | None,
-              ref_name: str | None) -> None:  # fmt: skip
+              ref_name: str | None, compress: bool = False) -> None:  # fmt: skip
     from podpy.image.archive_dir import DIR_MANIFEST, DIR_VERSION, DIR_VERSION_FILE, DirWriter
 
     if not output:
@@ -68,17 +72,48 @@ def _save_dir(engine: Engine, plan: list[tuple[ImageRecord, list[str]]], kind: s
         if len(plan) != 1:
             raise InvalidArgument("a dir: image holds exactly one image")
         img = plan[0][0]
+        manifest = engine.content.read(img.manifest)
+        layers = [x.digest for x in img.layers]
+        if compress and any(x.media_type in (mf.OCI_LAYER, mf.DOCKER_LAYER) for x in img.layers):
+            manifest, layers = _gzipped(engine, img)
         with DirWriter(root, flat_blobs=True) as w:
-            for digest in [img.id, *(x.digest for x in img.layers)]:
+            for digest in [img.id, *layers]:
                 with engine.content.open(digest) as f:
                     w.add_stream(oci.blob_path(digest), f, os.fstat(f.fileno()).st_size)
-            w.add_bytes(DIR_MANIFEST, engine.content.read(img.manifest))
+            w.add_bytes(DIR_MANIFEST, manifest)
             w.add_bytes(DIR_VERSION_FILE, DIR_VERSION)
         return
     if ref_name is not None:
         plan = [(img, [ref_name]) for img, _ in plan]
     with DirWriter(root) as w:
         _write_oci(engine.content, plan, w, _existing_index(root))
+
+
+def _gzipped(engine: Engine, img: ImageRecord) -> tuple[bytes, list[str]]:
+    """The image's manifest and layer digests with its uncompressed layers gzipped (into the content
+    store, remembered as push does)."""
+    from podpy.engine.registry_blobcache import BlobInfoCache, Compressed
+    from podpy.storage.compress import compress_gzip
+
+    docker = img.manifest_media_type == mf.DOCKER_MANIFEST
+    cache = BlobInfoCache(engine.layout.root)
+    descs = []
+    for x in img.layers:
+        if x.media_type not in (mf.OCI_LAYER, mf.DOCKER_LAYER):
+            descs.append(mf.Descriptor(x.media_type, x.digest, x.size))
+            continue
+        hit = cache.get(x.diff_id, "gzip")
+        if hit is None or not engine.content.exists(hit.digest):
+            engine.layout.ingest.mkdir(parents=True, exist_ok=True)
+            with engine.content.open(x.digest) as src, tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:
+                compress_gzip(src, tmp)
+                tmp.seek(0)
+                digest, size = engine.content.ingest(tmp)
+            hit = Compressed(digest, size)
+            cache.put(x.diff_id, "gzip", hit)
+        descs.append(mf.Descriptor(mf.DOCKER_LAYER_GZIP if docker else mf.OCI_LAYER_GZIP, hit.digest, hit.size))
+    config = mf.Descriptor(mf.DOCKER_CONFIG if docker else mf.OCI_CONFIG, img.id, engine.content.size(img.id))
+    return mf.build_manifest(config, descs, oci=not docker), [d.digest for d in descs]
 
 
 def _existing_index(root: Path) -> list[mf.Descriptor]:

@@ -34,6 +34,9 @@ class CommitOptions:
     message: str = ""  # -m
     author: str = ""  # -a
     pause: bool = False  # -p: freeze the container while its layer is read (podman's default: no)
+    format: str = "oci"  # -f: the manifest's media types, "oci" or "docker" (Docker schema 2)
+    include_volumes: bool = False  # --include-volumes: the container's volumes become image Volumes
+    squash: bool = False  # -s: the whole filesystem (base layers too) as one layer
 
 
 def commit(engine: Engine, ref: str, name: str | None, opts: CommitOptions,
@@ -44,20 +47,82 @@ def commit(engine: Engine, ref: str, name: str | None, opts: CommitOptions,
     rec = engine.containers.get(ref)
     if rec.rootfs or not rec.image:
         raise InvalidArgument(f"container {rec.short_id} uses --rootfs: there is no image to commit onto")
+    if opts.format not in ("oci", "docker"):
+        raise InvalidArgument(f'unrecognized image type "{opts.format}"')
     names = [str(reference.parse(name))] if name else []  # a bad name fails before any work
     img = engine.images.get(rec.image)
     base = json.loads(engine.content.read(img.id))
     config = container_config(base.get("config") or {}, rec)
     for change in opts.changes:
         apply_change(config, change)
+    if opts.include_volumes:
+        config["Volumes"] = {**(config.get("Volumes") or {}), **{d: {} for d in _volume_dests(rec)}}
     with _paused(engine, rec, opts.pause, warn or (lambda _text: None)):
-        layer = _rw_layer(engine, rec)
-    doc = _image_doc(base, config, rec, layer.diff_id, opts)
+        layer = _squashed(engine, rec) if opts.squash else _rw_layer(engine, rec)
     layers = [NewLayer(x.digest, x.media_type, x.size, x.diff_id) for x in img.layers]
+    doc = _image_doc(base, config, rec, layer.diff_id, opts)
+    if opts.squash:
+        doc["rootfs"] = {"type": "layers", "diff_ids": [layer.diff_id]}
+        doc["history"] = [*({**h, "empty_layer": True} for h in doc["history"][:-1]), doc["history"][-1]]
+        layers = []
     raw = json.dumps(doc, separators=(",", ":")).encode()
-    new = engine.images.register(raw, [*layers, layer], names)
+    all_layers = [*layers, layer]
+    manifest = _docker_manifest(engine, raw, all_layers) if opts.format == "docker" else None
+    if manifest is not None:
+        all_layers = [NewLayer(x.digest, DOCKER_KINDS.get(x.media_type, x.media_type), x.size, x.diff_id)
+                      for x in all_layers]  # fmt: skip
+    new = engine.images.register(raw, all_layers, names, manifest_raw=manifest)
     ev.container(engine, rec, "commit")
     return new
+
+
+DOCKER_KINDS = {mf.OCI_LAYER: mf.DOCKER_LAYER, mf.OCI_LAYER_GZIP: mf.DOCKER_LAYER_GZIP}
+
+
+def _volume_dests(rec: cr.ContainerRecord) -> list[str]:
+    """Where the container mounts volumes (named or anonymous, not bind mounts or tmpfs)."""
+    return sorted({str(m.get("Destination")) for m in rec.mounts or [] if m.get("Type") == "volume"
+                   and m.get("Destination")})  # fmt: skip
+
+
+def _docker_manifest(engine: Engine, raw: bytes, layers: list[NewLayer]) -> bytes:
+    """A Docker schema 2 manifest for the config `raw` (-f docker), as Podman writes it."""
+    digest = engine.content.write(raw)
+    descs = [mf.Descriptor(DOCKER_KINDS.get(x.media_type, x.media_type), x.digest, x.size) for x in layers]
+    return mf.build_manifest(mf.Descriptor(mf.DOCKER_CONFIG, digest, len(raw)), descs, oci=False)
+
+
+def _squashed(engine: Engine, rec: cr.ContainerRecord) -> NewLayer:
+    """The container's whole merged filesystem as one uncompressed layer (-s): nothing lies below it,
+    so no whiteouts; without the empty files the runtime made to mount /etc/hosts and the like on
+    (the image's own, with content, stay). Mount points' contents are not in the layers anyway."""
+    import tarfile
+
+    from podpy.engine.container_files import RUNTIME_PATHS, merged_tar
+
+    skip = {p.lstrip("/") for p in RUNTIME_PATHS}
+    engine.layout.ingest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=engine.layout.ingest) as merged, \
+            tempfile.TemporaryFile(dir=engine.layout.ingest) as out:  # fmt: skip
+        merged_tar(engine, rec, merged, f"squashing {rec.short_id}")  # type: ignore[arg-type]
+        merged.seek(0)
+        with tarfile.open(fileobj=merged, mode="r|") as src, \
+                tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as dst:  # fmt: skip
+            for m in src:
+                name = m.name.strip("/").removeprefix("./")
+                if not (name in skip and m.isreg() and m.size == 0):
+                    dst.addfile(m, src.extractfile(m) if m.isreg() else None)
+                src.members.clear()
+        out.seek(0)
+        digest, size = engine.content.ingest(out)
+    return NewLayer(digest, mf.OCI_LAYER, size, digest)
+
+
+def _mount_points(rec: cr.ContainerRecord) -> set[str]:
+    mounts = {str(m.get("destination") or "") for m in rec.spec.get("mounts") or []}
+    mounts |= {str(p.get("Destination") or "") for p in rec.mounts or []}
+    mounts.discard("")
+    return mounts
 
 
 def container_config(image_cfg: dict[str, Any], rec: cr.ContainerRecord) -> dict[str, Any]:
@@ -109,9 +174,7 @@ def _rw_layer(engine: Engine, rec: cr.ContainerRecord) -> NewLayer:
 
     engine.layout.ingest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:  # unnamed: nothing left if we die
-        mounts = {str(m.get("destination") or "") for m in rec.spec.get("mounts") or []}
-        mounts |= {str(p.get("Destination") or "") for p in rec.mounts or []}
-        mounts.discard("")
+        mounts = _mount_points(rec)
         engine.containers.storage_driver.rw_tar(rec.id, rec.top_layer, tmp, skip=RUNTIME_PATHS | mounts,
                                                 skip_below=mounts)  # fmt: skip
         tmp.seek(0)

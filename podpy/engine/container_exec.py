@@ -30,6 +30,7 @@ class ExecOptions:
     user: str = ""
     workdir: str = ""
     privileged: bool = False
+    preserve_fds: int = 0  # --preserve-fds: the caller's fds 3..3+N-1 reach the process
 
 
 def exec_process(svc: ContainerService, rec: cr.ContainerRecord, opts: ExecOptions) -> dict[str, Any]:

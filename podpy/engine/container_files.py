@@ -294,18 +294,23 @@ def _has_child(path: str, changes: list[tuple[str, str]]) -> bool:
 def export(engine: Engine, ref: str, out: BinaryIO) -> None:
     """The container's whole filesystem (merged view, no volumes) as a tar stream."""
     rec = engine.containers.get(ref)
+    merged_tar(engine, rec, out, f"exporting {ref}")
+    ev.container(engine, rec, "export")
+
+
+def merged_tar(engine: Engine, rec: ContainerRecord, out: BinaryIO, doing: str) -> None:
+    """The container's merged filesystem (no volumes) as a tar stream to `out` (export, commit -s)."""
     dirs, overlay = _layer_dirs(engine, rec)
     fds: list[int] = []
     try:
         for d in dirs:
             fds.append(os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
-        with _os_errors(f"exporting {ref}"):
+        with _os_errors(doing):
             write_items(Walker(overlay=overlay).merged(fds), out)
             out.flush()
     finally:
         for fd in fds:
             os.close(fd)
-    ev.container(engine, rec, "export")
 
 
 def export_file(engine: Engine, ref: str, path: Path) -> None:

@@ -323,6 +323,10 @@ class _Hooks:
         for path, value in ((rec.pidfile, pid), (rec.conmon_pidfile, me)):
             if path:
                 _write_pid_file(path, value)
+        if self.fresh and os.environ.get("NOTIFY_SOCKET"):
+            from podpy.engine.create_misc import notify_ready
+
+            notify_ready(rec.spec.get("annotations") or {}, me)
 
     def unhealthy(self, action: str) -> tuple[int, int]:
         """--health-on-failure: kill (SIGKILL, the policy decides), stop (the stop signal, no

@@ -331,7 +331,8 @@ class ContainerService:
         mounts = []
         for fname, text in etc.items():
             (ud / fname).write_text(text)  # nobody reads these before the container starts
-            mounts.append(Mount(f"/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
+            for top in ("", *(d.rstrip("/") for d in spec.chrootdirs)):  # --chrootdirs: there too
+                mounts.append(Mount(f"{top}/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
         spec = replace(spec, mounts=(*mounts, *spec.mounts), annotations={**spec.annotations, **annotations})
         init = (rec.init_path or find_init()) if spec.init else None
         host = specgen.HostFacts.detect(spec.userns)

@@ -141,7 +141,9 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
         ch["resources"] = io_resources(spec.resources, more)
     if annotations != spec.annotations:
         ch["annotations"] = annotations
-    return replace(spec, **ch) if ch else spec
+    from podpy.engine import create_misc
+
+    return create_misc.apply(engine, replace(spec, **ch) if ch else spec, more)
 
 
 def split_commas(items: list[str]) -> list[str]:

@@ -78,6 +78,7 @@ def list_rows(img: ImageRecord, labels: dict[str, str] | None) -> list[dict[str,
         "Labels": labels or {},
         "Containers": "N/A",
         "Dangling": not img.names,
+        "History": ", ".join(img.names_history),  # images --history
     }
     names = img.names or [None]
     rows = []

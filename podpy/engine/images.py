@@ -87,6 +87,7 @@ class ImageService:
             for name in parsed:
                 untag_everywhere(images, name)
                 img.names.append(name)
+            img.remember_names(parsed)
             self.index.save(images)
         ev.images(self.engine, "tag", img.id, parsed)
         return img
@@ -237,7 +238,9 @@ class ImageService:
                 digests=_merge(old.digests if old else [], digests or []),
                 size=size,
                 added=old.added if old else time.time(),
+                names_history=list(old.names_history) if old else [],
             )
+            rec.remember_names(full_names)
             images[hexid] = rec
             self.index.save(images)
         return rec

@@ -54,15 +54,18 @@ def open_source(source: str) -> Iterator[BinaryIO]:
             yield f
 
 
-def new_config(changes: list[str], comment: str) -> dict:
+def new_config(changes: list[str], comment: str, platform: tuple[str, str, str] = ("", "", "")) -> dict:
+    """`platform`: (os, arch, variant) to record instead of the host's (import --os/--arch/--variant)."""
     cfg: dict = {}
     for c in changes:
         apply_change(cfg, c)
     now = now_rfc3339()
+    os_, arch, variant = platform
     return {
         "created": now,
-        "architecture": go_arch(),
-        "os": "linux",
+        "architecture": arch or go_arch(),
+        "os": os_ or "linux",
+        **({"variant": variant} if variant else {}),
         "config": cfg,
         "rootfs": {"type": "layers", "diff_ids": []},
         "history": [{"created": now, "created_by": "/bin/sh -c #(nop) ADD file in /", "comment": comment}],
@@ -70,13 +73,14 @@ def new_config(changes: list[str], comment: str) -> dict:
 
 
 def import_image(
-    engine: Engine, source: str, name: str | None, changes: list[str], message: str | None
+    engine: Engine, source: str, name: str | None, changes: list[str], message: str | None,
+    platform: tuple[str, str, str] = ("", "", ""),
 ) -> ImageRecord:
     from podpy.image import reference
     from podpy.storage.compress import open_decompressed
 
     names = [str(reference.parse(name))] if name else []  # validate before reading anything
-    config = new_config(changes, message or f"imported from {source}")
+    config = new_config(changes, message or f"imported from {source}", platform)
     with open_source(source) as raw:
         tar, _ = open_decompressed(raw)
         with tar:

@@ -42,18 +42,21 @@ class PushResult:
 def push(
     engine: Engine, source: str, dest: str | None = None, opts: RegistryOptions | None = None, *,
     fmt: str | None = None, digestfile: Path | None = None, chunk_size: int = 0,
-    progress: pg.ProgressFn | None = None, workers: int = 3,
+    progress: pg.ProgressFn | None = None, workers: int = 3, compression: str | None = None,
 ) -> PushResult:  # fmt: skip
+    """`compression` (--compression-format): gzip or zstd; layers compressed otherwise are recompressed
+    (as containers/image does); None keeps each layer's own (uncompressed ones are gzipped)."""
     report = progress or pg.null
+    if fmt and fmt not in FORMATS:
+        raise InvalidArgument(f"unknown manifest format {fmt!r}: choose oci or v2s2")
     img = engine.images.get(source)
     target = _destination(source, dest)
     oci = FORMATS[fmt] if fmt else img.manifest_media_type != mf.DOCKER_MANIFEST
-    if fmt and fmt not in FORMATS:
-        raise InvalidArgument(f"unknown manifest format {fmt!r}: choose oci or v2s2")
+    check_compression(compression, oci)
     report(pg.Progress(pg.TRYING, message=str(target)))
     with Sessions(opts or RegistryOptions()) as sessions:
         repo = sessions.repository(target)
-        pusher = _Pusher(engine, repo, img, _mount_sources(img, target), chunk_size, report)
+        pusher = _Pusher(engine, repo, img, _mount_sources(img, target), chunk_size, report, compression)
         layers = pusher.layers(oci, workers)
         config = mf.Descriptor(mf.OCI_CONFIG if oci else mf.DOCKER_CONFIG, img.id, engine.content.size(img.id))
         pusher.blob(config, "config")
@@ -119,12 +122,34 @@ def _record_digest(engine: Engine, img: ImageRecord, digest_ref: str) -> None:
             engine.index.save(images)
 
 
-class _Gzipper:
-    """Reads as the gzip (zlib level 6, like storage.compress) of `src`: no temporary file."""
+COMPRESSIONS = ("gzip", "zstd")
 
-    def __init__(self, src: BinaryIO) -> None:
+
+def check_compression(compression: str | None, oci: bool) -> None:
+    """--compression-format: gzip, or zstd (in an OCI manifest, with the zstandard module)."""
+    if compression is None:
+        return
+    if compression == "zstd:chunked":
+        raise InvalidArgument("compression format zstd:chunked is not supported by podpy: use gzip or zstd")
+    if compression not in COMPRESSIONS:
+        raise InvalidArgument(f"unknown compression format {compression!r}: choose gzip or zstd")
+    if compression == "zstd":
+        if not oci:
+            raise InvalidArgument("zstd layers need an OCI manifest: use --format oci")
+        try:
+            import zstandard  # noqa: F401
+        except ImportError:
+            raise InvalidArgument("--compression-format zstd needs the 'zstandard' Python package, "
+                                  "which is not installed: use gzip") from None  # fmt: skip
+
+
+class _Gzipper:
+    """Reads as the gzip (zlib level 6, like storage.compress) of `src` (or as `comp` makes it, e.g. a
+    zstd compressobj): no temporary file."""
+
+    def __init__(self, src: BinaryIO, comp: object | None = None) -> None:
         self.src = src
-        self.comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+        self.comp = comp or zlib.compressobj(6, zlib.DEFLATED, 31)  # type: ignore[assignment]
         self.buf = b""
         self.eof = False
 
@@ -140,9 +165,9 @@ class _Gzipper:
 
 class _Pusher:
     def __init__(self, engine: Engine, repo: Repository, img: ImageRecord, sources: list[str],
-                 chunk_size: int, report: pg.ProgressFn) -> None:  # fmt: skip
+                 chunk_size: int, report: pg.ProgressFn, compression: str | None = None) -> None:  # fmt: skip
         self.engine, self.repo, self.img, self.sources = engine, repo, img, sources
-        self.chunk_size, self.report = chunk_size, report
+        self.chunk_size, self.report, self.compression = chunk_size, report, compression
         self.cache = BlobInfoCache(engine.layout.root)
 
     def layers(self, oci: bool, workers: int) -> list[mf.Descriptor]:
@@ -179,17 +204,27 @@ class _Pusher:
         """The blob to push for `layer`: its own bytes if compressed (and allowed in the format),
         else a gzipped copy (uncompressed layers; zstd ones in a v2s2 manifest)."""
         media = layer.media_type
-        if media in (mf.OCI_LAYER_GZIP, mf.DOCKER_LAYER_GZIP) or (media == mf.OCI_LAYER_ZSTD and oci):
+        is_gzip, is_zstd = media in (mf.OCI_LAYER_GZIP, mf.DOCKER_LAYER_GZIP), media == mf.OCI_LAYER_ZSTD
+        want = self.compression
+        if (is_gzip and want in (None, "gzip")) or (is_zstd and oci and want in (None, "zstd")):
             return mf.Descriptor(_convert(media, oci), layer.digest, layer.size)
-        hit = self.cache.get(layer.diff_id, "gzip")
+        kind = want or "gzip"
+        hit = self.cache.get(layer.diff_id, kind)
         if hit is None or not self.engine.content.exists(hit.digest):
             from podpy.storage.compress import open_decompressed
 
+            comp = None
+            if kind == "zstd":
+                import zstandard
+
+                comp = zstandard.ZstdCompressor(level=3).compressobj()
             with self.engine.content.open(layer.digest) as f:
                 reader, _ = open_decompressed(f)
-                digest, size = self.engine.content.ingest(_Gzipper(reader))  # type: ignore[arg-type]
+                digest, size = self.engine.content.ingest(_Gzipper(reader, comp))  # type: ignore[arg-type]
             hit = Compressed(digest, size)
-            self.cache.put(layer.diff_id, "gzip", hit)
+            self.cache.put(layer.diff_id, kind, hit)
+        if kind == "zstd":
+            return mf.Descriptor(mf.OCI_LAYER_ZSTD, hit.digest, hit.size)
         return mf.Descriptor(mf.OCI_LAYER_GZIP if oci else mf.DOCKER_LAYER_GZIP, hit.digest, hit.size)
 
     def blob(self, desc: mf.Descriptor, kind: str) -> None:

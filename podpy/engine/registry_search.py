@@ -26,11 +26,40 @@ def _targets(term: str, sessions: Sessions) -> list[tuple[str, str]]:
     return [(r, term) for r in sessions.conf.search]
 
 
+def parse_search_filters(filters: list[str]) -> dict[str, Any]:
+    """Podman's search filters: stars=N (at least N), is-official=BOOL, is-automated=BOOL."""
+    out: dict[str, Any] = {}
+    for f in filters:
+        key, eq, value = f.partition("=")
+        if not eq:
+            raise InvalidArgument(f"invalid filter {f!r}, should be of form filter=value")
+        if key == "stars":
+            if not value.isdigit():
+                raise InvalidArgument(f"incorrect value type for stars filter: {value!r}")
+            out[key] = int(value)
+        elif key in ("is-official", "is-automated"):
+            if value.lower() not in ("true", "false"):
+                raise InvalidArgument(f"invalid filter {key} value {value!r}: true or false")
+            out[key] = value.lower() == "true"
+        else:
+            raise InvalidArgument(f"invalid filter type {key!r}")
+    return out
+
+
+def _keep(row: dict[str, Any], f: dict[str, Any]) -> bool:
+    return (row["Stars"] >= f.get("stars", 0)
+            and f.get("is-official", row["Official"] == "[OK]") == (row["Official"] == "[OK]")
+            and f.get("is-automated", row["Automated"] == "[OK]") == (row["Automated"] == "[OK]"))  # fmt: skip
+
+
 def search(term: str, limit: int = 25, opts: RegistryOptions | None = None,
-           list_tags: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+           list_tags: bool = False, filters: list[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Result rows (Index, Name, Description, Stars, Official, Automated, Tag) for the CLI."""
     if limit <= 0:
         raise InvalidArgument("limit must be greater than 0")
+    f = parse_search_filters(filters or [])
+    if f and list_tags:
+        raise InvalidArgument("filters are not applicable to list tags result")
     with Sessions(opts or RegistryOptions()) as sessions:
         if list_tags:
             return _tags(term, limit, sessions)
@@ -46,7 +75,7 @@ def search(term: str, limit: int = 25, opts: RegistryOptions | None = None,
                 failures.append(str(e))
         if failures and not rows:
             raise RegistryError("; ".join(failures))
-        return rows
+        return [r for r in rows if _keep(r, f)]
 
 
 def _row(registry: str, name: str, desc: str = "", stars: int = 0, official: bool = False,

@@ -101,6 +101,7 @@ class ContainerSpec:
     passwd: bool = True  # add an /etc/passwd entry for a --user the image does not know
     passwd_entry: str = ""  # its template ($USERNAME, $UID, $GID, $NAME, $HOME)
     no_hosts: bool = False  # --no-hosts: the image's /etc/hosts
+    chrootdirs: tuple[str, ...] = ()  # --chrootdirs: /etc/hosts & co. are mounted under each too
     timeout: int = 0  # --timeout: seconds before the supervisor kills the container
     health_on_failure: str = ""  # --health-on-failure: none, kill, stop or restart
     personality: str = ""  # --personality: LINUX or LINUX32 (OCI linux.personality.domain)

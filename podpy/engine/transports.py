@@ -150,7 +150,7 @@ def _full(ref: str) -> str | None:
         return None
 
 
-def push(engine: Engine, image: str, loc: Location) -> None:
+def push(engine: Engine, image: str, loc: Location, compress: bool = False) -> None:
     """Write a local image to a file location (the registry case is engine/push.py)."""
     from podpy.engine.archive_save import save_archive
 
@@ -158,4 +158,6 @@ def push(engine: Engine, image: str, loc: Location) -> None:
            "dir": "docker-dir"}[loc.transport]  # fmt: skip
     if loc.transport == "docker-archive" and loc.ref and loc.ref.startswith("@"):
         raise InvalidArgument(f"{loc}: an image index (@N) can only be read, not written")
-    save_archive(engine, [image], fmt, os.path.abspath(loc.path), ref_name=loc.ref)
+    if compress and loc.transport != "dir":
+        raise InvalidArgument("--compress applies to dir: destinations only")
+    save_archive(engine, [image], fmt, os.path.abspath(loc.path), ref_name=loc.ref, compress=compress)

@@ -134,6 +134,20 @@ class VolumeService:
         ev.volume(self, "remove", name)
         return True
 
+    def remove_with_users(self, name: str, timeout: int | None = None) -> bool:
+        """`volume rm -f` as Podman: the containers using the volume go first (running ones stopped
+        with up to `timeout` seconds of grace, then killed), then the volume; a missing one is a no-op."""
+        from podpy.errors import NoSuchContainer
+
+        for cid in self.users().get(name, []):
+            try:
+                if timeout:
+                    self.engine.containers.stop(cid, timeout)
+                self.engine.containers.remove(cid, force=True)
+            except NoSuchContainer:
+                continue
+        return self.remove(name, force=True)
+
     def discard_new(self, names: list[str]) -> None:
         """Undo volumes just made for a container whose creation failed (no record lists them yet).
 

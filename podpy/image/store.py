@@ -35,6 +35,12 @@ class ImageRecord:
     digests: list[str] = field(default_factory=list)  # repo@sha256:... (after pull/push)
     size: int = 0
     added: float = 0.0  # when it entered this store (the order `images` lists)
+    names_history: list[str] = field(default_factory=list)  # every name it was given, newest first
+
+    def remember_names(self, names: list[str]) -> None:
+        """Names it has just been given go to the front of its name history (as containers/storage)."""
+        for n in names:
+            self.names_history = [n, *(h for h in self.names_history if h != n)]
 
     @property
     def hex(self) -> str:

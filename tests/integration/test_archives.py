@@ -213,6 +213,14 @@ def test_saved_by_id_loads_untagged(podpy, busybox_image, tmp_path):
         podpy("tag", busybox_image, "busybox")
 
 
+def test_import_platform_flags(podpy, busybox_tar):
+    podpy("image", "import", "--os", "freebsd", "--arch", "arm64", "--variant", "v8", str(busybox_tar), "plat:1")
+    doc = inspect(podpy, "plat:1")
+    assert (doc["Os"], doc["Architecture"], doc.get("Variant")) == ("freebsd", "arm64", "v8")
+    plain = inspect(podpy, podpy("import", str(busybox_tar)).stdout.strip())
+    assert plain["Os"] == "linux" and not plain.get("Variant")
+
+
 def test_several_images_share_a_layer_written_once(podpy, busybox_tar, tmp_path):
     """Two imports of the same tar: two images (different configs) on one layer."""
     a = podpy("import", "-c", 'CMD ["a"]', str(busybox_tar), "one:1").stdout.strip()

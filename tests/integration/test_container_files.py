@@ -244,6 +244,10 @@ def test_diff_lists_changes_like_docker(ctr) -> None:  # noqa: F811
                    "deleted": ["/etc/group"]}  # fmt: skip
     res = ctr("diff", "nope", check=False)
     assert res.returncode == 125 and res.stderr.count("\n") == 1 and "no such container" in res.stderr
+    assert ctr("diff", "-l").stdout.splitlines() == lines
+    for args in (["diff"], ["diff", "-l", "c"]):
+        res = ctr(*args, check=False)
+        assert res.returncode == 125 and res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1
 
 
 def test_export_is_the_merged_filesystem(ctr, tmp_path: Path) -> None:  # noqa: F811
@@ -281,6 +285,22 @@ def test_commit_then_run_sees_the_change(ctr) -> None:  # noqa: F811
     assert len(doc["RootFS"]["Layers"]) == 2
     anon = ctr("container", "commit", "-p", "c").stdout.strip()
     assert anon.startswith("sha256:") and anon != image_id
+
+
+def test_commit_squash_format_iidfile_volumes(ctr, tmp_path: Path) -> None:  # noqa: F811
+    ctr("run", "--name", "c", "-v", "/data", "busybox", "sh", "-c", "echo v > /home/x; rm /etc/group")
+    iid = tmp_path / "iid"
+    image_id = ctr("commit", "-s", "-f", "docker", "--iidfile", str(iid), "--include-volumes", "c", "sq").stdout
+    assert iid.read_text() == image_id.strip()
+    doc = json.loads(ctr("image", "inspect", "sq").stdout)[0]
+    assert len(doc["RootFS"]["Layers"]) == 1 and doc["Config"]["Volumes"] == {"/data": {}}
+    assert doc["ManifestType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    out = ctr("run", "--rm", "sq", "sh", "-c", "cat /home/x; test -e /etc/group || echo gone; ls /bin/ls")
+    assert out.stdout == "v\ngone\n/bin/ls\n"
+    plain = json.loads(ctr("image", "inspect", ctr("commit", "c").stdout.strip()).stdout)[0]
+    assert "Volumes" not in plain["Config"] or not plain["Config"]["Volumes"]
+    res = ctr("commit", "-f", "bogus", "c", check=False)
+    assert res.returncode == 125 and 'unrecognized image type "bogus"' in res.stderr
 
 
 def test_errors_are_one_line(ctr, tmp_path: Path) -> None:  # noqa: F811

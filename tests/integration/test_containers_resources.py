@@ -117,6 +117,22 @@ def test_stats_streams_until_interrupted(ctr):  # noqa: F811
     ctr("rm", "-f", cid)
 
 
+def test_stats_no_reset_keeps_the_screen(ctr):  # noqa: F811
+    from tests.conftest import REPO
+    from tests.integration.containers_fixtures import PtyProc
+
+    cid = ctr("run", "-d", "busybox", "sleep", "60").stdout.strip()
+    ctr.seen_ids.append(cid)
+    for flags, clears in (([], True), (["--no-reset"], False)):
+        term = PtyProc(ctr.argv("stats", "--interval", "0.2", *flags, "--format", "x{{.Name}}", cid), REPO)
+        try:
+            out = term.expect(rb"(?s)(x\w+\r\n.*){3}")
+        finally:
+            term.close()
+        assert (b"\x1b[2J" in out) == clears, (flags, out)
+    ctr("rm", "-f", cid)
+
+
 def test_top_lists_the_processes(ctr):  # noqa: F811
     cid = ctr("run", "-d", "busybox", "sh", "-c", "sleep 61 & sleep 62; echo done").stdout.strip()
     ctr.seen_ids.append(cid)

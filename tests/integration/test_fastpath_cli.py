@@ -27,8 +27,8 @@ SAME = [
     ["inspect", "nosuch"], ["container", "inspect", "nosuch"], ["image", "inspect", "nosuch"],
     ["logs", "done"], ["logs", "--tail", "1", "done"], ["logs", "--tail", "x", "done"], ["logs", "nosuch"],
     ["exec", "up", "sh", "-c", "echo out; echo err >&2; exit 3"], ["exec", "-e", "A=1", "up", "sh", "-c", "echo $A"],
-    ["exec", "done", "true"], ["exec", "nosuch", "true"],
-    ["rm", "nosuch"], ["rm"], ["rmi", "nosuch"], ["rmi"], ["rm", "up"], ["create", "nosuch-image"],
+    ["exec", "done", "true"], ["exec", "nosuch", "true"], ["exec", "-l", "sh", "-c", "echo $0"],
+    ["rm", "nosuch"], ["rm"], ["rmi", "nosuch"], ["rmi"], ["rmi", "-i", "nosuch"], ["rm", "up"], ["create", "nosuch-image"],
     ["ps", "--help"], ["ps", "--bogus"], ["logs"], ["exec", "up"],
 ]  # fmt: skip
 

@@ -37,6 +37,23 @@ def test_rmi_all_takes_multi_tagged_images(podpy, busybox_image):
     assert f"Deleted: {busybox_image}" in res.stdout and _ids(podpy) == []
 
 
+def test_rmi_ignore_skips_missing_images(podpy, busybox_image):
+    res = podpy("rmi", "nosuch", check=False)
+    assert res.returncode != 0 and "nosuch" in res.stderr
+    res = podpy("image", "rm", "-i", "--no-prune", "nosuch", "busybox", check=False)
+    assert (res.returncode, res.stderr) == (0, "") and f"Deleted: {busybox_image}" in res.stdout
+    assert podpy("rmi", "--ignore", "gone").returncode == 0
+
+
+def test_images_history_lists_every_name_given(podpy, busybox_image):
+    podpy("tag", "busybox", "a:1", "b:2")
+    podpy("untag", "busybox", "a:1")
+    want = "docker.io/library/b:2, docker.io/library/a:1, docker.io/library/busybox:latest"
+    assert podpy("images", "--history", "--format", "{{.History}}", "busybox").stdout == want + "\n"
+    table = podpy("image", "ls", "--history").stdout.splitlines()
+    assert table[0].split()[-1] == "HISTORY" and table[1].endswith(want)
+
+
 def test_rmi_force_removes_running_containers(ctr):  # noqa: F811
     ctr("run", "-d", "--name", "up", "busybox", "sleep", "100")
     ctr("create", "--name", "idle", "busybox", "true")

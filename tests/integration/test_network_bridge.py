@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 
 import pytest
 
@@ -86,12 +87,21 @@ def test_network_commands(net):  # noqa: F811
     assert dup.returncode == 125 and dup.stderr.startswith("Error: ") and "already" in dup.stderr
     bad = net("network", "create", "--subnet", "10.88.1.0/24", "overlap", check=False)
     assert bad.returncode == 125 and "already used" in bad.stderr
+    for driver, why in (("dhcp", "DHCP proxy"), ("none", "not supported"), ("odd", "host-local")):
+        bad = net("network", "create", "--ipam-driver", driver, "ipamnet", check=False)
+        assert bad.returncode == 125 and f"unsupported IPAM driver '{driver}'" in bad.stderr and why in bad.stderr
+    net("network", "create", "--ipam-driver", "host-local", "ipamnet")
+    assert net("network", "inspect", "--format", "{{.IPAMOptions}}", "ipamnet").stdout.strip() == "map[driver:host-local]"
+    net("network", "rm", "ipamnet")
     out = net("run", "--rm", "--network", "cmdnet", "busybox", "cat", "/sys/class/net/eth0/mtu").stdout
     assert out.strip() == "1400"
     cid = net("create", "--network", "cmdnet", "busybox", "true").stdout.strip()
     busy = net("network", "rm", "cmdnet", check=False)
     assert busy.returncode == 125 and "associated containers" in busy.stderr
-    assert net("network", "rm", "-f", "cmdnet").stdout.strip() == "cmdnet"
+    net("run", "-d", "--network", "cmdnet", "busybox", "sleep", "100")  # pid 1: SIGTERM does nothing
+    started = time.monotonic()
+    assert net("network", "rm", "-f", "-t", "0", "cmdnet").stdout.strip() == "cmdnet"
+    assert time.monotonic() - started < 8  # -t 0: killed at once, not after the 10 s default
     assert net("ps", "-aq").stdout.strip() == "" and cid
     missing = net("run", "--rm", "--network", "nosuchnet", "busybox", "true", check=False)
     assert missing.returncode == 125 and "network not found" in missing.stderr

@@ -98,6 +98,13 @@ def test_connect_and_disconnect_a_running_container(net):  # noqa: F811
     net("network", "disconnect", "side", "cli")
     assert net(*probe, check=False).returncode != 0
     assert "cli" not in net("exec", "srv", "cat", "/etc/hosts").stdout
+    bad = net("network", "connect", "--mac-address", "nope", "side", "cli", check=False)
+    assert bad.returncode == 125 and "invalid MAC address 'nope'" in bad.stderr
+    net("network", "connect", "--mac-address", "92:D0:C6:0A:29:33", "side", "cli")
+    addrs = net("exec", "cli", "cat", "/sys/class/net/eth0/address", "/sys/class/net/eth1/address").stdout.split()
+    assert "92:d0:c6:0a:29:33" in addrs
+    doc = json.loads(net("inspect", cli).stdout)[0]["NetworkSettings"]["Networks"]
+    assert doc["side"]["MacAddress"] == "92:d0:c6:0a:29:33"
 
 
 def test_reload_restores_flushed_rules(net):  # noqa: F811
@@ -109,6 +116,10 @@ def test_reload_restores_flushed_rules(net):  # noqa: F811
     subprocess.run(["nft", "delete", "table", "ip", "podpy"], check=True)
     net("network", "reload", "--all")
     assert fetch(f"http://127.0.0.1:{port}/hostname").strip()
+    for how in (["--latest"], ["-l"]):  # the latest container's networks (Podman's arguments are containers)
+        subprocess.run(["nft", "delete", "table", "ip", "podpy"], check=True)
+        net("network", "reload", *how)
+        assert fetch(f"http://127.0.0.1:{port}/hostname").strip()
 
 
 def test_internal_network_does_not_forward_out(net):  # noqa: F811

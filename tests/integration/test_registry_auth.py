@@ -55,6 +55,8 @@ def test_login_stores_verified_credentials(podpy, basic_registry, registry_env):
     doc = json.loads(path.read_text())
     assert base64.b64decode(doc["auths"][host]["auth"]).decode() == f"{USER}:{PASSWORD}"
     assert podpy("login", "--get-login", host).stdout.strip() == USER
+    res = podpy("login", "-v", "-u", USER, "-p", PASSWORD, host)
+    assert res.stdout == f"Used: {path}\nLogin Succeeded!\n"
     assert podpy("pull", "-q", f"{host}/login/img:v1").stdout.strip() == img.id[7:]
     assert podpy("logout", host).stdout.strip() == f"Removed login credentials for {host}"
     assert host not in json.loads(path.read_text())["auths"]

@@ -165,3 +165,24 @@ def test_zstd_layer_recompressed_for_v2s2(podpy, other_store, open_registry, reg
     assert status == 200
     assert json.loads(body)["layers"][0]["mediaType"] == "application/vnd.docker.image.rootfs.diff.tar.gzip"
     assert other_store("pull", "-q", dest).stdout.strip() == sha(config)[7:]
+
+
+def test_compression_format_zstd_and_back_to_gzip(podpy, other_store, busybox_image, open_registry, registry_env):
+    from tests.integration.registry_fixtures import OCI_MANIFEST, Seeder
+
+    zdest, gdest = f"{open_registry.host}/comp/zstd:v1", f"{open_registry.host}/comp/gzip:v1"
+    podpy("push", "-q", "--compression-format", "zstd", "--disable-content-trust", "busybox:latest", zdest)
+    s = Seeder(open_registry)
+    _, _, body = s.call("GET", "/v2/comp/zstd/manifests/v1", headers={"Accept": OCI_MANIFEST})
+    assert json.loads(body)["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar+zstd"
+    assert other_store("pull", "-q", "--disable-content-trust", zdest).stdout.strip() == busybox_image[7:]
+    other_store("push", "-q", "--compression-format=gzip", zdest, gdest)  # the pulled zstd layer, recompressed
+    _, _, body = s.call("GET", "/v2/comp/gzip/manifests/v1", headers={"Accept": OCI_MANIFEST})
+    assert json.loads(body)["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"
+    for args, msg in ((["--compression-format", "zstd", "--format", "v2s2"], "need an OCI manifest"),
+                      (["--compression-format", "zstd:chunked"], "zstd:chunked is not supported"),
+                      (["--compression-format", "lz4"], "unknown compression format"),
+                      (["--sign-by", "me@example.com"], "signing images"),
+                      (["--sign-by-sigstore-private-key", "/k"], "signing images")):  # fmt: skip
+        res = podpy("push", *args, "busybox:latest", zdest, check=False)
+        assert res.returncode == 125 and msg in res.stderr and res.stderr.count("\n") == 1, res.stderr

@@ -46,6 +46,23 @@ def test_search_catalog(podpy, catalog, registry_env):
     assert tags == ["v1", "v2"]
 
 
+def test_search_filters_and_compatible_columns(podpy, catalog, registry_env):
+    host = catalog.host
+    lines = podpy("search", "--compatible", f"{host}/find").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL", "AUTOMATED"]
+    assert lines[1].split() == [f"{host}/find/alpha", "0"]  # a catalog has no stars, official or automated
+    fmt = ("--format", "{{.Name}}")
+    assert podpy("search", *fmt, "-f", "is-official=false", f"{host}/find").stdout.split() == [
+        f"{host}/find/alpha", f"{host}/find/beta"]  # fmt: skip
+    assert podpy("search", *fmt, "--filter", "stars=1", f"{host}/find").stdout == ""
+    assert podpy("search", *fmt, "--filter=is-automated=true", f"{host}/find").stdout == ""
+    for args, msg in ((["-f", "colour=red"], "invalid filter type 'colour'"),
+                      (["-f", "stars=many"], "incorrect value type for stars filter"),
+                      (["-f", "stars=1", "--list-tags"], "filters are not applicable to list tags result")):  # fmt: skip
+        res = podpy("search", *args, f"{host}/find/alpha", check=False)
+        assert res.returncode == 125 and msg in res.stderr and res.stderr.count("\n") == 1, res.stderr
+
+
 def test_search_uses_search_registries(podpy, catalog, registry_env):
     Path(os.environ["CONTAINERS_REGISTRIES_CONF"]).write_text(f'unqualified-search-registries = ["{catalog.host}"]\n')
     assert podpy("search", "--format", "{{.Name}}", "beta").stdout.split() == [f"{catalog.host}/find/beta"]

@@ -284,3 +284,28 @@ def test_preserve_fds(ctr, tmp_path):  # noqa: F811
     assert res.returncode != 0 and "Bad file descriptor" in res.stderr
     res = podpy_with_fd3("run", "--rm", "--preserve-fds", "2", "busybox", "true")
     assert res.returncode == 125 and "file descriptor 4 is not available" in res.stderr
+
+
+def test_exec_latest_env_file_and_preserve_fds(ctr, tmp_path):  # noqa: F811
+    import subprocess
+
+    from tests.conftest import REPO
+
+    ctr("run", "-d", "--name", "older", "busybox", "sleep", "100")
+    ctr("run", "-d", "--name", "newest", "-e", "WHO=newest", "busybox", "sleep", "100")
+    env = tmp_path / "env"
+    env.write_text("# comment\nA=1\nB=from file\n")
+    out = ctr("exec", "-l", "--env-file", str(env), "-e", "A=2", "sh", "-c", 'echo "$WHO $A $B"').stdout
+    assert out == "newest 2 from file\n"
+    assert ctr("container", "exec", "--latest", "-d", "touch", "/tmp/x").returncode == 0
+    assert wait_until(lambda: ctr("exec", "newest", "ls", "/tmp/x", check=False).returncode == 0)
+    res = ctr("exec", "--env-file", str(tmp_path / "missing"), "older", "true", check=False)
+    assert res.returncode == 125 and res.stderr.startswith("Error: ")
+    data = tmp_path / "data"
+    data.write_text("through fd 3\n")
+    for args in (["exec", "--preserve-fds", "1", "older"], ["exec", "-l", "--preserve-fds=1"]):
+        res = subprocess.run(["sh", "-c", 'exec "$0" "$@" 3<"$F"', *ctr.argv(*args, "sh", "-c", "cat <&3")],
+                             capture_output=True, text=True, cwd=REPO, timeout=60, env={**os.environ, "F": str(data)})  # fmt: skip
+        assert (res.returncode, res.stdout) == (0, "through fd 3\n"), res.stderr
+    res = ctr("exec", "--preserve-fds", "9", "older", "true", check=False)
+    assert res.returncode == 125 and "is not available" in res.stderr

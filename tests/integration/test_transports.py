@@ -128,3 +128,22 @@ def test_docker_scheme_against_a_registry(podpy, busybox_image, open_registry, r
         assert other("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split() == [dest]
     finally:
         _cleanup_store(other)
+
+
+def test_compress_for_dir_destinations(podpy, busybox_image, tmp_path):
+    """busybox (imported) has an uncompressed layer: --compress gzips it for dir: and docker-dir."""
+    podpy("push", "--compress", "busybox", f"dir:{tmp_path}/pushed")
+    podpy("save", "--compress", "--format", "docker-dir", "-o", str(tmp_path / "saved"), "busybox")
+    podpy("save", "--format", "docker-dir", "-o", str(tmp_path / "plain"), "busybox")
+    for d in ("pushed", "saved"):
+        doc = json.loads((tmp_path / d / "manifest.json").read_text())
+        layer = doc["layers"][0]
+        assert layer["mediaType"].endswith("gzip")
+        assert (tmp_path / d / layer["digest"].removeprefix("sha256:")).read_bytes()[:2] == b"\x1f\x8b"
+        _fresh(podpy)
+        podpy("load", "-i", str(tmp_path / d))
+        assert podpy("images", "-q", "--no-trunc").stdout.split() == [busybox_image]
+    plain = json.loads((tmp_path / "plain" / "manifest.json").read_text())
+    assert not plain["layers"][0]["mediaType"].endswith("gzip")
+    res = podpy("save", "--compress", "-o", str(tmp_path / "x.tar"), "busybox", check=False)
+    assert res.returncode == 125 and "docker-dir format (dir:) only" in res.stderr

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from pathlib import Path
+
+import pytest
 
 from podpy.state import atomic_write_json
 from tests.conftest import Podpy
+from tests.integration.containers_fixtures import ctr  # noqa: F401
 
 
 def _fake_user(podpy: Podpy, volumes: list[str] | None = None, source: str | None = None) -> str:
@@ -97,7 +102,7 @@ def test_rm_missing_in_use_and_force(podpy: Podpy) -> None:
     assert podpy("volume", "rm", "-f", "nope").stdout == ""
     cid = _fake_user(podpy, ["keep"], source=str(podpy.root / "volumes" / "byspec" / "_data"))
     for name in ("keep", "byspec"):
-        for force in ([], ["-f"]):  # Docker: -f never removes a volume in use
+        for force in ([], ["-t", "1"]):  # -f (below) would remove the container, as Podman does
             res = podpy("volume", "rm", *force, name, check=False)
             assert res.returncode == 125
             assert res.stderr == f"Error: volume {name} is being used by the following container(s): {cid[:12]}: " \
@@ -170,3 +175,15 @@ def test_exists_and_help(podpy: Podpy) -> None:
         assert cmd in help_text
     res = podpy("volume", "inspect", "nope", check=False)
     assert (res.returncode, res.stderr) == (125, 'Error: no volume with name "nope" found: no such volume\n')
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs containers as root")
+def test_rm_force_removes_the_users_first(ctr) -> None:  # noqa: F811
+    ctr("volume", "create", "busy")
+    ctr("run", "-d", "--name", "up", "-v", "busy:/d", "busybox", "sleep", "100")  # pid 1 ignores SIGTERM
+    ctr("create", "--name", "idle", "-v", "busy:/d", "busybox", "true")
+    assert ctr("volume", "rm", "busy", check=False).returncode == 125
+    started = time.monotonic()
+    assert ctr("volume", "rm", "-f", "--time", "0", "busy").stdout == "busy\n"
+    assert time.monotonic() - started < 8  # killed at once, not after the 10 s default
+    assert ctr("ps", "-aq").stdout == "" and ctr("volume", "ls", "-q").stdout == ""

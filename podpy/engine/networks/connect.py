@@ -13,7 +13,19 @@ if TYPE_CHECKING:
     from podpy.engine.core import Engine
 
 
-def connect(engine: Engine, network: str, container: str, aliases: list[str], ip: str = "", ip6: str = "") -> None:
+def parse_mac(mac: str) -> str:
+    """A MAC address as six colon- or dash-separated hex octets, lower case (Go's net.ParseMAC, 48 bits)."""
+    import re
+
+    if not re.fullmatch(r"[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}", mac):
+        raise InvalidArgument(f"invalid MAC address {mac!r}")
+    return mac.replace("-", ":").lower()
+
+
+def connect(engine: Engine, network: str, container: str, aliases: list[str], ip: str = "", ip6: str = "",
+            mac: str = "") -> None:  # fmt: skip
+    """`mac` (--mac-address): the container's address on this network instead of one derived from its IP."""
+    mac = parse_mac(mac) if mac else ""
     net = engine.networks.get(network)
     svc = engine.containers
     cid = svc.resolve(container)
@@ -26,7 +38,7 @@ def connect(engine: Engine, network: str, container: str, aliases: list[str], ip
         networks = dict(rec.spec.get("networks") or {})
         if net.name in networks:
             raise PodpyError(f"container {cid} is already connected to network {net.name}")
-        opts = {"aliases": list(aliases), "ip": ip, "mac": ""}
+        opts = {"aliases": list(aliases), "ip": ip, "mac": mac}
         if ip6:
             opts["ip6"] = ip6
         if rec.state.status == cr.RUNNING:

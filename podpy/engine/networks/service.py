@@ -48,6 +48,13 @@ class CreateRequest:
     options: dict[str, str] = field(default_factory=dict)
     disable_dns: bool = False
     ignore: bool = False
+    ipam_driver: str = ""  # --ipam-driver: only host-local (podpy's own allocator); "" means it too
+
+
+IPAM_REFUSED = {
+    "dhcp": "the dhcp IPAM driver needs netavark's DHCP proxy, which podpy does not have",
+    "none": "networks without IP address management (--ipam-driver none) are not supported",
+}
 
 
 class NetworkService:
@@ -124,6 +131,9 @@ class NetworkService:
         return self._create(req, default=True)
 
     def create(self, req: CreateRequest) -> NetworkRecord:
+        if req.ipam_driver not in ("", "host-local"):
+            why = IPAM_REFUSED.get(req.ipam_driver, "podpy allocates addresses itself (host-local)")
+            raise InvalidArgument(f"unsupported IPAM driver {req.ipam_driver!r}: {why}")
         if req.name:
             validate_name(req.name)
         rec = self._create(req)
@@ -163,7 +173,8 @@ class NetworkService:
         return rec
 
     # ---- removing
-    def remove(self, ref: str, force: bool = False) -> str:
+    def remove(self, ref: str, force: bool = False, timeout: int | None = None) -> str:
+        """With `force` the containers using it go first (stopped with `timeout` seconds of grace)."""
         rec = self.get(ref)
         if rec.is_default:
             raise PodpyError(f"default network {rec.name} cannot be removed")
@@ -172,6 +183,8 @@ class NetworkService:
             if not force:
                 raise NetworkInUse(rec.name, users)
             for cid in users:
+                if timeout:
+                    self.engine.containers.stop(cid, timeout)
                 self.engine.containers.remove(cid, force=True)
         with self.store.lock():
             from podpy.network import bridge

@@ -47,6 +47,10 @@ def _cpu_v1(dir_of: Callable[[str], Path | None], cpu: dict[str, Any]) -> None:
         _w(dir_of("cpu"), "cpu.cfs_period_us", cpu["period"])
     if cpu.get("quota"):
         _w(dir_of("cpu"), "cpu.cfs_quota_us", cpu["quota"])
+    if cpu.get("realtimePeriod"):
+        _w(dir_of("cpu"), "cpu.rt_period_us", cpu["realtimePeriod"])
+    if cpu.get("realtimeRuntime"):
+        _w(dir_of("cpu"), "cpu.rt_runtime_us", cpu["realtimeRuntime"])
     if cpu.get("cpus"):
         _w(dir_of("cpuset"), "cpuset.cpus", cpu["cpus"])
     if cpu.get("mems"):
@@ -59,6 +63,9 @@ def _blkio_v1(d: Path | None, blk: dict[str, Any]) -> None:
     if blk.get("weight"):
         name = "blkio.weight" if d is not None and (d / "blkio.weight").exists() else "blkio.bfq.weight"
         _w(d, name, blk["weight"])
+    for dev in blk.get("weightDevice") or []:
+        name = "blkio.weight_device" if d is not None and (d / "blkio.weight_device").exists() else "blkio.bfq.weight"
+        _w(d, name, f"{dev['major']}:{dev['minor']} {dev['weight']}")
     for key, name in (
         ("throttleReadBpsDevice", "blkio.throttle.read_bps_device"),
         ("throttleWriteBpsDevice", "blkio.throttle.write_bps_device"),
@@ -112,5 +119,7 @@ def apply_v2(d: Path, res: dict[str, Any]) -> None:
     weight = (res.get("blockIO") or {}).get("weight")
     if weight:
         _w(d, "io.weight", f"default {weight}")
+    for dev in (res.get("blockIO") or {}).get("weightDevice") or []:
+        _w(d, "io.weight", f"{dev['major']}:{dev['minor']} {dev['weight']}")
     for name, value in (res.get("unified") or {}).items():
         _w(d, name, value)

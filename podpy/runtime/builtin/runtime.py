@@ -28,6 +28,8 @@ def _container_cgroups(cid: str, cfg: dict[str, Any], state_dir: Path) -> cgroup
     delegated v2 subtree; v1 hierarchies are never writable by an ordinary user."""
     res = (cfg.get("linux") or {}).get("resources") or {}
     path = _cgroups_path(cid, cfg)
+    if (cfg.get("annotations") or {}).get("io.podpy.cgroups") == "disabled":  # --cgroups=disabled
+        return None
     if os.geteuid() != 0:
         if not cgroups.has_limits(res):
             return None
