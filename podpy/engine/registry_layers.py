@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -204,7 +205,10 @@ class LayerFetcher:
             for it in self.items:
                 self._wait_done(it)
         except BaseException:
-            self.cancel.set()
+            self.cancel.set()  # the others stop at their next read and remove their tmp dirs
+            deadline = time.monotonic() + 5
+            for t in threads:
+                t.join(max(0.0, deadline - time.monotonic()))
             raise
         return [NewLayer(it.desc.digest, it.desc.media_type, it.desc.size, it.diff_id) for it in self.items]
 
