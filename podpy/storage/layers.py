@@ -33,6 +33,7 @@ class LayerRecord:
     diff_id: str
     parent: str | None  # the parent's chain ID
     size: int  # apparent size of this layer's own content (sum of its regular files)
+    tar_size: int = 0  # bytes of the uncompressed layer tar (0: not recorded, layers stored before it was)
 
 
 def _hex(digest: str) -> str:
@@ -102,7 +103,8 @@ class LayerStore:
             doc = read_json(self._dir(chain_id) / "layer.json")
         except FileNotFoundError:
             raise StorageError(f"layer {chain_id} not known") from None
-        return LayerRecord(doc["chainId"], doc["diffId"], doc.get("parent"), int(doc.get("size", 0)))
+        return LayerRecord(doc["chainId"], doc["diffId"], doc.get("parent"), int(doc.get("size", 0)),
+                           int(doc.get("tarSize", 0)))  # fmt: skip
 
     def list(self) -> list[LayerRecord]:
         if not self.layout.layers.is_dir():
@@ -176,8 +178,10 @@ class LayerStore:
             )
             if expected is not None and stats.diff_id != expected:
                 raise CorruptContent(f"layer diff ID mismatch: expected {expected}, got {stats.diff_id}")
-            rec = LayerRecord(self.chain_id(parent, stats.diff_id), stats.diff_id, parent, stats.content_size)
-            doc = {"chainId": rec.chain_id, "diffId": rec.diff_id, "parent": parent, "size": rec.size}
+            rec = LayerRecord(self.chain_id(parent, stats.diff_id), stats.diff_id, parent, stats.content_size,
+                              stats.tar_size)  # fmt: skip
+            doc = {"chainId": rec.chain_id, "diffId": rec.diff_id, "parent": parent, "size": rec.size,
+                   "tarSize": rec.tar_size}  # fmt: skip
             atomic_write_json(tmp.path / "layer.json", {**doc, "driver": self.driver})
             if parent_ready is not None:
                 parent_ready()
