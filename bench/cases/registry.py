@@ -20,7 +20,7 @@ from bench.env import Env
 from bench.harness import Case
 
 LAYERS, FILES, FILE_KB = 5, 400, 50
-REPEAT = 3  # each sample moves ~100 MB; the harness adds two warm-up runs
+REPEAT = 5  # each sample moves ~100 MB; the harness adds two warm-up runs
 
 
 @dataclass
@@ -125,8 +125,17 @@ def _push_again(env: Env) -> float:
 
 
 def _podman(env: Env, name: str) -> list[str]:
-    root = env.tmp / f"podman-{name}"
-    return ["podman", "--root", str(root), "--runroot", str(env.tmp / f"podman-{name}-run")]
+    """podman on a scratch store, with its own --tmpdir: `system reset` or a fresh store must never
+    touch the default /run/libpod (its "alive" file) that the host's own Podman uses."""
+    t = env.tmp
+    return ["podman", "--root", str(t / f"podman-{name}"), "--runroot", str(t / f"podman-{name}-run"),
+            "--tmpdir", str(t / f"podman-{name}-tmp")]  # fmt: skip
+
+
+def _podman_reset(env: Env, name: str) -> None:
+    """Drop a podman scratch store (images only: nothing is mounted) by removing its directories."""
+    for d in ("", "-run", "-tmp"):
+        shutil.rmtree(env.tmp / f"podman-{name}{d}", ignore_errors=True)
 
 
 def _podman_pull(env: Env) -> float:
@@ -134,28 +143,87 @@ def _podman_pull(env: Env) -> float:
     try:
         return _run([*_podman(env, "pull"), "pull", "-q", "--tls-verify=false", s.ref])
     finally:
-        subprocess.run([*_podman(env, "pull"), "system", "reset", "-f"], capture_output=True)
+        _podman_reset(env, "pull")
+
+
+@cache
+def _podman_pulled(env: Env) -> list[str]:
+    args = _podman(env, "have")
+    env.on_close(lambda: _podman_reset(env, "have"))
+    _run([*args, "pull", "-q", "--tls-verify=false", _setup(env).ref])
+    return args
+
+
+def _podman_pull_again(env: Env) -> float:
+    return _run([*_podman_pulled(env), "pull", "-q", "--tls-verify=false", _setup(env).ref])
 
 
 def _podman_push(env: Env) -> float:
     s = _setup(env)
-    args = _podman(env, "have")
-    if not (env.tmp / "podman-have").exists():
-        _run([*args, "pull", "-q", "--tls-verify=false", s.ref])
     _empty_target(s)
-    return _run([*args, "push", "-q", "--tls-verify=false", s.ref, f"{s.target.host}/bench/podman:v1"])  # type: ignore[attr-defined]
+    return _run([*_podman_pulled(env), "push", "-q", "--tls-verify=false", s.ref,
+                 f"{s.target.host}/bench/podman:v1"])  # type: ignore[attr-defined]  # fmt: skip
+
+
+def _podman_push_again(env: Env) -> float:
+    s = _setup(env)
+    dest = f"{s.target.host}/bench/podman-again:v1"  # type: ignore[attr-defined]
+    _run([*_podman_pulled(env), "push", "-q", "--tls-verify=false", s.ref, dest])
+    return _run([*_podman_pulled(env), "push", "-q", "--tls-verify=false", s.ref, dest])
+
+
+# ---- save / load: a docker-archive (uncompressed layers) of the same image
+
+
+def _save(base):  # type: ignore[no-untyped-def]
+    def sample(env: Env) -> float:
+        out = env.tmp / "saved.tar"
+        out.unlink(missing_ok=True)
+        try:
+            return _run([*base(env), "save", "-o", str(out), _setup(env).ref])
+        finally:
+            out.unlink(missing_ok=True)
+
+    return sample
+
+
+@cache
+def _archive(env: Env) -> Path:
+    """The image as a docker-archive written by podman (the same input for both loads)."""
+    out = env.tmp / "load-input.tar"
+    _run([*_podman_pulled(env), "save", "-o", str(out), _setup(env).ref])
+    return out
+
+
+def _load_podpy(env: Env) -> float:
+    s = _setup(env)
+    s.counter += 1
+    name = f"load{s.counter}"
+    try:
+        return _run([*env.podpy, *_store(env, name), "load", "-q", "-i", str(_archive(env))])
+    finally:
+        _wipe(env, name)
+
+
+def _load_podman(env: Env) -> float:
+    try:
+        return _run([*_podman(env, "load"), "load", "-q", "-i", str(_archive(env))])
+    finally:
+        _podman_reset(env, "load")
+
+
+def _pair(what: str, podpy, podman) -> list[Case]:  # type: ignore[no-untyped-def]
+    """`podpy WHAT` and `podman WHAT` (the harness prints their ratio; --interleave samples them in turn)."""
+    return [Case(f"podpy {what}", sample=podpy, skip=_skip, group="registry", repeat=REPEAT),
+            Case(f"podman {what}", sample=podman, skip=_skip_podman, group="podman", repeat=REPEAT)]  # fmt: skip
 
 
 CASES = [
-    Case("registry pull 100MB/5 layers (empty store)", sample=_pull_fresh, skip=_skip, group="registry",
-         repeat=REPEAT),
-    Case("registry pull again (all present)", sample=_pull_again, skip=_skip, group="registry", repeat=REPEAT),
-    Case("registry push 100MB/5 layers (empty registry)", sample=_push_fresh, skip=_skip, group="registry",
-         repeat=REPEAT),
-    Case("registry push again (nothing to upload)", sample=_push_again, skip=_skip, group="registry",
-         repeat=REPEAT),
-    Case("podman pull 100MB/5 layers (empty store)", sample=_podman_pull, skip=_skip_podman, group="podman",
-         repeat=REPEAT),
-    Case("podman push 100MB/5 layers (empty registry)", sample=_podman_push, skip=_skip_podman, group="podman",
-         repeat=REPEAT),
-]
+    *_pair("pull 100MB/5 layers (empty store)", _pull_fresh, _podman_pull),
+    *_pair("pull again (all present)", _pull_again, _podman_pull_again),
+    *_pair("push 100MB/5 layers (empty registry)", _push_fresh, _podman_push),
+    *_pair("push again (registry has the layers)", _push_again, _podman_push_again),
+    *_pair("save 100MB/5 layers (docker-archive)", _save(lambda e: [*e.podpy, *_pulled(e)]),
+           _save(_podman_pulled)),
+    *_pair("load 100MB/5 layers (docker-archive)", _load_podpy, _load_podman),
+]  # fmt: skip

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from podpy.engine import events as ev
-from podpy.errors import InvalidArgument, PodpyError
+from podpy.errors import CorruptContent, InvalidArgument, PodpyError
 from podpy.image import archive_docker as dk
 from podpy.image import archive_oci as oci
 from podpy.image import manifest as mf
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from podpy.image.archive_dir import DirWriter
     from podpy.image.content import ContentStore
     from podpy.image.store import ImageRecord, LayerRef
+    from podpy.storage.layers import LayerStore
 
 FORMATS = {"docker-archive": "docker", "docker": "docker", "oci-archive": "oci", "oci": "oci",
            "oci-dir": "oci-dir", "docker-dir": "dir"}  # fmt: skip
@@ -54,7 +55,7 @@ def save_archive(engine: Engine, refs: list[str], fmt: str, output: str | None, 
         plan = [(img, [str(reference.parse(ref_name))] if kind == "docker" else [ref_name]) for img, _ in plan]
     with _destination(output) as dst, ArchiveWriter(dst) as w:
         if kind == "docker":
-            _write_docker(engine.content, plan, w)
+            _write_docker(engine.content, plan, w, engine.layers)
         else:
             _write_oci(engine.content, plan, w)
     for img, _names in plan:
@@ -176,7 +177,8 @@ def _destination(output: str | None) -> Iterator[BinaryIO]:
         raise
 
 
-def _write_docker(content: ContentStore, plan: list[tuple[ImageRecord, list[str]]], w: ArchiveWriter) -> None:
+def _write_docker(content: ContentStore, plan: list[tuple[ImageRecord, list[str]]], w: ArchiveWriter,
+                  layers: LayerStore | None = None) -> None:  # fmt: skip
     entries, tops = [], []
     for img, names in plan:
         diff_ids = [x.diff_id for x in img.layers]
@@ -190,14 +192,33 @@ def _write_docker(content: ContentStore, plan: list[tuple[ImageRecord, list[str]
     for img, _ in plan:
         w.add_bytes(dk.config_path(img.id), content.read(img.id))  # the exact bytes: same image ID
         parent: str | None = None
+        chain: str | None = None
         for layer in img.layers:
+            chain = _chain(chain, layer.diff_id)
             if dk.layer_path(layer.diff_id) not in w.written:  # a shared layer goes in once
-                _write_docker_layer(content, w, layer, parent, img.created)
+                known = _tar_size(layers, chain)
+                _write_docker_layer(content, w, layer, parent, img.created, known)
             parent = layer.diff_id
 
 
+def _chain(parent: str | None, diff_id: str) -> str:
+    from podpy.storage.layers import LayerStore
+
+    return LayerStore.chain_id(parent, diff_id)
+
+
+def _tar_size(layers: LayerStore | None, chain: str) -> int:
+    """The uncompressed size the layer store recorded when it extracted the layer (0: unknown)."""
+    if layers is None:
+        return 0
+    try:
+        return layers.get(chain).tar_size if layers.exists(chain) else 0
+    except (PodpyError, OSError, ValueError, KeyError):
+        return 0
+
+
 def _write_docker_layer(content: ContentStore, w: ArchiveWriter, layer: LayerRef, parent: str | None,
-                        created: str) -> None:  # fmt: skip
+                        created: str, known_size: int = 0) -> None:  # fmt: skip
     d = dk.layer_dir(layer.diff_id)
     w.add_bytes(f"{d}/VERSION", dk.LAYER_VERSION)
     w.add_bytes(f"{d}/json", dk.layer_json(layer.diff_id, parent, created))
@@ -209,9 +230,13 @@ def _write_docker_layer(content: ContentStore, w: ArchiveWriter, layer: LayerRef
         if kind == NONE:
             w.add_stream(dk.layer_path(layer.diff_id), f, os.fstat(f.fileno()).st_size)
             return
-        size = _count(open_decompressed(f)[0])  # a tar header needs the size before the data
+        # a tar header needs the size before the data: recorded at extraction, else counted (a pass)
+        size = known_size or _count(open_decompressed(f)[0])
         f.seek(0)
-        w.add_stream(dk.layer_path(layer.diff_id), open_decompressed(f)[0], size)
+        stream = open_decompressed(f)[0]
+        w.add_stream(dk.layer_path(layer.diff_id), stream, size)  # raises if the stream is shorter
+        if known_size and stream.read(1):
+            raise CorruptContent(f"layer {layer.digest} is longer than its recorded size {known_size}")
 
 
 def _count(stream: BinaryIO) -> int:

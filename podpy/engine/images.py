@@ -248,12 +248,20 @@ class ImageService:
     def _ensure_layers(self, layers: list[NewLayer]) -> str | None:
         parent: str | None = None
         store = self.engine.layers
+        todo: list[tuple[str | None, NewLayer]] = []
         for layer in layers:
             chain = store.chain_id(parent, layer.diff_id)
             if not store.exists(chain):
-                with self.content.open(layer.digest) as f:
-                    store.put(parent, f, expected_diff_id=layer.diff_id)
+                todo.append((parent, layer))
             parent = chain
+        if store.driver == "overlay" and len(todo) > 1:
+            from podpy.engine.layer_extract import extract_parallel
+
+            extract_parallel(store, self.content, todo)
+            return parent
+        for above, layer in todo:
+            with self.content.open(layer.digest) as f:
+                store.put(above, f, expected_diff_id=layer.diff_id)
         return parent
 
 

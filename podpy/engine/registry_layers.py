@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -47,6 +48,7 @@ class _Item:
     claimed: bool = False
     stream: bool = False  # reserved for the extractor to download and extract in one pass
     done: threading.Event = field(default_factory=threading.Event)
+    published: threading.Event = field(default_factory=threading.Event)  # the layer is in the store
     error: BaseException | None = None
 
 
@@ -110,6 +112,30 @@ class _Pipe:
         self.reader_gone = True
 
 
+class _OnePass:
+    """The blob's bytes as a stream for the extractor, written to its partial file on the way; at
+    the end of the stream the blob is verified and committed before the extractor sees EOF (so a
+    layer whose blob does not match its digest is never published)."""
+
+    def __init__(self, chunks: Iterator[bytes], at_end: Callable[[], None]) -> None:
+        self.chunks, self.at_end = chunks, at_end
+        self.buf = memoryview(b"")
+        self.ended = False
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.buf and not self.ended:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                self.ended = True
+                self.at_end()
+            else:
+                self.buf = memoryview(chunk)
+        if n < 0:
+            n = len(self.buf)
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return bytes(out)
+
+
 class LayerFetcher:
     def __init__(self, engine: Engine, repo: Repository, layers: list[mf.Descriptor], diff_ids: list[str],
                  progress: pg.ProgressFn, workers: int = 3) -> None:  # fmt: skip
@@ -132,6 +158,8 @@ class LayerFetcher:
         return items
 
     def run(self) -> list[NewLayer]:
+        if self.engine.layers.driver == "overlay":
+            return self._run_parallel()
         for it in self.items:
             if not it.need_blob:
                 self.progress(pg.Progress(pg.BLOB_DONE, it.desc.digest, it.desc.size, it.desc.size,
@@ -153,6 +181,98 @@ class LayerFetcher:
             self.cancel.set()
             raise
         return [NewLayer(it.desc.digest, it.desc.media_type, it.desc.size, it.diff_id) for it in self.items]
+
+    # ---- overlay: every layer downloaded and extracted in one pass, several at once
+    def _run_parallel(self) -> list[NewLayer]:
+        """Overlay layers do not copy their parent: each worker takes the next layer and streams it
+        (download, hash, decompress, extract: one pass, in one thread); it is published only after
+        its parent (LayerStore.put's parent_ready), so the store never has a layer without its parent.
+        """
+        for it in self.items:
+            if not it.need_blob:
+                self.progress(pg.Progress(pg.BLOB_DONE, it.desc.digest, it.desc.size, it.desc.size,
+                                          "skipped: already exists"))  # fmt: skip
+            if not it.need_layer:
+                it.published.set()
+            if not (it.need_blob or it.need_layer):
+                it.done.set()
+        todo = [it for it in self.items if it.need_blob or it.need_layer]
+        n = min(self.workers, len(todo))
+        threads = [threading.Thread(target=self._layer_worker, daemon=True, name=f"pull-{i}") for i in range(n)]
+        for t in threads:
+            t.start()
+        try:
+            for it in self.items:
+                self._wait_done(it)
+        except BaseException:
+            self.cancel.set()  # the others stop at their next read and remove their tmp dirs
+            deadline = time.monotonic() + 5
+            for t in threads:
+                t.join(max(0.0, deadline - time.monotonic()))
+            raise
+        return [NewLayer(it.desc.digest, it.desc.media_type, it.desc.size, it.diff_id) for it in self.items]
+
+    def _wait_done(self, it: _Item) -> None:
+        while not it.done.wait(WAIT):
+            failed = next((x.error for x in self.items if x.error is not None), None)
+            if failed is not None:
+                raise failed
+        if it.error is not None:
+            raise it.error
+
+    def _claim_work(self) -> _Item | None:
+        with self._lock:
+            for it in self.items:
+                if (it.need_blob or it.need_layer) and not it.claimed:
+                    it.claimed = True
+                    return it
+        return None
+
+    def _layer_worker(self) -> None:
+        while not self.cancel.is_set() and (it := self._claim_work()) is not None:
+            try:
+                if it.need_layer:
+                    self._fetch_layer(it)
+                else:
+                    self._download(it)
+            except BaseException as e:
+                it.error = e
+                self.cancel.set()
+            finally:
+                it.done.set()
+
+    def _parent_ready(self, it: _Item) -> Callable[[], None]:
+        parent = next((x for x in self.items if x.chain == it.parent), None) if it.parent else None
+
+        def wait() -> None:
+            if parent is None:
+                return
+            while not parent.published.wait(WAIT):
+                if self.cancel.is_set():
+                    raise Cancelled("pull cancelled")
+
+        return wait
+
+    def _fetch_layer(self, it: _Item) -> None:
+        layers = self.engine.layers
+        ready = self._parent_ready(it)
+        part = self._acquire(it) if it.need_blob else None
+        self.progress(pg.Progress(pg.EXTRACT, it.desc.digest))
+        if part is None:  # the blob is here (or another process just stored it)
+            with self.engine.content.open(it.desc.digest) as f:
+                layers.put(it.parent, f, expected_diff_id=it.diff_id, parent_ready=ready)
+        else:
+            try:
+                stream = _OnePass(self._fetch(it, part), lambda: self._commit(it, part))
+                layers.put(it.parent, stream, expected_diff_id=it.diff_id, parent_ready=ready)  # type: ignore[arg-type]
+                if part.fd >= 0:  # the layer was there already (another process): keep the blob too
+                    for _ in stream.chunks:
+                        pass
+                    self._commit(it, part)
+            finally:
+                part.close()
+        it.published.set()
+        self.progress(pg.Progress(pg.EXTRACTED, it.desc.digest))
 
     # ---- workers: plain downloads into the content store
     def _claim_next(self) -> _Item | None:

@@ -47,6 +47,7 @@ class Transport:
         self.challenge: chal.Challenge | None = None
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
+        self._ping_lock = threading.Lock()  # one ping: threads starting together wait for it
         self._session: requests.Session | None = None
 
     # ---- plumbing
@@ -89,6 +90,11 @@ class Transport:
     def ping(self) -> None:
         if self.base is not None:
             return
+        with self._ping_lock:
+            if self.base is None:
+                self._ping()
+
+    def _ping(self) -> None:
         import requests
 
         schemes = ["https", "http"] if self.tls.allow_http else ["https"]

@@ -56,6 +56,51 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+class _GzipReader(io.RawIOBase):
+    """gzip decompression in zlib itself (wbits 31: header, CRC-32 and length checked in C), in
+    1 MiB reads: about a quarter less CPU than gzip.GzipFile, which parses and checksums in Python.
+    Several members follow each other; zero padding after the last is allowed (as GzipFile does);
+    anything else after it, or a stream that ends inside a member, is an error."""
+
+    def __init__(self, src: BinaryIO) -> None:
+        self._src = src
+        self._d = zlib.decompressobj(31)
+        self._pending = b""  # decompressed bytes not yet returned
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(b).cast("B")
+        while not self._pending and not self._eof:
+            self._fill(len(view))
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def _fill(self, want: int) -> None:
+        d = self._d
+        if d.eof:  # a member ended: another one, zero padding, or the end
+            rest = d.unused_data.lstrip(b"\0")
+            while not rest:
+                chunk = self._src.read(CHUNK)
+                if not chunk:
+                    self._eof = True
+                    return
+                rest = chunk.lstrip(b"\0")
+            if not rest.startswith(b"\x1f\x8b"):
+                raise zlib.error("trailing garbage after the gzip stream")
+            self._d = d = zlib.decompressobj(31)
+            self._pending = d.decompress(rest, max(want, CHUNK))
+            return
+        data = d.unconsumed_tail or self._src.read(CHUNK)
+        if not data:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        self._pending = d.decompress(data, max(want, CHUNK))
+
+
 def _read_head(src: BinaryIO) -> bytes:
     head = b""
     while len(head) < _HEAD:
@@ -72,9 +117,7 @@ def open_decompressed(src: BinaryIO) -> tuple[BinaryIO, str]:
     kind = detect(head)
     raw = io.BufferedReader(_Prefixed(head, src), CHUNK)
     if kind == GZIP:
-        import gzip
-
-        return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")), kind
+        return cast(BinaryIO, io.BufferedReader(_GzipReader(raw), CHUNK)), kind
     if kind == ZSTD:
         return _zstd_reader(raw), kind
     if kind == XZ:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +33,7 @@ class LayerRecord:
     diff_id: str
     parent: str | None  # the parent's chain ID
     size: int  # apparent size of this layer's own content (sum of its regular files)
+    tar_size: int = 0  # bytes of the uncompressed layer tar (0: not recorded, layers stored before it was)
 
 
 def _hex(digest: str) -> str:
@@ -101,7 +103,8 @@ class LayerStore:
             doc = read_json(self._dir(chain_id) / "layer.json")
         except FileNotFoundError:
             raise StorageError(f"layer {chain_id} not known") from None
-        return LayerRecord(doc["chainId"], doc["diffId"], doc.get("parent"), int(doc.get("size", 0)))
+        return LayerRecord(doc["chainId"], doc["diffId"], doc.get("parent"), int(doc.get("size", 0)),
+                           int(doc.get("tarSize", 0)))  # fmt: skip
 
     def list(self) -> list[LayerRecord]:
         if not self.layout.layers.is_dir():
@@ -125,25 +128,34 @@ class LayerStore:
         return FileLock(self.layout.locks / f"layer-{_hex(chain_id)}.lock")
 
     def put(
-        self, parent_chain: str | None, stream: BinaryIO, expected_diff_id: str | None = None
-    ) -> LayerRecord:
+        self, parent_chain: str | None, stream: BinaryIO, expected_diff_id: str | None = None,
+        *, parent_ready: Callable[[], object] | None = None,
+    ) -> LayerRecord:  # fmt: skip
         """Extract a (possibly compressed) layer on top of `parent_chain`.
 
         With `expected_diff_id` the chain is locked first, so concurrent callers extract it once
         and a present layer is returned without reading `stream`. Without it, the tar is extracted
         and then published unless another process got there first.
+
+        `parent_ready` (overlay only: its layers do not copy their parent's tree) lets the parent
+        still be on its way: the layer is extracted at once, and published only once the call
+        returns (it waits for the parent, or raises) and the parent exists, so the store never
+        holds a layer whose parent it lacks.
         """
-        if parent_chain is not None and not self.exists(parent_chain):
+        if parent_ready is not None and self.driver != "overlay":
+            raise StorageError("a layer can be extracted before its parent only with the overlay driver")
+        if parent_chain is not None and parent_ready is None and not self.exists(parent_chain):
             raise StorageError(f"parent layer {parent_chain} not known")
         if expected_diff_id is None:
-            return self._extract(parent_chain, stream, None)
+            return self._extract(parent_chain, stream, None, parent_ready)
         chain = self.chain_id(parent_chain, expected_diff_id)
         with self._lock(chain):
             if self.exists(chain):
                 return self.get(chain)
-            return self._extract(parent_chain, stream, expected_diff_id)
+            return self._extract(parent_chain, stream, expected_diff_id, parent_ready)
 
-    def _extract(self, parent: str | None, stream: BinaryIO, expected: str | None) -> LayerRecord:
+    def _extract(self, parent: str | None, stream: BinaryIO, expected: str | None,
+                 parent_ready: Callable[[], object] | None = None) -> LayerRecord:  # fmt: skip
         """Extract into a tmp dir; publish it (under the chain lock, which put() holds if `expected`)."""
         from podpy.storage.compress import open_decompressed
         from podpy.storage.tarsafe import extract_layer  # tarfile: only when extracting
@@ -166,9 +178,15 @@ class LayerStore:
             )
             if expected is not None and stats.diff_id != expected:
                 raise CorruptContent(f"layer diff ID mismatch: expected {expected}, got {stats.diff_id}")
-            rec = LayerRecord(self.chain_id(parent, stats.diff_id), stats.diff_id, parent, stats.content_size)
-            doc = {"chainId": rec.chain_id, "diffId": rec.diff_id, "parent": parent, "size": rec.size}
+            rec = LayerRecord(self.chain_id(parent, stats.diff_id), stats.diff_id, parent, stats.content_size,
+                              stats.tar_size)  # fmt: skip
+            doc = {"chainId": rec.chain_id, "diffId": rec.diff_id, "parent": parent, "size": rec.size,
+                   "tarSize": rec.tar_size}  # fmt: skip
             atomic_write_json(tmp.path / "layer.json", {**doc, "driver": self.driver})
+            if parent_ready is not None:
+                parent_ready()
+                if parent is not None and not self.exists(parent):
+                    raise StorageError(f"parent layer {parent} not known")
             if expected is not None:
                 return self._publish(tmp, rec)
             with self._lock(rec.chain_id):

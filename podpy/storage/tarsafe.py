@@ -47,6 +47,7 @@ WH_META_PREFIX = ".wh..wh."
 WH_OPAQUE = ".wh..wh..opq"
 # tarfile's stream re-slices its buffer on every header read: a big buffer costs more than it saves
 _TAR_BUFSIZE = 64 * 1024
+_DIR_CACHE = 64  # resolved parent directories kept open at most
 _IGNORED_XATTR_ERRNOS = (errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EINVAL)
 
 
@@ -106,6 +107,8 @@ def extract_layer(
             tf.close()
         except tarfile.TarError as e:
             raise CorruptContent(f"corrupt layer tar: {e}") from None
+        finally:
+            ex.forget_dirs()
         ex.finish()
     if ex.mapping is not None:
         userns.apply_owners(ex.mapping, target, list(ex.owners.values()))
@@ -141,6 +144,8 @@ class _Extractor:
         self.ancestors: set[tuple[str, ...]] = set()  # and their parents
         self.dirs: dict[tuple[str, ...], tarfile.TarInfo] = {}  # mode/mtime applied at the end
         self.unlocked: dict[tuple[str, ...], int] = {}  # read-only lower dirs opened up (rootless)
+        self._dirs: dict[tuple[str, ...], ResolvedDir] = {}  # entry parents resolved (see _parent_dir)
+        self._drop_dirs_soon = False
         self.entries = 0
         self.content_size = 0
         self.skipped: list[str] = []
@@ -158,11 +163,30 @@ class _Extractor:
             if parts[-1].startswith(WH_PREFIX):
                 self._whiteout(parts, m.name)
                 return
-            with self.root.dir(parts[:-1], create=True) as d:
-                self._writable(d, lambda: self._create(d, parts[-1], m, tf))
-                self._mark(d.real + (parts[-1],))
+            d = self._parent_dir(parts[:-1])
+            self._writable(d, lambda: self._create(d, parts[-1], m, tf))
+            self._mark(d.real + (parts[-1],))
         except OSError as e:
             raise StorageError(f"extracting {m.name!r}: {e}") from None
+
+    def _parent_dir(self, parts: tuple[str, ...]) -> ResolvedDir:
+        """The directory an entry goes into, resolved once for all the entries in it (tars list a
+        directory's files together). Every removal forgets them all (`_remove`): nothing else
+        this extractor does can change what a path resolves to."""
+        if self._drop_dirs_soon:  # not at the removal itself: that entry still uses its directory
+            self._drop_dirs_soon = False
+            self.forget_dirs()
+        d = self._dirs.get(parts)
+        if d is None:
+            if len(self._dirs) >= _DIR_CACHE:
+                self.forget_dirs()
+            d = self._dirs[parts] = self.root.resolve_dir(parts, create=True)
+        return d
+
+    def forget_dirs(self) -> None:
+        dirs, self._dirs = self._dirs, {}
+        for d in dirs.values():
+            os.close(d.fd)
 
     def _wanted(self, m: tarfile.TarInfo) -> bool:
         if m.ischr() or m.isblk():
@@ -249,6 +273,8 @@ class _Extractor:
         return st
 
     def _remove(self, dfd: int, name: str, st: os.stat_result) -> None:
+        if stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
+            self._drop_dirs_soon = True  # a resolved directory may have gone: resolve again
         if not stat.S_ISDIR(st.st_mode):
             os.unlink(name, dir_fd=dfd)
             return

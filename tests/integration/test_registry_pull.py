@@ -170,6 +170,26 @@ def test_corrupt_blob_in_registry_storage_is_refused(podpy, open_registry, regis
     assert not layers.exists() or not [p for p in layers.iterdir() if not p.name.startswith(".")]
 
 
+def test_corrupt_bottom_layer_publishes_no_layer_above_it(podpy, open_registry, registry_env):
+    """Layers are extracted in parallel: the ones above a layer that fails must not be published
+    (a store must never hold a layer whose parent it lacks)."""
+    img = _seed(open_registry, "pull/corrupt-bottom", "v1", 4, salt="bottom")
+    data = open_registry.blob_data(sha(img.layers[0]))
+    original = data.read_bytes()
+    data.write_bytes(original[:-8] + bytes(8))
+    try:
+        res = podpy("pull", f"{open_registry.host}/pull/corrupt-bottom:v1", check=False)
+    finally:
+        data.write_bytes(original)
+    assert res.returncode == 125, res.stdout
+    layers = podpy.root / "layers"
+    for rec in layers.glob("*/layer.json") if layers.exists() else []:
+        parent = json.loads(rec.read_text()).get("parent")
+        assert parent is None or (layers / parent[7:] / "layer.json").is_file(), rec
+    assert not [p for p in layers.iterdir() if p.name.startswith(".tmp")] if layers.exists() else True
+    assert podpy("pull", "-q", f"{open_registry.host}/pull/corrupt-bottom:v1").stdout.strip() == img.id[7:]
+
+
 def test_corrupting_proxy_is_refused(podpy, open_registry, proxy, registry_env):
     img = _seed(open_registry, "pull/proxied-corrupt", "v1", 1, salt="proxy")
     proxy.faults.corrupt_blobs = True

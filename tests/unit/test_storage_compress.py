@@ -61,6 +61,19 @@ def test_multi_member_gzip() -> None:
     assert reader.read() == b"onetwo"
 
 
+def test_gzip_padding_truncation_garbage_and_big_members() -> None:
+    from podpy.storage.compress import as_corrupt
+
+    big = os.urandom(3 << 20) + b"x" * (5 << 20)  # several 1 MiB reads, and output larger than input
+    packed = gzip.compress(big) + gzip.compress(b"tail")
+    assert open_decompressed(io.BytesIO(packed))[0].read() == big + b"tail"
+    assert open_decompressed(io.BytesIO(gzip.compress(b"pad") + bytes(1024)))[0].read() == b"pad"
+    for bad in (gzip.compress(big)[:-100], gzip.compress(b"x") + b"garbage", gzip.compress(b"crc")[:-8] + bytes(8)):
+        with pytest.raises(Exception) as e:
+            open_decompressed(io.BytesIO(bad))[0].read()
+        assert isinstance(as_corrupt(e.value), CorruptContent), e.value
+
+
 def test_compress_gzip_level6_with_digests() -> None:
     out = io.BytesIO()
     res = compress_gzip(io.BytesIO(DATA), out)

@@ -82,3 +82,52 @@ def test_lower_view_follows_overlay_rules(tmp_path: Path) -> None:
     assert v.lookup("/f") is None  # whited out on top
     assert v.lookup("/g/deep/y") is None and v.lookup("/g") is not None  # a file hides the old dir
     assert v.listdir("/") == {"d", "e", "g"}
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, data in files.items():
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mode = len(data), 0o644
+            tf.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_layer_above_a_missing_parent_waits_and_is_never_published(tmp_path: Path) -> None:
+    """put(parent_ready=...) extracts before the parent is stored but publishes only after it."""
+    import io
+
+    s = LayerStore(Layout(tmp_path / "root", tmp_path / "run"), "overlay", rootless=not ROOT)
+    bottom, top = _tar({"a": b"a"}), _tar({"b": b"b"})
+    bottom_id, top_id = ("sha256:" + hashlib.sha256(t).hexdigest() for t in (bottom, top))
+    parent = s.chain_id(None, bottom_id)
+
+    def parent_failed() -> None:
+        raise RuntimeError("the parent's download failed")
+
+    with pytest.raises(RuntimeError):
+        s.put(parent, io.BytesIO(top), expected_diff_id=top_id, parent_ready=parent_failed)
+    assert s.list() == [] and not list(s.layout.layers.glob(".tmp-*"))
+    with pytest.raises(StorageError, match="not known"):  # ready, yet the parent is not there
+        s.put(parent, io.BytesIO(top), expected_diff_id=top_id, parent_ready=lambda: None)
+    order: list[str] = []
+
+    def store_parent_first() -> None:
+        order.append("parent")
+        s.put(None, io.BytesIO(bottom), expected_diff_id=bottom_id)
+
+    rec = s.put(parent, io.BytesIO(top), expected_diff_id=top_id, parent_ready=store_parent_first)
+    assert order == ["parent"] and rec.parent == parent and s.exists(rec.chain_id)
+    assert rec.tar_size == len(top) and s.get(rec.chain_id).tar_size == len(top)
+
+
+def test_parent_ready_needs_overlay(tmp_path: Path) -> None:
+    import io
+
+    s = LayerStore(Layout(tmp_path / "root", tmp_path / "run"), "vfs", rootless=not ROOT)
+    with pytest.raises(StorageError, match="overlay"):
+        s.put(None, io.BytesIO(_tar({"a": b"a"})), parent_ready=lambda: None)

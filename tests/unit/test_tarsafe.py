@@ -172,6 +172,22 @@ def test_directory_replaced_by_symlink_then_written_into(box: Box) -> None:
     box.assert_outside_untouched()
 
 
+def test_resolved_parent_is_not_reused_after_it_became_a_symlink(box: Box) -> None:
+    """The extractor keeps entries' parent directories open between entries: replacing one by a
+    symlink must make the next entry in it resolve again (inside the root), not use the old one."""
+    data = layer(dir_("d"), reg("d/first"), sym("d", str(box.canary)), reg("d/second", b"pwned"))
+    extract(box.target, data)
+    assert (box.target / str(box.canary).lstrip("/") / "second").read_bytes() == b"pwned"
+    assert not (box.target / "d").is_dir() or (box.target / "d").is_symlink()
+    box.assert_outside_untouched()
+
+
+def test_resolved_parent_is_not_reused_after_it_was_replaced(box: Box) -> None:
+    data = layer(dir_("d"), reg("d/first"), reg("d"), dir_("d"), reg("d/second", b"new"))
+    extract(box.target, data)
+    assert sorted(os.listdir(box.target / "d")) == ["second"]
+
+
 def test_regular_file_replaces_symlink_instead_of_writing_through(box: Box) -> None:
     extract(box.target, layer(sym("lnk", str(box.canary / "secret")), reg("lnk", b"pwned")))
     assert not (box.target / "lnk").is_symlink()
