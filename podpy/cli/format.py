@@ -147,13 +147,12 @@ def render_table(
 ) -> str:
     """Header line plus one line per row; `\\t` separates aligned columns."""
     rows = list(rows)
-    plain = _plain_table(rows, body, headers)
-    if plain is not None:
-        return "".join(line + "\n" for line in align([line.split("\t") for line in plain], min_width, padding))
-    tmpl = compile_template(body)
-    lines = ["\t".join(table_headers(tmpl, headers))]
-    for row in rows:
-        lines.extend(tmpl.execute(template_view(row)).split("\n"))
+    lines = _plain_table(rows, body, headers)
+    if lines is None:
+        tmpl = compile_template(body)
+        lines = ["\t".join(table_headers(tmpl, headers))]
+        for row in rows:
+            lines.extend(tmpl.execute(template_view(row)).split("\n"))
     return "".join(line + "\n" for line in align([line.split("\t") for line in lines], min_width, padding))
 
 
