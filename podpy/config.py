@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podpy.paths import config_dir, default_root, default_runroot, is_rootless, runtime_dir
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ContainersConf", "Options", "config_dir", "containers_conf", "default_root", "default_runroot",
            "is_rootless", "runtime_dir"]  # fmt: skip

@@ -106,7 +106,7 @@ def render_json(obj: Any) -> str:
     """Pretty JSON with 4-space indent, like `podman ... --format json`; ends with a newline."""
     import json  # ~8 ms to import: only for json output
 
-    from .gotemplate.funcs import jsonable
+    from .gotemplate.jsonshape import jsonable
 
     return json.dumps(jsonable(obj), indent=4, ensure_ascii=False, default=str) + "\n"
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
 
 from podpy.cli.common import engine
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 COLORS = ("\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m", "\x1b[36m")  # one per container
 RESET = "\x1b[0m"

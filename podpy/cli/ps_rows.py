@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from podpy.cli.common import engine
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 PS_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 PS_TABLE_SIZE = PS_TABLE + "\t{{.Size}}"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
 from podpy.engine.container_record import ContainerRecord
 from podpy.engine.filters import match_labels, parse_filters
 from podpy.errors import InvalidArgument
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.containers import ContainerService
 
 ZERO_TIME = "0001-01-01T00:00:00Z"

@@ -6,9 +6,12 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
 
 from podpy.errors import CorruptContent, StorageError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 CHUNK = 1 << 20
 

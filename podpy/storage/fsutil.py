@@ -8,9 +8,10 @@ import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from podpy.errors import StorageError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 
 if TYPE_CHECKING:
     import tarfile

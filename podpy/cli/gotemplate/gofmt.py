@@ -12,21 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .jsonshape import is_struct
+
 _VERB = r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(.)?"  # compiled on first printf, not at import
 _QUOTE_ESCAPES = {
     "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
     "\\": "\\\\", '"': '\\"',
 }
-
-
-def is_struct(value: dict) -> bool:
-    """A non-empty dict keyed by CamelCase names is treated like a Go struct."""
-    if not value:
-        return False
-    for key in value:
-        if type(key) is not str or not key[:1].isupper():
-            return False
-    return True
 
 
 def type_name(value: Any) -> str:
