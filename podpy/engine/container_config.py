@@ -214,14 +214,15 @@ def display_security_opts(opts: list[str], seccomp: str) -> list[str]:
     return out
 
 
-def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
-    """Docker's merge rules: flags override the image config, env and labels merge."""
+def build_spec(opts: CreateOptions, image_cfg: dict[str, Any], conf_cache: Path | None = None) -> ContainerSpec:
+    """Docker's merge rules: flags override the image config, env and labels merge. `conf_cache`: where
+    the parsed containers.conf is kept (config.containers_conf)."""
     from podpy.config import containers_conf
     from podpy.engine.log_options import parse_log_config
     from podpy.engine.ulimits import default_rlimits
 
     ic = image_cfg or {}
-    conf = containers_conf()
+    conf = containers_conf(conf_cache)
     entry = parse_entrypoint(opts.entrypoint)
     args = merge_command(ic.get("Entrypoint"), ic.get("Cmd"), entry, opts.command or None)
     if not args:

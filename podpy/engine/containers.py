@@ -135,7 +135,7 @@ class ContainerService:
         img_id, top, icfg = self._image(opts, progress)
         from podpy.engine.container_config import build_spec, resources_notice  # only create needs these
 
-        spec = build_spec(opts, icfg)
+        spec = build_spec(opts, icfg, self.engine.layout.runroot / "containers-conf.json")
         if os.geteuid() != 0 and (notice := resources_notice(opts.resources)):
             self.notices.append(notice)
         if more:
