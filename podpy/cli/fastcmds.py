@@ -9,12 +9,11 @@ run.exec_) and share their helpers; a change of behaviour goes into both. No typ
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from podpy.cli import common
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 B, S, L, I = "bool", "str", "list", "int"  # noqa: E741

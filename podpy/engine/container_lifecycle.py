@@ -16,10 +16,10 @@ from pathlib import Path
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
-from podpy.engine.container_config import parse_signal
 from podpy.engine.container_procs import get_runtime, kill_pid, wait_pid
 from podpy.engine.container_record import ContainerRecord, RunState
 from podpy.engine.container_restart import before_signal, end_restarting, mark_stopped, on_exit, relaunch
+from podpy.engine.signals import parse_signal
 from podpy.errors import ContainerState, NoSuchContainer, PodpyError
 from podpy.timeutil import now_rfc3339
 
