@@ -4,7 +4,6 @@ No typer here."""
 from __future__ import annotations
 
 import sys
-import threading
 
 from podpy.cli.common import engine
 
@@ -75,6 +74,8 @@ def _read(rec: Any, opts: Any) -> Any:
 
 class _Writer:
     def __init__(self, timestamps: bool, flush: bool) -> None:
+        import threading  # only logs of several containers: inspect/rm use targets() without it
+
         self.timestamps, self.flush = timestamps, flush
         self.lock = threading.Lock()
 
@@ -89,6 +90,8 @@ class _Writer:
 
 def _follow_all(recs: list[Any], prefixes: list[bytes], opts: Any, timestamps: bool) -> None:
     """Several containers followed at once: a thread each, lines written whole as they come."""
+    import threading
+
     out = _Writer(timestamps, True)
     errors: list[BaseException] = []
 
