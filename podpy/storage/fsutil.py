@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -62,6 +61,8 @@ def force_rmtree(path: Path) -> None:
     if not os.path.lexists(path):
         return
     try:
+        import shutil  # ~1.5 ms (it imports bz2, lzma, zlib): only when a tree is removed
+
         _make_traversable(path)
         shutil.rmtree(path, onerror=onerror)
     except PermissionError:
