@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import errno
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.state import atomic_write_json, read_json
 from podpy.state.layout import Layout
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 PROTOCOLS = ("tcp", "udp")
 
