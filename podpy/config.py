@@ -4,11 +4,14 @@ takes from Podman's containers.conf."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from podpy.frozen import Frozen
 from podpy.paths import config_dir, default_root, default_runroot, is_rootless, runtime_dir
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ContainersConf", "Options", "config_dir", "containers_conf", "default_root", "default_runroot",
            "is_rootless", "runtime_dir"]  # fmt: skip
@@ -19,19 +22,28 @@ EVENTS_BACKENDS = ("file", "journald", "none")
 STORAGE_DRIVERS = ("overlay", "vfs")
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Frozen):
     """The global options every command shares (`--root`, `--runroot`, ...)."""
 
-    root: Path = field(default_factory=default_root)
-    runroot: Path = field(default_factory=default_runroot)
-    storage_driver: str | None = None  # None: recorded in the store or auto-detected
-    log_level: str = "warn"
-    runtime: str | None = None  # None: built-in runtime
-    runtime_flags: tuple[str, ...] = ()  # --runtime-flag: given to an external runtime before each command
-    cgroup_manager: str = "cgroupfs"
-    events_backend: str = "file"  # --events-backend: file, journald or none (no events written)
-    tmpdir: Path | None = None  # --tmpdir: podpy's own temporary files
+    __slots__ = ("root", "runroot", "storage_driver", "log_level", "runtime", "runtime_flags", "cgroup_manager",
+                 "events_backend", "tmpdir")  # fmt: skip
+    root: Path
+    runroot: Path
+    storage_driver: str | None  # None: recorded in the store or auto-detected
+    log_level: str
+    runtime: str | None  # None: built-in runtime
+    runtime_flags: tuple[str, ...]  # --runtime-flag: given to an external runtime before each command
+    cgroup_manager: str  # cgroupfs or systemd
+    events_backend: str  # --events-backend: file, journald or none (no events written)
+    tmpdir: Path | None  # --tmpdir: podpy's own temporary files
+
+    def __init__(self, root: Path | None = None, runroot: Path | None = None, storage_driver: str | None = None,
+                 log_level: str = "warn", runtime: str | None = None, runtime_flags: tuple[str, ...] = (),
+                 cgroup_manager: str = "cgroupfs", events_backend: str = "file", tmpdir: Path | None = None) -> None:  # fmt: skip
+        self._init(root=default_root() if root is None else root,
+                   runroot=default_runroot() if runroot is None else runroot, storage_driver=storage_driver,
+                   log_level=log_level, runtime=runtime, runtime_flags=runtime_flags, cgroup_manager=cgroup_manager,
+                   events_backend=events_backend, tmpdir=tmpdir)  # fmt: skip
 
     @property
     def rootless(self) -> bool:
@@ -48,13 +60,17 @@ class Options:
         return cls(**kw)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class ContainersConf:
+class ContainersConf(Frozen):
     """The `[containers]` keys podpy honours (containers.conf(5)); None/() when not configured."""
 
-    log_driver: str | None = None
-    log_size_max: int | None = None  # bytes; -1 unlimited
-    default_ulimits: tuple[str, ...] | None = None  # "nofile=1024:2048"
+    __slots__ = ("log_driver", "log_size_max", "default_ulimits")
+    log_driver: str | None
+    log_size_max: int | None  # bytes; -1 unlimited
+    default_ulimits: tuple[str, ...] | None  # "nofile=1024:2048"
+
+    def __init__(self, log_driver: str | None = None, log_size_max: int | None = None,
+                 default_ulimits: tuple[str, ...] | None = None) -> None:  # fmt: skip
+        self._init(log_driver=log_driver, log_size_max=log_size_max, default_ulimits=default_ulimits)
 
 
 def containers_conf_files() -> list[Path]:
@@ -79,10 +95,56 @@ def containers_conf_files() -> list[Path]:
     return files
 
 
-def containers_conf() -> ContainersConf:
-    """The merged `[containers]` table (only `create`/`run` ask: tomllib is imported when a file exists)."""
+def containers_conf(cache: Path | None = None) -> ContainersConf:
+    """The merged `[containers]` table (only `create`/`run` ask: tomllib is imported when a file exists).
+
+    With `cache` (a file under the runroot) the result is kept there, keyed by each file's path, mtime,
+    size and inode: tomllib's import and the parse (5-15 ms per create) are paid once per change."""
+    files = containers_conf_files()
+    if cache is None:
+        return _parse_conf(files)
+    key = [[str(p), *_stamp(p)] for p in files]
+    hit = _cached_conf(cache, key)
+    if hit is not None:
+        return hit
+    conf = _parse_conf(files)
+    try:
+        from podpy.state.atomic import atomic_write_json
+
+        doc = {"log_driver": conf.log_driver, "log_size_max": conf.log_size_max,
+               "default_ulimits": None if conf.default_ulimits is None else list(conf.default_ulimits)}  # fmt: skip
+        atomic_write_json(cache, {"key": key, "conf": doc}, durable=False)  # a cache: no fsync
+    except OSError:
+        pass
+    return conf
+
+
+def _stamp(path: Path) -> list[int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return []
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _cached_conf(cache: Path, key: list[list[Any]]) -> ContainersConf | None:
+    import json
+
+    try:
+        doc = json.loads(cache.read_bytes())
+        if doc.get("key") != key:
+            return None
+        conf = doc["conf"]
+        ulimits = conf["default_ulimits"]
+        return ContainersConf(log_driver=conf["log_driver"], log_size_max=conf["log_size_max"],
+                              default_ulimits=None if ulimits is None else tuple(ulimits))  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _parse_conf(files: list[Path]) -> ContainersConf:
     table: dict[str, Any] = {}
-    for path in containers_conf_files():
+    for path in files:
         try:
             raw = path.read_bytes()
         except OSError:

@@ -11,6 +11,11 @@ def is_rootless() -> bool:
     return os.geteuid() != 0
 
 
+def is_cgroup_v2() -> bool:
+    """Unified mode: /sys/fs/cgroup itself is cgroup2 (hybrid hosts use their v1 controllers)."""
+    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
 def _xdg_data_home() -> Path:
     env = os.environ.get("XDG_DATA_HOME")
     return Path(env) if env else Path.home() / ".local" / "share"

@@ -5,7 +5,10 @@ Importing it costs no typer (the fast path uses select/each; the option factorie
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 ALL_HELP = "Act on all containers"
 FILTER_HELP = "Filter output based on conditions given (as ps: name, id, label, status, ancestor, ...)"

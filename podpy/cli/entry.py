@@ -6,6 +6,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    import gc
+
+    gc.disable()  # start-up allocates a lot: no collector passes while the fast path imports (see fastpath._no_gc)
     args = sys.argv[1:] if argv is None else argv
     if _version_only(args):
         from podpy import __version__
@@ -21,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     code = dispatch(args)
     if code is not None:
         sys.exit(code)
+    gc.enable()  # the full CLI runs long commands too (events, logs -f, compose up)
     from podpy.cli.app import run
 
     sys.exit(run(args))

@@ -9,7 +9,10 @@ and the full CLI handles the arguments, so help, errors and new flags behave the
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 GLOBALS = {"--root": "root", "--runroot": "runroot", "--storage-driver": "storage_driver",
            "--log-level": "log_level", "--runtime": "runtime", "--cgroup-manager": "cgroup_manager",

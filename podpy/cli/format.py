@@ -10,14 +10,13 @@ failing row prints nothing but the error.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from .gotemplate import Template, parse
-from .gotemplate.funcs import jsonable
-from .gotemplate.gofmt import sprint_value
-from .gotemplate.nodes import TextNode, first_field
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2-7 ms at start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .gotemplate import Template
 
 __all__ = ["Template", "TemplateView", "compile_template", "render", "render_json", "render_table", "header_for",
            "template_view"]
@@ -64,6 +63,15 @@ class TemplateView(dict):  # type: ignore[type-arg]
         return None
 
 
+def __getattr__(name: str) -> Any:
+    """`format.Template` (in __all__) without importing the template engine up front."""
+    if name == "Template":
+        from .gotemplate import Template
+
+        return Template
+    raise AttributeError(name)
+
+
 def _json_spellings(field: str) -> tuple[str, ...]:
     """JSON keys a Go field name may have: `Host`→`host`, `ID`→`Id`/`id`, `OCIRuntime`→`ociRuntime`, `CPUs`→`cpus`."""
     n = len(field) - len(field.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
@@ -89,12 +97,16 @@ def compile_template(fmt: str, *, shell_escapes: bool = True) -> Template:
     With shell_escapes (the default, as Docker), a typed `\\t`/`\\n` in literal
     text means tab/newline.
     """
+    from .gotemplate import parse  # ~9 ms to import: a plain table (the default) does without it
+
     return parse(fmt, shell_escapes=shell_escapes)
 
 
 def render_json(obj: Any) -> str:
     """Pretty JSON with 4-space indent, like `podman ... --format json`; ends with a newline."""
     import json  # ~8 ms to import: only for json output
+
+    from .gotemplate.jsonshape import jsonable
 
     return json.dumps(jsonable(obj), indent=4, ensure_ascii=False, default=str) + "\n"
 
@@ -134,15 +146,40 @@ def render_table(
     padding: int = PADDING,
 ) -> str:
     """Header line plus one line per row; `\\t` separates aligned columns."""
-    tmpl = compile_template(body)
-    lines = ["\t".join(table_headers(tmpl, headers))]
-    for row in rows:
-        lines.extend(tmpl.execute(template_view(row)).split("\n"))
+    rows = list(rows)
+    lines = _plain_table(rows, body, headers)
+    if lines is None:
+        tmpl = compile_template(body)
+        lines = ["\t".join(table_headers(tmpl, headers))]
+        for row in rows:
+            lines.extend(tmpl.execute(template_view(row)).split("\n"))
     return "".join(line + "\n" for line in align([line.split("\t") for line in lines], min_width, padding))
+
+
+def _plain_table(rows: list[Any], body: str, headers: Mapping[str, str] | None) -> list[str] | None:
+    """The lines of a table whose template is only `{{.Field}}` columns split by tabs (every default
+    table) over rows whose fields are strings, without the template engine; None for anything else.
+    The same text as the template's: a string field prints as itself (gotemplate.gofmt.sprint_value)."""
+    fields: list[str] = []
+    for cell in body.replace("\\t", "\t").split("\t"):
+        if not (cell.startswith("{{") and cell.endswith("}}")):
+            return None
+        name = cell[2:-2].strip(" ")
+        if not (name.startswith(".") and name[1:].isidentifier()):
+            return None
+        fields.append(name[1:])
+    for row in rows:
+        if type(row) is not dict or any(type(row.get(f)) is not str for f in fields):
+            return None
+    return ["\t".join(header_for([f], headers) for f in fields)] + [
+        line for row in rows for line in "\t".join([row[f] for f in fields]).split("\n")
+    ]
 
 
 def table_headers(tmpl: Template, overrides: Mapping[str, str] | None = None) -> list[str]:
     """One header per tab-separated column of the template's top level."""
+    from .gotemplate.nodes import TextNode
+
     columns: list[list[Any]] = [[]]
     for node in tmpl.nodes:
         if isinstance(node, TextNode) and "\t" in node.text:
@@ -155,6 +192,8 @@ def table_headers(tmpl: Template, overrides: Mapping[str, str] | None = None) ->
 
 
 def _column_header(nodes: list[Any], overrides: Mapping[str, str] | None) -> str:
+    from .gotemplate.nodes import TextNode, first_field
+
     names = first_field(nodes)
     if names:
         return header_for(names, overrides)
@@ -176,6 +215,8 @@ def header_for(names: list[str] | str, overrides: Mapping[str, str] | None = Non
             return overrides[key]
     if last in HEADER_NAMES:
         return HEADER_NAMES[last]
+    import re
+
     words = re.findall(_WORD, last)
     return " ".join(words).upper() if words else last.upper()
 
@@ -217,4 +258,6 @@ def _get(row: Any, field: str) -> Any:
 
 
 def _plain(value: Any) -> str:
+    from .gotemplate.gofmt import sprint_value
+
     return "" if value is None else sprint_value(value)

@@ -4,10 +4,12 @@ No typer here."""
 from __future__ import annotations
 
 import sys
-import threading
-from typing import Any
 
 from podpy.cli.common import engine
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 COLORS = ("\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m", "\x1b[36m")  # one per container
 RESET = "\x1b[0m"
@@ -72,6 +74,8 @@ def _read(rec: Any, opts: Any) -> Any:
 
 class _Writer:
     def __init__(self, timestamps: bool, flush: bool) -> None:
+        import threading  # only logs of several containers: inspect/rm use targets() without it
+
         self.timestamps, self.flush = timestamps, flush
         self.lock = threading.Lock()
 
@@ -86,6 +90,8 @@ class _Writer:
 
 def _follow_all(recs: list[Any], prefixes: list[bytes], opts: Any, timestamps: bool) -> None:
     """Several containers followed at once: a thread each, lines written whole as they come."""
+    import threading
+
     out = _Writer(timestamps, True)
     errors: list[BaseException] = []
 

@@ -240,7 +240,7 @@ def _inspect_doc(svc: Any, pod: Any) -> dict[str, Any]:
              "devices": [_device_doc(d) for d in m.get("devices") or []],
              "volumes_from": list(m.get("volumes_from") or []), "security_opt": list(m.get("security_opt") or []),
              "memory_limit": lim.memory, "memory_swap": lim.memory_swap}  # fmt: skip
-    from podpy.cli.gotemplate.gofmt import GoStruct
+    from podpy.cli.gotemplate.jsonshape import GoStruct
 
     doc["InfraConfig"] = GoStruct(doc["InfraConfig"])
     return GoStruct({**doc, **{k: v for k, v in extra.items() if v}})

@@ -12,18 +12,20 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from podpy.errors import PodpyError
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from podpy.engine.container_record import ContainerRecord
     from podpy.engine.core import Engine
     from podpy.engine.images import NewLayer
     from podpy.image.store import ImageRecord
     from podpy.inroot import Root
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 @dataclass(frozen=True)

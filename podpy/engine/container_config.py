@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from podpy.engine.signals import parse_signal as parse_signal  # re-exported: callers import it from here
+from podpy.engine.signals import signal_name as signal_name
 from podpy.engine.spec import PROXY_VARS, ContainerSpec, merge_command, merge_env
 from podpy.errors import InvalidArgument
 
@@ -77,32 +78,6 @@ class CreateOptions:
     @property
     def wants_mounts(self) -> bool:
         return bool(self.volumes or self.mounts or self.tmpfs or self.volumes_from)
-
-
-def parse_signal(value: str | int) -> int:
-    """`SIGTERM`, `TERM`, `15`, `SIGRTMIN+3` -> the number."""
-    text = str(value).strip().upper()
-    if text.isdigit():
-        num = int(text)
-    else:
-        name = text if text.startswith("SIG") else f"SIG{text}"
-        base, plus, off = name.partition("+")
-        sig = getattr(signal.Signals, base, None) if base.isidentifier() else None
-        if sig is None and base in ("SIGRTMIN", "SIGRTMAX"):
-            sig = signal.SIGRTMIN if base == "SIGRTMIN" else signal.SIGRTMAX
-        if sig is None:
-            raise InvalidArgument(f"invalid signal: {value}")
-        num = int(sig) + (int(off) if plus and off.isdigit() else 0)
-    if not 0 < num <= int(signal.SIGRTMAX):
-        raise InvalidArgument(f"invalid signal: {value}")
-    return num
-
-
-def signal_name(num: int) -> str:
-    try:
-        return signal.Signals(num).name
-    except ValueError:
-        return str(num)
 
 
 def _env_item(item: str) -> str | None:
@@ -214,14 +189,15 @@ def display_security_opts(opts: list[str], seccomp: str) -> list[str]:
     return out
 
 
-def build_spec(opts: CreateOptions, image_cfg: dict[str, Any]) -> ContainerSpec:
-    """Docker's merge rules: flags override the image config, env and labels merge."""
+def build_spec(opts: CreateOptions, image_cfg: dict[str, Any], conf_cache: Path | None = None) -> ContainerSpec:
+    """Docker's merge rules: flags override the image config, env and labels merge. `conf_cache`: where
+    the parsed containers.conf is kept (config.containers_conf)."""
     from podpy.config import containers_conf
     from podpy.engine.log_options import parse_log_config
     from podpy.engine.ulimits import default_rlimits
 
     ic = image_cfg or {}
-    conf = containers_conf()
+    conf = containers_conf(conf_cache)
     entry = parse_entrypoint(opts.entrypoint)
     args = merge_command(ic.get("Entrypoint"), ic.get("Cmd"), entry, opts.command or None)
     if not args:

@@ -13,18 +13,20 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
-from podpy.engine.container_config import parse_signal
 from podpy.engine.container_procs import get_runtime, kill_pid, wait_pid
 from podpy.engine.container_record import ContainerRecord, RunState
 from podpy.engine.container_restart import before_signal, end_restarting, mark_stopped, on_exit, relaunch
+from podpy.engine.signals import parse_signal
 from podpy.errors import ContainerState, NoSuchContainer, PodpyError
 from podpy.timeutil import now_rfc3339
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.containers import ContainerService
     from podpy.supervisor.spawn import Launch
 

@@ -7,9 +7,12 @@ import os
 import select
 import signal
 from pathlib import Path
-from typing import Any
 
 from podpy.engine import container_record as cr
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def get_runtime(name: str, runroot: Path, flags: tuple[str, ...] = ()) -> Any:

@@ -12,10 +12,13 @@ import fcntl
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import NoSuchContainer, PodpyError
 from podpy.state import atomic_write_json, read_json
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # Docker's State.Status values.
 CREATED, RUNNING, EXITED, REMOVING = "created", "running", "exited", "removing"

@@ -9,13 +9,14 @@ which takes the container lock before starting it again. So whoever holds the lo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from podpy.engine import container_record as cr
 from podpy.errors import InvalidArgument, NoSuchContainer
 from podpy.supervisor.restart import RestartPolicy, parse_policy, should_restart
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.container_config import CreateOptions
     from podpy.engine.containers import ContainerService
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
 from podpy.engine.container_record import ContainerRecord
 from podpy.engine.filters import match_labels, parse_filters
 from podpy.errors import InvalidArgument
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.containers import ContainerService
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -73,8 +75,6 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
 
 
 def _host_config(rec: ContainerRecord) -> dict[str, Any]:
-    from podpy.engine.container_config import display_security_opts  # inspect only: ps need not load it
-
     spec = rec.spec
     network = spec.get("network", "private")
     return {
@@ -98,7 +98,7 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
         "ExtraHosts": [f"{h}:{ip}" for h, ip in spec.get("add_hosts") or []] or None,
         "Privileged": bool(spec.get("privileged")),
         "ReadonlyRootfs": bool(spec.get("read_only")),
-        "SecurityOpt": display_security_opts(rec.security_opt, spec.get("seccomp_profile") or "") or None,
+        "SecurityOpt": _security_opts(rec.security_opt, spec.get("seccomp_profile") or ""),
         "Init": bool(spec.get("init")),
         "Runtime": rec.runtime or "builtin",
         "UsernsMode": spec.get("userns") or "",
@@ -115,6 +115,14 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
     }
 
 
+def _security_opts(opts: list[str], seccomp: str) -> list[str] | None:
+    if not opts:  # the common case: container_config (~4 ms to import) not needed
+        return None
+    from podpy.engine.container_config import display_security_opts
+
+    return display_security_opts(opts, seccomp) or None
+
+
 def _namespace_modes(spec: dict[str, Any]) -> dict[str, str]:
     """IpcMode, PidMode, UTSMode, CgroupnsMode as Podman shows them (a joined namespace: its path)."""
     out = {}
@@ -123,7 +131,7 @@ def _namespace_modes(spec: dict[str, Any]) -> dict[str, str]:
         value = spec.get(field) or default
         out[key] = value if value in ("host", "private", "shareable", "") else f"ns:{value}"
     if not out["CgroupnsMode"]:
-        from podpy.engine.specgen import is_cgroup_v2
+        from podpy.paths import is_cgroup_v2
 
         out["CgroupnsMode"] = "private" if is_cgroup_v2() else "host"
     return out
@@ -163,6 +171,8 @@ def _resources(rec: ContainerRecord) -> dict[str, Any]:
 
 
 def _health(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    if not rec.healthcheck:  # no check, no State.Health (health_doc's answer without its imports)
+        return {}
     from podpy.engine.container_health import health_doc
 
     doc = health_doc(svc, rec)

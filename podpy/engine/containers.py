@@ -7,7 +7,6 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
@@ -17,7 +16,10 @@ from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
 from podpy.state import FileLock, atomic_write_bytes
 from podpy.timeutil import now_rfc3339
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.container_config import CreateOptions
     from podpy.engine.container_lifecycle import Lifecycle
     from podpy.engine.core import Engine
@@ -137,7 +139,7 @@ class ContainerService:
         img_id, top, icfg = self._image(opts, progress)
         from podpy.engine.container_config import build_spec, resources_notice  # only create needs these
 
-        spec = build_spec(opts, icfg)
+        spec = build_spec(opts, icfg, self.engine.layout.runroot / "containers-conf.json")
         if os.geteuid() != 0 and (notice := resources_notice(opts.resources)):
             self.notices.append(notice)
         if more:

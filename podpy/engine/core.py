@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from podpy.config import STORAGE_DRIVERS, Options
 from podpy.errors import StorageError
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout, ensure_private
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 
 if TYPE_CHECKING:
     from podpy.engine.containers import ContainerService

@@ -6,7 +6,9 @@ the command (podpy.events.log.append swallows OSError)."""
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _write(owner: Any, *args: Any, **kw: Any) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from podpy.engine import filters as flt
 from podpy.engine.image_views import list_rows
 from podpy.errors import PodpyError
 from podpy.image import reference
 from podpy.timeutil import parse_time
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.core import Engine
     from podpy.image.store import ImageRecord
 

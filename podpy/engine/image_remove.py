@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from podpy.errors import ImageInUse, PodpyError
 from podpy.image.store import find
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 
 if TYPE_CHECKING:
     from podpy.engine.core import Engine

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import events as ev
 from podpy.errors import CorruptContent, ImageInUse, InvalidArgument, NoSuchImage, PodpyError
@@ -17,7 +16,10 @@ from podpy.image import reference
 from podpy.image.store import ImageRecord, LayerRef, find, untag_everywhere
 from podpy.state import read_json
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.core import Engine
 
 

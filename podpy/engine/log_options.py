@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from podpy.config import ContainersConf
 from podpy.errors import InvalidArgument
 from podpy.supervisor.logfile import DRIVERS, K8S_FILE, NONE, PASSTHROUGH, LogConfig
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 ALIASES = {"json-file": K8S_FILE}  # Podman accepts Docker's default name for scripts
 OPTS = ("max-size", "max-file", "path", "tag")

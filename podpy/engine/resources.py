@@ -10,9 +10,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from podpy.errors import InvalidArgument
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 MIN_MEMORY = 6 * 1024 * 1024  # Docker's floor: below it the container cannot even start
 CPU_PERIOD = 100_000  # µs; what --cpus uses (Docker's and the kernel's default period)

@@ -8,9 +8,12 @@ hashable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from podpy.errors import InvalidArgument
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 NETWORK_MODES = ("none", "host", "private", "bridge", "pasta", "slirp4netns")  # bridge: in a pinned netns
 USERNS_MODES = ("", "host", "keep-id")

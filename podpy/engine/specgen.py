@@ -15,6 +15,7 @@ from typing import Any
 from podpy.engine.spec import ContainerSpec, Mount
 from podpy.errors import InvalidArgument
 from podpy.inroot import read_inside
+from podpy.paths import is_cgroup_v2  # re-exported: callers import it from here
 from podpy.runtime.builtin.capabilities import CAP_NAMES, DEFAULT_CAPS, current_bounding, normalize
 
 OCI_VERSION = "1.0.2"
@@ -81,11 +82,6 @@ class HostFacts:
         uid, gid = os.geteuid(), os.getegid()
         maps = host_id_maps(userns, uid, gid) if uid != 0 else None
         return cls(uid != 0, is_cgroup_v2(), current_bounding(), maps, os.uname().nodename, uid, gid, supported())
-
-
-def is_cgroup_v2() -> bool:
-    """Unified mode: /sys/fs/cgroup itself is cgroup2 (hybrid hosts use their v1 controllers)."""
-    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
 def generate(

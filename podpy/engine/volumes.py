@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import events as ev
 from podpy.engine.filters import until_time
@@ -26,7 +25,10 @@ from podpy.volumes.store import (
     volume_users,
 )
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.core import Engine
 
 LIST_FILTERS = ("name", "label", "dangling", "driver", "anonymous")

@@ -7,9 +7,11 @@ once, here, and every user of a config gets one clear error instead of a traceba
 
 from __future__ import annotations
 
-from typing import Any
-
 from podpy.errors import PodpyError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class InvalidImageConfig(PodpyError):

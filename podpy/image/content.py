@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
-from typing import BinaryIO
 
 from podpy.errors import CorruptContent, StorageError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 CHUNK = 1 << 20
 
 
 def sha256_digest(data: bytes) -> str:
+    import hashlib  # hashlib and tempfile (~4 ms) only when writing: reading a blob needs neither
+
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
@@ -60,6 +63,8 @@ class ContentStore:
 
     def ingest(self, stream: BinaryIO, expected: str | None = None) -> tuple[str, int]:
         """Copy `stream` into the store, hashing as it goes; verify against `expected`."""
+        import hashlib
+
         h = hashlib.sha256()
         size = 0
 
@@ -92,6 +97,8 @@ class ContentStore:
 
     def _write_tmp(self, writer) -> str:  # type: ignore[no-untyped-def]
         self.ingest_dir.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=self.ingest_dir, prefix=f"{os.getpid()}-")
         try:
             with os.fdopen(fd, "wb") as f:

@@ -7,12 +7,15 @@ most one image, and taking it from another image happens in the same write.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from podpy.errors import InvalidReference, NoSuchImage
 from podpy.image import reference
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass

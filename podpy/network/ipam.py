@@ -11,12 +11,15 @@ import ipaddress
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.network.model import NetworkRecord, Subnet
 from podpy.state import atomic_write_json, read_json
 from podpy.state.layout import Layout
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass

@@ -12,11 +12,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import InvalidArgument, NotFound, PodpyError
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_NETWORK = "podman"  # Podman's name; Docker's `bridge` is its alias
 DEFAULT_SUBNET = "10.88.0.0/16"

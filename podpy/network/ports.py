@@ -8,13 +8,15 @@ for a splice proxy, and it needs no process per container.
 from __future__ import annotations
 
 import errno
-import socket
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.state import atomic_write_json, read_json
 from podpy.state.layout import Layout
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 PROTOCOLS = ("tcp", "udp")
 
@@ -110,6 +112,8 @@ def taken(layout: Layout, but: str) -> set[tuple[str, int]]:
 
 def _probe(ip: str, port: int, proto: str) -> int:
     """Bind the host port (0: the kernel picks one) to see it is free; the port bound."""
+    import socket  # ~3 ms to import: only run/create with -p probe ports (inspect and ps read them)
+
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
     with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, kind) as s:
         if kind == socket.SOCK_STREAM:  # a listener still fails; connections in TIME_WAIT do not

@@ -9,9 +9,12 @@ import _thread
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import StorageError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 1
 

@@ -37,16 +37,22 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+
+from podpy.frozen import Frozen
 
 PRIVATE_FILES = ("container.json", "userdata/config.json")  # per container: env, args, labels
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(Frozen):
+    """The store's paths under --root and --runroot."""
+
+    __slots__ = ("root", "runroot")
     root: Path
     runroot: Path
+
+    def __init__(self, root: Path, runroot: Path) -> None:
+        self._init(root=root, runroot=runroot)
 
     @property
     def storage_json(self) -> Path:
@@ -146,3 +152,15 @@ def _tighten_records(layout: Layout) -> None:
             path = layout.container_dir(cid) / name
             if path.is_file() and not path.is_symlink():
                 _chmod(path, 0o600)
+
+
+def holds_nothing(path: Path) -> bool:
+    """True for a missing or empty store directory (no containers, no volumes): a listing then needs
+    none of the records' modules. Any other error is False: the full path reports it."""
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is None
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False

@@ -6,7 +6,10 @@ Exports are resolved lazily so `import podpy.storage` costs nothing (no tarfile,
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 _EXPORTS = {
     "LayerStore": "podpy.storage.layers",

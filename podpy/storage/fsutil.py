@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from podpy.errors import StorageError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 
 if TYPE_CHECKING:
     import tarfile
@@ -61,6 +61,8 @@ def force_rmtree(path: Path) -> None:
     if not os.path.lexists(path):
         return
     try:
+        import shutil  # ~1.5 ms (it imports bz2, lzma, zlib): only when a tree is removed
+
         _make_traversable(path)
         shutil.rmtree(path, onerror=onerror)
     except PermissionError:

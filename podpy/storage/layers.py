@@ -16,12 +16,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from podpy.errors import CorruptContent, StorageError
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
 from podpy.storage.fsutil import copy_tree, force_rmtree
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 TMP_PREFIX = ".tmp-"

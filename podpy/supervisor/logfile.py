@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from podpy.timeutil import now_rfc3339
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 K8S_FILE, NONE, PASSTHROUGH = "k8s-file", "none", "passthrough"
 DRIVERS = (K8S_FILE, NONE, PASSTHROUGH)
@@ -135,9 +139,11 @@ class LogWriter:
             self.fd = -1
 
 
-class LogEntry(NamedTuple):
-    """One line of output. A tuple, not a dataclass: `logs` makes hundreds of thousands of them."""
+class LogEntry(namedtuple("LogEntry", ("time", "stream", "data"))):  # noqa: PYI024
+    """One line of output. A tuple, not a dataclass: `logs` makes hundreds of thousands of them.
+    (collections.namedtuple: typing.NamedTuple's behaviour without importing typing on inspect.)"""
 
+    __slots__ = ()
     time: bytes  # RFC 3339 with nanoseconds, as written
     stream: bytes  # b"stdout" | b"stderr"
     data: bytes  # the line, with its newline unless it was still partial at the end

@@ -9,10 +9,11 @@ minute, back to 100 ms once a run lasted 10 s. A user `stop` cancels any restart
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from collections import namedtuple
 
 from podpy.errors import InvalidArgument
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
     from podpy.supervisor.monitor import Supervisor
 
@@ -21,9 +22,12 @@ POLICIES = (NO, ALWAYS, UNLESS_STOPPED, ON_FAILURE)
 FIRST_DELAY, MAX_DELAY, RESET_AFTER = 0.1, 60.0, 10.0
 
 
-class RestartPolicy(NamedTuple):
+class RestartPolicy(namedtuple("RestartPolicy", ("name", "max_retries"), defaults=(0,))):  # noqa: PYI024
+    """A typing.NamedTuple's behaviour (name, max_retries=0) without importing typing (~2 ms on inspect/rm)."""
+
+    __slots__ = ()
     name: str
-    max_retries: int = 0
+    max_retries: int
 
     @property
     def is_none(self) -> bool:

@@ -12,12 +12,15 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import InvalidArgument, NoSuchVolume, PodpyError, VolumeExists
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
 from podpy.storage.fsutil import force_rmtree
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 # Docker marks anonymous volumes with this label (prune without --all removes only those).

@@ -9,11 +9,12 @@ wording (`template: output:1: function "foo" not defined`).
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
-from .exec import State, execute
-from .funcs import FUNCS
-from .parser import parse as _parse
+# The parser, executor and functions are imported by parse()/execute(): importing a light submodule
+# (jsonshape, for `--format json`) does not pay for them.
 
 __all__ = ["Template", "parse"]
 
@@ -27,6 +28,8 @@ class Template:
         self.source, self.nodes, self.name = source, nodes, name
 
     def execute(self, data: Any) -> str:
+        from .exec import State, execute
+
         return execute(State(self.source, self.name, data), self.nodes, data)
 
     def __repr__(self) -> str:
@@ -35,5 +38,8 @@ class Template:
 
 def parse(source: str, *, name: str = "output", shell_escapes: bool = False) -> Template:
     """Parse `source`; with shell_escapes, `\\t`/`\\n` typed in literal text become tab/newline."""
+    from .funcs import FUNCS
+    from .parser import parse as _parse
+
     nodes = _parse(source, FUNCS, name=name, shell_escapes=shell_escapes)
     return Template(source, nodes, name)

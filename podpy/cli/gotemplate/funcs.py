@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .gofmt import is_struct, sprint, sprint_value, sprintf, sprintln, type_name
+from .gofmt import sprint, sprint_value, sprintf, sprintln, type_name
+from .jsonshape import jsonable
 
 
 class FuncError(Exception):
@@ -42,21 +43,6 @@ def _int_arg(value: Any, what: str) -> int:
 
 
 # -- JSON -------------------------------------------------------------------
-def jsonable(value: Any) -> Any:
-    """Shape values like Go's json.Marshal: maps sorted, integral floats without `.0`."""
-    if isinstance(value, dict):
-        keys = value if is_struct(value) else sorted(value, key=str)
-        return {str(k): jsonable(value[k]) for k in keys}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if type(value) is float and value.is_integer() and abs(value) < 1e21:
-        return int(value)
-    fields = getattr(value, "__dataclass_fields__", None)
-    if fields is not None:
-        return {f: jsonable(getattr(value, f)) for f in fields}
-    return value
-
-
 def to_json(value: Any) -> str:
     """Compact JSON, unescaped HTML and Unicode (Docker's `json` template function)."""
     import json  # ~8 ms to import: only pay it when a template uses json

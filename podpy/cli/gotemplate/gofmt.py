@@ -12,28 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .jsonshape import is_struct
+
 _VERB = r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(.)?"  # compiled on first printf, not at import
 _QUOTE_ESCAPES = {
     "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
     "\\": "\\\\", '"': '\\"',
 }
-
-
-class GoStruct(dict):  # type: ignore[type-arg]
-    """A dict that stands for a Go struct whatever its keys (Podman's JSON names such as cpu_period):
-    its keys keep their order in JSON output."""
-
-
-def is_struct(value: dict) -> bool:
-    """A non-empty dict keyed by CamelCase names is treated like a Go struct."""
-    if isinstance(value, GoStruct):
-        return True
-    if not value:
-        return False
-    for key in value:
-        if type(key) is not str or not key[:1].isupper():
-            return False
-    return True
 
 
 def type_name(value: Any) -> str:

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.network import hostipam, ipam
 from podpy.network.ipam import Lease
 from podpy.network.model import NetworkRecord
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.networks.service import NetworkService
 
 MARK = "# podpy networks: the lines below are rewritten as containers join and leave"

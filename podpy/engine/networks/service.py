@@ -8,7 +8,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import events as ev
 from podpy.errors import InvalidArgument, PodpyError
@@ -29,7 +28,10 @@ from podpy.network.model import (
 )
 from podpy.timeutil import now_rfc3339
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.core import Engine
 
 LIST_FILTERS = ("name", "id", "driver", "label", "label!", "until", "dangling")

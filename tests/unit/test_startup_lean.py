@@ -1,0 +1,62 @@
+"""The lean start-up pieces behave like what they replace: Frozen like a frozen dataclass, the plain
+table renderer like the template engine, an empty store's listing like the full one."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from pathlib import Path
+
+import pytest
+
+from podpy.cli import format as fmtmod
+from podpy.config import ContainersConf, Options
+from podpy.state.layout import Layout, holds_nothing
+
+
+def test_frozen_value_objects() -> None:
+    a = Options.from_env(root="/x", runroot="/y", runtime_flags=("--a",))
+    b = Options(root=Path("/x"), runroot=Path("/y"), runtime_flags=("--a",))
+    assert a == b and hash(a) == hash(b) and a != Options.from_env(root="/z", runroot="/y")
+    assert repr(Layout(Path("/r"), Path("/s"))) == "Layout(root=PosixPath('/r'), runroot=PosixPath('/s'))"
+    for obj in (a, Layout(Path("/r"), Path("/s")), ContainersConf("k8s-file", 10, ("nofile=1:2",))):
+        assert pickle.loads(pickle.dumps(obj)) == obj == copy.deepcopy(obj) == copy.copy(obj)
+    with pytest.raises(AttributeError):
+        a.root = Path("/elsewhere")  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del a.root
+
+
+ROWS = [
+    {"ID": "abc", "Names": "x\ty", "Image": "img\nnext", "CreatedSince": "2 days", "Size": 3},
+    {"ID": "d", "Names": "", "Image": "", "CreatedSince": "now", "Size": 0},
+]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{{.ID}}\t{{.Names}}\t{{.Image}}", "{{ .ID }}\\t{{.CreatedSince}}", "{{.ID}}", "{{.ID}}\t{{.Size}}",
+     "{{.ID}} {{.Names}}", "{{.Missing}}\t{{.ID}}"],
+)  # fmt: skip
+@pytest.mark.parametrize("rows", [ROWS, []])
+def test_plain_table_is_the_template_output(body: str, rows: list[dict[str, object]], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    headers = {"ID": "CONTAINER ID"}
+    try:
+        fast = fmtmod.render_table([dict(r) for r in rows], body, headers=headers)
+    except Exception as e:  # noqa: BLE001 - the template engine's error must be the same
+        fast = repr(e)
+    monkeypatch.setattr(fmtmod, "_plain_table", lambda *a: None)
+    try:
+        slow = fmtmod.render_table([dict(r) for r in rows], body, headers=headers)
+    except Exception as e:  # noqa: BLE001
+        slow = repr(e)
+    assert fast == slow
+
+
+def test_holds_nothing(tmp_path: Path) -> None:
+    assert holds_nothing(tmp_path / "missing")
+    assert holds_nothing(tmp_path)
+    (tmp_path / "x").mkdir()
+    assert not holds_nothing(tmp_path)
+    (tmp_path / "file").write_text("")
+    assert not holds_nothing(tmp_path / "file")  # not a directory: the full path reports it
