@@ -7,7 +7,7 @@ _podpy_spec() {
     # $1: command path. Sets the table row for it.
     case "$1" in
     '')
-        _subs='attach build builder buildx commit compose container cp create diff events exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause play pod port ps pull push rename restart rm rmi run save search start stats stop system tag top unpause untag version volume wait' _hsubs=''
+        _subs='attach build builder buildx commit compose container cp create diff events exec export generate healthcheck help history image images import info inspect kill kube load login logout logs network pause play pod port ps pull push rename restart rm rmi run save search secret start stats stop system tag top unpause untag version volume wait' _hsubs=''
         _flags='--root --runroot --storage-driver --log-level --runtime --runtime-flag --cgroup-manager --events-backend --tmpdir --noout --version -v --help'
         _vflags='--root --runroot --storage-driver --log-level --runtime --runtime-flag --cgroup-manager --events-backend --tmpdir'
         _fvals='--root=f:file --runroot=f:file --log-level=c:trace,debug,info,warn,warning,error,fatal,panic --tmpdir=f:file'
@@ -62,8 +62,8 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'commit')
         _subs='' _hsubs=''
-        _flags='--change -c --message -m --author -a --pause --no-pause -p --quiet -q --help'
-        _vflags='--change -c --message -m --author -a'
+        _flags='--change -c --message -m --author -a --pause --no-pause -p --quiet -q --format -f --iidfile --include-volumes --squash -s --help'
+        _vflags='--change -c --message -m --author -a --format -f --iidfile'
         _fvals=''
         _args='k:containers k:images' _inter=1 ;;
     'compose')
@@ -242,8 +242,8 @@ _podpy_spec() {
         _args='k:containers-running' _inter=1 ;;
     'container commit')
         _subs='' _hsubs=''
-        _flags='--change -c --message -m --author -a --pause --no-pause -p --quiet -q --help'
-        _vflags='--change -c --message -m --author -a'
+        _flags='--change -c --message -m --author -a --pause --no-pause -p --quiet -q --format -f --iidfile --include-volumes --squash -s --help'
+        _vflags='--change -c --message -m --author -a --format -f --iidfile'
         _fvals=''
         _args='k:containers k:images' _inter=1 ;;
     'container cp')
@@ -254,25 +254,25 @@ _podpy_spec() {
         _args='k:container-paths;f:file k:container-paths;f:file' _inter=1 ;;
     'container create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --blkio-weight --blkio-weight-device --cpu-rt-period --cpu-rt-runtime --cgroups --systemd --sdnotify --chrootdirs --secret --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --attach -a --init-ctr --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --blkio-weight --blkio-weight-device --cpu-rt-period --cpu-rt-runtime --cgroups --systemd --sdnotify --chrootdirs --secret --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile --attach -a --init-ctr'
         _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --label-file=f:file --init-path=f:file --pod-id-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container diff')
         _subs='' _hsubs=''
-        _flags='--format --help'
+        _flags='--format --latest -l --help'
         _vflags='--format'
         _fvals=''
         _args='k:containers' _inter=1 ;;
     'container exec')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --detach -d --env -e --user -u --workdir -w --privileged --help'
-        _vflags='--env -e --user -u --workdir -w'
-        _fvals=''
+        _flags='--interactive -i --tty -t --detach -d --env -e --env-file --user -u --workdir -w --privileged --latest -l --preserve-fds --help'
+        _vflags='--env -e --env-file --user -u --workdir -w --preserve-fds'
+        _fvals='--env-file=f:file'
         _args='k:containers-running -*' _inter=0 ;;
     'container exists')
         _subs='' _hsubs=''
-        _flags='--help'
+        _flags='--external --help'
         _vflags=''
         _fvals=''
         _args='k:containers' _inter=1 ;;
@@ -356,8 +356,8 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'container run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --attach -a --preserve-fds --rmi --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile --attach -a --preserve-fds'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --blkio-weight --blkio-weight-device --cpu-rt-period --cpu-rt-runtime --cgroups --systemd --sdnotify --chrootdirs --secret --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --attach -a --init-ctr --preserve-fds --rmi --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --blkio-weight --blkio-weight-device --cpu-rt-period --cpu-rt-runtime --cgroups --systemd --sdnotify --chrootdirs --secret --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile --attach -a --init-ctr --preserve-fds'
         _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --label-file=f:file --init-path=f:file --pod-id-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'container start')
@@ -368,7 +368,7 @@ _podpy_spec() {
         _args='k:containers-stopped*' _inter=1 ;;
     'container stats')
         _subs='' _hsubs=''
-        _flags='--all -a --no-stream --no-trunc --format --interval -i --latest -l --help'
+        _flags='--all -a --no-stream --no-trunc --format --interval -i --latest -l --no-reset --help'
         _vflags='--format --interval -i'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
         _args='k:containers*' _inter=1 ;;
@@ -404,13 +404,13 @@ _podpy_spec() {
         _args='k:container-paths;f:file k:container-paths;f:file' _inter=1 ;;
     'create')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile'
+        _flags='--interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --blkio-weight --blkio-weight-device --cpu-rt-period --cpu-rt-runtime --cgroups --systemd --sdnotify --chrootdirs --secret --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --attach -a --init-ctr --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --blkio-weight --blkio-weight-device --cpu-rt-period --cpu-rt-runtime --cgroups --systemd --sdnotify --chrootdirs --secret --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile --attach -a --init-ctr'
         _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --label-file=f:file --init-path=f:file --pod-id-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'diff')
         _subs='' _hsubs=''
-        _flags='--format --help'
+        _flags='--format --latest -l --help'
         _vflags='--format'
         _fvals=''
         _args='k:containers' _inter=1 ;;
@@ -422,9 +422,9 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'exec')
         _subs='' _hsubs=''
-        _flags='--interactive -i --tty -t --detach -d --env -e --user -u --workdir -w --privileged --help'
-        _vflags='--env -e --user -u --workdir -w'
-        _fvals=''
+        _flags='--interactive -i --tty -t --detach -d --env -e --env-file --user -u --workdir -w --privileged --latest -l --preserve-fds --help'
+        _vflags='--env -e --env-file --user -u --workdir -w --preserve-fds'
+        _fvals='--env-file=f:file'
         _args='k:containers-running -*' _inter=0 ;;
     'export')
         _subs='' _hsubs=''
@@ -461,7 +461,7 @@ _podpy_spec() {
         _flags='--help'
         _vflags=''
         _fvals=''
-        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,events,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
+        _args='c:attach,build,builder,buildx,commit,compose,container,cp,create,diff,events,exec,export,generate,healthcheck,help,history,image,images,import,info,inspect,kill,kube,load,login,logout,logs,network,pause,play,pod,port,ps,pull,push,rename,restart,rm,rmi,run,save,search,secret,start,stats,stop,system,tag,top,unpause,untag,version,volume,wait*' _inter=1 ;;
     'history')
         _subs='' _hsubs=''
         _flags='--human -H --no-trunc --quiet -q --format --help'
@@ -494,8 +494,8 @@ _podpy_spec() {
         _args='k:images' _inter=1 ;;
     'image import')
         _subs='' _hsubs=''
-        _flags='--change -c --message -m --quiet -q --help'
-        _vflags='--change -c --message -m'
+        _flags='--change -c --message -m --quiet -q --os --arch --variant --help'
+        _vflags='--change -c --message -m --os --arch --variant'
         _fvals=''
         _args='f:file -' _inter=1 ;;
     'image import-busybox')
@@ -512,7 +512,7 @@ _podpy_spec() {
         _args='k:images*' _inter=1 ;;
     'image list')
         _subs='' _hsubs=''
-        _flags='--all -a --digests --filter -f --format --no-trunc --noheading -n --quiet -q --sort --help'
+        _flags='--all -a --digests --filter -f --format --no-trunc --noheading -n --quiet -q --sort --history --help'
         _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
         _args='k:images' _inter=1 ;;
@@ -524,7 +524,7 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'image ls')
         _subs='' _hsubs=''
-        _flags='--all -a --digests --filter -f --format --no-trunc --noheading -n --quiet -q --sort --help'
+        _flags='--all -a --digests --filter -f --format --no-trunc --noheading -n --quiet -q --sort --history --help'
         _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
         _args='k:images' _inter=1 ;;
@@ -536,32 +536,32 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'image pull')
         _subs='' _hsubs=''
-        _flags='--all-tags -a --platform --arch --os --variant --tls-verify --cert-dir --creds --authfile --retry --quiet -q --help'
+        _flags='--all-tags -a --platform --arch --os --variant --tls-verify --cert-dir --creds --authfile --retry --quiet -q --disable-content-trust --help'
         _vflags='--platform --arch --os --variant --tls-verify --cert-dir --creds --authfile --retry'
         _fvals='--cert-dir=f:file --authfile=f:file'
         _args='k:images*' _inter=1 ;;
     'image push')
         _subs='' _hsubs=''
-        _flags='--format -f --digestfile --tls-verify --cert-dir --creds --authfile --retry --quiet -q --help'
-        _vflags='--format -f --digestfile --tls-verify --cert-dir --creds --authfile --retry'
-        _fvals='--digestfile=f:file --cert-dir=f:file --authfile=f:file'
+        _flags='--format -f --digestfile --tls-verify --cert-dir --creds --authfile --retry --quiet -q --compress --compression-format --disable-content-trust --sign-by --sign-by-sigstore-private-key --sign-passphrase-file --help'
+        _vflags='--format -f --digestfile --tls-verify --cert-dir --creds --authfile --retry --compression-format --sign-by --sign-by-sigstore-private-key --sign-passphrase-file'
+        _fvals='--digestfile=f:file --cert-dir=f:file --authfile=f:file --sign-passphrase-file=f:file'
         _args='k:images -' _inter=1 ;;
     'image rm')
         _subs='' _hsubs=''
-        _flags='--force -f --all -a --help'
+        _flags='--force -f --all -a --ignore -i --no-prune --help'
         _vflags=''
         _fvals=''
         _args='k:images*' _inter=1 ;;
     'image save')
         _subs='' _hsubs=''
-        _flags='--output -o --format --multi-image-archive -m --uncompressed --quiet -q --help'
+        _flags='--output -o --format --multi-image-archive -m --uncompressed --quiet -q --compress --help'
         _vflags='--output -o --format'
         _fvals='--output=f:file -o=f:file'
         _args='k:images*' _inter=1 ;;
     'image search')
         _subs='' _hsubs=''
-        _flags='--limit --format --no-trunc --list-tags --tls-verify --cert-dir --creds --authfile --help'
-        _vflags='--limit --format --tls-verify --cert-dir --creds --authfile'
+        _flags='--limit --format --no-trunc --list-tags --tls-verify --cert-dir --creds --authfile --filter -f --compatible --help'
+        _vflags='--limit --format --tls-verify --cert-dir --creds --authfile --filter -f'
         _fvals='--cert-dir=f:file --authfile=f:file'
         _args='-' _inter=1 ;;
     'image tag')
@@ -578,14 +578,14 @@ _podpy_spec() {
         _args='k:images -*' _inter=1 ;;
     'images')
         _subs='' _hsubs=''
-        _flags='--all -a --digests --filter -f --format --no-trunc --noheading -n --quiet -q --sort --help'
+        _flags='--all -a --digests --filter -f --format --no-trunc --noheading -n --quiet -q --sort --history --help'
         _vflags='--filter -f --format --sort'
         _fvals='--format=c:json,table,{{.ID}},{{.FullID}},{{.Repository}},{{.Tag}},{{.Digest}},{{.CreatedAt}},{{.CreatedSince}},{{.Size}},{{.Labels}},{{.Containers}},{{.Dangling}}'
         _args='k:images' _inter=1 ;;
     'import')
         _subs='' _hsubs=''
-        _flags='--change -c --message -m --quiet -q --help'
-        _vflags='--change -c --message -m'
+        _flags='--change -c --message -m --quiet -q --os --arch --variant --help'
+        _vflags='--change -c --message -m --os --arch --variant'
         _fvals=''
         _args='f:file -' _inter=1 ;;
     'info')
@@ -638,7 +638,7 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'login')
         _subs='' _hsubs=''
-        _flags='--username -u --password -p --password-stdin --authfile --cert-dir --tls-verify --get-login --help'
+        _flags='--username -u --password -p --password-stdin --authfile --cert-dir --tls-verify --get-login --verbose -v --help'
         _vflags='--username -u --password -p --authfile --cert-dir --tls-verify'
         _fvals='--authfile=f:file --cert-dir=f:file'
         _args='-' _inter=1 ;;
@@ -662,14 +662,14 @@ _podpy_spec() {
         _args='' _inter=0 ;;
     'network connect')
         _subs='' _hsubs=''
-        _flags='--alias --ip --ip6 --help'
-        _vflags='--alias --ip --ip6'
+        _flags='--alias --ip --ip6 --mac-address --help'
+        _vflags='--alias --ip --ip6 --mac-address'
         _fvals=''
         _args='k:networks k:containers' _inter=1 ;;
     'network create')
         _subs='' _hsubs=''
-        _flags='--driver -d --subnet --gateway --ip-range --internal --ipv6 --label --opt -o --disable-dns --ignore --help'
-        _vflags='--driver -d --subnet --gateway --ip-range --label --opt -o'
+        _flags='--driver -d --subnet --gateway --ip-range --internal --ipv6 --label --opt -o --disable-dns --ignore --ipam-driver --help'
+        _vflags='--driver -d --subnet --gateway --ip-range --label --opt -o --ipam-driver'
         _fvals=''
         _args='-' _inter=1 ;;
     'network disconnect')
@@ -710,20 +710,20 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'network reload')
         _subs='' _hsubs=''
-        _flags='--all -a --help'
+        _flags='--all -a --latest -l --help'
         _vflags=''
         _fvals=''
-        _args='k:networks*' _inter=1 ;;
+        _args='k:networks,containers*' _inter=1 ;;
     'network remove')
         _subs='' _hsubs=''
-        _flags='--force -f --help'
-        _vflags=''
+        _flags='--force -f --time -t --help'
+        _vflags='--time -t'
         _fvals=''
         _args='k:networks*' _inter=1 ;;
     'network rm')
         _subs='' _hsubs=''
-        _flags='--force -f --help'
-        _vflags=''
+        _flags='--force -f --time -t --help'
+        _vflags='--time -t'
         _fvals=''
         _args='k:networks*' _inter=1 ;;
     'pause')
@@ -866,15 +866,15 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'pull')
         _subs='' _hsubs=''
-        _flags='--all-tags -a --platform --arch --os --variant --tls-verify --cert-dir --creds --authfile --retry --quiet -q --help'
+        _flags='--all-tags -a --platform --arch --os --variant --tls-verify --cert-dir --creds --authfile --retry --quiet -q --disable-content-trust --help'
         _vflags='--platform --arch --os --variant --tls-verify --cert-dir --creds --authfile --retry'
         _fvals='--cert-dir=f:file --authfile=f:file'
         _args='k:images*' _inter=1 ;;
     'push')
         _subs='' _hsubs=''
-        _flags='--format -f --digestfile --tls-verify --cert-dir --creds --authfile --retry --quiet -q --help'
-        _vflags='--format -f --digestfile --tls-verify --cert-dir --creds --authfile --retry'
-        _fvals='--digestfile=f:file --cert-dir=f:file --authfile=f:file'
+        _flags='--format -f --digestfile --tls-verify --cert-dir --creds --authfile --retry --quiet -q --compress --compression-format --disable-content-trust --sign-by --sign-by-sigstore-private-key --sign-passphrase-file --help'
+        _vflags='--format -f --digestfile --tls-verify --cert-dir --creds --authfile --retry --compression-format --sign-by --sign-by-sigstore-private-key --sign-passphrase-file'
+        _fvals='--digestfile=f:file --cert-dir=f:file --authfile=f:file --sign-passphrase-file=f:file'
         _args='k:images -' _inter=1 ;;
     'rename')
         _subs='' _hsubs=''
@@ -896,28 +896,64 @@ _podpy_spec() {
         _args='k:containers*' _inter=1 ;;
     'rmi')
         _subs='' _hsubs=''
-        _flags='--force -f --all -a --help'
+        _flags='--force -f --all -a --ignore -i --no-prune --help'
         _vflags=''
         _fvals=''
         _args='k:images*' _inter=1 ;;
     'run')
         _subs='' _hsubs=''
-        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --attach -a --preserve-fds --rmi --help'
-        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile --attach -a --preserve-fds'
+        _flags='--detach -d --sig-proxy --no-sig-proxy --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --init --rootfs --privileged --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --read-only --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --oom-kill-disable --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --publish-all -P --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --env-host --http-proxy --no-http-proxy --unsetenv --unsetenv-all --annotation --label-file --read-only-tmpfs --no-read-only-tmpfs --passwd --no-passwd --passwd-entry --no-hosts --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --disable-content-trust --blkio-weight --blkio-weight-device --cpu-rt-period --cpu-rt-runtime --cgroups --systemd --sdnotify --chrootdirs --secret --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --replace --pod-id-file --quiet -q --authfile --tls-verify --attach -a --init-ctr --preserve-fds --rmi --help'
+        _vflags='--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --label -l --pod --pull --detach-keys --stop-signal --stop-timeout --cap-add --cap-drop --device --security-opt --userns --volume -v --mount --tmpfs --volumes-from --restart --health-cmd --health-interval --health-timeout --health-start-period --health-retries --memory -m --memory-swap --memory-reservation --cpus --cpu-shares -c --cpu-quota --cpu-period --cpuset-cpus --cpuset-mems --pids-limit --log-driver --log-opt --network --net --network-alias --ip --ip6 --mac-address --dns --dns-search --dns-option --dns-opt --add-host --domainname --publish -p --expose --ipc --pid --uts --cgroupns --sysctl --shm-size --ulimit --group-add --device-cgroup-rule --cgroup-parent --oom-score-adj --umask --tz --unsetenv --annotation --label-file --passwd-entry --init-path --image-volume --platform --arch --os --variant --timeout --health-on-failure --personality --hostuser --env-merge --seccomp-policy --blkio-weight --blkio-weight-device --cpu-rt-period --cpu-rt-runtime --cgroups --systemd --sdnotify --chrootdirs --secret --memory-swappiness --device-read-bps --device-write-bps --device-read-iops --device-write-iops --cgroup-conf --cidfile --pidfile --conmon-pidfile --requires --pod-id-file --authfile --attach -a --init-ctr --preserve-fds'
         _fvals='--env-file=f:file --pull=c:always,missing,never,newer --network=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --net=c:bridge,host,none,private,pasta,slirp4netns,container:,ns:;k:networks,container-refs --label-file=f:file --init-path=f:file --pod-id-file=f:file'
         _args='k:images -*' _inter=0 ;;
     'save')
         _subs='' _hsubs=''
-        _flags='--output -o --format --multi-image-archive -m --uncompressed --quiet -q --help'
+        _flags='--output -o --format --multi-image-archive -m --uncompressed --quiet -q --compress --help'
         _vflags='--output -o --format'
         _fvals='--output=f:file -o=f:file'
         _args='k:images*' _inter=1 ;;
     'search')
         _subs='' _hsubs=''
-        _flags='--limit --format --no-trunc --list-tags --tls-verify --cert-dir --creds --authfile --help'
-        _vflags='--limit --format --tls-verify --cert-dir --creds --authfile'
+        _flags='--limit --format --no-trunc --list-tags --tls-verify --cert-dir --creds --authfile --filter -f --compatible --help'
+        _vflags='--limit --format --tls-verify --cert-dir --creds --authfile --filter -f'
         _fvals='--cert-dir=f:file --authfile=f:file'
         _args='-' _inter=1 ;;
+    'secret')
+        _subs='create inspect ls rm' _hsubs='list'
+        _flags='--help'
+        _vflags=''
+        _fvals=''
+        _args='' _inter=0 ;;
+    'secret create')
+        _subs='' _hsubs=''
+        _flags='--driver -d --driver-opts --env --label -l --replace --help'
+        _vflags='--driver -d --driver-opts --label -l'
+        _fvals=''
+        _args='- f:file' _inter=1 ;;
+    'secret inspect')
+        _subs='' _hsubs=''
+        _flags='--format -f --pretty --help'
+        _vflags='--format -f'
+        _fvals=''
+        _args='-*' _inter=1 ;;
+    'secret list')
+        _subs='' _hsubs=''
+        _flags='--quiet -q --format --noheading --filter -f --help'
+        _vflags='--format --filter -f'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'secret ls')
+        _subs='' _hsubs=''
+        _flags='--quiet -q --format --noheading --filter -f --help'
+        _vflags='--format --filter -f'
+        _fvals=''
+        _args='' _inter=1 ;;
+    'secret rm')
+        _subs='' _hsubs=''
+        _flags='--all -a --help'
+        _vflags=''
+        _fvals=''
+        _args='-*' _inter=1 ;;
     'start')
         _subs='' _hsubs=''
         _flags='--all --attach -a --detach-keys --filter -f --ignore --interactive -i --latest -l --sig-proxy --help'
@@ -926,7 +962,7 @@ _podpy_spec() {
         _args='k:containers-stopped*' _inter=1 ;;
     'stats')
         _subs='' _hsubs=''
-        _flags='--all -a --no-stream --no-trunc --format --interval -i --latest -l --help'
+        _flags='--all -a --no-stream --no-trunc --format --interval -i --latest -l --no-reset --help'
         _vflags='--format --interval -i'
         _fvals='--format=c:json,table,{{.ID}},{{.Name}},{{.Container}},{{.CPUPerc}},{{.MemUsage}},{{.MemPerc}},{{.NetIO}},{{.BlockIO}},{{.PIDs}}'
         _args='k:containers*' _inter=1 ;;
@@ -1040,14 +1076,14 @@ _podpy_spec() {
         _args='' _inter=1 ;;
     'volume remove')
         _subs='' _hsubs=''
-        _flags='--force -f --all -a --help'
-        _vflags=''
+        _flags='--force -f --all -a --time -t --help'
+        _vflags='--time -t'
         _fvals=''
         _args='k:volumes*' _inter=1 ;;
     'volume rm')
         _subs='' _hsubs=''
-        _flags='--force -f --all -a --help'
-        _vflags=''
+        _flags='--force -f --all -a --time -t --help'
+        _vflags='--time -t'
         _fvals=''
         _args='k:volumes*' _inter=1 ;;
     'wait')
