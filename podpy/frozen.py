@@ -17,6 +17,11 @@ class Frozen:
         for name, value in fields.items():
             object.__setattr__(self, name, value)
 
+    def replace(self, **changes: Any) -> Any:
+        """A copy with some fields changed (dataclasses.replace's counterpart); the constructor must
+        take every field by name."""
+        return type(self)(**{n: changes.pop(n, getattr(self, n)) for n in self.__slots__}, **changes)
+
     def _fields(self) -> tuple[Any, ...]:
         return tuple(getattr(self, n) for n in self.__slots__)
 

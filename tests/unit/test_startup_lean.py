@@ -60,3 +60,14 @@ def test_holds_nothing(tmp_path: Path) -> None:
     assert not holds_nothing(tmp_path)
     (tmp_path / "file").write_text("")
     assert not holds_nothing(tmp_path / "file")  # not a directory: the full path reports it
+
+
+def test_frozen_replace_copies_with_changes() -> None:
+    from pathlib import Path
+
+    from podpy.config import Options
+
+    a = Options(root=Path("/r"), runroot=Path("/rr"), runtime_flags=("debug",))
+    b = a.replace(runtime_flags=("debug", "x"))
+    assert b.runtime_flags == ("debug", "x") and b.root == a.root and a.runtime_flags == ("debug",)
+    assert a.replace() == a
