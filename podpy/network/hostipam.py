@@ -63,6 +63,7 @@ def release(bridge: str, ip: str, owner: str) -> None:
     try:
         if path.read_text().strip() == owner:
             path.unlink()
+        path.parent.rmdir()  # the bridge's last claim: no empty directory left per removed network
     except OSError:
         pass
 
