@@ -52,13 +52,15 @@ def _podman_setup(env: Env) -> list[str]:
     (imported as docker.io/library/busybox, so nothing is pulled), and the rlimits of PODMAN_ULIMITS."""
     from podpy.samples import make_rootfs_tar
 
-    root, run = env.tmp / "pm", env.tmp / "pmr"  # podman refuses a runroot longer than 50 characters
-    podman = ["podman", "--root", str(root), "--runroot", str(run)]
+    root, run, tmp = env.tmp / "pm", env.tmp / "pmr", env.tmp / "pmt"  # runroot: under 50 characters
+    # its own --tmpdir: `system reset` must not wipe the /run/libpod every other Podman store shares
+    podman = ["podman", "--root", str(root), "--runroot", str(run), "--tmpdir", str(tmp)]
     tar = make_rootfs_tar(env.tmp / "busybox-pm.tar")
     subprocess.run([*podman, "import", "--change", 'CMD ["/bin/sh"]', str(tar), "docker.io/library/busybox:latest"],
                    check=True, capture_output=True)  # fmt: skip
     env.on_close(lambda: subprocess.run([*podman, "system", "reset", "-f"], capture_output=True))
-    return ["--podman-args", f"--root {root} --runroot {run}", "--podman-run-args", " ".join(PODMAN_ULIMITS)]
+    return ["--podman-args", f"--root {root} --runroot {run} --tmpdir {tmp}", "--podman-run-args",
+            " ".join(PODMAN_ULIMITS)]
 
 
 def _podman_compose(env: Env, *args: str) -> float:
