@@ -23,7 +23,9 @@ def run_exec(pos: list[str], *, interactive: bool = False, tty: bool = False, de
         pos = [svc.latest(), *pos]
     if len(pos) < 2:
         raise InvalidArgument("must provide a non-empty command to start an exec session")
-    preserve = _preserved_fds(preserve_fds)
+    from podpy.cli.run_core import preserved_fds
+
+    preserve = preserved_fds(preserve_fds)
     if preserve and detach:
         raise InvalidArgument("--preserve-fds cannot be used with --detach")
     from_files = [e for f in env_file or [] for e in read_env_file(f)]
@@ -33,23 +35,6 @@ def run_exec(pos: list[str], *, interactive: bool = False, tty: bool = False, de
         ce.exec_detached(svc, pos[0], opts)
         return 0
     return exec_attached(svc, pos[0], opts)
-
-
-def _preserved_fds(count: int | None) -> int:
-    """--preserve-fds N: fds 3..3+N-1 must all be open here (Podman's rule, as for run)."""
-    from podpy.errors import InvalidArgument
-
-    if not count:
-        return 0
-    if count < 0:
-        raise InvalidArgument(f"invalid --preserve-fds {count}: must be 0 or more")
-    for fd in range(3, 3 + count):
-        try:
-            os.fstat(fd)
-        except OSError:
-            raise InvalidArgument(f"file descriptor {fd} is not available - the preserve-fds option requires "
-                                  "that all file descriptors must be passed") from None  # fmt: skip
-    return count
 
 
 def exec_attached(svc: Any, container: str, opts: Any) -> int:

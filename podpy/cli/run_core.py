@@ -83,7 +83,7 @@ def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> 
 
         check_for_run(kw["log_driver"], kw["detach"], kw["tty"], (1, 2, 0) if kw["interactive"] else (1, 2))
     streams = _attach_streams(kw)
-    preserve = _preserved_fds(kw.get("preserve_fds"))
+    preserve = preserved_fds(kw.get("preserve_fds"))
     if kw.get("rmi"):
         kw["rm"] = True
     rec = create(image, command, kw)
@@ -144,8 +144,8 @@ def _remove_image(ref: str) -> None:
         common.err(f"Error: {e}")
 
 
-def _preserved_fds(count: int | None) -> int:
-    """--preserve-fds N: fds 3..3+N-1 must all be open here (Podman's rule)."""
+def preserved_fds(count: int | None) -> int:
+    """--preserve-fds N (run and exec): fds 3..3+N-1 must all be open here (Podman's rule)."""
     from podpy.errors import InvalidArgument
 
     if not count:
