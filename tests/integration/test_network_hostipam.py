@@ -48,15 +48,16 @@ def test_two_stores_on_the_default_bridge_get_distinct_addresses(net, other: Pod
     assert res.returncode == 125 and "already allocated" in res.stderr
     net("rm", "-f", a)
     other("rm", "-f", b)
-    assert ip_a not in os.listdir(claims) and ip_b not in os.listdir(claims)
+    left = os.listdir(claims) if claims.exists() else []  # the directory goes with its last claim
+    assert ip_a not in left and ip_b not in left
 
 
 def test_new_network_subnet_skips_what_the_host_routes(net, other: Podpy) -> None:  # noqa: F811
     net("network", "create", "first")
     net("run", "-d", "--network", "first", "busybox", "sleep", "60")  # its bridge is up: routed
-    first = json.loads(net("network", "inspect", "first").stdout)[0]["IPAM"]["Config"][0]["Subnet"]
+    first = json.loads(net("network", "inspect", "first").stdout)[0]["subnets"][0]["subnet"]
     other("network", "create", "second")
-    second = json.loads(other("network", "inspect", "second").stdout)[0]["IPAM"]["Config"][0]["Subnet"]
+    second = json.loads(other("network", "inspect", "second").stdout)[0]["subnets"][0]["subnet"]
     assert first != second
     out = other(
         "run", "--rm", "--network", "second", "busybox", "ip", "-4", "-o", "addr", "show", "eth0"
