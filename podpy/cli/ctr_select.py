@@ -62,17 +62,8 @@ def select(
     from podpy.cli.common import engine
     from podpy.errors import InvalidArgument
 
-    refs = list(refs or [])
-    for path in cidfiles or []:
-        try:
-            with open(path) as f:
-                refs.append(f.read().strip())
-        except OSError as e:
-            raise InvalidArgument(f"reading CIDFile: open {path}: {(e.strerror or str(e)).lower()}") from None
-    if all_ and refs:
-        raise InvalidArgument("no arguments are needed with --all")
-    if latest and refs:
-        raise InvalidArgument("--latest and containers cannot be used together")
+    refs = [*(refs or []), *read_id_files(cidfiles, "CIDFile")]
+    exclusive(refs, all_, latest)
     if filters and refs:
         raise InvalidArgument("--filter takes no arguments")
     if not (all_ or latest or filters):
@@ -84,6 +75,30 @@ def select(
     if keep is not None:
         recs = [r for r in recs if keep(r)]
     return [r.id for r in (recs[:1] if latest else recs)]
+
+
+def read_id_files(paths: list[str] | None, what: str) -> list[str]:
+    """The IDs in --cidfile / --pod-id-file files, Podman's error when one cannot be read."""
+    from podpy.errors import InvalidArgument
+
+    out = []
+    for path in paths or []:
+        try:
+            with open(path) as f:
+                out.append(f.read().strip())
+        except OSError as e:
+            raise InvalidArgument(f"reading {what}: open {path}: {(e.strerror or str(e)).lower()}") from None
+    return out
+
+
+def exclusive(refs: list[str], all_: bool, latest: bool) -> None:
+    """Names (or ID files) exclude --all and --latest, as in Podman."""
+    from podpy.errors import InvalidArgument
+
+    if all_ and refs:
+        raise InvalidArgument("no arguments are needed with --all")
+    if latest and refs:
+        raise InvalidArgument("--latest and containers cannot be used together")
 
 
 def running(rec: Any) -> bool:

@@ -293,19 +293,11 @@ def _id_files() -> Any:
 
 def _targets(pods: list[str] | None, all_: bool, latest: bool, id_files: list[str] | None = None) -> list[str]:
     """Named pods and those read from --pod-id-file, or every pod (--all) or the newest (--latest)."""
+    from podpy.cli.ctr_select import exclusive, read_id_files
     from podpy.errors import InvalidArgument
 
-    refs = list(pods or [])
-    for path in id_files or []:
-        try:
-            with open(path) as f:
-                refs.append(f.read().strip())
-        except OSError as e:
-            raise InvalidArgument(f"reading pod ID file: open {path}: {(e.strerror or str(e)).lower()}") from None
-    if all_ and refs:
-        raise InvalidArgument("no arguments are needed with --all")
-    if latest and refs:
-        raise InvalidArgument("--latest and containers cannot be used together")
+    refs = [*(pods or []), *read_id_files(id_files, "pod ID file")]
+    exclusive(refs, all_, latest)
     if all_ or latest:
         recs = _svc().list()  # newest first
         return [p.id for p in (recs[:1] if latest else recs)]

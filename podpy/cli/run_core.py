@@ -23,8 +23,9 @@ def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) ->
     from podpy.engine.container_config import CreateOptions
 
     if kw.get("pod_id_file"):
-        kw["pod"] = _read_id_file(kw["pod_id_file"])
+        from podpy.cli.ctr_select import read_id_files
 
+        kw["pod"] = read_id_files([kw["pod_id_file"]], "pod ID file")[0]
     return CreateOptions(
         image=image, command=list(command or []), name=kw["name"] or "", entrypoint=kw["entrypoint"],
         env=kw["env"] or [], env_files=kw["env_file"] or [], workdir=kw["workdir"] or "",
@@ -53,15 +54,6 @@ def pull_progress(p: Any) -> None:
     elif p.kind == pg.BLOB_DONE:
         what = "config" if p.message == "config" else "blob"
         common.err(f"Copying {what} {p.id.removeprefix('sha256:')[:12]} done")
-
-
-def _read_id_file(path: str) -> str:
-    from podpy.errors import InvalidArgument
-
-    try:
-        return open(path).read().strip()
-    except OSError as e:
-        raise InvalidArgument(f"reading pod ID file {path}: {e.strerror}") from None
 
 
 def create(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:
