@@ -181,10 +181,6 @@ def run(args: list[str]) -> int:
             from podpy.cli.build import normalize_args
 
             args = normalize_args(args)
-        elif "events" in _command_path(args):  # pflag's `--stream=false`
-            from podpy.cli import events
-
-            args = events.normalize_args(args)
         cmd = build(args)
         rv = cmd.main(args=args, prog_name="podpy", standalone_mode=False)
     except Exit as e:

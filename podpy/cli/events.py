@@ -9,9 +9,6 @@ import typer
 
 from podpy.cli import common
 
-_TRUE = ("true", "1", "t", "yes")
-_FALSE = ("false", "0", "f", "no")
-
 
 def events(
     filter_: list[str] | None = typer.Option(
@@ -71,31 +68,6 @@ def events(
                 sys.stdout.flush()
     except KeyboardInterrupt:
         return  # Ctrl-C ends a stream normally (exit 0), as Podman
-
-
-BOOL_FLAGS = {"--stream": "--no-stream", "--no-trunc": "--trunc"}
-
-
-def normalize_args(args: list[str]) -> list[str]:
-    """pflag's `--stream=false` / `--no-trunc=true` spellings, which click does not take."""
-    out: list[str] = []
-    for i, a in enumerate(args):
-        if a == "--":
-            return out + args[i:]
-        name, eq, value = a.partition("=")
-        if eq and name in BOOL_FLAGS:
-            v = value.lower()
-            if v not in _TRUE + _FALSE:
-                from podpy.errors import InvalidArgument
-
-                raise InvalidArgument(
-                    f'invalid argument "{value}" for "{name}" flag: strconv.ParseBool: parsing "{value}": '
-                    "invalid syntax"
-                )
-            out.append(name if v in _TRUE else BOOL_FLAGS[name])
-        else:
-            out.append(a)
-    return out
 
 
 def _printer(fmt: str | None, truncate: bool) -> Any:
