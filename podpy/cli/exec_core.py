@@ -11,7 +11,7 @@ from typing import Any
 def run_exec(pos: list[str], *, interactive: bool = False, tty: bool = False, detach: bool = False,
              env: list[str] | None = None, env_file: list[str] | None = None, user: str | None = None,
              workdir: str | None = None, privileged: bool = False, latest: bool = False,
-             preserve_fds: int | None = None) -> int:  # fmt: skip
+             preserve_fds: int | None = None, detach_keys: str | None = None) -> int:  # fmt: skip
     """`exec` (the typer command and the fast path): CONTAINER COMMAND... (or -l COMMAND...); the exit code."""
     from podpy.cli import common
     from podpy.engine import container_exec as ce
@@ -34,19 +34,28 @@ def run_exec(pos: list[str], *, interactive: bool = False, tty: bool = False, de
     if detach:
         ce.exec_detached(svc, pos[0], opts)
         return 0
+    if detach_keys is not None or (tty and interactive):  # -it: the detach sequence (default ctrl-p,ctrl-q)
+        from podpy.supervisor.protocol import DEFAULT_DETACH_KEYS, parse_detach_keys
+
+        keys = parse_detach_keys(DEFAULT_DETACH_KEYS if detach_keys is None else detach_keys)
+        if keys and tty and interactive:
+            from podpy.cli.exec_detach import exec_detachable
+
+            return exec_detachable(svc, pos[0], opts, keys, exec_attached)
     return exec_attached(svc, pos[0], opts)
 
 
-def exec_attached(svc: Any, container: str, opts: Any) -> int:
-    """Run the exec attached; its exit code, recorded as an exec_died event."""
+def exec_attached(svc: Any, container: str, opts: Any, keys: bytes = b"", on_detach: Any = None) -> int:
+    """Run the exec attached; its exit code, recorded as an exec_died event. With `keys` and
+    `on_detach` (exec_detach), typing the detach sequence calls `on_detach` (exec -it only)."""
     from podpy.engine import events as ev
 
-    code = _exec_attached(svc, container, opts)
+    code = _exec_attached(svc, container, opts, keys, on_detach)
     ev.exec_died(svc, container, code)
     return code
 
 
-def _exec_attached(svc: Any, container: str, opts: Any) -> int:
+def _exec_attached(svc: Any, container: str, opts: Any, keys: bytes, on_detach: Any) -> int:
     """The exec'd process is our child: its stdio is ours (or a pty we relay); we reap it."""
     from podpy.cli import tty as term
     from podpy.engine import container_exec as ce
@@ -91,10 +100,10 @@ def _exec_attached(svc: Any, container: str, opts: Any) -> int:
             forward(sig)
         if started.pty_master is None:
             return term.relay_pipes(started.pid, stdin_w, ours)
-    return _relay_exec_pty(started, opts.interactive)
+    return _relay_exec_pty(started, opts.interactive, keys, on_detach)
 
 
-def _relay_exec_pty(started: Any, interactive: bool) -> int:
+def _relay_exec_pty(started: Any, interactive: bool, keys: bytes, on_detach: Any) -> int:
     import fcntl
     import struct
     import termios
@@ -107,4 +116,4 @@ def _relay_exec_pty(started: Any, interactive: bool) -> int:
 
     winch()
     with term.proxy_signals(None, winch):
-        return term.relay_pty(started.pty_master, started.pid, interactive)
+        return term.relay_pty(started.pty_master, started.pid, interactive, keys, on_detach)

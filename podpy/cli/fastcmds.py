@@ -356,7 +356,8 @@ EXEC = Cmd(exec_, _flags(("interactive", B, False, ("--interactive", "-i")), ("t
                          ("detach", B, False, ("--detach", "-d")), ("env", L, None, ("--env", "-e")),
                          ("user", S, None, ("--user", "-u")), ("workdir", S, None, ("--workdir", "-w")),
                          ("privileged", B, False, ("--privileged",)), ("env_file", L, None, ("--env-file",)),
-                         ("preserve_fds", I, None, ("--preserve-fds",))), (2, None), interspersed=False)  # fmt: skip
+                         ("preserve_fds", I, None, ("--preserve-fds",)),
+                         ("detach_keys", S, None, ("--detach-keys",))), (2, None), interspersed=False)  # fmt: skip
 
 COMMANDS: dict[tuple[str, ...], Cmd] = {
     ("ps",): PS, ("container", "ps"): PS, ("container", "ls"): PS, ("container", "list"): PS,

@@ -141,10 +141,13 @@ def exec_(
     preserve_fds: int | None = typer.Option(
         None, "--preserve-fds", help="Pass N additional file descriptors (3 to 3+N-1) to the process"
     ),
+    detach_keys: str | None = typer.Option(
+        None, "--detach-keys", help='Key sequence for detaching from -it (default ctrl-p,ctrl-q; "" disables)'
+    ),
 ) -> None:
     """Run a process in a running container."""
     from podpy.cli.exec_core import run_exec
 
     raise typer.Exit(run_exec([container, *(command or [])], interactive=interactive, tty=tty, detach=detach,
                               env=env, env_file=env_file, user=user, workdir=workdir, privileged=privileged,
-                              latest=latest, preserve_fds=preserve_fds))  # fmt: skip
+                              latest=latest, preserve_fds=preserve_fds, detach_keys=detach_keys))  # fmt: skip

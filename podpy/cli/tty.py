@@ -111,33 +111,61 @@ def relay_attach(sock: socket.socket, send_stdin: bool, tty: bool, keys: bytes |
                 return None
 
 
-def relay_pty(master: int, pid: int, interactive: bool) -> int:
-    """exec -t: the user's terminal <-> the pty master until the process exits; its exit code."""
+def relay_pty(master: int, pid: int, interactive: bool, keys: bytes = b"",
+              on_detach: Callable[[], None] | None = None) -> int:  # fmt: skip
+    """exec -t: the user's terminal <-> the pty master until the process exits; its exit code.
+    With `keys` (exec -it's detach sequence) and `on_detach`: once they are typed the terminal is
+    restored, `on_detach()` runs, and the pty is only drained until the process exits."""
     sys.stdout.flush()
-    fds = [master] + ([0] if interactive else [])
     os.set_blocking(master, True)
     with raw_mode(0, interactive):
-        while master in fds:
-            ready, _, _ = select.select(fds, [], [])
-            if 0 in ready:
-                data = os.read(0, 32768)
-                if data:
-                    _write_all(master, data)
-                else:
-                    fds.remove(0)
-            if master in ready:
-                try:
-                    data = os.read(master, 65536)
-                except OSError as e:
-                    if e.errno != errno.EIO:
-                        raise
-                    data = b""
-                if not data:
-                    fds.remove(master)
-                else:
-                    _write_all(1, data)
+        detached = _pump_pty(master, interactive, keys if on_detach is not None else b"")
+    if detached and on_detach is not None:
+        on_detach()
+        while _read_pty(master):
+            pass
     os.close(master)
     return wait_exit_code(pid)
+
+
+def _pump_pty(master: int, interactive: bool, keys: bytes) -> bool:
+    """Relay until the pty reports EOF (False) or the detach sequence is typed (True)."""
+    fds = [master] + ([0] if interactive else [])
+    matcher = None
+    while master in fds:
+        ready, _, _ = select.select(fds, [], [])
+        if 0 in ready:
+            data = os.read(0, 32768)
+            if not data:
+                fds.remove(0)
+            elif keys:  # the matcher only once a key is read: a plain `exec -t` never loads it
+                if matcher is None:
+                    from podpy.supervisor.protocol import DetachMatcher
+
+                    matcher = DetachMatcher(keys)
+                data, hit = matcher.feed(data)
+                _write_all(master, data)
+                if hit:
+                    return True
+            else:
+                _write_all(master, data)
+        if master in ready:
+            data = _read_pty(master)
+            if not data:
+                fds.remove(master)
+            else:
+                _write_all(1, data)
+    return False
+
+
+def _read_pty(master: int) -> bytes:
+    """One read of the pty master; b"" once every slave fd is closed (EIO)."""
+    try:
+        return os.read(master, 65536)
+    except OSError as e:
+        if e.errno != errno.EIO:
+            raise
+        return b""
 
 
 def relay_pipes(pid: int, stdin_w: int | None, outputs: dict[int, int]) -> int:

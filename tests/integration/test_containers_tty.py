@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
@@ -116,3 +117,46 @@ def test_create_it_then_start_ai(ctr, term):  # noqa: F811
     t.send("exit 2\r")
     assert t.wait() == 2
     assert json.loads(ctr("inspect", "later").stdout)[0]["State"]["ExitCode"] == 2
+
+
+def _exec_exit_codes(ctr) -> list[str]:  # noqa: F811
+    out = ctr("events", "--stream=false", "--filter", "event=exec_died", "--format", "{{.ContainerExitCode}}")
+    return out.stdout.split()
+
+
+def test_exec_it_detach_keeps_the_process_and_records_its_exit(ctr, term, tmp_path):  # noqa: F811
+    """exec -it --detach-keys: the client returns at once; the process keeps running (its output
+    drained) and its exit code is recorded (exec_died) when it ends, as Podman's exec sessions."""
+    cid = ctr("run", "-d", "-v", f"{tmp_path}:/out", "busybox", "sleep", "100").stdout.strip()
+    t = term("exec", "-it", cid, "sh")
+    t.expect(r"/ # ")
+    t.send("echo first\r")
+    t.expect(r"first\r\n")
+    t.send(b"\x10\x11")  # ctrl-p ctrl-q: the default sequence
+    assert t.wait() == 0
+    assert _exec_exit_codes(ctr) == []  # still running
+    # after the detach it runs on until /out/go appears, then floods its pty (drained by nobody
+    # reading a terminal) and exits 7
+    t2 = term("exec", "-it", "--detach-keys", "ctrl-a,x", cid, "sh", "-c",
+              "read line; echo got-$line; while [ ! -e /out/go ]; do sleep 0.05; done; "
+              "yes noise | head -c 300000; echo $line > /out/f; exit 7")  # fmt: skip
+    t2.send(b"word\r")
+    t2.expect(r"got-word")
+    t2.send(b"\x01x")
+    assert t2.wait() == 0
+    time.sleep(0.3)
+    assert _exec_exit_codes(ctr) == []  # still running after its client left
+    (tmp_path / "go").write_text("")
+    assert wait_until(lambda: _exec_exit_codes(ctr) == ["7"], timeout=10)
+    assert (tmp_path / "f").read_text() == "word\n"
+    assert _running(ctr, cid)
+    t3 = term("exec", "-it", "--detach-keys", "", cid, "sh", "-c", "cat -v")  # "": no detaching
+    t3.send(b"\x10\x11\r")  # forwarded (the container's tty takes ^Q as XON): echoed, then cat's line
+    t3.expect(r"\^P\r\n\^P\r\n")
+    t3.send(b"\x04")
+    assert t3.wait() == 0
+    bad = ctr("exec", "-it", "--detach-keys", "ctrl-1", cid, "true", check=False)
+    assert bad.returncode == 125 and "invalid detach keys" in bad.stderr
+    gone = term("exec", "-it", "nosuch", "sh")
+    gone.expect(r"no container with name or ID")
+    assert gone.wait() == 125
