@@ -113,6 +113,13 @@ def notify_ready(annotations: dict[str, str], main_pid: int) -> None:
         pass
 
 
+def check_blkio(more: dict[str, Any]) -> list[str]:
+    """pod create: --blkio-weight(-device) checked as run's; the warnings run would give."""
+    notices: list[str] = []
+    _blkio({}, more, notices)
+    return notices
+
+
 def _blkio(res: dict[str, Any], more: dict[str, Any], notices: list[str]) -> None:
     weight, devices = more.get("blkio_weight"), more.get("blkio_weight_device") or []
     if weight not in (None, "", 0):

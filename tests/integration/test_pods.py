@@ -152,3 +152,33 @@ def test_pod_logs_top_stats_inspect_latest_and_ns(net):  # noqa: F811
     assert "la" in names and "lb" in names
     assert net("pod", "stats", "--no-stream", "--format", "{{.Name}}").stdout.split() == names  # default: every pod
     net("pod", "rm", "-f", "pl")
+
+
+def test_pod_blkio_weight_stored_and_degraded_as_run(net):  # noqa: F811
+    """pod create --blkio-weight(-device): checked as run's, shown by pod inspect; a kernel without
+    block I/O weights (no BFQ) gets run's warning once, at pod create, not at each member's."""
+    from podpy.engine.create_misc import blkio_weight_supported
+
+    res = net("pod", "create", "--name", "pbw", "--network", "none", "--blkio-weight", "300")
+    supported = blkio_weight_supported()
+    warning = "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
+    assert (warning in res.stderr) != supported, res.stderr
+    assert net("pod", "inspect", "pbw", "--format", "{{.blkio_weight}}").stdout.strip() == "300"
+    member = net("run", "--rm", "--pod", "pbw", "busybox", "true")
+    assert "discarded" not in member.stderr
+    for args, msg in ((["--blkio-weight", "5"], "must be between 10 and 1000"),
+                      (["--blkio-weight-device", "/dev/null:100"], "not a block device"),
+                      (["--blkio-weight-device", "nocolon"], "expected DEVICE:WEIGHT")):  # fmt: skip
+        bad = net("pod", "create", "--network", "none", *args, check=False)
+        assert bad.returncode == 125 and msg in bad.stderr and bad.stderr.count("\n") == 1, (args, bad.stderr)
+    net("pod", "rm", "-f", "pbw")
+    from tests.integration.test_run_misc_flags import _block_device
+
+    dev = _block_device()
+    if dev is not None:
+        res = net("pod", "create", "--name", "pbd", "--network", "none", "--blkio-weight-device", f"{dev}:200")
+        assert ("Weight-device discarded" in res.stderr) != supported, res.stderr
+        doc = json.loads(net("pod", "inspect", "pbd", "--format", "json").stdout)
+        doc = doc[0] if isinstance(doc, list) else doc
+        assert doc["blkio_weight_device"] == [{"Path": dev, "Weight": 200}] and "blkio_weight" not in doc
+        net("pod", "rm", "-f", "pbd")

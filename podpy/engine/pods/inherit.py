@@ -2,7 +2,8 @@
 
 As Podman: volumes, devices and security options go to every container of the pod (before the
 container's own); resource limits and the cgroup parent too while --share-parent holds (podpy has
-no pod cgroup: each member gets the pod's limits unless it sets its own); sysctls of namespaces the
+no pod cgroup: each member gets the pod's limits unless it sets its own; block I/O weights only
+where the kernel takes them, pod create having warned once); sysctls of namespaces the
 member does not share with the infra (the infra holds the shared ones); --pid, --shm-size,
 --userns and --no-hosts as the member's defaults."""
 
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from podpy.engine.pods.record import PodRecord
 
 LISTS = ("volumes", "volumes_from", "devices", "security_opt")
-LIMIT_MORE = ("cgroup_parent", "device_read_bps", "device_write_bps")  # only with --share-parent
+LIMIT_MORE = ("cgroup_parent", "device_read_bps", "device_write_bps", "blkio_weight", "blkio_weight_device")
+# left out where the kernel has none (pod create warned)
+BLKIO_WEIGHTS = ("blkio_weight", "blkio_weight_device")
 IPC_SYSCTLS = ("kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue.")
 
 
@@ -45,7 +48,13 @@ def inherit(engine: Engine, opts: CreateOptions) -> CreateOptions:
         own = {k: v for k, v in opts.resources.items() if _set(v)}
         ch["resources"] = {**opts.resources, **{k: v for k, v in m["resources"].items() if _set(v)}, **own}
     more = dict(opts.more)
-    for key, value in (m.get("more") or {}).items():
+    pod_more = m.get("more") or {}
+    if any(pod_more.get(k) for k in BLKIO_WEIGHTS):
+        from podpy.engine.create_misc import blkio_weight_supported
+
+        if not blkio_weight_supported():
+            pod_more = {k: v for k, v in pod_more.items() if k not in BLKIO_WEIGHTS}
+    for key, value in pod_more.items():
         if key in LIMIT_MORE and not pod.share_parent:
             continue
         if key == "sysctl":
