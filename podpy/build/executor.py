@@ -66,6 +66,8 @@ class BuildOptions:
     created: str | None = None  # --timestamp: every created time (RFC 3339)
     mtime: int | None = None  # --timestamp: every file's modification time in the new layers
     registry: Any = None  # RegistryOptions for FROM pulls (--authfile, --creds, --tls-verify, --retry...)
+    platform: Any = None  # the target Platform: None for the host's (another only without RUN: allplatforms)
+    bases: dict[str, str] = field(default_factory=dict)  # FROM image → NAME@DIGEST for that platform
 
 
 @dataclass
@@ -148,17 +150,20 @@ class Executor:
         return cur.image
 
     def _base(self, st: Stage) -> tuple[str | None, dict]:
-        if st.platform and _platform_of(st.platform) != str(host_platform()):
+        target = self.opts.platform or host_platform()
+        if st.platform and _platform_of(st.platform) != str(target):
             raise BuildError(f"platform {st.platform} is not this host's ({host_platform()}): only the host's platform "
                              "can be built", file=self.plan.file, line=st.from_.line, instruction="FROM")  # fmt: skip
         if st.base_stage is not None:
             image_id = self.results[st.base_stage]
         elif st.base == "scratch":
+            if self.opts.platform is not None:
+                return None, scratch_config(target.os, target.arch, target.variant)
             from podpy.engine.importer import go_arch
 
             return None, scratch_config(arch=go_arch())
         else:
-            image_id = self._ensure(st.base)
+            image_id = self._ensure(self.opts.bases.get(st.base, st.base))
         doc = json.loads(self.engine.content.read(image_id))
         for k in ("created", "author", "comment", "container", "container_config", "docker_version"):
             doc.pop(k, None)
@@ -196,7 +201,7 @@ class Executor:
         sources = {}
         if isinstance(inst, ins.Copy) and inst.from_ and not self._context_dir(inst.from_):
             sources = {inst.from_: self._source_image(inst.from_)}
-        key = step_key(cur.key, inst, scope, content=content, platform=str(host_platform()),
+        key = step_key(cur.key, inst, scope, content=content, platform=str(self.opts.platform or host_platform()),
                        sources=sources).digest()  # fmt: skip
         layered = isinstance(inst, _LAYER_STEPS) and not (isinstance(inst, ins.Workdir) and inst.path == "/")
         hit = None if self._no_cache() or not self.opts.layers else self._lookup(key)

@@ -61,6 +61,7 @@ class BuildRequest:
     os_features: list[str] = field(default_factory=list)  # --os-feature (FEATURE- removes)
     os_version: str | None = None
     cpp_flags: list[str] = field(default_factory=list)  # for a Containerfile named *.in
+    all_platforms: bool = False  # also every other platform the bases offer (allplatforms)
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
@@ -98,18 +99,33 @@ def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> 
 
 
 def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path, Path], df_name: str,
-             args: dict[str, str], labels: dict[str, str], say: Callable[[str], None]) -> str:  # fmt: skip
-    """`paths`: the Dockerfile's text (preprocessed, for *.in) and its own path (its ignore file)."""
+             args: dict[str, str], labels: dict[str, str], say: Callable[[str], None],
+             foreign: Any = None) -> str:  # fmt: skip
+    """`paths`: the Dockerfile's text (preprocessed, for *.in) and its own path (its ignore file).
+    `foreign`: an allplatforms.Foreign to build instead of the host's platform."""
     from podpy.build.executor import BuildOptions, Executor, fd_for
     from podpy.build.parser import parse_file
     from podpy.build.plan import make_plan
 
     text_path, df_path = paths
     df = parse_file(text_path, df_name)
-    plan = make_plan(df, args, req.target, from_image=req.from_image)
+    target = foreign.platform if foreign is not None else None
+    plan = make_plan(df, args, req.target, target_platform=target, from_image=req.from_image)
     if not req.skip_unused_stages:
         plan.needed = plan.all_stages()
-    for w in plan.warnings:
+    if req.all_platforms and foreign is None:  # the other platforms first, then (usually) the host's
+        from podpy.build.allplatforms import choose
+
+        others, with_host = choose(engine, plan, req.pull, req.registry)
+        built = []
+        for f in others:
+            prefix = f"[{f.platform}] "
+            said = lambda t, prefix=prefix: say(prefix + t)  # noqa: E731
+            built.append(_execute(engine, req, context, paths, df_name, args, labels, said, f))
+            say(f"{prefix}--> {built[-1].removeprefix('sha256:')[:12]}")
+        if not with_host:
+            return built[0]
+    for w in plan.warnings if foreign is None else ():
         sys.stderr.write(f"WARN: {w}\n")
     from podpy.build.runmounts import parse_secrets, parse_ssh
 
@@ -127,7 +143,8 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path
                             no_cache_stages={x.lower() for x in req.no_cache_filter},
                             cache_from=req.cache_from, cache_to=req.cache_to, cache_ttl=req.cache_ttl,
                             step=req.step, stdin=req.stdin, registry=req.registry,
-                            created=_rfc3339(req.timestamp), mtime=req.timestamp)  # fmt: skip
+                            created=_rfc3339(req.timestamp), mtime=req.timestamp, platform=target,
+                            bases=foreign.bases if foreign is not None else {})  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
         if req.squash:

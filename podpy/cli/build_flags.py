@@ -49,6 +49,7 @@ IMAGE_FLAGS = (
     Flag("os_version", ("--os-version",), STR, "Set the image's required OS version"),
     Flag("cpp_flag", ("--cpp-flag",), LIST, "Flag for cpp, which preprocesses a Containerfile named *.in"),
     Flag("logsplit", ("--logsplit",), BOOL, "With --logfile: log to LOGFILE_OS_ARCH (one file per platform)", False),
+    Flag("all_platforms", ("--all-platforms",), BOOL, "Also build every other platform the base images all offer (only without RUN steps: no emulation)", False),
 )  # fmt: skip
 
 EXTRA_FLAGS = (*STEP_FLAGS, *IMAGE_FLAGS)

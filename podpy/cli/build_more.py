@@ -21,6 +21,8 @@ def platform(given: str | None, kw: dict[str, Any]) -> str | None:
     frontend refuses another)."""
     from podpy.build.buildargs import host_platform
 
+    if kw.get("all_platforms") and (given or kw.get("os") or kw.get("arch") or kw.get("variant")):
+        raise InvalidArgument("--all-platforms cannot be combined with --platform, --os, --arch or --variant")
     if not (kw.get("os") or kw.get("arch") or kw.get("variant")):
         if given and "," in given:
             raise InvalidArgument(f"--platform {given}: building several platforms is not supported (only the host's)")  # fmt: skip
@@ -79,7 +81,7 @@ def request_fields(kw: dict[str, Any]) -> dict[str, Any]:
         "from_image": kw.get("from_image"), "ignorefile": kw.get("ignorefile"),
         "skip_unused_stages": kw.get("skip_unused_stages", True) is not False, "registry": _registry(kw),
         "os_features": list(kw.get("os_feature") or []), "os_version": kw.get("os_version"),
-        "cpp_flags": list(kw.get("cpp_flag") or []),
+        "cpp_flags": list(kw.get("cpp_flag") or []), "all_platforms": bool(kw.get("all_platforms")),
     }  # fmt: skip
 
 

@@ -205,3 +205,19 @@ def _remote_differs(ref: str, local: ImageRecord, opts: RegistryOptions | None) 
     if digest is None:
         return False
     return digest != local.manifest and not any(d.endswith("@" + digest) for d in local.digests)
+
+
+def remote_index(ref: str, opts: RegistryOptions | None = None) -> tuple[str, dict | None]:
+    """The registry's top manifest for `ref` without pulling anything: (the resolved name, its
+    index as JSON), or (name, None) when it names a single image (build --all-platforms)."""
+    with Sessions(opts or RegistryOptions()) as sessions:
+        candidates = regconf.candidates(ref, sessions.conf)
+        for i, cand in enumerate(candidates):
+            try:
+                _, top = _open_source(sessions, cand)
+            except _TRY_NEXT:
+                if i == len(candidates) - 1:
+                    raise
+                continue
+            return cand.name, json.loads(top.raw) if top.is_index else None
+    raise RegistryNotFound(f"{ref}: no registry to look it up in")

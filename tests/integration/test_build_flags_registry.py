@@ -14,6 +14,7 @@ from tests.integration.registry_fixtures import (  # noqa: F401  (fixtures)
     Seeder,
     basic_registry_fixture,
     hand_image,
+    open_registry_fixture,
     registry_env_fixture,
     tls_registry_fixture,
 )
@@ -54,3 +55,47 @@ def test_build_pulls_with_creds_and_authfile(podpy, basic_registry, registry_env
     token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     authfile.write_text(json.dumps({"auths": {basic_registry.host: {"auth": token}}}))
     podpy("build", "-q", "--authfile", str(authfile), str(ctx))
+
+
+def test_build_all_platforms(podpy, open_registry, registry_env, tmp_path):
+    """--all-platforms: bases offering one platform (a single manifest, scratch) build as usual; a
+    manifest list's other platforms are built too when no RUN step needs their CPU, and refused with
+    one clear line when one does."""
+    from podpy.registry.platforms import host
+
+    here = host().arch
+    other = "arm64" if here != "arm64" else "amd64"
+    images = {("linux", here): hand_image([{"arch": here.encode()}], arch=here),
+              ("linux", other): hand_image([{"arch": other.encode()}], arch=other)}  # fmt: skip
+    seeder = Seeder(open_registry)
+    seeder.index("multi/base", "v1", images)
+    seeder.image("single/base", "v1", hand_image([{"single": b"1"}], arch=here))
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "f").write_text("payload\n")
+    df = ctx / "Dockerfile"
+
+    df.write_text(f"FROM {open_registry.host}/multi/base:v1\nCOPY f /f\nENV BUILT=1\n")
+    out = podpy("build", "--all-platforms", "-t", "allp", str(ctx)).stdout
+    assert f"[linux/{other}] STEP 1/3: FROM" in out and f"[linux/{here}]" not in out, out
+    foreign = out.rsplit(f"[linux/{other}] --> ", 1)[1][:12]
+    arch = "{{.Architecture}} {{.Config.Env}}"
+    assert podpy("image", "inspect", "--format", arch, "allp").stdout.split()[0] == here
+    got = podpy("image", "inspect", "--format", arch, foreign).stdout
+    assert got.startswith(other) and "BUILT=1" in got
+    assert podpy("image", "build", "--all-platforms=true", "-q", str(ctx)).returncode == 0  # `image build` too
+
+    df.write_text(f"FROM {open_registry.host}/multi/base:v1\nRUN true\n")
+    res = podpy("build", "--all-platforms", "-t", "withrun", str(ctx), check=False)
+    assert res.returncode == 125 and res.stderr.count("\n") == 1, res.stderr
+    assert f"building for linux/{other} needs emulation" in res.stderr and "RUN true" in res.stderr
+    assert podpy("image", "exists", "withrun", check=False).returncode == 1
+
+    for base in (f"{open_registry.host}/single/base:v1", "scratch"):
+        df.write_text(f"FROM {base}\nCOPY f /f\n")
+        out = podpy("build", "--all-platforms", "-t", "single", str(ctx)).stdout
+        assert "[linux/" not in out, out
+        assert podpy("image", "inspect", "--format", "{{.Architecture}}", "single").stdout.strip() == here
+
+    res = podpy("build", "--all-platforms", "--platform", f"linux/{here}", str(ctx), check=False)
+    assert res.returncode == 125 and "cannot be combined with --platform" in res.stderr
