@@ -134,6 +134,21 @@ def test_run_it_detach_attach(rl: Rootless) -> None:
     assert wait_until(lambda: _state(rl, "box")["ExitCode"] == 5)
 
 
+def test_exec_it_detach(rl: Rootless) -> None:
+    """exec -it as an ordinary user: ctrl-p ctrl-q returns at once; the exit code comes later."""
+    rl("run", "-d", "--name", "up", "busybox", "sleep", "100")
+    t = PtyProc(rl.argv("exec", "-it", "up", "sh", "-c", "echo ready; sleep 1; exit 3"), cwd="/")  # type: ignore[arg-type]
+    try:
+        t.expect(r"ready")
+        t.send(b"\x10\x11")
+        assert t.wait(timeout=0.8) == 0  # before the process ends
+    finally:
+        t.close()
+    codes = ("events", "--stream=false", "--filter", "event=exec_died", "--format", "{{.ContainerExitCode}}")
+    assert wait_until(lambda: rl(*codes).stdout.split() == ["3"])
+    rl("rm", "-f", "-t", "0", "up")
+
+
 def test_ps_and_inspect(rl: Rootless) -> None:
     rl("run", "--name", "done", "busybox", "true")
     rl("run", "-d", "--name", "up", "busybox", "sleep", "100")
