@@ -1,7 +1,8 @@
 """`exec`: a new process in a running container, through the same runtime that started it.
 
 The caller (the CLI) is the parent of the exec'd process and reaps it; `-d` forks a detached
-reaper instead, which reports the start result over a pipe before it waits.
+reaper instead, which reports the start result over a pipe before it waits; `-it` runs in a session
+the CLI forks first, which outlives it when the user detaches (cli/exec_detach).
 """
 
 from __future__ import annotations
