@@ -4,8 +4,8 @@ encrypted, and the private keys a user gives (`--decryption-key FILE[:PASSWORD]`
 An encrypted layer's media type ends in `+encrypted`; its descriptor carries the wrapped key
 material in `org.opencontainers.image.enc.keys.<scheme>` annotations and the public cipher options
 in `org.opencontainers.image.enc.pubopts`. The crypto itself lives in image/ocicrypt.py and
-image/jwe.py, which import the `cryptography` package: import them only through `crypto()`, on
-the decryption path, so that commands that never meet an encrypted layer stay lean.
+image/jwe.py, which import the `cryptography` package: engine/layer_decrypt.py imports them only
+on the decryption path, so that commands that never meet an encrypted layer stay lean.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from podpy.errors import InvalidArgument, PodpyError
+from podpy.errors import InvalidArgument
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     from podpy.image.manifest import Descriptor
 
 SUFFIX = "+encrypted"
@@ -89,19 +87,5 @@ def _password(spec: str, pw: str) -> bytes:
 
 
 def parse_keys(specs: list[str] | None) -> tuple[DecryptionKey, ...]:
-    """Every `--decryption-key`, each checked to be a private key its password opens."""
-    keys = tuple(parse_key(s) for s in specs or [])
-    if keys:
-        mod = crypto()
-        for k in keys:
-            mod.load_private_key(k)
-    return keys
-
-
-def crypto() -> ModuleType:
-    """image/ocicrypt (imports `cryptography`); a clear error when the package is missing."""
-    try:
-        from podpy.image import ocicrypt
-    except ImportError as e:
-        raise PodpyError(f"decrypting image layers needs the Python package 'cryptography' ({e})") from None
-    return ocicrypt
+    """Every `--decryption-key`, read (engine/layer_decrypt.load_keys also checks each is a key)."""
+    return tuple(parse_key(s) for s in specs or [])

@@ -5,7 +5,7 @@ ocicrypt wraps a layer's private options with go-jose: one JWE per layer, JSON s
 key wrapped per recipient with RSA-OAEP (RSA keys) or ECDH-ES+A256KW (EC keys). Accepted here:
 the three serializations (compact too); key management RSA-OAEP, RSA-OAEP-256, ECDH-ES and
 ECDH-ES+A128KW/A192KW/A256KW on P-256/384/521; content encryption A128GCM/A192GCM/A256GCM;
-`"zip": "DEF"`. Imports `cryptography`: reach it through image/encryption.crypto().
+`"zip": "DEF"`. Imports `cryptography`: reach it through engine/layer_decrypt.crypto().
 """
 
 from __future__ import annotations

@@ -3,15 +3,17 @@
 A layer descriptor (image/encryption.py names the annotations) carries:
 - `...enc.keys.jwe`: comma-separated base64 JWEs (image/jwe.py) whose plaintext is the private
   options, JSON `{"symkey": b64, "cipheroptions": {"nonce": b64}, "digest": "sha256:..."}`: the
-  AES key, the CTR nonce, and the digest of the layer blob before it was encrypted;
+  AES key, the CTR nonce, and the digest of the encrypter's source blob (not necessarily the
+  plaintext: containers/image names the blob it read, then compresses before encrypting);
 - `...enc.pubopts`: base64 JSON `{"cipher": "AES_256_CTR_HMAC_SHA256", "hmac": b64,
   "cipheroptions": {...}}` (the HMAC sits in `cipheroptions.hmac` with older writers).
 The cipher: AES-256 in CTR mode with the 16-byte nonce as initial counter block, and HMAC-SHA256
-(same key) over the ciphertext, checked at the end of the stream (encrypt-then-MAC); then the
-plaintext's digest is checked against the private options' one. Nothing reaches a caller's EOF
-unverified: a wrong key, an altered blob or a swapped layer raise CorruptContent at the end.
+(same key) over the ciphertext, checked at the end of the stream (encrypt-then-MAC), with the
+ciphertext's digest. Nothing reaches a caller's EOF unverified: a wrong key or an altered blob
+raise CorruptContent at the end. The plaintext (a layer blob, compressed or not) is then checked
+by its caller against the image config's diff ID, as any layer.
 
-Imports `cryptography`: reach it through image/encryption.crypto().
+Imports `cryptography`: reach it through engine/layer_decrypt.crypto().
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class LayerKey:
 
     symkey: bytes
     nonce: bytes
-    digest: str  # of the plaintext blob
+    digest: str  # the encrypter's source blob (informational: see above)
     hmac: bytes
     cipher: str = CIPHER
 
@@ -150,9 +152,7 @@ def _layer_key(desc: Descriptor, private_raw: bytes, pub: dict[str, Any]) -> Lay
         raise CorruptContent(f"layer {desc.digest}: {CIPHER} needs a 32-byte key and a 16-byte nonce")
     if not mac:
         raise CorruptContent(f"layer {desc.digest}: no HMAC in its public options: it cannot be verified")
-    if not isinstance(digest, str) or not digest.startswith("sha256:") or len(digest) != 71:
-        raise CorruptContent(f"layer {desc.digest}: its options name no sha256 digest of the plain layer")
-    return LayerKey(symkey, nonce, digest, mac, cipher)
+    return LayerKey(symkey, nonce, digest if isinstance(digest, str) else "", mac, cipher)
 
 
 def _b64(v: Any) -> bytes:
@@ -165,7 +165,7 @@ def _b64(v: Any) -> bytes:
 
 class DecryptingReader:
     """The plaintext of an encrypted blob read from `src`, verified at the end of the stream:
-    the ciphertext against `cipher_digest` (when given), the HMAC, and the plaintext's digest."""
+    the ciphertext against `cipher_digest` (when given) and the HMAC."""
 
     def __init__(
         self, src: BinaryIO, key: LayerKey, cipher_digest: str | None = None, what: str = "layer"
@@ -174,7 +174,6 @@ class DecryptingReader:
         self._ctr = Cipher(algorithms.AES(key.symkey), modes.CTR(key.nonce)).decryptor()
         self._mac = hmac.new(key.symkey, digestmod=hashlib.sha256)
         self._cipher_hash = hashlib.sha256()
-        self._plain_hash = hashlib.sha256()
         self._done = False
 
     def read(self, n: int = -1) -> bytes:
@@ -186,9 +185,7 @@ class DecryptingReader:
             return b""
         self._mac.update(data)
         self._cipher_hash.update(data)
-        plain = self._ctr.update(data)
-        self._plain_hash.update(plain)
-        return plain
+        return self._ctr.update(data)
 
     def _finish(self) -> None:
         self._done = True
@@ -198,10 +195,6 @@ class DecryptingReader:
         if not hmac.compare_digest(self._mac.digest(), self.key.hmac):
             raise CorruptContent(f"{self.what} {self.cipher_digest or ''}: could not properly decrypt byte "
                                  f"stream: the HMAC does not match (wrong key or altered layer)")  # fmt: skip
-        plain = "sha256:" + self._plain_hash.hexdigest()
-        if plain != self.key.digest:
-            raise CorruptContent(f"{self.what} {self.cipher_digest or ''}: the decrypted layer is {plain}, "
-                                 f"its options promise {self.key.digest}")  # fmt: skip
 
     def readable(self) -> bool:
         return True

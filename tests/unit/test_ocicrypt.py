@@ -18,6 +18,7 @@ pytest.importorskip("cryptography")
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
 
+from podpy.engine import layer_decrypt  # noqa: E402
 from podpy.errors import CorruptContent, InvalidArgument  # noqa: E402
 from podpy.image import encryption, jwe, ocicrypt  # noqa: E402
 from podpy.image.manifest import Descriptor  # noqa: E402
@@ -152,12 +153,12 @@ def test_key_files_and_password_forms(tmp_path: Path) -> None:
     (tmp_path / "pw").write_text("s3cret\n")
     for spec in (str(plain), f"{plain}:ignored", f"{locked}:s3cret", f"{locked}:pass=s3cret",
                  f"{locked}:file={tmp_path / 'pw'}", str(ec_pem)):  # fmt: skip
-        assert encryption.parse_keys([spec])
+        assert layer_decrypt.load_keys([spec])
     rfd, wfd = os.pipe()
     os.write(wfd, b"s3cret")
     os.close(wfd)
     try:
-        assert encryption.parse_keys([f"{locked}:fd={rfd}"])
+        assert layer_decrypt.load_keys([f"{locked}:fd={rfd}"])
     finally:
         os.close(rfd)
     (tmp_path / "junk").write_bytes(b"not a key")
@@ -166,7 +167,7 @@ def test_key_files_and_password_forms(tmp_path: Path) -> None:
              f"{locked}:file=/nonexistent": "No such file", ":pw": "no key file"}  # fmt: skip
     for spec, match in cases.items():
         with pytest.raises(InvalidArgument, match=match):
-            encryption.parse_keys([spec])
+            layer_decrypt.load_keys([spec])
 
 
 # ---------------------------------------------------------------- layers
@@ -199,7 +200,7 @@ def test_unwrap_and_decrypt_a_layer(tmp_path: Path) -> None:
     assert encryption.plain_annotations({**desc.annotations, "keep": "1"}) == {"keep": "1"}  # type: ignore[dict-item]
     for k in (r, e):
         lk = ocicrypt.unwrap(desc, (_key(tmp_path, oe.rsa_key(), "other.pem"), _key(tmp_path, k, "k.pem")))
-        assert lk.digest == enc.plain_digest
+        assert lk.digest == enc.plain_digest  # the source's digest, as the encrypter gave it
         assert _decrypt(enc.blob, lk, desc.digest) == blob
 
 
@@ -240,9 +241,11 @@ def test_the_stream_is_verified_at_its_end(tmp_path: Path) -> None:
         _decrypt(bytes(flipped), lk, desc.digest)
     with pytest.raises(CorruptContent, match="HMAC does not match"):
         _decrypt(enc.blob[:-1], lk, None)
-    swapped = ocicrypt.LayerKey(lk.symkey, lk.nonce, "sha256:" + "0" * 64, lk.hmac)
-    with pytest.raises(CorruptContent, match="options promise"):
-        _decrypt(enc.blob, swapped, desc.digest)
+    other = ocicrypt.LayerKey(
+        os.urandom(32), lk.nonce, lk.digest, lk.hmac
+    )  # a key that unwraps, but not this one's
+    with pytest.raises(CorruptContent, match="HMAC does not match"):
+        _decrypt(enc.blob, other, desc.digest)
 
 
 def test_bad_options_are_corrupt_content(tmp_path: Path) -> None:
