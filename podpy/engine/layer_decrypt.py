@@ -4,9 +4,9 @@ verified and kept as plain layers, as containers/image does with `--decryption-k
 Every layer's key is unwrapped before anything is fetched, so a missing or wrong key fails
 with nothing stored. A decrypted layer is stored as the blob it decrypts to (the layer as it was
 before encryption, compressed or not) under its own digest: the ciphertext is checked against the
-descriptor's digest and the HMAC at the end of the stream (image/ocicrypt.py), and the tar
-against the config's diff ID before the layer or image is stored. The image's manifest is rewritten to name the plain
-layers (media type without `+encrypted`, no encryption annotations).
+descriptor's digest and the HMAC at the end of the stream (image/ocicrypt.py), then the tar it
+holds against the config's diff ID. The image's manifest is rewritten to name the plain layers
+(media type without `+encrypted`, no encryption annotations).
 """
 
 from __future__ import annotations
@@ -93,10 +93,40 @@ def ingest(content: ContentStore, src: BinaryIO, d: mf.Descriptor, key: Any,
     return plain_descriptor(d, digest, size)
 
 
-def fetch(
-    engine: Engine, repo: Repository, layers: list[mf.Descriptor], keys: LayerKeys, report: pg.ProgressFn
-) -> list[mf.Descriptor]:
-    """Download and decrypt the encrypted layers into the content store; the manifest's layers
+def diff_id_of(content: ContentStore, digest: str, what: str) -> str:
+    """The digest of the uncompressed tar in blob `digest` (a broken stream: CorruptContent)."""
+    import hashlib
+
+    from podpy.storage.compress import as_corrupt, open_decompressed
+
+    h = hashlib.sha256()
+    try:
+        with content.open(digest) as f:
+            stream, _ = open_decompressed(f)
+            while chunk := stream.read(CHUNK):
+                h.update(chunk)
+    except PodpyError:
+        raise
+    except Exception as e:
+        err = as_corrupt(e)
+        if isinstance(err, CorruptContent):
+            raise CorruptContent(f"{what} once decrypted: {err}") from None
+        raise
+    return "sha256:" + h.hexdigest()
+
+
+def check_diff_id(content: ContentStore, plain: mf.Descriptor, d: mf.Descriptor, diff_id: str) -> None:
+    got = diff_id_of(content, plain.digest, f"layer {d.digest}")
+    if got != diff_id:
+        raise CorruptContent(
+            f"layer {d.digest} does not match diff ID {diff_id} once decrypted (content is {got})"
+        )
+
+
+def fetch(engine: Engine, repo: Repository, layers: list[mf.Descriptor], diff_ids: list[str], keys: LayerKeys,
+          report: pg.ProgressFn) -> list[mf.Descriptor]:  # fmt: skip
+    """Download and decrypt the encrypted layers into the content store, each checked against its
+    diff ID (a blob that fails is removed again unless an image uses it); the manifest's layers
     with the plain descriptors in place of the encrypted ones."""
     out = []
     for i, d in enumerate(layers):
@@ -106,8 +136,15 @@ def fetch(
             continue
         report(pg.Progress(pg.BLOB_START, d.digest, 0, d.size, "blob"))
         with repo.open_blob(d.digest, d.size or None) as src:
-            out.append(ingest(engine.content, src, d, key, pg.Counter(report, d.digest, d.size)))
+            plain = ingest(engine.content, src, d, key, pg.Counter(report, d.digest, d.size))
+        try:
+            check_diff_id(engine.content, plain, d, diff_ids[i])
+        except CorruptContent:
+            if not any(plain.digest == x.digest for img in engine.index.load().values() for x in img.layers):
+                engine.content.delete(plain.digest)
+            raise
         report(pg.Progress(pg.BLOB_DONE, d.digest, d.size, d.size, "done"))
+        out.append(plain)
     return out
 
 

@@ -114,7 +114,7 @@ def _pull_one(engine: Engine, sessions: Sessions, ref: reference.Reference, want
         if keys:
             from podpy.engine import layer_decrypt
 
-            layers = layer_decrypt.fetch(engine, repo, layers, keys, report)
+            layers = layer_decrypt.fetch(engine, repo, layers, diff_ids, keys, report)
             manifest_raw = layer_decrypt.plain_manifest(image.raw, layers)
             digests = [f"{ref.name}@{sha256_digest(manifest_raw)}"]
             fetch_report = layer_decrypt.quiet_for(report, {layers[i].digest for i in keys})

@@ -155,6 +155,17 @@ def test_an_altered_layer_fails_its_hmac_and_no_image_is_stored(
     line = _error_line(podpy("build", "-q", "--decryption-key", str(pem), str(_context(tmp_path, ref)), check=False))
     assert "the HMAC does not match" in line, line
     assert podpy("images", "-a", "-q").stdout == ""
+    # a layer that decrypts fine but is not the tar the config names: its plaintext is not kept
+    config, manifest, blobs = _plain_image(busybox_tar)
+    doc = json.loads(manifest)
+    other = gzip.compress(tar_layer({"secret.txt": b"something else\n"}), mtime=0)
+    blobs[oe.sha(other)] = other
+    doc["layers"][1] = {"mediaType": OCI_LAYER_GZIP, "digest": oe.sha(other), "size": len(other)}
+    enc_manifest, enc_blobs = oe.encrypt_manifest(json.dumps(doc).encode(), blobs, [key.public_key()], [1])
+    ref = _push(open_registry, "enc/swapped", config, enc_manifest, enc_blobs)
+    line = _error_line(podpy("build", "-q", "--decryption-key", str(pem), str(_context(tmp_path, ref)), check=False))
+    assert "does not match diff ID" in line and "once decrypted" in line, line
+    assert podpy("images", "-a", "-q").stdout == "" and _stored_blobs(podpy) == []
 
 
 def _oci_layout(d: Path, config: bytes, manifest: bytes, blobs: dict[str, bytes]) -> Path:
