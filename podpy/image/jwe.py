@@ -128,6 +128,30 @@ def _parse_compact(text: str) -> JWE:
     )
 
 
+def private_key_from_jwk(doc: Any) -> Any:
+    """An RSA or EC private key from a JWK (RFC 7517/7518) object, as ocicrypt accepts key files."""
+    if not isinstance(doc, dict) or doc.get("kty") not in ("RSA", "EC"):
+        raise JWEError("not an RSA or EC JWK")
+    try:
+        num = {k: int.from_bytes(b64url_decode(v), "big") for k, v in doc.items() if k in _JWK_NUMBERS}
+        if doc["kty"] == "EC":
+            curve = CURVES[doc["crv"]]()
+            pub = ec.EllipticCurvePublicNumbers(num["x"], num["y"], curve)
+            return ec.EllipticCurvePrivateNumbers(num["d"], pub).private_key()
+        n, e, d = num["n"], num["e"], num["d"]
+        if all(k in num for k in ("p", "q", "dp", "dq", "qi")):
+            p, q, dp, dq, qi = num["p"], num["q"], num["dp"], num["dq"], num["qi"]
+        else:  # only n, e, d: the rest follows
+            p, q = rsa.rsa_recover_prime_factors(n, e, d)
+            dp, dq, qi = rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q)
+        return rsa.RSAPrivateNumbers(p, q, d, dp, dq, qi, rsa.RSAPublicNumbers(e, n)).private_key()
+    except (KeyError, ValueError, TypeError):
+        raise JWEError("the JWK is not a complete private key") from None
+
+
+_JWK_NUMBERS = ("n", "e", "d", "p", "q", "dp", "dq", "qi", "x", "y")
+
+
 def decrypt(jwe: JWE, key: Any) -> bytes:
     """The plaintext, with the first recipient entry `key` (a cryptography private key) opens."""
     reasons = []

@@ -59,7 +59,14 @@ class LayerKey:
 
 
 def load_private_key(key: DecryptionKey) -> Any:
-    """The RSA or EC private key in a PEM or DER file (PKCS#1, SEC1 or PKCS#8, encrypted or not)."""
+    """The RSA or EC private key in a PEM or DER file (PKCS#1, SEC1 or PKCS#8, encrypted or not) or
+    a JWK, as ocicrypt reads key files."""
+    if key.data.lstrip().startswith(b"{"):
+        try:
+            return jwe.private_key_from_jwk(json.loads(key.data))
+        except (ValueError, jwe.JWEError) as e:
+            raise InvalidArgument(f"--decryption-key {key.path}: unidentified private key in file {key.path} "
+                                  f"({e})") from None  # fmt: skip
     load = (
         serialization.load_pem_private_key
         if b"-----BEGIN" in key.data

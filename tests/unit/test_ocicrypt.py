@@ -170,6 +170,23 @@ def test_key_files_and_password_forms(tmp_path: Path) -> None:
             layer_decrypt.load_keys([spec])
 
 
+def test_jwk_key_files(tmp_path: Path) -> None:
+    """ocicrypt also takes JWK key files: the RFC's own keys open the RFC's JWEs."""
+    (tmp_path / "a1.jwk").write_text(json.dumps({"kty": "RSA", **A1_KEY}))
+    minimal = {k: A1_KEY[k] for k in ("n", "e", "d")}  # no CRT parameters: recovered
+    (tmp_path / "a1-min.jwk").write_text(json.dumps({"kty": "RSA", **minimal}))
+    (tmp_path / "c54.jwk").write_text(json.dumps({"kty": "EC", "crv": "P-384", **C54_KEY}))
+    for name, token, plain in (("a1.jwk", A1_JWE, A1_PLAIN), ("a1-min.jwk", A1_JWE, A1_PLAIN),
+                               ("c54.jwk", json.dumps(C54_JWE), C54_PLAIN)):  # fmt: skip
+        (key,) = layer_decrypt.load_keys([str(tmp_path / name)])
+        assert jwe.decrypt(jwe.parse(token), ocicrypt.load_private_key(key)) == plain
+    (tmp_path / "pub.jwk").write_text(
+        json.dumps({"kty": "EC", "crv": "P-384", "x": C54_KEY["x"], "y": C54_KEY["y"]})
+    )
+    with pytest.raises(InvalidArgument, match="not a complete private key"):
+        layer_decrypt.load_keys([str(tmp_path / "pub.jwk")])
+
+
 # ---------------------------------------------------------------- layers
 def _layer(keys: list, **kw) -> tuple[bytes, oe.EncryptedLayer, Descriptor]:  # type: ignore[no-untyped-def]
     blob = os.urandom(300_000)
