@@ -6,6 +6,7 @@ with an altered blob the command fails with one clear `Error:` line and nothing 
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
@@ -217,7 +218,8 @@ def test_oci_layouts_with_encrypted_layers_load_only_with_the_key(podpy, busybox
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("buildah") is None, reason="buildah is not installed (the interop oracle)")
 def test_images_encrypted_by_buildah(podpy, open_registry, registry_env, busybox_tar, tmp_path):
-    """buildah (containers/image + ocicrypt) encrypts: an EC key through a registry, RSA to a layout."""
+    """buildah (containers/image + ocicrypt) encrypts: for RSA and EC keys through a registry
+    (decrypted with the EC one), for an RSA key to an OCI layout."""
     from podpy.engine.archives import load_archive
     from podpy.engine.layer_decrypt import load_keys
 
@@ -237,8 +239,14 @@ def test_images_encrypted_by_buildah(podpy, open_registry, registry_env, busybox
                                                            oe.serialization.PublicFormat.SubjectPublicKeyInfo))  # fmt: skip
     ref = f"{open_registry.host}/buildah/enc:v1"
     image_id = oe.sha(_plain_image(busybox_tar)[0]).removeprefix("sha256:")
-    buildah("push", "--tls-verify=false", "--encryption-key", f"jwe:{pubs['ec']}", image_id, f"docker://{ref}")
+    buildah("push", "--tls-verify=false", "--encryption-key", f"jwe:{pubs['rsa']}", "--encryption-key",
+            f"jwe:{pubs['ec']}", image_id, f"docker://{ref}")  # two recipients: go-jose's general JSON
     buildah("push", "--encryption-key", f"jwe:{pubs['rsa']}", image_id, f"oci:{tmp_path / 'rsa'}:v1")
+    _, _, raw = Seeder(open_registry).call("GET", "/v2/buildah/enc/manifests/v1", headers={"Accept": OCI_MANIFEST})
+    layer = json.loads(raw)["layers"][-1]
+    assert layer["mediaType"] == OCI_LAYER_GZIP + "+encrypted"
+    jwe_doc = json.loads(base64.b64decode(layer["annotations"]["org.opencontainers.image.enc.keys.jwe"]))
+    assert len(jwe_doc["recipients"]) == 2
     try:
         pem = oe.write_pem(keys["ec"], tmp_path / "ec.pem")
         assert "missing private key" in _error_line(podpy("pull", ref, check=False))
