@@ -247,6 +247,14 @@ def test_images_encrypted_by_buildah(podpy, open_registry, registry_env, busybox
     assert layer["mediaType"] == OCI_LAYER_GZIP + "+encrypted"
     jwe_doc = json.loads(base64.b64decode(layer["annotations"]["org.opencontainers.image.enc.keys.jwe"]))
     assert len(jwe_doc["recipients"]) == 2
+    # and the other way round: buildah decrypts what the test helper encrypts (the helper is faithful)
+    helper_ref = _push(open_registry, "helper/enc", *_encrypted(busybox_tar, [keys["rsa"], keys["ec"]], which=[1]))
+    no_key = subprocess.run([*b, "pull", "-q", "--tls-verify=false", f"docker://{helper_ref}"], capture_output=True)
+    assert no_key.returncode != 0, no_key.stdout
+    for name in ("rsa", "ec"):
+        pem = oe.write_pem(keys[name], tmp_path / f"{name}.pem")
+        buildah("pull", "-q", "--tls-verify=false", "--decryption-key", str(pem), f"docker://{helper_ref}")
+        buildah("rmi", "-f", helper_ref)
     try:
         pem = oe.write_pem(keys["ec"], tmp_path / "ec.pem")
         assert "missing private key" in _error_line(podpy("pull", ref, check=False))
