@@ -116,7 +116,7 @@ def _pull_one(engine: Engine, sessions: Sessions, ref: reference.Reference, want
 
             layers = layer_decrypt.fetch(engine, repo, layers, diff_ids, keys, report)
             manifest_raw = layer_decrypt.plain_manifest(image.raw, layers)
-            digests = [f"{ref.name}@{sha256_digest(manifest_raw)}"]
+            digests = [*digests, f"{ref.name}@{sha256_digest(manifest_raw)}"]  # the registry's: --pull=newer
             fetch_report = layer_decrypt.quiet_for(report, {layers[i].digest for i in keys})
         new_layers = LayerFetcher(engine, repo, layers, diff_ids, fetch_report).run()
         report(pg.Progress(pg.MANIFEST, image.digest))
