@@ -9,7 +9,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     python3 python3-venv busybox-static uidmap runc docker-registry tmux openssl \
     apache2-utils iproute2 procps util-linux man-db groff-base zsh fish catatonit nftables git \
-    passt slirp4netns >/dev/null
+    passt slirp4netns buildah >/dev/null  # buildah: the oracle that encrypts images (test_encrypted_images)
 # The venv comes from Debian's own python3 (3.11.2), the interpreter an ordinary user has.
 VENV=/opt/podpy-test
 [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"

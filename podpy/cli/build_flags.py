@@ -45,6 +45,7 @@ IMAGE_FLAGS = (
     Flag("creds", ("--creds",), STR, "USERNAME[:PASSWORD] for FROM pulls"),
     Flag("cert_dir", ("--cert-dir",), STR, "Certificates directory for FROM pulls"),
     Flag("tls_verify", ("--tls-verify",), STR, "Require HTTPS and verify certificates for FROM pulls (true|false)"),
+    Flag("decryption_key", ("--decryption-key",), LIST, "Private key (FILE[:PASSWORD]) to decrypt encrypted layers of pulled images"),
     Flag("os_feature", ("--os-feature",), LIST, "Add a required OS feature to the image (FEATURE- removes one)"),
     Flag("os_version", ("--os-version",), STR, "Set the image's required OS version"),
     Flag("cpp_flag", ("--cpp-flag",), LIST, "Flag for cpp, which preprocesses a Containerfile named *.in"),

@@ -99,7 +99,7 @@ def logfile_path(kw: dict[str, Any], platform: str | None) -> str | None:
 def _registry(kw: dict[str, Any]) -> Any:
     """RegistryOptions for FROM pulls, when a registry flag is given."""
     keys = ("tls_verify", "cert_dir", "creds", "authfile", "retry", "retry_delay")
-    if all(kw.get(k) is None for k in keys):
+    if all(kw.get(k) is None for k in keys) and not kw.get("decryption_key"):
         return None
     from podpy.cli.registry import registry_options
 
@@ -112,6 +112,10 @@ def _registry(kw: dict[str, Any]) -> Any:
         from podpy.engine.container_health import parse_duration
 
         opts.retry_delay = parse_duration(kw["retry_delay"], "--retry-delay") / 1e9
+    if kw.get("decryption_key"):
+        from podpy.engine.layer_decrypt import load_keys
+
+        opts.decryption_keys = load_keys(kw["decryption_key"])
     return opts
 
 

@@ -29,10 +29,12 @@ from podpy.image import archive_oci as oci
 from podpy.image import manifest as mf
 from podpy.image import reference
 from podpy.image.archive_tar import ArchiveReader, json_object
+from podpy.image.encryption import any_encrypted
 
 if TYPE_CHECKING:
     from podpy.engine.core import Engine
     from podpy.image.content import ContentStore
+    from podpy.image.encryption import DecryptionKey
     from podpy.image.store import ImageIndex, ImageRecord
 
 CHUNK = 1 << 20
@@ -51,15 +53,16 @@ class _Pending:
 Pick = Callable[[list[str], list[str]], bool]  # (names, OCI ref.name annotations) -> load this image?
 
 
-def load_archive(engine: Engine, source: str | None, pick: Pick | None = None,
-                 names: list[str] | None = None) -> list[tuple[ImageRecord, list[str]]]:  # fmt: skip
+def load_archive(engine: Engine, source: str | None, pick: Pick | None = None, names: list[str] | None = None,
+                 keys: tuple[DecryptionKey, ...] = ()) -> list[tuple[ImageRecord, list[str]]]:  # fmt: skip
     """Load every image of a docker-archive or oci-archive (`source` None: stdin), or of an OCI layout
-    or dir: directory. `pick` narrows which images load; `names`, when given, replaces their names."""
+    or dir: directory. `pick` narrows which images load; `names`, when given, replaces their names;
+    `keys` decrypt encrypted layers (engine/layer_decrypt.py)."""
     engine.content.gc_ingest()  # spools and partial blobs of killed loads
     blobs = _NewBlobs(engine.content)
     try:
         with _open_archive(engine, source) as reader:
-            pending = _read_archive(engine, reader, blobs, pick)
+            pending = _read_archive(engine, reader, blobs, pick, keys)
         if names is not None:
             for p in pending:
                 p.names = [str(reference.parse(n)) for n in names]
@@ -74,7 +77,8 @@ def load_archive(engine: Engine, source: str | None, pick: Pick | None = None,
     return loaded
 
 
-def _read_archive(engine: Engine, reader: ArchiveReader, blobs: _NewBlobs, pick: Pick | None = None) -> list[_Pending]:
+def _read_archive(engine: Engine, reader: ArchiveReader, blobs: _NewBlobs, pick: Pick | None = None,
+                  keys: tuple[DecryptionKey, ...] = ()) -> list[_Pending]:  # fmt: skip
     is_dir_image = getattr(reader, "kind", "") == "dir"  # its manifest.json is an image manifest
     if reader.has(dk.MANIFEST) and not is_dir_image:  # Docker 25+ also writes index.json: manifest.json has tags
         entries = dk.parse_manifest(reader.read(dk.MANIFEST))
@@ -84,7 +88,7 @@ def _read_archive(engine: Engine, reader: ArchiveReader, blobs: _NewBlobs, pick:
         known = {(x.digest, x.diff_id) for i in engine.index.load().values() for x in i.layers}
         entries = oci.parse_index(reader.read(oci.INDEX_FILE))
         chosen = [e for e in entries if pick is None or pick(e.names, e.ref_names)]
-        return [_read_oci_image(reader, e, blobs, known) for e in chosen]
+        return [_read_oci_image(reader, e, blobs, known, keys) for e in chosen]
     raise PodpyError("the archive has neither manifest.json (docker-archive) nor index.json (oci-archive)")
 
 
@@ -164,8 +168,8 @@ def _ingest_docker_layer(reader: ArchiveReader, path: str, diff_id: str, blobs: 
     return NewLayer(diff_id, mf.OCI_LAYER, blobs.content.size(diff_id), diff_id)
 
 
-def _read_oci_image(reader: ArchiveReader, entry: oci.OciEntry, blobs: _NewBlobs,
-                    known: set[tuple[str, str]]) -> _Pending:  # fmt: skip
+def _read_oci_image(reader: ArchiveReader, entry: oci.OciEntry, blobs: _NewBlobs, known: set[tuple[str, str]],
+                    keys: tuple[DecryptionKey, ...] = ()) -> _Pending:  # fmt: skip
     from podpy.engine.importer import go_arch
 
     desc = entry.descriptor
@@ -180,9 +184,29 @@ def _read_oci_image(reader: ArchiveReader, entry: oci.OciEntry, blobs: _NewBlobs
         raise PodpyError(f"oci-archive: manifest {desc.digest} is malformed") from None
     config_raw = _blob(reader, config_desc.digest)
     want = _diff_ids(config_raw, config_desc.digest, len(layer_descs))
-    pairs = zip(layer_descs, want, strict=True)
-    layers = [_ingest_oci_layer(reader, d, diff_id, blobs, known) for d, diff_id in pairs]
+    done: dict[int, NewLayer] = {}
+    if any_encrypted(layer_descs):  # every key unwrapped before anything is ingested
+        done, manifest_raw = _decrypt_layers(reader, manifest_raw, layer_descs, want, blobs, keys)
+    pairs = enumerate(zip(layer_descs, want, strict=True))
+    layers = [done.get(i) or _ingest_oci_layer(reader, d, diff_id, blobs, known) for i, (d, diff_id) in pairs]
     return _Pending(config_raw, layers, entry.names, manifest_raw)
+
+
+def _decrypt_layers(reader: ArchiveReader, manifest_raw: bytes, descs: list[mf.Descriptor], diff_ids: list[str],
+                    blobs: _NewBlobs, keys: tuple[DecryptionKey, ...]) -> tuple[dict[int, NewLayer], bytes]:  # fmt: skip
+    """Decrypt the encrypted layers into the content store, checked against their diff IDs: the
+    plain layers by index, and the manifest naming them."""
+    from podpy.engine import layer_decrypt
+
+    layer_keys = layer_decrypt.unwrap_all(descs, keys)
+    out = list(descs)
+    for i, key in layer_keys.items():
+        with reader.open(_blob_member(reader, descs[i].digest)) as f:
+            out[i] = plain = layer_decrypt.ingest(blobs.content, f, descs[i], key)
+        blobs.created.append(plain.digest)  # removed again if the load fails, unless an image uses it
+        layer_decrypt.check_diff_id(blobs.content, plain, descs[i], diff_ids[i])
+    done = {i: NewLayer(out[i].digest, out[i].media_type, out[i].size, diff_ids[i]) for i in layer_keys}
+    return done, layer_decrypt.plain_manifest(manifest_raw, out)
 
 
 def _ingest_oci_layer(reader: ArchiveReader, desc: mf.Descriptor, diff_id: str, blobs: _NewBlobs,

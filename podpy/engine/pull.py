@@ -7,7 +7,7 @@ visible image; the blobs and layers it completed are reused by the next pull.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from podpy.engine import events as ev
 from podpy.engine.registry_layers import LayerFetcher
@@ -24,6 +24,8 @@ from podpy.errors import (
 )
 from podpy.image import manifest as mf
 from podpy.image import reference
+from podpy.image.content import sha256_digest
+from podpy.image.encryption import any_encrypted
 from podpy.registry import platforms, regconf
 from podpy.registry import progress as pg
 
@@ -100,22 +102,39 @@ def _pull_one(engine: Engine, sessions: Sessions, ref: reference.Reference, want
     config_desc, layers, _ = mf.parse_manifest(image.raw)
     digests = [f"{ref.name}@{top.digest}"] + ([f"{ref.name}@{image.digest}"] if image is not top else [])
     names = [str(ref)] if ref.tag and not ref.digest else []
-    rec = _unchanged(engine, config_desc.digest, image.digest, names, digests)
+    keys = _layer_keys(layers, sessions)  # encrypted layers: every key unwrapped before any download
+    rec = None if keys else _unchanged(engine, config_desc.digest, image.digest, names, digests)
     if rec is None:
         config_raw = _config(engine, repo, config_desc, report)
         try:
             diff_ids = mf.diff_ids(json.loads(config_raw))
         except (ValueError, AttributeError):
             raise RegistryError(f"{ref}: image config is not valid JSON") from None
-        new_layers = LayerFetcher(engine, repo, layers, diff_ids, report).run()
+        manifest_raw, fetch_report = image.raw, report
+        if keys:
+            from podpy.engine import layer_decrypt
+
+            layers = layer_decrypt.fetch(engine, repo, layers, diff_ids, keys, report)
+            manifest_raw = layer_decrypt.plain_manifest(image.raw, layers)
+            digests = [*digests, f"{ref.name}@{sha256_digest(manifest_raw)}"]  # the registry's: --pull=newer
+            fetch_report = layer_decrypt.quiet_for(report, {layers[i].digest for i in keys})
+        new_layers = LayerFetcher(engine, repo, layers, diff_ids, fetch_report).run()
         report(pg.Progress(pg.MANIFEST, image.digest))
-        rec = engine.images.register(config_raw, new_layers, names, manifest_raw=image.raw, digests=digests)
+        rec = engine.images.register(config_raw, new_layers, names, manifest_raw=manifest_raw, digests=digests)
     else:
         for d in layers:
             report(pg.Progress(pg.BLOB_DONE, d.digest, d.size, d.size, "skipped: already exists"))
     report(pg.Progress(pg.DONE, rec.id, message=str(ref)))
     ev.image(engine, "pull", rec.id, str(ref))
     return rec
+
+
+def _layer_keys(layers: list[mf.Descriptor], sessions: Sessions) -> dict[int, Any]:
+    if not any_encrypted(layers):
+        return {}
+    from podpy.engine import layer_decrypt
+
+    return layer_decrypt.unwrap_all(layers, sessions.opts.decryption_keys)
 
 
 def _unchanged(engine: Engine, image_id: str, manifest: str, names: list[str],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podpy.errors import RegistryError
 from podpy.image.reference import Reference
@@ -11,6 +12,9 @@ from podpy.registry import credentials, regconf, tls
 from podpy.registry.client import Repository
 from podpy.registry.credentials import Credentials
 from podpy.registry.transport import Transport
+
+if TYPE_CHECKING:
+    from podpy.image.encryption import DecryptionKey
 
 
 @dataclass
@@ -21,6 +25,7 @@ class RegistryOptions:
     auth_file: Path | None = None  # --authfile
     retries: int = 4
     retry_delay: float | None = None  # --retry-delay seconds (else the transport's backoff)
+    decryption_keys: tuple[DecryptionKey, ...] = ()  # --decryption-key: for encrypted layers
 
 
 @dataclass
