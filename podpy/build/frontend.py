@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,12 +65,14 @@ class BuildRequest:
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
     """Build and tag; the image ID. Bad input raises before any step runs."""
     from podpy.build.buildargs import Platform, host_platform, parse_build_args
-    from podpy.build.remotecache import parse_repos
     from podpy.image import reference
 
     names = [str(reference.parse(t)) for t in req.tags]  # a bad tag fails before any work
-    req.cache_from = parse_repos(req.cache_from, "--cache-from")
-    req.cache_to = parse_repos(req.cache_to, "--cache-to")
+    if req.cache_from or req.cache_to:
+        from podpy.build.remotecache import parse_repos
+
+        req.cache_from = parse_repos(req.cache_from, "--cache-from")
+        req.cache_to = parse_repos(req.cache_to, "--cache-to")
     labels = _pairs(req.labels, "--label")
     _pairs(req.annotations, "--annotation")  # bad input fails before any work
     try:
@@ -111,13 +112,16 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path
         plan.needed = plan.all_stages()
     for w in plan.warnings:
         sys.stderr.write(f"WARN: {w}\n")
-    from podpy.build.runmounts import parse_secrets, parse_ssh
+    secrets: dict[str, tuple[str, str]] = {}
+    ssh: dict[str, str] = {}
+    if req.secrets or req.ssh:
+        from podpy.build.runmounts import parse_secrets, parse_ssh
 
-    try:
-        secrets = parse_secrets(req.secrets)
-        ssh = parse_ssh(req.ssh, os.environ)
-    except ValueError as e:
-        raise InvalidArgument(str(e)) from None
+        try:
+            secrets = parse_secrets(req.secrets)
+            ssh = parse_ssh(req.ssh, os.environ)
+        except ValueError as e:
+            raise InvalidArgument(str(e)) from None
     ignore = _ignore(context, df_path, req.ignorefile)
     out_fd = fd_for(req.quiet)
     try:
@@ -127,7 +131,8 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path
                             no_cache_stages={x.lower() for x in req.no_cache_filter},
                             cache_from=req.cache_from, cache_to=req.cache_to, cache_ttl=req.cache_ttl,
                             step=req.step, stdin=req.stdin, registry=req.registry,
-                            created=_rfc3339(req.timestamp), mtime=req.timestamp)  # fmt: skip
+                            created=_rfc3339(req.timestamp), mtime=req.timestamp,
+                            remember_digests=_user_directory(req.context))  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
         if req.squash:
@@ -152,6 +157,13 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path
         image_id = remanifest(engine, image_id, req.format == "docker", _pairs(req.annotations, "--annotation"))
     ex.cache.finished(image_id)
     return image_id
+
+
+def _user_directory(arg: str) -> bool:
+    """The context is a directory of the user's (not a scratch copy of a tar, a URL or a clone)."""
+    from podpy.build.gitsource import is_git_url
+
+    return arg != "-" and not arg.startswith(("http://", "https://")) and not is_git_url(arg)
 
 
 def _named_contexts(items: list[str]) -> dict[str, str]:
@@ -282,6 +294,7 @@ def _context(arg: str) -> Iterator[Path]:
 def _tar_context(source: BinaryIO) -> Iterator[Path]:
     """A tar archive (possibly compressed), extracted to a scratch directory (never outside it)."""
     import tarfile
+    import tempfile
 
     from podpy.inroot import Root
     from podpy.storage.compress import open_decompressed
@@ -309,6 +322,8 @@ def _tar_context(source: BinaryIO) -> Iterator[Path]:
 @contextmanager
 def _dockerfile(context: Path, arg: str | None) -> Iterator[tuple[Path, str]]:
     if arg == "-":
+        import tempfile
+
         with tempfile.NamedTemporaryFile(prefix="podpy-dockerfile-") as f:
             f.write(sys.stdin.buffer.read())
             f.flush()
@@ -327,6 +342,7 @@ def _preprocessed(path: Path, context: Path, req: BuildRequest) -> Iterator[Path
     import shlex
     import shutil
     import subprocess
+    import tempfile
 
     cpp = shutil.which("cpp")
     if cpp is None:

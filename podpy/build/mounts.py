@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import posixpath
 from dataclasses import dataclass
 
@@ -32,7 +31,11 @@ class Mount:
 
 
 def _fields(raw: str) -> list[str]:
-    return next(csv.reader([raw])) if raw else []
+    if not raw:
+        return []
+    import csv
+
+    return next(csv.reader([raw]))
 
 
 def mount_from(raw: str) -> str:

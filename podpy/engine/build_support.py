@@ -269,6 +269,10 @@ def prune_cache(engine: Engine) -> tuple[list[str], int]:
 
         with FileLock(index.parent / "lock"):
             atomic_write_json(index, {"entries": {}, "intermediate": []})
+    if (index.parent / "digests").exists():  # the remembered context file digests (build.digestmemo)
+        from podpy.storage.fsutil import force_rmtree
+
+        force_rmtree(index.parent / "digests")
     return removed, freed
 
 

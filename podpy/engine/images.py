@@ -86,11 +86,13 @@ class ImageService:
         with self.index.lock:
             images = self.index.load()
             img = self.index.lookup(images, ref)
+            before = [(i.names[:], i.names_history[:]) for i in images.values()]
             for name in parsed:
                 untag_everywhere(images, name)
                 img.names.append(name)
             img.remember_names(parsed)
-            self.index.save(images)
+            if [(i.names, i.names_history) for i in images.values()] != before:  # a rebuild's tag: often no change
+                self.index.save(images)
         ev.images(self.engine, "tag", img.id, parsed)
         return img
 

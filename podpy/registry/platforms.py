@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform as _platform
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,7 @@ class Platform:
 
 
 def host() -> Platform:
-    m = _platform.machine()
+    m = os.uname().machine  # platform.machine()'s value on Linux, without its ~1 ms import
     return Platform("linux", _ARCH.get(m, m), _VARIANT.get(m, ""))
 
 
