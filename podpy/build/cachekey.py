@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import stat
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from podpy.build import instructions as ins
@@ -22,23 +21,24 @@ from podpy.build.digestmemo import DigestMemo
 from podpy.build.dockerignore import Matcher
 from podpy.build.expand import StageScope
 from podpy.build.history import created_by
+from podpy.record import Record, factory
 
 VERSION = 1
 
 
-@dataclass(frozen=True)
-class CacheKey:
+class CacheKey(Record, frozen=True):
     parent: str
     instruction: str
     env: tuple[str, ...] = ()
     workdir: str = "/"
     platform: str = ""
     content: str = ""
-    options: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    options: tuple[tuple[str, str], ...] = factory(tuple)
     version: int = VERSION
 
     def canonical(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        fields = {n: getattr(self, n) for n in self._fields}
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def digest(self) -> str:
         return "sha256:" + hashlib.sha256(self.canonical().encode()).hexdigest()

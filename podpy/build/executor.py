@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from podpy.build.imageconfig import StageConfig, scratch_config
 from podpy.build.plan import Plan, Stage
 from podpy.engine import build_support as bs
 from podpy.errors import PodpyError
+from podpy.record import Record, factory
 from podpy.timeutil import now_rfc3339
 
 if TYPE_CHECKING:
@@ -45,24 +45,23 @@ class StepFailed(PodpyError):
         self.exit_code = code
 
 
-@dataclass
-class BuildOptions:
+class BuildOptions(Record):
     context: Path
     ignore: Matcher
     no_cache: bool = False
     layers: bool = True  # keep each step's image and use the cache
     pull: str = "missing"
     network: str = ""
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = factory(dict)
     out_fd: int = 1  # where RUN output goes
-    secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # runmounts.parse_secrets
-    ssh: dict[str, str] = field(default_factory=dict)  # runmounts.parse_ssh: id → agent socket
-    contexts: dict[str, str] = field(default_factory=dict)  # --build-context: name → dir or docker-image://
-    no_cache_stages: set[str] = field(default_factory=set)  # --no-cache-filter
-    cache_from: list[str] = field(default_factory=list)  # --cache-from repositories (remotecache)
-    cache_to: list[str] = field(default_factory=list)  # --cache-to repositories
+    secrets: dict[str, tuple[str, str]] = factory(dict)  # runmounts.parse_secrets
+    ssh: dict[str, str] = factory(dict)  # runmounts.parse_ssh: id → agent socket
+    contexts: dict[str, str] = factory(dict)  # --build-context: name → dir or docker-image://
+    no_cache_stages: set[str] = factory(set)  # --no-cache-filter
+    cache_from: list[str] = factory(list)  # --cache-from repositories (remotecache)
+    cache_to: list[str] = factory(list)  # --cache-to repositories
     cache_ttl: float | None = None  # --cache-ttl seconds
-    step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (--cap-add...)
+    step: dict[str, Any] = factory(dict)  # RUN containers' CreateOptions fields (--cap-add...)
     stdin: bool = False  # --stdin: RUN reads the build's stdin
     created: str | None = None  # --timestamp: every created time (RFC 3339)
     mtime: int | None = None  # --timestamp: every file's modification time in the new layers
@@ -70,8 +69,7 @@ class BuildOptions:
     remember_digests: bool = False  # the context is the user's directory: its file digests are memoized
 
 
-@dataclass
-class Current:
+class Current(Record):
     """Where a stage stands: its image so far (None: scratch not yet committed), config and key."""
 
     image: str | None

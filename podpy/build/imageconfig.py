@@ -8,12 +8,12 @@ from __future__ import annotations
 import copy
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from podpy.build import instructions as ins
 from podpy.build.errors import BuildError
 from podpy.build.expand import StageScope
 from podpy.build.history import command_of, history_entry
+from podpy.record import Record, factory
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -80,13 +80,12 @@ def _healthcheck(hc: ins.Healthcheck) -> dict:
     return out
 
 
-@dataclass
-class StageConfig:
+class StageConfig(Record):
     """The image config of one stage as it builds; `apply` each expanded instruction in order."""
 
     doc: dict
     cmd_set: bool = False  # a CMD in this stage survives a later ENTRYPOINT; an inherited one does not
-    triggers: list[str] = field(default_factory=list)  # the base image's ONBUILD, to run first
+    triggers: list[str] = factory(list)  # the base image's ONBUILD, to run first
 
     @classmethod
     def from_base(cls, base: dict) -> StageConfig:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+
+from podpy.record import Record
 
 _TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 _BOOL_KEYS = {"readonly": "readonly", "ro": "readonly", "rw": "readwrite", "readwrite": "readwrite", "required": "required"}
 _SHARING = ("shared", "private", "locked")
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(Record, frozen=True):
     type: str = "bind"
     target: str = ""
     source: str = ""
