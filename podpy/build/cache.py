@@ -9,12 +9,13 @@ is dropped at the next write.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from podpy.engine.build_support import cache_index
 from podpy.state import FileLock, atomic_write_json, read_json
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.core import Engine
 
 

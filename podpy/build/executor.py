@@ -12,7 +12,6 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.build import instructions as ins
 from podpy.build.buildargs import host_platform
@@ -28,7 +27,10 @@ from podpy.errors import PodpyError
 from podpy.record import Record, factory
 from podpy.timeutil import now_rfc3339
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.build.digestmemo import DigestMemo
     from podpy.build.remotecache import RemoteCache
     from podpy.engine.core import Engine

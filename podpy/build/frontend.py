@@ -9,13 +9,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
 
 from podpy.engine import events as ev
 from podpy.errors import InvalidArgument
 from podpy.record import Record, factory
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
     from podpy.engine.core import Engine
 
 DEFAULT_NAMES = ("Containerfile", "Dockerfile")
