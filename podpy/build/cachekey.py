@@ -9,7 +9,6 @@ metadata (type, permission bits, symlink target; not mtime or owner, as BuildKit
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -21,6 +20,7 @@ from podpy.build.digestmemo import DigestMemo
 from podpy.build.dockerignore import Matcher
 from podpy.build.expand import StageScope
 from podpy.build.history import created_by
+from podpy.build.smallhash import sha256
 from podpy.record import Record, factory
 
 VERSION = 1
@@ -41,10 +41,12 @@ class CacheKey(Record, frozen=True):
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def digest(self) -> str:
-        return "sha256:" + hashlib.sha256(self.canonical().encode()).hexdigest()
+        return "sha256:" + sha256(self.canonical().encode()).hexdigest()
 
 
 def _file_digest(path: Path) -> str:
+    import hashlib  # OpenSSL's SHA-256 for file contents: only when a file is read (not remembered)
+
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
@@ -67,7 +69,7 @@ def _entry_record(name: str, st: os.stat_result, full: Path, memo: DigestMemo | 
 def digest_matches(context: Path, matches: list[SourceMatch], memo: DigestMemo | None = None) -> str:
     """One digest over every matched source and, for directories, every included entry under it
     (file digests through `memo` when given: unchanged files are not read again)."""
-    h = hashlib.sha256()
+    h = sha256()
     for m in matches:
         top = context / m.path if m.path else context
         h.update(("source " + _entry_record(m.path or ".", m.st, top.resolve(), memo) + "\n").encode())
@@ -83,7 +85,7 @@ def content_digest(context: Path, inst: ins.Copy, ignore: Matcher, memo: DigestM
     local = [s for s in inst.sources if not _is_url(s)]
     digest = digest_matches(context, resolve_sources(context, local, ignore, inst.exclude), memo) if local else ""
     if inst.contents:
-        h = hashlib.sha256(digest.encode())
+        h = sha256(digest.encode())
         for c in inst.contents:
             h.update(f"heredoc {c.path} {len(c.data)}\n".encode() + c.data.encode())
         digest = "sha256:" + h.hexdigest()

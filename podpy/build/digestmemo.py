@@ -29,9 +29,9 @@ MAX_ENTRIES = 200_000  # above this, a save keeps only the files this build hash
 
 def memo_path(cache_dir: Path, root: Path) -> Path:
     """Where the digests of files under the context directory `root` are kept."""
-    import hashlib
+    from podpy.build.smallhash import sha256
 
-    return cache_dir / "digests" / (hashlib.sha256(str(root).encode()).hexdigest()[:32] + ".json")
+    return cache_dir / "digests" / (sha256(str(root).encode()).hexdigest()[:32] + ".json")
 
 
 class DigestMemo:
