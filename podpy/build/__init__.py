@@ -11,7 +11,8 @@ How an executor uses it (nothing here runs a container or touches the store):
       parent = base image ID
       for raw in instructions:
           inst = scope.expand(raw)                   # variables substituted, scope updated
-          content = cachekey.content_digest(context, inst, ignore) for a local COPY/ADD
+          content = cachekey.content_digest(context, inst, ignore, memo) for a local COPY/ADD
+                                                     # (memo: digestmemo.DigestMemo, stat-keyed file digests)
           key = cachekey.step_key(parent, inst, scope, content=..., sources={ref: image ID})
           hit → reuse the layer; miss → RUN history.run_args(inst, scope) with scope.run_env() and
           scope.mounts(inst), or copy copysources.resolve_sources(...) into the rootfs
@@ -22,5 +23,6 @@ The back half (the executor above, through engine.build_support):
   frontend.run_build   context (dir, tar on stdin, tar URL), Dockerfile, plan, executor, labels, tags
   executor.Executor    stages in waves (waves.run_wave forks one child per extra stage), steps, cache
   cache.BuildCache     key digest → step image (every step is an image, as Podman's --layers)
+  digestmemo           context file digests remembered across builds (a cached rebuild reads no file)
   filesteps/copystep   COPY/ADD/WORKDIR into a step container's root; runmounts for RUN --mount
 """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from podpy.record import Record, factory
 
 STRING, BOOL, LIST = "string", "bool", "list"
 
@@ -22,11 +22,10 @@ FLAGS: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass
-class Flags:
+class Flags(Record):
     """Parsed flag values; absent flags are missing from `values`."""
 
-    values: dict[str, str | bool | list[str]] = field(default_factory=dict)
+    values: dict[str, str | bool | list[str]] = factory(dict)
 
     def str(self, name: str) -> str | None:
         v = self.values.get(name)

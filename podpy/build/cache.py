@@ -9,12 +9,13 @@ is dropped at the next write.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from podpy.engine.build_support import cache_index
 from podpy.state import FileLock, atomic_write_json, read_json
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.core import Engine
 
 
@@ -36,6 +37,8 @@ class BuildCache:
 
     def _update(self, entries: dict[str, str] | None = None, add: set[str] = frozenset(),  # type: ignore[assignment]
                 drop: set[str] = frozenset()) -> None:  # type: ignore[assignment]  # fmt: skip
+        if self._holds(self._doc(), entries or {}, add, drop):
+            return  # nothing to change (a rebuild from the cache): no lock, no write, no fsync
         self.dir.mkdir(parents=True, exist_ok=True)
         with FileLock(self.dir / "lock"):
             doc = self._doc()
@@ -50,6 +53,12 @@ class BuildCache:
                 "entries": {k: v for k, v in live_entries.items() if exists(v)},
                 "intermediate": sorted(i for i in inter if exists(i)),
             })  # fmt: skip
+
+    @staticmethod
+    def _holds(doc: dict[str, Any], entries: dict[str, str], add: set[str], drop: set[str]) -> bool:
+        """`doc` already says what the update would: every entry, `add` listed, `drop` not."""
+        have, inter = doc.get("entries") or {}, set(doc.get("intermediate") or [])
+        return all(have.get(k) == v for k, v in entries.items()) and add <= inter and not drop & inter
 
     def record(self, key: str, image_id: str) -> None:
         self._update({key: image_id}, add={image_id})

@@ -9,54 +9,54 @@ metadata (type, permission bits, symlink target; not mtime or owner, as BuildKit
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from podpy.build import instructions as ins
 from podpy.build.copysources import SourceMatch, resolve_sources
+from podpy.build.digestmemo import DigestMemo
 from podpy.build.dockerignore import Matcher
 from podpy.build.expand import StageScope
 from podpy.build.history import created_by
+from podpy.build.smallhash import sha256
+from podpy.record import Record, factory
 
 VERSION = 1
-_CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class CacheKey:
+class CacheKey(Record, frozen=True):
     parent: str
     instruction: str
     env: tuple[str, ...] = ()
     workdir: str = "/"
     platform: str = ""
     content: str = ""
-    options: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    options: tuple[tuple[str, str], ...] = factory(tuple)
     version: int = VERSION
 
     def canonical(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        fields = {n: getattr(self, n) for n in self._fields}
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def digest(self) -> str:
-        return "sha256:" + hashlib.sha256(self.canonical().encode()).hexdigest()
+        return "sha256:" + sha256(self.canonical().encode()).hexdigest()
 
 
 def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
+    import hashlib  # OpenSSL's SHA-256 for file contents: only when a file is read (not remembered)
+
     with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def _entry_record(name: str, st: os.stat_result, full: Path) -> str:
+def _entry_record(name: str, st: os.stat_result, full: Path, memo: DigestMemo | None = None) -> str:
     mode = st.st_mode
     perm = f"{stat.S_IMODE(mode):04o}"
     if stat.S_ISREG(mode):
-        return f"f {perm} {_file_digest(full)} {name}"
+        digest = memo.digest(full, st, _file_digest) if memo is not None else _file_digest(full)
+        return f"f {perm} {digest} {name}"
     if stat.S_ISDIR(mode):
         return f"d {perm} {name}"
     if stat.S_ISLNK(mode):
@@ -66,25 +66,26 @@ def _entry_record(name: str, st: os.stat_result, full: Path) -> str:
     return f"{kind} {perm} {rdev} {name}"
 
 
-def digest_matches(context: Path, matches: list[SourceMatch]) -> str:
-    """One digest over every matched source and, for directories, every included entry under it."""
-    h = hashlib.sha256()
+def digest_matches(context: Path, matches: list[SourceMatch], memo: DigestMemo | None = None) -> str:
+    """One digest over every matched source and, for directories, every included entry under it
+    (file digests through `memo` when given: unchanged files are not read again)."""
+    h = sha256()
     for m in matches:
         top = context / m.path if m.path else context
-        h.update(("source " + _entry_record(m.path or ".", m.st, top.resolve()) + "\n").encode())
+        h.update(("source " + _entry_record(m.path or ".", m.st, top.resolve(), memo) + "\n").encode())
         base = top.resolve()
         for rel, st in m.entries:
-            h.update((_entry_record(rel, st, base / rel) + "\n").encode())
+            h.update((_entry_record(rel, st, base / rel, memo) + "\n").encode())
     return "sha256:" + h.hexdigest()
 
 
-def content_digest(context: Path, inst: ins.Copy, ignore: Matcher) -> str:
+def content_digest(context: Path, inst: ins.Copy, ignore: Matcher, memo: DigestMemo | None = None) -> str:
     """The content part of a COPY/ADD key from the build context (URL sources are keyed by the URL
     and --checksum; a --from source by the executor, with the source image ID in `options`)."""
     local = [s for s in inst.sources if not _is_url(s)]
-    digest = digest_matches(context, resolve_sources(context, local, ignore, inst.exclude)) if local else ""
+    digest = digest_matches(context, resolve_sources(context, local, ignore, inst.exclude), memo) if local else ""
     if inst.contents:
-        h = hashlib.sha256(digest.encode())
+        h = sha256(digest.encode())
         for c in inst.contents:
             h.update(f"heredoc {c.path} {len(c.data)}\n".encode() + c.data.encode())
         digest = "sha256:" + h.hexdigest()

@@ -8,22 +8,21 @@ import os
 import posixpath
 import re
 import stat
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from podpy.build.dockerignore import Matcher, walk_context
+from podpy.record import Record, factory
 
 _WILDCARD = re.compile(r"[*?\[]")
 
 
-@dataclass
-class SourceMatch:
+class SourceMatch(Record):
     """One matched source: its context path and, for a directory, the included entries under it."""
 
     path: str  # context-relative, slash-separated ("" is the context root)
     st: os.stat_result
-    entries: list[tuple[str, os.stat_result]] = field(default_factory=list)  # relative to `path`
+    entries: list[tuple[str, os.stat_result]] = factory(list)  # relative to `path`
 
 
 @lru_cache(maxsize=128)

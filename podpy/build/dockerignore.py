@@ -12,8 +12,9 @@ import posixpath
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from podpy.record import Record
 
 _ESCAPE = set(".+()|{}$")
 
@@ -73,8 +74,7 @@ def _to_regex(pattern: str) -> re.Pattern[str]:
         raise ValueError(f"invalid .dockerignore pattern {pattern!r}: {e}") from None
 
 
-@dataclass(frozen=True)
-class _Pattern:
+class _Pattern(Record, frozen=True):
     text: str
     exclusion: bool
     regex: re.Pattern[str]
@@ -132,8 +132,7 @@ def load_matcher(context: Path, dockerfile: Path | None = None) -> Matcher:
     return Matcher(read_patterns(found.read_text(encoding="utf-8")) if found else [])
 
 
-@dataclass(frozen=True)
-class ContextEntry:
+class ContextEntry(Record, frozen=True):
     path: str  # relative, slash-separated
     st: os.stat_result
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.build import instructions as ins
 from podpy.build.buildargs import host_platform
@@ -24,12 +22,17 @@ from podpy.build.expand import StageScope
 from podpy.build.filesteps import copy_files, fetch_sources, make_workdir, url_sources
 from podpy.build.imageconfig import StageConfig, scratch_config
 from podpy.build.plan import Plan, Stage
-from podpy.build.remotecache import RemoteCache
 from podpy.engine import build_support as bs
 from podpy.errors import PodpyError
+from podpy.record import Record, factory
 from podpy.timeutil import now_rfc3339
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
+    from podpy.build.digestmemo import DigestMemo
+    from podpy.build.remotecache import RemoteCache
     from podpy.engine.core import Engine
     from podpy.engine.images import NewLayer
 
@@ -44,34 +47,33 @@ class StepFailed(PodpyError):
         self.exit_code = code
 
 
-@dataclass
-class BuildOptions:
+class BuildOptions(Record):
     context: Path
     ignore: Matcher
     no_cache: bool = False
     layers: bool = True  # keep each step's image and use the cache
     pull: str = "missing"
     network: str = ""
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = factory(dict)
     out_fd: int = 1  # where RUN output goes
-    secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # runmounts.parse_secrets
-    ssh: dict[str, str] = field(default_factory=dict)  # runmounts.parse_ssh: id → agent socket
-    contexts: dict[str, str] = field(default_factory=dict)  # --build-context: name → dir or docker-image://
-    no_cache_stages: set[str] = field(default_factory=set)  # --no-cache-filter
-    cache_from: list[str] = field(default_factory=list)  # --cache-from repositories (remotecache)
-    cache_to: list[str] = field(default_factory=list)  # --cache-to repositories
+    secrets: dict[str, tuple[str, str]] = factory(dict)  # runmounts.parse_secrets
+    ssh: dict[str, str] = factory(dict)  # runmounts.parse_ssh: id → agent socket
+    contexts: dict[str, str] = factory(dict)  # --build-context: name → dir or docker-image://
+    no_cache_stages: set[str] = factory(set)  # --no-cache-filter
+    cache_from: list[str] = factory(list)  # --cache-from repositories (remotecache)
+    cache_to: list[str] = factory(list)  # --cache-to repositories
     cache_ttl: float | None = None  # --cache-ttl seconds
-    step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (--cap-add...)
+    step: dict[str, Any] = factory(dict)  # RUN containers' CreateOptions fields (--cap-add...)
     stdin: bool = False  # --stdin: RUN reads the build's stdin
     created: str | None = None  # --timestamp: every created time (RFC 3339)
     mtime: int | None = None  # --timestamp: every file's modification time in the new layers
     registry: Any = None  # RegistryOptions for FROM pulls (--authfile, --creds, --tls-verify, --retry...)
     platform: Any = None  # the target Platform: None for the host's (another only without RUN: allplatforms)
-    bases: dict[str, str] = field(default_factory=dict)  # FROM image → NAME@DIGEST for that platform
+    bases: dict[str, str] = factory(dict)  # FROM image → NAME@DIGEST for that platform
+    remember_digests: bool = False  # the context is the user's directory: its file digests are memoized
 
 
-@dataclass
-class Current:
+class Current(Record):
     """Where a stage stands: its image so far (None: scratch not yet committed), config and key."""
 
     image: str | None
@@ -83,14 +85,19 @@ class Executor:
     def __init__(self, engine: Engine, plan: Plan, opts: BuildOptions, say: Callable[[str], None]) -> None:
         self.engine, self.plan, self.opts, self.say = engine, plan, opts, say
         self.cache = BuildCache(engine)
-        self.remote = RemoteCache(engine, opts.cache_from, opts.cache_to, opts.cache_ttl,
-                                  lambda m: say(f"WARNING: {m}"))  # fmt: skip
+        self.remote: RemoteCache | None = None  # with --cache-from / --cache-to only
+        if opts.cache_from or opts.cache_to:
+            from podpy.build.remotecache import RemoteCache
+
+            self.remote = RemoteCache(engine, opts.cache_from, opts.cache_to, opts.cache_ttl,
+                                      lambda m: say(f"WARNING: {m}"))  # fmt: skip
         self.results: dict[int, str] = {}  # stage index → its image ID
         self.prefix = ""
         self._downloads: Path | None = None  # ADD URL files of this build
         self._url_ctx: Path | None = None  # the current step's downloaded files
         self._stage_now: Stage | None = None
         self.base_layers: dict[int, int] = {}  # stage index → how many layers its base has (--squash)
+        self._memos: dict[Path, DigestMemo] = {}  # context directory → its remembered file digests
 
     def build(self) -> str:
         """Build every needed stage (dependencies first); the target stage's image ID."""
@@ -114,6 +121,8 @@ class Executor:
         return self.results[self.plan.target]
 
     def _cleanup(self) -> None:
+        for memo in self._memos.values():
+            memo.save()
         if self._downloads is not None:
             from podpy.storage.fsutil import force_rmtree
 
@@ -123,7 +132,8 @@ class Executor:
     # ---- one stage
     def _stage(self, st: Stage) -> str:
         self._stage_now = st
-        self.remote.new_stage()
+        if self.remote is not None:
+            self.remote.new_stage()
         total = 1 + len(st.instructions)
         self.say(f"{self.prefix}STEP 1/{total}: {st.from_.original or 'FROM ' + st.base}")
         base_id, doc = self._base(st)
@@ -197,7 +207,8 @@ class Executor:
         elif isinstance(inst, ins.Copy) and (not inst.from_ or self._context_dir(inst.from_)):
             root, ignore = (self._context_dir(inst.from_), Matcher([])) if inst.from_ else (
                 self.opts.context, self.opts.ignore)  # fmt: skip
-            content = self._guard(inst, lambda: content_digest(root, inst, ignore))  # type: ignore[arg-type]
+            memo = self._memo(root)  # type: ignore[arg-type]
+            content = self._guard(inst, lambda: content_digest(root, inst, ignore, memo))  # type: ignore[arg-type]
         sources = {}
         if isinstance(inst, ins.Copy) and inst.from_ and not self._context_dir(inst.from_):
             sources = {inst.from_: self._source_image(inst.from_)}
@@ -223,7 +234,8 @@ class Executor:
             cur.image = bs.register(self.engine, sc.doc, cur.layers, []).id
             if self.opts.layers:
                 self.cache.record(key, cur.image)
-                self.remote.store(key, cur.image)
+                if self.remote is not None:
+                    self.remote.store(key, cur.image)
             else:  # --layers=false: not reused, but still a step image (hidden, pruned with the cache)
                 self.cache.mark_intermediate(cur.image)
         cur.key = key
@@ -231,9 +243,20 @@ class Executor:
     def _lookup(self, key: str) -> str | None:
         """The local cache, then the --cache-from repositories (a remote hit joins the local cache)."""
         hit = self.cache.lookup(key)
-        if hit is None and (hit := self.remote.lookup(key)) is not None:
+        if hit is None and self.remote is not None and (hit := self.remote.lookup(key)) is not None:
             self.cache.record(key, hit)
         return hit
+
+    def _memo(self, root: Path) -> DigestMemo:
+        """The digest memo of a context directory (the build's own context only when it is the user's
+        directory, not a scratch copy of a tar or a clone)."""
+        memo = self._memos.get(root)
+        if memo is None:
+            from podpy.build.digestmemo import DigestMemo, memo_path
+
+            keep = root != self.opts.context or self.opts.remember_digests
+            memo = self._memos[root] = DigestMemo(memo_path(self.cache.dir, root) if keep else None)
+        return memo
 
     def _no_cache(self) -> bool:
         st = self._stage_now

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import posixpath
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.build import instructions as ins
 from podpy.build.dockerignore import Matcher
@@ -15,7 +14,10 @@ from podpy.build.errors import BuildError
 from podpy.build.expand import StageScope
 from podpy.engine import build_support as bs
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.build.executor import Executor
 
 

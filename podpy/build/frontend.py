@@ -6,51 +6,51 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
 
 from podpy.engine import events as ev
 from podpy.errors import InvalidArgument
+from podpy.record import Record, factory
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
     from podpy.engine.core import Engine
 
 DEFAULT_NAMES = ("Containerfile", "Dockerfile")
 
 
-@dataclass
-class BuildRequest:
+class BuildRequest(Record):
     context: str
     dockerfile: str | None = None
-    tags: list[str] = field(default_factory=list)
-    build_args: list[str] = field(default_factory=list)
+    tags: list[str] = factory(list)
+    build_args: list[str] = factory(list)
     target: str | None = None
     no_cache: bool = False
     pull: str = "missing"
-    labels: list[str] = field(default_factory=list)
+    labels: list[str] = factory(list)
     quiet: bool = False
     platform: str | None = None
     layers: bool = True
     network: str = ""
-    secrets: list[str] = field(default_factory=list)
-    ssh: list[str] = field(default_factory=list)  # --ssh default | id=socket
-    build_contexts: list[str] = field(default_factory=list)  # name=dir or name=docker-image://ref
-    no_cache_filter: list[str] = field(default_factory=list)
+    secrets: list[str] = factory(list)
+    ssh: list[str] = factory(list)  # --ssh default | id=socket
+    build_contexts: list[str] = factory(list)  # name=dir or name=docker-image://ref
+    no_cache_filter: list[str] = factory(list)
     format: str = "oci"  # or "docker": the manifest's media types
-    annotations: list[str] = field(default_factory=list)  # KEY=VALUE for the manifest
+    annotations: list[str] = factory(list)  # KEY=VALUE for the manifest
     squash_all: bool = False  # one layer for the whole image
     squash: bool = False  # the build's new layers as one
-    cache_from: list[str] = field(default_factory=list)  # repositories (remotecache)
-    cache_to: list[str] = field(default_factory=list)
+    cache_from: list[str] = factory(list)  # repositories (remotecache)
+    cache_to: list[str] = factory(list)
     cache_ttl: float | None = None  # seconds
-    step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (bs.STEP_FIELDS)
+    step: dict[str, Any] = factory(dict)  # RUN containers' CreateOptions fields (bs.STEP_FIELDS)
     stdin: bool = False  # --stdin
-    env: list[str] = field(default_factory=list)  # --env KEY=VALUE for the final image (KEY: the host's value)
-    unsetenv: list[str] = field(default_factory=list)  # --unsetenv: removed from the final image
+    env: list[str] = factory(list)  # --env KEY=VALUE for the final image (KEY: the host's value)
+    unsetenv: list[str] = factory(list)  # --unsetenv: removed from the final image
     timestamp: int | None = None  # --timestamp: seconds since the epoch
     omit_history: bool = False
     identity_label: bool | None = None  # True: add io.podpy.version
@@ -58,21 +58,23 @@ class BuildRequest:
     ignorefile: str | None = None
     skip_unused_stages: bool = True
     registry: Any = None  # RegistryOptions for FROM pulls
-    os_features: list[str] = field(default_factory=list)  # --os-feature (FEATURE- removes)
+    os_features: list[str] = factory(list)  # --os-feature (FEATURE- removes)
     os_version: str | None = None
-    cpp_flags: list[str] = field(default_factory=list)  # for a Containerfile named *.in
+    cpp_flags: list[str] = factory(list)  # for a Containerfile named *.in
     all_platforms: bool = False  # also every other platform the bases offer (allplatforms)
 
 
 def run_build(engine: Engine, req: BuildRequest, say: Callable[[str], None]) -> str:
     """Build and tag; the image ID. Bad input raises before any step runs."""
     from podpy.build.buildargs import Platform, host_platform, parse_build_args
-    from podpy.build.remotecache import parse_repos
     from podpy.image import reference
 
     names = [str(reference.parse(t)) for t in req.tags]  # a bad tag fails before any work
-    req.cache_from = parse_repos(req.cache_from, "--cache-from")
-    req.cache_to = parse_repos(req.cache_to, "--cache-to")
+    if req.cache_from or req.cache_to:
+        from podpy.build.remotecache import parse_repos
+
+        req.cache_from = parse_repos(req.cache_from, "--cache-from")
+        req.cache_to = parse_repos(req.cache_to, "--cache-to")
     labels = _pairs(req.labels, "--label")
     _pairs(req.annotations, "--annotation")  # bad input fails before any work
     try:
@@ -127,13 +129,16 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path
             return built[0]
     for w in plan.warnings if foreign is None else ():
         sys.stderr.write(f"WARN: {w}\n")
-    from podpy.build.runmounts import parse_secrets, parse_ssh
+    secrets: dict[str, tuple[str, str]] = {}
+    ssh: dict[str, str] = {}
+    if req.secrets or req.ssh:
+        from podpy.build.runmounts import parse_secrets, parse_ssh
 
-    try:
-        secrets = parse_secrets(req.secrets)
-        ssh = parse_ssh(req.ssh, os.environ)
-    except ValueError as e:
-        raise InvalidArgument(str(e)) from None
+        try:
+            secrets = parse_secrets(req.secrets)
+            ssh = parse_ssh(req.ssh, os.environ)
+        except ValueError as e:
+            raise InvalidArgument(str(e)) from None
     ignore = _ignore(context, df_path, req.ignorefile)
     out_fd = fd_for(req.quiet)
     try:
@@ -144,7 +149,8 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path
                             cache_from=req.cache_from, cache_to=req.cache_to, cache_ttl=req.cache_ttl,
                             step=req.step, stdin=req.stdin, registry=req.registry,
                             created=_rfc3339(req.timestamp), mtime=req.timestamp, platform=target,
-                            bases=foreign.bases if foreign is not None else {})  # fmt: skip
+                            bases=foreign.bases if foreign is not None else {},
+                            remember_digests=_user_directory(req.context))  # fmt: skip
         ex = Executor(engine, plan, opts, say)
         image_id = ex.build()
         if req.squash:
@@ -169,6 +175,13 @@ def _execute(engine: Engine, req: BuildRequest, context: Path, paths: tuple[Path
         image_id = remanifest(engine, image_id, req.format == "docker", _pairs(req.annotations, "--annotation"))
     ex.cache.finished(image_id)
     return image_id
+
+
+def _user_directory(arg: str) -> bool:
+    """The context is a directory of the user's (not a scratch copy of a tar, a URL or a clone)."""
+    from podpy.build.gitsource import is_git_url
+
+    return arg != "-" and not arg.startswith(("http://", "https://")) and not is_git_url(arg)
 
 
 def _named_contexts(items: list[str]) -> dict[str, str]:
@@ -299,6 +312,7 @@ def _context(arg: str) -> Iterator[Path]:
 def _tar_context(source: BinaryIO) -> Iterator[Path]:
     """A tar archive (possibly compressed), extracted to a scratch directory (never outside it)."""
     import tarfile
+    import tempfile
 
     from podpy.inroot import Root
     from podpy.storage.compress import open_decompressed
@@ -326,6 +340,8 @@ def _tar_context(source: BinaryIO) -> Iterator[Path]:
 @contextmanager
 def _dockerfile(context: Path, arg: str | None) -> Iterator[tuple[Path, str]]:
     if arg == "-":
+        import tempfile
+
         with tempfile.NamedTemporaryFile(prefix="podpy-dockerfile-") as f:
             f.write(sys.stdin.buffer.read())
             f.flush()
@@ -344,6 +360,7 @@ def _preprocessed(path: Path, context: Path, req: BuildRequest) -> Iterator[Path
     import shlex
     import shutil
     import subprocess
+    import tempfile
 
     cpp = shutil.which("cpp")
     if cpp is None:

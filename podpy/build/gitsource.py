@@ -5,9 +5,6 @@ fetch of the one ref into a scratch directory with the host's `git`, without the
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +25,9 @@ def is_git_url(arg: str) -> bool:
 @contextmanager
 def cloned(url: str, keep_git_dir: bool = False) -> Iterator[tuple[Path, str]]:
     """(the checked-out tree, or its `subdir`; the commit) for `URL[#ref[:subdir]]`, removed after."""
+    import shutil
+    import tempfile
+
     from podpy.storage.fsutil import force_rmtree
 
     repo, _, fragment = url.partition("#")
@@ -50,6 +50,9 @@ def cloned(url: str, keep_git_dir: bool = False) -> Iterator[tuple[Path, str]]:
 
 
 def _fetch(repo: str, ref: str, dest: Path) -> str:
+    import shutil
+    import subprocess  # here: `is_git_url` runs on every build
+
     if shutil.which("git") is None:
         raise InvalidArgument("git is not installed: it is needed for a git repository as a build source")
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh",

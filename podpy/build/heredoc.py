@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from podpy.build.shell_lex import ShellLex
+from podpy.record import Record
 
 _HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 _RAW = ShellLex(raw_quotes=True, raw_escapes=True, skip_unset=True)
@@ -13,8 +13,7 @@ _NAME = ShellLex(skip_unset=True)
 _NAME_RAW = ShellLex(skip_unset=True, raw_quotes=True)
 
 
-@dataclass
-class Heredoc:
+class Heredoc(Record):
     """A heredoc body; `expand` is False when any part of the delimiter was quoted."""
 
     name: str

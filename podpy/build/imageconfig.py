@@ -5,15 +5,18 @@ to `port/proto`, HEALTHCHECK stored with nanosecond durations) and its history e
 
 from __future__ import annotations
 
-import copy
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from podpy.build import instructions as ins
 from podpy.build.errors import BuildError
 from podpy.build.expand import StageScope
 from podpy.build.history import command_of, history_entry
+from podpy.record import Record, factory
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -80,17 +83,16 @@ def _healthcheck(hc: ins.Healthcheck) -> dict:
     return out
 
 
-@dataclass
-class StageConfig:
+class StageConfig(Record):
     """The image config of one stage as it builds; `apply` each expanded instruction in order."""
 
     doc: dict
     cmd_set: bool = False  # a CMD in this stage survives a later ENTRYPOINT; an inherited one does not
-    triggers: list[str] = field(default_factory=list)  # the base image's ONBUILD, to run first
+    triggers: list[str] = factory(list)  # the base image's ONBUILD, to run first
 
     @classmethod
     def from_base(cls, base: dict) -> StageConfig:
-        doc = copy.deepcopy(base)
+        doc = _json_copy(base)
         cfg = doc.setdefault("config", {})
         triggers = list(cfg.pop("OnBuild", None) or [])
         doc.setdefault("history", [])
@@ -183,3 +185,13 @@ _APPLY = {
 def effective_command(config: dict) -> list[str]:
     """What a container of the image runs: ENTRYPOINT followed by CMD (either may be empty)."""
     return [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of a JSON document (dicts and lists; the rest is immutable): copy.deepcopy's
+    result without its import (copy, weakref) on every build."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(v) for v in value]
+    return value

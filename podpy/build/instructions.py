@@ -1,15 +1,13 @@
-"""Typed Dockerfile instructions (values, not yet expanded); `parse_instruction` makes them from nodes."""
+"""Typed Dockerfile instructions (values, not yet expanded); `parse_instruction` makes them from nodes.
+Records (podpy.record), not dataclasses: every build imports all twenty classes."""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-
 from podpy.build.heredoc import Heredoc
+from podpy.record import Record, factory
 
 
-@dataclass(kw_only=True)
-class Instruction:
+class Instruction(Record):
     line: int = 0
     end_line: int = 0
     original: str = ""
@@ -21,42 +19,39 @@ class Instruction:
     def to_dict(self) -> dict:
         """A JSON-able view (golden tests, debugging): the instruction name and its non-empty fields."""
         out: dict = {"instruction": self.name}
-        for f in dataclasses.fields(self):
-            if f.name in ("line", "end_line", "original"):
+        for name in self._fields:
+            if name in ("line", "end_line", "original"):
                 continue
-            value = getattr(self, f.name)
+            value = getattr(self, name)
             if value in (None, [], {}, False, ""):
                 continue
             if isinstance(value, list) and value and isinstance(value[0], Heredoc):
                 value = [h.to_dict() for h in value]
             elif isinstance(value, list) and value and hasattr(value[0], "to_dict"):
                 value = [v.to_dict() for v in value]
-            out[f.name] = value
+            out[name] = value
         return out
 
 
-@dataclass(kw_only=True)
 class From(Instruction):
     base: str
     stage_name: str | None = None
     platform: str | None = None
 
 
-@dataclass(kw_only=True)
 class Run(Instruction):
     """`command` is the exec form, or one shell string when `prepend_shell`."""
 
     command: list[str]
     prepend_shell: bool
-    heredocs: list[Heredoc] = field(default_factory=list)
-    mounts: list[str] = field(default_factory=list)  # raw --mount values; see mounts.parse_mount
+    heredocs: list[Heredoc] = factory(list)
+    mounts: list[str] = factory(list)  # raw --mount values; see mounts.parse_mount
     network: str | None = None
     security: str | None = None
-    devices: list[str] = field(default_factory=list)
+    devices: list[str] = factory(list)
 
 
-@dataclass(kw_only=True)
-class SourceContent:
+class SourceContent(Record):
     """A heredoc used as a COPY/ADD source: a file named `path` holding `data`."""
 
     path: str
@@ -67,81 +62,68 @@ class SourceContent:
         return {"path": self.path, "data": self.data, "expand": self.expand}
 
 
-@dataclass(kw_only=True)
 class Copy(Instruction):
     sources: list[str]
     dest: str
-    contents: list[SourceContent] = field(default_factory=list)
+    contents: list[SourceContent] = factory(list)
     from_: str | None = None
     chown: str | None = None
     chmod: str | None = None
     link: bool = False
     parents: bool = False
-    exclude: list[str] = field(default_factory=list)
+    exclude: list[str] = factory(list)
 
 
-@dataclass(kw_only=True)
 class Add(Copy):
     checksum: str | None = None
     keep_git_dir: bool = False
     unpack: bool | None = None
 
 
-@dataclass(kw_only=True)
 class Env(Instruction):
     pairs: list[tuple[str, str]]
 
 
-@dataclass(kw_only=True)
 class Arg(Instruction):
     """Each pair is (name, default or None)."""
 
     pairs: list[tuple[str, str | None]]
 
 
-@dataclass(kw_only=True)
 class Label(Instruction):
     pairs: list[tuple[str, str]]
 
 
-@dataclass(kw_only=True)
 class Maintainer(Instruction):
     maintainer: str
 
 
-@dataclass(kw_only=True)
 class Expose(Instruction):
     ports: list[str]
 
 
-@dataclass(kw_only=True)
 class Volume(Instruction):
     paths: list[str]
 
 
-@dataclass(kw_only=True)
 class User(Instruction):
     user: str
 
 
-@dataclass(kw_only=True)
 class Workdir(Instruction):
     path: str
 
 
-@dataclass(kw_only=True)
 class Cmd(Instruction):
     command: list[str]
     prepend_shell: bool
 
 
-@dataclass(kw_only=True)
 class Entrypoint(Instruction):
     command: list[str]
     prepend_shell: bool
 
 
-@dataclass(kw_only=True)
 class Healthcheck(Instruction):
     """`test` as Docker stores it: ["NONE"], ["CMD", ...] or ["CMD-SHELL", "cmd"]; durations in ns."""
 
@@ -153,17 +135,14 @@ class Healthcheck(Instruction):
     retries: int = 0
 
 
-@dataclass(kw_only=True)
 class Shell(Instruction):
     shell: list[str]
 
 
-@dataclass(kw_only=True)
 class StopSignal(Instruction):
     signal: str
 
 
-@dataclass(kw_only=True)
 class OnBuild(Instruction):
     """`expression` is the trigger's text (with heredocs), parsed again when a child image builds."""
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from podpy.record import Record
 
 WHITESPACE = re.compile(r"[\t\v\f\r ]+")
 
@@ -19,8 +20,7 @@ class NotStringArray(ValueError):
         super().__init__("when using JSON array syntax, arrays must be comprised of strings only")
 
 
-@dataclass
-class Parsed:
+class Parsed(Record):
     """The argument words of one line, whether they were a JSON array, and ONBUILD's trigger text."""
 
     args: list[str]

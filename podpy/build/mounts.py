@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import posixpath
-from dataclasses import dataclass
+
+from podpy.record import Record
 
 _TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 _BOOL_KEYS = {"readonly": "readonly", "ro": "readonly", "rw": "readwrite", "readwrite": "readwrite", "required": "required"}
 _SHARING = ("shared", "private", "locked")
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(Record, frozen=True):
     type: str = "bind"
     target: str = ""
     source: str = ""
@@ -32,7 +31,11 @@ class Mount:
 
 
 def _fields(raw: str) -> list[str]:
-    return next(csv.reader([raw])) if raw else []
+    if not raw:
+        return []
+    import csv
+
+    return next(csv.reader([raw]))
 
 
 def mount_from(raw: str) -> str:

@@ -7,12 +7,12 @@ per-instruction split into flags and argument words. Nothing is expanded here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from podpy.build import line_parsers as lp
 from podpy.build.errors import BuildError, ShellSyntaxError
 from podpy.build.heredoc import Heredoc, heredocs_from_line
+from podpy.record import Record, factory
 
 _DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
 _KNOWN_DIRECTIVES = ("escape", "syntax", "check")
@@ -20,20 +20,19 @@ _HEREDOC_INSTRUCTIONS = ("ADD", "COPY", "RUN")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 
 
-@dataclass
-class Node:
+class Node(Record):
     """One instruction as written: upper-cased name, raw flags, argument words, heredoc bodies."""
 
     instruction: str
     original: str
     start_line: int
     end_line: int
-    flags: list[str] = field(default_factory=list)
-    args: list[str] = field(default_factory=list)
+    flags: list[str] = factory(list)
+    args: list[str] = factory(list)
     json: bool = False
-    heredocs: list[Heredoc] = field(default_factory=list)
+    heredocs: list[Heredoc] = factory(list)
     sub: Node | None = None  # ONBUILD's trigger
-    comments: list[str] = field(default_factory=list)
+    comments: list[str] = factory(list)
 
     def to_dict(self) -> dict:
         out: dict = {"instruction": self.instruction, "lines": [self.start_line, self.end_line]}
@@ -49,12 +48,11 @@ class Node:
         return out
 
 
-@dataclass
-class Dockerfile:
+class Dockerfile(Record):
     nodes: list[Node]
     escape: str = "\\"
-    directives: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    directives: dict[str, str] = factory(dict)
+    warnings: list[str] = factory(list)
     file: str = "Dockerfile"
 
 

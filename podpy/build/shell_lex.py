@@ -8,20 +8,19 @@ splits on whitespace that did not come from quotes or escapes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from podpy.build.errors import ShellSyntaxError
 from podpy.build.shell_pattern import replace_pattern, trim_prefix, trim_suffix
+from podpy.record import Record, factory
 
 _SPECIAL_PARAMS = set("@*#?-$!0")
 
 
-@dataclass
-class _Words:
+class _Words(Record):
     """Word splitting that knows which characters came from quotes/escapes (never split)."""
 
     word: str = ""
-    words: list[str] = field(default_factory=list)
+    words: list[str] = factory(list)
     in_word: bool = False
 
     def add_char(self, ch: str) -> None:
@@ -227,8 +226,7 @@ class _Scan:
         return replace_pattern(value, pattern, replacement, replace_all)
 
 
-@dataclass(frozen=True)
-class ShellLex:
+class ShellLex(Record, frozen=True):
     """Options of one lexer; `escape` is the Dockerfile's escape token (`\\` or a backtick)."""
 
     escape: str = "\\"

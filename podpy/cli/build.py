@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import inspect
-import os
-import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import typer
 
 from podpy.cli import common
 from podpy.cli.common import engine
+from podpy.cli.fastbuild import normalize_args  # noqa: F401 - app.run and tests take it from here
 
 
 def build(
@@ -47,48 +45,11 @@ def build(
     **kw: Any,  # build_flags.EXTRA_FLAGS (added to the signature below)
 ) -> None:
     """Build an image from a Dockerfile."""
-    from podpy.build.frontend import BuildRequest, run_build
-    from podpy.cli import build_more
-    from podpy.errors import InvalidArgument
+    params = dict(locals())  # first: the parameters only
+    params.update(params.pop("kw"))
+    from podpy.cli.fastbuild import build_image
 
-    if format_ not in ("oci", "docker"):
-        raise InvalidArgument(f"unrecognized image type {format_!r}: use oci or docker")
-    if progress not in ("auto", "plain", "tty"):
-        raise InvalidArgument(f"invalid --progress {progress!r}: use auto, plain or tty")
-    policy = {"true": "always", "false": "missing"}.get((pull or "missing").lower(), (pull or "missing").lower())
-    if policy not in ("always", "missing", "never", "newer"):
-        raise InvalidArgument(f"invalid --pull {pull!r}: use always, missing or never")
-    ttl = None
-    if cache_ttl is not None:
-        from podpy.engine.container_health import parse_duration
-
-        ttl = parse_duration(cache_ttl, "--cache-ttl") / 1e9
-    net = "" if network in (None, "", "default", "bridge", "private") else network
-    if net not in ("", "none", "host"):
-        raise InvalidArgument(f"--network {network!r}: only default, none and host are supported for builds")
-    platform = build_more.platform(platform, kw)
-    build_more.check(kw)
-    req = BuildRequest(
-        context=context, dockerfile=file, tags=list(tag or []), build_args=list(build_arg or []), target=target,
-        no_cache=no_cache, pull="missing" if policy == "newer" else policy, labels=list(label or []),
-        quiet=quiet, platform=platform, layers=layers, network=net, secrets=list(secret or []), ssh=list(ssh or []),
-        build_contexts=list(build_context or []), no_cache_filter=list(no_cache_filter or []), format=format_,
-        annotations=list(annotation or []), squash_all=squash_all, squash=squash,
-        cache_from=list(cache_from or []), cache_to=list(cache_to or []), cache_ttl=ttl,
-        **build_more.request_fields(kw),
-    )  # fmt: skip
-
-    fancy = progress == "tty" or (progress == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    fancy = fancy and not kw.get("logfile")
-    say = _tty_say() if fancy and not quiet else _plain_say(quiet)
-
-    signal.signal(signal.SIGTERM, _interrupt)  # unwind: step containers are removed on the way out
-    with build_more.logfile(build_more.logfile_path(kw, platform)):
-        image_id = run_build(engine(), req, say)
-        build_more.output(engine(), image_id, kw.get("output"))
-    if iidfile:
-        _write_iidfile(iidfile, image_id)
-    common.out(image_id.removeprefix("sha256:"))
+    build_image(params)
 
 
 def _signature() -> inspect.Signature:
@@ -108,74 +69,6 @@ def _signature() -> inspect.Signature:
 
 
 build.__signature__ = _signature()  # type: ignore[attr-defined]
-
-
-BOOL_FLAGS = {"--layers": "--no-layers", "--rm": "--no-rm", "--no-cache": "", "--force-rm": "", "--squash": "",
-              "--squash-all": "", "--quiet": ""}  # fmt: skip
-
-
-def normalize_args(args: list[str]) -> list[str]:
-    """Podman's spellings click does not take: `--pull` alone (always) and `--flag=true|false`."""
-    out: list[str] = []
-    for i, a in enumerate(args):
-        if a == "--":
-            return out + args[i:]
-        name, eq, value = a.partition("=")
-        if a == "--pull":
-            out.append("--pull=always")
-        elif a == "--tls-verify":  # pflag's boolean alone (the option takes a value for =false)
-            out.append("--tls-verify=true")
-        elif eq and name in BOOL_FLAGS and value.lower() in ("true", "false"):
-            off = BOOL_FLAGS[name]
-            if value.lower() == "true":
-                out.append(name)
-            elif off:
-                out.append(off)
-        else:
-            out.append(a)
-    return out
-
-
-def _plain_say(quiet: bool) -> Callable[[str], None]:
-    """Podman's plain lines (what scripts and logs see)."""
-
-    def say(text: str) -> None:
-        if not quiet:
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
-
-    return say
-
-
-def _tty_say() -> Callable[[str], None]:
-    """On a terminal: the same lines, steps in bold and each step's time after its result."""
-    import time
-
-    started = [time.monotonic()]
-
-    def say(text: str) -> None:
-        if "STEP " in text and ": " in text:
-            started[0] = time.monotonic()
-            text = f"\033[1m{text}\033[0m"
-        elif text.startswith("--> ") and not text.startswith("--> Using cache"):
-            text = f"{text}  \033[2m{time.monotonic() - started[0]:.2f}s\033[0m"
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-
-    return say
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _write_iidfile(path: str, image_id: str) -> None:
-    from podpy.errors import PodpyError
-
-    try:
-        Path(path).write_text(image_id)
-    except OSError as e:
-        raise PodpyError(f"writing {path}: {e.strerror or e}") from None
 
 
 def builder_prune(

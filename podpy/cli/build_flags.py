@@ -4,9 +4,11 @@ build.py adds them to the typer command and turns their values into a BuildReque
 
 from __future__ import annotations
 
-from typing import Any
-
 from podpy.cli.run_flags import BOOL, BY_DECL, INT, LIST, STR, Flag
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # RUN containers: `run`'s own flags (same parsing, same spec code), by their long spelling.
 STEP_DECLS = ("--add-host", "--cap-add", "--cap-drop", "--cgroup-parent", "--cgroupns", "--cpu-period",

@@ -68,6 +68,15 @@ def dispatch(args: list[str]) -> int | None:
     if word in ("run", "create") or (word == "container" and args[i + 1 : i + 2] in (["run"], ["create"])):
         skip = 2 if word == "container" else 1
         return _run_or_create(opts, args[i + skip - 1], args[i + skip :])
+    if "build" in args[i : i + 2]:  # build, image/buildx/builder build: podpy.cli.fastbuild
+        from podpy.cli import fastbuild
+
+        if fastbuild.is_build(args[i:]):
+            params = fastbuild.parse_args(args[i:])
+            if params is None:
+                return None
+            _no_gc()
+            return guarded(opts, lambda: fastbuild.build_image(params))
     from podpy.cli import fastcmds
 
     found_cmd = fastcmds.lookup(args[i:])

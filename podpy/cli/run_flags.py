@@ -4,14 +4,16 @@ No typer import here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from podpy.record import Record
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 BOOL, STR, LIST, INT = "bool", "str", "list", "int"
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(Record, frozen=True):
     field: str  # the keyword the handler receives
     decls: tuple[str, ...]
     kind: str

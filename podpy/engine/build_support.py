@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from podpy.errors import PodpyError
+from podpy.record import Record, factory
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -28,17 +28,16 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class StepSpec:
+class StepSpec(Record, frozen=True):
     """How a RUN (or a file step's container) runs: the image config is not consulted for these."""
 
-    argv: list[str] = field(default_factory=list)
-    env: list[str] = field(default_factory=list)
+    argv: list[str] = factory(list)
+    env: list[str] = factory(list)
     workdir: str = "/"
     user: str = ""
     network: str = ""  # "", "none" or "host"
-    mounts: list[str] = field(default_factory=list)  # --mount values as `run` takes them
-    extra: dict[str, Any] = field(default_factory=dict)  # more CreateOptions fields (build's RUN flags)
+    mounts: list[str] = factory(list)  # --mount values as `run` takes them
+    extra: dict[str, Any] = factory(dict)  # more CreateOptions fields (build's RUN flags)
 
 
 # CreateOptions fields `podpy build` may set for its RUN containers (the flags `run` has too).
@@ -269,6 +268,10 @@ def prune_cache(engine: Engine) -> tuple[list[str], int]:
 
         with FileLock(index.parent / "lock"):
             atomic_write_json(index, {"entries": {}, "intermediate": []})
+    if (index.parent / "digests").exists():  # the remembered context file digests (build.digestmemo)
+        from podpy.storage.fsutil import force_rmtree
+
+        force_rmtree(index.parent / "digests")
     return removed, freed
 
 

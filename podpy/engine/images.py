@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
 from podpy.engine import events as ev
 from podpy.errors import CorruptContent, ImageInUse, InvalidArgument, NoSuchImage, PodpyError
 from podpy.image import manifest as mf
 from podpy.image import reference
 from podpy.image.store import ImageRecord, LayerRef, find, untag_everywhere
+from podpy.record import Record
 from podpy.state import read_json
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -23,15 +23,13 @@ if TYPE_CHECKING:
     from podpy.engine.core import Engine
 
 
-@dataclass
-class RemoveReport:
+class RemoveReport(Record):
     untagged: list[str]
     deleted: list[str]
     size: int = 0  # bytes freed
 
 
-@dataclass
-class NewLayer:
+class NewLayer(Record):
     """A layer blob already in the content store, with the diff ID of its uncompressed tar."""
 
     digest: str
@@ -86,11 +84,13 @@ class ImageService:
         with self.index.lock:
             images = self.index.load()
             img = self.index.lookup(images, ref)
+            before = [(i.names[:], i.names_history[:]) for i in images.values()]
             for name in parsed:
                 untag_everywhere(images, name)
                 img.names.append(name)
             img.remember_names(parsed)
-            self.index.save(images)
+            if [(i.names, i.names_history) for i in images.values()] != before:  # a rebuild's tag: often no change
+                self.index.save(images)
         ev.images(self.engine, "tag", img.id, parsed)
         return img
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from typer._click.core import Command, Context  # typer vendors click
 
-from podpy.cli import fastcmds, fastpath, run_flags
+from podpy.cli import fastbuild, fastcmds, fastpath, run_flags
 from podpy.cli.app import build
 
 
@@ -76,3 +76,65 @@ def test_create_refuses_run_only_flags() -> None:
         run_flags.parse([run_only.decls[0], "img"] if run_only.kind == run_flags.BOOL else
                         [run_only.decls[0], "x", "img"], run=False)  # fmt: skip
     assert fastpath.dispatch(["create", run_only.decls[0], "--help"]) is None
+
+
+def _same(a: object, b: object) -> bool:
+    """Typer gives tuples (or None) for repeatable options, the table lists."""
+    if isinstance(a, tuple | list) or isinstance(b, tuple | list):
+        return list(a or []) == list(b or [])  # type: ignore[call-overload]
+    return a == b
+
+
+@pytest.mark.parametrize("words", fastbuild.WORDS, ids=" ".join)
+def test_build_table_matches_typer(words: tuple[str, ...]) -> None:
+    params = _typer_command(words).params
+    options = {d: p for p in params if p.param_type_name == "option" for d in p.opts}
+    for decl, (field, kind, default) in fastbuild.FLAGS.items():
+        opt = options.get(decl)
+        assert opt is not None and opt.name == field, f"{' '.join(words)}: typer has no {decl} ({field})"
+        if kind == fastcmds.B:
+            assert opt.is_flag and not opt.secondary_opts and opt.default is False, decl
+        elif kind == fastcmds.L:
+            assert opt.multiple, decl
+        else:
+            assert not opt.is_flag and not opt.multiple and opt.default == default, decl
+    for field, default in fastbuild.OFF_TABLE.items():
+        assert next(p for p in params if p.name == field).default == default, field
+
+
+BUILD_LINES = [
+    [],
+    ["-t", "a", "--tag=b", "-tc", "-q", "ctx"],
+    ["-f", "-", "-", "--build-arg", "A=1", "--build-arg=B", "--target", "s", "--no-cache"],
+    ["--pull", "ctx", "--label", "k=v", "--iidfile", "/x", "--platform", "linux/amd64", "--format", "docker"],
+    ["--pull=never", "--network", "none", "--secret", "id=a,src=/b", "--ssh", "default", "--squash"],
+    ["--cache-from", "r/x", "--cache-to", "r/y", "--cache-ttl", "1h", "--progress", "plain", "--squash-all"],
+    ["--build-context", "n=/d", "--no-cache-filter", "s", "--annotation", "a=b", "--force-rm", "--quiet=true"],
+    ["--no-cache=false", "--squash=true", "--", "-ctx"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", BUILD_LINES, ids=" ".join)
+def test_build_parse_matches_typer(args: list[str]) -> None:
+    fast = fastbuild.parse_args(["build", *args])
+    assert fast is not None, args
+    slow = _typer_command(("build",)).make_context("build", fastbuild.normalize_args(args)).params
+    for name, value in fast.items():
+        assert _same(value, slow[name]), (name, value, slow[name])
+    assert fastbuild.request(fast) == fastbuild.request(dict(slow))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--bogus"], ["--layers=false"], ["--no-rm"], ["--rm"], ["-t=x"], ["-q=true"], ["a", "b"],
+     ["--memory", "1g"], ["--env", "A=1"], ["-qt", "x"], ["--tag"], ["--no-cache=maybe"]],
+)  # fmt: skip
+def test_build_left_to_typer(args: list[str]) -> None:
+    for words in fastbuild.WORDS:
+        assert fastbuild.is_build([*words, *args])
+        assert fastbuild.parse_args([*words, *args]) is None, args
+    assert fastpath.dispatch(["--root", "/nonexistent", "build", *args]) is None
+
+
+def test_build_words() -> None:
+    assert not fastbuild.is_build(["ps", "build"]) and not fastbuild.is_build(["image", "ls", "build"])

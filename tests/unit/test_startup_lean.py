@@ -71,3 +71,51 @@ def test_frozen_replace_copies_with_changes() -> None:
     b = a.replace(runtime_flags=("debug", "x"))
     assert b.runtime_flags == ("debug", "x") and b.root == a.root and a.runtime_flags == ("debug",)
     assert a.replace() == a
+
+
+def test_record_is_a_kw_only_dataclass() -> None:
+    """podpy.record.Record: what `@dataclass(kw_only=True)` gives (init, defaults, fresh factory
+    defaults, inherited fields first, eq, repr, unhashable), plus replace/fields."""
+    from dataclasses import dataclass, field
+
+    from podpy.record import Record, factory
+
+    class Base(Record):
+        line: int = 0
+        name_: str = ""
+
+    class Thing(Base):
+        items: list[str] = factory(list)
+        must: str
+        flag: bool = False
+
+    @dataclass(kw_only=True)
+    class DBase:
+        line: int = 0
+        name_: str = ""
+
+    @dataclass(kw_only=True)
+    class DThing(DBase):
+        items: list[str] = field(default_factory=list)
+        must: str
+        flag: bool = False
+
+    a, d = Thing(must="m", line=3), DThing(must="m", line=3)
+    assert repr(a).replace("Thing", "DThing", 1).split("(", 1)[1] == repr(d).split("(", 1)[1]
+    assert Thing.fields() == ("line", "name_", "items", "must", "flag")
+    assert a == Thing(line=3, must="m") and a != Thing(must="x", line=3) and a != Base(line=3)
+    assert Thing(must="a").items is not Thing(must="a").items
+    b = a.replace(flag=True)
+    assert b.flag and not a.flag and b.items == a.items and b.must == "m"
+    for bad in ({}, {"must": "m", "nope": 1}):
+        with pytest.raises(TypeError):
+            Thing(**bad)
+    with pytest.raises(TypeError):
+        a.replace(nope=1)
+    with pytest.raises(TypeError):
+        hash(a)
+    assert b == copy.deepcopy(b) == copy.copy(b)
+    from podpy.build import instructions as ins
+
+    c = ins.Copy(sources=["a"], dest="/b", line=2)
+    assert pickle.loads(pickle.dumps(c)) == c and c.name == "COPY" and c.to_dict()["sources"] == ["a"]
