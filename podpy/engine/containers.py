@@ -318,6 +318,10 @@ class ContainerService:
         ud = self.bundle(rec.id)
         ud.mkdir(parents=True, exist_ok=True)
         rootfs, annotations, reader = self._rootfs(rec)
+        if spec.uidmap and annotations and not rec.rootfs:  # the merged root takes its owner from there
+            from podpy.engine.idmaps import map_owner
+
+            map_owner(self.storage_driver.rw_dir(rec.id) / "upper", spec.uidmap, spec.gidmap)
         hostname = spec.hostname or (os.uname().nodename if spec.network == "host" else rec.short_id)
         etc = {"hostname": hostname + "\n", "hosts": hosts_file(hostname, rec.name, spec.network, spec.add_hosts),
                "resolv.conf": resolv_conf(spec.network, spec.dns, spec.dns_search, spec.dns_options)}  # fmt: skip
