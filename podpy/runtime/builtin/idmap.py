@@ -24,13 +24,30 @@ from podpy.runtime.builtin import namespaces
 AT_FDCWD = -100
 
 
+def _user_ns(cfg: dict[str, Any]) -> dict[str, Any] | None:
+    linux = cfg.get("linux") or {}
+    return next((ns for ns in linux.get("namespaces") or [] if ns.get("type") == "user"), None)
+
+
 def wanted(cfg: dict[str, Any]) -> bool:
-    """Root runs a bundle that makes its own user namespace: its rootfs must be ID-mapped."""
+    """Root runs a bundle in a user namespace (a new one with mappings, or a pod's to join): its
+    rootfs must be ID-mapped through it."""
     if os.geteuid() != 0:
         return False
+    ns = _user_ns(cfg)
+    return ns is not None and bool(ns.get("path") or (cfg.get("linux") or {}).get("uidMappings"))
+
+
+def _open_userns(cfg: dict[str, Any]) -> int:
+    """The user namespace to map through: the one to join, or a new one with the mappings."""
+    path = (_user_ns(cfg) or {}).get("path")
+    if path:
+        try:
+            return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as e:
+            raise PodpyError(f"opening user namespace {path}: {e.strerror}") from None
     linux = cfg.get("linux") or {}
-    new_user = any(ns.get("type") == "user" and not ns.get("path") for ns in linux.get("namespaces") or [])
-    return new_user and bool(linux.get("uidMappings"))
+    return userns_fd(linux.get("uidMappings") or [], linux.get("gidMappings") or [])
 
 
 def userns_fd(uid_maps: list[dict[str, int]], gid_maps: list[dict[str, int]]) -> int:
@@ -137,8 +154,7 @@ def detached_root(cfg: dict[str, Any], root: Path, annotation: str | None) -> in
     """The container's rootfs as a detached mount fd (close-on-exec) whose files show their owners
     through the container's mappings. A clear error when the kernel or the filesystem refuses an
     ID-mapped mount: never a rootfs with the wrong owners."""
-    linux = cfg.get("linux") or {}
-    ns = userns_fd(linux.get("uidMappings") or [], linux.get("gidMappings") or [])
+    ns = _open_userns(cfg)
     try:
         if annotation:
             m = json.loads(annotation)
