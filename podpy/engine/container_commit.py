@@ -186,8 +186,8 @@ def _owner_map(engine: Engine, rec: cr.ContainerRecord) -> Callable[[int, int], 
     """A --uidmap container (root) writes host ids into its upper dir: the layer gets the container's
     ids back, as Podman and buildah commit them (ids outside the mapping stay as they are)."""
     uids, gids = rec.spec.get("uidmap"), rec.spec.get("gidmap")
-    if not uids or engine.opts.rootless:
-        return None
+    if not uids or engine.opts.rootless or engine.containers.storage_driver.name != "overlay":
+        return None  # vfs: the ID-mapped directory itself took the writes, with the container's ids
     from podpy.engine.idmaps import container_id
 
     def owner(uid: int, gid: int) -> tuple[int, int]:

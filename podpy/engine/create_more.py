@@ -137,7 +137,7 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
     if more.get("hostuser"):
         ch["hostusers"] = tuple(more["hostuser"])
     if idmaps.wanted(more):
-        ch["uidmap"], ch["gidmap"] = _id_mappings(engine, spec, more)
+        ch["uidmap"], ch["gidmap"] = id_mappings(engine, spec.userns, more)
     if more.get("seccomp_policy") not in (None, "", "default"):
         raise InvalidArgument(f"invalid --seccomp-policy {more['seccomp_policy']!r}: only default is supported")
     if any(more.get(k) not in (None, []) for k in (*THROTTLES, "memory_swappiness", "cgroup_conf")):
@@ -149,9 +149,9 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
     return create_misc.apply(engine, replace(spec, **ch) if ch else spec, more)
 
 
-def _id_mappings(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> tuple[Any, Any]:
+def id_mappings(engine: Engine, userns: str, more: dict[str, Any]) -> tuple[Any, Any]:
     """--uidmap & co.: root only (rootless containers map through --userns)."""
-    if spec.userns:
+    if userns:
         raise InvalidArgument("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
     if engine.opts.rootless:
         raise InvalidArgument("--uidmap/--gidmap/--subuidname/--subgidname are not supported rootless by podpy: "

@@ -40,7 +40,7 @@ def parse_map(items: list[str], kind: str) -> list[Triple]:
     return out
 
 
-def subid_map(name: str, path: str) -> list[Triple]:
+def subid_map(name: str, path: str, kind: str = "subuid") -> list[Triple]:
     """NAME's ranges of /etc/subuid (or /etc/subgid), mapped from container id 0 on."""
     from podpy.engine.specgen import subid_ranges
 
@@ -52,7 +52,7 @@ def subid_map(name: str, path: str) -> list[Triple]:
     ranges = subid_ranges(text, name, uid)
     if not ranges:
         raise InvalidArgument(
-            f'no {"subuid" if "uid" in path else "subgid"} ranges found for user "{name}" in {path}'
+            f'no {kind} ranges found for user "{name}" in {path}'
         )
     out, nxt = [], 0
     for start, count in ranges:
@@ -79,7 +79,7 @@ def from_flags(more: dict[str, Any], subuid: str = "/etc/subuid", subgid: str = 
     if subuidname and not subgidname:
         subgidname = subuidname
     uids = subid_map(subuidname, subuid) if subuidname else []
-    gids = subid_map(subgidname, subgid) if subgidname else []
+    gids = subid_map(subgidname, subgid, "subgid") if subgidname else []
     uid_items, gid_items = (
         parse_map(more.get("uidmap") or [], "UID"),
         parse_map(more.get("gidmap") or [], "GID"),
