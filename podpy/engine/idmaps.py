@@ -51,9 +51,7 @@ def subid_map(name: str, path: str, kind: str = "subuid") -> list[Triple]:
     uid = int(name) if name.isdigit() else -1
     ranges = subid_ranges(text, name, uid)
     if not ranges:
-        raise InvalidArgument(
-            f'no {kind} ranges found for user "{name}" in {path}'
-        )
+        raise InvalidArgument(f'no {kind} ranges found for user "{name}" in {path}')
     out, nxt = [], 0
     for start, count in ranges:
         out.append((nxt, start, count))

@@ -73,7 +73,19 @@ def test_exec_volume_and_default_network(mctr, tmp_path: Path) -> None:  # type:
     data = tmp_path / "data"
     data.mkdir()
     (data / "f").write_text("hi\n")
-    mctr("run", "-d", "--name", "d", "--uidmap", "0:100000:65536", "-v", f"{data}:/data", "busybox", "sleep", "60")
+    mctr(
+        "run",
+        "-d",
+        "--name",
+        "d",
+        "--uidmap",
+        "0:100000:65536",
+        "-v",
+        f"{data}:/data",
+        "busybox",
+        "sleep",
+        "60",
+    )
     res = mctr("exec", "d", "sh", "-c", "id -u; cat /proc/self/uid_map; cat /data/f; stat -c %u /data/f")
     assert res.stdout.split() == ["0", "0", "100000", "65536", "hi", "65534"]  # host root's file: nobody
     assert mctr("exec", "-u", "5", "d", "id", "-u").stdout.strip() == "5"
@@ -81,7 +93,9 @@ def test_exec_volume_and_default_network(mctr, tmp_path: Path) -> None:  # type:
 
 
 def test_commit_keeps_the_container_ids(mctr) -> None:  # type: ignore[no-untyped-def]
-    mctr("run", "--name", "c", *MAP, "busybox", "sh", "-c", "mkdir /made && touch /made/f && chown 7:8 /made/f")
+    mctr(
+        "run", "--name", "c", *MAP, "busybox", "sh", "-c", "mkdir /made && touch /made/f && chown 7:8 /made/f"
+    )
     mctr("commit", "c", "committed")
     res = mctr("run", "--rm", "--network", "none", "committed", "stat", "-c", "%u:%g", "/made", "/made/f")
     assert res.stdout.split() == ["0:0", "7:8"]
@@ -116,7 +130,9 @@ def test_runc_uses_the_same_bundle(mctr) -> None:  # type: ignore[no-untyped-def
 
 def test_pod_members_inherit_the_mapping(mctr) -> None:  # type: ignore[no-untyped-def]
     mctr("pod", "create", "--name", "p", "--uidmap", "0:100000:65536")
-    res = mctr("run", "--rm", "--pod", "p", "busybox", "sh", "-c", "cat /proc/self/uid_map; stat -c %u:%g /etc")
+    res = mctr(
+        "run", "--rm", "--pod", "p", "busybox", "sh", "-c", "cat /proc/self/uid_map; stat -c %u:%g /etc"
+    )
     assert res.stdout.split() == ["0", "100000", "65536", "0:0"]
     mctr("run", "-d", "--name", "pm", "--pod", "p", "busybox", "sleep", "60")
     assert mctr("exec", "pm", "readlink", "/proc/self/ns/user").stdout == \
@@ -132,9 +148,13 @@ def test_build_with_userns_uid_map(mctr, tmp_path: Path) -> None:  # type: ignor
         "RUN cat /proc/self/uid_map && mkdir /made && touch /made/f && chown 7:8 /made/f\n"
         "COPY Containerfile /copied\n"
     )
-    res = mctr("build", "-t", "mapped", "--network", "none", "--userns-uid-map", "0:100000:65536", str(tmp_path))
+    res = mctr(
+        "build", "-t", "mapped", "--network", "none", "--userns-uid-map", "0:100000:65536", str(tmp_path)
+    )
     assert "0     100000      65536" in res.stdout
-    got = mctr("run", "--rm", "--network", "none", "mapped", "stat", "-c", "%u:%g", "/made", "/made/f", "/copied")
+    got = mctr(
+        "run", "--rm", "--network", "none", "mapped", "stat", "-c", "%u:%g", "/made", "/made/f", "/copied"
+    )
     assert got.stdout.split() == ["0:0", "7:8", "0:0"]  # the layers keep the container's ids
     bad = mctr("build", "--userns-uid-map", "0:1", str(tmp_path), check=False)
     assert bad.returncode == 125 and "malformed" in bad.stderr

@@ -19,7 +19,9 @@ from podpy.runtime.builtin.capabilities import CAP_NAMES
 from tests.busybox import GROUP, PASSWD
 from tests.conftest import REPO
 
-ROOT_HOST = HostFacts(rootless=False, cgroup_v2=False, bounding=frozenset(CAP_NAMES), id_maps=None, hostname="h")
+ROOT_HOST = HostFacts(
+    rootless=False, cgroup_v2=False, bounding=frozenset(CAP_NAMES), id_maps=None, hostname="h"
+)
 CID = "0123456789abcdef" * 4
 
 
@@ -39,7 +41,9 @@ def test_parse_and_podman_defaults() -> None:
 
 @pytest.mark.parametrize("bad", ["foo", "0:1", "0:a:1", "-1:0:1", "0:1:2:3", "0:4294967296:1"])
 def test_malformed_maps(bad: str) -> None:
-    with pytest.raises(InvalidArgument, match=r'UID setting is malformed expected \["uint32:uint32:uint32"\]'):
+    with pytest.raises(
+        InvalidArgument, match=r'UID setting is malformed expected \["uint32:uint32:uint32"\]'
+    ):
         idmaps.from_flags({"uidmap": [bad]})
 
 
@@ -69,7 +73,11 @@ def test_subuidname(tmp_path: Path) -> None:
 
 def test_host_and_container_ids() -> None:
     maps = ((0, 100000, 10), (10, 300000, 5))
-    assert idmaps.host_id(maps, 0) == 100000 and idmaps.host_id(maps, 12) == 300002 and idmaps.host_id(maps, 15) is None
+    assert (
+        idmaps.host_id(maps, 0) == 100000
+        and idmaps.host_id(maps, 12) == 300002
+        and idmaps.host_id(maps, 15) is None
+    )
     assert idmaps.container_id(maps, 100009) == 9 and idmaps.container_id(maps, 300004) == 14
     assert idmaps.container_id(maps, 0) is None
     assert idmaps.to_text(maps) == ["0:100000:10", "10:300000:5"]
@@ -86,7 +94,9 @@ def test_bundle_of_a_mapped_container() -> None:
     assert "gid=5" in next(m for m in cfg["mounts"] if m["destination"] == "/dev/pts")["options"]
     assert linux["cgroupsPath"]  # root still places it
     plain = _gen()
-    assert "uidMappings" not in plain["linux"] and all(ns["type"] != "user" for ns in plain["linux"]["namespaces"])
+    assert "uidMappings" not in plain["linux"] and all(
+        ns["type"] != "user" for ns in plain["linux"]["namespaces"]
+    )
     # tty (gid 5) unmapped: devpts must not ask for it
     small = _gen(uidmap=((0, 100000, 1),), gidmap=((0, 100000, 1),))
     assert "gid=5" not in next(m for m in small["mounts"] if m["destination"] == "/dev/pts")["options"]
@@ -96,7 +106,12 @@ def test_bundle_of_a_mapped_container() -> None:
 
 
 def test_idmap_wanted_and_overlay_option_split() -> None:
-    cfg = {"linux": {"namespaces": [{"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}}
+    cfg = {
+        "linux": {
+            "namespaces": [{"type": "user"}],
+            "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}],
+        }
+    }
     assert idmap.wanted(cfg) == (os.geteuid() == 0)
     assert not idmap.wanted({"linux": {"namespaces": [{"type": "mount"}]}})
     assert idmap._split(r"lowerdir=/a\:b:/c,upperdir=/u\,x,workdir=/w", ",") == [
@@ -114,7 +129,9 @@ def test_idmap_wanted_and_overlay_option_split() -> None:
 def test_bad_flags_exit_125(tmp_path: Path, args: list[str], message: str) -> None:
     """Checked before any image is looked at: one Error: line, exit 125 (no image in this store)."""
     if os.geteuid() != 0 and "--userns" not in args:
-        message = "not supported rootless" if "conflicts" not in message and "malformed" not in message else message
+        message = (
+            "not supported rootless" if "conflicts" not in message and "malformed" not in message else message
+        )
     argv = [sys.executable, "-m", "podpy", "--root", str(tmp_path / "r"), "--runroot", str(tmp_path / "rr"),
             "create", *args, "busybox-podpy-none", "true"]  # fmt: skip
     res = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=60)
