@@ -4,6 +4,7 @@ build.py adds them to the typer command and turns their values into a BuildReque
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from podpy.cli.run_flags import BOOL, BY_DECL, INT, LIST, STR, Flag
@@ -89,5 +90,8 @@ def step_options(kw: dict[str, Any]) -> dict[str, Any]:
 
         if kw.get("userns"):
             raise InvalidArgument("--userns and --userns-uid-map/--userns-gid-map are mutually exclusive")
+        if os.geteuid() != 0:
+            raise InvalidArgument("--userns-uid-map/--userns-gid-map are not supported rootless by podpy: "
+                                  "RUN steps use the user's own mapping (/etc/subuid)")  # fmt: skip
         idmaps.from_flags(out["more"])  # bad maps fail before the build starts
     return {k: v for k, v in out.items() if v not in ("", [], {})}
