@@ -308,6 +308,11 @@ def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list
     if host.rootless:
         for d in spec.devices:
             mounts.append(Mount(d["path"], "bind", d["hostPath"], ("bind", "nosuid", "rprivate")))
+    if maps is None or host.rootless:
+        for m in spec.mounts:
+            if "idmap" in m.options:
+                raise InvalidArgument(f"the idmap option of the volume at {m.destination} needs a user namespace "
+                                      "root makes with --uidmap/--gidmap")  # fmt: skip
     user = sorted(spec.mounts, key=lambda m: len(Path(m.destination).parts))  # parents before children
     taken = {m.destination for m in user}
     return [m.to_oci() for m in mounts if m.destination not in taken] + [m.to_oci() for m in user]

@@ -158,3 +158,19 @@ def test_build_with_userns_uid_map(mctr, tmp_path: Path) -> None:  # type: ignor
     assert got.stdout.split() == ["0:0", "7:8", "0:0"]  # the layers keep the container's ids
     bad = mctr("build", "--userns-uid-map", "0:1", str(tmp_path), check=False)
     assert bad.returncode == 125 and "malformed" in bad.stderr
+
+
+def test_idmap_volume_option(mctr, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """-v SRC:DST:idmap (Podman's): the host's owners appear as they are; a plain bind shows nobody."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "f").write_text("x")
+    os.chown(data / "f", 1234, 1235)
+    script = "stat -c %u:%g /data/f /plain/f; touch /data/new; touch /ro/x 2>/dev/null || echo ro"
+    res = mctr("run", "--rm", *MAP, "-v", f"{data}:/data:idmap", "-v", f"{data}:/plain",
+               "-v", f"{data}:/ro:idmap,ro", "busybox", "sh", "-c", script)  # fmt: skip
+    assert res.stdout.split() == ["1234:1235", "65534:65534", "ro"]
+    st = os.stat(data / "new")
+    assert (st.st_uid, st.st_gid) == (0, 0)  # written through the mapping: container root is host root here
+    bad = mctr("run", "--rm", "-v", f"{data}:/data:idmap", "busybox", "true", check=False)
+    assert bad.returncode == 125 and "needs a user namespace" in bad.stderr

@@ -138,3 +138,13 @@ def test_bad_flags_exit_125(tmp_path: Path, args: list[str], message: str) -> No
     assert res.returncode == 125, res.stderr
     assert res.stderr.startswith("Error: ") and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert message in res.stderr
+
+
+def test_idmap_volume_needs_a_mapping() -> None:
+    from podpy.engine.spec import Mount
+
+    vol = Mount("/data", "bind", "/srv", ("rbind", "idmap"))
+    with pytest.raises(InvalidArgument, match="idmap option of the volume at /data needs a user namespace"):
+        _gen(mounts=(vol,))
+    cfg = _gen(mounts=(vol,), uidmap=((0, 100000, 65536),), gidmap=((0, 100000, 65536),))
+    assert "idmap" in next(m for m in cfg["mounts"] if m["destination"] == "/data")["options"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -150,23 +151,84 @@ def _overlay(options: str, ns: int) -> int:
             os.close(fd)
 
 
+def _rootfs_tree(root: Path, annotation: str | None, ns: int) -> int:
+    if annotation:
+        m = json.loads(annotation)
+        if m.get("type", "overlay") != "overlay":
+            raise PodpyError(f"ID-mapped rootfs: unsupported rootfs mount type {m.get('type')!r}")
+        return _overlay(m.get("options") or "", ns)
+    return _mapped_dir(str(root), ns)
+
+
+def _refused(e: OSError) -> PodpyError:
+    return PodpyError(
+        f"--uidmap/--gidmap need an ID-mapped rootfs, which this kernel or filesystem refuses "
+        f"({e.strerror}; Linux 5.12+, overlay 6.8+)"
+    )
+
+
 def detached_root(cfg: dict[str, Any], root: Path, annotation: str | None) -> int:
     """The container's rootfs as a detached mount fd (close-on-exec) whose files show their owners
     through the container's mappings. A clear error when the kernel or the filesystem refuses an
     ID-mapped mount: never a rootfs with the wrong owners."""
     ns = _open_userns(cfg)
     try:
-        if annotation:
-            m = json.loads(annotation)
-            if m.get("type", "overlay") != "overlay":
-                raise PodpyError(f"ID-mapped rootfs: unsupported rootfs mount type {m.get('type')!r}")
-            return _overlay(m.get("options") or "", ns)
-        return _mapped_dir(str(root), ns)
+        return _rootfs_tree(root, annotation, ns)
     except OSError as e:
-        raise PodpyError(f"--uidmap/--gidmap need an ID-mapped rootfs, which this kernel or filesystem refuses "
-                         f"({e.strerror}; Linux 5.12+, overlay 6.8+)") from None  # fmt: skip
+        raise _refused(e) from None
     finally:
         os.close(ns)
+
+
+@dataclass
+class Trees:
+    """What the built-in runtime's launcher prepares as host root for the init to attach."""
+
+    root: int
+    binds: dict[int, int] = field(default_factory=dict)  # index in config.json mounts -> mount fd
+
+    def fds(self) -> list[int]:
+        return [self.root, *self.binds.values()]
+
+
+def _is_idmapped_bind(m: dict[str, Any]) -> bool:
+    return "idmap" in (m.get("options") or []) and bool(m.get("source"))
+
+
+def prepare(cfg: dict[str, Any], bundle: Path, root: Path, annotation: str | None) -> Trees:
+    """The ID-mapped rootfs, and an ID-mapped clone of the source of each bind mount with the
+    `idmap` option (Podman's -v SRC:DST:idmap: the host's owners appear unshifted inside)."""
+    ns = _open_userns(cfg)
+    trees = Trees(-1)
+    try:
+        trees.root = _rootfs_tree(root, annotation, ns)
+        for i, m in enumerate(cfg.get("mounts") or []):
+            if _is_idmapped_bind(m):
+                src = m["source"] if os.path.isabs(m["source"]) else str(bundle / m["source"])
+                rec = "rbind" in (m.get("options") or [])
+                flags = sc.OPEN_TREE_CLONE | sc.OPEN_TREE_CLOEXEC | (sc.AT_RECURSIVE if rec else 0)
+                try:
+                    tree = sc.open_tree(AT_FDCWD, src, flags)
+                except OSError as e:
+                    raise PodpyError(f'mounting "{m["source"]}" (idmap): {e.strerror}') from None
+                trees.binds[i] = tree
+                try:
+                    sc.mount_setattr_idmap(tree, ns, rec)
+                except OSError as e:
+                    raise PodpyError(f'ID-mapped mount of "{m["source"]}" refused: {e.strerror}') from None
+    except OSError as e:
+        for fd in trees.fds():
+            if fd >= 0:
+                os.close(fd)
+        raise _refused(e) from None
+    except BaseException:
+        for fd in trees.fds():
+            if fd >= 0:
+                os.close(fd)
+        raise
+    finally:
+        os.close(ns)
+    return trees
 
 
 def attach(tree: int, target: str | Path) -> None:
@@ -190,13 +252,22 @@ def become_root() -> None:
         ) from None
 
 
-def pin_sources(mounts: list[dict[str, Any]], bundle: Path) -> tuple[list[dict[str, Any]], list[int]]:
+TREE_KEY = "podpy.tree"  # a mount entry to attach from this detached mount fd (mounts.mount_entry)
+
+
+def pin_sources(
+    mounts: list[dict[str, Any]], bundle: Path, binds: dict[int, int]
+) -> tuple[list[dict[str, Any]], list[int]]:
     """Bind sources opened now (O_PATH, as host root) and named /proc/self/fd/N: the user namespace's
-    root may not be able to walk to them (a 0700 store directory), the descriptor needs no walk."""
+    root may not be able to walk to them (a 0700 store directory), the descriptor needs no walk.
+    An `idmap` bind gets its prepared mount fd instead."""
     out, fds = [], []
-    for m in mounts:
+    for i, m in enumerate(mounts):
         opts = m.get("options") or []
         source = m.get("source") or ""
+        if i in binds:
+            out.append({**m, TREE_KEY: binds[i]})
+            continue
         if (m.get("type") == "bind" or "bind" in opts or "rbind" in opts) and source:
             path = source if os.path.isabs(source) else str(bundle / source)
             try:
@@ -214,6 +285,8 @@ def attach_external(cfg: dict[str, Any], root: Path, annotation: str | None, bun
     """For an external runtime (runc, crun): the ID-mapped rootfs mounted on `root` on the host, and
     the directories above it and the bundle made searchable (o+x) for the container's root, which
     the runtime becomes before it mounts anything (Podman's makeAccessible does the same)."""
+    if any(_is_idmapped_bind(m) for m in cfg.get("mounts") or []):
+        raise PodpyError("volumes with the idmap option need the built-in runtime")
     tree = detached_root(cfg, root, annotation)
     try:
         attach(tree, root)

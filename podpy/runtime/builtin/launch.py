@@ -147,9 +147,9 @@ def start(
     join_early = cg is not None and bool(plan.unshare_flags & sc.CLONE_NEWCGROUP)
     place = None if cg is None or join_early else (lambda pid: cgroups.join(cg, pid))
 
-    def init(proc_fd: int, tree: int | None) -> None:
-        _adopted(chan, caller, proc_fd, stdio, *([] if tree is None else [tree]))
-        pty = rootfs.prepare(cfg, bundle, plan.in_userns, bool(proc.get("terminal")), cg, tree)
+    def init(proc_fd: int, trees: idmap.Trees | None) -> None:
+        _adopted(chan, caller, proc_fd, stdio, *([] if trees is None else trees.fds()))
+        pty = rootfs.prepare(cfg, bundle, plan.in_userns, bool(proc.get("terminal")), cg, trees)
         if place is not None:
             chan.wait_go()  # in our cgroups now
         if pty:
@@ -169,10 +169,10 @@ def start(
         proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         if join_early and cg is not None:
             cgroups.join(cg)
-        tree = None  # root making a user namespace: the rootfs ID-mapped now, while we are host root
+        trees = None  # root making a user namespace: the rootfs ID-mapped now, while we are host root
         if idmapped:
             annotation = (cfg.get("annotations") or {}).get(rootfs.ROOTFS_MOUNT_ANNOTATION)
-            tree = idmap.detached_root(cfg, rootfs.root_path(cfg, bundle), annotation)
+            trees = idmap.prepare(cfg, bundle, rootfs.root_path(cfg, bundle), annotation)
         joins = plan.join
         if idmapped:  # root: the namespaces to join (a pinned netns, a pod's) are the host's: join first
             for kind, path in joins:
@@ -192,7 +192,7 @@ def start(
             namespaces.loopback_up()
         pid = os.fork()
         if pid == 0:
-            run_child(chan, lambda: init(proc_fd, tree))
+            run_child(chan, lambda: init(proc_fd, trees))
         chan.send(t="pid", pid=pid)
 
     idmapped = idmap.wanted(cfg)

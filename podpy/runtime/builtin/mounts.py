@@ -113,6 +113,21 @@ def _bind(src: str, root: Root, dest: str, opts: Options) -> None:
         _remount_at(root, dest, extra)
 
 
+def _attach_tree(tree: int, root: Root, dest: str, opts: Options) -> None:
+    """move_mount a detached mount (its fd is consumed) onto `dest`, then the bind's flags."""
+    try:
+        fd = root.mkdirs(dest) if stat.S_ISDIR(os.fstat(tree).st_mode) else root.make_file(dest)
+        try:
+            sc.move_mount(tree, "", fd, "", sc.MOVE_MOUNT_F_EMPTY_PATH | sc.MOVE_MOUNT_T_EMPTY_PATH)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(tree)
+    extra = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.MS_REMOUNT)
+    if extra:
+        _remount_at(root, dest, extra)
+
+
 def _cgroup_v1(root: Root, dest: str, opts: Options, cg: cgroups.CgroupSet | None) -> None:
     """A tmpfs with the container's cgroup bound from every v1 hierarchy (runc's layout on v1).
     The directories come from `cg` (we may not be in them yet), else from our own /proc/self/cgroup."""
@@ -173,7 +188,9 @@ def mount_entry(m: dict[str, Any], root: Root, bundle: Path, cg: cgroups.CgroupS
     kind = m.get("type") or ("bind" if opts.flags & sc.MS_BIND else "none")
     source = m.get("source") or kind
     try:
-        if kind == "bind" or opts.flags & sc.MS_BIND:
+        if m.get("podpy.tree") is not None:  # an ID-mapped bind prepared by the launcher (idmap.prepare)
+            _attach_tree(m["podpy.tree"], root, dest, opts)
+        elif kind == "bind" or opts.flags & sc.MS_BIND:
             src = source if os.path.isabs(source) else str(bundle / source)
             opts.flags |= sc.MS_BIND
             _bind(src, root, dest, opts)

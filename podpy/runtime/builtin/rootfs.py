@@ -97,23 +97,23 @@ def _pivot(root_fd: int) -> None:
 
 def prepare(
     cfg: dict[str, Any], bundle: Path, in_userns: bool, terminal: bool, cg: CgroupSet | None = None,
-    tree: int | None = None,
+    trees: idmap.Trees | None = None,
 ) -> tuple[int, int] | None:
     """Mount everything, pivot, mask. Returns the pty (master, slave) when the process wants a terminal.
-    `tree`: an ID-mapped rootfs to attach (idmap.detached_root), then act as the namespace's root."""
+    `trees`: an ID-mapped rootfs (and binds) to attach (idmap.prepare), then act as the namespace's root."""
     linux = cfg.get("linux") or {}
     rootfs = root_path(cfg, bundle)
     sc.mount(None, "/", None, _root_propagation(cfg))
     pinned: list[int] = []
-    if tree is not None:
-        idmap.attach(tree, rootfs)
-        os.close(tree)
-        pinned_mounts, pinned = idmap.pin_sources(list(cfg.get("mounts") or []), bundle)
+    if trees is not None:
+        idmap.attach(trees.root, rootfs)
+        os.close(trees.root)
+        pinned_mounts, pinned = idmap.pin_sources(list(cfg.get("mounts") or []), bundle, trees.binds)
         cfg = {**cfg, "mounts": pinned_mounts}
     else:
         _mount_root(cfg, rootfs)
     with Root(rootfs) as root:  # opened on the mounted root: every path below goes through it
-        if tree is not None:
+        if trees is not None:
             idmap.become_root()
         pty = _populate(root, cfg, bundle, in_userns, terminal, cg)
         for fd in pinned:
