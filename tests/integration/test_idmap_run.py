@@ -89,6 +89,11 @@ def test_exec_volume_and_default_network(mctr, tmp_path: Path) -> None:  # type:
     res = mctr("exec", "d", "sh", "-c", "id -u; cat /proc/self/uid_map; cat /data/f; stat -c %u /data/f")
     assert res.stdout.split() == ["0", "0", "100000", "65536", "hi", "65534"]  # host root's file: nobody
     assert mctr("exec", "-u", "5", "d", "id", "-u").stdout.strip() == "5"
+    mctr("cp", str(data / "f"), "d:/copied")  # cp gives the container's root, as for any container
+    assert mctr("exec", "d", "stat", "-c", "%u:%g", "/copied").stdout.strip() == "0:0"
+    res = mctr("run", "--rm", "--uidmap", "0:100000:65536", "--pid", "host", "--ipc", "host", "busybox",
+               "sh", "-c", "cat /proc/self/uid_map; test -d /proc/1")  # fmt: skip
+    assert res.stdout.split() == ["0", "100000", "65536"]  # proc and mqueue bound from the host
     mctr("rm", "-f", "-t", "0", "d")
 
 

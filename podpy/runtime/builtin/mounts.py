@@ -170,15 +170,24 @@ def _cgroup(root: Root, dest: str, opts: Options, cg: cgroups.CgroupSet | None) 
         _remount_at(root, dest, opts.flags)
 
 
+_HOST_BINDS = {"sysfs": "/sys", "proc": "/proc", "mqueue": "/dev/mqueue"}
+
+
 def _fs(kind: str, source: str, root: Root, dest: str, opts: Options) -> None:
     data = ",".join(opts.data) or None
     try:
         _mount_at(root.mkdirs(dest), source, kind, opts.flags & ~sc.MS_REMOUNT, data)
     except OSError as e:
-        if kind != "sysfs" or e.errno != errno.EPERM:
+        host = _HOST_BINDS.get(kind)
+        if host is None or e.errno != errno.EPERM:
             raise
-        # sysfs cannot be mounted in a user namespace without owning a net ns: bind the host's
-        _bind("/sys", root, dest, Options(opts.flags | sc.MS_BIND | sc.MS_REC))
+        if not os.path.exists(host):
+            if kind == "mqueue":  # mq_open(3) works without it: the host has none to show either
+                return
+            raise
+        # sysfs, proc and mqueue cannot be mounted in a user namespace without owning the net, pid or
+        # ipc namespace (--pid host, a joined one): bind the host's, as crun does
+        _bind(host, root, dest, Options(opts.flags | sc.MS_BIND | sc.MS_REC))
 
 
 def mount_entry(m: dict[str, Any], root: Root, bundle: Path, cg: cgroups.CgroupSet | None = None) -> None:
