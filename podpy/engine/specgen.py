@@ -295,7 +295,7 @@ def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list
         mounts.append(Mount("/sys", "bind", "/sys", ("rbind", "nosuid", "noexec", "nodev", *ro)))
     else:
         mounts.append(Mount("/sys", "sysfs", "sysfs", ("nosuid", "noexec", "nodev", *ro)))
-    if not in_userns or host.cgroup_v2:
+    if not host.rootless or host.cgroup_v2:  # root: the container's own cgroups, in a user namespace too
         cg_opts = ("rprivate", "nosuid", "noexec", "nodev", "relatime", *ro)
         mounts.append(Mount("/sys/fs/cgroup", "cgroup", "cgroup", cg_opts))
     if spec.read_only and spec.read_only_tmpfs:
