@@ -1,14 +1,14 @@
 """An ID-mapped rootfs for a user namespace root makes (--uidmap): a bundle whose config.json asks
-for a new user namespace with linux.uidMappings, run by root.
+for a user namespace (a new one with linux.uidMappings, or a pod's to join), run by root.
 
-The rootfs (the annotated overlay, or root.path as is) is mounted detached (fsopen/fsmount, or
-open_tree(OPEN_TREE_CLONE)), ID-mapped with mount_setattr(MOUNT_ATTR_IDMAP) through a user namespace
-with the container's mappings (made by a short-lived child that only unshares CLONE_NEWUSER; the
-mount keeps the namespace alive), and returned as a mount fd to attach with move_mount: by the
-container's init in its own mount namespace (built-in runtime), or on the host (external runtimes).
-Image files owned by 0 then show as 0 inside, and what the container writes lands in the upper dir
-with the host ids of the mapping. Everything here runs as host root, before any user namespace.
-"""
+Every piece is ID-mapped with mount_setattr(MOUNT_ATTR_IDMAP) through a user namespace with the
+container's mappings (made by a short-lived child that only unshares CLONE_NEWUSER; the mounts keep
+it alive): for the overlay, clones (open_tree) of its lower layers under a detached overlay
+(fsopen/fsmount; overlayfs itself cannot be ID-mapped), else a clone of root.path itself. The
+result is a mount fd that the container's init attaches with move_mount in its own mount namespace
+(built-in runtime), or that is attached on the host (external runtimes). Image files owned by 0
+show as 0 inside; what the container writes lands in the upper dir with the host ids of the
+mapping (commit maps them back). Everything here runs as host root, before any user namespace."""
 
 from __future__ import annotations
 
