@@ -93,6 +93,8 @@ def from_flags(more: dict[str, Any], subuid: str = "/etc/subuid", subgid: str = 
         uids = gids
     check(uids)
     check(gids)
+    if host_id(uids, 0) is None or host_id(gids, 0) is None:  # the storage's rule in Podman, and ours:
+        raise InvalidArgument("container ID 0 cannot be mapped to a host ID")  # the init acts as root
     return tuple(uids), tuple(gids)
 
 

@@ -54,6 +54,10 @@ def test_invalid_maps() -> None:
         idmaps.from_flags({"uidmap": ["0:100000:10", "5:200000:10"]})  # container side overlaps
     with pytest.raises(InvalidArgument, match="conflicts with other mappings"):
         idmaps.from_flags({"uidmap": ["0:100000:10", "20:100005:10"]})  # host side overlaps
+    with pytest.raises(InvalidArgument, match="container ID 0 cannot be mapped to a host ID"):
+        idmaps.from_flags({"uidmap": ["1:100000:10"]})
+    with pytest.raises(InvalidArgument, match="container ID 0 cannot be mapped to a host ID"):
+        idmaps.from_flags({"uidmap": ["0:100000:10"], "gidmap": ["5:100000:10"]})
     with pytest.raises(InvalidArgument, match="mutually exclusive"):
         ContainerSpec(args=("sh",), userns="keep-id", uidmap=((0, 1, 1),))
 
