@@ -127,3 +127,23 @@ def map_owner(path: Path, uids: tuple[Triple, ...], gids: tuple[Triple, ...]) ->
     st = os.stat(path)
     uid, gid = host_id(uids, st.st_uid), host_id(gids, st.st_gid)
     os.chown(path, st.st_uid if uid is None else uid, st.st_gid if gid is None else gid)
+
+
+def shift_volumes(engine: Any, mounts: Any, names: list[str], uids: Any, gids: Any) -> None:
+    """New volumes of a --uidmap container (root), mounted without `idmap`: every entry gets the host
+    ids of its owner (as Podman chowns a new volume), so the container's root owns its volume. Run
+    once, right after the volume was created and filled from the image."""
+    import os
+
+    by_path = {str(engine.volumes.store.data(n)): n for n in names}
+    for m in mounts:
+        if m.source not in by_path or "idmap" in m.options:
+            continue
+        top = Path(m.source)
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in (".", *dirnames, *filenames):
+                path = os.path.join(dirpath, name) if name != "." else dirpath
+                st = os.lstat(path)
+                uid, gid = host_id(uids, st.st_uid), host_id(gids or uids, st.st_gid)
+                os.chown(path, st.st_uid if uid is None else uid, st.st_gid if gid is None else gid,
+                         follow_symlinks=False)  # fmt: skip

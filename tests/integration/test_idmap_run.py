@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Podpy
-from tests.integration.containers_fixtures import ctr  # noqa: F401
+from tests.integration.containers_fixtures import ctr, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="root tests (rootless ones live in tests/rootless)")
 
@@ -44,7 +44,7 @@ def mctr(ctr):  # type: ignore[no-untyped-def]  # noqa: F811
     yield ctr
     ctr("rm", "-af", check=False)
     assert _mounts_under(ctr) == []
-    assert _mapped_processes() == []
+    assert wait_until(lambda: _mapped_processes() == [], 5), _mapped_processes()  # a dying init: give it time
 
 
 def _upper(p: Podpy, cid: str) -> Path:
@@ -119,7 +119,7 @@ def test_vfs_rootfs(podpy_vfs: Podpy, busybox_tar: Path) -> None:
     p("import", "--change", 'CMD ["/bin/sh"]', str(busybox_tar), "busybox:latest")
     res = p("run", "--rm", *MAP, "busybox", "sh", "-c", "id -u; stat -c %u:%g / /bin/busybox; touch /n")
     assert res.stdout.split() == ["0", "0:0", "0:0"]
-    assert _mounts_under(p) == [] and _mapped_processes() == []
+    assert _mounts_under(p) == [] and wait_until(lambda: _mapped_processes() == [], 5)
 
 
 @pytest.mark.skipif(shutil.which("runc") is None, reason="runc is not installed")
@@ -179,3 +179,14 @@ def test_idmap_volume_option(mctr, tmp_path: Path) -> None:  # type: ignore[no-u
     assert (st.st_uid, st.st_gid) == (0, 0)  # written through the mapping: container root is host root here
     bad = mctr("run", "--rm", "-v", f"{data}:/data:idmap", "busybox", "true", check=False)
     assert bad.returncode == 125 and "needs a user namespace" in bad.stderr
+
+
+def test_new_volume_and_etc_files_belong_to_the_mapped_root(mctr) -> None:  # type: ignore[no-untyped-def]
+    """As Podman chowns them: a volume the container is the first to use, and /etc/hosts & co."""
+    script = "stat -c %u:%g /etc/hosts /etc/hostname /etc/resolv.conf /etc /etc/passwd; touch /etc/new"
+    res = mctr("run", "--rm", *MAP, "-v", "fresh:/etc", "busybox", "sh", "-c", script)
+    assert res.stdout.split() == ["0:0"] * 5
+    mount = Path(mctr("volume", "inspect", "--format", "{{.Mountpoint}}", "fresh").stdout.strip())
+    st = os.stat(mount / "new")
+    assert (st.st_uid, st.st_gid) == (100000, 200000)
+    mctr("volume", "rm", "fresh")
