@@ -13,7 +13,7 @@ import pytest
 from podpy.engine import idmaps
 from podpy.engine.spec import ContainerSpec
 from podpy.engine.specgen import HostFacts, generate
-from podpy.errors import InvalidArgument
+from podpy.errors import InvalidArgument, PodpyError
 from podpy.runtime.builtin import idmap
 from podpy.runtime.builtin.capabilities import CAP_NAMES
 from tests.busybox import GROUP, PASSWD
@@ -152,3 +152,19 @@ def test_idmap_volume_needs_a_mapping() -> None:
         _gen(mounts=(vol,))
     cfg = _gen(mounts=(vol,), uidmap=((0, 100000, 65536),), gidmap=((0, 100000, 65536),))
     assert "idmap" in next(m for m in cfg["mounts"] if m["destination"] == "/data")["options"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="ID-mapped mounts need root")
+def test_a_refused_idmapped_mount_is_a_clear_error(tmp_path: Path) -> None:
+    """procfs cannot be ID-mapped: the error says so, no wrong-owner rootfs (and no fd left open)."""
+    cfg = {"linux": {"namespaces": [{"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 10}],
+                     "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 10}]}}  # fmt: skip
+    before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(PodpyError, match="need an ID-mapped rootfs, which this kernel or filesystem refuses"):
+        idmap.prepare(cfg, tmp_path, Path("/proc/sys"), None)
+    assert len(os.listdir("/proc/self/fd")) == before
+    trees = idmap.prepare(cfg, tmp_path, tmp_path, None)  # a directory of an ordinary filesystem works
+    try:
+        assert trees.binds == {} and os.fstat(trees.root)
+    finally:
+        os.close(trees.root)
