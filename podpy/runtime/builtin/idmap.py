@@ -276,7 +276,7 @@ def pin_sources(
                 out.append(m)  # the mount reports it
                 continue
             fds.append(fd)
-            m = {**m, "source": f"/proc/self/fd/{fd}"}
+            m = {**m, "source": f"/proc/self/fd/{fd}", "podpy.source": source}  # the latter for messages
         out.append(m)
     return out, fds
 

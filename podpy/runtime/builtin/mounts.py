@@ -210,7 +210,8 @@ def mount_entry(m: dict[str, Any], root: Root, bundle: Path, cg: cgroups.CgroupS
         for prop in opts.propagation:
             _mount_at(root.open(dest), None, None, prop)
     except OSError as e:
-        raise OSError(e.errno, f'mounting "{source}" to rootfs at "{m["destination"]}": {os.strerror(e.errno or 0)}') from None
+        shown = m.get("podpy.source", source)  # a pinned source (idmap.pin_sources) by its name
+        raise OSError(e.errno, f'mounting "{shown}" to rootfs at "{m["destination"]}": {os.strerror(e.errno or 0)}') from None
 
 
 def _check_null() -> None:
