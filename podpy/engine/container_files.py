@@ -58,6 +58,9 @@ def _os_errors(what: str) -> Iterator[None]:
     except OSError as e:
         if e.errno == errno.EROFS:
             raise PodpyError(f"{what}: read-only file system (a read-only rootfs or volume)") from None
+        if e.errno == errno.EOVERFLOW:  # host root writing through an ID-mapped mount (vfs + --uidmap)
+            raise PodpyError(f"{what}: not writable by the host's root through the container's ID mapping "
+                             "(--uidmap on the vfs driver): stop the container first") from None  # fmt: skip
         where = f": {e.filename}" if e.filename else ""
         raise PodpyError(f"{what}: {e.strerror or e}{where}") from None
 
