@@ -4,7 +4,10 @@ build.py adds them to the typer command and turns their values into a BuildReque
 
 from __future__ import annotations
 
+import os
+
 from podpy.cli.run_flags import BOOL, BY_DECL, INT, LIST, STR, Flag
+from podpy.errors import InvalidArgument
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -16,6 +19,16 @@ STEP_DECLS = ("--add-host", "--cap-add", "--cap-drop", "--cgroup-parent", "--cgr
               "--dns-option", "--dns-search", "--ipc", "--memory", "--memory-swap", "--no-hosts", "--pid",
               "--security-opt", "--shm-size", "--ulimit", "--userns", "--uts", "--volume", "--http-proxy")  # fmt: skip
 STEP_FLAGS = tuple(BY_DECL[d] for d in STEP_DECLS)
+
+# RUN containers' ID mappings (buildah's spellings of run's --uidmap, --gidmap, --subuidname, --subgidname)
+IDMAP_FLAGS = (
+    Flag("userns_uid_map", ("--userns-uid-map",), STR, "containerUID:hostUID:length UID mapping of RUN's user namespace"),
+    Flag("userns_gid_map", ("--userns-gid-map",), STR, "containerGID:hostGID:length GID mapping of RUN's user namespace"),
+    Flag("userns_uid_map_user", ("--userns-uid-map-user",), STR, "Map RUN's UIDs from this name's /etc/subuid ranges"),
+    Flag("userns_gid_map_group", ("--userns-gid-map-group",), STR, "Map RUN's GIDs from this name's /etc/subgid ranges"),
+)
+IDMAP_MORE = {"userns_uid_map": "uidmap", "userns_gid_map": "gidmap", "userns_uid_map_user": "subuidname",
+              "userns_gid_map_group": "subgidname"}  # fmt: skip
 
 IMAGE_FLAGS = (
     Flag("env", ("--env",), LIST, "Set an environment variable in the built image: KEY=VALUE, or KEY for the host's"),
@@ -55,7 +68,7 @@ IMAGE_FLAGS = (
     Flag("all_platforms", ("--all-platforms",), BOOL, "Also build every other platform the base images all offer (only without RUN steps: no emulation)", False),
 )  # fmt: skip
 
-EXTRA_FLAGS = (*STEP_FLAGS, *IMAGE_FLAGS)
+EXTRA_FLAGS = (*STEP_FLAGS, *IDMAP_FLAGS, *IMAGE_FLAGS)
 BOOL_DECLS = {f.decls[0] for f in EXTRA_FLAGS if f.kind == BOOL}
 
 ISOLATIONS = ("oci", "chroot", "rootless", "default")
@@ -74,4 +87,16 @@ def step_options(kw: dict[str, Any]) -> dict[str, Any]:
         "net": {f.field: kw.get(f.field) for f in NETWORK_FLAGS if f.field in fields},
         "more": {f.field: kw.get(f.field, f.default) for f in MORE_FLAGS if f.field in fields},
     }  # fmt: skip
+    for flag, key in IDMAP_MORE.items():  # committed layers keep the container's ids (container_commit)
+        if kw.get(flag):
+            out["more"][key] = [kw[flag]] if key.endswith("map") else kw[flag]
+    if any(kw.get(flag) for flag in IDMAP_MORE):
+        from podpy.engine import idmaps
+
+        if kw.get("userns"):
+            raise InvalidArgument("--userns and --userns-uid-map/--userns-gid-map are mutually exclusive")
+        if os.geteuid() != 0:
+            raise InvalidArgument("--userns-uid-map/--userns-gid-map are not supported rootless by podpy: "
+                                  "RUN steps use the user's own mapping (/etc/subuid)")  # fmt: skip
+        idmaps.from_flags(out["more"])  # bad maps fail before the build starts
     return {k: v for k, v in out.items() if v not in ("", [], {})}

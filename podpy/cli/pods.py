@@ -31,9 +31,10 @@ POD_RESOURCES = ("memory", "memory_swap", "cpus", "cpu_shares", "cpuset_cpus", "
 POD_INFRA_NET = ("add_host", "dns", "dns_option", "dns_search", "ip", "ip6", "mac_address", "network_alias")
 POD_MEMBER = {"volume": "volumes", "volumes_from": "volumes_from", "device": "devices",
               "security_opt": "security_opt", "userns": "userns"}  # fmt: skip
+POD_IDMAP = ("uidmap", "gidmap", "subuidname", "subgidname")  # the infra and every member (pods.inherit)
 POD_MEMBER_MORE = ("cgroup_parent", "device_read_bps", "device_write_bps", "blkio_weight", "blkio_weight_device",
-                   "pid", "shm_size", "sysctl", "no_hosts")  # fmt: skip
-POD_INFRA_MORE = ("cgroup_parent", "uts", "sysctl", "no_hosts")
+                   "pid", "shm_size", "sysctl", "no_hosts", *POD_IDMAP)  # fmt: skip
+POD_INFRA_MORE = ("cgroup_parent", "uts", "sysctl", "no_hosts", *POD_IDMAP)
 POD_SHARED = (*POD_RESOURCES, *POD_INFRA_NET, *POD_MEMBER, *POD_MEMBER_MORE, "uts", "label_file")
 
 
@@ -63,6 +64,12 @@ def create(name_arg: str | None = None, **kw: Any) -> None:
         for notice in check_blkio(kw):  # as run warns: kept for inspect, left out of the members
             common.warn(notice)
     member: dict[str, Any] = {dst: kw[src] for src, dst in POD_MEMBER.items() if kw[src]}
+    if any(kw[k] for k in POD_IDMAP):
+        from podpy.engine import idmaps
+
+        if kw["userns"]:
+            raise InvalidArgument("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
+        idmaps.from_flags(kw)  # a bad map fails here, not at the first member's create
     more = {k: kw[k] for k in POD_MEMBER_MORE if kw[k]}
     if kw["uts"] and "uts" not in kw["share"]:
         more["uts"] = kw["uts"]

@@ -102,6 +102,14 @@ MISC_FLAGS = (
     Flag("secret", ("--secret",), LIST, "Add a secret: NAME[,type=mount|env][,target=T] (mount: /run/secrets/NAME)"),
 )
 
+# User namespace ID mappings (engine.idmaps; root: over an ID-mapped rootfs). Also `pod create`'s.
+IDMAP_FLAGS = (
+    Flag("uidmap", ("--uidmap",), LIST, "UID map of a new user namespace: CONTAINER_UID:HOST_UID:AMOUNT (repeatable)"),
+    Flag("gidmap", ("--gidmap",), LIST, "GID map of a new user namespace: CONTAINER_GID:HOST_GID:AMOUNT (repeatable)"),
+    Flag("subuidname", ("--subuidname",), STR, "Map the UIDs of this name's ranges in /etc/subuid"),
+    Flag("subgidname", ("--subgidname",), STR, "Map the GIDs of this name's ranges in /etc/subgid"),
+)
+
 # Namespaces, kernel settings and process details (engine.create_more applies them to the spec).
 MORE_FLAGS = (
     Flag("ipc", ("--ipc",), STR, "IPC namespace: private, shareable, host, container:ID or ns:PATH"),
@@ -137,6 +145,7 @@ MORE_FLAGS = (
     HEALTH_ACTION,
     Flag("personality", ("--personality",), STR, "Execution domain: LINUX or LINUX32"),
     Flag("hostuser", ("--hostuser",), LIST, "Add a host user account to the container's /etc/passwd"),
+    *IDMAP_FLAGS,
     Flag("env_merge", ("--env-merge",), LIST, "KEY=VALUE where ${KEY} (or $KEY) is the image's value"),
     Flag("seccomp_policy", ("--seccomp-policy",), STR, "Seccomp profile selection: default (the only policy)"),
     Flag("disable_content_trust", ("--disable-content-trust",), BOOL, "Docker's option: a no-op, as in Podman", False),

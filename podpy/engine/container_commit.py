@@ -176,10 +176,25 @@ def _rw_layer(engine: Engine, rec: cr.ContainerRecord) -> NewLayer:
     with tempfile.TemporaryFile(dir=engine.layout.ingest) as tmp:  # unnamed: nothing left if we die
         mounts = _mount_points(rec)
         engine.containers.storage_driver.rw_tar(rec.id, rec.top_layer, tmp, skip=RUNTIME_PATHS | mounts,
-                                                skip_below=mounts)  # fmt: skip
+                                                skip_below=mounts, owner=_owner_map(engine, rec))  # fmt: skip
         tmp.seek(0)
         digest, size = engine.content.ingest(tmp)
     return NewLayer(digest, mf.OCI_LAYER, size, digest)
+
+
+def _owner_map(engine: Engine, rec: cr.ContainerRecord) -> Callable[[int, int], tuple[int, int]] | None:
+    """A --uidmap container (root) writes host ids into its upper dir: the layer gets the container's
+    ids back, as Podman and buildah commit them (ids outside the mapping stay as they are)."""
+    uids, gids = rec.spec.get("uidmap"), rec.spec.get("gidmap")
+    if not uids or engine.opts.rootless or engine.containers.storage_driver.name != "overlay":
+        return None  # vfs: the ID-mapped directory itself took the writes, with the container's ids
+    from podpy.engine.idmaps import container_id
+
+    def owner(uid: int, gid: int) -> tuple[int, int]:
+        u, g = container_id(uids, uid), container_id(gids or uids, gid)
+        return (uid if u is None else u), (gid if g is None else g)
+
+    return owner
 
 
 def can_pause(engine: Engine, rec: cr.ContainerRecord) -> bool:

@@ -58,6 +58,9 @@ def _os_errors(what: str) -> Iterator[None]:
     except OSError as e:
         if e.errno == errno.EROFS:
             raise PodpyError(f"{what}: read-only file system (a read-only rootfs or volume)") from None
+        if e.errno == errno.EOVERFLOW:  # host root writing through an ID-mapped mount (vfs + --uidmap)
+            raise PodpyError(f"{what}: not writable by the host's root through the container's ID mapping "
+                             "(--uidmap on the vfs driver): stop the container first") from None  # fmt: skip
         where = f": {e.filename}" if e.filename else ""
         raise PodpyError(f"{what}: {e.strerror or e}{where}") from None
 
@@ -172,9 +175,22 @@ def _into_options(engine: Engine, rec: ContainerRecord, root: Root, opts: CopyOp
     """Into a container: owned by its primary uid/gid (--archive, the default) or as in the source
     (--archive=false). Rootless, we are the container's root already: ownership stays ours."""
     rootless = engine.opts.rootless
-    ids = None if rootless else _primary_ids(rec, root)
+    ids = None if rootless else _host_ids(engine, rec, _primary_ids(rec, root))
     return WriteOptions(keep_ids=not opts.archive, ids=ids, strict_ids=not rootless,
                         devices=os.geteuid() == 0 and not rootless, overwrite=opts.overwrite)  # fmt: skip
+
+
+def _host_ids(engine: Engine, rec: ContainerRecord, ids: tuple[int, int]) -> tuple[int, int]:
+    """A --uidmap container's ids as written from the host: its overlay upper dir (and, running, its
+    ID-mapped root) holds host ids; a stopped vfs rootfs holds the container's own."""
+    uids, gids = rec.spec.get("uidmap"), rec.spec.get("gidmap")
+    running = rec.state.status == "running"
+    if not uids or not (running or engine.containers.storage_driver.name == "overlay"):
+        return ids
+    from podpy.engine.idmaps import host_id
+
+    uid, gid = host_id(uids, ids[0]), host_id(gids or uids, ids[1])
+    return (ids[0] if uid is None else uid), (ids[1] if gid is None else gid)
 
 
 def _primary_ids(rec: ContainerRecord, root: Root) -> tuple[int, int]:

@@ -101,7 +101,8 @@ def _host_config(rec: ContainerRecord) -> dict[str, Any]:
         "SecurityOpt": _security_opts(rec.security_opt, spec.get("seccomp_profile") or ""),
         "Init": bool(spec.get("init")),
         "Runtime": rec.runtime or "builtin",
-        "UsernsMode": spec.get("userns") or "",
+        "UsernsMode": spec.get("userns") or ("private" if spec.get("uidmap") else ""),
+        **_id_mappings(spec),
         **_namespace_modes(spec),
         "Sysctls": dict(spec.get("sysctls") or {}) or None,
         "ShmSize": spec.get("shm_size") or 0,
@@ -286,3 +287,12 @@ def pod_columns(engine: Any, recs: list[Any], rows: list[dict[str, Any]], no_tru
     for rec, row in zip(recs, rows, strict=True):
         pid = rec.spec.get("pod") or ""
         row["Pod"], row["PodName"] = (pid if no_trunc else pid[:12]), names.get(pid, "")
+
+
+def _id_mappings(spec: dict[str, Any]) -> dict[str, Any]:
+    """Podman's HostConfig.IDMappings ("container:host:size" strings), with --uidmap & co. only."""
+    if not spec.get("uidmap"):
+        return {}
+    from podpy.engine.idmaps import to_text
+
+    return {"IDMappings": {"UidMap": to_text(spec["uidmap"]), "GidMap": to_text(spec.get("gidmap") or [])}}

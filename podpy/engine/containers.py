@@ -168,7 +168,12 @@ class ContainerService:
             if resolved is not None:
                 from podpy.engine.mount_resolution import populate_volumes
 
+                fresh = _fresh_volumes(self.engine, resolved) if spec.uidmap else []
                 populate_volumes(self.engine, resolved, top, Path(rec.rootfs) if rec.rootfs else None)
+                if fresh:  # Podman's chown of a new volume: its files get the mapping's host ids
+                    from podpy.engine.idmaps import shift_volumes
+
+                    shift_volumes(self.engine, resolved.mounts, fresh, spec.uidmap, spec.gidmap)
         except BaseException:
             self.lifecycle.discard(rec)
             self.engine.volumes.remove_anonymous(rec.anonymous_volumes)
@@ -318,6 +323,10 @@ class ContainerService:
         ud = self.bundle(rec.id)
         ud.mkdir(parents=True, exist_ok=True)
         rootfs, annotations, reader = self._rootfs(rec)
+        if spec.uidmap and annotations and not rec.rootfs:  # the merged root takes its owner from there
+            from podpy.engine.idmaps import map_owner
+
+            map_owner(self.storage_driver.rw_dir(rec.id) / "upper", spec.uidmap, spec.gidmap)
         hostname = spec.hostname or (os.uname().nodename if spec.network == "host" else rec.short_id)
         etc = {"hostname": hostname + "\n", "hosts": hosts_file(hostname, rec.name, spec.network, spec.add_hosts),
                "resolv.conf": resolv_conf(spec.network, spec.dns, spec.dns_search, spec.dns_options)}  # fmt: skip
@@ -331,8 +340,11 @@ class ContainerService:
             if passwd is not None:
                 etc["passwd"] = passwd
         mounts = []
+        owner = _root_ids(spec)
         for fname, text in etc.items():
             (ud / fname).write_text(text)  # nobody reads these before the container starts
+            if owner is not None:  # Podman: the container's root owns them (else they show as nobody)
+                os.chown(ud / fname, *owner)
             for top in ("", *(d.rstrip("/") for d in spec.chrootdirs)):  # --chrootdirs: there too
                 mounts.append(Mount(f"{top}/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
         spec = replace(spec, mounts=(*mounts, *spec.mounts), annotations={**spec.annotations, **annotations})
@@ -493,6 +505,20 @@ class ContainerService:
 
 
 _MORE_DEFAULTS = {"http_proxy": True, "read_only_tmpfs": True, "passwd": True}
+
+
+def _root_ids(spec: ContainerSpec) -> tuple[int, int] | None:
+    """The host ids of a --uidmap container's root (None without a mapping)."""
+    if not spec.uidmap:
+        return None
+    from podpy.engine.idmaps import host_id
+
+    return host_id(spec.uidmap, 0) or 0, host_id(spec.gidmap or spec.uidmap, 0) or 0
+
+
+def _fresh_volumes(engine: Any, resolved: Any) -> list[str]:
+    """The volumes this create is the first to use (not yet filled from an image)."""
+    return [name for name, _ in resolved.copy_up if engine.volumes.store.get(name).needs_copy_up]
 
 
 def _wants_more(more: dict[str, Any]) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from podpy.engine import idmaps
 from podpy.engine.spec import PROXY_VARS
 from podpy.errors import ContainerState, InvalidArgument
 
@@ -135,6 +136,8 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
         ch["personality"] = domain
     if more.get("hostuser"):
         ch["hostusers"] = tuple(more["hostuser"])
+    if idmaps.wanted(more):
+        ch["uidmap"], ch["gidmap"] = id_mappings(engine, spec.userns, more)
     if more.get("seccomp_policy") not in (None, "", "default"):
         raise InvalidArgument(f"invalid --seccomp-policy {more['seccomp_policy']!r}: only default is supported")
     if any(more.get(k) not in (None, []) for k in (*THROTTLES, "memory_swappiness", "cgroup_conf")):
@@ -144,6 +147,16 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
     from podpy.engine import create_misc
 
     return create_misc.apply(engine, replace(spec, **ch) if ch else spec, more)
+
+
+def id_mappings(engine: Engine, userns: str, more: dict[str, Any]) -> tuple[Any, Any]:
+    """--uidmap & co.: root only (rootless containers map through --userns)."""
+    if userns:
+        raise InvalidArgument("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
+    if engine.opts.rootless:
+        raise InvalidArgument("--uidmap/--gidmap/--subuidname/--subgidname are not supported rootless by podpy: "
+                              "use --userns keep-id (or the default mapping of /etc/subuid)")  # fmt: skip
+    return idmaps.from_flags(more)
 
 
 def split_commas(items: list[str]) -> list[str]:

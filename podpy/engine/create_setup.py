@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from podpy.engine import idmaps
 from podpy.engine.create_more import split_commas
 from podpy.errors import InvalidArgument
 
@@ -65,6 +66,10 @@ def before_create(svc: Any, opts: Any) -> None:
     """What must hold before anything is made: the platform, a free --cidfile, --replace's removal."""
     more = opts.more
     check_platform(more)
+    if idmaps.wanted(more):  # bad maps fail before any image is pulled
+        from podpy.engine.create_more import id_mappings
+
+        id_mappings(svc.engine, opts.userns, more)
     if more.get("cidfile") and os.path.exists(more["cidfile"]):
         raise InvalidArgument(f"container id file exists. Ensure another container is not using it or "
                               f"delete {more['cidfile']}")  # fmt: skip

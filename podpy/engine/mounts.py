@@ -115,7 +115,9 @@ def _volume_options(text: str, spec: str) -> tuple[bool, tuple[str, ...], bool]:
             nocopy = opt == "nocopy"
         elif opt in _IGNORED or opt == "":
             continue
-        elif opt in ("O", "U", "idmap") or opt.startswith("idmap="):
+        elif opt == "idmap":  # an ID-mapped bind (with --uidmap: the runtime's idmap module)
+            opts.append(opt)
+        elif opt in ("O", "U") or opt.startswith("idmap="):
             raise InvalidArgument(f"-v {spec}: option {opt!r} is not supported by podpy")
         else:
             raise InvalidArgument(f'-v {spec}: invalid option "{opt}" (valid: ro, rw, z, Z, nocopy, '

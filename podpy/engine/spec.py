@@ -109,6 +109,8 @@ class ContainerSpec:
     health_on_failure: str = ""  # --health-on-failure: none, kill, stop or restart
     personality: str = ""  # --personality: LINUX or LINUX32 (OCI linux.personality.domain)
     hostusers: tuple[str, ...] = ()  # --hostuser: host accounts added to the container's /etc/passwd
+    uidmap: tuple[tuple[int, int, int], ...] = ()  # --uidmap & co. (root): (container, host, size) of a
+    gidmap: tuple[tuple[int, int, int], ...] = ()  # new user namespace over an ID-mapped rootfs
 
     def __post_init__(self) -> None:
         if not self.args:
@@ -118,6 +120,8 @@ class ContainerSpec:
             raise InvalidArgument(f"unsupported network mode {net!r}")
         if self.userns not in USERNS_MODES:
             raise InvalidArgument(f"unsupported user namespace mode {self.userns!r}")
+        if (self.uidmap or self.gidmap) and self.userns:
+            raise InvalidArgument("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
 
 
 def merge_command(

@@ -261,10 +261,27 @@ def capabilities(spec: ContainerSpec, uid: int, bounding: frozenset[str]) -> dic
     return {"bounding": ordered, "effective": raised, "permitted": raised, "inheritable": raised, "ambient": raised}
 
 
+def mapped(spec: ContainerSpec, host: HostFacts) -> IdMaps | None:
+    """The mappings of a user namespace root makes (--uidmap & co.), None without one."""
+    if host.rootless or not (spec.uidmap or spec.gidmap):
+        return None
+    return IdMaps(tuple(map(tuple, spec.uidmap)), tuple(map(tuple, spec.gidmap)))  # type: ignore[arg-type]
+
+
+def _userns_maps(spec: ContainerSpec, host: HostFacts) -> IdMaps | None:
+    """The mappings of the container's user namespace (rootless or --uidmap), None without one."""
+    if host.rootless:
+        return host.id_maps if spec.userns != "host" else None
+    return mapped(spec, host)
+
+
 def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list[dict[str, Any]]:
     shm = f"size={spec.shm_size // 1024}k"
     devpts = ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]
-    if not host.rootless or (host.id_maps and host.id_maps.maps_gid(5)):
+    maps = _userns_maps(spec, host)
+    in_userns = host.rootless or maps is not None
+    tty_mapped = host.id_maps and host.id_maps.maps_gid(5) if host.rootless else maps is None or maps.maps_gid(5)
+    if tty_mapped:
         devpts.append("gid=5")  # gid 5 (tty) must exist in the user namespace
     ro = [] if spec.privileged else ["ro"]
     mounts = [
@@ -274,11 +291,11 @@ def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list
         Mount("/dev/mqueue", "mqueue", "mqueue", ("nosuid", "noexec", "nodev")),
         Mount("/dev/shm", "tmpfs", "shm", ("nosuid", "noexec", "nodev", "mode=1777", shm)),
     ]
-    if host.rootless:  # sysfs needs a net ns owned by the user ns and more: bind the host's
+    if in_userns:  # sysfs needs a net ns owned by the user ns and more: bind the host's
         mounts.append(Mount("/sys", "bind", "/sys", ("rbind", "nosuid", "noexec", "nodev", *ro)))
     else:
         mounts.append(Mount("/sys", "sysfs", "sysfs", ("nosuid", "noexec", "nodev", *ro)))
-    if not host.rootless or host.cgroup_v2:
+    if not host.rootless or host.cgroup_v2:  # root: the container's own cgroups, in a user namespace too
         cg_opts = ("rprivate", "nosuid", "noexec", "nodev", "relatime", *ro)
         mounts.append(Mount("/sys/fs/cgroup", "cgroup", "cgroup", cg_opts))
     if spec.read_only and spec.read_only_tmpfs:
@@ -291,6 +308,11 @@ def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list
     if host.rootless:
         for d in spec.devices:
             mounts.append(Mount(d["path"], "bind", d["hostPath"], ("bind", "nosuid", "rprivate")))
+    if maps is None or host.rootless:
+        for m in spec.mounts:
+            if "idmap" in m.options:
+                raise InvalidArgument(f"the idmap option of the volume at {m.destination} needs a user namespace "
+                                      "root makes with --uidmap/--gidmap")  # fmt: skip
     user = sorted(spec.mounts, key=lambda m: len(Path(m.destination).parts))  # parents before children
     taken = {m.destination for m in user}
     return [m.to_oci() for m in mounts if m.destination not in taken] + [m.to_oci() for m in user]
@@ -309,7 +331,7 @@ def _namespaces(spec: ContainerSpec, host: HostFacts) -> list[dict[str, str]]:
     cgroupns = spec.cgroupns or ("private" if host.cgroup_v2 else "host")
     if cgroupns != "host":
         ns.append({"type": "cgroup", "path": cgroupns} if cgroupns != "private" else {"type": "cgroup"})
-    if host.rootless and spec.userns != "host":
+    if _userns_maps(spec, host) is not None or host.rootless and spec.userns != "host":
         ns.insert(0, {"type": "user"})
     return ns
 
@@ -322,7 +344,11 @@ def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | 
         if host.id_maps is None:
             raise InvalidArgument("rootless: no user namespace mappings")
         linux["uidMappings"], linux["gidMappings"] = host.id_maps.to_oci()
-    sysctl = {} if spec.network == "host" else {"net.ipv4.ping_group_range": _ping_range(spec, host)}
+    elif (maps := mapped(spec, host)) is not None:
+        linux["uidMappings"], linux["gidMappings"] = maps.to_oci()
+    # a mapped container cannot write the sysctls of a network namespace root made (a pinned one)
+    joined = spec.network == "host" or mapped(spec, host) is not None and spec.network.startswith("ns:")
+    sysctl = {} if joined else {"net.ipv4.ping_group_range": _ping_range(spec, host)}
     sysctl.update(spec.sysctls)
     linux["sysctl"] = sysctl
     resources = dict(spec.resources)
@@ -371,7 +397,7 @@ def unconfined(spec: ContainerSpec) -> bool:
 def _ping_range(spec: ContainerSpec, host: HostFacts) -> str:
     """Podman's "0 0"; the kernel refuses gids the user namespace does not map, so a keep-id single
     map (only the user's own gid) gets that gid instead."""
-    maps = host.id_maps if host.rootless and spec.userns != "host" else None
+    maps = _userns_maps(spec, host)
     if maps is None or maps.maps_gid(0) or not maps.gids:
         return "0 0"
     first = maps.gids[0][0]

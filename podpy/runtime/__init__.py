@@ -15,6 +15,10 @@ Contract with the caller (the supervisor):
 - The rootfs: root.path as is, or the `io.podpy.rootfs.mount` annotation (overlay options as JSON),
   which the built-in runtime mounts inside the container's mount namespace and an external runtime
   adapter mounts on the host before `create` (root only) and unmounts in delete().
+- Root with a user namespace in config.json (new with linux.uidMappings, or a pod's to join): the
+  rootfs is ID-mapped through it (builtin/idmap.py: overlay over ID-mapped lower layers, or an
+  ID-mapped clone of root.path), attached by the init or, for an external runtime, on the host.
+  Bind mounts with the `idmap` option are ID-mapped the same way (built-in runtime only).
 """
 
 from __future__ import annotations

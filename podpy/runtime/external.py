@@ -22,6 +22,7 @@ from typing import Any
 from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
 from podpy.runtime import syscalls
 from podpy.runtime.base import Started, Stdio, ensure_subreaper, load_config
+from podpy.runtime.builtin import idmap
 from podpy.runtime.builtin.rootfs import ROOTFS_MOUNT_ANNOTATION, root_path
 
 _MOUNTED_MARK = "rootfs.mounted"
@@ -120,6 +121,10 @@ class ExternalRuntime:
         """runc knows nothing of podpy's rootfs annotation: mount it on the host (delete unmounts)."""
         spec = (cfg.get("annotations") or {}).get(ROOTFS_MOUNT_ANNOTATION)
         root = root_path(cfg, bundle)
+        if idmap.wanted(cfg):  # --uidmap: the rootfs ID-mapped on the host, reachable by the mapped root
+            idmap.attach_external(cfg, root, spec, bundle)
+            (state_dir / _MOUNTED_MARK).write_text(str(root))
+            return
         if not spec or os.path.ismount(root):
             return
         if os.geteuid() != 0:

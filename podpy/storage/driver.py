@@ -18,7 +18,7 @@ from podpy.storage.fsutil import force_rmtree
 from podpy.storage.layers import LayerStore
 
 if TYPE_CHECKING:  # diffwalk only for diff, export and commit: start and rm load this module
-    from podpy.storage.diffwalk import Entry
+    from podpy.storage.diffwalk import Entry, OwnerMap
 
 
 class Driver(ABC):
@@ -83,7 +83,7 @@ class Driver(ABC):
         return changes_of(self._entries(cid, top_chain))
 
     def rw_tar(self, cid: str, top_chain: str | None, out: BinaryIO, skip: Collection[str] = (),
-               skip_below: Collection[str] = ()) -> None:  # fmt: skip
+               skip_below: Collection[str] = (), owner: OwnerMap | None = None) -> None:  # fmt: skip
         """Write the container's changes to `out` as an uncompressed OCI layer tar (for commit),
         leaving out the paths in `skip` and whatever lies below those in `skip_below` (mount points
         the runtime made: /etc/hosts and friends, volume contents)."""
@@ -95,7 +95,7 @@ class Driver(ABC):
 
         mapping = userns.current() if self.rootless else None
         if mapping is None:
-            write_tar(entries, out)
+            write_tar(entries, out, owner)  # owner: a root-mapped container's host ids -> its own (--uidmap)
         elif mapping.full:  # inside the mapping: container ids, and dirs of other ids readable
 
             def inside() -> None:

@@ -5,12 +5,14 @@ container's own); resource limits and the cgroup parent too while --share-parent
 no pod cgroup: each member gets the pod's limits unless it sets its own; block I/O weights only
 where the kernel takes them, pod create having warned once); sysctls of namespaces the
 member does not share with the infra (the infra holds the shared ones); --pid, --shm-size,
---userns and --no-hosts as the member's defaults."""
+--userns, the ID mappings (--uidmap & co.) and --no-hosts as the member's defaults."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+from podpy.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from podpy.engine.container_config import CreateOptions
@@ -22,6 +24,7 @@ LIMIT_MORE = ("cgroup_parent", "device_read_bps", "device_write_bps", "blkio_wei
 # left out where the kernel has none (pod create warned)
 BLKIO_WEIGHTS = ("blkio_weight", "blkio_weight_device")
 IPC_SYSCTLS = ("kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue.")
+IDMAP = ("uidmap", "gidmap", "subuidname", "subgidname")  # taken together or not at all
 
 
 def _set(value: Any) -> bool:
@@ -48,6 +51,9 @@ def inherit(engine: Engine, opts: CreateOptions) -> CreateOptions:
         own = {k: v for k, v in opts.resources.items() if _set(v)}
         ch["resources"] = {**opts.resources, **{k: v for k, v in m["resources"].items() if _set(v)}, **own}
     more = dict(opts.more)
+    own_maps = opts.userns or any(more.get(k) for k in IDMAP)  # the pod's ID mappings, unless its own
+    if pod.infra_id and any(more.get(k) for k in IDMAP):  # members join the infra's user namespace
+        raise InvalidArgument("cannot specify a new uid/gid map when entering a pod with an infra container")
     pod_more = m.get("more") or {}
     if any(pod_more.get(k) for k in BLKIO_WEIGHTS):
         from podpy.engine.create_misc import blkio_weight_supported
@@ -55,7 +61,7 @@ def inherit(engine: Engine, opts: CreateOptions) -> CreateOptions:
         if not blkio_weight_supported():
             pod_more = {k: v for k, v in pod_more.items() if k not in BLKIO_WEIGHTS}
     for key, value in pod_more.items():
-        if key in LIMIT_MORE and not pod.share_parent:
+        if key in LIMIT_MORE and not pod.share_parent or key in IDMAP and own_maps:
             continue
         if key == "sysctl":
             value = member_sysctls(pod, value)

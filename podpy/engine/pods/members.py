@@ -105,12 +105,13 @@ def before_start(engine: Engine, rec: Any) -> None:
         old = ns.get("path", "")
         if old.startswith("/proc/") and ns.get("type") in NS_FILES:
             ns["path"] = f"/proc/{infra.state.pid}/ns/{NS_FILES[ns['type']]}"
-        elif ns.get("type") == "user" and engine.opts.rootless:
-            # rootless: the infra's namespaces belong to its user namespace: join that one too
-            # (with the same mappings: the same user's subordinate ids)
+        elif ns.get("type") == "user" and (engine.opts.rootless or rec.spec.get("uidmap")):
+            # rootless, or the pod's --uidmap: the infra's namespaces belong to its user namespace:
+            # join that one too (with the same mappings: the user's subordinate ids, the pod's maps)
             ns["path"] = f"/proc/{infra.state.pid}/ns/user"
-            linux.pop("uidMappings", None)
-            linux.pop("gidMappings", None)
+            if engine.opts.rootless:  # root keeps the pod's (the same) mappings: runc wants them
+                linux.pop("uidMappings", None)
+                linux.pop("gidMappings", None)
         changed = changed or ns.get("path", "") != old
     if changed:
         from podpy.state import atomic_write_bytes

@@ -21,7 +21,7 @@ from typing import Any
 from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
 from podpy.runtime import syscalls as sc
 from podpy.runtime.base import Started, Stdio
-from podpy.runtime.builtin import cgroups, devices, namespaces, process, rootfs
+from podpy.runtime.builtin import cgroups, devices, idmap, namespaces, process, rootfs
 from podpy.runtime.builtin.sync import Channel, run_child
 from podpy.runtime.seccomp import Filter
 from podpy.runtime.seccomp import prepare as prepare_seccomp
@@ -43,7 +43,7 @@ def _undumpable() -> None:
     sc.prctl(sc.PR_SET_DUMPABLE, 0)
 
 
-def _adopted(chan: Channel, caller: int, proc_fd: int, stdio: Stdio) -> None:
+def _adopted(chan: Channel, caller: int, proc_fd: int, stdio: Stdio, *extra: int) -> None:
     """In the init: wait until the launcher is gone and we are the caller's child, then die with it;
     then close every fd it does not need, before any setup."""
     chan.wait_go()
@@ -59,7 +59,7 @@ def _adopted(chan: Channel, caller: int, proc_fd: int, stdio: Stdio) -> None:
         os._exit(1)
     keep = [fd for fd in (stdio.stdin, stdio.stdout, stdio.stderr) if fd is not None]
     keep += range(3, 3 + stdio.preserve)  # --preserve-fds
-    process.close_fds_except([*chan.child_fds(), *keep])
+    process.close_fds_except([*chan.child_fds(), *keep, *extra])
 
 
 def _place(place: Callable[[int], None], init: int, chan: Channel) -> OSError | None:
@@ -147,9 +147,9 @@ def start(
     join_early = cg is not None and bool(plan.unshare_flags & sc.CLONE_NEWCGROUP)
     place = None if cg is None or join_early else (lambda pid: cgroups.join(cg, pid))
 
-    def init(proc_fd: int) -> None:
-        _adopted(chan, caller, proc_fd, stdio)
-        pty = rootfs.prepare(cfg, bundle, plan.in_userns, bool(proc.get("terminal")), cg)
+    def init(proc_fd: int, trees: idmap.Trees | None) -> None:
+        _adopted(chan, caller, proc_fd, stdio, *([] if trees is None else trees.fds()))
+        pty = rootfs.prepare(cfg, bundle, plan.in_userns, bool(proc.get("terminal")), cg, trees)
         if place is not None:
             chan.wait_go()  # in our cgroups now
         if pty:
@@ -169,6 +169,15 @@ def start(
         proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         if join_early and cg is not None:
             cgroups.join(cg)
+        trees = None  # root making a user namespace: the rootfs ID-mapped now, while we are host root
+        if idmapped:
+            annotation = (cfg.get("annotations") or {}).get(rootfs.ROOTFS_MOUNT_ANNOTATION)
+            trees = idmap.prepare(cfg, bundle, rootfs.root_path(cfg, bundle), annotation)
+        joins = plan.join
+        if idmapped:  # root: the namespaces to join (a pinned netns, a pod's) are the host's: join first
+            for kind, path in joins:
+                namespaces.setns_path(kind, path)
+            joins = ()
         if plan.new_user:
             sc.unshare(sc.CLONE_NEWUSER)
             chan.send(t="userns")
@@ -176,16 +185,17 @@ def start(
             _undumpable()  # only now: an ordinary user's caller writes our uid_map itself
         elif plan.user_path:
             namespaces.setns_path("user", plan.user_path)
-        for kind, path in plan.join:
+        for kind, path in joins:
             namespaces.setns_path(kind, path)
         sc.unshare(plan.unshare_flags)
         if plan.unshare_flags & sc.CLONE_NEWNET:
             namespaces.loopback_up()
         pid = os.fork()
         if pid == 0:
-            run_child(chan, lambda: init(proc_fd))
+            run_child(chan, lambda: init(proc_fd, trees))
         chan.send(t="pid", pid=pid)
 
+    idmapped = idmap.wanted(cfg)
     linux = cfg.get("linux") or {}
     maps = (linux.get("uidMappings") or [], linux.get("gidMappings") or [])
     return _spawn(chan, launcher, maps, place)
@@ -218,7 +228,10 @@ def exec_in(
     def launcher() -> None:
         _undumpable()
         proc_fd = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        namespaces.join_all(namespaces.open_for_join(pid_dir))
+        fds = namespaces.open_for_join(pid_dir)
+        if os.geteuid() == 0:  # root: a mapped container's net/pid namespaces may be the host's (pinned)
+            fds = [f for f in fds if f[0] != "user"] + [f for f in fds if f[0] == "user"]
+        namespaces.join_all(fds)
         os.close(pid_dir)
         pid = os.fork()
         if pid == 0:

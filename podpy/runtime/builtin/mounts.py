@@ -113,6 +113,21 @@ def _bind(src: str, root: Root, dest: str, opts: Options) -> None:
         _remount_at(root, dest, extra)
 
 
+def _attach_tree(tree: int, root: Root, dest: str, opts: Options) -> None:
+    """move_mount a detached mount (its fd is consumed) onto `dest`, then the bind's flags."""
+    try:
+        fd = root.mkdirs(dest) if stat.S_ISDIR(os.fstat(tree).st_mode) else root.make_file(dest)
+        try:
+            sc.move_mount(tree, "", fd, "", sc.MOVE_MOUNT_F_EMPTY_PATH | sc.MOVE_MOUNT_T_EMPTY_PATH)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(tree)
+    extra = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.MS_REMOUNT)
+    if extra:
+        _remount_at(root, dest, extra)
+
+
 def _cgroup_v1(root: Root, dest: str, opts: Options, cg: cgroups.CgroupSet | None) -> None:
     """A tmpfs with the container's cgroup bound from every v1 hierarchy (runc's layout on v1).
     The directories come from `cg` (we may not be in them yet), else from our own /proc/self/cgroup."""
@@ -155,15 +170,24 @@ def _cgroup(root: Root, dest: str, opts: Options, cg: cgroups.CgroupSet | None) 
         _remount_at(root, dest, opts.flags)
 
 
+_HOST_BINDS = {"sysfs": "/sys", "proc": "/proc", "mqueue": "/dev/mqueue"}
+
+
 def _fs(kind: str, source: str, root: Root, dest: str, opts: Options) -> None:
     data = ",".join(opts.data) or None
     try:
         _mount_at(root.mkdirs(dest), source, kind, opts.flags & ~sc.MS_REMOUNT, data)
     except OSError as e:
-        if kind != "sysfs" or e.errno != errno.EPERM:
+        host = _HOST_BINDS.get(kind)
+        if host is None or e.errno != errno.EPERM:
             raise
-        # sysfs cannot be mounted in a user namespace without owning a net ns: bind the host's
-        _bind("/sys", root, dest, Options(opts.flags | sc.MS_BIND | sc.MS_REC))
+        if not os.path.exists(host):
+            if kind == "mqueue":  # mq_open(3) works without it: the host has none to show either
+                return
+            raise
+        # sysfs, proc and mqueue cannot be mounted in a user namespace without owning the net, pid or
+        # ipc namespace (--pid host, a joined one): bind the host's, as crun does
+        _bind(host, root, dest, Options(opts.flags | sc.MS_BIND | sc.MS_REC))
 
 
 def mount_entry(m: dict[str, Any], root: Root, bundle: Path, cg: cgroups.CgroupSet | None = None) -> None:
@@ -173,7 +197,9 @@ def mount_entry(m: dict[str, Any], root: Root, bundle: Path, cg: cgroups.CgroupS
     kind = m.get("type") or ("bind" if opts.flags & sc.MS_BIND else "none")
     source = m.get("source") or kind
     try:
-        if kind == "bind" or opts.flags & sc.MS_BIND:
+        if m.get("podpy.tree") is not None:  # an ID-mapped bind prepared by the launcher (idmap.prepare)
+            _attach_tree(m["podpy.tree"], root, dest, opts)
+        elif kind == "bind" or opts.flags & sc.MS_BIND:
             src = source if os.path.isabs(source) else str(bundle / source)
             opts.flags |= sc.MS_BIND
             _bind(src, root, dest, opts)
@@ -184,7 +210,8 @@ def mount_entry(m: dict[str, Any], root: Root, bundle: Path, cg: cgroups.CgroupS
         for prop in opts.propagation:
             _mount_at(root.open(dest), None, None, prop)
     except OSError as e:
-        raise OSError(e.errno, f'mounting "{source}" to rootfs at "{m["destination"]}": {os.strerror(e.errno or 0)}') from None
+        shown = m.get("podpy.source", source)  # a pinned source (idmap.pin_sources) by its name
+        raise OSError(e.errno, f'mounting "{shown}" to rootfs at "{m["destination"]}": {os.strerror(e.errno or 0)}') from None
 
 
 def _check_null() -> None:

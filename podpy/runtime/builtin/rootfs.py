@@ -10,7 +10,7 @@ from typing import Any
 from podpy.errors import PodpyError
 from podpy.inroot import Root
 from podpy.runtime import syscalls as sc
-from podpy.runtime.builtin import devices, mounts
+from podpy.runtime.builtin import devices, idmap, mounts
 from podpy.runtime.builtin.cgroups import CgroupSet
 
 ROOTFS_MOUNT_ANNOTATION = "io.podpy.rootfs.mount"
@@ -86,9 +86,9 @@ def _populate(root: Root, cfg: dict[str, Any], bundle: Path, in_userns: bool, te
     return pty
 
 
-def _pivot(rootfs: Path) -> None:
+def _pivot(root_fd: int) -> None:
     """pivot_root(".", "."): the old root ends up stacked under the new one and is detached."""
-    os.chdir(rootfs)
+    os.fchdir(root_fd)  # by descriptor: the path may not be walkable from a mapped user namespace
     sc.pivot_root(".", ".")
     sc.mount(None, ".", None, sc.MS_SLAVE | sc.MS_REC)  # never propagate the unmount to the host
     sc.umount2(".", sc.MNT_DETACH)
@@ -96,16 +96,29 @@ def _pivot(rootfs: Path) -> None:
 
 
 def prepare(
-    cfg: dict[str, Any], bundle: Path, in_userns: bool, terminal: bool, cg: CgroupSet | None = None
+    cfg: dict[str, Any], bundle: Path, in_userns: bool, terminal: bool, cg: CgroupSet | None = None,
+    trees: idmap.Trees | None = None,
 ) -> tuple[int, int] | None:
-    """Mount everything, pivot, mask. Returns the pty (master, slave) when the process wants a terminal."""
+    """Mount everything, pivot, mask. Returns the pty (master, slave) when the process wants a terminal.
+    `trees`: an ID-mapped rootfs (and binds) to attach (idmap.prepare), then act as the namespace's root."""
     linux = cfg.get("linux") or {}
     rootfs = root_path(cfg, bundle)
     sc.mount(None, "/", None, _root_propagation(cfg))
-    _mount_root(cfg, rootfs)
+    pinned: list[int] = []
+    if trees is not None:
+        idmap.attach(trees.root, rootfs)
+        os.close(trees.root)
+        pinned_mounts, pinned = idmap.pin_sources(list(cfg.get("mounts") or []), bundle, trees.binds)
+        cfg = {**cfg, "mounts": pinned_mounts}
+    else:
+        _mount_root(cfg, rootfs)
     with Root(rootfs) as root:  # opened on the mounted root: every path below goes through it
+        if trees is not None:
+            idmap.become_root()
         pty = _populate(root, cfg, bundle, in_userns, terminal, cg)
-    _pivot(rootfs)
+        for fd in pinned:
+            os.close(fd)
+        _pivot(root.fd)
     for path in linux.get("maskedPaths") or []:
         mounts.mask_path(path)
     for path in linux.get("readonlyPaths") or []:
