@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 
 def now_rfc3339() -> str:
@@ -22,6 +21,8 @@ def parse_time(ts: str) -> float:
         head, frac = t.split(".", 1)
         digits = "".join(c for c in frac if c.isdigit())
         t = f"{head}.{digits[:6].ljust(6, '0')}{frac[len(digits):]}"
+    from datetime import UTC, datetime  # lazy: most commands only write timestamps (~1-3 ms import)
+
     try:
         dt = datetime.fromisoformat(t)
     except ValueError:
@@ -54,6 +55,8 @@ def parse_input_time(value: str, now: float | None = None) -> float:
         head, frac = t.split(".", 1)
         digits = "".join(c for c in frac if c.isdigit())
         t = f"{head}.{digits[:6].ljust(6, '0')}{frac[len(digits):]}"
+    from datetime import datetime
+
     try:
         dt = datetime.fromisoformat(t)
     except ValueError:

@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from podpy.engine import container_record as cr
@@ -21,6 +20,7 @@ from podpy.engine.container_record import ContainerRecord, RunState
 from podpy.engine.container_restart import before_signal, end_restarting, mark_stopped, on_exit, relaunch
 from podpy.engine.signals import parse_signal
 from podpy.errors import ContainerState, NoSuchContainer, PodpyError
+from podpy.record import record
 from podpy.timeutil import now_rfc3339
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 EXIT_FILE_SECONDS = 600
 
 
-@dataclass
+@record
 class AttachRequest:
     """The CLI's own stdio, for `run` without -d and `start -a` (the supervisor inherits them)."""
 

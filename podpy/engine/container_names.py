@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import re
 
 from podpy.errors import InvalidArgument
@@ -45,6 +44,8 @@ def new_id() -> str:
 
 
 def random_name(taken: set[str]) -> str:
+    import random  # only create draws a name (~1-2 ms import)
+
     rng = random.SystemRandom()
     for attempt in range(200):
         name = f"{rng.choice(ADJECTIVES)}_{rng.choice(SURNAMES)}"

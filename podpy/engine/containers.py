@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, replace
 from pathlib import Path
 
 from podpy.engine import container_record as cr
@@ -13,6 +12,7 @@ from podpy.engine import events as ev
 from podpy.engine.container_names import new_id, random_name, validate_name
 from podpy.engine.container_record import ContainerLock, ContainerRecord
 from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
+from podpy.record import asdict, replace  # ContainerSpec (a dataclass) or records: both
 from podpy.state import FileLock, atomic_write_bytes
 from podpy.timeutil import now_rfc3339
 

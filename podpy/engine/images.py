@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
 from podpy.engine import events as ev
 from podpy.errors import CorruptContent, ImageInUse, InvalidArgument, NoSuchImage, PodpyError
 from podpy.image import manifest as mf
 from podpy.image import reference
 from podpy.image.store import ImageRecord, LayerRef, find, untag_everywhere
+from podpy.record import record
 from podpy.state import read_json
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -23,14 +23,14 @@ if TYPE_CHECKING:
     from podpy.engine.core import Engine
 
 
-@dataclass
+@record
 class RemoveReport:
     untagged: list[str]
     deleted: list[str]
     size: int = 0  # bytes freed
 
 
-@dataclass
+@record
 class NewLayer:
     """A layer blob already in the content store, with the diff ID of its uncompressed tar."""
 

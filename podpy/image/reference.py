@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from podpy.errors import InvalidReference
+from podpy.record import record
 
 DEFAULT_REGISTRY = "docker.io"
 DEFAULT_TAG = "latest"
@@ -18,7 +18,7 @@ _DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
 _HEX_RE = re.compile(r"^[a-f0-9]{64}$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reference:
     """A fully qualified reference: registry/repository[:tag][@digest]."""
 

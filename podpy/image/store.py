@@ -6,10 +6,9 @@ most one image, and taking it from another image happens in the same write.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 from podpy.errors import InvalidReference, NoSuchImage
 from podpy.image import reference
+from podpy.record import asdict, field, record
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
 
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-@dataclass
+@record
 class LayerRef:
     digest: str  # blob digest in the content store (compressed as received)
     media_type: str
@@ -26,7 +25,7 @@ class LayerRef:
     diff_id: str
 
 
-@dataclass
+@record
 class ImageRecord:
     id: str  # sha256:<hex> of the config blob
     manifest: str  # digest of the manifest blob

@@ -14,10 +14,10 @@ import fcntl
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from podpy.errors import CorruptContent, StorageError
+from podpy.record import record
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
 from podpy.storage.fsutil import copy_tree, force_rmtree
@@ -30,7 +30,7 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 TMP_PREFIX = ".tmp-"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayerRecord:
     chain_id: str
     diff_id: str

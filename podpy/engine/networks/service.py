@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from podpy.engine import events as ev
 from podpy.errors import InvalidArgument, PodpyError
@@ -26,6 +25,7 @@ from podpy.network.model import (
     new_id,
     validate_name,
 )
+from podpy.record import field, record
 from podpy.timeutil import now_rfc3339
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 LIST_FILTERS = ("name", "id", "driver", "label", "label!", "until", "dangling")
 
 
-@dataclass
+@record
 class CreateRequest:
     name: str = ""
     driver: str = "bridge"
