@@ -4,11 +4,16 @@ tokenize: ~7 ms per start of every short command that reads a container or image
 `@record` and `@record(frozen=True)` take a `@dataclass` class body unchanged: annotated fields with
 defaults or `field(default_factory=...)`, in order (no default after a default is a TypeError, a
 list/dict/set default a ValueError, as dataclasses). The class gets an __init__ generated as
-dataclasses generates it, __repr__, __eq__ over the fields, __match_args__, and when frozen
-__setattr__/__delattr__ that raise FrozenInstanceError (an AttributeError) and __hash__ over the
-fields (a mutable record is unhashable, as a dataclass). `fields`, `asdict` and `replace` here work on
-records and on real dataclasses alike. Not supported (use dataclasses for those): ClassVar/InitVar
-fields, __post_init__, field options other than default/default_factory, order/slots/kw_only.
+dataclasses generates it (calling __post_init__ when the class has one), __repr__, __eq__ over the
+fields, __match_args__, and when frozen __setattr__/__delattr__ that raise FrozenInstanceError (an
+AttributeError) and __hash__ over the fields (a mutable record is unhashable, as a dataclass).
+Not supported (use dataclasses for those): ClassVar/InitVar fields, field options other than
+default/default_factory, order/slots/kw_only.
+
+`fields`, `asdict` and `replace` here work on records and on real dataclasses alike, without the
+import. The stdlib's work on records too: a record's `__dataclass_fields__` is built (importing
+dataclasses) the first time anything asks for it, so dataclasses.replace/asdict/fields/is_dataclass
+see a dataclass.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ def _process(cls: type, frozen: bool) -> type:
             else:
                 setattr(cls, name, f.default)
     setattr(cls, FIELDS, found)
+    cls.__dataclass_fields__ = _DataclassFields()  # type: ignore[attr-defined]
     _set(cls, "__init__", _make_init(cls, list(found.values()), frozen))
     _set(cls, "__repr__", _repr)
     _set(cls, "__eq__", _eq)
@@ -124,10 +130,33 @@ def _make_init(cls: type, flds: list[Field], frozen: bool) -> Any:
             params.append(f.name)
             value = f.name
         body.append(f"_setattr(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
+    if hasattr(cls, "__post_init__"):
+        body.append("self.__post_init__()")
     src = f"def __init__(self, {', '.join(params)}):\n    " + ("\n    ".join(body) or "pass") + "\n"
     ns: dict[str, Any] = {}
     exec(src, env, ns)  # noqa: S102 - source built from the class's own field names
     return ns["__init__"]
+
+
+class _DataclassFields:
+    """A record's `__dataclass_fields__`: dataclasses.Field objects made on first access (importing
+    dataclasses then, not at start-up), so the stdlib's functions take records too."""
+
+    def __get__(self, obj: Any, owner: type) -> dict[str, Any]:
+        made = owner.__dict__.get("_dataclass_fields")
+        if made is None:
+            import dataclasses
+
+            made = {}
+            for name, f in getattr(owner, FIELDS).items():
+                kw = {"default": f.default} if f.default is not MISSING else {}
+                if f.default_factory is not MISSING:
+                    kw["default_factory"] = f.default_factory
+                dc = dataclasses.field(**kw)
+                dc.name, dc.type, dc._field_type = name, f.type, dataclasses._FIELD  # type: ignore[attr-defined]
+                made[name] = dc
+            type.__setattr__(owner, "_dataclass_fields", made)
+        return made
 
 
 def _values(self: Any) -> tuple[Any, ...]:
@@ -189,9 +218,13 @@ def replace(obj: Any, /, **changes: Any) -> Any:
 def asdict(obj: Any) -> dict[str, Any]:
     """Like dataclasses.asdict: records and dataclasses (nested too) become dicts, lists/tuples/dicts
     are rebuilt, anything else deep-copied."""
-    if isinstance(obj, type) or not (is_record(obj) or hasattr(type(obj), "__dataclass_fields__")):
+    if isinstance(obj, type) or not (is_record(obj) or _is_dataclass(type(obj))):
         raise TypeError("asdict() should be called on record or dataclass instances")
     return _asdict(obj)
+
+
+def _is_dataclass(t: type) -> bool:
+    return not hasattr(t, FIELDS) and hasattr(t, "__dataclass_fields__")
 
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -202,7 +235,7 @@ def _asdict(v: Any) -> Any:
         return v
     t = type(v)
     names = getattr(t, FIELDS, None)
-    if names is None and hasattr(t, "__dataclass_fields__") and not isinstance(v, type):
+    if names is None and _is_dataclass(t) and not isinstance(v, type):
         import dataclasses
 
         names = [f.name for f in dataclasses.fields(v)]

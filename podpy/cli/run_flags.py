@@ -4,13 +4,14 @@ No typer import here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from podpy.record import record
 
 BOOL, STR, LIST, INT = "bool", "str", "list", "int"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Flag:
     field: str  # the keyword the handler receives
     decls: tuple[str, ...]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -12,7 +11,7 @@ from podpy.engine.signals import parse_signal as parse_signal  # re-exported: ca
 from podpy.engine.signals import signal_name as signal_name
 from podpy.engine.spec import PROXY_VARS, ContainerSpec, merge_command, merge_env
 from podpy.errors import InvalidArgument
-from podpy.record import asdict  # records and dataclasses alike (LogConfig is a record)
+from podpy.record import asdict, field, record
 
 SECURITY_OPTS_HELP = "no-new-privileges, seccomp=unconfined|PROFILE.json, label=disable, apparmor=unconfined"
 
@@ -26,7 +25,7 @@ class SecurityOptions(NamedTuple):
     seccomp: str = ""  # "" = the default profile, "unconfined", or the absolute path of a profile
 
 
-@dataclass
+@record
 class CreateOptions:
     """What `run`/`create` flags ask for (the CLI fills it; defaults are Docker's)."""
 

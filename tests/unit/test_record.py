@@ -124,3 +124,28 @@ def test_class_defined_methods_win() -> None:
             return "custom"
 
     assert repr(Custom(1)) == "custom"
+
+
+def test_stdlib_dataclasses_functions_take_records() -> None:
+    o = Outer("n", Inner(1, ["a"]), [Inner(2)])
+    assert dataclasses.is_dataclass(o) and dataclasses.is_dataclass(Outer)
+    assert dataclasses.asdict(o) == asdict(o)
+    assert [f.name for f in dataclasses.fields(o)] == [f.name for f in fields(o)]
+    assert dataclasses.replace(Point(1), y=2) == Point(1, 2)
+    assert dataclasses.replace(o, tag="t").tag == "t"
+
+
+def test_post_init_runs() -> None:
+    @record(frozen=True)
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            if self.a < 0:
+                raise ValueError("negative")
+
+    assert Checked(1).a == 1
+    with pytest.raises(ValueError):
+        Checked(-1)
+    with pytest.raises(ValueError):
+        replace(Checked(1), a=-1)
