@@ -4,9 +4,11 @@ No typer import here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from podpy.record import record
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 BOOL, STR, LIST, INT = "bool", "str", "list", "int"
 

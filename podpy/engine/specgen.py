@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from podpy.engine.spec import ContainerSpec, Mount
 from podpy.errors import InvalidArgument
@@ -17,6 +16,10 @@ from podpy.inroot import read_inside
 from podpy.paths import is_cgroup_v2  # re-exported: callers import it from here
 from podpy.record import record
 from podpy.runtime.builtin.capabilities import CAP_NAMES, DEFAULT_CAPS, current_bounding, normalize
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 OCI_VERSION = "1.0.2"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
