@@ -8,7 +8,6 @@ on a container.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from podpy.engine.container_restart import before_signal, end_restarting, mark_s
 from podpy.engine.signals import parse_signal
 from podpy.errors import ContainerState, NoSuchContainer, PodpyError
 from podpy.record import record
+from podpy.storage.fsutil import rmtree
 from podpy.timeutil import now_rfc3339
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -243,8 +243,8 @@ class Lifecycle:
             # a container only created has nothing to undo (and rm need not load the network code)
         if not rec.rootfs:
             self.svc.storage_driver.remove_rw(rec.id)
-        shutil.rmtree(self.svc.cdir(rec.id), ignore_errors=True)
-        shutil.rmtree(self.svc.run_dir(rec.id), ignore_errors=True)
+        rmtree(self.svc.cdir(rec.id), ignore_errors=True)
+        rmtree(self.svc.run_dir(rec.id), ignore_errors=True)
         ev.container(self.svc, rec, "remove")
 
     def discard(self, rec: ContainerRecord) -> None:
