@@ -30,7 +30,7 @@ class SecurityOptions(namedtuple("SecurityOptions", ("no_new_privileges", "secco
     seccomp: str  # "" = the default profile, "unconfined", or the absolute path of a profile
 
 
-@record
+@record(lean_init=True)
 class CreateOptions:
     """What `run`/`create` flags ask for (the CLI fills it; defaults are Docker's)."""
 

@@ -51,7 +51,7 @@ class Rlimit:
         return {"type": name if name.startswith("RLIMIT_") else f"RLIMIT_{name}", "soft": self.soft, "hard": self.hard}
 
 
-@record(frozen=True)
+@record(frozen=True, lean_init=True)
 class ContainerSpec:
     """Image config merged with run flags. `args` is final (entrypoint + cmd)."""
 

@@ -149,3 +149,37 @@ def test_post_init_runs() -> None:
         Checked(-1)
     with pytest.raises(ValueError):
         replace(Checked(1), a=-1)
+
+
+@record(frozen=True, lean_init=True)
+class Lean:
+    a: int
+    b: list[str] = field(default_factory=list)
+    c: str = "c"
+
+    def __post_init__(self) -> None:
+        if self.a < 0:
+            raise ValueError("negative")
+
+
+@record(frozen=True)
+class Compiled:
+    a: int
+    b: list[str] = field(default_factory=list)
+    c: str = "c"
+
+
+@pytest.mark.parametrize("cls", [Lean, Compiled])
+def test_lean_init_takes_what_the_compiled_one_takes(cls) -> None:  # type: ignore[no-untyped-def]
+    assert cls(1) == cls(1, [], "c") == cls(a=1, c="c") and cls(1).b is not cls(1).b
+    assert cls(1, ["x"], c="d").c == "d" and replace(cls(1), c="e").c == "e"
+    for bad_args, bad_kw in [((), {}), ((1, [], "c", 4), {}), ((1,), {"a": 2}), ((1,), {"nope": 1})]:
+        with pytest.raises(TypeError):
+            cls(*bad_args, **bad_kw)
+    with pytest.raises(FrozenInstanceError):
+        cls(1).a = 2
+
+
+def test_lean_init_runs_post_init() -> None:
+    with pytest.raises(ValueError):
+        Lean(-1)
