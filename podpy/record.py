@@ -9,8 +9,8 @@ fields, __match_args__, and when frozen __setattr__/__delattr__ that raise Froze
 AttributeError) and __hash__ over the fields (a mutable record is unhashable, as a dataclass).
 `@record(lean_init=True)`: an __init__ that is not compiled (defining a class of dozens of fields
 costs ~0.3-0.5 ms less, each instance a few µs more): for records made once per command
-(ContainerSpec, CreateOptions). Not supported (use dataclasses for those): ClassVar/InitVar fields, field options other than
-default/default_factory, order/slots/kw_only.
+(ContainerSpec, CreateOptions). Not supported (use dataclasses for those): ClassVar/InitVar fields,
+field options other than default/default_factory, order/slots/kw_only.
 
 `fields`, `asdict` and `replace` here work on records and on real dataclasses alike, without the
 import. The stdlib's work on records too: a record's `__dataclass_fields__` is built (importing
@@ -87,8 +87,9 @@ def _process(cls: type, frozen: bool, lean_init: bool = False) -> type:
                 setattr(cls, name, f.default)
     setattr(cls, FIELDS, found)
     cls.__dataclass_fields__ = _DataclassFields()  # type: ignore[attr-defined]
-    make = _lean_init if lean_init else _make_init
-    _set(cls, "__init__", make(cls, list(found.values()), frozen))
+    init = (_lean_init if lean_init else _make_init)(cls, list(found.values()), frozen)
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    _set(cls, "__init__", init)
     _set(cls, "__repr__", _repr)
     _set(cls, "__eq__", _eq)
     cls.__match_args__ = tuple(found)  # type: ignore[attr-defined]
@@ -103,7 +104,6 @@ def _process(cls: type, frozen: bool, lean_init: bool = False) -> type:
 
 def _set(cls: type, name: str, fn: Any) -> None:
     if name not in cls.__dict__:  # a method the class defines itself wins, as with dataclasses
-        fn.__qualname__ = f"{cls.__qualname__}.{name}"
         setattr(cls, name, fn)
 
 
@@ -176,7 +176,9 @@ def _lean_init(cls: type, flds: list[Field], frozen: bool) -> Any:
 
     def __init__(self: Any, *args: Any, **kw: Any) -> None:
         if len(args) > len(names):
-            raise TypeError(f"{qual}.__init__() takes {len(names) + 1} positional arguments but {len(args) + 1} were given")
+            raise TypeError(
+                f"{qual}.__init__() takes {len(names) + 1} positional arguments but {len(args) + 1} were given"
+            )
         d = self.__dict__  # frozen records too: as object.__setattr__, past the frozen __setattr__
         for name, value in zip(names, args, strict=False):
             if name in kw:
