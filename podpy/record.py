@@ -7,10 +7,11 @@ list/dict/set default a ValueError, as dataclasses). The class gets an __init__ 
 dataclasses generates it (calling __post_init__ when the class has one), __repr__, __eq__ over the
 fields, __match_args__, and when frozen __setattr__/__delattr__ that raise FrozenInstanceError (an
 AttributeError) and __hash__ over the fields (a mutable record is unhashable, as a dataclass).
-`@record(lean_init=True)`: an __init__ that is not compiled (defining a class of dozens of fields
-costs ~0.3-0.5 ms less, each instance a few µs more): for records made once per command
-(ContainerSpec, CreateOptions). Not supported (use dataclasses for those): ClassVar/InitVar fields,
-field options other than default/default_factory, order/slots/kw_only.
+`@record(lean_init=True)`: an __init__ that is not compiled (defining a class costs ~0.1-0.5 ms
+less, each instance ~0.05 µs per field more): for records made a few times per command
+(ContainerSpec, CreateOptions, Resources, LogConfig, network records), not for those read by the
+hundred (container, image and layer records, leases). Not supported (use dataclasses for those):
+ClassVar/InitVar fields, field options other than default/default_factory, order/slots/kw_only.
 
 `fields`, `asdict` and `replace` here work on records and on real dataclasses alike, without the
 import. The stdlib's work on records too: a record's `__dataclass_fields__` is built (importing

@@ -31,7 +31,7 @@ FLAG_NAMES = {
 }  # fmt: skip
 
 
-@record(frozen=True)
+@record(frozen=True, lean_init=True)
 class Resources:
     """Docker's HostConfig resource fields (0 / "" / None = not set)."""
 

@@ -49,7 +49,7 @@ class NetworkInUse(PodpyError):
                          f"and pods: network is being used")  # fmt: skip
 
 
-@record
+@record(lean_init=True)
 class Subnet:
     subnet: str
     gateway: str
@@ -66,7 +66,7 @@ class Subnet:
         return doc
 
 
-@record
+@record(lean_init=True)
 class NetworkRecord:
     name: str
     id: str

@@ -31,7 +31,7 @@ K8S_FILE, NONE, PASSTHROUGH = "k8s-file", "none", "passthrough"
 DRIVERS = (K8S_FILE, NONE, PASSTHROUGH)
 
 
-@record(frozen=True)
+@record(frozen=True, lean_init=True)
 class LogConfig:
     """What a container logs, where, and how much is kept (stored in the container's spec)."""
 

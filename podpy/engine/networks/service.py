@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 LIST_FILTERS = ("name", "id", "driver", "label", "label!", "until", "dangling")
 
 
-@record
+@record(lean_init=True)
 class CreateRequest:
     name: str = ""
     driver: str = "bridge"
