@@ -13,7 +13,7 @@ TYPE_CHECKING = False  # typing's, without importing typing at start-up (~3 ms o
 if TYPE_CHECKING:
     from typing import Any, Protocol
 else:
-    Protocol = object  # Runtime is a structural type for checkers only: nothing subclasses or isinstance-checks it
+    Protocol = object  # Runtime is for checkers only: nothing subclasses or isinstance-checks it
 
 
 @record(frozen=True)
