@@ -18,10 +18,10 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from podpy.errors import UnsafeArchive
+from podpy.record import record
 
 MAX_SYMLINKS = 40  # the kernel's own limit for one lookup
 _DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -33,7 +33,7 @@ _NO_MAGICLINKS = 0x02  # /proc/<pid>/root and friends would jump anywhere
 _NO_SYMLINKS = 0x04
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResolvedDir:
     fd: int  # O_PATH descriptor: usable as dir_fd for every *at call
     real: tuple[str, ...]  # its path below the root with all symlinks resolved

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podpy.record import Record, factory
+from podpy.record import field, record
 
 STRING, BOOL, LIST = "string", "bool", "list"
 
@@ -22,10 +22,11 @@ FLAGS: dict[str, dict[str, str]] = {
 }
 
 
-class Flags(Record):
+@record(lean_init=True)
+class Flags:
     """Parsed flag values; absent flags are missing from `values`."""
 
-    values: dict[str, str | bool | list[str]] = factory(dict)
+    values: dict[str, str | bool | list[str]] = field(default_factory=dict)
 
     def str(self, name: str) -> str | None:
         v = self.values.get(name)

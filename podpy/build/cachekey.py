@@ -21,23 +21,24 @@ from podpy.build.dockerignore import Matcher
 from podpy.build.expand import StageScope
 from podpy.build.history import created_by
 from podpy.build.smallhash import sha256
-from podpy.record import Record, factory
+from podpy.record import field, record
 
 VERSION = 1
 
 
-class CacheKey(Record, frozen=True):
+@record(frozen=True, lean_init=True)
+class CacheKey:
     parent: str
     instruction: str
     env: tuple[str, ...] = ()
     workdir: str = "/"
     platform: str = ""
     content: str = ""
-    options: tuple[tuple[str, str], ...] = factory(tuple)
+    options: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     version: int = VERSION
 
     def canonical(self) -> str:
-        fields = {n: getattr(self, n) for n in self._fields}
+        fields = {n: getattr(self, n) for n in self.__record_fields__}
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def digest(self) -> str:

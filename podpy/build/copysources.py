@@ -12,17 +12,18 @@ from functools import lru_cache
 from pathlib import Path
 
 from podpy.build.dockerignore import Matcher, walk_context
-from podpy.record import Record, factory
+from podpy.record import field, record
 
 _WILDCARD = re.compile(r"[*?\[]")
 
 
-class SourceMatch(Record):
+@record(lean_init=True)
+class SourceMatch:
     """One matched source: its context path and, for a directory, the included entries under it."""
 
     path: str  # context-relative, slash-separated ("" is the context root)
     st: os.stat_result
-    entries: list[tuple[str, os.stat_result]] = factory(list)  # relative to `path`
+    entries: list[tuple[str, os.stat_result]] = field(default_factory=list)  # relative to `path`
 
 
 @lru_cache(maxsize=128)

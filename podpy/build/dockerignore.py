@@ -14,7 +14,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from podpy.record import Record
+from podpy.record import record
 
 _ESCAPE = set(".+()|{}$")
 
@@ -74,7 +74,8 @@ def _to_regex(pattern: str) -> re.Pattern[str]:
         raise ValueError(f"invalid .dockerignore pattern {pattern!r}: {e}") from None
 
 
-class _Pattern(Record, frozen=True):
+@record(frozen=True, lean_init=True)
+class _Pattern:
     text: str
     exclusion: bool
     regex: re.Pattern[str]
@@ -132,7 +133,8 @@ def load_matcher(context: Path, dockerfile: Path | None = None) -> Matcher:
     return Matcher(read_patterns(found.read_text(encoding="utf-8")) if found else [])
 
 
-class ContextEntry(Record, frozen=True):
+@record(frozen=True, lean_init=True)
+class ContextEntry:
     path: str  # relative, slash-separated
     st: os.stat_result
 

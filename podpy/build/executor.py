@@ -24,7 +24,7 @@ from podpy.build.imageconfig import StageConfig, scratch_config
 from podpy.build.plan import Plan, Stage
 from podpy.engine import build_support as bs
 from podpy.errors import PodpyError
-from podpy.record import Record, factory
+from podpy.record import field, record
 from podpy.timeutil import now_rfc3339
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -47,33 +47,35 @@ class StepFailed(PodpyError):
         self.exit_code = code
 
 
-class BuildOptions(Record):
+@record(lean_init=True)
+class BuildOptions:
     context: Path
     ignore: Matcher
     no_cache: bool = False
     layers: bool = True  # keep each step's image and use the cache
     pull: str = "missing"
     network: str = ""
-    labels: dict[str, str] = factory(dict)
+    labels: dict[str, str] = field(default_factory=dict)
     out_fd: int = 1  # where RUN output goes
-    secrets: dict[str, tuple[str, str]] = factory(dict)  # runmounts.parse_secrets
-    ssh: dict[str, str] = factory(dict)  # runmounts.parse_ssh: id → agent socket
-    contexts: dict[str, str] = factory(dict)  # --build-context: name → dir or docker-image://
-    no_cache_stages: set[str] = factory(set)  # --no-cache-filter
-    cache_from: list[str] = factory(list)  # --cache-from repositories (remotecache)
-    cache_to: list[str] = factory(list)  # --cache-to repositories
+    secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # runmounts.parse_secrets
+    ssh: dict[str, str] = field(default_factory=dict)  # runmounts.parse_ssh: id → agent socket
+    contexts: dict[str, str] = field(default_factory=dict)  # --build-context: name → dir or docker-image://
+    no_cache_stages: set[str] = field(default_factory=set)  # --no-cache-filter
+    cache_from: list[str] = field(default_factory=list)  # --cache-from repositories (remotecache)
+    cache_to: list[str] = field(default_factory=list)  # --cache-to repositories
     cache_ttl: float | None = None  # --cache-ttl seconds
-    step: dict[str, Any] = factory(dict)  # RUN containers' CreateOptions fields (--cap-add...)
+    step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (--cap-add...)
     stdin: bool = False  # --stdin: RUN reads the build's stdin
     created: str | None = None  # --timestamp: every created time (RFC 3339)
     mtime: int | None = None  # --timestamp: every file's modification time in the new layers
     registry: Any = None  # RegistryOptions for FROM pulls (--authfile, --creds, --tls-verify, --retry...)
     platform: Any = None  # the target Platform: None for the host's (another only without RUN: allplatforms)
-    bases: dict[str, str] = factory(dict)  # FROM image → NAME@DIGEST for that platform
+    bases: dict[str, str] = field(default_factory=dict)  # FROM image → NAME@DIGEST for that platform
     remember_digests: bool = False  # the context is the user's directory: its file digests are memoized
 
 
-class Current(Record):
+@record(lean_init=True)
+class Current:
     """Where a stage stands: its image so far (None: scratch not yet committed), config and key."""
 
     image: str | None

@@ -18,6 +18,7 @@ from podpy.build.errors import BuildError, ShellSyntaxError
 from podpy.build.mounts import Mount, parse_mount
 from podpy.build.plan import Plan
 from podpy.build.shell_lex import ShellLex
+from podpy.record import replace
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 _HEREDOC_LEX = ShellLex(skip_process_quotes=True)
@@ -66,7 +67,7 @@ class StageScope:
             if not k:
                 raise BuildError("ENV names can not be blank", file=self.file, line=inst.line, instruction="ENV")
             self.env[k] = v
-        return inst.replace(pairs=pairs)
+        return replace(inst, pairs=pairs)
 
     def _arg(self, inst: ins.Arg) -> ins.Arg:
         pairs: list[tuple[str, str | None]] = []
@@ -84,23 +85,23 @@ class StageScope:
             self.args.pop(key, None)
             self.args[key] = value
             pairs.append((key, value))
-        return inst.replace(pairs=pairs)
+        return replace(inst, pairs=pairs)
 
     def _label(self, inst: ins.Label) -> ins.Label:
         w = self._word(inst)
-        return inst.replace(pairs=[(w(k), w(v)) for k, v in inst.pairs])
+        return replace(inst, pairs=[(w(k), w(v)) for k, v in inst.pairs])
 
     def _copy(self, inst: ins.Copy) -> ins.Copy:
         w = self._word(inst)
         opt = lambda v: w(v) if v is not None else None  # noqa: E731
-        contents = [c.replace(data=self._heredoc(inst, c.data)) if c.expand else c for c in inst.contents]
+        contents = [replace(c, data=self._heredoc(inst, c.data)) if c.expand else c for c in inst.contents]
         changes: dict = dict(
             sources=[w(s) for s in inst.sources], dest=w(inst.dest), contents=contents, from_=opt(inst.from_),
             chown=opt(inst.chown), chmod=opt(inst.chmod), exclude=[w(x) for x in inst.exclude],
         )
         if isinstance(inst, ins.Add):
             changes["checksum"] = opt(inst.checksum)
-        out = inst.replace(**changes)
+        out = replace(inst, **changes)
         try:
             check_copy(out)
         except ValueError as e:
@@ -120,14 +121,14 @@ class StageScope:
                 ports.extend(self.lex.process_words(p, self.env))
             except ShellSyntaxError as e:
                 raise BuildError(str(e), file=self.file, line=inst.line, instruction="EXPOSE") from None
-        return inst.replace(ports=ports)
+        return replace(inst, ports=ports)
 
     def _volume(self, inst: ins.Volume) -> ins.Volume:
         paths = [self._word(inst)(p) for p in inst.paths]
         if any(not p for p in paths):
             raise BuildError("VOLUME specified can not be an empty string", file=self.file, line=inst.line,
                              instruction="VOLUME")
-        return inst.replace(paths=paths)
+        return replace(inst, paths=paths)
 
     def _workdir(self, inst: ins.Workdir) -> ins.Workdir:
         path = self._word(inst)(inst.path)
@@ -136,7 +137,7 @@ class StageScope:
         self.workdir = posixpath.normpath(posixpath.join("/", self.workdir, path))
         if self.workdir.startswith("//"):
             self.workdir = "/" + self.workdir.lstrip("/")
-        return inst.replace(path=self.workdir)
+        return replace(inst, path=self.workdir)
 
     def _shell(self, inst: ins.Shell) -> ins.Shell:
         self.shell = list(inst.shell)
@@ -144,7 +145,7 @@ class StageScope:
 
     def _run(self, inst: ins.Run) -> ins.Run:
         w = self._word(inst)
-        return inst.replace(mounts=[w(m) for m in inst.mounts])
+        return replace(inst, mounts=[w(m) for m in inst.mounts])
 
     def mounts(self, run: ins.Run) -> list[Mount]:
         """The typed mounts of an expanded RUN; relative targets are under the working directory."""
@@ -155,7 +156,7 @@ class StageScope:
             except ValueError as e:
                 raise BuildError(str(e), file=self.file, line=run.line, instruction="RUN") from None
             if m.target and not m.target.startswith("/"):
-                m = m.replace(target=posixpath.normpath(posixpath.join(self.workdir, m.target)))
+                m = replace(m, target=posixpath.normpath(posixpath.join(self.workdir, m.target)))
             out.append(m)
         return out
 
@@ -203,7 +204,7 @@ def check_copy(inst: ins.Copy) -> None:
 
 def single_word(attr: str) -> Callable[[StageScope, ins.Instruction], ins.Instruction]:
     def handler(scope: StageScope, inst: ins.Instruction) -> ins.Instruction:
-        return inst.replace(**{attr: scope._word(inst)(getattr(inst, attr))})
+        return replace(inst, **{attr: scope._word(inst)(getattr(inst, attr))})
 
     return handler
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from podpy.engine import events as ev
 from podpy.errors import InvalidArgument
-from podpy.record import Record, factory
+from podpy.record import field, record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -23,34 +23,35 @@ if TYPE_CHECKING:
 DEFAULT_NAMES = ("Containerfile", "Dockerfile")
 
 
-class BuildRequest(Record):
+@record(lean_init=True)
+class BuildRequest:
     context: str
     dockerfile: str | None = None
-    tags: list[str] = factory(list)
-    build_args: list[str] = factory(list)
+    tags: list[str] = field(default_factory=list)
+    build_args: list[str] = field(default_factory=list)
     target: str | None = None
     no_cache: bool = False
     pull: str = "missing"
-    labels: list[str] = factory(list)
+    labels: list[str] = field(default_factory=list)
     quiet: bool = False
     platform: str | None = None
     layers: bool = True
     network: str = ""
-    secrets: list[str] = factory(list)
-    ssh: list[str] = factory(list)  # --ssh default | id=socket
-    build_contexts: list[str] = factory(list)  # name=dir or name=docker-image://ref
-    no_cache_filter: list[str] = factory(list)
+    secrets: list[str] = field(default_factory=list)
+    ssh: list[str] = field(default_factory=list)  # --ssh default | id=socket
+    build_contexts: list[str] = field(default_factory=list)  # name=dir or name=docker-image://ref
+    no_cache_filter: list[str] = field(default_factory=list)
     format: str = "oci"  # or "docker": the manifest's media types
-    annotations: list[str] = factory(list)  # KEY=VALUE for the manifest
+    annotations: list[str] = field(default_factory=list)  # KEY=VALUE for the manifest
     squash_all: bool = False  # one layer for the whole image
     squash: bool = False  # the build's new layers as one
-    cache_from: list[str] = factory(list)  # repositories (remotecache)
-    cache_to: list[str] = factory(list)
+    cache_from: list[str] = field(default_factory=list)  # repositories (remotecache)
+    cache_to: list[str] = field(default_factory=list)
     cache_ttl: float | None = None  # seconds
-    step: dict[str, Any] = factory(dict)  # RUN containers' CreateOptions fields (bs.STEP_FIELDS)
+    step: dict[str, Any] = field(default_factory=dict)  # RUN containers' CreateOptions fields (bs.STEP_FIELDS)
     stdin: bool = False  # --stdin
-    env: list[str] = factory(list)  # --env KEY=VALUE for the final image (KEY: the host's value)
-    unsetenv: list[str] = factory(list)  # --unsetenv: removed from the final image
+    env: list[str] = field(default_factory=list)  # --env KEY=VALUE for the final image (KEY: the host's value)
+    unsetenv: list[str] = field(default_factory=list)  # --unsetenv: removed from the final image
     timestamp: int | None = None  # --timestamp: seconds since the epoch
     omit_history: bool = False
     identity_label: bool | None = None  # True: add io.podpy.version
@@ -58,9 +59,9 @@ class BuildRequest(Record):
     ignorefile: str | None = None
     skip_unused_stages: bool = True
     registry: Any = None  # RegistryOptions for FROM pulls
-    os_features: list[str] = factory(list)  # --os-feature (FEATURE- removes)
+    os_features: list[str] = field(default_factory=list)  # --os-feature (FEATURE- removes)
     os_version: str | None = None
-    cpp_flags: list[str] = factory(list)  # for a Containerfile named *.in
+    cpp_flags: list[str] = field(default_factory=list)  # for a Containerfile named *.in
     all_platforms: bool = False  # also every other platform the bases offer (allplatforms)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from podpy.build.shell_lex import ShellLex
-from podpy.record import Record
+from podpy.record import record
 
 _HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 _RAW = ShellLex(raw_quotes=True, raw_escapes=True, skip_unset=True)
@@ -13,7 +13,8 @@ _NAME = ShellLex(skip_unset=True)
 _NAME_RAW = ShellLex(skip_unset=True, raw_quotes=True)
 
 
-class Heredoc(Record):
+@record(lean_init=True)
+class Heredoc:
     """A heredoc body; `expand` is False when any part of the delimiter was quoted."""
 
     name: str

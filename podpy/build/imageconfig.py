@@ -12,7 +12,7 @@ from podpy.build import instructions as ins
 from podpy.build.errors import BuildError
 from podpy.build.expand import StageScope
 from podpy.build.history import command_of, history_entry
-from podpy.record import Record, factory
+from podpy.record import field, record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -83,12 +83,13 @@ def _healthcheck(hc: ins.Healthcheck) -> dict:
     return out
 
 
-class StageConfig(Record):
+@record(lean_init=True)
+class StageConfig:
     """The image config of one stage as it builds; `apply` each expanded instruction in order."""
 
     doc: dict
     cmd_set: bool = False  # a CMD in this stage survives a later ENTRYPOINT; an inherited one does not
-    triggers: list[str] = factory(list)  # the base image's ONBUILD, to run first
+    triggers: list[str] = field(default_factory=list)  # the base image's ONBUILD, to run first
 
     @classmethod
     def from_base(cls, base: dict) -> StageConfig:

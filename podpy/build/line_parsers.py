@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable
 
-from podpy.record import Record
+from podpy.record import record
 
 WHITESPACE = re.compile(r"[\t\v\f\r ]+")
 
@@ -20,7 +20,8 @@ class NotStringArray(ValueError):
         super().__init__("when using JSON array syntax, arrays must be comprised of strings only")
 
 
-class Parsed(Record):
+@record(lean_init=True)
+class Parsed:
     """The argument words of one line, whether they were a JSON array, and ONBUILD's trigger text."""
 
     args: list[str]

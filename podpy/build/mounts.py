@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import posixpath
 
-from podpy.record import Record
+from podpy.record import record
 
 _TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 _BOOL_KEYS = {"readonly": "readonly", "ro": "readonly", "rw": "readwrite", "readwrite": "readwrite", "required": "required"}
 _SHARING = ("shared", "private", "locked")
 
 
-class Mount(Record, frozen=True):
+@record(frozen=True, lean_init=True)
+class Mount:
     type: str = "bind"
     target: str = ""
     source: str = ""

@@ -12,7 +12,7 @@ from pathlib import Path
 from podpy.build import line_parsers as lp
 from podpy.build.errors import BuildError, ShellSyntaxError
 from podpy.build.heredoc import Heredoc, heredocs_from_line
-from podpy.record import Record, factory
+from podpy.record import field, record
 
 _DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
 _KNOWN_DIRECTIVES = ("escape", "syntax", "check")
@@ -20,19 +20,20 @@ _HEREDOC_INSTRUCTIONS = ("ADD", "COPY", "RUN")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 
 
-class Node(Record):
+@record(lean_init=True)
+class Node:
     """One instruction as written: upper-cased name, raw flags, argument words, heredoc bodies."""
 
     instruction: str
     original: str
     start_line: int
     end_line: int
-    flags: list[str] = factory(list)
-    args: list[str] = factory(list)
+    flags: list[str] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)
     json: bool = False
-    heredocs: list[Heredoc] = factory(list)
+    heredocs: list[Heredoc] = field(default_factory=list)
     sub: Node | None = None  # ONBUILD's trigger
-    comments: list[str] = factory(list)
+    comments: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         out: dict = {"instruction": self.instruction, "lines": [self.start_line, self.end_line]}
@@ -48,11 +49,12 @@ class Node(Record):
         return out
 
 
-class Dockerfile(Record):
+@record(lean_init=True)
+class Dockerfile:
     nodes: list[Node]
     escape: str = "\\"
-    directives: dict[str, str] = factory(dict)
-    warnings: list[str] = factory(list)
+    directives: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     file: str = "Dockerfile"
 
 

@@ -11,19 +11,20 @@ from podpy.build.instructions_parse import parse_instruction
 from podpy.build.mounts import mount_from
 from podpy.build.parser import Dockerfile
 from podpy.build.shell_lex import ShellLex
-from podpy.record import Record, factory
+from podpy.record import field, record, replace
 
 
-class Stage(Record):
+@record(lean_init=True)
+class Stage:
     index: int
     name: str | None
     from_: ins.From
     base: str  # FROM's image (expanded), a stage name, or "scratch"
     platform: str | None  # --platform expanded
-    instructions: list[ins.Instruction] = factory(list)
+    instructions: list[ins.Instruction] = field(default_factory=list)
     base_stage: int | None = None
-    deps: list[int] = factory(list)  # stages this one reads (base, --from, mount from)
-    images: list[str] = factory(list)  # images COPY --from / mount from= name directly
+    deps: list[int] = field(default_factory=list)  # stages this one reads (base, --from, mount from)
+    images: list[str] = field(default_factory=list)  # images COPY --from / mount from= name directly
 
     def to_dict(self) -> dict:
         out: dict = {"index": self.index, "base": self.base}
@@ -38,7 +39,8 @@ class Stage(Record):
         return out
 
 
-class Plan(Record):
+@record(lean_init=True)
+class Plan:
     file: str
     escape: str
     global_args: dict[str, str]  # after meta ARGs, --build-arg and the platform ARGs
@@ -47,7 +49,7 @@ class Plan(Record):
     target: int
     needed: list[int]  # stages to build for the target, dependencies first
     build_args: dict[str, str]
-    warnings: list[str] = factory(list)  # the parser's, and stage-name lint
+    warnings: list[str] = field(default_factory=list)  # the parser's, and stage-name lint
 
     def stage(self, ref: str) -> Stage | None:
         """A stage by name (case-insensitive) or index, as `--target`, FROM and --from name them."""
@@ -116,7 +118,7 @@ def make_plan(
         inst = parse_instruction(node, df.file)
         if isinstance(inst, ins.From):
             if from_image and not stages:  # --from: the first FROM's image replaced
-                inst = inst.replace(base=from_image)
+                inst = replace(inst, base=from_image)
             stages.append(_stage(inst, len(stages), globals_, lex, df.file))
         elif stages:
             stages[-1].instructions.append(inst)

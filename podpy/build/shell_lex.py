@@ -11,16 +11,17 @@ from collections.abc import Mapping
 
 from podpy.build.errors import ShellSyntaxError
 from podpy.build.shell_pattern import replace_pattern, trim_prefix, trim_suffix
-from podpy.record import Record, factory
+from podpy.record import field, record
 
 _SPECIAL_PARAMS = set("@*#?-$!0")
 
 
-class _Words(Record):
+@record(lean_init=True)
+class _Words:
     """Word splitting that knows which characters came from quotes/escapes (never split)."""
 
     word: str = ""
-    words: list[str] = factory(list)
+    words: list[str] = field(default_factory=list)
     in_word: bool = False
 
     def add_char(self, ch: str) -> None:
@@ -226,7 +227,8 @@ class _Scan:
         return replace_pattern(value, pattern, replacement, replace_all)
 
 
-class ShellLex(Record, frozen=True):
+@record(frozen=True, lean_init=True)
+class ShellLex:
     """Options of one lexer; `escape` is the Dockerfile's escape token (`\\` or a backtick)."""
 
     escape: str = "\\"

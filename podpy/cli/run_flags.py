@@ -4,7 +4,7 @@ No typer import here."""
 
 from __future__ import annotations
 
-from podpy.record import Record
+from podpy.record import record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 BOOL, STR, LIST, INT = "bool", "str", "list", "int"
 
 
-class Flag(Record, frozen=True):
+@record(frozen=True)
+class Flag:
     field: str  # the keyword the handler receives
     decls: tuple[str, ...]
     kind: str

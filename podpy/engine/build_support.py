@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from podpy.errors import PodpyError
-from podpy.record import Record, factory
+from podpy.record import field, record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -28,16 +28,17 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 
-class StepSpec(Record, frozen=True):
+@record(frozen=True)
+class StepSpec:
     """How a RUN (or a file step's container) runs: the image config is not consulted for these."""
 
-    argv: list[str] = factory(list)
-    env: list[str] = factory(list)
+    argv: list[str] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
     workdir: str = "/"
     user: str = ""
     network: str = ""  # "", "none" or "host"
-    mounts: list[str] = factory(list)  # --mount values as `run` takes them
-    extra: dict[str, Any] = factory(dict)  # more CreateOptions fields (build's RUN flags)
+    mounts: list[str] = field(default_factory=list)  # --mount values as `run` takes them
+    extra: dict[str, Any] = field(default_factory=dict)  # more CreateOptions fields (build's RUN flags)
 
 
 # CreateOptions fields `podpy build` may set for its RUN containers (the flags `run` has too).

@@ -10,7 +10,6 @@ import re
 import select
 import signal
 import time
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
@@ -27,7 +26,10 @@ from podpy.supervisor.health import (
 )
 from podpy.timeutil import now_rfc3339
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.container_config import CreateOptions
     from podpy.engine.containers import ContainerService
 

@@ -8,10 +8,8 @@ on a container.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from podpy.engine import container_record as cr
@@ -21,6 +19,8 @@ from podpy.engine.container_record import ContainerRecord, RunState
 from podpy.engine.container_restart import before_signal, end_restarting, mark_stopped, on_exit, relaunch
 from podpy.engine.signals import parse_signal
 from podpy.errors import ContainerState, NoSuchContainer, PodpyError
+from podpy.record import record
+from podpy.storage.fsutil import rmtree
 from podpy.timeutil import now_rfc3339
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 EXIT_FILE_SECONDS = 600
 
 
-@dataclass
+@record
 class AttachRequest:
     """The CLI's own stdio, for `run` without -d and `start -a` (the supervisor inherits them)."""
 
@@ -243,8 +243,8 @@ class Lifecycle:
             # a container only created has nothing to undo (and rm need not load the network code)
         if not rec.rootfs:
             self.svc.storage_driver.remove_rw(rec.id)
-        shutil.rmtree(self.svc.cdir(rec.id), ignore_errors=True)
-        shutil.rmtree(self.svc.run_dir(rec.id), ignore_errors=True)
+        rmtree(self.svc.cdir(rec.id), ignore_errors=True)
+        rmtree(self.svc.run_dir(rec.id), ignore_errors=True)
         ev.container(self.svc, rec, "remove")
 
     def discard(self, rec: ContainerRecord) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import re
 
 from podpy.errors import InvalidArgument
@@ -44,12 +43,21 @@ def new_id() -> str:
             return cid
 
 
+def _below(n: int) -> int:
+    """Uniform in [0, n) from os.urandom, as random.SystemRandom draws (without importing random)."""
+    k = n.bit_length()
+    nbytes = (k + 7) // 8
+    while True:
+        r = int.from_bytes(os.urandom(nbytes), "big") >> (nbytes * 8 - k)
+        if r < n:
+            return r
+
+
 def random_name(taken: set[str]) -> str:
-    rng = random.SystemRandom()
     for attempt in range(200):
-        name = f"{rng.choice(ADJECTIVES)}_{rng.choice(SURNAMES)}"
+        name = f"{ADJECTIVES[_below(len(ADJECTIVES))]}_{SURNAMES[_below(len(SURNAMES))]}"
         if attempt >= 20:
-            name += str(rng.randint(0, 9))
+            name += str(_below(10))
         if name not in taken:
             return name
     raise InvalidArgument("could not allocate a container name")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import fcntl
 import os
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from podpy.errors import NoSuchContainer, PodpyError
+from podpy.record import asdict, field, fields, record
 from podpy.state import atomic_write_json, read_json
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -26,7 +26,7 @@ RESTARTING = "restarting"  # between an exit and the restart its policy asked fo
 SUPERVISOR_GONE = "supervisor exited unexpectedly"
 
 
-@dataclass
+@record
 class RunState:
     status: str = CREATED
     pid: int = 0  # host pid of the container's init
@@ -45,7 +45,7 @@ class RunState:
     premounted: str = ""  # rootfs mounted on the host for an external runtime (to unmount)
 
 
-@dataclass
+@record
 class ContainerRecord:
     id: str
     name: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, replace
 from pathlib import Path
 
 from podpy.engine import container_record as cr
@@ -13,6 +12,7 @@ from podpy.engine import events as ev
 from podpy.engine.container_names import new_id, random_name, validate_name
 from podpy.engine.container_record import ContainerLock, ContainerRecord
 from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
+from podpy.record import asdict, replace  # ContainerSpec (a dataclass) or records: both
 from podpy.state import FileLock, atomic_write_bytes
 from podpy.timeutil import now_rfc3339
 
@@ -275,10 +275,13 @@ class ContainerService:
 
         parse_signal(stop_sig)
         entrypoint = _effective_entrypoint(opts, icfg)
-        from podpy.engine.container_health import healthcheck_config
         from podpy.engine.container_restart import policy_from_flags
 
-        restart_policy, healthcheck = policy_from_flags(opts), healthcheck_config(opts, icfg)
+        restart_policy, healthcheck = policy_from_flags(opts), None
+        if _health_asked(opts, icfg):  # else no check: container_health (~1 ms of imports) not loaded
+            from podpy.engine.container_health import healthcheck_config
+
+            healthcheck = healthcheck_config(opts, icfg)
         with FileLock(self.layout.store_lock):
             names = {r.name: r.id for r in self._load_all()}
             name = validate_name(opts.name) if opts.name else random_name(set(names))
@@ -528,6 +531,15 @@ def _wants_more(more: dict[str, Any]) -> bool:
         if (value is False) if default is True else value not in (None, False, [], ""):
             return True
     return False
+
+
+def _health_asked(opts: CreateOptions, icfg: dict[str, Any]) -> bool:
+    """A --health-*/--no-healthcheck flag or the image's Healthcheck (else the container has none)."""
+    from podpy.record import fields
+
+    return bool(opts.no_healthcheck or icfg.get("Healthcheck")) or any(
+        getattr(opts, f.name) is not None for f in fields(opts) if f.name.startswith("health_")
+    )
 
 
 def _effective_entrypoint(opts: CreateOptions, icfg: dict) -> list[str]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.errors import InvalidArgument
+from podpy.record import replace
 
 if TYPE_CHECKING:
     from podpy.engine.core import Engine

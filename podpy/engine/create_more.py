@@ -9,13 +9,13 @@ LIFECYCLE_FLAGS); an empty or all-default dict leaves the spec alone and this mo
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podpy.engine import idmaps
 from podpy.engine.spec import PROXY_VARS
 from podpy.errors import ContainerState, InvalidArgument
+from podpy.record import replace
 
 if TYPE_CHECKING:
     from podpy.engine.core import Engine

@@ -13,7 +13,7 @@ from podpy.errors import CorruptContent, ImageInUse, InvalidArgument, NoSuchImag
 from podpy.image import manifest as mf
 from podpy.image import reference
 from podpy.image.store import ImageRecord, LayerRef, find, untag_everywhere
-from podpy.record import Record
+from podpy.record import record
 from podpy.state import read_json
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -23,13 +23,15 @@ if TYPE_CHECKING:
     from podpy.engine.core import Engine
 
 
-class RemoveReport(Record):
+@record
+class RemoveReport:
     untagged: list[str]
     deleted: list[str]
     size: int = 0  # bytes freed
 
 
-class NewLayer(Record):
+@record
+class NewLayer:
     """A layer blob already in the content store, with the diff ID of its uncompressed tar."""
 
     digest: str

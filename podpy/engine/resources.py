@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 
 from podpy.errors import InvalidArgument
+from podpy.record import asdict, record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ FLAG_NAMES = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
+@record(frozen=True, lean_init=True)
 class Resources:
     """Docker's HostConfig resource fields (0 / "" / None = not set)."""
 
@@ -52,7 +52,7 @@ class Resources:
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any] | None) -> Resources:
-        known = set(cls.__dataclass_fields__)
+        known = set(cls.__record_fields__)
         return cls(**{k: v for k, v in (doc or {}).items() if k in known})
 
     @property

@@ -7,9 +7,8 @@ hashable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from podpy.errors import InvalidArgument
+from podpy.record import field, record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "HTTP_PROXY"
               "NO_PROXY")  # the host's, passed on by --http-proxy (Podman's default)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Mount:
     """One OCI mount entry (bind, tmpfs, volume already resolved to a bind, ...)."""
 
@@ -39,7 +38,7 @@ class Mount:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rlimit:
     """`--ulimit name=soft:hard`; name without the RLIMIT_ prefix, lower case ok."""
 
@@ -52,7 +51,7 @@ class Rlimit:
         return {"type": name if name.startswith("RLIMIT_") else f"RLIMIT_{name}", "soft": self.soft, "hard": self.hard}
 
 
-@dataclass(frozen=True)
+@record(frozen=True, lean_init=True)
 class ContainerSpec:
     """Image config merged with run flags. `args` is final (entrypoint + cmd)."""
 

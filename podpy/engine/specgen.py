@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from podpy.engine.spec import ContainerSpec, Mount
 from podpy.errors import InvalidArgument
 from podpy.inroot import read_inside
 from podpy.paths import is_cgroup_v2  # re-exported: callers import it from here
+from podpy.record import record
 from podpy.runtime.builtin.capabilities import CAP_NAMES, DEFAULT_CAPS, current_bounding, normalize
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 OCI_VERSION = "1.0.2"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -31,7 +34,7 @@ MASKED_PATHS = (
 READONLY_PATHS = ("/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IdMaps:
     """linux.uidMappings / gidMappings: (containerID, hostID, size) triples."""
 
@@ -54,7 +57,7 @@ class IdMaps:
         return len(self.uids) == 1 and self.uids[0][2] == 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExecUser:
     uid: int
     gid: int
@@ -62,7 +65,7 @@ class ExecUser:
     home: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HostFacts:
     """What generate needs to know about the host; `HostFacts.detect()` reads it."""
 

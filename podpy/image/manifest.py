@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from podpy.record import Record
+from podpy.record import record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -26,7 +26,8 @@ MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 
 
-class Descriptor(Record, frozen=True):
+@record(frozen=True)
+class Descriptor:
     media_type: str
     digest: str
     size: int

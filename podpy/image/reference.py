@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from podpy.errors import InvalidReference
-from podpy.record import Record
+from podpy.record import record
 
 DEFAULT_REGISTRY = "docker.io"
 DEFAULT_TAG = "latest"
@@ -18,7 +18,8 @@ _DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
 _HEX_RE = re.compile(r"^[a-f0-9]{64}$")
 
 
-class Reference(Record, frozen=True):
+@record(frozen=True)
+class Reference:
     """A fully qualified reference: registry/repository[:tag][@digest]."""
 
     registry: str

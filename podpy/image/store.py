@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from podpy.errors import InvalidReference, NoSuchImage
 from podpy.image import reference
-from podpy.record import Record
+from podpy.record import asdict, field, record
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
 
@@ -17,41 +17,27 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class LayerRef(Record):
+@record
+class LayerRef:
     digest: str  # blob digest in the content store (compressed as received)
     media_type: str
     size: int
     diff_id: str
 
-    def __init__(self, digest: str, media_type: str, size: int, diff_id: str) -> None:  # loads: the fast way
-        self.digest, self.media_type, self.size, self.diff_id = digest, media_type, size, diff_id
 
-    def to_json(self) -> dict[str, Any]:
-        return {"digest": self.digest, "media_type": self.media_type, "size": self.size, "diff_id": self.diff_id}
-
-
-class ImageRecord(Record):
+@record
+class ImageRecord:
     id: str  # sha256:<hex> of the config blob
     manifest: str  # digest of the manifest blob
     manifest_media_type: str
     layers: list[LayerRef]
     top_layer: str | None  # chain ID of the last layer (None: no layers)
     created: str
-    names: list[str]  # fully qualified repo:tag
-    digests: list[str]  # repo@sha256:... (after pull/push)
+    names: list[str] = field(default_factory=list)  # fully qualified repo:tag
+    digests: list[str] = field(default_factory=list)  # repo@sha256:... (after pull/push)
     size: int = 0
     added: float = 0.0  # when it entered this store (the order `images` lists)
-    names_history: list[str]  # every name it was given, newest first
-
-    def __init__(self, id: str, manifest: str, manifest_media_type: str, layers: list[LayerRef],
-                 top_layer: str | None, created: str, names: list[str] | None = None,
-                 digests: list[str] | None = None, size: int = 0, added: float = 0.0,
-                 names_history: list[str] | None = None) -> None:  # fmt: skip  # every load makes all of them
-        self.id, self.manifest, self.manifest_media_type, self.layers = id, manifest, manifest_media_type, layers
-        self.top_layer, self.created, self.size, self.added = top_layer, created, size, added
-        self.names = [] if names is None else names
-        self.digests = [] if digests is None else digests
-        self.names_history = [] if names_history is None else names_history
+    names_history: list[str] = field(default_factory=list)  # every name it was given, newest first
 
     def remember_names(self, names: list[str]) -> None:
         """Names it has just been given go to the front of its name history (as containers/storage)."""
@@ -63,13 +49,7 @@ class ImageRecord(Record):
         return self.id.removeprefix("sha256:")
 
     def to_json(self) -> dict[str, Any]:
-        """A fresh JSON-able dict (as dataclasses.asdict made it)."""
-        return {
-            "id": self.id, "manifest": self.manifest, "manifest_media_type": self.manifest_media_type,
-            "layers": [x.to_json() for x in self.layers], "top_layer": self.top_layer, "created": self.created,
-            "names": list(self.names), "digests": list(self.digests), "size": self.size, "added": self.added,
-            "names_history": list(self.names_history),
-        }  # fmt: skip
+        return asdict(self)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ImageRecord:

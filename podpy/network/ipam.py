@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from podpy.errors import InvalidArgument, PodpyError
 from podpy.network.model import NetworkRecord, Subnet
+from podpy.record import asdict, field, record
 from podpy.state import atomic_write_json, read_json
 from podpy.state.layout import Layout
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-@dataclass
+@record
 class Lease:
     ip: str
     prefix: int
@@ -38,7 +38,7 @@ class Lease:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Lease:
-        return cls(**{k: doc[k] for k in cls.__dataclass_fields__ if k in doc})
+        return cls(**{k: doc[k] for k in cls.__record_fields__ if k in doc})
 
 
 def _path(layout: Layout, network: str) -> Path:

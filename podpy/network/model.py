@@ -10,10 +10,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from podpy.errors import InvalidArgument, NotFound, PodpyError
+from podpy.record import field, record
 from podpy.state import FileLock, atomic_write_json, read_json
 from podpy.state.layout import Layout
 
@@ -49,7 +49,7 @@ class NetworkInUse(PodpyError):
                          f"and pods: network is being used")  # fmt: skip
 
 
-@dataclass
+@record(lean_init=True)
 class Subnet:
     subnet: str
     gateway: str
@@ -66,7 +66,7 @@ class Subnet:
         return doc
 
 
-@dataclass
+@record(lean_init=True)
 class NetworkRecord:
     name: str
     id: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from podpy.errors import InvalidArgument, RegistryNotFound
-from podpy.record import Record
+from podpy.record import record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -16,7 +16,8 @@ _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm6
 _VARIANT = {"armv7l": "v7", "armv6l": "v6", "aarch64": "v8"}
 
 
-class Platform(Record, frozen=True):
+@record(frozen=True, lean_init=True)
+class Platform:
     os: str
     arch: str
     variant: str = ""

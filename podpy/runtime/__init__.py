@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from podpy.errors import PodpyError
 from podpy.runtime.base import Runtime, Started, Stdio
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
     from podpy.runtime.external import ExternalRuntime
 

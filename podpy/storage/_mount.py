@@ -5,7 +5,10 @@ from __future__ import annotations
 import errno
 import os
 from functools import cache
-from typing import Any
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 MS_RDONLY = 0x1
 MS_BIND = 0x1000

@@ -10,14 +10,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from podpy.errors import StorageError
 from podpy.storage import _mount
 from podpy.storage.fsutil import force_rmtree
 from podpy.storage.layers import LayerStore
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:  # diffwalk only for diff, export and commit: start and rm load this module
+    from typing import BinaryIO
+
     from podpy.storage.diffwalk import Entry, OwnerMap
 
 

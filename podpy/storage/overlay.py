@@ -6,11 +6,11 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from podpy.storage import _mount, initlayer
 from podpy.storage.driver import Driver
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
     from podpy.storage.diffwalk import Entry
 

@@ -18,9 +18,9 @@ import os
 import time
 from collections import namedtuple
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from podpy.record import field, record
 from podpy.timeutil import now_rfc3339
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -31,7 +31,7 @@ K8S_FILE, NONE, PASSTHROUGH = "k8s-file", "none", "passthrough"
 DRIVERS = (K8S_FILE, NONE, PASSTHROUGH)
 
 
-@dataclass(frozen=True)
+@record(frozen=True, lean_init=True)
 class LogConfig:
     """What a container logs, where, and how much is kept (stored in the container's spec)."""
 

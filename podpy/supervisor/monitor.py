@@ -161,7 +161,7 @@ class Supervisor:
         self.pipes, self.sink, self.status = _Pipes(), None, None
         stdio = self._stdio(Stdio)
         if self.cfg.preserve_fds:
-            from dataclasses import replace
+            from podpy.record import replace
 
             stdio = replace(stdio, preserve=self.cfg.preserve_fds)
         try:

@@ -76,7 +76,7 @@ def sprint_value(value: Any) -> str:
         return int.__repr__(value)
     if isinstance(value, float):
         return format_float(value)
-    fields = getattr(value, "__dataclass_fields__", None)
+    fields = getattr(value, "__record_fields__", None) or getattr(value, "__dataclass_fields__", None)
     if fields is not None:
         return "{" + " ".join(sprint_value(getattr(value, f)) for f in fields) + "}"
     return str(value)

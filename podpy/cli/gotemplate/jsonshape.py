@@ -34,7 +34,7 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if type(value) is float and value.is_integer() and abs(value) < 1e21:
         return int(value)
-    fields = getattr(value, "__dataclass_fields__", None)
+    fields = getattr(value, "__record_fields__", None) or getattr(value, "__dataclass_fields__", None)
     if fields is not None:
         return {f: jsonable(getattr(value, f)) for f in fields}
     return value

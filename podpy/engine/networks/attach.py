@@ -255,9 +255,8 @@ def _rewrite_hosts(path: Path, lines: list[str]) -> None:
 def for_create(engine: Any, spec: Any) -> Any:
     """The spec with network names made canonical (each must exist; the default is made on first
     use) and `container:X` turned into the path of X's network namespace."""
-    from dataclasses import replace
-
     from podpy.errors import ContainerState
+    from podpy.record import replace
 
     if spec.network.startswith("container:"):
         other = engine.containers.get(spec.network.split(":", 1)[1])

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from podpy.engine import events as ev
 from podpy.errors import InvalidArgument, PodpyError
-from podpy.network import ipam
 from podpy.network.model import (
     DEFAULT_NETWORK,
     DEFAULT_SUBNET,
@@ -26,6 +24,7 @@ from podpy.network.model import (
     new_id,
     validate_name,
 )
+from podpy.record import field, record
 from podpy.timeutil import now_rfc3339
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 LIST_FILTERS = ("name", "id", "driver", "label", "label!", "until", "dangling")
 
 
-@dataclass
+@record(lean_init=True)
 class CreateRequest:
     name: str = ""
     driver: str = "bridge"
@@ -229,6 +228,8 @@ class NetworkService:
                 return
             if not index_of(rec.network_interface):
                 return
+            from podpy.network import ipam
+
             for cid in ipam.load(self.layout, rec.name):
                 nft.add_ports(cid, ports.load(self.layout, cid))
                 if sub6 is not None:
@@ -270,6 +271,8 @@ class NetworkService:
 
     def docker_inspect(self, ref: str) -> dict[str, Any]:
         """Docker's `network inspect` object."""
+        from podpy.network import ipam
+
         rec = self.get(ref)
         with self.store.lock():
             leases = ipam.load(self.layout, rec.name)
@@ -305,6 +308,8 @@ def _subnets(req: CreateRequest, records: list[NetworkRecord]) -> list[Subnet]:
     """The --subnet values (an IPv4 one allocated when none is given: podpy networks always carry
     IPv4, skipping what the host routes: other stores' bridges are the host's too), with --ipv6 a
     random unique-local /64 when no IPv6 subnet is given (Podman's way)."""
+    from podpy.network import ipam  # the allocator: `inspect` of a container reads networks only
+
     wanted: list[tuple[str, int]] = [(x, i) for i, x in enumerate(req.subnets)]  # (subnet, index of --gateway)
     if not any(":" not in x for x in req.subnets):
         from podpy.network.hostipam import routed

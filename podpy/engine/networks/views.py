@@ -28,16 +28,22 @@ def network_settings(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
         "MacAddress": "", "Networks": {},
     }  # fmt: skip
     wanted: dict[str, dict[str, Any]] = rec.spec.get("networks") or {}
-    from podpy.engine.networks.attach import leases_of, netns_path
     from podpy.network.model import NoSuchNetwork
 
     running = rec.state.status == "running"
     doc["Ports"] = portmod.docker_ports(rec.spec.get("ports") or [], portmod.load(engine.layout, rec.id))
     if running:
+        from podpy.engine.networks.attach import netns_path
+
         doc["SandboxKey"] = str(netns_path(engine.networks, rec.id))
     if rec.spec.get("network") != "bridge":  # pasta / slirp4netns: no leases, no networks
         return doc
-    leases = leases_of(engine.networks, rec.id) if running else {}
+    if running:  # a created or exited container has no leases: attach (~2 ms of imports) not needed
+        from podpy.engine.networks.attach import leases_of
+
+        leases = leases_of(engine.networks, rec.id)
+    else:
+        leases = {}
     for i, (name, opts) in enumerate(wanted.items()):
         try:
             nid = engine.networks.get(name).id

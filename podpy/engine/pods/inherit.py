@@ -9,10 +9,10 @@ member does not share with the infra (the infra holds the shared ones); --pid, -
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from podpy.errors import InvalidArgument
+from podpy.record import replace
 
 if TYPE_CHECKING:
     from podpy.engine.container_config import CreateOptions

@@ -8,10 +8,10 @@ changes when it restarts."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from podpy.errors import InvalidArgument
+from podpy.record import replace
 
 if TYPE_CHECKING:
     from podpy.engine.core import Engine

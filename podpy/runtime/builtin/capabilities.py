@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from podpy.runtime import syscalls
-
 # Index = capability number (linux/capability.h).
 CAP_NAMES = (
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
@@ -68,6 +66,8 @@ def current_bounding() -> frozenset[str]:
 
 def drop_bounding(keep: int) -> None:
     """Drop every capability not in `keep` from the bounding set (needs CAP_SETPCAP)."""
+    from podpy.runtime import syscalls  # ctypes (~3 ms): `create` reads the tables only
+
     for num in range(last_cap() + 1):
         if not keep >> num & 1 and syscalls.prctl(syscalls.PR_CAPBSET_READ, num) == 1:
             syscalls.prctl(syscalls.PR_CAPBSET_DROP, num)
@@ -75,6 +75,8 @@ def drop_bounding(keep: int) -> None:
 
 def apply(caps: dict[str, list[str]]) -> None:
     """capset effective/permitted/inheritable, then raise ambient. Called after the uid switch."""
+    from podpy.runtime import syscalls
+
     syscalls.capset(mask(caps.get("effective", ())), mask(caps.get("permitted", ())),
                     mask(caps.get("inheritable", ())))  # fmt: skip
     syscalls.prctl(syscalls.PR_CAP_AMBIENT, syscalls.PR_CAP_AMBIENT_CLEAR_ALL)

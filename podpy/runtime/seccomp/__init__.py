@@ -16,10 +16,12 @@ import os
 import zlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import PodpyError
-from podpy.runtime import syscalls
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Filter", "prepare", "load", "supported"]
 
@@ -105,6 +107,8 @@ def load(filt: Filter | None) -> None:
     """Install the filter on the calling thread (the container process, just before it execs)."""
     if filt is None:
         return
+    from podpy.runtime import syscalls  # ctypes (~3 ms): `create` resolves profiles, only a start loads them
+
     try:
         syscalls.seccomp_set_filter(filt.program, filt.flags)
     except OSError as e:

@@ -7,7 +7,10 @@ condition; `default_profile()` spells it in Docker's JSON profile format, the on
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 
 ALLOWED = """
 accept accept4 access adjtimex alarm bind brk capget capset chdir chmod chown chown32 clock_adjtime

@@ -9,10 +9,13 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import InvalidArgument
 from podpy.runtime.seccomp.arches import MACHINES, machine_arches
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 GO_ARCH = {
     "x86_64": "amd64",
