@@ -4,6 +4,7 @@ table renderer like the template engine, an empty store's listing like the full 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 from pathlib import Path
 
@@ -74,18 +75,20 @@ def test_frozen_replace_copies_with_changes() -> None:
 
 
 def test_record_is_a_kw_only_dataclass() -> None:
-    """podpy.record.Record: what `@dataclass(kw_only=True)` gives (init, defaults, fresh factory
-    defaults, inherited fields first, eq, repr, unhashable), plus replace/fields."""
-    from dataclasses import dataclass, field
+    """podpy.record's @record(kw_only=True): what `@dataclass(kw_only=True)` gives (init, defaults,
+    fresh factory defaults, inherited fields first, eq, repr, unhashable), with replace/fields."""
+    from dataclasses import dataclass
 
-    from podpy.record import Record, factory
+    from podpy.record import field, fields, record, replace
 
-    class Base(Record):
+    @record(kw_only=True)
+    class Base:
         line: int = 0
         name_: str = ""
 
+    @record(kw_only=True)
     class Thing(Base):
-        items: list[str] = factory(list)
+        items: list[str] = field(default_factory=list)
         must: str
         flag: bool = False
 
@@ -96,22 +99,24 @@ def test_record_is_a_kw_only_dataclass() -> None:
 
     @dataclass(kw_only=True)
     class DThing(DBase):
-        items: list[str] = field(default_factory=list)
+        items: list[str] = dataclasses.field(default_factory=list)
         must: str
         flag: bool = False
 
     a, d = Thing(must="m", line=3), DThing(must="m", line=3)
     assert repr(a).replace("Thing", "DThing", 1).split("(", 1)[1] == repr(d).split("(", 1)[1]
-    assert Thing.fields() == ("line", "name_", "items", "must", "flag")
+    assert [f.name for f in fields(Thing)] == ["line", "name_", "items", "must", "flag"]
     assert a == Thing(line=3, must="m") and a != Thing(must="x", line=3) and a != Base(line=3)
     assert Thing(must="a").items is not Thing(must="a").items
-    b = a.replace(flag=True)
+    b = replace(a, flag=True)
     assert b.flag and not a.flag and b.items == a.items and b.must == "m"
     for bad in ({}, {"must": "m", "nope": 1}):
         with pytest.raises(TypeError):
             Thing(**bad)
     with pytest.raises(TypeError):
-        a.replace(nope=1)
+        Thing("m")  # keyword only
+    with pytest.raises(TypeError):
+        replace(a, nope=1)
     with pytest.raises(TypeError):
         hash(a)
     assert b == copy.deepcopy(b) == copy.copy(b)
