@@ -12,6 +12,8 @@ BOOL, STR, LIST, INT = "bool", "str", "list", "int"
 
 @dataclass(frozen=True)
 class Flag:
+    """One run/create flag: its declarations, kind and help (the typer command and the fast parser share it)."""
+
     field: str  # the keyword the handler receives
     decls: tuple[str, ...]
     kind: str

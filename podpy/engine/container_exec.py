@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class ExecOptions:
+    """What `exec` runs and how (its flags)."""
+
     command: list[str]
     interactive: bool = False
     tty: bool = False

@@ -28,6 +28,8 @@ SUPERVISOR_GONE = "supervisor exited unexpectedly"
 
 @dataclass
 class RunState:
+    """The runtime part of a container record: status, pids, times, exit."""
+
     status: str = CREATED
     pid: int = 0  # host pid of the container's init
     pid_start: int = 0  # its start time (clock ticks since boot), guards against pid reuse
@@ -47,6 +49,8 @@ class RunState:
 
 @dataclass
 class ContainerRecord:
+    """One container's JSON document (containers/<id>/container.json)."""
+
     id: str
     name: str
     created: str

@@ -27,6 +27,8 @@ INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 
 @dataclass(frozen=True)
 class Descriptor:
+    """An OCI content descriptor: media type, digest, size."""
+
     media_type: str
     digest: str
     size: int

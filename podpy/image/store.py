@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class LayerRef:
+    """One layer of an image: its blob and the digest of its uncompressed tar."""
+
     digest: str  # blob digest in the content store (compressed as received)
     media_type: str
     size: int
@@ -28,6 +30,8 @@ class LayerRef:
 
 @dataclass
 class ImageRecord:
+    """One image's record in the tag index."""
+
     id: str  # sha256:<hex> of the config blob
     manifest: str  # digest of the manifest blob
     manifest_media_type: str

@@ -32,6 +32,8 @@ MAX_OUTPUT = 4096  # and the first 4 KiB of each probe's output
 
 @dataclass(frozen=True)
 class ProbeResult:
+    """One health check run, as State.Health.Log keeps it."""
+
     start: str
     end: str
     exit_code: int
@@ -104,6 +106,8 @@ def _trim(value: float) -> str:
 
 @dataclass
 class _Probe:
+    """A health check process that is running."""
+
     pid: int
     fd: int | None
     start: str

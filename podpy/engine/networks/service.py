@@ -39,6 +39,8 @@ LIST_FILTERS = ("name", "id", "driver", "label", "label!", "until", "dangling")
 
 @dataclass
 class CreateRequest:
+    """What `network create` asks for (its flags)."""
+
     name: str = ""
     driver: str = "bridge"
     subnets: list[str] = field(default_factory=list)

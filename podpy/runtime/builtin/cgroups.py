@@ -26,6 +26,8 @@ UNIFIED = ""  # key of the v2 hierarchy in /proc/self/cgroup ("0::/path")
 
 @dataclass(frozen=True)
 class Hierarchy:
+    """One mounted cgroup hierarchy (a v1 controller or the v2 tree)."""
+
     key: str  # the /proc/self/cgroup controller field: "memory", "name=systemd", "" for v2
     mountpoint: str
     root: str  # the mount's root inside the hierarchy (not "/" under a cgroup ns or a bind)

@@ -51,6 +51,8 @@ _LOCKABLE = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
 
 @dataclass
 class Options:
+    """An OCI mount's options as mount(2) flags, propagation changes and data."""
+
     flags: int = 0
     propagation: list[int] = field(default_factory=list)
     data: list[str] = field(default_factory=list)

@@ -29,6 +29,8 @@ JOIN_ORDER = ("user", "mount", "pid", "uts", "ipc", "network", "cgroup", "time")
 
 @dataclass(frozen=True)
 class Plan:
+    """Which namespaces to create (unshare) and which to join (setns)."""
+
     new_user: bool
     user_path: str | None
     unshare_flags: int  # everything but user
