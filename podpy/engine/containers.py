@@ -10,7 +10,6 @@ from pathlib import Path
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
-from podpy.engine.container_names import new_id, random_name, validate_name
 from podpy.engine.container_record import ContainerLock, ContainerRecord
 from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
 from podpy.state import FileLock, atomic_write_bytes
@@ -271,6 +270,7 @@ class ContainerService:
         parse_signal(stop_sig)
         entrypoint = _effective_entrypoint(opts, icfg)
         from podpy.engine.container_health import healthcheck_config
+        from podpy.engine.container_names import new_id, random_name, validate_name
         from podpy.engine.container_restart import policy_from_flags
 
         restart_policy, healthcheck = policy_from_flags(opts), healthcheck_config(opts, icfg)
@@ -464,6 +464,8 @@ class ContainerService:
 
     # ---- rename, prune, port
     def rename(self, ref: str, new: str) -> None:
+        from podpy.engine.container_names import validate_name
+
         new = validate_name(new)
         with FileLock(self.layout.store_lock):
             cid = self.resolve(ref)

@@ -21,7 +21,7 @@ from typing import Any
 from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
 from podpy.runtime import syscalls as sc
 from podpy.runtime.base import Started, Stdio
-from podpy.runtime.builtin import cgroups, devices, namespaces, process, rootfs
+from podpy.runtime.builtin import cgroups, devices, namespaces, process
 from podpy.runtime.builtin.sync import Channel, run_child
 from podpy.runtime.seccomp import Filter
 from podpy.runtime.seccomp import prepare as prepare_seccomp
@@ -149,6 +149,8 @@ def start(
 
     def init(proc_fd: int) -> None:
         _adopted(chan, caller, proc_fd, stdio)
+        from podpy.runtime.builtin import rootfs  # start only: exec joins the root the init made
+
         pty = rootfs.prepare(cfg, bundle, plan.in_userns, bool(proc.get("terminal")), cg)
         if place is not None:
             chan.wait_go()  # in our cgroups now
