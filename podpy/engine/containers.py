@@ -61,13 +61,7 @@ class ContainerService:
             return []
 
     def _load_all(self) -> list[ContainerRecord]:
-        out = []
-        for cid in self._ids():
-            try:
-                out.append(cr.load(self.cdir(cid)))
-            except (NoSuchContainer, PodpyError, OSError):
-                continue  # removed meanwhile, or half-created
-        return out
+        return cr.load_all(self.layout.containers, self._ids())  # skips removed and half-created ones
 
     def resolve(self, ref: str) -> str:
         """Full ID for a full ID, a name, or a unique ID prefix (Docker's order)."""
