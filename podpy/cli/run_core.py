@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from podpy.cli import common
 from podpy.cli.common import engine
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def create_options(image: str, command: list[str] | None, kw: dict[str, Any]) -> Any:

@@ -10,12 +10,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
 from podpy.engine.spec import ContainerSpec, merge_env
 from podpy.errors import ContainerState, PodpyError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from podpy.engine.containers import ContainerService

@@ -5,7 +5,10 @@ BuiltinRuntime is imported lazily so that specgen can use `capabilities` without
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["BuiltinRuntime"]
 

@@ -16,7 +16,6 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
 from podpy.runtime import syscalls as sc
@@ -25,6 +24,10 @@ from podpy.runtime.builtin import cgroups, devices, namespaces, process
 from podpy.runtime.builtin.sync import Channel, run_child
 from podpy.runtime.seccomp import Filter
 from podpy.runtime.seccomp import prepare as prepare_seccomp
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 _ERRORS: dict[int, type[PodpyError]] = {126: CannotInvoke, 127: CommandNotFound}
 

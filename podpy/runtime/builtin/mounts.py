@@ -13,11 +13,14 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podpy.inroot import Root
 from podpy.runtime import syscalls as sc
 from podpy.runtime.builtin import cgroups
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # option -> (flag, set?) ; "set" False clears the flag
 _FLAGS: dict[str, tuple[int, bool]] = {

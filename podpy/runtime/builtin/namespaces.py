@@ -7,10 +7,13 @@ import os
 import socket
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 from podpy.errors import PodpyError
 from podpy.runtime import syscalls as sc
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # OCI type -> (clone flag, name under /proc/<pid>/ns)
 TYPES = {

@@ -14,9 +14,12 @@ import json
 import os
 import socket
 from collections.abc import Callable
-from typing import Any, NoReturn
 
 from podpy.errors import PodpyError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 def _above_stdio(fd: int) -> int:

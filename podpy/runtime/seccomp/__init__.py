@@ -16,10 +16,13 @@ import os
 import zlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import PodpyError
 from podpy.runtime import syscalls
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Filter", "prepare", "load", "supported"]
 
