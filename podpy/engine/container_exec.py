@@ -13,7 +13,7 @@ from pathlib import Path
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
-from podpy.engine.spec import ContainerSpec, merge_env
+from podpy.engine.spec_merge import merge_env
 from podpy.errors import ContainerState, PodpyError
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -51,6 +51,7 @@ def exec_process(svc: ContainerService, rec: cr.ContainerRecord, opts: ExecOptio
     if not (opts.user or opts.privileged):  # the container's own user and capabilities
         return proc
     from podpy.engine import specgen  # only -u and --privileged re-derive them
+    from podpy.engine.spec import ContainerSpec
     from podpy.runtime.builtin.capabilities import current_bounding
 
     user = base["user"]
