@@ -55,7 +55,10 @@ HOT = [
     "podpy.engine.container_exec", "podpy.engine.specgen", "podpy.engine.images", "podpy.engine.volumes",
     "podpy.engine.networks", "podpy.engine.networks.service", "podpy.image.manifest",
     "podpy.supervisor.spawn", "podpy.supervisor.monitor", "podpy.runtime.builtin.runtime",
-    "podpy.runtime.builtin.launch", "podpy.network.ipam", "podpy.network.netlink",
+    "podpy.runtime.builtin.launch", "podpy.runtime.builtin.cgroup_stats", "podpy.engine.container_cgroups",
+    "podpy.engine.container_restart", "podpy.supervisor.relay", "podpy.supervisor.logfile", "podpy.network.ipam",
+    "podpy.network.netlink", "podpy.network.bridge", "podpy.network.nft", "podpy.network.netns",
+    "podpy.engine.networks.attach",
 ]  # fmt: skip
 
 
