@@ -163,6 +163,9 @@ def load(cdir: Path) -> ContainerRecord:
         raise NoSuchContainer(cdir.name) from None
 
 
+_READ = 256 * 1024  # a record is ~2 KB: one read(2) and no second one to find the end
+
+
 def load_all(containers: Path, ids: list[str]) -> list[ContainerRecord]:
     """The records of `ids` under `containers` (`ps -a`, name checks): through one directory fd and
     plain reads, ~2x faster than load() per record at 500 containers. Skipped, as the callers skip
@@ -172,18 +175,19 @@ def load_all(containers: Path, ids: list[str]) -> list[ContainerRecord]:
     except FileNotFoundError:
         return []
     out = []
+    where = str(containers)
     try:
         for cid in ids:
             name = f"{cid}/container.json"
             try:
                 fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dfd)
                 try:
-                    chunks = []
-                    while chunk := os.read(fd, 65536):
-                        chunks.append(chunk)
+                    raw = os.read(fd, _READ)
+                    while len(raw) % _READ == 0 and (more := os.read(fd, _READ)):  # a short read is the end
+                        raw += more
                 finally:
                     os.close(fd)
-                out.append(ContainerRecord.from_json(decode_json(b"".join(chunks), containers / name)))
+                out.append(ContainerRecord.from_json(decode_json(raw, f"{where}/{name}")))
             except (PodpyError, OSError):
                 continue
     finally:
