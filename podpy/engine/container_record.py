@@ -163,7 +163,7 @@ def load(cdir: Path) -> ContainerRecord:
         raise NoSuchContainer(cdir.name) from None
 
 
-_READ = 256 * 1024  # a record is ~2 KB: one read(2) and no second one to find the end
+_READ = 8192  # a record is ~2 KB: one read(2); not more (a buffer above malloc's mmap threshold costs an mmap per read)
 
 
 def load_all(containers: Path, ids: list[str]) -> list[ContainerRecord]:
