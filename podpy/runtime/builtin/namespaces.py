@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import socket
 import struct
 from dataclasses import dataclass
 
@@ -67,6 +66,8 @@ def loopback_up() -> None:
     """Bring `lo` up in the network namespace we are in (a new one starts with it down).
 
     Two ioctls on a throwaway socket: the ~150 ms pyroute2 import stays off the `run` path."""
+    import socket  # start only (a new network namespace): exec does not need it
+
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
         try:
             req = fcntl.ioctl(s, _SIOCGIFFLAGS, struct.pack("16sH22x", b"lo", 0))
