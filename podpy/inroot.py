@@ -35,6 +35,8 @@ _NO_SYMLINKS = 0x04
 
 @record(frozen=True)
 class ResolvedDir:
+    """A directory inside a root, resolved without leaving it."""
+
     fd: int  # O_PATH descriptor: usable as dir_fd for every *at call
     real: tuple[str, ...]  # its path below the root with all symlinks resolved
 

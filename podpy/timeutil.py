@@ -16,12 +16,18 @@ def parse_time(ts: str) -> float:
     """RFC 3339 (nanoseconds, Z or offset) -> epoch seconds; 0.0 when empty or unparsable."""
     if not ts:
         return 0.0
+    from datetime import UTC, datetime  # lazy: most commands only write timestamps (~1-3 ms import)
+
+    if len(ts) == 30 and ts[29] == "Z" and ts[19] == "." and ts[20:29].isdigit():  # now_rfc3339's shape
+        try:  # whole seconds exactly, then the nanoseconds (`ps -a` parses one per container)
+            return datetime.fromisoformat(ts[:19]).replace(tzinfo=UTC).timestamp() + int(ts[20:29]) / 1e9
+        except ValueError:
+            return 0.0
     t = ts.replace("Z", "+00:00")
     if "." in t:  # fromisoformat takes at most 6 fractional digits on 3.11
         head, frac = t.split(".", 1)
         digits = "".join(c for c in frac if c.isdigit())
         t = f"{head}.{digits[:6].ljust(6, '0')}{frac[len(digits):]}"
-    from datetime import UTC, datetime  # lazy: most commands only write timestamps (~1-3 ms import)
 
     try:
         dt = datetime.fromisoformat(t)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def run_exec(pos: list[str], *, interactive: bool = False, tty: bool = False, detach: bool = False,
@@ -15,7 +18,6 @@ def run_exec(pos: list[str], *, interactive: bool = False, tty: bool = False, de
     """`exec` (the typer command and the fast path): CONTAINER COMMAND... (or -l COMMAND...); the exit code."""
     from podpy.cli import common
     from podpy.engine import container_exec as ce
-    from podpy.engine.container_config import read_env_file
     from podpy.errors import InvalidArgument
 
     svc = common.engine().containers
@@ -28,7 +30,11 @@ def run_exec(pos: list[str], *, interactive: bool = False, tty: bool = False, de
     preserve = preserved_fds(preserve_fds)
     if preserve and detach:
         raise InvalidArgument("--preserve-fds cannot be used with --detach")
-    from_files = [e for f in env_file or [] for e in read_env_file(f)]
+    from_files = []
+    if env_file:  # container_config (create's module) only for --env-file
+        from podpy.engine.container_config import read_env_file
+
+        from_files = [e for f in env_file for e in read_env_file(f)]
     opts = ce.ExecOptions(pos[1:], interactive, tty, [*from_files, *(env or [])], user or "", workdir or "",
                           privileged, preserve)  # fmt: skip
     if detach:

@@ -15,6 +15,8 @@ BOOL, STR, LIST, INT = "bool", "str", "list", "int"
 
 @record(frozen=True)
 class Flag:
+    """One run/create flag: its declarations, kind and help (the typer command and the fast parser share it)."""
+
     field: str  # the keyword the handler receives
     decls: tuple[str, ...]
     kind: str

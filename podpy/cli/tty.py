@@ -9,13 +9,16 @@ import os
 import select
 import selectors
 import signal
-import socket
 import struct
 import sys
 import termios
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    import socket
 
 PROXIED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
@@ -73,6 +76,8 @@ def attach_socket(run_dir: Path) -> socket.socket:
     """Connect to <run_dir>/attach through /proc/self/fd (sun_path is only 108 bytes)."""
     dfd = os.open(run_dir, os.O_PATH | os.O_CLOEXEC)
     try:
+        import socket  # attach only: exec relays pipes or a pty
+
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sock.connect(f"/proc/self/fd/{dfd}/attach")
     finally:

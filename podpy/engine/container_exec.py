@@ -11,12 +11,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
-from podpy.engine.spec import ContainerSpec, merge_env
+from podpy.engine.spec_merge import merge_env
 from podpy.errors import ContainerState, PodpyError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from podpy.engine.containers import ContainerService
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class ExecOptions:
+    """What `exec` runs and how (its flags)."""
+
     command: list[str]
     interactive: bool = False
     tty: bool = False
@@ -36,9 +41,6 @@ class ExecOptions:
 
 def exec_process(svc: ContainerService, rec: cr.ContainerRecord, opts: ExecOptions) -> dict[str, Any]:
     """The OCI process for `opts`: the container's own process, with exec's overrides."""
-    from podpy.engine import specgen
-    from podpy.runtime.builtin.capabilities import current_bounding
-
     base = json.loads((svc.bundle(rec.id) / "config.json").read_bytes())["process"]
     proc = dict(base)
     proc["args"] = list(opts.command)
@@ -47,6 +49,12 @@ def exec_process(svc: ContainerService, rec: cr.ContainerRecord, opts: ExecOptio
     proc["env"] = list(merge_env(base.get("env") or [], env))
     if opts.workdir:
         proc["cwd"] = opts.workdir
+    if not (opts.user or opts.privileged):  # the container's own user and capabilities
+        return proc
+    from podpy.engine import specgen  # only -u and --privileged re-derive them
+    from podpy.engine.spec import ContainerSpec
+    from podpy.runtime.builtin.capabilities import current_bounding
+
     user = base["user"]
     if opts.user:
         root = Path(f"/proc/{rec.state.pid}/root")
@@ -55,11 +63,10 @@ def exec_process(svc: ContainerService, rec: cr.ContainerRecord, opts: ExecOptio
         u = specgen.resolve_user(opts.user, read_inside(root, "/etc/passwd"), read_inside(root, "/etc/group"))
         user = {"uid": u.uid, "gid": u.gid, "additionalGids": list(u.additional_gids)}
     proc["user"] = user
-    if opts.user or opts.privileged:
-        spec = ContainerSpec(args=tuple(opts.command), privileged=opts.privileged or bool(rec.spec.get("privileged")),
-                             cap_add=tuple(rec.spec.get("cap_add") or ()),
-                             cap_drop=tuple(rec.spec.get("cap_drop") or ()))  # fmt: skip
-        proc["capabilities"] = specgen.capabilities(spec, int(user["uid"]), current_bounding())
+    spec = ContainerSpec(args=tuple(opts.command), privileged=opts.privileged or bool(rec.spec.get("privileged")),
+                         cap_add=tuple(rec.spec.get("cap_add") or ()),
+                         cap_drop=tuple(rec.spec.get("cap_drop") or ()))  # fmt: skip
+    proc["capabilities"] = specgen.capabilities(spec, int(user["uid"]), current_bounding())
     return proc
 
 

@@ -25,6 +25,8 @@ _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 
 
 @dataclass
 class LogOptions:
+    """What `logs` shows: follow, tail, since, until."""
+
     follow: bool = False
     tail: int | None = None  # None or negative: everything
     since: str | None = None

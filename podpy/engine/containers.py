@@ -9,7 +9,6 @@ from pathlib import Path
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
-from podpy.engine.container_names import new_id, random_name, validate_name
 from podpy.engine.container_record import ContainerLock, ContainerRecord
 from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
 from podpy.record import asdict, replace  # ContainerSpec (a dataclass) or records: both
@@ -62,13 +61,7 @@ class ContainerService:
             return []
 
     def _load_all(self) -> list[ContainerRecord]:
-        out = []
-        for cid in self._ids():
-            try:
-                out.append(cr.load(self.cdir(cid)))
-            except (NoSuchContainer, PodpyError, OSError):
-                continue  # removed meanwhile, or half-created
-        return out
+        return cr.load_all(self.layout.containers, self._ids())  # skips removed and half-created ones
 
     def resolve(self, ref: str) -> str:
         """Full ID for a full ID, a name, or a unique ID prefix (Docker's order)."""
@@ -275,6 +268,7 @@ class ContainerService:
 
         parse_signal(stop_sig)
         entrypoint = _effective_entrypoint(opts, icfg)
+        from podpy.engine.container_names import new_id, random_name, validate_name
         from podpy.engine.container_restart import policy_from_flags
 
         restart_policy, healthcheck = policy_from_flags(opts), None
@@ -479,6 +473,8 @@ class ContainerService:
 
     # ---- rename, prune, port
     def rename(self, ref: str, new: str) -> None:
+        from podpy.engine.container_names import validate_name
+
         new = validate_name(new)
         with FileLock(self.layout.store_lock):
             cid = self.resolve(ref)

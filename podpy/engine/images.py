@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 @record
 class RemoveReport:
+    """What `rmi` removed: untagged names and deleted image IDs."""
+
     untagged: list[str]
     deleted: list[str]
     size: int = 0  # bytes freed

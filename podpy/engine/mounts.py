@@ -229,6 +229,8 @@ def apply_mode(req: MountRequest, mode: str) -> MountRequest:
 
 @dataclass
 class _MountFields:
+    """The fields of one --mount value, parsed."""
+
     type: str = VOLUME  # Docker's default when type= is missing
     source: str = ""
     target: str = ""

@@ -35,6 +35,8 @@ class NoSuchSecret(PodpyError):
 
 @dataclass
 class SecretRecord:
+    """One secret's JSON document."""
+
     id: str
     name: str
     created: str
@@ -140,6 +142,8 @@ SECRETS_ANNOTATION = "io.podpy.secrets"  # the IDs a container uses (secret rm r
 
 @dataclass(frozen=True)
 class SecretUse:
+    """One --secret flag: the secret and how the container gets it."""
+
     name: str
     kind: str = "mount"  # or "env"
     target: str = ""

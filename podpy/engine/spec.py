@@ -7,6 +7,7 @@ hashable.
 
 from __future__ import annotations
 
+from podpy.engine.spec_merge import merge_command, merge_env  # noqa: F401 - re-exported: callers import them here
 from podpy.errors import InvalidArgument
 from podpy.record import field, record
 
@@ -122,31 +123,3 @@ class ContainerSpec:
         if (self.uidmap or self.gidmap) and self.userns:
             raise InvalidArgument("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
 
-
-def merge_command(
-    image_entrypoint: list[str] | None,
-    image_cmd: list[str] | None,
-    entrypoint: list[str] | None = None,
-    command: list[str] | None = None,
-) -> tuple[str, ...]:
-    """Docker's rule: --entrypoint replaces the image's and drops its Cmd; args replace Cmd."""
-    ep = list(image_entrypoint or []) if entrypoint is None else list(entrypoint)
-    if command:
-        cmd = list(command)
-    elif entrypoint is not None:
-        cmd = []
-    else:
-        cmd = list(image_cmd or [])
-    return tuple(ep + cmd)
-
-
-def merge_env(*layers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Later layers win, order of first appearance is kept. `-e NAME` (no '=') is resolved by the CLI."""
-    merged: dict[str, str] = {}
-    for layer in layers:
-        for item in layer:
-            key, _, value = item.partition("=")
-            if not key:
-                raise InvalidArgument(f"invalid environment variable {item!r}")
-            merged[key] = value
-    return tuple(f"{k}={v}" for k, v in merged.items())

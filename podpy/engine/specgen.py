@@ -59,6 +59,8 @@ class IdMaps:
 
 @record(frozen=True)
 class ExecUser:
+    """A --user resolved against the image's /etc/passwd and /etc/group."""
+
     uid: int
     gid: int
     additional_gids: tuple[int, ...]

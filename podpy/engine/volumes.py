@@ -37,6 +37,8 @@ PRUNE_FILTERS = ("label", "label!", "until", "all")
 
 @dataclass
 class PruneReport:
+    """What `volume prune` removed and the space it freed."""
+
     deleted: list[str]
     size: int  # bytes reclaimed
 

@@ -28,6 +28,8 @@ INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 
 @record(frozen=True)
 class Descriptor:
+    """An OCI content descriptor: media type, digest, size."""
+
     media_type: str
     digest: str
     size: int

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 @record
 class LayerRef:
+    """One layer of an image: its blob and the digest of its uncompressed tar."""
+
     digest: str  # blob digest in the content store (compressed as received)
     media_type: str
     size: int
@@ -27,6 +29,8 @@ class LayerRef:
 
 @record
 class ImageRecord:
+    """One image's record in the tag index."""
+
     id: str  # sha256:<hex> of the config blob
     manifest: str  # digest of the manifest blob
     manifest_media_type: str

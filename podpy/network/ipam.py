@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 @record
 class Lease:
+    """An address given to one container on one network."""
+
     ip: str
     prefix: int
     gateway: str

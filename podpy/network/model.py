@@ -51,6 +51,8 @@ class NetworkInUse(PodpyError):
 
 @record(lean_init=True)
 class Subnet:
+    """One subnet of a network, with its gateway and lease range."""
+
     subnet: str
     gateway: str
     lease_range: dict[str, str] = field(default_factory=dict)  # {"start_ip", "end_ip"} from --ip-range
@@ -68,6 +70,8 @@ class Subnet:
 
 @record(lean_init=True)
 class NetworkRecord:
+    """One network's JSON document."""
+
     name: str
     id: str
     driver: str = "bridge"

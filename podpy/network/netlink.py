@@ -51,6 +51,8 @@ def mac_bytes(mac: str) -> bytes:
 
 @dataclass
 class Netlink:
+    """A rtnetlink socket and its sequence numbers."""
+
     sock: socket.socket
     seq: int = 0
 

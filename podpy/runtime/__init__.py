@@ -27,15 +27,24 @@ import os
 from pathlib import Path
 
 from podpy.errors import PodpyError
-from podpy.runtime.base import Runtime, Started, Stdio
+from podpy.runtime.base import Started, Stdio
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from podpy.runtime.base import Runtime
     from podpy.runtime.external import ExternalRuntime
 
 __all__ = ["Runtime", "Started", "Stdio", "get_runtime", "find_external"]
 
 BUILTIN_NAMES = (None, "", "builtin", "podpy")
+
+
+def __getattr__(name: str) -> object:
+    if name == "Runtime":  # a typing.Protocol: imported when asked for, not by every run and exec
+        from podpy.runtime.protocol import Runtime
+
+        return Runtime
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def find_external(name: str) -> str | None:

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 else:
     Protocol = object  # Runtime is for checkers only: nothing subclasses or isinstance-checks it
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+    from podpy.runtime.protocol import Runtime  # noqa: F401 - re-exported through __getattr__
+
 
 @record(frozen=True)
 class Stdio:
@@ -36,24 +42,13 @@ class Started:
     pty_master: int | None = None
 
 
-class Runtime(Protocol):
-    name: str
+def __getattr__(name: str) -> object:
+    """`Runtime` (a typing.Protocol) on first use: run and exec never import typing for it."""
+    if name == "Runtime":
+        from podpy.runtime.protocol import Runtime
 
-    def start(self, cid: str, bundle: Path, stdio: Stdio, state_dir: Path) -> Started: ...
-
-    def exec(
-        self, cid: str, init_pid: int, process: dict[str, Any], stdio: Stdio, state_dir: Path
-    ) -> Started: ...
-
-    def kill(self, cid: str, pid: int, sig: int, state_dir: Path) -> None: ...
-
-    def pause(self, cid: str, state_dir: Path) -> None: ...
-
-    def resume(self, cid: str, state_dir: Path) -> None: ...
-
-    def state(self, cid: str, state_dir: Path) -> dict[str, Any]: ...
-
-    def delete(self, cid: str, state_dir: Path) -> None: ...
+        return Runtime
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_config(bundle: Path) -> dict[str, Any]:

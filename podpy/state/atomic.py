@@ -71,6 +71,11 @@ def read_json(path: Path, default: dict[str, Any] | None = None) -> dict[str, An
         if default is not None:
             return dict(default)
         raise
+    return decode_json(raw, path)
+
+
+def decode_json(raw: bytes, path: Path | str) -> dict[str, Any]:
+    """A state document's bytes, checked as read_json checks them (`path` names it in errors)."""
     try:
         doc = json.loads(raw)
     except ValueError as e:

@@ -32,6 +32,8 @@ TMP_PREFIX = ".tmp-"
 
 @record(frozen=True)
 class LayerRecord:
+    """One extracted layer, stored by chain ID."""
+
     chain_id: str
     diff_id: str
     parent: str | None  # the parent's chain ID

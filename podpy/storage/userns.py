@@ -26,6 +26,8 @@ Triples = tuple[tuple[int, int, int], ...]  # (container id, host id, size)
 
 @dataclass(frozen=True)
 class IdMapping:
+    """The uid and gid maps of a user namespace."""
+
     uids: Triples
     gids: Triples
 

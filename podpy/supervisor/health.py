@@ -36,6 +36,8 @@ MAX_OUTPUT = 4096  # and the first 4 KiB of each probe's output
 
 @record(frozen=True)
 class ProbeResult:
+    """One health check run, as State.Health.Log keeps it."""
+
     start: str
     end: str
     exit_code: int
@@ -108,6 +110,8 @@ def _trim(value: float) -> str:
 
 @record
 class _Probe:
+    """A health check process that is running."""
+
     pid: int
     fd: int | None
     start: str

@@ -46,6 +46,8 @@ class Direct:
 
 @dataclass
 class SupervisorConfig:
+    """What the forked supervisor needs to run one container."""
+
     cid: str
     bundle: Path
     run_dir: Path  # <runroot>/containers/<id>: attach socket, runtime state

@@ -15,6 +15,8 @@ from podpy.supervisor.monitor import Hooks, Runtime, Supervisor, SupervisorConfi
 
 @dataclass
 class Outcome:
+    """How an attached run ended: the exit code, or detached."""
+
     exit_code: int | None  # None when detached
     detached: bool = False
 

@@ -32,6 +32,8 @@ TRASH_PREFIX = ".rm-"
 
 @dataclass
 class VolumeRecord:
+    """One named volume's JSON document."""
+
     name: str
     driver: str = "local"
     labels: dict[str, str] = field(default_factory=dict)

@@ -38,6 +38,8 @@ LIST_FILTERS = ("name", "id", "driver", "label", "label!", "until", "dangling")
 
 @record(lean_init=True)
 class CreateRequest:
+    """What `network create` asks for (its flags)."""
+
     name: str = ""
     driver: str = "bridge"
     subnets: list[str] = field(default_factory=list)

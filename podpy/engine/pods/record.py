@@ -26,6 +26,8 @@ class NoSuchPod(NotFound):
 
 @dataclass
 class PodRecord:
+    """One pod's JSON document."""
+
     id: str
     name: str
     created: str

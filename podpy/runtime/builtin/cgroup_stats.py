@@ -17,6 +17,8 @@ V1_UNLIMITED = 1 << 62  # v1 reports "no limit" as a huge page-aligned number ne
 
 @dataclass(frozen=True)
 class Usage:
+    """A container's resource usage as its cgroups count it."""
+
     cpu_ns: int = 0  # CPU time used, all tasks, since the cgroup was made
     mem_usage: int = 0  # Docker's: usage minus inactive file cache
     mem_limit: int = 0  # 0: no limit of the container's own

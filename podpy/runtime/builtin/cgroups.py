@@ -16,16 +16,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import PodpyError
-from podpy.runtime.builtin import cgroup_limits, device_filter
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 UNIFIED = ""  # key of the v2 hierarchy in /proc/self/cgroup ("0::/path")
 
 
 @dataclass(frozen=True)
 class Hierarchy:
+    """One mounted cgroup hierarchy (a v1 controller or the v2 tree)."""
+
     key: str  # the /proc/self/cgroup controller field: "memory", "name=systemd", "" for v2
     mountpoint: str
     root: str  # the mount's root inside the hierarchy (not "/" under a cgroup ns or a bind)
@@ -152,6 +156,8 @@ def create(cgroups_path: str, resources: dict[str, Any], planned: CgroupSet | No
     """Create the container's cgroup in every hierarchy and apply linux.resources."""
     target = planned or plan(cgroups_path)
     mounts = {key: h.mountpoint for key, h in hierarchies().items()}
+    from podpy.runtime.builtin import cgroup_limits, device_filter  # create only: not join/kill/stats
+
     rules = device_filter.effective(resources.get("devices") or [])  # invalid rules: before any mkdir
     cg = CgroupSet()
     try:
@@ -174,12 +180,14 @@ def create(cgroups_path: str, resources: dict[str, Any], planned: CgroupSet | No
     return cg
 
 
-def _device_program(cg: CgroupSet, rules: list[device_filter.Rule]) -> None:
+def _device_program(cg: CgroupSet, rules: list[Any]) -> None:
     """cgroup v2 enforces device rules only through a BPF program on the container's directory.
 
     Without the v1 devices controller it is the only wall, so failing to attach it refuses the start.
     On a hybrid host the v1 controller already enforces the rules and the program is a second wall on
     the empty v2 tree: attached when the kernel lets us, skipped (v1 still enforces) when it does not."""
+    from podpy.runtime.builtin import device_filter
+
     v2 = cg.dir(UNIFIED)
     default_allow, kept = device_filter.reduce(rules)
     if v2 is None or not rules or (default_allow and not kept):

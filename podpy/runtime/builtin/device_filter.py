@@ -31,6 +31,8 @@ ALL = ACC_MKNOD | ACC_READ | ACC_WRITE
 
 @dataclass(frozen=True)
 class Rule:
+    """One device cgroup rule (linux.resources.devices)."""
+
     allow: bool
     kind: str  # "a", "c" or "b"
     major: int  # -1: any

@@ -8,11 +8,14 @@ import os
 import stat
 import struct
 from pathlib import Path
-from typing import Any
 
 from podpy.inroot import Root
 from podpy.runtime import syscalls as sc
 from podpy.runtime.builtin.mounts import fd_path
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # (name, major, minor): what every container gets (the OCI "default devices")
 DEFAULT_DEVICES = (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0))

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import PodpyError
+from podpy.record import field, record
 from podpy.runtime import syscalls as sc
 from podpy.runtime.builtin import namespaces
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 AT_FDCWD = -100
 
@@ -180,7 +183,7 @@ def detached_root(cfg: dict[str, Any], root: Path, annotation: str | None) -> in
         os.close(ns)
 
 
-@dataclass
+@record
 class Trees:
     """What the built-in runtime's launcher prepares as host root for the init to attach."""
 

@@ -16,15 +16,18 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
 from podpy.runtime import syscalls as sc
 from podpy.runtime.base import Started, Stdio
-from podpy.runtime.builtin import cgroups, devices, idmap, namespaces, process, rootfs
+from podpy.runtime.builtin import cgroups, devices, idmap, namespaces, process
 from podpy.runtime.builtin.sync import Channel, run_child
 from podpy.runtime.seccomp import Filter
 from podpy.runtime.seccomp import prepare as prepare_seccomp
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 _ERRORS: dict[int, type[PodpyError]] = {126: CannotInvoke, 127: CommandNotFound}
 
@@ -149,6 +152,8 @@ def start(
 
     def init(proc_fd: int, trees: idmap.Trees | None) -> None:
         _adopted(chan, caller, proc_fd, stdio, *([] if trees is None else trees.fds()))
+        from podpy.runtime.builtin import rootfs  # start only: exec joins the root the init made
+
         pty = rootfs.prepare(cfg, bundle, plan.in_userns, bool(proc.get("terminal")), cg, trees)
         if place is not None:
             chan.wait_go()  # in our cgroups now
@@ -171,6 +176,8 @@ def start(
             cgroups.join(cg)
         trees = None  # root making a user namespace: the rootfs ID-mapped now, while we are host root
         if idmapped:
+            from podpy.runtime.builtin import rootfs
+
             annotation = (cfg.get("annotations") or {}).get(rootfs.ROOTFS_MOUNT_ANNOTATION)
             trees = idmap.prepare(cfg, bundle, rootfs.root_path(cfg, bundle), annotation)
         joins = plan.join

@@ -13,11 +13,14 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podpy.inroot import Root
 from podpy.runtime import syscalls as sc
 from podpy.runtime.builtin import cgroups
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # option -> (flag, set?) ; "set" False clears the flag
 _FLAGS: dict[str, tuple[int, bool]] = {
@@ -51,6 +54,8 @@ _LOCKABLE = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
 
 @dataclass
 class Options:
+    """An OCI mount's options as mount(2) flags, propagation changes and data."""
+
     flags: int = 0
     propagation: list[int] = field(default_factory=list)
     data: list[str] = field(default_factory=list)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import fcntl
 import os
-import socket
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 from podpy.errors import PodpyError
 from podpy.runtime import syscalls as sc
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # OCI type -> (clone flag, name under /proc/<pid>/ns)
 TYPES = {
@@ -29,6 +31,8 @@ JOIN_ORDER = ("user", "mount", "pid", "uts", "ipc", "network", "cgroup", "time")
 
 @dataclass(frozen=True)
 class Plan:
+    """Which namespaces to create (unshare) and which to join (setns)."""
+
     new_user: bool
     user_path: str | None
     unshare_flags: int  # everything but user
@@ -62,6 +66,8 @@ def loopback_up() -> None:
     """Bring `lo` up in the network namespace we are in (a new one starts with it down).
 
     Two ioctls on a throwaway socket: the ~150 ms pyroute2 import stays off the `run` path."""
+    import socket  # start only (a new network namespace): exec does not need it
+
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
         try:
             req = fcntl.ioctl(s, _SIOCGIFFLAGS, struct.pack("16sH22x", b"lo", 0))

@@ -11,7 +11,6 @@ import signal
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn
 
 from podpy.errors import CannotInvoke, CommandNotFound, PodpyError
 from podpy.runtime import syscalls as sc
@@ -20,6 +19,10 @@ from podpy.runtime.builtin import capabilities, devices, execstub
 from podpy.runtime.builtin.sync import Channel
 from podpy.runtime.seccomp import Filter
 from podpy.runtime.seccomp import load as load_seccomp
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _PTS_MAJORS = range(136, 144)  # Unix98 pty slaves (/dev/pts/N): the pty the runtime made in the container

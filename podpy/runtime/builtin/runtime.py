@@ -6,12 +6,15 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podpy.errors import PodpyError
 from podpy.runtime.base import Started, Stdio, ensure_subreaper, load_config, pid_alive, proc_start_time
 from podpy.runtime.builtin import cgroups
 from podpy.state.atomic import atomic_write_json, read_json
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:  # launch and seccomp only for start/exec: rm, stop, kill, pause need the cgroups alone
     from podpy.runtime.seccomp import Filter

@@ -12,11 +12,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import socket
 from collections.abc import Callable
-from typing import Any, NoReturn
 
 from podpy.errors import PodpyError
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 def _above_stdio(fd: int) -> int:
@@ -32,7 +34,11 @@ class Channel:
     def __init__(self, with_socket: bool = False) -> None:
         self.msg_r, self.msg_w = (_above_stdio(fd) for fd in os.pipe())
         self.go_r, self.go_w = (_above_stdio(fd) for fd in os.pipe())
-        self.sock: tuple[socket.socket, socket.socket] | None = socket.socketpair() if with_socket else None
+        self.sock: tuple[socket.socket, socket.socket] | None = None
+        if with_socket:  # a terminal only: exec and run without -t never import socket (~1.5 ms)
+            import socket
+
+            self.sock = socket.socketpair()
         self._buf = b""
         self._child = False
 
@@ -66,6 +72,8 @@ class Channel:
             return None
         self.sock[0].setblocking(False)
         try:
+            import socket
+
             _, fds, _, _ = socket.recv_fds(self.sock[0], 16, 1)
         except BlockingIOError:
             return None
@@ -112,6 +120,8 @@ class Channel:
 
     def send_fd(self, fd: int) -> None:
         assert self.sock is not None
+        import socket
+
         socket.send_fds(self.sock[1], [b"p"], [fd])
 
 

@@ -23,6 +23,10 @@ TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
     from typing import Any
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["Filter", "prepare", "load", "supported"]
 
 
