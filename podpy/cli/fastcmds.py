@@ -60,7 +60,8 @@ def parse(cmd: Cmd, args: list[str]) -> tuple[dict[str, Any], list[str]] | None:
                 return None
             taken = _value(flag, value if eq else None, args, i, kw)
         elif (flag := cmd.flags.get(arg[:2])) is not None and flag[1] != B:
-            taken = _value(flag, arg[2:] or None, args, i, kw)
+            attached = arg[3:] if arg[2:3] == "=" else arg[2:]  # pflag: -f=x and -fx are both x
+            taken = _value(flag, attached or None, args, i, kw)
         else:  # -aq
             for ch in arg[1:]:
                 f = cmd.flags.get("-" + ch)

@@ -47,6 +47,8 @@ def test_parse_forms() -> None:
     assert kw["env"] == ["A=1"] and kw["tty"] and pos == ["ctr", "sh", "-c", "x", "-i"]
     kw, pos = fastcmds.parse(fastcmds.LOGS, ["--tail", "5", "-n", "a", "b"])
     assert kw["tail"] == "5" and kw["names"] and pos == ["a", "b"]  # -n: Podman's --names
+    kw, pos = fastcmds.parse(ps, ["-f=status=exited", "-fname=x"])  # pflag's shorthand forms
+    assert kw["filter_"] == ["status=exited", "name=x"] and pos == []
 
 
 @pytest.mark.parametrize(
