@@ -80,7 +80,7 @@ def _save_dir(engine: Engine, plan: list[tuple[ImageRecord, list[str]]], kind: s
         with DirWriter(root, flat_blobs=True) as w:
             for digest in [img.id, *layers]:
                 with engine.content.open(digest) as f:
-                    w.add_stream(oci.blob_path(digest), f, os.fstat(f.fileno()).st_size)
+                    w.add_stream(oci.blob_path(digest), f, engine.content.size(digest))
             w.add_bytes(DIR_MANIFEST, manifest)
             w.add_bytes(DIR_VERSION_FILE, DIR_VERSION)
         return
@@ -228,7 +228,7 @@ def _write_docker_layer(content: ContentStore, w: ArchiveWriter, layer: LayerRef
         kind = detect(f.read(6))
         f.seek(0)
         if kind == NONE:
-            w.add_stream(dk.layer_path(layer.diff_id), f, os.fstat(f.fileno()).st_size)
+            w.add_stream(dk.layer_path(layer.diff_id), f, content.size(layer.digest))
             return
         # a tar header needs the size before the data: recorded at extraction, else counted (a pass)
         size = known_size or _count(open_decompressed(f)[0])
@@ -283,6 +283,6 @@ def _write_oci_blobs(content: ContentStore, plan: list[tuple[ImageRecord, list[s
             path = oci.blob_path(digest)
             if path not in w.written:
                 with content.open(digest) as f:
-                    w.add_stream(path, f, os.fstat(f.fileno()).st_size)
+                    w.add_stream(path, f, content.size(digest))
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import posixpath
 import tarfile
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from podpy.errors import PodpyError
@@ -72,12 +75,42 @@ class ArchiveReader:
     def size(self, path: str) -> int:
         return self.resolve(path).size
 
+    def opener(self, path: str) -> Callable[[], BinaryIO]:
+        """Opens the member `path` on its own: readers from several threads do not share a position."""
+        m = self.resolve(path)
+        try:
+            fd = self.tar.fileobj.fileno()  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            return lambda: self.open(path)
+        return lambda: _Section(fd, m.offset_data, m.size)  # type: ignore[return-value]
+
     def read(self, path: str) -> bytes:
         m = self.resolve(path)
         if m.size > MAX_DOC:
             raise PodpyError(f"{path!r} in the archive is too large ({m.size} bytes) for a metadata file")
         with self.open(path) as f:
             return f.read()
+
+
+class _Section(io.RawIOBase):
+    """`size` bytes of a file from `offset`, read with pread (no shared file position)."""
+
+    def __init__(self, fd: int, offset: int, size: int) -> None:
+        self._fd, self._pos, self._end = fd, offset, offset + size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._end - self._pos
+        data = os.pread(self._fd, left if n is None or n < 0 else min(n, left), self._pos) if left > 0 else b""
+        self._pos += len(data)
+        return data
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        memoryview(b).cast("B")[: len(data)] = data
+        return len(data)
 
 
 class ArchiveWriter:
