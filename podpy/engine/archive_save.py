@@ -222,19 +222,18 @@ def _write_docker_layer(content: ContentStore, w: ArchiveWriter, layer: LayerRef
     d = dk.layer_dir(layer.diff_id)
     w.add_bytes(f"{d}/VERSION", dk.LAYER_VERSION)
     w.add_bytes(f"{d}/json", dk.layer_json(layer.diff_id, parent, created))
-    from podpy.storage.compress import NONE, detect, open_decompressed
+    from podpy.storage.compress import NONE, open_decompressed
+    from podpy.storage.readahead import ReadAhead, chunks_of
 
     with content.open(layer.digest) as f:
-        kind = detect(f.read(6))
-        f.seek(0)
+        stream, kind = open_decompressed(f)  # (peeks at the magic bytes and hands them back)
         if kind == NONE:
-            w.add_stream(dk.layer_path(layer.diff_id), f, content.size(layer.digest))
+            w.add_stream(dk.layer_path(layer.diff_id), stream, content.size(layer.digest))
             return
         # a tar header needs the size before the data: recorded at extraction, else counted (a pass)
-        size = known_size or _count(open_decompressed(f)[0])
-        f.seek(0)
-        stream = open_decompressed(f)[0]
-        w.add_stream(dk.layer_path(layer.diff_id), stream, size)  # raises if the stream is shorter
+        size = known_size or _count(stream)
+    with content.open(layer.digest) as f, ReadAhead(chunks_of(open_decompressed(f)[0])) as stream:
+        w.add_stream(dk.layer_path(layer.diff_id), stream, size)  # inflated in a thread as it writes
         if known_size and stream.read(1):
             raise CorruptContent(f"layer {layer.digest} is longer than its recorded size {known_size}")
 
