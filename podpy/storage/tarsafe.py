@@ -290,9 +290,12 @@ class _Extractor:
         self.dirs[()] = m
 
     def _file(self, d: ResolvedDir, name: str, m: tarfile.TarInfo, tf: tarfile.TarFile) -> None:
-        self._clear(d, name)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(name, flags, 0o600, dir_fd=d.fd)
+        try:  # a new name (the usual case) needs no lstat first; O_EXCL never follows a symlink
+            fd = os.open(name, flags, 0o600, dir_fd=d.fd)
+        except FileExistsError:
+            self._clear(d, name)
+            fd = os.open(name, flags, 0o600, dir_fd=d.fd)
         try:
             if m.sparse is not None:  # tarfile maps the holes; its reads go into the split as raw bytes
                 src = tf.extractfile(m)
