@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import Podpy, _cleanup_store
+from tests.integration.registry_fixtures import open_registry_fixture, registry_env_fixture  # noqa: F401
 from tests.integration.test_archives import assert_one_error, config_for, docker_archive, sha
 
 pytestmark = [
@@ -193,3 +195,21 @@ def test_a_corrupt_layer_leaves_nothing_behind(podpy, tmp_path: Path) -> None:  
     assert not [p for p in layers.iterdir() if not p.name.startswith(".")] if layers.exists() else True
     splits = podpy.root / "blobs" / "tar-split"
     assert not (splits.exists() and list(splits.iterdir()))
+
+
+def test_push_of_a_loaded_image_rebuilds_its_layers(podpy, loaded, open_registry, registry_env, tmp_path: Path):  # type: ignore[no-untyped-def]
+    dest = f"{open_registry.host}/once/loaded:v1"
+    podpy("push", "-q", "once:v1", dest)
+    other = Podpy(tmp_path / "root2", tmp_path / "run2", ["--storage-driver", "vfs"])
+    try:
+        other("pull", "-q", dest)
+        out = tmp_path / "pulled.tar"
+        other("save", "-o", str(out), dest)
+        assert saved_layers(out) == {sha(x): x for x in loaded}  # the same diff IDs, the same bytes
+    finally:
+        _cleanup_store(other)
+    diff = podpy.root / "layers" / sha(loaded[0])[7:] / "diff"
+    (diff / "bin" / "big").write_bytes(b"\0" * (diff / "bin" / "big").stat().st_size)
+    res = podpy("push", "-q", "--compression-format", "zstd", "once:v1", f"{open_registry.host}/once/tampered:v1",
+                check=False)  # fmt: skip
+    assert_one_error(res, "changed since it was stored")
