@@ -96,6 +96,10 @@ def store_layers(engine: Engine, reader: ArchiveSource, sources: list[LayerSourc
             new.chains.append(chain)
         parent = chain
     _guarded(lambda: extract_all(store, todo), "")
+    if todo:  # the trees stand in for the blobs, which were fsynced: make them durable before register
+        from podpy.storage.fsutil import sync_filesystem
+
+        sync_filesystem(engine.layout.layers)
     for src in sources:
         if src.member is not None and not content.exists(src.digest):  # no tar-split stands for it
             _ingest_member(reader, src, new)
