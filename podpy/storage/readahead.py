@@ -48,13 +48,17 @@ class ReadAhead:
         if not stop.is_set():
             q.put(item)
 
-    def _next(self) -> bool:
-        if self._eof:
-            return False
-        if self._thread is None:
+    def start(self) -> None:
+        """Begin producing now, before the first read (reads start it otherwise)."""
+        if self._thread is None and not self._eof:
             self._thread = threading.Thread(target=self._produce, args=(self._q, self._stop), daemon=True,
                                             name="read-ahead")  # fmt: skip
             self._thread.start()
+
+    def _next(self) -> bool:
+        if self._eof:
+            return False
+        self.start()
         item = self._q.get()
         if item is _END:
             self._eof = True
