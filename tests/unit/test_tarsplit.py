@@ -241,3 +241,29 @@ def test_read_ahead_hands_over_errors_and_stops_on_close() -> None:
     time.sleep(0.1)
     assert len(produced) == n
     assert not [t for t in threading.enumerate() if t.name == "read-ahead" and t.is_alive()]
+
+
+def test_the_content_store_stands_a_split_in_for_its_blob(tmp_path: Path) -> None:
+    from podpy.image.content import ContentStore
+
+    raw, tree, records = _loaded(tmp_path)
+    layers = tmp_path / "layers"
+    chain = "sha256:" + "c" * 64
+    (layers / ("c" * 64)).mkdir(parents=True)
+    tree.rename(layers / ("c" * 64) / "diff")
+    store = ContentStore(tmp_path / "blobs", tmp_path / "ingest", layers)
+    digest = sha(raw)
+    assert not store.exists(digest)
+    store.put_split(digest, encode(digest, chain, len(raw), records))
+    assert not store.exists(digest)  # its layer is not published yet (no layer.json)
+    (layers / ("c" * 64) / "layer.json").write_text("{}")
+    assert store.exists(digest) and store.size(digest) == len(raw) and store.split_chain(digest) == chain
+    assert store.read(digest) == raw
+    assert not store.path(digest).exists()
+    store.materialize(digest)  # its layer is about to go: a blob file instead
+    assert store.path(digest).read_bytes() == raw and store.split_chain(digest) is None
+    assert not (tmp_path / "blobs" / "tar-split" / digest[7:]).exists()
+    store.put_split(digest, encode(digest, chain, len(raw), records))
+    store.delete(digest)  # both forms go
+    assert not store.exists(digest) and not (tmp_path / "blobs" / "tar-split" / digest[7:]).exists()
+    assert ContentStore(tmp_path / "blobs", tmp_path / "ingest").exists(digest) is False
