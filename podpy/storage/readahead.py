@@ -31,6 +31,7 @@ class ReadAhead:
         self._q: queue.Queue[object] = queue.Queue(self._depth)
         self._stop = threading.Event()
         self._cur = memoryview(b"")
+        self._whole: bytes | None = None  # the chunk _cur is, while none of it was read
         self._eof = False
         self._pos = 0
         self._thread = None
@@ -67,6 +68,7 @@ class ReadAhead:
             self._eof = True
             raise item
         self._cur = memoryview(item)  # type: ignore[arg-type]
+        self._whole = item if isinstance(item, bytes) else None
         return True
 
     # ---- file-like
@@ -85,16 +87,22 @@ class ReadAhead:
     def read(self, n: int | None = -1) -> bytes:
         if n is None or n < 0:
             parts = [bytes(self._cur)]
-            self._cur = memoryview(b"")
+            self._cur, self._whole = memoryview(b""), None
             while self._next():
                 parts.append(bytes(self._cur))
-            self._cur = memoryview(b"")
+            self._cur, self._whole = memoryview(b""), None
             out = b"".join(parts)
             self._pos += len(out)
             return out
         if not self._cur and not self._next():
             return b""
-        if len(self._cur) >= n:  # the usual case: one copy
+        if self._whole is not None and len(self._whole) == n:  # a reader in step with the chunks: no copy
+            out, self._whole = self._whole, None
+            self._cur = memoryview(b"")
+            self._pos += n
+            return out
+        self._whole = None
+        if len(self._cur) >= n:  # one copy
             out = bytes(self._cur[:n])
             self._cur = self._cur[n:]
             self._pos += n
@@ -103,7 +111,7 @@ class ReadAhead:
         while len(buf) < n and (self._cur or self._next()):
             take = self._cur[: n - len(buf)]
             buf += take
-            self._cur = self._cur[len(take) :]
+            self._cur, self._whole = self._cur[len(take) :], None
         self._pos += len(buf)
         return bytes(buf)
 

@@ -233,18 +233,20 @@ class RebuiltTar(ReadAhead):
                               f"the layer's files were changed since it was stored")  # fmt: skip
 
 
-def _batched(chunks: Iterator[bytes], least: int = 256 << 10) -> Iterator[bytes]:
-    """Small chunks (headers, small files) joined: fewer hand-overs between the threads."""
-    small: list[bytes] = []
-    n = 0
+def _batched(chunks: Iterator[bytes], size: int = CHUNK) -> Iterator[bytes]:
+    """The stream in pieces of exactly `size` (the last one shorter): few hand-overs between the
+    threads, and a reader copying `size` at a time (tarfile's copy in save) takes them as they are."""
+    buf = bytearray()
     for chunk in chunks:
-        small.append(chunk)
-        n += len(chunk)
-        if n >= least:
-            yield small[0] if len(small) == 1 else b"".join(small)
-            small, n = [], 0
-    if small:
-        yield b"".join(small)
+        if not buf and len(chunk) == size:
+            yield chunk
+            continue
+        buf += chunk
+        while len(buf) >= size:
+            yield bytes(buf[:size])
+            del buf[:size]
+    if buf:
+        yield bytes(buf)
 
 
 def _held_back(chunks: Iterator[bytes]) -> Iterator[bytes]:

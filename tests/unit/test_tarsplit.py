@@ -267,3 +267,21 @@ def test_the_content_store_stands_a_split_in_for_its_blob(tmp_path: Path) -> Non
     store.delete(digest)  # both forms go
     assert not store.exists(digest) and not (tmp_path / "blobs" / "tar-split" / digest[7:]).exists()
     assert ContentStore(tmp_path / "blobs", tmp_path / "ingest").exists(digest) is False
+
+
+def test_read_ahead_returns_the_stream_whatever_the_read_sizes() -> None:
+    import random
+
+    rnd = random.Random(7)
+    for _ in range(50):
+        chunks = [bytes([rnd.randrange(256)]) * rnd.choice([0, 1, 7, 64, 100]) for _ in range(rnd.randrange(1, 12))]
+        want = b"".join(chunks)
+        got = bytearray()
+        with ReadAhead(lambda c=chunks: iter(c), depth=rnd.choice([1, 2, 4])) as r:
+            while True:
+                data = r.read(rnd.choice([1, 7, 64, 100, 1000]))  # in step with the chunks, or not
+                if not data:
+                    break
+                got += data
+            assert r.tell() == len(want)
+        assert bytes(got) == want
