@@ -212,6 +212,39 @@ def _load_podman(env: Env) -> float:
         _podman_reset(env, "load")
 
 
+@cache
+def _layer_tars(env: Env) -> list[Path]:
+    """The archive's layer tars as files (the input of the `tar -x` reference)."""
+    import json
+    import tarfile
+
+    out = env.tmp / "layer-tars"
+    out.mkdir(exist_ok=True)
+    with tarfile.open(_archive(env)) as tf:
+        manifest = json.loads(tf.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        paths = []
+        for i, member in enumerate(manifest[0]["Layers"]):
+            dst = out / f"{i}.tar"
+            dst.write_bytes(tf.extractfile(member).read())  # type: ignore[union-attr]
+            paths.append(dst)
+    return paths
+
+
+def _tar_x(env: Env) -> float:
+    """Plain GNU `tar -x` of the same 5 layers, each into its own directory (as overlay keeps them)."""
+    tars = _layer_tars(env)
+    root = env.tmp / "tar-x"
+    try:
+        t0 = time.perf_counter()
+        for i, t in enumerate(tars):
+            d = root / str(i)
+            d.mkdir(parents=True)
+            subprocess.run(["tar", "-xf", str(t), "-C", str(d)], check=True)
+        return time.perf_counter() - t0
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def _pair(what: str, podpy, podman) -> list[Case]:  # type: ignore[no-untyped-def]
     """`podpy WHAT` and `podman WHAT` (the harness prints their ratio; --interleave samples them in turn)."""
     return [Case(f"podpy {what}", sample=podpy, skip=_skip, group="registry", repeat=REPEAT),
@@ -226,4 +259,6 @@ CASES = [
     *_pair("save 100MB/5 layers (docker-archive)", _save(lambda e: [*e.podpy, *_pulled(e)]),
            _save(_podman_pulled)),
     *_pair("load 100MB/5 layers (docker-archive)", _load_podpy, _load_podman),
+    Case("refs/tar_x_layers: tar -x of the load's 5 layers", sample=_tar_x, skip=_skip_podman, group="registry",
+         repeat=REPEAT),
 ]  # fmt: skip

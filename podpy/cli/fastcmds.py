@@ -3,8 +3,8 @@
 fastpath.dispatch looks a command up here and parses its arguments with its table; a flag, form or
 argument count the table does not know returns None, and the typer CLI takes the whole command
 line (help, errors, and flags added there later stay right). The bodies mirror the typer handlers
-(containers.ps/rm/logs/container_inspect, images.images/rmi/image_inspect/inspect_any, volumes.ls,
-run.exec_) and share their helpers; a change of behaviour goes into both. No typer import here.
+(containers.ps/rm/logs/container_inspect, images.images/rmi/image_inspect/inspect_any/save/load,
+volumes.ls, run.exec_) and share their helpers; a change of behaviour goes into both. No typer import here.
 """
 
 from __future__ import annotations
@@ -258,6 +258,41 @@ def image_inspect(kw: dict[str, Any], pos: list[str]) -> int:
     return 0
 
 
+def save_images(images_: list[str], output: str | None = None, format_: str = "docker-archive",
+                compress: bool = False) -> None:  # fmt: skip
+    import sys
+
+    from podpy.engine.archive_save import save_archive
+    from podpy.errors import InvalidArgument
+
+    if output is None and sys.stdout.isatty() and format_ not in ("oci-dir", "docker-dir"):
+        raise InvalidArgument("refusing to save to terminal. Use -o flag or redirect")
+    save_archive(common.engine(), images_, format_, output, compress=compress)
+
+
+def save(kw: dict[str, Any], pos: list[str]) -> int:
+    save_images(pos, kw["output"], kw["format_"], kw["compress"])
+    return 0
+
+
+def load_images(input_: str | None = None) -> None:
+    import sys
+
+    from podpy.engine.archives import load_archive
+    from podpy.errors import InvalidArgument
+    from podpy.image import reference
+
+    if input_ is None and sys.stdin.isatty():
+        raise InvalidArgument("cannot read an archive from a terminal: use -i FILE or redirect stdin")
+    for img, names in load_archive(common.engine(), input_):
+        common.out("Loaded image: " + (", ".join(reference.familiar(n) for n in names) if names else img.id))
+
+
+def load(kw: dict[str, Any], pos: list[str]) -> int:
+    load_images(kw["input_"])
+    return 0
+
+
 def rm(kw: dict[str, Any], pos: list[str]) -> int:
     from podpy.cli import ctr_select
 
@@ -359,6 +394,11 @@ EXEC = Cmd(exec_, _flags(("interactive", B, False, ("--interactive", "-i")), ("t
                          ("privileged", B, False, ("--privileged",)), ("env_file", L, None, ("--env-file",)),
                          ("preserve_fds", I, None, ("--preserve-fds",)),
                          ("detach_keys", S, None, ("--detach-keys",))), (2, None), interspersed=False)  # fmt: skip
+SAVE = Cmd(save, _flags(("output", S, None, ("--output", "-o")), ("format_", S, "docker-archive", ("--format",)),
+                        ("multi_image_archive", B, False, ("--multi-image-archive", "-m")),
+                        ("uncompressed", B, False, ("--uncompressed",)), ("quiet", B, False, ("--quiet", "-q")),
+                        ("compress", B, False, ("--compress",))), (1, None))  # fmt: skip
+LOAD = Cmd(load, _flags(("input_", S, None, ("--input", "-i")), ("quiet", B, False, ("--quiet", "-q"))), (0, 0))
 
 COMMANDS: dict[tuple[str, ...], Cmd] = {
     ("ps",): PS, ("container", "ps"): PS, ("container", "ls"): PS, ("container", "list"): PS,
@@ -367,6 +407,7 @@ COMMANDS: dict[tuple[str, ...], Cmd] = {
     ("inspect",): INSPECT, ("container", "inspect"): CONTAINER_INSPECT, ("image", "inspect"): IMAGE_INSPECT,
     ("rm",): RM, ("container", "rm"): RM, ("rmi",): RMI, ("image", "rm"): RMI,
     ("logs",): LOGS, ("container", "logs"): LOGS, ("exec",): EXEC, ("container", "exec"): EXEC,
+    ("save",): SAVE, ("image", "save"): SAVE, ("load",): LOAD, ("image", "load"): LOAD,
 }  # fmt: skip
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from podpy.cli import common
@@ -142,14 +140,9 @@ def load(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Suppress the progress output"),
 ) -> None:
     """Load images from a docker-archive or oci-archive (file or stdin), or an oci-dir/docker-dir directory."""
-    from podpy.engine.archives import load_archive
-    from podpy.errors import InvalidArgument
-    from podpy.image import reference
+    from podpy.cli.fastcmds import load_images
 
-    if input_ is None and sys.stdin.isatty():
-        raise InvalidArgument("cannot read an archive from a terminal: use -i FILE or redirect stdin")
-    for img, names in load_archive(engine(), input_):
-        common.out("Loaded image: " + (", ".join(reference.familiar(n) for n in names) if names else img.id))
+    load_images(input_)
 
 
 def save(
@@ -162,12 +155,9 @@ def save(
     compress: bool = typer.Option(False, "--compress", help="Compress uncompressed layers (gzip) in a docker-dir"),
 ) -> None:
     """Save images to a docker-archive or oci-archive."""
-    from podpy.engine.archives import save_archive
-    from podpy.errors import InvalidArgument
+    from podpy.cli.fastcmds import save_images
 
-    if output is None and sys.stdout.isatty() and format_ not in ("oci-dir", "docker-dir"):
-        raise InvalidArgument("refusing to save to terminal. Use -o flag or redirect")
-    save_archive(engine(), images_, format_, output, compress=compress)
+    save_images(images_, output, format_, compress)
 
 
 def prune(

@@ -80,7 +80,7 @@ def _save_dir(engine: Engine, plan: list[tuple[ImageRecord, list[str]]], kind: s
         with DirWriter(root, flat_blobs=True) as w:
             for digest in [img.id, *layers]:
                 with engine.content.open(digest) as f:
-                    w.add_stream(oci.blob_path(digest), f, os.fstat(f.fileno()).st_size)
+                    w.add_stream(oci.blob_path(digest), f, engine.content.size(digest))
             w.add_bytes(DIR_MANIFEST, manifest)
             w.add_bytes(DIR_VERSION_FILE, DIR_VERSION)
         return
@@ -189,16 +189,29 @@ def _write_docker(content: ContentStore, plan: list[tuple[ImageRecord, list[str]
     repos = dk.encode_repositories(entries, tops)
     if repos is not None:
         w.add_bytes(dk.REPOSITORIES, repos)
+    steps: list[tuple[str, bytes] | _LayerData] = []  # in archive order; layers made ready one ahead
     for img, _ in plan:
-        w.add_bytes(dk.config_path(img.id), content.read(img.id))  # the exact bytes: same image ID
+        steps.append((dk.config_path(img.id), content.read(img.id)))  # the exact bytes: same image ID
         parent: str | None = None
         chain: str | None = None
         for layer in img.layers:
             chain = _chain(chain, layer.diff_id)
-            if dk.layer_path(layer.diff_id) not in w.written:  # a shared layer goes in once
-                known = _tar_size(layers, chain)
-                _write_docker_layer(content, w, layer, parent, img.created, known)
+            if all(not isinstance(s, _LayerData) or s.layer.diff_id != layer.diff_id for s in steps):
+                steps.append(_LayerData(content, layer, parent, img.created, _tar_size(layers, chain)))
             parent = layer.diff_id
+    pending = [s for s in steps if isinstance(s, _LayerData)]
+    try:
+        for step in steps:
+            if not isinstance(step, _LayerData):
+                w.add_bytes(*step)
+                continue
+            nxt = pending.index(step) + 1
+            if nxt < len(pending):
+                pending[nxt].start()  # inflating (or rebuilding) the next layer while this one is written
+            step.write(w)
+    finally:
+        for step in pending:
+            step.close()
 
 
 def _chain(parent: str | None, diff_id: str) -> str:
@@ -217,26 +230,56 @@ def _tar_size(layers: LayerStore | None, chain: str) -> int:
         return 0
 
 
-def _write_docker_layer(content: ContentStore, w: ArchiveWriter, layer: LayerRef, parent: str | None,
-                        created: str, known_size: int = 0) -> None:  # fmt: skip
-    d = dk.layer_dir(layer.diff_id)
-    w.add_bytes(f"{d}/VERSION", dk.LAYER_VERSION)
-    w.add_bytes(f"{d}/json", dk.layer_json(layer.diff_id, parent, created))
-    from podpy.storage.compress import NONE, detect, open_decompressed
+class _LayerData:
+    """One layer of a docker-archive: its uncompressed tar, inflated or rebuilt (in a thread) from
+    `start()` on, so the next layer can get ready while the current one is written."""
 
-    with content.open(layer.digest) as f:
-        kind = detect(f.read(6))
-        f.seek(0)
-        if kind == NONE:
-            w.add_stream(dk.layer_path(layer.diff_id), f, os.fstat(f.fileno()).st_size)
+    def __init__(self, content: ContentStore, layer: LayerRef, parent: str | None, created: str,
+                 known_size: int = 0) -> None:  # fmt: skip
+        self.content, self.layer, self.parent, self.created, self.known = content, layer, parent, created, known_size
+        self._stream: BinaryIO | None = None
+        self._open: list[BinaryIO] = []
+        self.size = 0
+
+    def start(self) -> None:
+        from podpy.storage.compress import NONE, open_decompressed
+        from podpy.storage.readahead import ReadAhead, chunks_of
+
+        if self._stream is not None:
+            return
+        digest = self.layer.digest
+        f = self.content.open(digest)
+        self._open.append(f)
+        stream, kind = open_decompressed(f)  # (peeks at the magic bytes and hands them back)
+        if kind == NONE:  # a blob file, or a rebuilt tar (a read-ahead reader of its own)
+            self._stream, self.size = stream, self.content.size(digest)
             return
         # a tar header needs the size before the data: recorded at extraction, else counted (a pass)
-        size = known_size or _count(open_decompressed(f)[0])
-        f.seek(0)
-        stream = open_decompressed(f)[0]
-        w.add_stream(dk.layer_path(layer.diff_id), stream, size)  # raises if the stream is shorter
-        if known_size and stream.read(1):
-            raise CorruptContent(f"layer {layer.digest} is longer than its recorded size {known_size}")
+        if not self.known:
+            self.known = _count(stream)
+            f.seek(0)
+            stream = open_decompressed(f)[0]
+        self.size = self.known
+        ahead = ReadAhead(chunks_of(stream))
+        self._open.insert(0, ahead)  # type: ignore[arg-type]
+        ahead.start()
+        self._stream = ahead  # type: ignore[assignment]
+
+    def write(self, w: ArchiveWriter) -> None:
+        self.start()
+        assert self._stream is not None
+        d = dk.layer_dir(self.layer.diff_id)
+        w.add_bytes(f"{d}/VERSION", dk.LAYER_VERSION)
+        w.add_bytes(f"{d}/json", dk.layer_json(self.layer.diff_id, self.parent, self.created))
+        w.add_stream(dk.layer_path(self.layer.diff_id), self._stream, self.size)  # raises if shorter
+        if self._stream.read(1):
+            raise CorruptContent(f"layer {self.layer.digest} is longer than its recorded size {self.size}")
+        self.close()
+
+    def close(self) -> None:
+        for f in self._open:
+            f.close()
+        self._open.clear()
 
 
 def _count(stream: BinaryIO) -> int:
@@ -283,6 +326,6 @@ def _write_oci_blobs(content: ContentStore, plan: list[tuple[ImageRecord, list[s
             path = oci.blob_path(digest)
             if path not in w.written:
                 with content.open(digest) as f:
-                    w.add_stream(path, f, os.fstat(f.fileno()).st_size)
+                    w.add_stream(path, f, content.size(digest))
 
 

@@ -2,8 +2,9 @@
 
 A plain tar file is read in place; stdin and compressed archives are spooled to an unnamed temp
 file under the ingest dir first, because both formats may put their manifest after the layers.
-Every blob is ingested and verified before `register`, which is last: a failed or killed load
-leaves no image behind.
+Every layer is stored and verified before `register`, which is last: a failed or killed load
+leaves no image behind (and a failed one removes the blobs and layers it added). Uncompressed layers
+are extracted straight from the archive and kept once (archive_layers.py).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from podpy.engine import events as ev
+from podpy.engine.archive_layers import LayerSource, NewContent, store_layers
 from podpy.engine.archive_save import save_archive  # noqa: F401  (the CLI imports both from here)
-from podpy.engine.images import NewLayer
 from podpy.errors import CorruptContent, InvalidArgument, PodpyError
 from podpy.image import archive_docker as dk
 from podpy.image import archive_oci as oci
@@ -33,9 +34,9 @@ from podpy.image.encryption import any_encrypted
 
 if TYPE_CHECKING:
     from podpy.engine.core import Engine
-    from podpy.image.content import ContentStore
+    from podpy.engine.images import NewLayer
     from podpy.image.encryption import DecryptionKey
-    from podpy.image.store import ImageIndex, ImageRecord
+    from podpy.image.store import ImageRecord
 
 CHUNK = 1 << 20
 
@@ -45,9 +46,10 @@ class _Pending:
     """An image whose blobs are all in the content store, waiting for `register`."""
 
     config_raw: bytes
-    layers: list[NewLayer]
+    sources: list[LayerSource]
     names: list[str]
     manifest_raw: bytes | None = None
+    layers: list[NewLayer] | None = None  # once stored
 
 
 Pick = Callable[[list[str], list[str]], bool]  # (names, OCI ref.name annotations) -> load this image?
@@ -59,25 +61,27 @@ def load_archive(engine: Engine, source: str | None, pick: Pick | None = None, n
     or dir: directory. `pick` narrows which images load; `names`, when given, replaces their names;
     `keys` decrypt encrypted layers (engine/layer_decrypt.py)."""
     engine.content.gc_ingest()  # spools and partial blobs of killed loads
-    blobs = _NewBlobs(engine.content)
+    blobs = NewContent(engine.content)
     try:
         with _open_archive(engine, source) as reader:
             pending = _read_archive(engine, reader, blobs, pick, keys)
+            for p in pending:
+                p.layers = store_layers(engine, reader, p.sources, blobs)
         if names is not None:
             for p in pending:
                 p.names = [str(reference.parse(n)) for n in names]
         loaded = [
-            (engine.images.register(p.config_raw, p.layers, p.names, manifest_raw=p.manifest_raw), p.names)
+            (engine.images.register(p.config_raw, p.layers or [], p.names, manifest_raw=p.manifest_raw), p.names)
             for p in pending
         ]
     except BaseException:
-        blobs.discard_unreferenced(engine.index)
+        blobs.discard_unreferenced(engine)
         raise
     ev.image(engine, "loadfromarchive", "", source or "-")  # as Podman: no ID, the archive's path
     return loaded
 
 
-def _read_archive(engine: Engine, reader: ArchiveReader, blobs: _NewBlobs, pick: Pick | None = None,
+def _read_archive(engine: Engine, reader: ArchiveReader, blobs: NewContent, pick: Pick | None = None,
                   keys: tuple[DecryptionKey, ...] = ()) -> list[_Pending]:  # fmt: skip
     is_dir_image = getattr(reader, "kind", "") == "dir"  # its manifest.json is an image manifest
     if reader.has(dk.MANIFEST) and not is_dir_image:  # Docker 25+ also writes index.json: manifest.json has tags
@@ -147,28 +151,21 @@ def _spool(ingest_dir: Path, raw: BinaryIO) -> Iterator[BinaryIO]:
         yield spool  # type: ignore[misc]
 
 
-def _read_docker_image(reader: ArchiveReader, entry: dk.DockerEntry, blobs: _NewBlobs) -> _Pending:
+def _read_docker_image(reader: ArchiveReader, entry: dk.DockerEntry, blobs: NewContent) -> _Pending:
+    """docker-archive layers are stored uncompressed: the blob digest is the diff ID (archive_layers
+    stores them, checked as they are extracted)."""
     config_raw = reader.read(entry.config)
     _check_digest(config_raw, _digest_in_path(entry.config), entry.config)
     want = _diff_ids(config_raw, entry.config, len(entry.layers))
     names = [str(reference.parse(t)) for t in entry.repo_tags]  # a bad tag fails before any ingest
-    pairs = zip(entry.layers, want, strict=True)
-    layers = [_ingest_docker_layer(reader, path, diff_id, blobs) for path, diff_id in pairs]
+    for path in entry.layers:  # a missing layer fails before any is stored
+        if not reader.has(path):
+            raise PodpyError(f"the archive has no layer {path!r}")
+    layers = [LayerSource(d, mf.OCI_LAYER, d, path) for path, d in zip(entry.layers, want, strict=True)]
     return _Pending(config_raw, layers, names)
 
 
-def _ingest_docker_layer(reader: ArchiveReader, path: str, diff_id: str, blobs: _NewBlobs) -> NewLayer:
-    """docker-archive layers are stored uncompressed: the blob digest is the diff ID, checked as it copies."""
-    from podpy.storage.compress import open_decompressed
-
-    if not blobs.content.exists(diff_id):
-        with reader.open(path) as f:
-            stream, _ = open_decompressed(f)  # Docker 25+ may keep layers compressed
-            _guarded(lambda: blobs.ingest(stream, diff_id), f"layer {path} does not match diff ID {diff_id}")
-    return NewLayer(diff_id, mf.OCI_LAYER, blobs.content.size(diff_id), diff_id)
-
-
-def _read_oci_image(reader: ArchiveReader, entry: oci.OciEntry, blobs: _NewBlobs, known: set[tuple[str, str]],
+def _read_oci_image(reader: ArchiveReader, entry: oci.OciEntry, blobs: NewContent, known: set[tuple[str, str]],
                     keys: tuple[DecryptionKey, ...] = ()) -> _Pending:  # fmt: skip
     from podpy.engine.importer import go_arch
 
@@ -184,7 +181,7 @@ def _read_oci_image(reader: ArchiveReader, entry: oci.OciEntry, blobs: _NewBlobs
         raise PodpyError(f"oci-archive: manifest {desc.digest} is malformed") from None
     config_raw = _blob(reader, config_desc.digest)
     want = _diff_ids(config_raw, config_desc.digest, len(layer_descs))
-    done: dict[int, NewLayer] = {}
+    done: dict[int, LayerSource] = {}
     if any_encrypted(layer_descs):  # every key unwrapped before anything is ingested
         done, manifest_raw = _decrypt_layers(reader, manifest_raw, layer_descs, want, blobs, keys)
     pairs = enumerate(zip(layer_descs, want, strict=True))
@@ -193,7 +190,7 @@ def _read_oci_image(reader: ArchiveReader, entry: oci.OciEntry, blobs: _NewBlobs
 
 
 def _decrypt_layers(reader: ArchiveReader, manifest_raw: bytes, descs: list[mf.Descriptor], diff_ids: list[str],
-                    blobs: _NewBlobs, keys: tuple[DecryptionKey, ...]) -> tuple[dict[int, NewLayer], bytes]:  # fmt: skip
+                    blobs: NewContent, keys: tuple[DecryptionKey, ...]) -> tuple[dict[int, LayerSource], bytes]:  # fmt: skip
     """Decrypt the encrypted layers into the content store, checked against their diff IDs: the
     plain layers by index, and the manifest naming them."""
     from podpy.engine import layer_decrypt
@@ -205,60 +202,34 @@ def _decrypt_layers(reader: ArchiveReader, manifest_raw: bytes, descs: list[mf.D
             out[i] = plain = layer_decrypt.ingest(blobs.content, f, descs[i], key)
         blobs.created.append(plain.digest)  # removed again if the load fails, unless an image uses it
         layer_decrypt.check_diff_id(blobs.content, plain, descs[i], diff_ids[i])
-    done = {i: NewLayer(out[i].digest, out[i].media_type, out[i].size, diff_ids[i]) for i in layer_keys}
+    done = {i: LayerSource(out[i].digest, out[i].media_type, diff_ids[i]) for i in layer_keys}
     return done, layer_decrypt.plain_manifest(manifest_raw, out)
 
 
-def _ingest_oci_layer(reader: ArchiveReader, desc: mf.Descriptor, diff_id: str, blobs: _NewBlobs,
-                      known: set[tuple[str, str]]) -> NewLayer:  # fmt: skip
-    """OCI layers are stored as they are (digests stay valid); the diff ID is checked before ingest."""
+def _ingest_oci_layer(reader: ArchiveReader, desc: mf.Descriptor, diff_id: str, blobs: NewContent,
+                      known: set[tuple[str, str]]) -> LayerSource:  # fmt: skip
+    """OCI layers are stored as they are (digests stay valid); the diff ID is checked before ingest.
+    An uncompressed one is left to archive_layers (its digest is its diff ID, checked as it extracts)."""
     from podpy.storage.compress import NONE, detect, open_decompressed
 
     content = blobs.content
     media = desc.media_type or mf.OCI_LAYER
     if (desc.digest, diff_id) in known and content.exists(desc.digest):
-        return NewLayer(desc.digest, media, content.size(desc.digest), diff_id)
+        return LayerSource(desc.digest, media, diff_id)
     path = _blob_member(reader, desc.digest)
     mismatch = f"layer {desc.digest} does not match diff ID {diff_id}"
     with reader.open(path) as f:
         if detect(f.read(6)) == NONE:
             if desc.digest != diff_id:
                 raise CorruptContent(f"{mismatch}: an uncompressed layer's digest is its diff ID")
-        else:
-            f.seek(0)
-            got = _guarded(lambda: _sha256(open_decompressed(f)[0]), mismatch)
-            if got != diff_id:
-                raise CorruptContent(f"{mismatch} (content is {got})")
+            return LayerSource(desc.digest, media, diff_id, path)
         f.seek(0)
-        digest, size = _guarded(lambda: blobs.ingest(f, desc.digest), f"blob {desc.digest} is corrupt")
-    return NewLayer(digest, media, size, diff_id)
-
-
-class _NewBlobs:
-    """Ingests blobs and remembers the ones this load created, to remove them if the load fails."""
-
-    def __init__(self, content: ContentStore) -> None:
-        self.content = content
-        self.created: list[str] = []
-
-    def ingest(self, stream: BinaryIO, expected: str) -> tuple[str, int]:
-        existed = self.content.exists(expected)
-        digest, size = self.content.ingest(stream, expected)
-        if not existed:
-            self.created.append(digest)
-        return digest, size
-
-    def discard_unreferenced(self, index: ImageIndex) -> None:
-        if not self.created:
-            return
-        try:
-            images = index.load().values()
-            used = {b for i in images for b in [i.id, i.manifest, *(x.digest for x in i.layers)]}
-        except (PodpyError, OSError):
-            return  # keep the blobs rather than guess
-        for digest in self.created:
-            if digest not in used:
-                self.content.delete(digest)
+        got = _guarded(lambda: _sha256(open_decompressed(f)[0]), mismatch)
+        if got != diff_id:
+            raise CorruptContent(f"{mismatch} (content is {got})")
+        f.seek(0)
+        digest, _ = _guarded(lambda: blobs.ingest(f, desc.digest), f"blob {desc.digest} is corrupt")
+    return LayerSource(digest, media, diff_id)
 
 
 def _guarded(fn, what: str):  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ class Engine:
     def content(self) -> ContentStore:
         from podpy.image.content import ContentStore
 
-        return ContentStore(self.layout.blobs, self.layout.ingest)
+        return ContentStore(self.layout.blobs, self.layout.ingest, self.layout.layers)
 
     @cached_property
     def index(self) -> ImageIndex:

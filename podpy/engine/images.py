@@ -167,9 +167,13 @@ class ImageService:
         for blob in [gone.id, gone.manifest, *(x.digest for x in gone.layers)]:
             if blob not in used_blobs:
                 self.content.delete(blob)
-        for chain in reversed(chain_ids([x.diff_id for x in gone.layers])):
-            if chain not in used_chains and not self._chain_used_by_containers(chain):
-                self.engine.layers.remove(chain)
+        chains = reversed(chain_ids([x.diff_id for x in gone.layers]))
+        going = [c for c in chains if c not in used_chains and not self._chain_used_by_containers(c)]
+        for blob in {x.digest for x in gone.layers} & used_blobs:  # kept as a tar-split of a layer that goes
+            if self.content.split_chain(blob) in going:
+                self.content.materialize(blob)
+        for chain in going:
+            self.engine.layers.remove(chain)
 
     def _chain_used_by_containers(self, chain: str) -> bool:
         root = self.engine.layout.containers
@@ -252,22 +256,17 @@ class ImageService:
         return rec
 
     def _ensure_layers(self, layers: list[NewLayer]) -> str | None:
+        from podpy.engine.layer_extract import Job, extract_all
+
         parent: str | None = None
         store = self.engine.layers
-        todo: list[tuple[str | None, NewLayer]] = []
+        todo: list[Job] = []
         for layer in layers:
             chain = store.chain_id(parent, layer.diff_id)
             if not store.exists(chain):
-                todo.append((parent, layer))
+                todo.append(Job(parent, layer.diff_id, lambda d=layer.digest: self.content.open(d)))  # type: ignore[misc]
             parent = chain
-        if store.driver == "overlay" and len(todo) > 1:
-            from podpy.engine.layer_extract import extract_parallel
-
-            extract_parallel(store, self.content, todo)
-            return parent
-        for above, layer in todo:
-            with self.content.open(layer.digest) as f:
-                store.put(above, f, expected_diff_id=layer.diff_id)
+        extract_all(store, todo)
         return parent
 
 

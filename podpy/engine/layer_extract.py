@@ -8,12 +8,12 @@ failed extraction never leaves a layer whose parent the store lacks.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from podpy.engine.images import NewLayer
-    from podpy.image.content import ContentStore
-    from podpy.storage.layers import LayerStore
+    from podpy.storage.layers import LayerRecord, LayerStore, SplitSink
 
 WORKERS = 3
 WAIT = 0.2
@@ -23,11 +23,43 @@ class _Cancelled(Exception):
     pass
 
 
-def extract_parallel(store: LayerStore, content: ContentStore, todo: list[tuple[str | None, NewLayer]],
-                     workers: int = WORKERS) -> None:  # fmt: skip
-    """Extract `todo` ((parent chain, layer) bottom first, each from its blob) with up to `workers`
-    threads; the first error is raised once every worker has stopped."""
-    published = {store.chain_id(parent, layer.diff_id): threading.Event() for parent, layer in todo}
+@dataclass
+class Job:
+    """One layer to extract on top of `parent` (a chain ID) from the tar `open` returns."""
+
+    parent: str | None
+    diff_id: str
+    open: Callable[[], BinaryIO]
+    split_sink: SplitSink | None = None  # keep a tar-split of it (LayerStore.put)
+    what: str = ""  # names the layer in a CorruptContent error
+
+
+def _put(store: LayerStore, job: Job, parent_ready: Callable[[], object] | None = None) -> LayerRecord:
+    from podpy.errors import CorruptContent
+
+    try:
+        with job.open() as f:
+            return store.put(job.parent, f, expected_diff_id=job.diff_id, parent_ready=parent_ready,
+                             split_sink=job.split_sink)  # fmt: skip
+    except CorruptContent as e:
+        if not job.what:
+            raise
+        raise CorruptContent(f"{job.what}: {e}") from None
+
+
+def extract_all(store: LayerStore, todo: list[Job]) -> None:
+    """Extract `todo` (bottom first): several at once with overlay, else one after another."""
+    if store.driver == "overlay" and len(todo) > 1:
+        extract_parallel(store, todo)
+        return
+    for job in todo:
+        _put(store, job)
+
+
+def extract_parallel(store: LayerStore, todo: list[Job], workers: int = WORKERS) -> None:
+    """Extract `todo` (bottom first) with up to `workers` threads; the first error is raised once
+    every worker has stopped."""
+    published = {store.chain_id(job.parent, job.diff_id): threading.Event() for job in todo}
     errors: list[BaseException] = []
     lock = threading.Lock()
     queue = list(todo)
@@ -46,12 +78,9 @@ def extract_parallel(store: LayerStore, content: ContentStore, todo: list[tuple[
             with lock:
                 if not queue:
                     return
-                parent, layer = queue.pop(0)
+                job = queue.pop(0)
             try:
-                with content.open(layer.digest) as f:
-                    rec = store.put(
-                        parent, f, expected_diff_id=layer.diff_id, parent_ready=parent_ready(parent)
-                    )
+                rec = _put(store, job, parent_ready(job.parent))
                 published[rec.chain_id].set()
             except BaseException as e:
                 errors.append(e)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -92,6 +93,9 @@ class DirReader:
 
     def size(self, name: str) -> int:
         return self._path(name).stat().st_size
+
+    def opener(self, name: str) -> Callable[[], BinaryIO]:
+        return lambda: self.open(name)
 
 
 class DirWriter:

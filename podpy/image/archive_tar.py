@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import posixpath
 import tarfile
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from podpy.errors import PodpyError
 
 MAX_DOC = 64 << 20  # manifests, configs, index.json: small JSON; refuse absurd sizes
 MAX_LINKS = 16
+COPY_CHUNK = 1 << 20
 
 
 def normalize(name: str) -> str:
@@ -72,6 +76,15 @@ class ArchiveReader:
     def size(self, path: str) -> int:
         return self.resolve(path).size
 
+    def opener(self, path: str) -> Callable[[], BinaryIO]:
+        """Opens the member `path` on its own: readers from several threads do not share a position."""
+        m = self.resolve(path)
+        try:
+            fd = self.tar.fileobj.fileno()  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            return lambda: self.open(path)
+        return lambda: _Section(fd, m.offset_data, m.size)  # type: ignore[return-value]
+
     def read(self, path: str) -> bytes:
         m = self.resolve(path)
         if m.size > MAX_DOC:
@@ -80,11 +93,51 @@ class ArchiveReader:
             return f.read()
 
 
+class _Section(io.RawIOBase):
+    """`size` bytes of a file from `offset`, read with pread (no shared file position)."""
+
+    def __init__(self, fd: int, offset: int, size: int) -> None:
+        self._fd, self._pos, self._end = fd, offset, offset + size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._end - self._pos
+        data = os.pread(self._fd, left if n is None or n < 0 else min(n, left), self._pos) if left > 0 else b""
+        self._pos += len(data)
+        return data
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        memoryview(b).cast("B")[: len(data)] = data
+        return len(data)
+
+
+class _Counted:
+    """A writer that knows how much it wrote (tarfile's "w:" mode asks for tell(); stdout cannot)."""
+
+    def __init__(self, dst: BinaryIO) -> None:
+        self._dst = dst
+        self._n = 0
+
+    def write(self, data: bytes) -> int:
+        self._dst.write(data)
+        self._n += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._n
+
+
 class ArchiveWriter:
     """A tar written front to back (stdout works): parent directories first, fixed owner and mtime."""
 
     def __init__(self, dst: BinaryIO) -> None:
-        self.tar = tarfile.open(fileobj=dst, mode="w|", format=tarfile.PAX_FORMAT)
+        # "w:" on a counting writer, not "w|": the stream mode re-buffers every write in 10 KiB
+        # pieces; this writes tarfile's (1 MiB) copies straight through. Same bytes either way.
+        self.tar = tarfile.open(fileobj=_Counted(dst), mode="w:", format=tarfile.PAX_FORMAT,  # type: ignore[call-overload]
+                                copybufsize=COPY_CHUNK)  # fmt: skip
         self.written: set[str] = set()
 
     def __enter__(self) -> ArchiveWriter:

@@ -1,4 +1,11 @@
-"""Content store: blobs by sha256 digest. ingest -> verify -> rename, so a blob file is always whole."""
+"""Content store: blobs by sha256 digest. ingest -> verify -> rename, so a blob file is always whole.
+
+An uncompressed layer blob may instead be kept as a tar-split (blobs/tar-split/<hex>, see
+storage/tarsplit.py): the layer's extracted tree plus the bytes that are not file content. It
+counts as the blob while the layer it names exists: `open` rebuilds the exact tar (checking its
+digest), `size` is the tar's size. Before that layer goes while the blob is still wanted,
+`materialize` turns it into an ordinary blob.
+"""
 
 from __future__ import annotations
 
@@ -28,30 +35,96 @@ def _hex(digest: str) -> str:
 
 
 class ContentStore:
-    def __init__(self, blobs: Path, ingest: Path) -> None:
+    def __init__(self, blobs: Path, ingest: Path, layers: Path | None = None) -> None:
         self.blobs = blobs / "sha256"
+        self.splits = blobs / "tar-split"
         self.ingest_dir = ingest
+        self.layers = layers  # where the layers a tar-split names live (None: no tar-splits)
 
     def path(self, digest: str) -> Path:
         return self.blobs / _hex(digest)
 
     def exists(self, digest: str) -> bool:
-        return self.path(digest).exists()
+        return self.path(digest).exists() or self._split(digest) is not None
 
     def read(self, digest: str) -> bytes:
         try:
             return self.path(digest).read_bytes()
         except FileNotFoundError:
-            raise StorageError(f"blob {digest} is missing from the content store") from None
+            pass
+        with self.open(digest) as f:
+            return f.read()
 
     def open(self, digest: str) -> BinaryIO:
         try:
             return open(self.path(digest), "rb")
         except FileNotFoundError:
-            raise StorageError(f"blob {digest} is missing from the content store") from None
+            pass
+        split = self._split(digest)
+        if split is None:
+            raise StorageError(f"blob {digest} is missing from the content store")
+        from podpy.storage.tarsplit import RebuiltTar
+
+        assert self.layers is not None
+        tree = self.layers / _hex(split[0]) / "diff"
+        return RebuiltTar(self.splits / _hex(digest), tree, digest, split[1])  # type: ignore[return-value]
 
     def size(self, digest: str) -> int:
-        return self.path(digest).stat().st_size
+        try:
+            return self.path(digest).stat().st_size
+        except FileNotFoundError:
+            split = self._split(digest)
+            if split is None:
+                raise
+            return split[1]
+
+    # ---- tar-splits
+    def _split(self, digest: str) -> tuple[str, int] | None:
+        """(chain ID, tar size) of the tar-split standing for `digest`, if its layer exists."""
+        if self.layers is None:
+            return None
+        path = self.splits / _hex(digest)
+        try:
+            with open(path, "rb") as f:
+                line = f.readline(4096)
+        except FileNotFoundError:
+            return None
+        import json
+
+        try:
+            doc = json.loads(line)
+            chain, size = doc["chain"], doc["size"]
+            ok = doc.get("v") == 1 and doc.get("digest") == digest and isinstance(size, int)
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not ok or not isinstance(chain, str) or not (self.layers / _hex(chain) / "layer.json").is_file():
+            return None
+        return chain, size
+
+    def split_chain(self, digest: str) -> str | None:
+        """The layer a tar-split for `digest` rebuilds it from (None: the blob is a file, or absent)."""
+        split = self._split(digest) if not self.path(digest).exists() else None
+        return split[0] if split else None
+
+    def put_split(self, digest: str, data: bytes) -> None:
+        """Store the tar-split `data` (tarsplit.encode) for the blob `digest` (durably: it is the blob)."""
+        tmp = self._write_tmp(lambda f: f.write(data))
+        self.splits.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, self.splits / _hex(digest))
+
+    def materialize(self, digest: str) -> None:
+        """Turn a tar-split into an ordinary blob (its layer is about to go); the rebuilt tar is checked."""
+        if self.split_chain(digest) is None:
+            return
+        with self.open(digest) as f:
+            self.ingest(f, digest)
+        self._drop_split(digest)
+
+    def _drop_split(self, digest: str) -> None:
+        try:
+            (self.splits / _hex(digest)).unlink()
+        except FileNotFoundError:
+            pass
 
     def write(self, data: bytes, expected: str | None = None) -> str:
         digest = sha256_digest(data)
@@ -89,11 +162,14 @@ class ContentStore:
             self.path(digest).unlink()
         except FileNotFoundError:
             pass
+        self._drop_split(digest)
 
     def digests(self) -> list[str]:
-        if not self.blobs.exists():
-            return []
-        return ["sha256:" + p.name for p in self.blobs.iterdir() if len(p.name) == 64]
+        names = set()
+        for d in (self.blobs, self.splits):
+            if d.exists():
+                names.update(p.name for p in d.iterdir() if len(p.name) == 64)
+        return ["sha256:" + n for n in sorted(names)]
 
     def _write_tmp(self, writer) -> str:  # type: ignore[no-untyped-def]
         self.ingest_dir.mkdir(parents=True, exist_ok=True)

@@ -98,6 +98,10 @@ def unshare(flags: int) -> None:
     _check(_libc().unshare(ctypes.c_int(flags)), "unshare")
 
 
+def syncfs(fd: int) -> None:
+    _check(_libc().syncfs(ctypes.c_int(fd)), "syncfs")
+
+
 def setns(fd: int, nstype: int = 0) -> None:
     _check(_libc().setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
 

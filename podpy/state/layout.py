@@ -9,6 +9,8 @@ store: `ensure_private` fixes it once (its mode is the marker; one stat per comm
   storage.json                   {"driver": "overlay"|"vfs"}: chosen once per store
   store.lock                     store-wide lock: name/ID allocation, image index updates
   blobs/sha256/<hex>             content store: layers (as received), manifests, configs
+  blobs/tar-split/<hex>          an uncompressed layer kept as its tree + tar headers (`load`):
+                                 stands for blobs/sha256/<hex> while the layer it names exists
   ingest/                        partial blob downloads/writes (ingest -> verify -> rename)
   images/images.json             image index: records by ID and the tag -> ID map
   layers/<chainid-hex>/          one extracted layer per chain ID (shared)

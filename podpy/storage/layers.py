@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 TMP_PREFIX = ".tmp-"
+# put(split_sink=...): called with the record and the tar-split (None: the tree cannot rebuild the tar)
+# before the layer is published, under its chain lock when the diff ID was given
+SplitSink = Callable[["LayerRecord", "bytes | None"], None]
 
 
 @record(frozen=True)
@@ -144,7 +147,7 @@ class LayerStore:
 
     def put(
         self, parent_chain: str | None, stream: BinaryIO, expected_diff_id: str | None = None,
-        *, parent_ready: Callable[[], object] | None = None,
+        *, parent_ready: Callable[[], object] | None = None, split_sink: SplitSink | None = None,
     ) -> LayerRecord:  # fmt: skip
         """Extract a (possibly compressed) layer on top of `parent_chain`.
 
@@ -156,21 +159,25 @@ class LayerStore:
         still be on its way: the layer is extracted at once, and published only once the call
         returns (it waits for the parent, or raises) and the parent exists, so the store never
         holds a layer whose parent it lacks.
+
+        `split_sink` records the tar-split (storage/tarsplit.py) while extracting and hands it over
+        before the layer is published; it is not called when the layer was already there.
         """
         if parent_ready is not None and self.driver != "overlay":
             raise StorageError("a layer can be extracted before its parent only with the overlay driver")
         if parent_chain is not None and parent_ready is None and not self.exists(parent_chain):
             raise StorageError(f"parent layer {parent_chain} not known")
         if expected_diff_id is None:
-            return self._extract(parent_chain, stream, None, parent_ready)
+            return self._extract(parent_chain, stream, None, parent_ready, split_sink)
         chain = self.chain_id(parent_chain, expected_diff_id)
         with self._lock(chain):
             if self.exists(chain):
                 return self.get(chain)
-            return self._extract(parent_chain, stream, expected_diff_id, parent_ready)
+            return self._extract(parent_chain, stream, expected_diff_id, parent_ready, split_sink)
 
     def _extract(self, parent: str | None, stream: BinaryIO, expected: str | None,
-                 parent_ready: Callable[[], object] | None = None) -> LayerRecord:  # fmt: skip
+                 parent_ready: Callable[[], object] | None = None,
+                 split_sink: SplitSink | None = None) -> LayerRecord:  # fmt: skip
         """Extract into a tmp dir; publish it (under the chain lock, which put() holds if `expected`)."""
         from podpy.storage.compress import open_decompressed
         from podpy.storage.tarsafe import extract_layer  # tarfile: only when extracting
@@ -190,6 +197,7 @@ class LayerStore:
                 whiteouts=self.driver,
                 allow_devices=os.geteuid() == 0 and not self.rootless,
                 rootless=self.rootless,
+                record_split=split_sink is not None,
             )
             if expected is not None and stats.diff_id != expected:
                 raise CorruptContent(f"layer diff ID mismatch: expected {expected}, got {stats.diff_id}")
@@ -198,6 +206,8 @@ class LayerStore:
             doc = {"chainId": rec.chain_id, "diffId": rec.diff_id, "parent": parent, "size": rec.size,
                    "tarSize": rec.tar_size}  # fmt: skip
             atomic_write_json(tmp.path / "layer.json", {**doc, "driver": self.driver})
+            if split_sink is not None:
+                split_sink(rec, stats.split)
             if parent_ready is not None:
                 parent_ready()
                 if parent is not None and not self.exists(parent):

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import errno
-import hashlib
 import os
 import shutil
 import stat
@@ -40,13 +39,12 @@ from podpy.inroot import ResolvedDir, Root, clean_parts
 from podpy.storage import userns
 from podpy.storage.compress import CHUNK, as_corrupt
 from podpy.storage.fsutil import force_rmtree, is_overlay_xattr, is_whiteout, opaque_xattr, proc_fd_path
+from podpy.storage.tarsplit import SplitWriter, TarTap
 from podpy.storage.userns import Owner
 
 WH_PREFIX = ".wh."
 WH_META_PREFIX = ".wh..wh."
 WH_OPAQUE = ".wh..wh..opq"
-# tarfile's stream re-slices its buffer on every header read: a big buffer costs more than it saves
-_TAR_BUFSIZE = 64 * 1024
 _DIR_CACHE = 64  # resolved parent directories kept open at most
 _IGNORED_XATTR_ERRNOS = (errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EINVAL)
 
@@ -58,52 +56,32 @@ class ExtractStats:
     content_size: int  # sum of the sizes of the regular files written
     entries: int
     skipped: list[str] = field(default_factory=list)  # entries deliberately not created
-
-
-class _HashingReader:
-    """Hashes the uncompressed stream as tarfile reads it, so the diff ID needs no second pass."""
-
-    def __init__(self, src: BinaryIO) -> None:
-        self.src = src
-        self.h = hashlib.sha256()
-        self.size = 0
-
-    def read(self, n: int = -1) -> bytes:
-        try:
-            data = self.src.read(n)
-        except Exception as e:
-            mapped = as_corrupt(e)
-            if mapped is e:
-                raise
-            raise mapped from e
-        self.h.update(data)
-        self.size += len(data)
-        return data
-
-    def drain(self) -> None:
-        """tarfile stops at the end-of-archive blocks; the diff ID covers the padding after them too."""
-        while self.read(CHUNK):
-            pass
+    split: bytes | None = None  # the tar-split records (record_split and the tree holds every file)
 
 
 def extract_layer(
-    fileobj: BinaryIO, target: Path, *, whiteouts: str, allow_devices: bool, rootless: bool
-) -> ExtractStats:
+    fileobj: BinaryIO, target: Path, *, whiteouts: str, allow_devices: bool, rootless: bool,
+    record_split: bool = False,
+) -> ExtractStats:  # fmt: skip
     """Extract an uncompressed layer tar read from `fileobj` into the existing directory `target`.
 
     whiteouts="overlay": `.wh.NAME` becomes a 0/0 char device, the opaque marker an xattr.
     whiteouts="vfs": `target` holds the parent's full tree; whiteouts delete from it.
+    record_split: also return the tar-split (storage/tarsplit.py) that rebuilds the tar from the
+    tree, unless an entry replaced a file this layer wrote (then its first content is gone).
     """
     if whiteouts not in ("overlay", "vfs"):
         raise StorageError(f"unknown whiteout mode {whiteouts!r}")
-    reader = _HashingReader(fileobj)
+    tap = TarTap(fileobj, SplitWriter() if record_split else None, as_corrupt)
     with Root(target) as root:
-        ex = _Extractor(root, whiteouts, allow_devices, rootless)
+        ex = _Extractor(root, whiteouts, allow_devices, rootless, tap)
         try:
-            tf = tarfile.open(fileobj=reader, mode="r|", bufsize=_TAR_BUFSIZE)  # type: ignore[call-overload]
+            # "r:" on the tap, not "r|": tarfile then reads exactly what it parses, so the tap sees
+            # headers and padding apart from file content (which _file reads through the tap)
+            tf = tarfile.open(fileobj=tap, mode="r:")  # type: ignore[call-overload]
             while (m := tf.next()) is not None:
                 ex.entry(m, tf)
-                tf.members.clear()  # stream mode keeps every header otherwise
+                tf.members.clear()  # the reader keeps every header otherwise
             tf.close()
         except tarfile.TarError as e:
             raise CorruptContent(f"corrupt layer tar: {e}") from None
@@ -112,10 +90,15 @@ def extract_layer(
         ex.finish()
     if ex.mapping is not None:
         userns.apply_owners(ex.mapping, target, list(ex.owners.values()))
-    reader.drain()
-    return ExtractStats(
-        f"sha256:{reader.h.hexdigest()}", reader.size, ex.content_size, ex.entries, ex.skipped
-    )
+    tap.drain()
+    split = tap.split.finish() if tap.split is not None and ex.exact else None
+    return ExtractStats(f"sha256:{tap.h.hexdigest()}", tap.size, ex.content_size, ex.entries, ex.skipped, split)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _lstat_at(dfd: int, name: str) -> os.stat_result | None:
@@ -131,8 +114,10 @@ def _ns(mtime: float) -> tuple[int, int]:
 
 
 class _Extractor:
-    def __init__(self, root: Root, mode: str, allow_devices: bool, rootless: bool) -> None:
+    def __init__(self, root: Root, mode: str, allow_devices: bool, rootless: bool, tap: TarTap) -> None:
         self.root = root
+        self.tap = tap
+        self.exact = True  # every file whose content the tap referenced is still where it was written
         self.mode = mode
         self.allow_devices = allow_devices
         self.rootless = rootless
@@ -199,7 +184,7 @@ class _Extractor:
         elif m.isreg():
             self._file(d, name, m, tf)
         elif m.issym():
-            self._clear(d.fd, name)
+            self._clear(d, name)
             os.symlink(m.linkname, name, dir_fd=d.fd)
             self._chown(d.real + (name,), m, lambda: os.chown(name, m.uid, m.gid, dir_fd=d.fd, follow_symlinks=False))
             self._xattrs(proc_fd_path(d.fd, name), m)
@@ -265,14 +250,16 @@ class _Extractor:
                 if e.errno not in _IGNORED_XATTR_ERRNOS:
                     raise
 
-    def _clear(self, dfd: int, name: str) -> os.stat_result | None:
+    def _clear(self, d: ResolvedDir, name: str) -> os.stat_result | None:
         """Remove whatever is at `name` (a directory with its content); return what was there."""
-        st = _lstat_at(dfd, name)
+        st = _lstat_at(d.fd, name)
         if st is not None:
-            self._remove(dfd, name, st)
+            self._remove(d.fd, name, st, d.real + (name,))
         return st
 
-    def _remove(self, dfd: int, name: str, st: os.stat_result) -> None:
+    def _remove(self, dfd: int, name: str, st: os.stat_result, real: tuple[str, ...]) -> None:
+        if real in self.written or real in self.ancestors:
+            self.exact = False  # this layer's own entry (or one below it) goes: the tar-split lost it
         if stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
             self._drop_dirs_soon = True  # a resolved directory may have gone: resolve again
         if not stat.S_ISDIR(st.st_mode):
@@ -287,7 +274,7 @@ class _Extractor:
         st = _lstat_at(d.fd, name)
         if st is None or not stat.S_ISDIR(st.st_mode):
             if st is not None:
-                self._remove(d.fd, name, st)
+                self._remove(d.fd, name, st, d.real + (name,))
             os.mkdir(name, 0o700, dir_fd=d.fd)  # writable until finish() sets the real mode
             if self.mode == "overlay" and st is not None and is_whiteout(st):
                 # a directory recreated where this layer whited one out: hide the lower one's content
@@ -303,14 +290,20 @@ class _Extractor:
         self.dirs[()] = m
 
     def _file(self, d: ResolvedDir, name: str, m: tarfile.TarInfo, tf: tarfile.TarFile) -> None:
-        self._clear(d.fd, name)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(name, flags, 0o600, dir_fd=d.fd)
+        try:  # a new name (the usual case) needs no lstat first; O_EXCL never follows a symlink
+            fd = os.open(name, flags, 0o600, dir_fd=d.fd)
+        except FileExistsError:
+            self._clear(d, name)
+            fd = os.open(name, flags, 0o600, dir_fd=d.fd)
         try:
-            src = tf.extractfile(m)
-            if src is not None and m.size:
-                with open(fd, "wb", buffering=CHUNK, closefd=False) as f:
-                    shutil.copyfileobj(src, f, CHUNK)
+            if m.sparse is not None:  # tarfile maps the holes; its reads go into the split as raw bytes
+                src = tf.extractfile(m)
+                if src is not None:
+                    with open(fd, "wb", buffering=CHUNK, closefd=False) as f:
+                        shutil.copyfileobj(src, f, CHUNK)
+            elif m.size:
+                self.tap.content(m.size, d.real + (name,), lambda b: _write_all(fd, b))
             self._chown(d.real + (name,), m, lambda: os.chown(fd, m.uid, m.gid))
             os.chmod(fd, m.mode & 0o7777)  # after chown, which clears setuid/setgid
             self._xattrs(fd, m)  # after chown, which drops security.capability
@@ -334,13 +327,13 @@ class _Extractor:
             dst = _lstat_at(d.fd, name)
             if dst is not None and (dst.st_dev, dst.st_ino) == (sst.st_dev, sst.st_ino):
                 return
-            self._clear(d.fd, name)
+            self._clear(d, name)
             os.link(src[-1], name, src_dir_fd=s.fd, dst_dir_fd=d.fd, follow_symlinks=False)
         finally:
             os.close(s.fd)
 
     def _special(self, d: ResolvedDir, name: str, m: tarfile.TarInfo) -> None:
-        self._clear(d.fd, name)
+        self._clear(d, name)
         if m.isfifo():
             os.mkfifo(name, 0o600, dir_fd=d.fd)
         else:
@@ -379,7 +372,7 @@ class _Extractor:
             return  # no such directory below: nothing to hide
         try:
             if d.real + (victim,) not in self.written:
-                self._writable(d, lambda: self._clear(d.fd, victim))
+                self._writable(d, lambda: self._clear(d, victim))
         finally:
             os.close(d.fd)
 
@@ -387,7 +380,7 @@ class _Extractor:
         with self.root.dir(dirparts, create=True) as d:
             if d.real + (victim,) in self.written:
                 return
-            self._clear(d.fd, victim)
+            self._clear(d, victim)
             try:
                 os.mknod(victim, stat.S_IFCHR, os.makedev(0, 0), dir_fd=d.fd)
             except PermissionError:
@@ -419,7 +412,7 @@ class _Extractor:
             if st is None:
                 continue
             if p not in self.written and p not in self.ancestors:
-                self._remove(dfd, name, st)
+                self._remove(dfd, name, st, p)
             elif stat.S_ISDIR(st.st_mode):
                 with self.root.dir(p, create=False) as sub:
                     self._clear_lower(sub.fd, sub.real)
