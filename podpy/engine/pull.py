@@ -10,7 +10,6 @@ import json
 from typing import TYPE_CHECKING
 
 from podpy.engine import events as ev
-from podpy.engine.registry_layers import LayerFetcher
 from podpy.engine.registry_partial import gc_partials
 from podpy.engine.registry_session import RegistryOptions, Sessions
 from podpy.errors import (
@@ -107,6 +106,8 @@ def _pull_one(engine: Engine, sessions: Sessions, ref: reference.Reference, want
             diff_ids = mf.diff_ids(json.loads(config_raw))
         except (ValueError, AttributeError):
             raise RegistryError(f"{ref}: image config is not valid JSON") from None
+        from podpy.engine.registry_layers import LayerFetcher  # not needed when the image is here
+
         new_layers = LayerFetcher(engine, repo, layers, diff_ids, report).run()
         report(pg.Progress(pg.MANIFEST, image.digest))
         rec = engine.images.register(config_raw, new_layers, names, manifest_raw=image.raw, digests=digests)

@@ -8,6 +8,7 @@ stored manifest is pushed byte for byte, so the registry's digest is the local o
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import zlib
 from dataclasses import dataclass
@@ -57,12 +58,16 @@ def push(
     with Sessions(opts or RegistryOptions()) as sessions:
         repo = sessions.repository(target)
         pusher = _Pusher(engine, repo, img, _mount_sources(img, target), chunk_size, report, compression)
-        layers = pusher.layers(oci, workers)
         config = mf.Descriptor(mf.OCI_CONFIG if oci else mf.DOCKER_CONFIG, img.id, engine.content.size(img.id))
+        tag = target.digest or target.tag or reference.DEFAULT_TAG
+        pusher.check_all([config, *pusher.known_layers(oci)], tag)
+        layers = pusher.layers(oci, workers)
         pusher.blob(config, "config")
         raw = _manifest(engine, img, config, layers, oci)
         media = mf.OCI_MANIFEST if oci else mf.DOCKER_MANIFEST
-        digest = repo.put_manifest(target.digest or target.tag or reference.DEFAULT_TAG, raw, media)
+        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        if not pusher.manifest_there(digest):  # `tag` names these very bytes already: nothing to write
+            digest = repo.put_manifest(tag, raw, media)
     report(pg.Progress(pg.MANIFEST, digest))
     _record_digest(engine, img, f"{target.name}@{digest}")
     if digestfile is not None:
@@ -168,7 +173,68 @@ class _Pusher:
                  chunk_size: int, report: pg.ProgressFn, compression: str | None = None) -> None:  # fmt: skip
         self.engine, self.repo, self.img, self.sources = engine, repo, img, sources
         self.chunk_size, self.report, self.compression = chunk_size, report, compression
+        self._lock = threading.Lock()
         self.cache = BlobInfoCache(engine.layout.root)
+        self._heads: dict[str, tuple[threading.Event, dict[str, object]]] = {}
+        self._manifest_head: tuple[threading.Event, dict[str, object]] | None = None
+
+    # ---- which blobs the repository has: every HEAD at once
+    def known_layers(self, oci: bool) -> list[mf.Descriptor]:
+        """The descriptors of the layers that need no compressing to know (most of them)."""
+        return [d for d in (self._ready(layer, oci) for layer in self.img.layers) if d is not None]
+
+    def check_all(self, descs: list[mf.Descriptor], tag: str) -> None:
+        """Start a HEAD for each blob and for the manifest `tag` names, all at once: pushing layers
+        the registry has is then one round trip, not one per layer. `blob` takes the answers (and
+        raises a HEAD's error there), `manifest_there` the manifest's."""
+        m_done, m_box = threading.Event(), {}
+
+        def head_manifest() -> None:
+            try:
+                m_box["digest"] = self.repo.head_manifest(tag, scope=self.repo.push_scope)
+            except BaseException:  # noqa: BLE001 - the manifest is written then, and its errors told there
+                pass
+            finally:
+                m_done.set()
+
+        self._manifest_head = (m_done, m_box)
+        threading.Thread(target=head_manifest, daemon=True, name="head").start()
+        for d in descs:
+            if d.digest in self._heads:
+                continue
+            done, box = threading.Event(), {}
+
+            def head(digest: str = d.digest, done: threading.Event = done, box: dict[str, object] = box) -> None:
+                try:
+                    box["size"] = self.repo.blob_size(digest, scope=self.repo.push_scope)
+                except BaseException as e:
+                    box["error"] = e
+                finally:
+                    done.set()
+
+            self._heads[d.digest] = (done, box)
+            threading.Thread(target=head, daemon=True, name="head").start()
+
+    def manifest_there(self, digest: str) -> bool:
+        """Does the registry's manifest for the tag have this digest already?"""
+        if self._manifest_head is None:
+            return False
+        done, box = self._manifest_head
+        while not done.wait(0.2):
+            pass
+        return box.get("digest") == digest
+
+    def _has(self, digest: str) -> bool:
+        with self._lock:
+            found = self._heads.pop(digest, None)
+        if found is None:
+            return self.repo.blob_size(digest, scope=self.repo.push_scope) is not None
+        done, box = found
+        while not done.wait(0.2):  # a short wait keeps Ctrl-C responsive
+            pass
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["size"] is not None
 
     def layers(self, oci: bool, workers: int) -> list[mf.Descriptor]:
         """Prepare and upload every layer, `workers` at a time; their descriptors in order."""
@@ -203,6 +269,27 @@ class _Pusher:
     def _prepare(self, layer: LayerRef, oci: bool) -> mf.Descriptor:
         """The blob to push for `layer`: its own bytes if compressed (and allowed in the format),
         else a gzipped copy (uncompressed layers; zstd ones in a v2s2 manifest)."""
+        ready = self._ready(layer, oci)
+        if ready is not None:
+            return ready
+        kind = self.compression or "gzip"
+        from podpy.storage.compress import open_decompressed
+
+        comp = None
+        if kind == "zstd":
+            import zstandard
+
+            comp = zstandard.ZstdCompressor(level=3).compressobj()
+        with self.engine.content.open(layer.digest) as f:
+            reader, _ = open_decompressed(f)
+            digest, size = self.engine.content.ingest(_Gzipper(reader, comp))  # type: ignore[arg-type]
+        hit = Compressed(digest, size)
+        self.cache.put(layer.diff_id, kind, hit)
+        return _compressed(hit, kind, oci)
+
+    def _ready(self, layer: LayerRef, oci: bool) -> mf.Descriptor | None:
+        """The blob to push for `layer` when no compressing is needed: its own bytes, or a compressed
+        copy made before (registry_blobcache); None when it must be compressed first."""
         media = layer.media_type
         is_gzip, is_zstd = media in (mf.OCI_LAYER_GZIP, mf.DOCKER_LAYER_GZIP), media == mf.OCI_LAYER_ZSTD
         want = self.compression
@@ -211,26 +298,13 @@ class _Pusher:
         kind = want or "gzip"
         hit = self.cache.get(layer.diff_id, kind)
         if hit is None or not self.engine.content.exists(hit.digest):
-            from podpy.storage.compress import open_decompressed
-
-            comp = None
-            if kind == "zstd":
-                import zstandard
-
-                comp = zstandard.ZstdCompressor(level=3).compressobj()
-            with self.engine.content.open(layer.digest) as f:
-                reader, _ = open_decompressed(f)
-                digest, size = self.engine.content.ingest(_Gzipper(reader, comp))  # type: ignore[arg-type]
-            hit = Compressed(digest, size)
-            self.cache.put(layer.diff_id, kind, hit)
-        if kind == "zstd":
-            return mf.Descriptor(mf.OCI_LAYER_ZSTD, hit.digest, hit.size)
-        return mf.Descriptor(mf.OCI_LAYER_GZIP if oci else mf.DOCKER_LAYER_GZIP, hit.digest, hit.size)
+            return None
+        return _compressed(hit, kind, oci)
 
     def blob(self, desc: mf.Descriptor, kind: str) -> None:
         """Skip (HEAD), mount from a sibling repository, or upload one blob."""
         rp = self.report
-        if self.repo.blob_size(desc.digest, scope=self.repo.push_scope) is not None:
+        if self._has(desc.digest):
             rp(pg.Progress(pg.BLOB_DONE, desc.digest, desc.size, desc.size, "skipped: already exists"))
             return
         location = None
@@ -244,6 +318,12 @@ class _Pusher:
         self.repo.upload_blob(desc.digest, desc.size, lambda: self.engine.content.open(desc.digest),
                               location=location, chunk_size=self.chunk_size, progress=counter.add)  # fmt: skip
         rp(pg.Progress(pg.BLOB_DONE, desc.digest, desc.size, desc.size, "done"))
+
+
+def _compressed(hit: Compressed, kind: str, oci: bool) -> mf.Descriptor:
+    if kind == "zstd":
+        return mf.Descriptor(mf.OCI_LAYER_ZSTD, hit.digest, hit.size)
+    return mf.Descriptor(mf.OCI_LAYER_GZIP if oci else mf.DOCKER_LAYER_GZIP, hit.digest, hit.size)
 
 
 def _convert(media: str, oci: bool) -> str:

@@ -74,9 +74,9 @@ class Repository:
             raise RegistryError(f"{self.transport.registry}/{self.name}:{ref}: schema 1 manifests are not supported")
         return Manifest(raw, media, digest)
 
-    def head_manifest(self, ref: str) -> str | None:
+    def head_manifest(self, ref: str, scope: str | None = None) -> str | None:
         """The digest `ref` points at now (None when the registry does not know it)."""
-        resp = self.transport.request("HEAD", self._url("manifests", ref), scope=self.pull_scope,
+        resp = self.transport.request("HEAD", self._url("manifests", ref), scope=scope or self.pull_scope,
                                       headers={"Accept": ACCEPT})  # fmt: skip
         with resp:
             if resp.status_code == 404:

@@ -17,8 +17,11 @@ import json
 import os
 import socket
 import threading
-from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_HEADER_LINE = 65536
 MAX_HEADERS = 200
