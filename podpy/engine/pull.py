@@ -7,7 +7,6 @@ visible image; the blobs and layers it completed are reused by the next pull.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from podpy.engine import events as ev
 from podpy.engine.registry_partial import gc_partials
@@ -26,6 +25,7 @@ from podpy.image import reference
 from podpy.registry import platforms, regconf
 from podpy.registry import progress as pg
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
     from podpy.engine.core import Engine
     from podpy.image.store import ImageRecord

@@ -13,7 +13,6 @@ import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from podpy.engine import events as ev
 from podpy.engine.registry_blobcache import BlobInfoCache, Compressed
@@ -23,7 +22,10 @@ from podpy.image import manifest as mf
 from podpy.image import reference
 from podpy.registry import progress as pg
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from podpy.engine.core import Engine
     from podpy.image.store import ImageRecord, LayerRef
     from podpy.registry.client import Repository
@@ -32,6 +34,7 @@ FORMATS = {"oci": True, "v2s2": False, "docker": False}
 _TO_DOCKER = {mf.OCI_LAYER_GZIP: mf.DOCKER_LAYER_GZIP, mf.OCI_LAYER: mf.DOCKER_LAYER}
 _TO_OCI = {v: k for k, v in _TO_DOCKER.items()}
 CHUNK = 1 << 20
+HEAD_WORKERS = 6  # concurrent HEADs (blobs and the manifest) before a push
 
 
 @dataclass
@@ -184,63 +187,70 @@ class _Pusher:
         return [d for d in (self._ready(layer, oci) for layer in self.img.layers) if d is not None]
 
     def check_all(self, descs: list[mf.Descriptor], tag: str) -> None:
-        """Start a HEAD for each blob and for the manifest `tag` names, all at once: pushing layers
-        the registry has is then one round trip, not one per layer. `blob` takes the answers (and
-        raises a HEAD's error there), `manifest_there` the manifest's."""
-        m_done, m_box = threading.Event(), {}
-
-        def head_manifest() -> None:
-            try:
-                m_box["digest"] = self.repo.head_manifest(tag, scope=self.repo.push_scope)
-            except BaseException:  # noqa: BLE001 - the manifest is written then, and its errors told there
-                pass
-            finally:
-                m_done.set()
-
-        self._manifest_head = (m_done, m_box)
-        threading.Thread(target=head_manifest, daemon=True, name="head").start()
+        """HEAD every blob and the manifest `tag` names, all at once (HEAD_WORKERS connections):
+        pushing layers the registry has is then one round trip, not one per layer. `_has` takes a
+        blob's answer (and raises its HEAD's error there), `manifest_there` the manifest's."""
+        self.repo.transport.ping()  # once, before the threads (they would queue on it)
+        jobs: list[tuple[str, str]] = [("manifest", tag)]
         for d in descs:
-            if d.digest in self._heads:
-                continue
-            done, box = threading.Event(), {}
+            if d.digest not in self._heads:
+                self._heads[d.digest] = (threading.Event(), {})
+                jobs.append(("blob", d.digest))
+        self._manifest_head = (threading.Event(), {})
 
-            def head(digest: str = d.digest, done: threading.Event = done, box: dict[str, object] = box) -> None:
+        def work() -> None:
+            while True:
+                with self._lock:
+                    if not jobs:
+                        return
+                    kind, name = jobs.pop(0)
+                done, box = self._manifest_head if kind == "manifest" else self._heads[name]  # type: ignore[misc]
                 try:
-                    box["size"] = self.repo.blob_size(digest, scope=self.repo.push_scope)
-                except BaseException as e:
+                    if kind == "manifest":
+                        box["digest"] = self.repo.head_manifest(name, scope=self.repo.push_scope)
+                    else:
+                        box["size"] = self.repo.blob_size(name, scope=self.repo.push_scope)
+                except BaseException as e:  # told where the answer is used (a manifest's: never, it is written)
                     box["error"] = e
                 finally:
                     done.set()
 
-            self._heads[d.digest] = (done, box)
-            threading.Thread(target=head, daemon=True, name="head").start()
+        for _ in range(min(HEAD_WORKERS, len(jobs))):
+            threading.Thread(target=work, daemon=True, name="head").start()
 
     def manifest_there(self, digest: str) -> bool:
         """Does the registry's manifest for the tag have this digest already?"""
         if self._manifest_head is None:
             return False
         done, box = self._manifest_head
-        while not done.wait(0.2):
+        while not done.wait(0.2):  # a short wait keeps Ctrl-C responsive
             pass
         return box.get("digest") == digest
 
     def _has(self, digest: str) -> bool:
-        with self._lock:
-            found = self._heads.pop(digest, None)
+        found = self._heads.get(digest)
         if found is None:
             return self.repo.blob_size(digest, scope=self.repo.push_scope) is not None
         done, box = found
-        while not done.wait(0.2):  # a short wait keeps Ctrl-C responsive
+        while not done.wait(0.2):
             pass
         if "error" in box:
             raise box["error"]  # type: ignore[misc]
         return box["size"] is not None
 
     def layers(self, oci: bool, workers: int) -> list[mf.Descriptor]:
-        """Prepare and upload every layer, `workers` at a time; their descriptors in order."""
+        """Prepare and upload every layer, `workers` at a time; their descriptors in order. Layers
+        the registry has (check_all's answers) are reported here, without a thread."""
         out: list[mf.Descriptor | None] = [None] * len(self.img.layers)
         errors: list[BaseException] = []
-        todo = list(enumerate(self.img.layers))
+        todo = []
+        for i, layer in enumerate(self.img.layers):
+            ready = self._ready(layer, oci)
+            if ready is not None and ready.digest in self._heads and self._has(ready.digest):
+                self.report(pg.Progress(pg.BLOB_DONE, ready.digest, ready.size, ready.size, "skipped: already exists"))
+                out[i] = ready
+            else:
+                todo.append((i, layer))
         lock = threading.Lock()
 
         def work() -> None:
@@ -256,7 +266,7 @@ class _Pusher:
                 except BaseException as e:
                     errors.append(e)
 
-        threads = [threading.Thread(target=work, daemon=True) for _ in range(max(1, min(workers, len(todo))))]
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(min(workers, len(todo)))]
         for t in threads:
             t.start()
         for t in threads:
@@ -328,4 +338,3 @@ def _compressed(hit: Compressed, kind: str, oci: bool) -> mf.Descriptor:
 
 def _convert(media: str, oci: bool) -> str:
     return _TO_OCI.get(media, media) if oci else _TO_DOCKER.get(media, media)
-

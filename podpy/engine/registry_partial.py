@@ -13,10 +13,10 @@ import hashlib
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from podpy.errors import CorruptContent, PodpyError
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
     from podpy.image.content import ContentStore
 

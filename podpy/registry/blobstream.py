@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import time
-from typing import TYPE_CHECKING, Any
 
 from podpy.errors import RegistryError, RegistryUnavailable
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.registry.client import Repository
 
 MAX_RESUMES = 5

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
 from urllib.parse import urljoin
 
 from podpy.errors import CorruptContent, RegistryError, RegistryNotFound, RegistryUnavailable
 from podpy.image import manifest as mf
 from podpy.registry.blobstream import BlobStream
 from podpy.registry.transport import Transport
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 ACCEPT = ", ".join([mf.OCI_INDEX, mf.DOCKER_LIST, mf.OCI_MANIFEST, mf.DOCKER_MANIFEST])
 MAX_MANIFEST = 4 << 20  # the distribution spec's suggested limit
