@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # Podman's event types and the statuses podpy writes (libpod/events).
 TYPES = ("container", "image", "volume", "network", "pod", "system")
