@@ -8,7 +8,6 @@ stored manifest is pushed byte for byte, so the registry's digest is the local o
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import zlib
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from podpy.errors import InvalidArgument, InvalidReference, StorageError
 from podpy.image import manifest as mf
 from podpy.image import reference
 from podpy.registry import progress as pg
+from podpy.registry.client import sha256_digest
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def push(
         pusher.blob(config, "config")
         raw = _manifest(engine, img, config, layers, oci)
         media = mf.OCI_MANIFEST if oci else mf.DOCKER_MANIFEST
-        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        digest = sha256_digest(raw)
         if not pusher.manifest_there(digest):  # `tag` names these very bytes already: nothing to write
             digest = repo.put_manifest(tag, raw, media)
     report(pg.Progress(pg.MANIFEST, digest))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -31,6 +30,20 @@ class Manifest:
     @property
     def is_index(self) -> bool:
         return self.media_type in mf.INDEX_TYPES
+
+
+def sha256_digest(data: bytes) -> str:
+    """`sha256:HEX` of a small document (a manifest, a config): Python's own sha256, which imports in
+    ~0.05 ms where hashlib sets OpenSSL up first (~2-3 ms, a good part of a `pull` that finds the image
+    here); hashlib's when the build lacks it."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.11
+        except ImportError:
+            from hashlib import sha256  # type: ignore[assignment]
+    return "sha256:" + sha256(data).hexdigest()
 
 
 def _media_type(raw: bytes, header: str) -> str:
@@ -69,7 +82,7 @@ class Repository:
         raw = resp.content
         if len(raw) > MAX_MANIFEST:
             raise RegistryError(f"manifest {ref} in {self.transport.registry}/{self.name} is too large")
-        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        digest = sha256_digest(raw)
         if ref.startswith("sha256:") and ref != digest:
             raise CorruptContent(f"manifest {ref} in {self.transport.registry}/{self.name}: digest mismatch (got {digest})")
         media = _media_type(raw, resp.headers.get("Content-Type", ""))
@@ -95,7 +108,7 @@ class Repository:
         if resp.status_code not in (200, 201, 202):
             self.transport.fail(resp, f"writing manifest {ref} to", self.name)
         resp.close()
-        return "sha256:" + hashlib.sha256(raw).hexdigest()
+        return sha256_digest(raw)
 
     # ---- blobs
     def blob_size(self, digest: str, scope: str | None = None) -> int | None:
@@ -121,7 +134,7 @@ class Repository:
                 if len(buf) > limit:
                     raise RegistryError(f"blob {digest} in {self.transport.registry}/{self.name} is too large")
         data = bytes(buf)
-        got = "sha256:" + hashlib.sha256(data).hexdigest()
+        got = sha256_digest(data)
         if got != digest:
             raise CorruptContent(f"blob {digest} from {self.transport.registry}/{self.name}: digest mismatch (got {got})")
         return data
