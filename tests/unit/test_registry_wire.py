@@ -225,3 +225,16 @@ def test_tls_verified_unverified_and_refused(tls_server, tmp_path: Path) -> None
     insecure = Transport(host, tlsmod.load(host, False, False, None), retries=0)
     assert insecure.request("GET", "/plain").content == b"hello"
     insecure.close()
+
+
+def test_loopback_plain_registry_is_asked_in_http_first(server, tls_server) -> None:
+    base, log = server
+    host = base.removeprefix("http://")
+    t = Transport(host, tlsmod.load(host, None, False, None), retries=0)  # loopback: insecure by default
+    t.ping()
+    assert t.base == base and t.session._ctx is None  # no TLS context built, no handshake tried
+    t.close()
+    tls_host, _ = tls_server  # a TLS server on loopback: the plain probe fails, HTTPS follows
+    t = Transport(tls_host, tlsmod.load(tls_host, None, False, None), retries=0)
+    assert t.request("GET", "/plain").content == b"hello" and t.base == f"https://{tls_host}"
+    t.close()
