@@ -16,7 +16,7 @@ from pathlib import Path
 from podpy.engine import events as ev
 from podpy.engine.registry_blobcache import BlobInfoCache, Compressed
 from podpy.engine.registry_session import RegistryOptions, Sessions
-from podpy.errors import InvalidArgument, InvalidReference, StorageError
+from podpy.errors import InvalidArgument, InvalidReference, PodpyError, StorageError
 from podpy.image import manifest as mf
 from podpy.image import reference
 from podpy.registry import progress as pg
@@ -63,14 +63,19 @@ def push(
         pusher = _Pusher(engine, repo, img, _mount_sources(img, target), chunk_size, report, compression)
         config = mf.Descriptor(mf.OCI_CONFIG if oci else mf.DOCKER_CONFIG, img.id, engine.content.size(img.id))
         tag = target.digest or target.tag or reference.DEFAULT_TAG
-        pusher.check_all([config, *pusher.known_layers(oci)], tag)
-        layers = pusher.layers(oci, workers)
-        pusher.blob(config, "config")
-        raw = _manifest(engine, img, config, layers, oci)
-        media = mf.OCI_MANIFEST if oci else mf.DOCKER_MANIFEST
-        digest = sha256_digest(raw)
-        if not pusher.manifest_there(digest):  # `tag` names these very bytes already: nothing to write
-            digest = repo.put_manifest(tag, raw, media)
+        known = pusher.known_layers(oci)
+        found = pusher.already_there(config, known, tag, oci) if len(known) == len(img.layers) else None
+        if found is not None:
+            digest = found
+        else:
+            pusher.check_all([config, *known], tag, manifest=len(known) != len(img.layers))
+            layers = pusher.layers(oci, workers)
+            pusher.blob(config, "config")
+            raw = _manifest(engine, img, config, layers, oci)
+            media = mf.OCI_MANIFEST if oci else mf.DOCKER_MANIFEST
+            digest = sha256_digest(raw)
+            if not pusher.manifest_there(digest):  # `tag` names these very bytes already: nothing to write
+                digest = repo.put_manifest(tag, raw, media)
     report(pg.Progress(pg.MANIFEST, digest))
     _record_digest(engine, img, f"{target.name}@{digest}")
     if digestfile is not None:
@@ -186,17 +191,31 @@ class _Pusher:
         """The descriptors of the layers that need no compressing to know (most of them)."""
         return [d for d in (self._ready(layer, oci) for layer in self.img.layers) if d is not None]
 
-    def check_all(self, descs: list[mf.Descriptor], tag: str) -> None:
-        """HEAD every blob and the manifest `tag` names, all at once (HEAD_WORKERS connections):
-        pushing layers the registry has is then one round trip, not one per layer. `_has` takes a
-        blob's answer (and raises its HEAD's error there), `manifest_there` the manifest's."""
+    def already_there(self, config: mf.Descriptor, layers: list[mf.Descriptor], tag: str, oci: bool) -> str | None:
+        """The manifest's digest when `tag` in the repository names exactly the manifest this push
+        would write (one HEAD): the registry accepted that manifest only with every blob it lists
+        present in the repository, so nothing is to be uploaded or written. None otherwise."""
+        digest = sha256_digest(_manifest(self.engine, self.img, config, layers, oci))
+        try:
+            if self.repo.head_manifest(tag, scope=self.repo.push_scope) != digest:
+                return None
+        except PodpyError:  # told by the blob-by-blob path that follows
+            return None
+        for d in (*layers, config):
+            self.report(pg.Progress(pg.BLOB_DONE, d.digest, d.size, d.size, "skipped: already exists"))
+        return digest
+
+    def check_all(self, descs: list[mf.Descriptor], tag: str, manifest: bool = True) -> None:
+        """HEAD every blob (and with `manifest` the manifest `tag` names), all at once (HEAD_WORKERS
+        connections): one round trip, not one per layer. `_has` takes a blob's answer (and raises
+        its HEAD's error there), `manifest_there` the manifest's."""
         self.repo.transport.ping()  # once, before the threads (they would queue on it)
-        jobs: list[tuple[str, str]] = [("manifest", tag)]
+        jobs: list[tuple[str, str]] = [("manifest", tag)] if manifest else []
         for d in descs:
             if d.digest not in self._heads:
                 self._heads[d.digest] = (threading.Event(), {})
                 jobs.append(("blob", d.digest))
-        self._manifest_head = (threading.Event(), {})
+        self._manifest_head = (threading.Event(), {}) if manifest else None
 
         def work() -> None:
             while True:
@@ -204,7 +223,7 @@ class _Pusher:
                     if not jobs:
                         return
                     kind, name = jobs.pop(0)
-                done, box = self._manifest_head if kind == "manifest" else self._heads[name]  # type: ignore[misc]
+                done, box = self._manifest_head if kind == "manifest" else self._heads[name]  # type: ignore[misc]  # noqa: E501
                 try:
                     if kind == "manifest":
                         box["digest"] = self.repo.head_manifest(name, scope=self.repo.push_scope)
