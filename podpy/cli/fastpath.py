@@ -1,8 +1,8 @@
 """The front door's fast path: the frequent commands parsed from tables, no typer import (~30-60 ms).
 
 `run` and `create` are parsed with run_flags; the others (ps, images, volume ls, inspect, rm, rmi,
-exec, logs) with the flag tables of podpy.cli.fastcmds. Anything a table does not know (--help, a
-flag added to the typer command only, a missing or extra argument, another command) returns None
+exec, logs; pull and push in podpy.cli.fastregistry) with the flag tables of podpy.cli.fastcmds.
+Anything a table does not know (--help, a flag added to the typer command only, a missing or extra argument, another command) returns None
 and the full CLI handles the arguments, so help, errors and new flags behave the same either way.
 """
 
@@ -80,6 +80,10 @@ def dispatch(args: list[str]) -> int | None:
     from podpy.cli import fastcmds
 
     found_cmd = fastcmds.lookup(args[i:])
+    if found_cmd is None and word in ("pull", "push", "image"):
+        from podpy.cli import fastregistry
+
+        found_cmd = fastregistry.lookup(args[i:])
     if found_cmd is None:
         return None
     cmd, rest = found_cmd

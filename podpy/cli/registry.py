@@ -1,147 +1,21 @@
-"""Registry commands: pull, push, login, logout, search — and the pull/push progress display
-(`ProgressView`, also what run/create hand to ensure_image)."""
+"""Registry commands: pull, push, login, logout, search. The bodies of pull and push, the progress
+display (`ProgressView`) and the registry options live in podpy.cli.fastregistry (typer-free: the
+front door runs pull and push without typer)."""
 
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import typer
 
 from podpy.cli import common
-from podpy.cli.common import engine
+from podpy.cli.fastregistry import ProgressView, parse_bool, pull_images, push_image, registry_options
+from podpy.cli.fastregistry import _prompt_password as _prompt_password
 
-if TYPE_CHECKING:
-    from podpy.engine.registry_session import RegistryOptions
-    from podpy.registry.progress import Progress
+__all__ = ["ProgressView", "parse_bool", "registry_options"]  # also imported from here (kube, build, tests)
 
 TLS_HELP = "Require HTTPS and verify certificates (true/false; default: verify, except loopback/insecure registries)"
-
-
-# ---------------------------------------------------------------- progress
-class ProgressView:
-    """Callback for pull/push progress: rich bars on a terminal, Podman's plain lines otherwise.
-
-    Use as a context manager (the bars live between enter and exit). Thread-safe: layer
-    downloads report from several threads.
-    """
-
-    def __init__(self, quiet: bool = False, stream: Any = None, push: bool = False) -> None:
-        self.stream = stream or sys.stderr
-        self.quiet = quiet
-        self.push = push
-        self.lock = threading.Lock()
-        self.kinds: dict[str, str] = {}
-        self.started = False
-        self.bars: Any = None
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> ProgressView:
-        if not self.quiet and self.stream.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
-            console = Console(file=self.stream)
-            self.bars = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                                 TransferSpeedColumn(), console=console, transient=False)  # fmt: skip
-            self.bars.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bars is not None:
-            self.bars.stop()
-
-    def line(self, text: str) -> None:
-        if self.bars is not None:
-            self.bars.console.print(text, highlight=False, markup=False)
-        else:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-
-    def __call__(self, ev: Progress) -> None:
-        if self.quiet:
-            return
-        from podpy.registry import progress as pg
-
-        with self.lock:
-            if ev.kind == pg.MISSING:
-                self.line(f"Unable to find image '{ev.message}' locally")
-            elif ev.kind == pg.TRYING and not self.push:
-                self.line(f"Trying to pull {ev.message}...")
-            elif ev.kind in (pg.BLOB_START, pg.BLOB_PROGRESS, pg.BLOB_DONE, pg.EXTRACT, pg.EXTRACTED):
-                self._blob(ev)
-            elif ev.kind == pg.MANIFEST:
-                self.line("Writing manifest to image destination")
-
-    def _blob(self, ev: Progress) -> None:
-        from podpy.registry import progress as pg
-
-        if not self.started:
-            self.started = True
-            self.line("Getting image source signatures")
-        if ev.kind == pg.BLOB_START:
-            self.kinds[ev.id] = ev.message or "blob"
-        label = f"Copying {self.kinds.get(ev.id, 'blob')} {ev.id.removeprefix('sha256:')[:12]}"
-        if self.bars is None:
-            if ev.kind == pg.BLOB_DONE:
-                self.line(f"{label} {ev.message}")
-            return
-        task = self.tasks.get(ev.id)
-        if task is None:
-            task = self.tasks[ev.id] = self.bars.add_task(label, total=ev.total or None)
-        elif ev.kind == pg.BLOB_START:
-            self.bars.update(task, total=ev.total or None)
-        if ev.kind == pg.EXTRACT:
-            self.bars.update(task, description=f"{label} extracting")
-        elif ev.kind == pg.EXTRACTED:
-            self.bars.update(task, description=f"{label} done")
-        elif ev.kind == pg.BLOB_PROGRESS:
-            self.bars.update(task, completed=ev.current)
-        elif ev.kind == pg.BLOB_DONE:
-            self.bars.update(task, description=f"{label} {ev.message}", completed=ev.total, total=ev.total or 1)
-
-
-# ---------------------------------------------------------------- shared options
-def parse_bool(value: str | None, flag: str) -> bool | None:
-    if value is None:
-        return None
-    v = value.strip().lower()
-    if v in ("true", "1", "yes", "on", ""):
-        return True
-    if v in ("false", "0", "no", "off"):
-        return False
-    from podpy.errors import InvalidArgument
-
-    raise InvalidArgument(f"invalid value {value!r} for {flag}: want true or false")
-
-
-def registry_options(tls_verify: str | None, cert_dir: Path | None, creds: str | None,
-                     authfile: Path | None, retry: int | None = None) -> RegistryOptions:  # fmt: skip
-    from podpy.engine.registry_session import RegistryOptions
-    from podpy.registry.credentials import Credentials, parse_creds
-
-    c = None
-    if creds is not None:
-        c = parse_creds(creds)
-        if not c.password:
-            c = Credentials(c.username, _prompt_password())
-    opts = RegistryOptions(tls_verify=parse_bool(tls_verify, "--tls-verify"), cert_dir=cert_dir, creds=c,
-                           auth_file=authfile)  # fmt: skip
-    if retry is not None:
-        opts.retries = retry
-    return opts
-
-
-def _prompt_password() -> str:
-    from podpy.errors import InvalidArgument
-
-    if not sys.stdin.isatty():
-        raise InvalidArgument("password required: give it as USER:PASSWORD, or run on a terminal to be asked")
-    import getpass
-
-    return getpass.getpass("Password: ")
 
 
 # ---------------------------------------------------------------- commands
@@ -164,27 +38,7 @@ def pull(
     ),
 ) -> None:
     """Pull images from a registry."""
-    from podpy.engine.pull import pull as do_pull
-
-    opts = registry_options(tls_verify, cert_dir, creds, authfile, retry)
-    if arch or os_ or variant:
-        from podpy.registry import platforms
-
-        platform = str(platforms.parse(platform, os_=os_, arch=arch, variant=variant))
-    from podpy.engine import transports
-
-    eng = engine()
-    for ref in images:
-        loc = transports.parse(ref)  # docker-archive:P, oci-archive:P, oci:DIR, dir:DIR, docker://REF
-        if loc is not None and loc.transport != "docker":
-            for rec in transports.pull(eng, loc):
-                common.out(rec.hex)
-            continue
-        ref = loc.path if loc is not None else ref
-        with ProgressView(quiet) as view:
-            recs = do_pull(eng, ref, opts, platform=platform, all_tags=all_tags, progress=view)
-        for rec in recs:
-            common.out(rec.hex)
+    pull_images(images, all_tags, platform, arch, os_, variant, tls_verify, cert_dir, creds, authfile, retry, quiet)
 
 
 def push(
@@ -219,28 +73,8 @@ def push(
     ),
 ) -> None:
     """Push an image to a registry."""
-    from podpy.engine import transports
-    from podpy.engine.push import push as do_push
-    from podpy.errors import InvalidArgument
-
-    if sign_by or sign_by_sigstore_private_key or sign_passphrase_file:
-        raise InvalidArgument("signing images (--sign-by, --sign-by-sigstore-private-key, --sign-passphrase-file) "
-                              "is not supported by podpy")  # fmt: skip
-
-    if destination is None and image.startswith("docker://"):
-        image = image.removeprefix("docker://")
-    loc = transports.parse(destination) if destination else None
-    if loc is not None and loc.transport != "docker":  # docker-archive:P[:REF], oci-archive:, oci:DIR, dir:DIR
-        if compression_format is not None:
-            raise InvalidArgument(f"--compression-format applies to registries only: {loc.transport}: "
-                                  "destinations get the layers as stored")  # fmt: skip
-        transports.push(engine(), image, loc, compress=compress)
-        return
-    destination = loc.path if loc is not None else destination
-    opts = registry_options(tls_verify, cert_dir, creds, authfile, retry)
-    with ProgressView(quiet, push=True) as view:
-        do_push(engine(), image, destination, opts, fmt=format_, digestfile=digestfile, progress=view,
-                compression=compression_format)  # fmt: skip
+    push_image(image, destination, format_, digestfile, tls_verify, cert_dir, creds, authfile, retry, quiet, compress,
+               compression_format, sign_by, sign_by_sigstore_private_key, sign_passphrase_file)  # fmt: skip
 
 
 def login(

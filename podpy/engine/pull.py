@@ -7,10 +7,8 @@ visible image; the blobs and layers it completed are reused by the next pull.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
 
 from podpy.engine import events as ev
-from podpy.engine.registry_layers import LayerFetcher
 from podpy.engine.registry_partial import gc_partials
 from podpy.engine.registry_session import RegistryOptions, Sessions
 from podpy.errors import (
@@ -29,7 +27,10 @@ from podpy.image.encryption import any_encrypted
 from podpy.registry import platforms, regconf
 from podpy.registry import progress as pg
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.engine.core import Engine
     from podpy.image.store import ImageRecord
     from podpy.registry.client import Manifest, Repository
@@ -118,6 +119,8 @@ def _pull_one(engine: Engine, sessions: Sessions, ref: reference.Reference, want
             manifest_raw = layer_decrypt.plain_manifest(image.raw, layers)
             digests = [*digests, f"{ref.name}@{sha256_digest(manifest_raw)}"]  # the registry's: --pull=newer
             fetch_report = layer_decrypt.quiet_for(report, {layers[i].digest for i in keys})
+        from podpy.engine.registry_layers import LayerFetcher  # not needed when the image is here
+
         new_layers = LayerFetcher(engine, repo, layers, diff_ids, fetch_report).run()
         report(pg.Progress(pg.MANIFEST, image.digest))
         rec = engine.images.register(config_raw, new_layers, names, manifest_raw=manifest_raw, digests=digests)

@@ -12,17 +12,20 @@ import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from podpy.engine import events as ev
 from podpy.engine.registry_blobcache import BlobInfoCache, Compressed
 from podpy.engine.registry_session import RegistryOptions, Sessions
-from podpy.errors import InvalidArgument, InvalidReference, StorageError
+from podpy.errors import InvalidArgument, InvalidReference, PodpyError, StorageError
 from podpy.image import manifest as mf
 from podpy.image import reference
 from podpy.registry import progress as pg
+from podpy.registry.client import sha256_digest
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from podpy.engine.core import Engine
     from podpy.image.store import ImageRecord, LayerRef
     from podpy.registry.client import Repository
@@ -31,6 +34,7 @@ FORMATS = {"oci": True, "v2s2": False, "docker": False}
 _TO_DOCKER = {mf.OCI_LAYER_GZIP: mf.DOCKER_LAYER_GZIP, mf.OCI_LAYER: mf.DOCKER_LAYER}
 _TO_OCI = {v: k for k, v in _TO_DOCKER.items()}
 CHUNK = 1 << 20
+HEAD_WORKERS = 6  # concurrent HEADs (blobs and the manifest) before a push
 
 
 @dataclass
@@ -57,12 +61,21 @@ def push(
     with Sessions(opts or RegistryOptions()) as sessions:
         repo = sessions.repository(target)
         pusher = _Pusher(engine, repo, img, _mount_sources(img, target), chunk_size, report, compression)
-        layers = pusher.layers(oci, workers)
         config = mf.Descriptor(mf.OCI_CONFIG if oci else mf.DOCKER_CONFIG, img.id, engine.content.size(img.id))
-        pusher.blob(config, "config")
-        raw = _manifest(engine, img, config, layers, oci)
-        media = mf.OCI_MANIFEST if oci else mf.DOCKER_MANIFEST
-        digest = repo.put_manifest(target.digest or target.tag or reference.DEFAULT_TAG, raw, media)
+        tag = target.digest or target.tag or reference.DEFAULT_TAG
+        known = pusher.known_layers(oci)
+        found = pusher.already_there(config, known, tag, oci) if len(known) == len(img.layers) else None
+        if found is not None:
+            digest = found
+        else:
+            pusher.check_all([config, *known], tag, manifest=len(known) != len(img.layers))
+            layers = pusher.layers(oci, workers)
+            pusher.blob(config, "config")
+            raw = _manifest(engine, img, config, layers, oci)
+            media = mf.OCI_MANIFEST if oci else mf.DOCKER_MANIFEST
+            digest = sha256_digest(raw)
+            if not pusher.manifest_there(digest):  # `tag` names these very bytes already: nothing to write
+                digest = repo.put_manifest(tag, raw, media)
     report(pg.Progress(pg.MANIFEST, digest))
     _record_digest(engine, img, f"{target.name}@{digest}")
     if digestfile is not None:
@@ -168,13 +181,95 @@ class _Pusher:
                  chunk_size: int, report: pg.ProgressFn, compression: str | None = None) -> None:  # fmt: skip
         self.engine, self.repo, self.img, self.sources = engine, repo, img, sources
         self.chunk_size, self.report, self.compression = chunk_size, report, compression
+        self._lock = threading.Lock()
         self.cache = BlobInfoCache(engine.layout.root)
+        self._heads: dict[str, tuple[threading.Event, dict[str, object]]] = {}
+        self._manifest_head: tuple[threading.Event, dict[str, object]] | None = None
+
+    # ---- which blobs the repository has: every HEAD at once
+    def known_layers(self, oci: bool) -> list[mf.Descriptor]:
+        """The descriptors of the layers that need no compressing to know (most of them)."""
+        return [d for d in (self._ready(layer, oci) for layer in self.img.layers) if d is not None]
+
+    def already_there(self, config: mf.Descriptor, layers: list[mf.Descriptor], tag: str, oci: bool) -> str | None:
+        """The manifest's digest when `tag` in the repository names exactly the manifest this push
+        would write (one HEAD): the registry accepted that manifest only with every blob it lists
+        present in the repository, so nothing is to be uploaded or written. None otherwise."""
+        digest = sha256_digest(_manifest(self.engine, self.img, config, layers, oci))
+        try:
+            if self.repo.head_manifest(tag, scope=self.repo.push_scope) != digest:
+                return None
+        except PodpyError:  # told by the blob-by-blob path that follows
+            return None
+        for d in (*layers, config):
+            self.report(pg.Progress(pg.BLOB_DONE, d.digest, d.size, d.size, "skipped: already exists"))
+        return digest
+
+    def check_all(self, descs: list[mf.Descriptor], tag: str, manifest: bool = True) -> None:
+        """HEAD every blob (and with `manifest` the manifest `tag` names), all at once (HEAD_WORKERS
+        connections): one round trip, not one per layer. `_has` takes a blob's answer (and raises
+        its HEAD's error there), `manifest_there` the manifest's."""
+        self.repo.transport.ping()  # once, before the threads (they would queue on it)
+        jobs: list[tuple[str, str]] = [("manifest", tag)] if manifest else []
+        for d in descs:
+            if d.digest not in self._heads:
+                self._heads[d.digest] = (threading.Event(), {})
+                jobs.append(("blob", d.digest))
+        self._manifest_head = (threading.Event(), {}) if manifest else None
+
+        def work() -> None:
+            while True:
+                with self._lock:
+                    if not jobs:
+                        return
+                    kind, name = jobs.pop(0)
+                done, box = self._manifest_head if kind == "manifest" else self._heads[name]  # type: ignore[misc]  # noqa: E501
+                try:
+                    if kind == "manifest":
+                        box["digest"] = self.repo.head_manifest(name, scope=self.repo.push_scope)
+                    else:
+                        box["size"] = self.repo.blob_size(name, scope=self.repo.push_scope)
+                except BaseException as e:  # told where the answer is used (a manifest's: never, it is written)
+                    box["error"] = e
+                finally:
+                    done.set()
+
+        for _ in range(min(HEAD_WORKERS, len(jobs))):
+            threading.Thread(target=work, daemon=True, name="head").start()
+
+    def manifest_there(self, digest: str) -> bool:
+        """Does the registry's manifest for the tag have this digest already?"""
+        if self._manifest_head is None:
+            return False
+        done, box = self._manifest_head
+        while not done.wait(0.2):  # a short wait keeps Ctrl-C responsive
+            pass
+        return box.get("digest") == digest
+
+    def _has(self, digest: str) -> bool:
+        found = self._heads.get(digest)
+        if found is None:
+            return self.repo.blob_size(digest, scope=self.repo.push_scope) is not None
+        done, box = found
+        while not done.wait(0.2):
+            pass
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["size"] is not None
 
     def layers(self, oci: bool, workers: int) -> list[mf.Descriptor]:
-        """Prepare and upload every layer, `workers` at a time; their descriptors in order."""
+        """Prepare and upload every layer, `workers` at a time; their descriptors in order. Layers
+        the registry has (check_all's answers) are reported here, without a thread."""
         out: list[mf.Descriptor | None] = [None] * len(self.img.layers)
         errors: list[BaseException] = []
-        todo = list(enumerate(self.img.layers))
+        todo = []
+        for i, layer in enumerate(self.img.layers):
+            ready = self._ready(layer, oci)
+            if ready is not None and ready.digest in self._heads and self._has(ready.digest):
+                self.report(pg.Progress(pg.BLOB_DONE, ready.digest, ready.size, ready.size, "skipped: already exists"))
+                out[i] = ready
+            else:
+                todo.append((i, layer))
         lock = threading.Lock()
 
         def work() -> None:
@@ -190,7 +285,7 @@ class _Pusher:
                 except BaseException as e:
                     errors.append(e)
 
-        threads = [threading.Thread(target=work, daemon=True) for _ in range(max(1, min(workers, len(todo))))]
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(min(workers, len(todo)))]
         for t in threads:
             t.start()
         for t in threads:
@@ -203,6 +298,27 @@ class _Pusher:
     def _prepare(self, layer: LayerRef, oci: bool) -> mf.Descriptor:
         """The blob to push for `layer`: its own bytes if compressed (and allowed in the format),
         else a gzipped copy (uncompressed layers; zstd ones in a v2s2 manifest)."""
+        ready = self._ready(layer, oci)
+        if ready is not None:
+            return ready
+        kind = self.compression or "gzip"
+        from podpy.storage.compress import open_decompressed
+
+        comp = None
+        if kind == "zstd":
+            import zstandard
+
+            comp = zstandard.ZstdCompressor(level=3).compressobj()
+        with self.engine.content.open(layer.digest) as f:
+            reader, _ = open_decompressed(f)
+            digest, size = self.engine.content.ingest(_Gzipper(reader, comp))  # type: ignore[arg-type]
+        hit = Compressed(digest, size)
+        self.cache.put(layer.diff_id, kind, hit)
+        return _compressed(hit, kind, oci)
+
+    def _ready(self, layer: LayerRef, oci: bool) -> mf.Descriptor | None:
+        """The blob to push for `layer` when no compressing is needed: its own bytes, or a compressed
+        copy made before (registry_blobcache); None when it must be compressed first."""
         media = layer.media_type
         is_gzip, is_zstd = media in (mf.OCI_LAYER_GZIP, mf.DOCKER_LAYER_GZIP), media == mf.OCI_LAYER_ZSTD
         want = self.compression
@@ -211,26 +327,13 @@ class _Pusher:
         kind = want or "gzip"
         hit = self.cache.get(layer.diff_id, kind)
         if hit is None or not self.engine.content.exists(hit.digest):
-            from podpy.storage.compress import open_decompressed
-
-            comp = None
-            if kind == "zstd":
-                import zstandard
-
-                comp = zstandard.ZstdCompressor(level=3).compressobj()
-            with self.engine.content.open(layer.digest) as f:
-                reader, _ = open_decompressed(f)
-                digest, size = self.engine.content.ingest(_Gzipper(reader, comp))  # type: ignore[arg-type]
-            hit = Compressed(digest, size)
-            self.cache.put(layer.diff_id, kind, hit)
-        if kind == "zstd":
-            return mf.Descriptor(mf.OCI_LAYER_ZSTD, hit.digest, hit.size)
-        return mf.Descriptor(mf.OCI_LAYER_GZIP if oci else mf.DOCKER_LAYER_GZIP, hit.digest, hit.size)
+            return None
+        return _compressed(hit, kind, oci)
 
     def blob(self, desc: mf.Descriptor, kind: str) -> None:
         """Skip (HEAD), mount from a sibling repository, or upload one blob."""
         rp = self.report
-        if self.repo.blob_size(desc.digest, scope=self.repo.push_scope) is not None:
+        if self._has(desc.digest):
             rp(pg.Progress(pg.BLOB_DONE, desc.digest, desc.size, desc.size, "skipped: already exists"))
             return
         location = None
@@ -246,6 +349,11 @@ class _Pusher:
         rp(pg.Progress(pg.BLOB_DONE, desc.digest, desc.size, desc.size, "done"))
 
 
+def _compressed(hit: Compressed, kind: str, oci: bool) -> mf.Descriptor:
+    if kind == "zstd":
+        return mf.Descriptor(mf.OCI_LAYER_ZSTD, hit.digest, hit.size)
+    return mf.Descriptor(mf.OCI_LAYER_GZIP if oci else mf.DOCKER_LAYER_GZIP, hit.digest, hit.size)
+
+
 def _convert(media: str, oci: bool) -> str:
     return _TO_OCI.get(media, media) if oci else _TO_DOCKER.get(media, media)
-

@@ -9,14 +9,13 @@ content store's `gc_ingest` sweeps are pid-named; this subdirectory is swept by 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from podpy.errors import CorruptContent, PodpyError
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
     from podpy.image.content import ContentStore
 
@@ -44,6 +43,8 @@ class PartialBlob:
         except BlockingIOError:
             os.close(self.fd)
             raise Busy(digest) from None
+        import hashlib  # only when downloading: its OpenSSL set-up costs ~2-3 ms
+
         self.h = hashlib.sha256()
         self.size = 0
 

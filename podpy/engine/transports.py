@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from podpy.errors import InvalidArgument, PodpyError
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
     from podpy.engine.core import Engine
     from podpy.image.store import ImageRecord

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import time
-from typing import TYPE_CHECKING, Any
 
 from podpy.errors import RegistryError, RegistryUnavailable
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from podpy.registry.client import Repository
 
 MAX_RESUMES = 5
@@ -57,23 +59,36 @@ class BlobStream(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:  # type: ignore[override]
         view = memoryview(b).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        """Up to `size` bytes as the connection gives them (no copy through a buffer, as
+        RawIOBase.read's readinto would make)."""
+        if size is None or size < 0:
+            return self.readall()
         while True:
             try:
                 if self._fp is None:
                     self._open()
-                data = self._fp.read(len(view))
+                data = self._fp.read(size)
             except RegistryError:
                 raise
-            except Exception as e:  # urllib3 ProtocolError/ReadTimeout, OSError: the connection broke
+            except Exception as e:  # WireError (reset, timed out, closed early), OSError: the connection broke
                 self._retry(e)
                 continue
             if not data and self.size is not None and 0 <= self.pos < self.size:
                 self._retry(EOFError(f"connection closed after {self.pos} of {self.size} bytes"))
                 continue
-            n = len(data)
-            view[:n] = data
-            self.pos += n
-            return n
+            self.pos += len(data)
+            return data
+
+    def readall(self) -> bytes:
+        parts = []
+        while chunk := self.read(1 << 20):
+            parts.append(chunk)
+        return b"".join(parts)
 
     def _retry(self, e: Exception) -> None:
         self._drop()

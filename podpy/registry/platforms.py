@@ -11,6 +11,10 @@ TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
     from typing import Any
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm", "armv6l": "arm",
          "i686": "386", "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}  # fmt: skip
 _VARIANT = {"armv7l": "v7", "armv6l": "v6", "aarch64": "v8"}

@@ -9,14 +9,16 @@ the matching registries.conf.d/*.conf drop-ins in name order; then podpy's own
 
 from __future__ import annotations
 
+import json
 import os
-import tomllib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from podpy.config import config_dir
 from podpy.errors import InvalidArgument, InvalidReference, RegistryError
 from podpy.image import reference
+from podpy.state import atomic_write_bytes
 
 SYSTEM_DIR = Path("/etc/containers")
 
@@ -108,16 +110,68 @@ def _dropins(d: Path) -> list[Path]:
 
 def load(files: list[Path] | None = None) -> RegistriesConf:
     conf = RegistriesConf()
-    for path in conf_files() if files is None else files:
-        try:
-            doc = tomllib.loads(path.read_text())
-        except FileNotFoundError:
+    paths = conf_files() if files is None else files
+    for path, doc in zip(paths, _parsed(paths), strict=True):
+        if doc is None:
             continue
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            raise InvalidArgument(f"loading registries configuration {str(path)!r}: {e}") from None
         _merge(conf, _v1_to_v2(doc))
         conf.sources.append(path)
     return conf
+
+
+RACY_NS = 1_000_000_000  # files changed this recently are not cached (timestamps are coarse)
+
+
+def _parsed(paths: list[Path]) -> list[dict | None]:
+    """Each file's TOML document (None: no such file). Remembered in the user's runtime directory
+    by the files' stat signatures: importing tomllib (with typing, datetime, string) costs ~6 ms,
+    more than the rest of a `pull` of an image that is already here; an edited, replaced or new
+    file changes its signature and is parsed again."""
+    sig: list[list[object] | None] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            sig.append(None)
+            continue
+        sig.append([str(path), st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino])
+    cache = _cache_file()
+    if cache is not None:
+        try:
+            found = json.loads(cache.read_bytes())
+            if found["sig"] == sig and len(found["docs"]) == len(paths):
+                return found["docs"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    import tomllib
+
+    docs: list[dict | None] = []
+    for path, s in zip(paths, sig, strict=True):
+        if s is None:
+            docs.append(None)
+            continue
+        try:
+            docs.append(tomllib.loads(path.read_text()))
+        except FileNotFoundError:
+            docs.append(None)
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise InvalidArgument(f"loading registries configuration {str(path)!r}: {e}") from None
+    now = time.time_ns()  # a file changed within the last second may change again with the same stamp
+    if cache is not None and all(x is None or now - int(x[2]) > RACY_NS for x in sig):  # type: ignore[call-overload]
+        try:
+            atomic_write_bytes(cache, json.dumps({"sig": sig, "docs": docs}).encode(), durable=False)
+        except (OSError, TypeError, ValueError):  # TOML dates are not JSON: parsed every time then
+            pass
+    return docs
+
+
+def _cache_file() -> Path | None:
+    from podpy.paths import runtime_dir
+
+    try:
+        return runtime_dir() / "podpy-registries.conf.json"  # the user's own: /run as root, else 0700
+    except OSError:
+        return None
 
 
 def _v1_to_v2(doc: dict) -> dict:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from typing import TYPE_CHECKING, Any, NoReturn
 
 from podpy import __version__
 from podpy.errors import RegistryAuthError, RegistryError, RegistryNotFound, RegistryUnavailable
 from podpy.registry import challenge as chal
 from podpy.registry.credentials import Credentials
-from podpy.registry.tls import TLSConfig, ssl_context
+from podpy.registry.tls import TLSConfig, is_loopback, ssl_context
+from podpy.registry.wire import Pool, Response, TLSFailure, WireError
 
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
-    import requests
+    from typing import Any, NoReturn
 
 RETRY_STATUS = (500, 502, 503, 504, 429)
 TOKEN_MIN_LIFETIME = 60  # seconds; what the token spec says to assume when expires_in is absent
@@ -48,32 +49,30 @@ class Transport:
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
         self._ping_lock = threading.Lock()  # one ping: threads starting together wait for it
-        self._session: requests.Session | None = None
+        self._pool: Pool | None = None
 
     # ---- plumbing
     @property
-    def session(self) -> requests.Session:
-        if self._session is None:
-            self._session = _new_session(self.tls)
-        return self._session
+    def session(self) -> Pool:
+        """The connection pool (keep-alive connections, shared by the threads of one pull or push)."""
+        if self._pool is None:
+            self._pool = Pool(lambda: _client_context(self.tls), self.timeout)
+        return self._pool
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
+        if self._pool is not None:
+            self._pool.close()
 
-    def _send(self, method: str, url: str, headers: dict[str, str], retry: bool, **kw: Any) -> requests.Response:
+    def _send(self, method: str, url: str, headers: dict[str, str], retry: bool, **kw: Any) -> Response:
         """One request, retried with exponential back-off on connection errors and 5xx/429."""
-        import requests
-
-        kw.setdefault("timeout", self.timeout)
         attempts = self.retries + 1 if retry else 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
                 resp = self.session.request(method, url, headers=headers, **kw)
-            except requests.exceptions.SSLError as e:
+            except TLSFailure as e:
                 raise RegistryUnavailable(f"TLS handshake with {self.registry} failed: {_reason(e)}") from None
-            except (requests.ConnectionError, requests.Timeout) as e:
+            except WireError as e:
                 if last:
                     raise RegistryUnavailable(f"{method} {url}: {_reason(e)}") from None
                 time.sleep(self.backoff * 2**attempt)
@@ -95,19 +94,19 @@ class Transport:
                 self._ping()
 
     def _ping(self) -> None:
-        import requests
-
         schemes = ["https", "http"] if self.tls.allow_http else ["https"]
+        if self.tls.allow_http and is_loopback(self.registry) and self._plain_loopback():
+            return
         failure = ""
         for scheme in schemes:
             url = f"{scheme}://{api_host(self.registry)}/v2/"
             try:
                 # connection refused is final at once: retrying a closed port only delays the error
-                resp = self.session.get(url, timeout=min(self.timeout, 30), headers=self._ua())
-            except requests.exceptions.SSLError as e:
+                resp = self.session.request("GET", url, headers=self._ua())
+            except TLSFailure as e:
                 failure = f"TLS handshake failed: {_reason(e)}"
                 continue
-            except (requests.ConnectionError, requests.Timeout) as e:
+            except WireError as e:
                 failure = _reason(e)
                 continue
             if resp.status_code in RETRY_STATUS:
@@ -123,11 +122,29 @@ class Transport:
             return
         raise RegistryUnavailable(f"pinging container registry {self.registry}: {failure}")
 
+    def _plain_loopback(self) -> bool:
+        """A loopback registry that may speak plain HTTP is asked in plain HTTP first: TLS protects
+        nothing on loopback, and a plain registry (the usual local one) then costs neither the ssl
+        module nor a failed handshake (~6 ms). Only a registry's answer to /v2/ (200, or 401 with its
+        challenge) settles it; a TLS server answers 400 or garbage, and HTTPS is tried as usual."""
+        url = f"http://{self.registry}/v2/"
+        try:
+            resp = self.session.request("GET", url, headers=self._ua())
+        except WireError:
+            return False
+        with resp:
+            if resp.status_code not in (200, 401):
+                return False
+            if resp.status_code == 401:
+                self.challenge = chal.pick(_header_values(resp, "WWW-Authenticate"))
+        self.base = f"http://{self.registry}"
+        return True
+
     # ---- authenticated requests
     def request(
         self, method: str, path: str, *, scope: str = "", retry: bool = True,
         headers: dict[str, str] | None = None, **kw: Any,
-    ) -> requests.Response:  # fmt: skip
+    ) -> Response:  # fmt: skip
         """`path` is relative to the registry (`/v2/...`) or an absolute URL (upload locations)."""
         self.ping()
         url = path if path.startswith(("http://", "https://")) else f"{self.base}{path}"
@@ -201,7 +218,7 @@ class Transport:
                 raise RegistryAuthError(f"token server {ch.realm} sent no token") from None
 
     # ---- errors
-    def fail(self, resp: requests.Response, action: str, repo: str | None = None) -> NoReturn:
+    def fail(self, resp: Response, action: str, repo: str | None = None) -> NoReturn:
         """Raise the typed error for a failed response, naming the registry and repository."""
         where = f"{self.registry}/{repo}" if repo else self.registry
         detail = _error_detail(resp)
@@ -220,41 +237,27 @@ class Transport:
         raise RegistryError(f"{action} {where}: {detail or f'unexpected HTTP status {code}'}")
 
 
-def _new_session(tls: TLSConfig) -> requests.Session:
-    import requests
-    from requests.adapters import HTTPAdapter
+def _client_context(tls: TLSConfig):  # type: ignore[no-untyped-def]
+    """The SSLContext for HTTPS: verifying with the system CAs (plus the configured ones) unless
+    verification is off; with the client certificate when there is one."""
+    import ssl
 
-    ctx = ssl_context(tls)
-
-    class _Adapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kw: Any) -> None:
-            if ctx is not None:
-                kw["ssl_context"] = ctx
-            super().init_poolmanager(*args, **kw)
-
-    s = requests.Session()
-    s.trust_env = False  # no ~/.netrc credentials leaking to a registry; proxies come from env below
-    s.proxies = requests.utils.get_environ_proxies("https://x") or {}
-    s.verify = tls.verify
+    ctx = ssl_context(tls) or ssl.create_default_context()
     if tls.client_cert:
-        s.cert = (str(tls.client_cert[0]), str(tls.client_cert[1]))
-    adapter = _Adapter(pool_connections=4, pool_maxsize=16)
-    s.mount("https://", adapter)
-    s.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
-    return s
+        from podpy.errors import InvalidArgument
+
+        try:
+            ctx.load_cert_chain(str(tls.client_cert[0]), str(tls.client_cert[1]))
+        except (OSError, ssl.SSLError) as e:
+            raise InvalidArgument(f"loading client certificate {tls.client_cert[0]}: {e}") from None
+    return ctx
 
 
-def _header_values(resp: requests.Response, name: str) -> list[str]:
-    raw = getattr(resp.raw, "headers", None)
-    if raw is not None and hasattr(raw, "getlist"):
-        values = raw.getlist(name)
-        if values:
-            return list(values)
-    v = resp.headers.get(name)
-    return [v] if v else []
+def _header_values(resp: Response, name: str) -> list[str]:
+    return resp.headers.get_all(name)
 
 
-def _error_detail(resp: requests.Response) -> str:
+def _error_detail(resp: Response) -> str:
     """`code: message` of the distribution-spec error body, e.g. `manifest unknown: manifest unknown`."""
     try:
         errors = resp.json().get("errors") or []
@@ -268,7 +271,7 @@ def _error_detail(resp: requests.Response) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _retry_after(resp: requests.Response) -> float | None:
+def _retry_after(resp: Response) -> float | None:
     try:
         return min(float(resp.headers.get("Retry-After", "")), 10.0)
     except ValueError:
@@ -287,7 +290,7 @@ _REASONS = (
 
 
 def _reason(e: Exception) -> str:
-    """The innermost reason of a requests/urllib3 error ('connection refused'), not its repr soup."""
+    """The innermost reason of a connection error ('connection refused'), not its repr soup."""
     text = str(e)
     for marker, reason in _REASONS:
         if marker in text:

@@ -61,6 +61,10 @@ def test_second_push_uploads_nothing(podpy, busybox_image, open_registry, regist
     assert res.stderr.count("skipped: already exists") == 2
     podpy("push", "busybox:latest", dest, "--digestfile", str(d2))
     assert d1.read_text() == d2.read_text()  # the gzipped layer is the same bytes every time
+    # the tag names these very bytes: one manifest HEAD settles it (no blob HEADs, no manifest PUT)
+    heads, puts = open_registry.requests("HEAD", "/rt/again/"), open_registry.requests("PUT", "/rt/again/manifests/")
+    assert len(puts) == 1 and sum("/manifests/" in ln for ln in heads) == 3
+    assert sum("/blobs/" in ln for ln in heads) == 2  # the first push's: its layer and config
 
 
 def test_cross_repository_mount(podpy, busybox_image, open_registry, registry_env):
