@@ -168,7 +168,7 @@ class ContainerService:
             if resolved is not None:
                 from podpy.engine.mount_resolution import populate_volumes
 
-                fresh = _fresh_volumes(self.engine, resolved) if spec.uidmap else []
+                fresh = _fresh_volumes(self.engine, resolved) if spec.uidmap and not self.engine.opts.rootless else []
                 populate_volumes(self.engine, resolved, top, Path(rec.rootfs) if rec.rootfs else None)
                 if fresh:  # Podman's chown of a new volume: its files get the mapping's host ids
                     from podpy.engine.idmaps import shift_volumes
@@ -323,7 +323,8 @@ class ContainerService:
         ud = self.bundle(rec.id)
         ud.mkdir(parents=True, exist_ok=True)
         rootfs, annotations, reader = self._rootfs(rec)
-        if spec.uidmap and annotations and not rec.rootfs:  # the merged root takes its owner from there
+        rootless = self.engine.opts.rootless
+        if spec.uidmap and annotations and not rec.rootfs and not rootless:  # the merged root's owner is the upper's
             from podpy.engine.idmaps import map_owner
 
             map_owner(self.storage_driver.rw_dir(rec.id) / "upper", spec.uidmap, spec.gidmap)
@@ -340,11 +341,16 @@ class ContainerService:
             if passwd is not None:
                 etc["passwd"] = passwd
         mounts = []
-        owner = _root_ids(spec)
+        owner = None if rootless else _root_ids(spec)
         for fname, text in etc.items():
             (ud / fname).write_text(text)  # nobody reads these before the container starts
             if owner is not None:  # Podman: the container's root owns them (else they show as nobody)
                 os.chown(ud / fname, *owner)
+        if rootless and spec.uidmap and not rec.rootfs:  # the same, inside the user's namespace
+            from podpy.storage.idshift import map_owners
+
+            upper = self.storage_driver.rw_dir(rec.id) / "upper"
+            map_owners([upper, *(ud / f for f in etc)], spec.uidmap, spec.gidmap or spec.uidmap)
             for top in ("", *(d.rstrip("/") for d in spec.chrootdirs)):  # --chrootdirs: there too
                 mounts.append(Mount(f"{top}/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
         spec = replace(spec, mounts=(*mounts, *spec.mounts), annotations={**spec.annotations, **annotations})
@@ -375,11 +381,17 @@ class ContainerService:
     ) -> tuple[Path, dict[str, str], Callable[[str], str | None] | None]:
         """Where config.json's root points, the rootfs-mount annotation, and a reader for /etc files."""
         if rec.rootfs:
+            if self.engine.opts.rootless and rec.spec.get("uidmap"):
+                raise InvalidArgument("rootless --uidmap/--gidmap with --rootfs are not supported by podpy")
             return Path(rec.rootfs), {}, None
         from podpy.engine.specgen import ROOTFS_MOUNT_ANNOTATION
 
         driver = self.storage_driver
         driver.create_rw(rec.id, rec.top_layer)
+        if self.engine.opts.rootless and rec.spec.get("uidmap"):
+            if driver.name != "overlay":
+                raise InvalidArgument(f"rootless --uidmap/--gidmap need the overlay storage driver, not {driver.name}")
+            driver.use_idmap(rec.id, rec.spec["uidmap"], rec.spec.get("gidmap") or rec.spec["uidmap"])  # type: ignore[attr-defined]
         fstype, data = driver.mount_options(rec.id, rec.top_layer)
         if fstype == "bind":  # vfs: a plain directory the runtime binds onto itself
             return Path(data), {}, None

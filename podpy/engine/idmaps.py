@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from podpy.engine.idcompose import compose, spare  # noqa: F401 - rootless --uidmap
 from podpy.errors import InvalidArgument
 
 Triple = tuple[int, int, int]
@@ -147,3 +148,4 @@ def shift_volumes(engine: Any, mounts: Any, names: list[str], uids: Any, gids: A
                 uid, gid = host_id(uids, st.st_uid), host_id(gids or uids, st.st_gid)
                 os.chown(path, st.st_uid if uid is None else uid, st.st_gid if gid is None else gid,
                          follow_symlinks=False)  # fmt: skip
+

@@ -1,0 +1,63 @@
+"""Rootless --uidmap/--gidmap (Podman's semantics): the maps name ids of the user's own namespace
+(0 = the user, 1..N = its /etc/subuid range); the rootfs is an ID-shifted copy of the image's
+layers, cached per (layer, mapping) and removed with the layer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.rootless.conftest import SUBID_START, Rootless
+
+
+def _subuid(rl: Rootless) -> int:
+    if rl.user.kind != "subuid":
+        pytest.skip("needs /etc/subuid ranges")
+    return SUBID_START["subuid"]
+
+
+def _shifted(rl: Rootless) -> list[Path]:
+    return sorted((rl.store() / "layers").glob("*/diff.*"))
+
+
+def test_ids_inside_and_files_outside(rl: Rootless) -> None:
+    start = _subuid(rl)
+    out = rl("run", "--name", "m1", "--uidmap", "0:100:5000", "busybox", "sh", "-c",
+             "id -u; id -g; stat -c '%u %g' / /bin/busybox /etc; head -1 /proc/self/uid_map; "
+             "touch /made && mkdir /d && chown 7:8 /d").stdout.split("\n")  # fmt: skip
+    assert out[:5] == ["0", "0", "0 0", "0 0", "0 0"]
+    assert out[5].split() == ["0", str(start + 99), "5000"]
+    cid = rl("inspect", "-f", "{{.Id}}", "m1").stdout.strip()
+    upper = rl.store() / "containers" / cid / "rw" / "upper"
+    st, sd = os.lstat(upper / "made"), os.lstat(upper / "d")
+    assert (st.st_uid, st.st_gid) == (start + 99, start + 99)
+    assert (sd.st_uid, sd.st_gid) == (start + 99 + 7, start + 99 + 8)
+    assert len(_shifted(rl)) == 1
+    rl("run", "--rm", "--uidmap", "0:100:5000", "busybox", "true")
+    assert len(_shifted(rl)) == 1  # the same mapping reuses the copy
+
+
+def test_commit_keeps_container_ids_and_copy_goes_with_the_image(rl: Rootless) -> None:
+    _subuid(rl)
+    rl("run", "--name", "m2", "--uidmap", "0:1:65536", "busybox", "sh", "-c",
+       "echo hi > /f && mkdir /g && chown 7:8 /g")  # fmt: skip
+    rl("commit", "m2", "mapped-img")
+    out = rl("run", "--rm", "mapped-img", "stat", "-c", "%u %g", "/f", "/g").stdout.split("\n")
+    assert out[:2] == ["0 0", "7 8"]
+    out = rl("run", "--rm", "--uidmap", "0:1:65536", "mapped-img", "sh", "-c", "stat -c '%u %g' /f /g; cat /f")
+    assert out.stdout.split("\n")[:3] == ["0 0", "7 8", "hi"]
+    before = len(_shifted(rl))
+    rl("rm", "-af")
+    rl("rmi", "mapped-img")
+    assert len(_shifted(rl)) == before - 1  # the committed layer's copy went with it
+
+
+def test_bad_maps_are_clear_errors(rl: Rootless) -> None:
+    for args in (["--uidmap", "0:70000:10"], ["--uidmap", "0:1:1", "--gidmap", "0:65530:100"],
+                 ["--subuidname", "nobody"]):  # fmt: skip
+        res = rl("run", "--rm", *args, "busybox", "true", check=False)
+        assert res.returncode == 125, res.stderr
+        assert res.stderr.startswith("Error: ") and "Traceback" not in res.stderr and len(res.stderr.splitlines()) == 1
+    assert "outside the user namespace" in rl("create", "--uidmap", "0:70000:10", "busybox", check=False).stderr
