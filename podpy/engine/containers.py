@@ -346,13 +346,13 @@ class ContainerService:
             (ud / fname).write_text(text)  # nobody reads these before the container starts
             if owner is not None:  # Podman: the container's root owns them (else they show as nobody)
                 os.chown(ud / fname, *owner)
+            for top in ("", *(d.rstrip("/") for d in spec.chrootdirs)):  # --chrootdirs: there too
+                mounts.append(Mount(f"{top}/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
         if rootless and spec.uidmap and not rec.rootfs:  # the same, inside the user's namespace
             from podpy.storage.idshift import map_owners
 
             upper = self.storage_driver.rw_dir(rec.id) / "upper"
             map_owners([upper, *(ud / f for f in etc)], spec.uidmap, spec.gidmap or spec.uidmap)
-            for top in ("", *(d.rstrip("/") for d in spec.chrootdirs)):  # --chrootdirs: there too
-                mounts.append(Mount(f"{top}/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
         spec = replace(spec, mounts=(*mounts, *spec.mounts), annotations={**spec.annotations, **annotations})
         init = (rec.init_path or find_init()) if spec.init else None
         host = specgen.HostFacts.detect(spec.userns)

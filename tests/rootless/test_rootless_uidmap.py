@@ -25,10 +25,11 @@ def _shifted(rl: Rootless) -> list[Path]:
 def test_ids_inside_and_files_outside(rl: Rootless) -> None:
     start = _subuid(rl)
     out = rl("run", "--name", "m1", "--uidmap", "0:100:5000", "busybox", "sh", "-c",
-             "id -u; id -g; stat -c '%u %g' / /bin/busybox /etc; head -1 /proc/self/uid_map; "
+             "id -u; id -g; stat -c '%u %g' / /bin/busybox /etc /etc/hosts /etc/hostname /etc/resolv.conf; "
+             "head -1 /proc/self/uid_map; "
              "touch /made && mkdir /d && chown 7:8 /d").stdout.split("\n")  # fmt: skip
-    assert out[:5] == ["0", "0", "0 0", "0 0", "0 0"]
-    assert out[5].split() == ["0", str(start + 99), "5000"]
+    assert out[:8] == ["0", "0"] + ["0 0"] * 6
+    assert out[8].split() == ["0", str(start + 99), "5000"]
     cid = rl("inspect", "-f", "{{.Id}}", "m1").stdout.strip()
     upper = rl.store() / "containers" / cid / "rw" / "upper"
     st, sd = os.lstat(upper / "made"), os.lstat(upper / "d")
