@@ -12,6 +12,7 @@ from podpy.engine import container_record as cr
 from podpy.engine import events as ev
 from podpy.engine.container_names import new_id, random_name, validate_name
 from podpy.engine.container_record import ContainerLock, ContainerRecord
+from podpy.engine.idcompose import needs_shift
 from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
 from podpy.state import FileLock, atomic_write_bytes
 from podpy.timeutil import now_rfc3339
@@ -168,7 +169,7 @@ class ContainerService:
             if resolved is not None:
                 from podpy.engine.mount_resolution import populate_volumes
 
-                fresh = _fresh_volumes(self.engine, resolved) if spec.uidmap and not self.engine.opts.rootless else []
+                fresh = _fresh_volumes(self.engine, resolved) if needs_shift(spec.uidmap, spec.gidmap) else []
                 populate_volumes(self.engine, resolved, top, Path(rec.rootfs) if rec.rootfs else None)
                 if fresh:  # Podman's chown of a new volume: its files get the mapping's host ids
                     from podpy.engine.idmaps import shift_volumes
@@ -348,11 +349,11 @@ class ContainerService:
                 os.chown(ud / fname, *owner)
             for top in ("", *(d.rstrip("/") for d in spec.chrootdirs)):  # --chrootdirs: there too
                 mounts.append(Mount(f"{top}/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
-        if rootless and spec.uidmap and not rec.rootfs:  # the same, inside the user's namespace
-            from podpy.storage.idshift import map_owners
+        if rootless and needs_shift(spec.uidmap, spec.gidmap):  # the same, in the user's namespace (--rootfs:
+            from podpy.storage.idshift import map_owners  # used as it is, as Podman does)
 
-            upper = self.storage_driver.rw_dir(rec.id) / "upper"
-            map_owners([upper, *(ud / f for f in etc)], spec.uidmap, spec.gidmap or spec.uidmap)
+            upper = [] if rec.rootfs else [self.storage_driver.rw_dir(rec.id) / "upper"]
+            map_owners([*upper, *(ud / f for f in etc)], spec.uidmap, spec.gidmap or spec.uidmap)
         spec = replace(spec, mounts=(*mounts, *spec.mounts), annotations={**spec.annotations, **annotations})
         init = (rec.init_path or find_init()) if spec.init else None
         host = specgen.HostFacts.detect(spec.userns)
@@ -381,14 +382,12 @@ class ContainerService:
     ) -> tuple[Path, dict[str, str], Callable[[str], str | None] | None]:
         """Where config.json's root points, the rootfs-mount annotation, and a reader for /etc files."""
         if rec.rootfs:
-            if self.engine.opts.rootless and rec.spec.get("uidmap"):
-                raise InvalidArgument("rootless --uidmap/--gidmap with --rootfs are not supported by podpy")
             return Path(rec.rootfs), {}, None
         from podpy.engine.specgen import ROOTFS_MOUNT_ANNOTATION
 
         driver = self.storage_driver
         driver.create_rw(rec.id, rec.top_layer)
-        if self.engine.opts.rootless and rec.spec.get("uidmap"):
+        if self.engine.opts.rootless and needs_shift(rec.spec.get("uidmap"), rec.spec.get("gidmap")):
             if driver.name != "overlay":
                 raise InvalidArgument(f"rootless --uidmap/--gidmap need the overlay storage driver, not {driver.name}")
             driver.use_idmap(rec.id, rec.spec["uidmap"], rec.spec.get("gidmap") or rec.spec["uidmap"])  # type: ignore[attr-defined]

@@ -48,3 +48,14 @@ def spare(composed: tuple[Triple, ...], own: int) -> tuple[Triple, ...]:
     if any(c <= SPARE_ID < c + s for c, _, s in composed):
         return composed
     return (*composed, (SPARE_ID, own, 1))
+
+
+def identity(maps: tuple[Triple, ...] | list[Any]) -> bool:
+    """Every container id is the same id of the user's namespace: the default view, nothing to shift."""
+    return all(c == h for c, h, _ in maps)
+
+
+def needs_shift(uids: Any, gids: Any) -> bool:
+    """A rootless --uidmap container whose maps differ from the user's default namespace: its
+    rootfs must be an ID-shifted copy (storage/idshift)."""
+    return bool(uids) and not (identity(uids) and identity(gids or uids))

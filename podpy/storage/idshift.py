@@ -28,10 +28,12 @@ def key(uids: Triples, gids: Triples) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _to(maps: Triples, cid: int, kind: str) -> int:
+def _to(maps: Triples, cid: int, kind: str, default: int | None = None) -> int:
     for c, h, s in maps:
         if c <= cid < c + s:
             return h + cid - c
+    if default is not None:
+        return default
     raise StorageError(f"container {kind} {cid} cannot be mapped to a host ID: extend --uidmap/--gidmap")
 
 
@@ -73,6 +75,26 @@ def map_owners(paths: list[Path], uids: Triples, gids: Triples) -> None:
             os.chown(p, _to(uids, st.st_uid, "UID"), _to(gids, st.st_gid, "GID"), follow_symlinks=False)
             if not stat.S_ISLNK(st.st_mode):
                 os.chmod(p, stat.S_IMODE(st.st_mode))
+
+    userns.run_mapped(_mapping(), inside)
+
+
+def map_trees(tops: list[Path], uids: Triples, gids: Triples) -> None:
+    """Every entry below each top (new volumes) gets the mapping's ids for its owner."""
+    if not tops:
+        return
+
+    def inside() -> None:  # pragma: no cover - runs in the helper
+        for top in tops:
+            paths = [str(top)]
+            for dirpath, dirnames, filenames in os.walk(top):
+                paths.extend(os.path.join(dirpath, n) for n in (*dirnames, *filenames))
+            for p in paths:
+                st = os.lstat(p)
+                uid, gid = _to(uids, st.st_uid, "UID", st.st_uid), _to(gids, st.st_gid, "GID", st.st_gid)
+                os.chown(p, uid, gid, follow_symlinks=False)  # ids outside the mapping stay (as root)
+                if not stat.S_ISLNK(st.st_mode):
+                    os.chmod(p, stat.S_IMODE(st.st_mode))
 
     userns.run_mapped(_mapping(), inside)
 

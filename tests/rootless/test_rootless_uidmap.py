@@ -62,3 +62,23 @@ def test_bad_maps_are_clear_errors(rl: Rootless) -> None:
         assert res.returncode == 125, res.stderr
         assert res.stderr.startswith("Error: ") and "Traceback" not in res.stderr and len(res.stderr.splitlines()) == 1
     assert "outside the user namespace" in rl("create", "--uidmap", "0:70000:10", "busybox", check=False).stderr
+
+
+def test_volume_pod_and_identity(rl: Rootless) -> None:
+    start = _subuid(rl)
+    out = rl("run", "--rm", "--uidmap", "0:1:65536", "-v", "rlmapvol:/data", "busybox", "sh", "-c",
+             "stat -c '%u %g' /data; touch /data/x; stat -c '%u %g' /data/x").stdout.split("\n")  # fmt: skip
+    assert out[:2] == ["0 0", "0 0"]
+    mount = Path(rl("volume", "inspect", "--format", "{{.Mountpoint}}", "rlmapvol").stdout.strip())
+    assert os.stat(mount).st_uid == start and os.stat(mount / "x").st_uid == start
+    rl("pod", "create", "--name", "rlmappod", "--uidmap", "0:1:65536")
+    try:
+        out = rl("run", "--rm", "--pod", "rlmappod", "busybox", "sh", "-c",
+                 "id -u; stat -c %u /bin/busybox; head -1 /proc/self/uid_map").stdout.split("\n")  # fmt: skip
+        assert out[:2] == ["0", "0"] and out[2].split() == ["0", str(start), "65536"]
+    finally:
+        rl("pod", "rm", "-f", "rlmappod", check=False)
+        rl("volume", "rm", "-f", "rlmapvol", check=False)
+    before = _shifted(rl)
+    out = rl("run", "--rm", "--uidmap", "0:0:65537", "busybox", "sh", "-c", "id -u; stat -c %u /bin/busybox")
+    assert out.stdout.split() == ["0", "0"] and _shifted(rl) == before  # the default view: nothing copied
