@@ -82,3 +82,18 @@ def test_volume_pod_and_identity(rl: Rootless) -> None:
     before = _shifted(rl)
     out = rl("run", "--rm", "--uidmap", "0:0:65537", "busybox", "sh", "-c", "id -u; stat -c %u /bin/busybox")
     assert out.stdout.split() == ["0", "0"] and _shifted(rl) == before  # the default view: nothing copied
+
+
+def test_cp_into_and_out_of_a_mapped_container(rl: Rootless) -> None:
+    _subuid(rl)
+    src = rl.user.home / "cpsrc"
+    src.write_text("data\n")
+    os.chown(src, rl.user.uid, rl.user.gid)
+    rl("create", "--name", "m3", "--uidmap", "0:1:65536", "busybox", "sleep", "60")
+    rl("cp", str(src), "m3:/stopped")
+    rl("start", "m3")
+    rl("cp", str(src), "m3:/running")
+    out = rl("exec", "m3", "stat", "-c", "%u %g", "/stopped", "/running", "/bin/busybox").stdout.split("\n")
+    assert out[:3] == ["0 0"] * 3
+    rl("cp", "m3:/bin/busybox", str(rl.user.home / "bb"))
+    assert (rl.user.home / "bb").stat().st_size > 0
