@@ -32,10 +32,10 @@ def compose(inner: tuple[Triple, ...] | list[Any], outer: tuple[Triple, ...] | l
                     pos += n
                     break
             else:
-                top = sum(x[2] for x in outer) - 1
+                top, sub = sum(x[2] for x in outer) - 1, f"/etc/sub{kind[0].lower()}id"
+                have = f"ids 0-{top}: 0 is you, 1-{top} your {sub} ranges" if top else f"only id 0, you: no {sub} range"
                 raise InvalidArgument(f"{kind} mapping {c}:{i}:{s}: id {i + pos} is outside the user namespace "
-                                      f"of this user (ids 0-{top}: 0 is you, 1-{top} your /etc/sub{kind[0].lower()}id "
-                                      "ranges)")  # fmt: skip
+                                      f"of this user ({have})")  # fmt: skip
     return tuple(out)
 
 
