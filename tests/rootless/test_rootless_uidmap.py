@@ -5,6 +5,7 @@ layers, cached per (layer, mapping) and removed with the layer."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,17 @@ def test_cp_into_and_out_of_a_mapped_container(rl: Rootless) -> None:
     assert out[:3] == ["0 0"] * 3
     rl("cp", "m3:/bin/busybox", str(rl.user.home / "bb"))
     assert (rl.user.home / "bb").stat().st_size > 0
+
+
+def test_export_and_diff_show_container_ids(rl: Rootless) -> None:
+    import io
+    import tarfile
+
+    _subuid(rl)
+    rl("run", "--name", "m4", "--uidmap", "0:1:65536", "busybox", "sh", "-c", "mkdir /g && chown 7:8 /g")
+    assert "A /g" in rl("diff", "m4").stdout
+    out = subprocess.run(rl.argv("export", "m4"), capture_output=True, timeout=120, cwd="/")
+    assert out.returncode == 0, out.stderr
+    with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
+        owners = {m.name.lstrip("./"): (m.uid, m.gid) for m in tar.getmembers()}
+    assert owners["g"] == (7, 8) and owners["bin/busybox"] == (0, 0)
