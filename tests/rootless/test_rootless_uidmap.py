@@ -63,6 +63,27 @@ def test_bad_maps_are_clear_errors(rl: Rootless) -> None:
         assert res.returncode == 125, res.stderr
         assert res.stderr.startswith("Error: ") and "Traceback" not in res.stderr and len(res.stderr.splitlines()) == 1
     assert "outside the user namespace" in rl("create", "--uidmap", "0:70000:10", "busybox", check=False).stderr
+    assert rl("build", "--userns-uid-map", "0:1:1", "/nonexistent-podpy", check=False).returncode == 125
+
+
+def test_published_port_through_pasta(rl: Rootless, tun_open: None) -> None:
+    """The network's holder namespace takes the container's composed mappings."""
+    _subuid(rl)
+    rl("run", "-d", "--name", "m5", "--uidmap", "0:1:65536", "-p", "127.0.0.1:18431:80", "busybox",
+       "sh", "-c", "echo mapped > /i && httpd -f -p 80 -h /")  # fmt: skip
+    import time
+    import urllib.request
+
+    for _ in range(50):
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:18431/i", timeout=2) as r:
+                assert r.read() == b"mapped\n"
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        raise AssertionError("no answer on the published port")
+    assert rl("exec", "m5", "id", "-u").stdout.strip() == "0"
 
 
 def test_volume_pod_and_identity(rl: Rootless) -> None:
