@@ -47,7 +47,9 @@ class View:
 def with_rootfs(engine: Engine, rec: cr.ContainerRecord, fn: Callable[[View], T]) -> T:
     """Run `fn` on the container's filesystem view (see the module doc)."""
     svc = engine.containers
-    mapped = _rootless_maps(engine, rec)
+    from podpy.engine.fsview_mapped import rootless_maps
+
+    mapped = rootless_maps(engine, rec)
     for _ in range(5):  # a container starting or stopping under us: look again
         if _alive(rec) and mapped is not None:  # as its root, in its user namespace
             return run_forked(lambda r=rec: _in_container_userns(r, fn))  # type: ignore[misc]
@@ -118,9 +120,11 @@ def _in_private_view(engine: Engine, rec: cr.ContainerRecord, target: Path, fn: 
 
     rootless = engine.opts.rootless  # asked before: in our own user namespace we look like root
     driver = None if rec.rootfs else engine.containers.storage_driver  # it records `rootless` now
-    maps = _rootless_maps(engine, rec) if rootless else None
+    from podpy.engine import fsview_mapped
+
+    maps = fsview_mapped.rootless_maps(engine, rec) if rootless else None
     if maps is not None:
-        _mapped_user_namespace(sc, *maps)
+        fsview_mapped.enter_namespace(sc, *maps)
     elif rootless:
         _own_user_namespace(sc)
     else:
@@ -148,69 +152,6 @@ def _own_user_namespace(sc: Any) -> None:
             f.write(text)
 
 
-def _rootless_maps(engine: Engine, rec: cr.ContainerRecord) -> tuple[Any, Any] | None:
-    """A rootless --uidmap container's own mappings (config.json's, composed for newuidmap): its
-    files are seen (and written) as its root sees them. None for every other container."""
-    from podpy.engine.idcompose import needs_shift
-
-    if not engine.opts.rootless or not needs_shift(rec.spec.get("uidmap"), rec.spec.get("gidmap")):
-        return None
-    try:
-        linux = json.loads((engine.containers.bundle(rec.id) / "config.json").read_text()).get("linux") or {}
-    except (OSError, ValueError):
-        return None
-
-    def triples(maps: list[dict[str, int]]) -> tuple[tuple[int, int, int], ...]:
-        return tuple((m["containerID"], m["hostID"], m["size"]) for m in maps)
-
-    return triples(linux.get("uidMappings") or []), triples(linux.get("gidMappings") or [])
-
-
-def _as_root() -> None:
-    """In a user namespace where uid/gid 0 are mapped: files we make are root's. Only the
-    filesystem ids change: our euid stays non-zero, so the code below still knows it is rootless."""
-    from podpy.runtime import syscalls as sc
-
-    sc.set_fs_ids(0, 0)
-
-
-def _mapped_user_namespace(sc: Any, uids: Any, gids: Any) -> None:
-    """Rootless --uidmap: a user and mount namespace with the container's mappings (a helper forked
-    first runs newuidmap/newgidmap on us), where we act as the container's root."""
-    from podpy.storage.userns import _helper
-
-    parent = os.getpid()
-    go_r, go_w = os.pipe()
-    err_r, err_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the helper
-        code = 1
-        try:
-            os.close(go_w)
-            os.close(err_r)
-            if os.read(go_r, 1) == b"1":
-                _helper("newuidmap", parent, uids)
-                _helper("newgidmap", parent, gids)
-                code = 0
-        except BaseException as e:  # noqa: BLE001 - the parent hears of it
-            os.write(err_w, str(e).encode()[:2000] or b"failed")
-        finally:
-            os._exit(code)
-    os.close(go_r)
-    os.close(err_w)
-    try:
-        sc.unshare(sc.CLONE_NEWUSER | sc.CLONE_NEWNS)
-        os.write(go_w, b"1")
-    finally:
-        os.close(go_w)
-        with os.fdopen(err_r, "rb") as f:
-            err = f.read().decode(errors="replace")
-        _, status = os.waitpid(pid, 0)
-    if err or os.waitstatus_to_exitcode(status) != 0:
-        raise PodpyError(f"entering the container's user namespace: {err or 'newuidmap failed'}")
-    _as_root()
-
-
 def _in_container_userns(rec: cr.ContainerRecord, fn: Callable[[View], T]) -> T:
     """In a forked child: join the running container's user namespace as its root, then work on
     its init's root directory (its caps there cover every id the container has)."""
@@ -224,7 +165,9 @@ def _in_container_userns(rec: cr.ContainerRecord, fn: Callable[[View], T]) -> T:
         sc.setns(fd, sc.CLONE_NEWUSER)
     finally:
         os.close(fd)
-    _as_root()
+    from podpy.engine.fsview_mapped import as_root
+
+    as_root()
     root = _proc_root(rec)
     if root is None:
         raise ContainerState(f"container {rec.short_id} stopped meanwhile: try again")
