@@ -183,10 +183,11 @@ def _rw_layer(engine: Engine, rec: cr.ContainerRecord) -> NewLayer:
 
 
 def _owner_map(engine: Engine, rec: cr.ContainerRecord) -> Callable[[int, int], tuple[int, int]] | None:
-    """A --uidmap container (root) writes host ids into its upper dir: the layer gets the container's
-    ids back, as Podman and buildah commit them (ids outside the mapping stay as they are)."""
+    """A --uidmap container writes host ids (rootless: ids of the user's namespace, as rw_tar reads
+    them inside it) into its upper dir: the layer gets the container's ids back, as Podman and
+    buildah commit them (ids outside the mapping stay as they are)."""
     uids, gids = rec.spec.get("uidmap"), rec.spec.get("gidmap")
-    if not uids or engine.opts.rootless or engine.containers.storage_driver.name != "overlay":
+    if not uids or engine.containers.storage_driver.name != "overlay":
         return None  # vfs: the ID-mapped directory itself took the writes, with the container's ids
     from podpy.engine.idmaps import container_id
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -321,12 +321,44 @@ def merged_tar(engine: Engine, rec: ContainerRecord, out: BinaryIO, doing: str) 
     try:
         for d in dirs:
             fds.append(os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        items = Walker(overlay=overlay).merged(fds)
+        owner = _rootless_owner(rec) if engine.opts.rootless else None
+        if owner is not None:  # read from the host: host ids -> the container's
+            items = _owned(items, owner)
         with _os_errors(doing):
-            write_items(Walker(overlay=overlay).merged(fds), out)
+            write_items(items, out)
             out.flush()
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def _rootless_owner(rec: ContainerRecord) -> Callable[[int, int], tuple[int, int]] | None:
+    """Rootless: host ids -> ids of the user's namespace (the default container's), then, for a
+    --uidmap container, -> its own ids (ids outside its mapping stay as the namespace shows them)."""
+    from podpy.storage import userns
+
+    mapping = userns.current()
+    if mapping is None:
+        return None
+    uids, gids = rec.spec.get("uidmap"), rec.spec.get("gidmap")
+
+    def owner(uid: int, gid: int) -> tuple[int, int]:
+        u, g = mapping.to_container(uid, gid)
+        if uids:
+            from podpy.engine.idmaps import container_id
+
+            cu, cg = container_id(uids, u), container_id(gids or uids, g)
+            u, g = (u if cu is None else cu), (g if cg is None else cg)
+        return u, g
+
+    return owner
+
+
+def _owned(items: Iterator[Any], owner: Callable[[int, int], tuple[int, int]]) -> Iterator[Any]:
+    for item in items:
+        item.info.uid, item.info.gid = owner(item.info.uid, item.info.gid)
+        yield item
 
 
 def export_file(engine: Engine, ref: str, path: Path) -> None:

@@ -47,7 +47,12 @@ class View:
 def with_rootfs(engine: Engine, rec: cr.ContainerRecord, fn: Callable[[View], T]) -> T:
     """Run `fn` on the container's filesystem view (see the module doc)."""
     svc = engine.containers
+    from podpy.engine.fsview_mapped import rootless_maps
+
+    mapped = rootless_maps(engine, rec)
     for _ in range(5):  # a container starting or stopping under us: look again
+        if _alive(rec) and mapped is not None:  # as its root, in its user namespace
+            return run_forked(lambda r=rec: _in_container_userns(r, fn))  # type: ignore[misc]
         if _alive(rec):
             root = _proc_root(rec)
             if root is not None:
@@ -115,7 +120,12 @@ def _in_private_view(engine: Engine, rec: cr.ContainerRecord, target: Path, fn: 
 
     rootless = engine.opts.rootless  # asked before: in our own user namespace we look like root
     driver = None if rec.rootfs else engine.containers.storage_driver  # it records `rootless` now
-    if rootless:
+    from podpy.engine import fsview_mapped
+
+    maps = fsview_mapped.rootless_maps(engine, rec) if rootless else None
+    if maps is not None:
+        fsview_mapped.enter_namespace(sc, *maps)
+    elif rootless:
         _own_user_namespace(sc)
     else:
         sc.unshare(sc.CLONE_NEWNS)
@@ -140,6 +150,29 @@ def _own_user_namespace(sc: Any) -> None:
     for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
         with open(f"/proc/self/{name}", "w") as f:
             f.write(text)
+
+
+def _in_container_userns(rec: cr.ContainerRecord, fn: Callable[[View], T]) -> T:
+    """In a forked child: join the running container's user namespace as its root, then work on
+    its init's root directory (its caps there cover every id the container has)."""
+    from podpy.runtime import syscalls as sc
+
+    try:
+        fd = os.open(f"/proc/{rec.state.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        raise PodpyError(f"cannot reach the user namespace of container {rec.short_id}: {e.strerror}") from None
+    try:
+        sc.setns(fd, sc.CLONE_NEWUSER)
+    finally:
+        os.close(fd)
+    from podpy.engine.fsview_mapped import as_root
+
+    as_root()
+    root = _proc_root(rec)
+    if root is None:
+        raise ContainerState(f"container {rec.short_id} stopped meanwhile: try again")
+    with root:
+        return fn(View(root, _pseudo_devs(rec.state.pid)))
 
 
 def _bind(sc: Any, root: Root, m: dict[str, Any]) -> None:

@@ -98,8 +98,8 @@ class Lifecycle:
         """An external runtime gets the rootfs mounted on the host (the built-in mounts it itself)."""
         if not rec.rootfs:  # every start, any runtime: /dev, /proc, /etc/hosts... are real again
             self.svc.storage_driver.prepare_start(rec.id, rec.top_layer)
-        if not rec.runtime or rec.runtime == "builtin" or rec.rootfs or rec.spec.get("uidmap"):
-            return ""  # --uidmap: the runtime adapter mounts it ID-mapped
+        if not rec.runtime or rec.runtime == "builtin" or rec.rootfs or (rec.spec.get("uidmap") and os.geteuid() == 0):
+            return ""  # root --uidmap: the runtime adapter mounts it ID-mapped
         driver = self.svc.storage_driver
         if driver.mount_options(rec.id, rec.top_layer)[0] == "bind":
             return ""

@@ -10,6 +10,7 @@ from pathlib import Path
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
 from podpy.engine.container_record import ContainerLock, ContainerRecord
+from podpy.engine.idcompose import needs_shift
 from podpy.errors import InvalidArgument, NameInUse, NoSuchContainer, PodpyError
 from podpy.record import asdict, replace  # ContainerSpec (a dataclass) or records: both
 from podpy.state import FileLock, atomic_write_bytes
@@ -161,7 +162,7 @@ class ContainerService:
             if resolved is not None:
                 from podpy.engine.mount_resolution import populate_volumes
 
-                fresh = _fresh_volumes(self.engine, resolved) if spec.uidmap else []
+                fresh = _fresh_volumes(self.engine, resolved) if needs_shift(spec.uidmap, spec.gidmap) else []
                 populate_volumes(self.engine, resolved, top, Path(rec.rootfs) if rec.rootfs else None)
                 if fresh:  # Podman's chown of a new volume: its files get the mapping's host ids
                     from podpy.engine.idmaps import shift_volumes
@@ -320,7 +321,8 @@ class ContainerService:
         ud = self.bundle(rec.id)
         ud.mkdir(parents=True, exist_ok=True)
         rootfs, annotations, reader = self._rootfs(rec)
-        if spec.uidmap and annotations and not rec.rootfs:  # the merged root takes its owner from there
+        rootless = self.engine.opts.rootless
+        if spec.uidmap and annotations and not rec.rootfs and not rootless:  # the merged root's owner is the upper's
             from podpy.engine.idmaps import map_owner
 
             map_owner(self.storage_driver.rw_dir(rec.id) / "upper", spec.uidmap, spec.gidmap)
@@ -337,13 +339,18 @@ class ContainerService:
             if passwd is not None:
                 etc["passwd"] = passwd
         mounts = []
-        owner = _root_ids(spec)
+        owner = None if rootless else _root_ids(spec)
         for fname, text in etc.items():
             (ud / fname).write_text(text)  # nobody reads these before the container starts
             if owner is not None:  # Podman: the container's root owns them (else they show as nobody)
                 os.chown(ud / fname, *owner)
             for top in ("", *(d.rstrip("/") for d in spec.chrootdirs)):  # --chrootdirs: there too
                 mounts.append(Mount(f"{top}/etc/{fname}", "bind", str(ud / fname), ("rbind", "rprivate")))
+        if rootless and needs_shift(spec.uidmap, spec.gidmap):  # the same, in the user's namespace (--rootfs:
+            from podpy.storage.idshift import map_owners  # used as it is, as Podman does)
+
+            upper = [] if rec.rootfs else [self.storage_driver.rw_dir(rec.id) / "upper"]
+            map_owners([*upper, *(ud / f for f in etc)], spec.uidmap, spec.gidmap or spec.uidmap)
         spec = replace(spec, mounts=(*mounts, *spec.mounts), annotations={**spec.annotations, **annotations})
         init = (rec.init_path or find_init()) if spec.init else None
         host = specgen.HostFacts.detect(spec.userns)
@@ -377,6 +384,10 @@ class ContainerService:
 
         driver = self.storage_driver
         driver.create_rw(rec.id, rec.top_layer)
+        if self.engine.opts.rootless and needs_shift(rec.spec.get("uidmap"), rec.spec.get("gidmap")):
+            if driver.name != "overlay":
+                raise InvalidArgument(f"rootless --uidmap/--gidmap need the overlay storage driver, not {driver.name}")
+            driver.use_idmap(rec.id, rec.spec["uidmap"], rec.spec.get("gidmap") or rec.spec["uidmap"])  # type: ignore[attr-defined]
         fstype, data = driver.mount_options(rec.id, rec.top_layer)
         if fstype == "bind":  # vfs: a plain directory the runtime binds onto itself
             return Path(data), {}, None

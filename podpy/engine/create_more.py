@@ -150,13 +150,29 @@ def apply(engine: Engine, spec: ContainerSpec, more: dict[str, Any]) -> Containe
 
 
 def id_mappings(engine: Engine, userns: str, more: dict[str, Any]) -> tuple[Any, Any]:
-    """--uidmap & co.: root only (rootless containers map through --userns)."""
+    """--uidmap & co.: host ids as root, ids of the user's own namespace rootless."""
     if userns:
         raise InvalidArgument("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
     if engine.opts.rootless:
-        raise InvalidArgument("--uidmap/--gidmap/--subuidname/--subgidname are not supported rootless by podpy: "
-                              "use --userns keep-id (or the default mapping of /etc/subuid)")  # fmt: skip
+        return rootless_mappings(more)
     return idmaps.from_flags(more)
+
+
+def rootless_mappings(more: dict[str, Any]) -> tuple[Any, Any]:
+    """Rootless --uidmap/--gidmap: relative to the user's own namespace (0 = the user, 1..N its
+    /etc/subuid ids), checked against it now; the container gets them composed (specgen)."""
+    if more.get("subuidname") or more.get("subgidname"):
+        raise InvalidArgument("--subuidname/--subgidname are not supported rootless: they name host ranges an "
+                              "ordinary user cannot map; use --uidmap/--gidmap with ids of your own namespace")  # fmt: skip
+    from podpy.storage import userns
+
+    uids, gids = idmaps.from_flags(more)
+    mine = userns.current()
+    if mine is None:
+        raise InvalidArgument("rootless: no user namespace mappings")
+    idmaps.compose(uids, mine.uids, "UID")
+    idmaps.compose(gids, mine.gids, "GID")
+    return uids, gids
 
 
 def split_commas(items: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from podpy.engine.idcompose import compose, spare  # noqa: F401 - rootless --uidmap
 from podpy.errors import InvalidArgument
 
 Triple = tuple[int, int, int]
@@ -130,16 +131,19 @@ def map_owner(path: Path, uids: tuple[Triple, ...], gids: tuple[Triple, ...]) ->
 
 
 def shift_volumes(engine: Any, mounts: Any, names: list[str], uids: Any, gids: Any) -> None:
-    """New volumes of a --uidmap container (root), mounted without `idmap`: every entry gets the host
-    ids of its owner (as Podman chowns a new volume), so the container's root owns its volume. Run
-    once, right after the volume was created and filled from the image."""
+    """New volumes of a --uidmap container, mounted without `idmap`: every entry gets the host ids
+    (rootless: ids of the user's namespace) of its owner (as Podman chowns a new volume), so the
+    container's root owns its volume. Run once, right after the volume was created and filled."""
     import os
 
     by_path = {str(engine.volumes.store.data(n)): n for n in names}
-    for m in mounts:
-        if m.source not in by_path or "idmap" in m.options:
-            continue
-        top = Path(m.source)
+    tops = [Path(m.source) for m in mounts if m.source in by_path and "idmap" not in m.options]
+    if engine.opts.rootless:  # ids of the user's namespace: chowned inside it
+        from podpy.storage.idshift import map_trees
+
+        map_trees(tops, uids, gids or uids)
+        return
+    for top in tops:
         for dirpath, dirnames, filenames in os.walk(top):
             for name in (".", *dirnames, *filenames):
                 path = os.path.join(dirpath, name) if name != "." else dirpath
@@ -147,3 +151,4 @@ def shift_volumes(engine: Any, mounts: Any, names: list[str], uids: Any, gids: A
                 uid, gid = host_id(uids, st.st_uid), host_id(gids or uids, st.st_gid)
                 os.chown(path, st.st_uid if uid is None else uid, st.st_gid if gid is None else gid,
                          follow_symlinks=False)  # fmt: skip
+

@@ -273,10 +273,22 @@ def mapped(spec: ContainerSpec, host: HostFacts) -> IdMaps | None:
     return IdMaps(tuple(map(tuple, spec.uidmap)), tuple(map(tuple, spec.gidmap)))  # type: ignore[arg-type]
 
 
+def rootless_mapped(spec: ContainerSpec, host: HostFacts) -> IdMaps | None:
+    """Rootless --uidmap & co.: the maps (relative to the user's own namespace) composed with the
+    user's /etc/subuid mapping, as newuidmap writes them from the host (see idmaps.compose)."""
+    if not host.rootless or not (spec.uidmap or spec.gidmap) or host.id_maps is None:
+        return None
+    from podpy.engine.idcompose import compose, spare
+
+    uids = compose(spec.uidmap or spec.gidmap, host.id_maps.uids, "UID")
+    gids = compose(spec.gidmap or spec.uidmap, host.id_maps.gids, "GID")
+    return IdMaps(spare(uids, host.uid), spare(gids, host.gid))
+
+
 def _userns_maps(spec: ContainerSpec, host: HostFacts) -> IdMaps | None:
     """The mappings of the container's user namespace (rootless or --uidmap), None without one."""
     if host.rootless:
-        return host.id_maps if spec.userns != "host" else None
+        return (rootless_mapped(spec, host) or host.id_maps) if spec.userns != "host" else None
     return mapped(spec, host)
 
 
@@ -285,7 +297,7 @@ def _mounts(spec: ContainerSpec, host: HostFacts, init_path: str | None) -> list
     devpts = ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]
     maps = _userns_maps(spec, host)
     in_userns = host.rootless or maps is not None
-    tty_mapped = host.id_maps and host.id_maps.maps_gid(5) if host.rootless else maps is None or maps.maps_gid(5)
+    tty_mapped = maps and maps.maps_gid(5) if host.rootless else maps is None or maps.maps_gid(5)
     if tty_mapped:
         devpts.append("gid=5")  # gid 5 (tty) must exist in the user namespace
     ro = [] if spec.privileged else ["ro"]
@@ -348,7 +360,7 @@ def _linux(spec: ContainerSpec, cid: str, host: HostFacts, cgroup_parent: str | 
     if host.rootless and spec.userns != "host":
         if host.id_maps is None:
             raise InvalidArgument("rootless: no user namespace mappings")
-        linux["uidMappings"], linux["gidMappings"] = host.id_maps.to_oci()
+        linux["uidMappings"], linux["gidMappings"] = (rootless_mapped(spec, host) or host.id_maps).to_oci()
     elif (maps := mapped(spec, host)) is not None:
         linux["uidMappings"], linux["gidMappings"] = maps.to_oci()
     # a mapped container cannot write the sysctls of a network namespace root made (a pinned one)

@@ -19,6 +19,8 @@ Contract with the caller (the supervisor):
   rootfs is ID-mapped through it (builtin/idmap.py: overlay over ID-mapped lower layers, or an
   ID-mapped clone of root.path), attached by the init or, for an external runtime, on the host.
   Bind mounts with the `idmap` option are ID-mapped the same way (built-in runtime only).
+- Rootless --uidmap: nothing here is ID-mapped; the engine composes the mappings for newuidmap
+  and the annotation's lowers are ID-shifted copies of the layers (storage/idshift.py).
 """
 
 from __future__ import annotations

@@ -106,6 +106,13 @@ def setns(fd: int, nstype: int = 0) -> None:
     _check(_libc().setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
 
 
+def set_fs_ids(uid: int, gid: int) -> None:
+    """setfsuid/setfsgid: the ids file access and new files use (the real and effective ids stay)."""
+    libc = _libc()
+    libc.setfsgid(ctypes.c_uint(gid))
+    libc.setfsuid(ctypes.c_uint(uid))
+
+
 def mount(
     source: str | None,
     target: str | os.PathLike[str],

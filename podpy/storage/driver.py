@@ -100,8 +100,8 @@ class Driver(ABC):
             write_tar(entries, out, owner)  # owner: a root-mapped container's host ids -> its own (--uidmap)
         elif mapping.full:  # inside the mapping: container ids, and dirs of other ids readable
 
-            def inside() -> None:
-                write_tar(entries, out)
+            def inside() -> None:  # owner: a rootless --uidmap container's ids of our namespace -> its own
+                write_tar(entries, out, owner)
                 out.flush()
 
             userns.run_mapped(mapping, inside)

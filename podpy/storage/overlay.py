@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from podpy.errors import StorageError
 from podpy.storage import _mount, initlayer
 from podpy.storage.driver import Driver
 
@@ -42,7 +44,32 @@ class OverlayDriver(Driver):
 
     def _mount_lowers(self, cid: str, top_chain: str | None) -> list[Path]:
         """The init layer over the image's layers (see initlayer): what the rootfs mount stacks."""
-        return [self._init_layer(), *self._lowers(top_chain)]  # overlayfs needs a lowerdir: `FROM scratch` too
+        lowers = [self._init_layer(), *self._lowers(top_chain)]  # overlayfs needs a lowerdir: `FROM scratch` too
+        maps = self._idmap(cid) if self.rootless else None
+        if maps is None:
+            return lowers
+        from podpy.storage import idshift  # rootless --uidmap: ID-shifted copies of the lowers
+
+        k = idshift.key(*maps)
+        pairs = [(x, x.with_name(f"{x.name}.{k}")) for x in lowers]
+        idshift.ensure(pairs, *maps)
+        return [d for _, d in pairs]
+
+    def use_idmap(self, cid: str, uids: object, gids: object) -> None:
+        """Rootless --uidmap: this container's lowers are copies shifted by the mapping (container id
+        -> id of the user's own namespace), see idshift."""
+        from podpy.state import atomic_write_json
+
+        atomic_write_json(self.rw_dir(cid) / "idmap.json", {"uids": uids, "gids": gids}, durable=False)
+
+    def _idmap(self, cid: str) -> tuple[list, list] | None:
+        try:
+            doc = json.loads((self.rw_dir(cid) / "idmap.json").read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            raise StorageError(f"container {cid[:12]}: unreadable ID mapping: {e}") from None
+        return [tuple(t) for t in doc["uids"]], [tuple(t) for t in doc["gids"]]
 
     def create_rw(self, cid: str, top_chain: str | None) -> None:
         rw = self.rw_dir(cid)

@@ -38,12 +38,3 @@ def test_group_add_keep_groups(rl: Rootless) -> None:
     """keep-groups: no setgroups, the user's own groups stay (shown as nogroup inside)."""
     res = rl("run", "--rm", "--group-add", "keep-groups", "busybox", "id", "-G")
     assert res.returncode == 0
-
-
-def test_id_mapping_flags_are_refused_rootless(rl: Rootless) -> None:
-    """podpy maps rootless containers through --userns only: --uidmap & co. say so (exit 125)."""
-    for args in (["--uidmap", "0:1:1"], ["--subuidname", "nobody"], ["--gidmap", "0:1:1"]):
-        res = rl("run", "--rm", *args, "busybox", "true", check=False)
-        assert res.returncode == 125 and res.stderr.startswith("Error: ") and "not supported rootless" in res.stderr
-    res = rl("build", "--userns-uid-map", "0:1:1", "/nonexistent-podpy", check=False)
-    assert res.returncode == 125

@@ -168,3 +168,17 @@ def test_a_refused_idmapped_mount_is_a_clear_error(tmp_path: Path) -> None:
         assert trees.binds == {} and os.fstat(trees.root)
     finally:
         os.close(trees.root)
+
+
+def test_rootless_compose_through_the_users_namespace() -> None:
+    """Rootless: the maps name ids of the user's namespace (0 = the user, 1.. = /etc/subuid)."""
+    from podpy.engine.idcompose import SPARE_ID, compose, spare
+
+    outer = ((0, 1000, 1), (1, 100000, 10), (11, 300000, 100))
+    assert compose(((0, 1, 5),), outer) == ((0, 100000, 5),)
+    assert compose(((0, 0, 3),), outer) == ((0, 1000, 1), (1, 100000, 2))
+    assert compose(((5, 8, 6),), outer) == ((5, 100007, 3), (8, 300000, 3))  # split across two ranges
+    with pytest.raises(InvalidArgument, match="outside the user namespace"):
+        compose(((0, 100, 20),), outer)
+    assert spare(((0, 100000, 5),), 1000) == ((0, 100000, 5), (SPARE_ID, 1000, 1))
+    assert spare(((0, 1000, 1),), 1000) == ((0, 1000, 1),)
