@@ -136,17 +136,18 @@ def test_run_it_detach_attach(rl: Rootless) -> None:
 
 def test_exec_it_detach(rl: Rootless) -> None:
     """exec -it as an ordinary user: ctrl-p ctrl-q returns at once; the exit code comes later."""
-    rl("run", "-d", "--name", "up", "busybox", "sleep", "100")
-    t = PtyProc(rl.argv("exec", "-it", "up", "sh", "-c", "echo ready; sleep 1; exit 3"), cwd="/")  # type: ignore[arg-type]
+    rl("run", "-d", "--name", "detachme", "busybox", "sleep", "100")  # its own name: the store is the file's
+    t = PtyProc(rl.argv("exec", "-it", "detachme", "sh", "-c", "echo ready; sleep 3; exit 3"), cwd="/")  # type: ignore[arg-type]
     try:
         t.expect(r"ready")
         t.send(b"\x10\x11")
-        assert t.wait(timeout=0.8) == 0  # before the process ends
+        assert t.wait(timeout=2.5) == 0  # before the process ends
     finally:
         t.close()
-    codes = ("events", "--stream=false", "--filter", "event=exec_died", "--format", "{{.ContainerExitCode}}")
+    codes = ("events", "--stream=false", "--filter", "event=exec_died", "--filter", "container=detachme",
+             "--format", "{{.ContainerExitCode}}")  # fmt: skip
     assert wait_until(lambda: rl(*codes).stdout.split() == ["3"])
-    rl("rm", "-f", "-t", "0", "up")
+    rl("rm", "-f", "-t", "0", "detachme")
 
 
 def test_ps_and_inspect(rl: Rootless) -> None:
