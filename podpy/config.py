@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from podpy.frozen import Frozen
 from podpy.paths import config_dir, default_root, default_runroot, is_rootless, runtime_dir
+from podpy.record import record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -22,11 +22,10 @@ EVENTS_BACKENDS = ("file", "journald", "none")
 STORAGE_DRIVERS = ("overlay", "vfs")
 
 
-class Options(Frozen):
+@record(frozen=True)
+class Options:
     """The global options every command shares (`--root`, `--runroot`, ...)."""
 
-    __slots__ = ("root", "runroot", "storage_driver", "log_level", "runtime", "runtime_flags", "cgroup_manager",
-                 "events_backend", "tmpdir")  # fmt: skip
     root: Path
     runroot: Path
     storage_driver: str | None  # None: recorded in the store or auto-detected
@@ -40,10 +39,10 @@ class Options(Frozen):
     def __init__(self, root: Path | None = None, runroot: Path | None = None, storage_driver: str | None = None,
                  log_level: str = "warn", runtime: str | None = None, runtime_flags: tuple[str, ...] = (),
                  cgroup_manager: str = "cgroupfs", events_backend: str = "file", tmpdir: Path | None = None) -> None:  # fmt: skip
-        self._init(root=default_root() if root is None else root,
-                   runroot=default_runroot() if runroot is None else runroot, storage_driver=storage_driver,
-                   log_level=log_level, runtime=runtime, runtime_flags=runtime_flags, cgroup_manager=cgroup_manager,
-                   events_backend=events_backend, tmpdir=tmpdir)  # fmt: skip
+        self.__dict__.update(root=default_root() if root is None else root,
+                             runroot=default_runroot() if runroot is None else runroot, storage_driver=storage_driver,
+                             log_level=log_level, runtime=runtime, runtime_flags=runtime_flags,
+                             cgroup_manager=cgroup_manager, events_backend=events_backend, tmpdir=tmpdir)  # fmt: skip
 
     @property
     def rootless(self) -> bool:
@@ -60,17 +59,13 @@ class Options(Frozen):
         return cls(**kw)  # type: ignore[arg-type]
 
 
-class ContainersConf(Frozen):
+@record(frozen=True)
+class ContainersConf:
     """The `[containers]` keys podpy honours (containers.conf(5)); None/() when not configured."""
 
-    __slots__ = ("log_driver", "log_size_max", "default_ulimits")
-    log_driver: str | None
-    log_size_max: int | None  # bytes; -1 unlimited
-    default_ulimits: tuple[str, ...] | None  # "nofile=1024:2048"
-
-    def __init__(self, log_driver: str | None = None, log_size_max: int | None = None,
-                 default_ulimits: tuple[str, ...] | None = None) -> None:  # fmt: skip
-        self._init(log_driver=log_driver, log_size_max=log_size_max, default_ulimits=default_ulimits)
+    log_driver: str | None = None
+    log_size_max: int | None = None  # bytes; -1 unlimited
+    default_ulimits: tuple[str, ...] | None = None  # "nofile=1024:2048"
 
 
 def containers_conf_files() -> list[Path]:

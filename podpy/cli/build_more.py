@@ -66,10 +66,11 @@ def check(kw: dict[str, Any]) -> None:
 
 def _add_runtime_flags(flags: list[str]) -> None:
     from podpy.cli import common
+    from podpy.record import replace
 
     opts = common._options
     if opts is not None:
-        common.set_options(opts.replace(runtime_flags=(*opts.runtime_flags, *flags)))
+        common.set_options(replace(opts, runtime_flags=(*opts.runtime_flags, *flags)))
 
 
 def request_fields(kw: dict[str, Any]) -> dict[str, Any]:

@@ -41,20 +41,17 @@ import os
 import stat
 from pathlib import Path
 
-from podpy.frozen import Frozen
+from podpy.record import record
 
 PRIVATE_FILES = ("container.json", "userdata/config.json")  # per container: env, args, labels
 
 
-class Layout(Frozen):
+@record(frozen=True)
+class Layout:
     """The store's paths under --root and --runroot."""
 
-    __slots__ = ("root", "runroot")
     root: Path
     runroot: Path
-
-    def __init__(self, root: Path, runroot: Path) -> None:
-        self._init(root=root, runroot=runroot)
 
     @property
     def storage_json(self) -> Path:

@@ -1,4 +1,4 @@
-"""The lean start-up pieces behave like what they replace: Frozen like a frozen dataclass, the plain
+"""The lean start-up pieces behave like what they replace: frozen records like frozen dataclasses, the plain
 table renderer like the template engine, an empty store's listing like the full one."""
 
 from __future__ import annotations
@@ -67,11 +67,12 @@ def test_frozen_replace_copies_with_changes() -> None:
     from pathlib import Path
 
     from podpy.config import Options
+    from podpy.record import replace
 
     a = Options(root=Path("/r"), runroot=Path("/rr"), runtime_flags=("debug",))
-    b = a.replace(runtime_flags=("debug", "x"))
+    b = replace(a, runtime_flags=("debug", "x"))
     assert b.runtime_flags == ("debug", "x") and b.root == a.root and a.runtime_flags == ("debug",)
-    assert a.replace() == a
+    assert replace(a) == a
 
 
 def test_record_is_a_kw_only_dataclass() -> None:
