@@ -411,10 +411,11 @@ COMMANDS: dict[tuple[str, ...], Cmd] = {
 }  # fmt: skip
 
 
-def lookup(args: list[str]) -> tuple[Cmd, list[str]] | None:
-    """The command `args` start with (one or two words) and the arguments after it."""
+def lookup(args: list[str], commands: dict[tuple[str, ...], Cmd] | None = None) -> tuple[Cmd, list[str]] | None:
+    """The command `args` start with (one or two words; in `commands`, else this module's table) and
+    the arguments after it."""
     for n in (2, 1):
-        cmd = COMMANDS.get(tuple(args[:n]))
+        cmd = (COMMANDS if commands is None else commands).get(tuple(args[:n]))
         if cmd is not None:
             return cmd, args[n:]
     return None

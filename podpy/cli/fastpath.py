@@ -83,7 +83,7 @@ def dispatch(args: list[str]) -> int | None:
     if found_cmd is None and word in ("pull", "push", "image"):
         from podpy.cli import fastregistry
 
-        found_cmd = fastregistry.lookup(args[i:])
+        found_cmd = fastcmds.lookup(args[i:], fastregistry.COMMANDS)
     if found_cmd is None:
         return None
     cmd, rest = found_cmd

@@ -247,10 +247,3 @@ COMMANDS: dict[tuple[str, ...], Cmd] = {("pull",): PULL, ("image", "pull"): PULL
                                         ("image", "push"): PUSH}  # fmt: skip
 
 
-def lookup(args: list[str]) -> tuple[Cmd, list[str]] | None:
-    """`pull`/`push` (or `image pull|push`) and the arguments after the command words."""
-    for n in (2, 1):
-        cmd = COMMANDS.get(tuple(args[:n]))
-        if cmd is not None:
-            return cmd, args[n:]
-    return None

@@ -41,4 +41,4 @@ def test_parse_and_fallbacks() -> None:
         assert fastcmds.parse(table, args) is None, args
     assert fastpath.dispatch(["--root", "/nonexistent-x", "pull", "--help"]) is None
     assert fastpath.dispatch(["image", "push"]) is None
-    assert fastregistry.lookup(["image", "pull", "x"]) == (fastregistry.PULL, ["x"])
+    assert fastcmds.lookup(["image", "pull", "x"], fastregistry.COMMANDS) == (fastregistry.PULL, ["x"])
