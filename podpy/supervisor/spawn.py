@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from dataclasses import dataclass
 
 from podpy.errors import PodpyError
+from podpy.record import record
 from podpy.supervisor import protocol as proto
 from podpy.supervisor.errlog import log_exception
 from podpy.supervisor.monitor import Hooks, Runtime, Supervisor, SupervisorConfig
 
 
-@dataclass
+@record
 class Outcome:
     """How an attached run ended: the exit code, or detached."""
 

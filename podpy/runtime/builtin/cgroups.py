@@ -14,10 +14,10 @@ import re
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from podpy.errors import PodpyError
+from podpy.record import field, record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 UNIFIED = ""  # key of the v2 hierarchy in /proc/self/cgroup ("0::/path")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hierarchy:
     """One mounted cgroup hierarchy (a v1 controller or the v2 tree)."""
 
@@ -69,7 +69,7 @@ def unified_mode() -> bool:
     return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
-@dataclass
+@record
 class CgroupSet:
     """The container's directories, one per hierarchy (key -> path on the host)."""
 
