@@ -40,9 +40,11 @@ def _exit_now(code: int) -> None:
     (tempfile finalizers, executors, logging), no other thread, and the standard streams flush."""
     import atexit
     import os
-    import threading
 
-    if atexit._ncallbacks() or threading.active_count() > 1 or getattr(threading, "_threading_atexits", None):
+    threading = sys.modules.get("threading")  # never imported: no other thread (and no import of it here)
+    if atexit._ncallbacks() or (
+        threading and (threading.active_count() > 1 or getattr(threading, "_threading_atexits", None))
+    ):
         return
     try:
         sys.stdout.flush()

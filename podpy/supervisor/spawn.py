@@ -155,7 +155,8 @@ class Prefork:
 
 
 def prefork(
-    build: Callable[[dict[str, Any], list[int]], tuple[SupervisorConfig, Runtime, Hooks, int]], bridge: bool = True
+    build: Callable[[dict[str, Any], list[int]], tuple[SupervisorConfig, Runtime, Hooks, int]],
+    bridge: bool = True,
 ) -> Prefork:
     """Fork (fork, setsid, fork) a supervisor that waits for `go`; `build(doc, fds)` runs in it on
     `go` and returns what `spawn` would have been given (config, runtime, hooks, lock fd). `bridge`:
@@ -178,7 +179,7 @@ def prefork(
     return Prefork(parent, pid)
 
 
-def _preforked(ctl: socket.socket, build: Any, bridge: bool) -> int:  # pragma: no cover - runs in the forked child
+def _preforked(ctl: socket.socket, build: Any, bridge: bool) -> int:  # pragma: no cover - forked child
     """In the pre-forked grandchild: import the runtime, wait for go (EOF: exit quietly), supervise."""
     import importlib
     import json

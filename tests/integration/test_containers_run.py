@@ -206,7 +206,9 @@ def test_run_failing_before_start_leaves_no_supervisor(ctr):  # noqa: F811
     res = ctr("run", "--rm", "--name", "taken", "busybox", "true", check=False)
     assert res.returncode == 125 and "already in use" in res.stderr
     ctr("rm", "taken")
-    assert wait_until(lambda: leftovers(ctr, []) == {"containers": [], "processes": [], "mounts": [], "cgroups": []})
+    assert wait_until(
+        lambda: leftovers(ctr, []) == {"containers": [], "processes": [], "mounts": [], "cgroups": []}
+    )
 
 
 def test_cli_killed_during_run_leaves_a_consistent_store(ctr):  # noqa: F811
