@@ -54,12 +54,15 @@ class Lifecycle:
         container runs (Launch) or raises its start error.
 
         An already running container is left alone (Launch None), as Docker does."""
+        from podpy.runtime.builtin.cgroups import kick_migration
+
         cid = self.svc.resolve(ref)
         with self.svc.lock(cid) as lock:
             rec = cr.load(self.svc.cdir(cid))
             cr.reconcile(rec)
             if rec.state.status in (cr.RUNNING, cr.RESTARTING):  # restarting: its supervisor starts it
                 return rec, None
+            kick_migration()  # the init joins its cgroups ~10 ms from now: start the wait that costs
             runtime = get_runtime(rec.runtime, self.svc.layout.runroot, self.svc.engine.opts.runtime_flags)
             run_dir = self.svc.run_dir(cid)
             if rec.state.started_at or run_dir.exists():  # it ran before, or a start was cut short (the
