@@ -37,10 +37,13 @@ def main(argv: list[str] | None = None) -> None:
 def _exit_now(code: int) -> None:
     """A fast command is done: leave without the interpreter's finalization (tearing down every module
     and object: ~3-6 ms for run and exec) when nothing is left for it to do, i.e. no atexit handler
-    (tempfile finalizers, executors, logging), no other thread, and the standard streams flush."""
+    (tempfile finalizers, executors, logging), no other thread, no profiler or tracer, and the standard
+    streams flush."""
     import atexit
     import os
 
+    if sys.getprofile() or sys.gettrace():  # cProfile, coverage, a debugger: they write at exit
+        return
     threading = sys.modules.get("threading")  # never imported: no other thread (and no import of it here)
     if atexit._ncallbacks() or (
         threading and (threading.active_count() > 1 or getattr(threading, "_threading_atexits", None))
