@@ -122,6 +122,8 @@ class Lifecycle:
         """In the pre-forked supervisor, on `go`: what `start` would have spawned it with. The lock
         (fds[0]) is held: the record is the one the CLI prepared."""
         lock_fd = fds[0]
+        os.set_inheritable(lock_fd, False)  # close-on-exec, as the lock the CLI opened (SCM_RIGHTS drops it);
+        # the stdio fds stay inheritable: the supervisor dups them and closes these (spawn.close_inherited)
         attach = None
         if doc.get("attach"):
             winsize = doc.get("winsize")
