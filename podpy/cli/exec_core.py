@@ -16,6 +16,9 @@ def run_exec(pos: list[str], *, interactive: bool = False, tty: bool = False, de
              workdir: str | None = None, privileged: bool = False, latest: bool = False,
              preserve_fds: int | None = None, detach_keys: str | None = None) -> int:  # fmt: skip
     """`exec` (the typer command and the fast path): CONTAINER COMMAND... (or -l COMMAND...); the exit code."""
+    from podpy.runtime.builtin.cgroups import kick_migration
+
+    kick_migration()  # the exec'd process joins the container's cgroups ~20 ms from now: start its wait
     from podpy.cli import common
     from podpy.engine import container_exec as ce
     from podpy.errors import InvalidArgument

@@ -81,22 +81,55 @@ def run_container(image: str, command: list[str] | None, kw: dict[str, Any]) -> 
     preserve = preserved_fds(kw.get("preserve_fds"))
     if kw.get("rmi"):
         kw["rm"] = True
-    rec = create(image, command, kw)
+    pre = _prefork(eng, preserve, kw.get("network"))
     try:
-        if kw["detach"]:
-            _rec, launch = eng.containers.start(rec.id, None, preserve_fds=preserve)
-            if launch is not None:
-                launch.close()
-            common.out(rec.id)
-            return 0
-        code = run_attached(rec, kw["sig_proxy"], streams, preserve)
-    except BaseException:
-        if kw["rm"]:  # a start that failed (a port in use, a bad network...) leaves no container behind
-            quiet(lambda: eng.containers.remove(rec.id, True, True))
-        raise
+        rec = create(image, command, kw)
+        try:
+            if kw["detach"]:
+                _rec, launch = eng.containers.start(rec.id, None, preserve_fds=preserve, prefork=pre)
+                if launch is not None:
+                    launch.close()
+                common.out(rec.id)
+                return 0
+            code = run_attached(rec, kw["sig_proxy"], streams, preserve, pre)
+        except BaseException:
+            if kw["rm"]:  # a start that failed (a port in use, a bad network...) leaves no container behind
+                quiet(lambda: eng.containers.remove(rec.id, True, True))
+            raise
+    finally:
+        if pre is not None:
+            pre.close()  # unused (an error, a container already running): it sees EOF and exits
     if kw.get("rmi") and rec.image:  # by the name given, as Podman (the last name removes the image)
         _remove_image(rec.image_name or rec.image)
     return code
+
+
+def _prefork(eng: Any, preserve: int, network: list[str] | None) -> Any:
+    """The supervisor forked now, to import the runtime while this process creates the container
+    (spawn.prefork); not with --preserve-fds (the fds stay where the plain fork expects them).
+    PODPY_NO_PREFORK=1: the plain fork at start (for A/B measurements)."""
+    if preserve or os.environ.get("PODPY_NO_PREFORK"):
+        return None
+    from importlib import import_module
+
+    from podpy.supervisor.spawn import prefork
+
+    mode = (network or [""])[0].split(":")[0]
+    bridge = mode not in ("none", "host", "container", "ns", "private")
+    for name in (*SHARED_MODULES, *(SHARED_BRIDGE if bridge else ())):
+        import_module(name)
+    eng.containers.storage_driver  # noqa: B018 - the driver's modules, likewise
+    return prefork(eng.containers.lifecycle.preforked, bridge=bridge)
+
+
+# What this process and the pre-forked supervisor both use: imported once, before the fork (this
+# process needs every one of them later anyway), not once in each.
+SHARED_MODULES = (
+    "podpy.engine.container_record", "podpy.engine.events", "podpy.events", "podpy.runtime.syscalls",
+    "podpy.runtime.builtin.runtime", "podpy.runtime.builtin.namespaces", "podpy.runtime.builtin.capabilities",
+    "podpy.runtime.seccomp", "podpy.inroot", "podpy.supervisor.logfile",
+)  # fmt: skip
+SHARED_BRIDGE = ("podpy.engine.networks.attach", "podpy.network.bridge")
 
 
 def _attach_streams(kw: dict[str, Any]) -> set[str] | None:
@@ -156,7 +189,8 @@ def preserved_fds(count: int | None) -> int:
     return count
 
 
-def run_attached(rec: Any, sig_proxy: bool, streams: set[str] | None = None, preserve: int = 0) -> int:
+def run_attached(rec: Any, sig_proxy: bool, streams: set[str] | None = None, preserve: int = 0,
+                 prefork: Any = None) -> int:  # fmt: skip
     """Start with the CLI's own stdio handed to the supervisor; relay signals and window size.
 
     Handlers go in before the start: the container's output reaches the terminal straight from the
@@ -188,7 +222,7 @@ def run_attached(rec: Any, sig_proxy: bool, streams: set[str] | None = None, pre
     sys.stdout.flush()
     proxy = forward if sig_proxy and not is_tty else None
     with term.raw_mode(0, is_tty and rec.open_stdin), term.proxy_signals(proxy, winch if is_tty else None):
-        _rec, launch = svc.start(rec.id, req, preserve_fds=preserve)
+        _rec, launch = svc.start(rec.id, req, preserve_fds=preserve, prefork=prefork)
         if launch is None:
             return 0
         running.append(launch)

@@ -6,7 +6,6 @@ import fcntl
 import json
 import os
 import time
-from typing import TYPE_CHECKING
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
@@ -15,6 +14,7 @@ from podpy.runtime.builtin import cgroups
 from podpy.runtime.builtin.cgroups import CgroupSet
 from podpy.state import read_json
 
+TYPE_CHECKING = False  # typing's, without importing typing on the run path
 if TYPE_CHECKING:
     from podpy.engine.container_record import ContainerRecord
     from podpy.engine.containers import ContainerService

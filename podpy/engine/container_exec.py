@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from podpy.engine import container_record as cr
 from podpy.engine import events as ev
 from podpy.engine.spec_merge import merge_env
 from podpy.errors import ContainerState, PodpyError
+from podpy.record import field, record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from podpy.engine.containers import ContainerService
 
 
-@dataclass
+@record
 class ExecOptions:
     """What `exec` runs and how (its flags)."""
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from podpy.engine.containers import ContainerService
-    from podpy.supervisor.spawn import Launch
+    from podpy.supervisor.spawn import Launch, Prefork
 
 EXIT_FILE_SECONDS = 600
 
@@ -48,16 +48,13 @@ class Lifecycle:
         self.svc = svc
 
     # ---- start
-    def start(self, ref: str, attach: AttachRequest | None = None,
-              preserve_fds: int = 0) -> tuple[ContainerRecord, Launch | None]:  # fmt: skip
-        """Fork the supervisor; returns once the container runs (Launch) or raises its start error.
+    def start(self, ref: str, attach: AttachRequest | None = None, preserve_fds: int = 0,
+              prefork: Prefork | None = None) -> tuple[ContainerRecord, Launch | None]:  # fmt: skip
+        """Fork the supervisor (or hand the container to the one `prefork` made); returns once the
+        container runs (Launch) or raises its start error.
 
         An already running container is left alone (Launch None), as Docker does."""
-        from podpy.engine.container_health import spec_for
-        from podpy.supervisor.logfile import LogConfig
-        from podpy.supervisor.monitor import Direct, SupervisorConfig
-        from podpy.supervisor.protocol import parse_detach_keys
-        from podpy.supervisor.spawn import spawn
+        from podpy.runtime.builtin.cgroups import kick_migration
 
         cid = self.svc.resolve(ref)
         with self.svc.lock(cid) as lock:
@@ -65,10 +62,11 @@ class Lifecycle:
             cr.reconcile(rec)
             if rec.state.status in (cr.RUNNING, cr.RESTARTING):  # restarting: its supervisor starts it
                 return rec, None
+            kick_migration()  # the init joins its cgroups ~10 ms from now: start the wait that costs
             runtime = get_runtime(rec.runtime, self.svc.layout.runroot, self.svc.engine.opts.runtime_flags)
-            if rec.state.started_at:  # it ran before: undo what that run may have left
-                self.teardown(rec, runtime)
             run_dir = self.svc.run_dir(cid)
+            if rec.state.started_at or run_dir.exists():  # it ran before, or a start was cut short (the
+                self.teardown(rec, runtime)  # CLI killed before its supervisor took over): undo what it left
             (run_dir / "merged").mkdir(parents=True, exist_ok=True)
             premounted = self._premount(rec)
             try:
@@ -77,22 +75,70 @@ class Lifecycle:
                 rec.state.premounted = premounted
                 self.teardown(rec, runtime)
                 raise
-            direct = Direct(attach.stdin, attach.stdout, attach.stderr) if attach else None
-            cfg = SupervisorConfig(
-                cid=cid, bundle=self.svc.bundle(cid), run_dir=run_dir, log_path=self.svc.log_path(cid, rec.spec),
-                log=LogConfig.from_json(rec.spec.get("log")),
-                tty=bool(rec.spec.get("terminal")), open_stdin=rec.open_stdin,
-                detach_keys=parse_detach_keys(rec.detach_keys), direct=direct,
-                winsize=(attach.winsize if attach and attach.winsize else (24, 80)),
-                health=spec_for(self.svc, rec), timeout=int(rec.spec.get("timeout") or 0), preserve_fds=preserve_fds,
-            )  # fmt: skip
-            launch = spawn(cfg, runtime, _Hooks(self, rec, runtime, premounted, attach is not None), lock.handover())
+            if prefork is not None and not preserve_fds:
+                launch = self._go(prefork, cid, lock.handover(), attach, premounted)
+            else:
+                from podpy.supervisor.spawn import spawn
+
+                cfg = self._supervisor_config(rec, attach, preserve_fds)
+                launch = spawn(cfg, runtime, _Hooks(self, rec, runtime, premounted, attach is not None), lock.handover())
         try:
             launch.started()
         except BaseException:
             launch.close()
             raise
         return rec, launch
+
+    def _supervisor_config(self, rec: ContainerRecord, attach: AttachRequest | None, preserve_fds: int) -> Any:
+        from podpy.engine.container_health import spec_for
+        from podpy.supervisor.logfile import LogConfig
+        from podpy.supervisor.monitor import Direct, SupervisorConfig
+        from podpy.supervisor.protocol import parse_detach_keys
+
+        cid = rec.id
+        direct = Direct(attach.stdin, attach.stdout, attach.stderr) if attach else None
+        return SupervisorConfig(
+            cid=cid, bundle=self.svc.bundle(cid), run_dir=self.svc.run_dir(cid), log_path=self.svc.log_path(cid, rec.spec),
+            log=LogConfig.from_json(rec.spec.get("log")),
+            tty=bool(rec.spec.get("terminal")), open_stdin=rec.open_stdin,
+            detach_keys=parse_detach_keys(rec.detach_keys), direct=direct,
+            winsize=(attach.winsize if attach and attach.winsize else (24, 80)),
+            health=spec_for(self.svc, rec), timeout=int(rec.spec.get("timeout") or 0), preserve_fds=preserve_fds,
+        )  # fmt: skip
+
+    def _go(self, prefork: Prefork, cid: str, lock_fd: int, attach: AttachRequest | None, premounted: str) -> Launch:
+        """Hand the container lock (and the attached stdio) to the pre-forked supervisor."""
+        fds = [lock_fd]
+        doc: dict[str, Any] = {"cid": cid, "premounted": premounted, "attach": attach is not None}
+        if attach is not None:
+            fds += [attach.stdout, attach.stderr] + ([attach.stdin] if attach.stdin is not None else [])
+            doc["winsize"] = list(attach.winsize) if attach.winsize else None
+        try:
+            return prefork.go(doc, fds)
+        finally:
+            os.close(lock_fd)
+
+    def preforked(self, doc: dict[str, Any], fds: list[int]) -> tuple[Any, Any, Any, int]:
+        """In the pre-forked supervisor, on `go`: what `start` would have spawned it with. The lock
+        (fds[0]) is held: the record is the one the CLI prepared."""
+        lock_fd = fds[0]
+        os.set_inheritable(lock_fd, False)  # close-on-exec, as the lock the CLI opened (SCM_RIGHTS drops it);
+        # the stdio fds stay inheritable: the supervisor dups them and closes these (spawn.close_inherited)
+        attach = None
+        if doc.get("attach"):
+            winsize = doc.get("winsize")
+            attach = AttachRequest(stdin=fds[3] if len(fds) > 3 else None, stdout=fds[1], stderr=fds[2],
+                                   winsize=tuple(winsize) if winsize else None)  # fmt: skip
+        rec = cr.load(self.svc.cdir(doc["cid"]))
+        runtime = get_runtime(rec.runtime, self.svc.layout.runroot, self.svc.engine.opts.runtime_flags)
+        premounted = doc.get("premounted") or ""
+        try:
+            cfg = self._supervisor_config(rec, attach, 0)
+        except BaseException:  # undo the CLI's set-up, as a start that fails in the runtime does
+            rec.state.premounted = premounted
+            self.teardown(rec, runtime)
+            raise
+        return cfg, runtime, _Hooks(self, rec, runtime, premounted, attach is not None), lock_fd
 
     def _premount(self, rec: ContainerRecord) -> str:
         """An external runtime gets the rootfs mounted on the host (the built-in mounts it itself)."""

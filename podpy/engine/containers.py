@@ -457,7 +457,8 @@ class ContainerService:
                     continue
         return out
 
-    def start(self, ref: str, attach: Any = None, _chain: tuple[str, ...] = (), preserve_fds: int = 0) -> Any:
+    def start(self, ref: str, attach: Any = None, _chain: tuple[str, ...] = (), preserve_fds: int = 0,
+              prefork: Any = None) -> Any:  # fmt: skip
         rec = self.get(ref)
         for dep in rec.requires:  # --requires: those first (each with its own requirements)
             if dep not in _chain and self.get(dep).state.status != cr.RUNNING:
@@ -468,7 +469,7 @@ class ContainerService:
             from podpy.engine.pods import before_start  # its infra first, config.json at its namespaces
 
             before_start(self.engine, rec)
-        return self.lifecycle.start(rec.id, attach, preserve_fds)
+        return self.lifecycle.start(rec.id, attach, preserve_fds, prefork)
 
     def stop(self, ref: str, timeout: int | None = None) -> ContainerRecord:
         return self.lifecycle.stop(ref, timeout)

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from podpy.errors import PodpyError
-from podpy.network import netns, nft, nft6
+from podpy.network import netns
 from podpy.network.ipam import Lease
 from podpy.network.model import NetworkRecord
 from podpy.network.netlink import Netlink, index_of
@@ -47,6 +47,8 @@ def ensure_bridge(rec: NetworkRecord) -> int:
         nl.set_up(idx)
     finally:
         nl.close()
+    from podpy.network import nft, nft6  # nft's subprocess/shutil: only when a bridge is made or removed
+
     sub6 = rec.v6()
     try:
         if not rec.internal:
@@ -67,6 +69,8 @@ def ensure_bridge(rec: NetworkRecord) -> int:
 def remove_bridge(rec: NetworkRecord) -> None:
     if not rec.is_bridge:  # macvlan/ipvlan: network_interface is the parent, never ours to delete
         return
+    from podpy.network import nft, nft6
+
     sub, sub6 = rec.v4(), rec.v6()
     nl = Netlink.open()
     try:

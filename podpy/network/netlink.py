@@ -11,7 +11,8 @@ import errno
 import os
 import socket
 import struct
-from dataclasses import dataclass
+
+from podpy.record import record
 
 RTM_NEWLINK, RTM_DELLINK, RTM_SETLINK, RTM_NEWADDR, RTM_NEWROUTE = 16, 17, 19, 20, 24
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
@@ -49,7 +50,7 @@ def mac_bytes(mac: str) -> bytes:
     return bytes(int(x, 16) for x in mac.split(":"))
 
 
-@dataclass
+@record
 class Netlink:
     """A rtnetlink socket and its sequence numbers."""
 

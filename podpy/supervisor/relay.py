@@ -6,10 +6,10 @@ import os
 import select
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from podpy.supervisor import protocol as proto
 
+TYPE_CHECKING = False  # typing's, without importing typing on the run path
 if TYPE_CHECKING:
     from podpy.supervisor.monitor import Supervisor
 

@@ -5,15 +5,32 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from dataclasses import dataclass
 
 from podpy.errors import PodpyError
+from podpy.record import record
 from podpy.supervisor import protocol as proto
 from podpy.supervisor.errlog import log_exception
-from podpy.supervisor.monitor import Hooks, Runtime, Supervisor, SupervisorConfig
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from podpy.supervisor.monitor import Hooks, Runtime, SupervisorConfig
+
+# What the supervisor imports to start a container with the built-in runtime: a pre-forked one
+# imports them while the CLI still creates the container (the two cores overlap).
+WARM_MODULES = (
+    "podpy.supervisor.monitor", "podpy.engine.container_health", "podpy.runtime.base",
+    "podpy.runtime.builtin.launch", "podpy.runtime.builtin.rootfs", "podpy.runtime.builtin.cgroup_limits",
+    "podpy.engine.container_cgroups", "podpy.runtime.builtin.cgroup_stats", "podpy.runtime.builtin.runtime",
+    "podpy.events", "podpy.storage.overlay",
+)  # fmt: skip
+# and on a bridge network what the exit's teardown imports (a `run --rm` waits for it)
+WARM_BRIDGE = ("podpy.engine.networks.attach", "podpy.network.bridge", "podpy.network.ports")
 
 
-@dataclass
+@record
 class Outcome:
     """How an attached run ended: the exit code, or detached."""
 
@@ -91,6 +108,115 @@ def spawn(cfg: SupervisorConfig, runtime: Runtime, hooks: Hooks, lock_fd: int) -
     return Launch(parent)
 
 
+class Prefork:
+    """A supervisor forked before the container exists (`run`): it imports the runtime while the CLI
+    creates the container, then waits for `go` and supervises as a freshly spawned one would.
+
+    The CLI sends `go` (a JSON line with the container ID, and the container lock and the attached
+    stdio as SCM_RIGHTS fds) once the container is ready to start; the pre-forked process builds its
+    supervisor config itself (`build`, the engine's code, on the record it then reads under the
+    lock it was handed). If the CLI fails, exits or is killed before `go`, the socket reaches EOF and
+    the pre-forked process exits without touching anything."""
+
+    def __init__(self, sock: socket.socket, pid: int) -> None:
+        self.sock: socket.socket | None = sock
+        self.pid = pid  # the intermediate child (exits at once): reaped after go, or at close
+
+    def go(self, doc: dict[str, Any], fds: list[int]) -> Launch:
+        """Hand over (the caller's copies of `fds` stay open: the lock is closed by the caller)."""
+        import json
+
+        sock, self.sock = self.sock, None
+        if sock is None:
+            raise PodpyError("the pre-forked supervisor was already used")
+        try:
+            socket.send_fds(sock, [json.dumps(doc).encode()], fds)
+        except OSError as e:
+            sock.close()
+            raise PodpyError(f"handing the container to its supervisor: {e.strerror}") from None
+        finally:
+            self._reap()
+        return Launch(sock)
+
+    def _reap(self) -> None:
+        if self.pid:
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.pid = 0
+
+    def close(self) -> None:
+        """Not used: the pre-forked process sees EOF and exits."""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        self._reap()
+
+
+def prefork(
+    build: Callable[[dict[str, Any], list[int]], tuple[SupervisorConfig, Runtime, Hooks, int]],
+    bridge: bool = True,
+) -> Prefork:
+    """Fork (fork, setsid, fork) a supervisor that waits for `go`; `build(doc, fds)` runs in it on
+    `go` and returns what `spawn` would have been given (config, runtime, hooks, lock fd). `bridge`:
+    the container will likely be on a bridge network (its teardown modules are imported too)."""
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the forked child
+        code = 1
+        try:
+            parent.close()
+            os.setsid()
+            code = _preforked(child, build, bridge) if os.fork() == 0 else 0
+        except BaseException:  # noqa: BLE001 - nothing may unwind into the CLI's stack
+            code = 1
+        finally:
+            os._exit(code)
+    child.close()
+    return Prefork(parent, pid)
+
+
+def _preforked(ctl: socket.socket, build: Any, bridge: bool) -> int:  # pragma: no cover - forked child
+    """In the pre-forked grandchild: import the runtime, wait for go (EOF: exit quietly), supervise."""
+    import importlib
+    import json
+
+    reset_signals()
+    for name in (*WARM_MODULES, *(WARM_BRIDGE if bridge else ())):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    try:
+        msg, fds, _flags, _addr = socket.recv_fds(ctl, 65536, 8)
+    except OSError:
+        return 0
+    if not msg:
+        return 0  # the CLI failed or exited before the container was ready: nothing to do
+    try:
+        cfg, runtime, hooks, lock_fd = build(json.loads(msg), fds)
+    except BaseException as e:  # noqa: BLE001 - the CLI waits for a pid or an error
+        exit_code = getattr(e, "exit_code", 125)
+        try:
+            ctl.send(f"err {exit_code} {e}".encode())
+        except OSError:
+            pass
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        raise
+    try:
+        return _supervise(cfg, runtime, hooks, ctl, lock_fd)
+    except BaseException:
+        log_exception(cfg.run_dir)
+        return 1
+
+
 def _supervise(
     cfg: SupervisorConfig, runtime: Runtime, hooks: Hooks, ctl: socket.socket, lock_fd: int
 ) -> int:
@@ -114,6 +240,8 @@ def _supervise(
     os.close(null)
     os.close(errlog)
     try:
+        from podpy.supervisor.monitor import Supervisor
+
         return Supervisor(cfg, runtime, hooks, ctl).run(lock_fd)
     except BaseException:
         log_exception(cfg.run_dir)

@@ -173,7 +173,7 @@ def _unclaim(svc: NetworkService, cid: str, network: str, ip: str) -> None:
 
 def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:
     """Veths, leases, the pinned namespace, peers' hosts entries. Idempotent."""
-    from podpy.network import netns, nft, ports
+    from podpy.network import netns, ports
 
     wanted = spec.get("networks") or {}
     path = netns_path(svc, cid)
@@ -182,6 +182,8 @@ def teardown(svc: NetworkService, cid: str, spec: dict[str, Any]) -> None:
     with svc.store.lock():
         bound = ports.load(svc.layout, cid)
         if bound:
+            from podpy.network import nft  # subprocess: only for published ports
+
             nft.remove_ports(cid, bound)
             if any(b.get("container_ip6") for b in bound):
                 from podpy.network import nft6

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from podpy.runtime.builtin import device_filter
+
+TYPE_CHECKING = False  # typing's, without importing typing on the run path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _w(d: Path | None, name: str, value: object) -> None:

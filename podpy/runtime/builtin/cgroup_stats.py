@@ -7,15 +7,15 @@ there is only v2. Missing files read as zero (a controller not mounted, an older
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from podpy.record import record
 from podpy.runtime.builtin.cgroups import UNIFIED, CgroupSet
 
 V1_UNLIMITED = 1 << 62  # v1 reports "no limit" as a huge page-aligned number near 2**63
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Usage:
     """A container's resource usage as its cgroups count it."""
 

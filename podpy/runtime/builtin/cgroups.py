@@ -14,10 +14,10 @@ import re
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from podpy.errors import PodpyError
+from podpy.record import field, record
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 UNIFIED = ""  # key of the v2 hierarchy in /proc/self/cgroup ("0::/path")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hierarchy:
     """One mounted cgroup hierarchy (a v1 controller or the v2 tree)."""
 
@@ -69,7 +69,7 @@ def unified_mode() -> bool:
     return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
-@dataclass
+@record
 class CgroupSet:
     """The container's directories, one per hierarchy (key -> path on the host)."""
 
@@ -200,6 +200,46 @@ def _device_program(cg: CgroupSet, rules: list[Any]) -> None:
         raise PodpyError(f"cgroup v2 device rules need a BPF device program, which could not be attached "
                          f"to {v2}: {e.strerror} (needs CAP_SYS_ADMIN and a kernel with "
                          f"CONFIG_CGROUP_BPF)") from None
+
+
+def kick_migration() -> None:
+    """Start now, on a throw-away thread, the RCU grace period the next cgroup migration waits for.
+
+    Every move into a cgroup (v1 or v2: they share one rwsem) first waits for readers to switch to
+    the rwsem's slow path, ~10-25 ms here, unless a move happened within the last grace period. The
+    thread moves this process into the cgroup it is already in (a no-op move, as `echo $$ >
+    cgroup.procs`), so the exec's or the init's real move, a few ms later, finds that wait done or
+    under way. Root only (the host's cgroups); best effort. Only os calls on the thread: a fork
+    while it runs copies no lock it could hold."""
+    if os.geteuid() != 0:
+        return
+    import _thread
+
+    _thread.start_new_thread(_noop_move, ())
+
+
+def _noop_move() -> None:
+    try:
+        fd = os.open("/proc/self/cgroup", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            text = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        _, key, path = text.split(b"\n", 1)[0].split(b":", 2)  # the first hierarchy is as good as any
+        mount = key.split(b",")[0].removeprefix(b"name=")
+        target = b"/sys/fs/cgroup/" + (mount + b"/" if mount else b"") + path.lstrip(b"/")
+        procs, me = target.rstrip(b"/") + b"/cgroup.procs", str(os.getpid()).encode()
+        fd = os.open(procs, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            listed = b""
+            while chunk := os.read(fd, 65536):
+                listed += chunk
+            if me in listed.split():  # the cgroup we are in (not another one, under a cgroup namespace)
+                os.write(fd, me)
+        finally:
+            os.close(fd)
+    except (OSError, ValueError):
+        pass
 
 
 def join(cg: CgroupSet, pid: int = 0) -> None:

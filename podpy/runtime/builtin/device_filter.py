@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
-from typing import Any
 
 from podpy.errors import PodpyError
+from podpy.record import record
+
+TYPE_CHECKING = False  # typing's, without importing typing on the run path
+if TYPE_CHECKING:
+    from typing import Any
 
 # runc's implicit rules (after linux.resources.devices): the nodes every container has
 DEFAULT_ALLOWED = (
@@ -29,7 +32,7 @@ _DEV_TYPE = {"b": 1, "c": 2}  # BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR
 ALL = ACC_MKNOD | ACC_READ | ACC_WRITE
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """One device cgroup rule (linux.resources.devices)."""
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from podpy.inroot import Root
+from podpy.record import field, record
 from podpy.runtime import syscalls as sc
 from podpy.runtime.builtin import cgroups
 
@@ -52,7 +52,7 @@ _ST_TO_MS = ((1, sc.MS_RDONLY), (2, sc.MS_NOSUID), (4, sc.MS_NODEV), (8, sc.MS_N
 _LOCKABLE = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
 
 
-@dataclass
+@record
 class Options:
     """An OCI mount's options as mount(2) flags, propagation changes and data."""
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
-from dataclasses import dataclass
 
 from podpy.errors import PodpyError
+from podpy.record import record
 from podpy.runtime import syscalls as sc
 
 TYPE_CHECKING = False  # typing's, without importing typing at start-up
@@ -29,7 +29,7 @@ TYPES = {
 JOIN_ORDER = ("user", "mount", "pid", "uts", "ipc", "network", "cgroup", "time")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """Which namespaces to create (unshare) and which to join (setns)."""
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from podpy.errors import PodpyError
 from podpy.inroot import Root
 from podpy.runtime import syscalls as sc
 from podpy.runtime.builtin import devices, idmap, mounts
 from podpy.runtime.builtin.cgroups import CgroupSet
+
+TYPE_CHECKING = False  # typing's, without importing typing on the run path
+if TYPE_CHECKING:
+    from typing import Any
 
 ROOTFS_MOUNT_ANNOTATION = "io.podpy.rootfs.mount"
 _PROPAGATION = {"private": sc.MS_PRIVATE, "slave": sc.MS_SLAVE, "shared": sc.MS_SHARED,
