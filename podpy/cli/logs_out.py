@@ -49,14 +49,40 @@ def show_logs(containers: list[str] | None, *, follow: bool = False, timestamps:
     if follow and len(recs) > 1:
         _follow_all(recs, prefixes, opts, timestamps)
         return
-    out = _Writer(timestamps, follow)
     if len(recs) > 1:  # interleaved by time, as they were written
+        out = _Writer(timestamps, follow)
         entries = [(e, p) for rec, p in zip(recs, prefixes, strict=True) for e in _read(rec, opts)]
         for e, p in sorted(entries, key=lambda x: x[0][0]):
             out.write(p, e)
         return
-    for e in _read(recs[0], opts):
-        out.write(b"", e)
+    if follow:
+        out = _Writer(timestamps, True)
+        for e in _read(recs[0], opts):
+            out.write(b"", e)
+        return
+    _write_batched(_read(recs[0], opts), timestamps)
+
+
+BATCH = 1 << 16
+
+
+def _write_batched(entries: Any, timestamps: bool) -> None:
+    """One container, not following: consecutive lines of one stream go out in one write (up to 64
+    KiB), not a write per line; the order between stdout and stderr lines is kept."""
+    current, pending, size = None, [], 0
+    for ts, stream, data in entries:
+        if stream != current or size >= BATCH:
+            if pending:
+                _emit(current, pending)
+            current, pending, size = stream, [], 0
+        pending.append(ts + b" " + data if timestamps else data)
+        size += len(data)
+    if pending:
+        _emit(current, pending)
+
+
+def _emit(stream: bytes | None, parts: list[bytes]) -> None:
+    (sys.stdout.buffer if stream == b"stdout" else sys.stderr.buffer).write(b"".join(parts))
 
 
 def _prefix(rec: Any, names: bool, color: bool, index: int) -> bytes:
