@@ -8,9 +8,11 @@ newuidmap/newgidmap straight from the host.
 
 from __future__ import annotations
 
-from typing import Any
-
 from podpy.errors import InvalidArgument
+
+TYPE_CHECKING = False  # typing's, without importing typing at start-up (create imports this module)
+if TYPE_CHECKING:
+    from typing import Any
 
 Triple = tuple[int, int, int]
 
