@@ -160,13 +160,19 @@ def _weight_device(item: str) -> dict[str, int]:
     w = _int(weight, "--blkio-weight-device")
     if not 10 <= w <= 1000:
         raise InvalidArgument(f"invalid --blkio-weight-device {item!r}: the weight must be between 10 and 1000")
+    major, minor = block_device(path, "--blkio-weight-device")
+    return {"major": major, "minor": minor, "weight": w}
+
+
+def block_device(path: str, flag: str) -> tuple[int, int]:
+    """(major, minor) of the block device at `path`; a clear error naming `flag` otherwise."""
     try:
         st = os.stat(path)
     except OSError as e:
-        raise InvalidArgument(f"--blkio-weight-device {path}: {e.strerror}") from None
+        raise InvalidArgument(f"{flag} {path}: {e.strerror}") from None
     if not stat.S_ISBLK(st.st_mode):
-        raise InvalidArgument(f"--blkio-weight-device {path}: not a block device")
-    return {"major": os.major(st.st_rdev), "minor": os.minor(st.st_rdev), "weight": w}
+        raise InvalidArgument(f"{flag} {path}: not a block device")
+    return os.major(st.st_rdev), os.minor(st.st_rdev)
 
 
 def _realtime(res: dict[str, Any], more: dict[str, Any], notices: list[str]) -> None:

@@ -338,18 +338,13 @@ def io_resources(base: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
 
 def _throttle(flag: str, item: str) -> dict[str, int]:
     """`/dev/sda:10m` -> {major, minor, rate} (a rate in bytes for *-bps, operations for *-iops)."""
-    import stat
+    from podpy.engine.create_misc import block_device
 
     path, sep, rate_text = item.rpartition(":")
     name = "--" + flag.replace("_", "-")
     if not sep or not path:
         raise InvalidArgument(f"invalid {name} {item!r}: expected DEVICE:RATE")
-    try:
-        st = os.stat(path)
-    except OSError as e:
-        raise InvalidArgument(f"{name} {path}: {e.strerror}") from None
-    if not stat.S_ISBLK(st.st_mode):
-        raise InvalidArgument(f"{name} {path}: not a block device")
+    major, minor = block_device(path, name)
     if flag.endswith("bps"):
         from podpy.engine.resources import parse_size
 
@@ -358,4 +353,4 @@ def _throttle(flag: str, item: str) -> dict[str, int]:
         rate = int(rate_text)
     else:
         raise InvalidArgument(f"invalid {name} rate {rate_text!r}: a number of operations per second")
-    return {"major": os.major(st.st_rdev), "minor": os.minor(st.st_rdev), "rate": rate}
+    return {"major": major, "minor": minor, "rate": rate}

@@ -83,9 +83,10 @@ class Launch:
         self.sock.close()
 
 
-def spawn(cfg: SupervisorConfig, runtime: Runtime, hooks: Hooks, lock_fd: int) -> Launch:
-    """Fork the supervisor; it inherits `lock_fd` (the container lock) and releases it once running."""
-    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+def _fork_detached(parent: socket.socket, supervise: Callable[[], int], on_error: Callable[[], None]) -> int:
+    """Fork, setsid, fork: `supervise()` runs in the grandchild, in its own session, not the CLI's
+    child; the CLI reaps the intermediate child (its pid is returned). Nothing unwinds into the CLI's
+    stack in either forked process: an exception is `on_error()` and exit 1."""
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # or the child would print what is buffered a second time
     pid = os.fork()
@@ -94,14 +95,19 @@ def spawn(cfg: SupervisorConfig, runtime: Runtime, hooks: Hooks, lock_fd: int) -
         try:
             parent.close()
             os.setsid()
-            if os.fork() == 0:
-                code = _supervise(cfg, runtime, hooks, child, lock_fd)
-            else:
-                code = 0
+            code = supervise() if os.fork() == 0 else 0
         except BaseException:  # noqa: BLE001 - nothing may unwind into the CLI's stack
-            log_exception(cfg.run_dir)
+            on_error()
         finally:
             os._exit(code)
+    return pid
+
+
+def spawn(cfg: SupervisorConfig, runtime: Runtime, hooks: Hooks, lock_fd: int) -> Launch:
+    """Fork the supervisor; it inherits `lock_fd` (the container lock) and releases it once running."""
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = _fork_detached(parent, lambda: _supervise(cfg, runtime, hooks, child, lock_fd),
+                         lambda: log_exception(cfg.run_dir))  # fmt: skip
     child.close()
     os.close(lock_fd)
     os.waitpid(pid, 0)
@@ -162,19 +168,7 @@ def prefork(
     `go` and returns what `spawn` would have been given (config, runtime, hooks, lock fd). `bridge`:
     the container will likely be on a bridge network (its teardown modules are imported too)."""
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the forked child
-        code = 1
-        try:
-            parent.close()
-            os.setsid()
-            code = _preforked(child, build, bridge) if os.fork() == 0 else 0
-        except BaseException:  # noqa: BLE001 - nothing may unwind into the CLI's stack
-            code = 1
-        finally:
-            os._exit(code)
+    pid = _fork_detached(parent, lambda: _preforked(child, build, bridge), lambda: None)
     child.close()
     return Prefork(parent, pid)
 
